@@ -1,0 +1,239 @@
+"""The official working-day calendar of mainland China, and the plan-year window.
+
+Rules in code, yearly exceptions in data: the ``holidays`` package carries the State
+Council's arrangement (days off and the 调休 make-up working days) for every year it has
+been published. A year it does not yet carry is *provisional*: only the statutory holidays
+are known and the make-up days are not. A planner can type in the arrangement (and local
+closed days) in an override file ``constraints/calendar/YEAR.toml``; the year then counts
+as official.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import PlannerError
+from .textio import read_text
+
+OVERRIDE_KEYS = {"year", "source", "days_off", "makeup_workdays", "closed_days"}
+
+
+@dataclass(frozen=True)
+class CalendarOverride:
+    """A year's arrangement typed in by a planner, and local closed days."""
+
+    year: int
+    source: str = ""
+    days_off: frozenset[dt.date] = frozenset()
+    makeup_workdays: frozenset[dt.date] = frozenset()
+    closed_days: frozenset[dt.date] = frozenset()
+
+    @property
+    def official(self) -> bool:
+        """An override that states the arrangement (days off) makes the year official."""
+        return bool(self.days_off)
+
+
+def _parse_days(values, file, key: str) -> frozenset[dt.date]:
+    """Dates as ISO strings or TOML dates; ``"A..B"`` is an inclusive range."""
+    if not isinstance(values, list):
+        raise PlannerError("must be a list of dates", file=file, field=key)
+    out: set[dt.date] = set()
+    for v in values:
+        if isinstance(v, dt.date):
+            out.add(v)
+            continue
+        if not isinstance(v, str):
+            raise PlannerError(f"not a date: {v!r}", file=file, field=key)
+        try:
+            if ".." in v:
+                a, b = (dt.date.fromisoformat(x.strip()) for x in v.split(".."))
+                if b < a:
+                    raise PlannerError(f"range {v!r} ends before it starts", file=file, field=key)
+                out.update(a + dt.timedelta(days=i) for i in range((b - a).days + 1))
+            else:
+                out.add(dt.date.fromisoformat(v))
+        except ValueError:
+            raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=key) from None
+    return frozenset(out)
+
+
+def override_from_dict(doc: dict, file, year: int | None = None) -> CalendarOverride:
+    unknown = set(doc) - OVERRIDE_KEYS
+    if unknown:
+        raise PlannerError(f"unknown key {sorted(unknown)[0]!r} (allowed: {', '.join(sorted(OVERRIDE_KEYS))})",
+                           file=file)
+    y = doc.get("year", year)
+    if not isinstance(y, int):
+        raise PlannerError("'year' must be a whole number", file=file, field="year")
+    ov = CalendarOverride(
+        year=y,
+        source=str(doc.get("source", "")),
+        days_off=_parse_days(doc.get("days_off", []), file, "days_off"),
+        makeup_workdays=_parse_days(doc.get("makeup_workdays", []), file, "makeup_workdays"),
+        closed_days=_parse_days(doc.get("closed_days", []), file, "closed_days"),
+    )
+    for key in ("days_off", "makeup_workdays", "closed_days"):
+        bad = [d for d in getattr(ov, key) if d.year != y]
+        if bad:
+            raise PlannerError(f"{min(bad)} is not in year {y}", file=file, field=key)
+    clash = ov.days_off & ov.makeup_workdays
+    if clash:
+        raise PlannerError(f"{min(clash)} is both a day off and a make-up working day", file=file, field="days_off")
+    return ov
+
+
+def load_override(path: str | Path) -> CalendarOverride:
+    try:
+        doc = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+    stem = Path(path).stem
+    return override_from_dict(doc, path, int(stem) if stem.isdigit() else None)
+
+
+def load_overrides(directory: str | Path | None) -> dict[int, CalendarOverride]:
+    """All ``YEAR.toml`` files of *directory* (missing folder: none)."""
+    if directory is None:
+        from .data import constraints_dir
+
+        directory = constraints_dir() / "calendar"
+    d = Path(directory)
+    out: dict[int, CalendarOverride] = {}
+    if d.is_dir():
+        for f in sorted(d.glob("*.toml")):
+            ov = load_override(f)
+            out[ov.year] = ov
+    return out
+
+
+def official_years() -> frozenset[int]:
+    """Years for which the installed ``holidays`` carries the State Council's arrangement."""
+    from holidays.countries.china import ChinaStaticHolidays
+
+    return frozenset(ChinaStaticHolidays.special_public_holidays)
+
+
+FIRST_YEAR, LAST_YEAR = 2001, 2099
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: built once per year and cached
+class WorkCalendar:
+    """Working days for the two calendar years a plan year touches (Y and Y+1)."""
+
+    year: int
+    holidays: dict[dt.date, str]
+    makeup_workdays: frozenset[dt.date]
+    closed_days: frozenset[dt.date]
+    official: dict[int, bool]
+    new_year_days: dict[int, dt.date]
+    sources: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    @property
+    def last_day(self) -> dt.date:
+        return dt.date(self.year + 1, 12, 31)
+
+    def is_working_day(self, d: dt.date) -> bool:
+        """Official working day: a weekday that is no holiday, or a make-up weekend day; not locally closed."""
+        if d in self.closed_days:
+            return False
+        if d in self.makeup_workdays:
+            return True
+        return d.weekday() < 5 and d not in self.holidays
+
+    def why_not_working(self, d: dt.date) -> str:
+        if d in self.closed_days:
+            return "a locally closed day"
+        if d in self.holidays:
+            return f"a public holiday ({self.holidays[d]})"
+        return "a weekend day that is not a make-up working day"
+
+    def days(self, start: dt.date, end: dt.date):
+        for i in range((end - start).days + 1):
+            yield start + dt.timedelta(days=i)
+
+    def working_days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        return [d for d in self.days(start, end) if self.is_working_day(d)]
+
+    def _spring_festival_break(self, y: int) -> tuple[dt.date, dt.date]:
+        """The run of non-working days around Chinese New Year's Day of year *y*."""
+        start = end = self.new_year_days[y]
+        while not self.is_working_day(start - dt.timedelta(days=1)):
+            start -= dt.timedelta(days=1)
+        while not self.is_working_day(end + dt.timedelta(days=1)):
+            end += dt.timedelta(days=1)
+        return start, end
+
+    def window(self) -> tuple[dt.date, dt.date]:
+        """Plan-year window: first working day after Y's Spring Festival break, last before Y+1's."""
+        _, end_y = self._spring_festival_break(self.year)
+        start_next, _ = self._spring_festival_break(self.year + 1)
+        start = end_y + dt.timedelta(days=1)
+        stop = start_next - dt.timedelta(days=1)
+        while not self.is_working_day(stop):
+            stop -= dt.timedelta(days=1)
+        return start, stop
+
+    def is_official(self, d: dt.date | None = None) -> bool:
+        """Is the calendar official on day *d* (default: across the whole plan-year window)?"""
+        if d is not None:
+            return self.official.get(d.year, False)
+        start, stop = self.window()
+        return all(self.official.get(y, False) for y in range(start.year, stop.year + 1))
+
+    def status(self) -> str:
+        """``official``, or ``provisional (YEAR …)`` naming the years whose arrangement is not known."""
+        start, stop = self.window()
+        missing = [y for y in range(start.year, stop.year + 1) if not self.official.get(y, False)]
+        if not missing:
+            return "official"
+        return "provisional (no official arrangement for " + ", ".join(map(str, missing)) + ")"
+
+
+def build_calendar(year: int, overrides: dict[int, CalendarOverride] | None = None) -> WorkCalendar:
+    """The working-day calendar for plan year *year*, with optional per-year overrides."""
+    if not isinstance(year, int) or not FIRST_YEAR <= year <= LAST_YEAR - 1:
+        raise PlannerError(f"year {year} is outside the calendar data's range {FIRST_YEAR}-{LAST_YEAR - 1}",
+                           field="year")
+    return _build(year, tuple(sorted((overrides or {}).items())))
+
+
+@lru_cache(maxsize=32)
+def _build(year: int, overrides: tuple) -> WorkCalendar:
+    import holidays as hol
+
+    ovs = dict(overrides)
+    years = [year, year + 1]
+    lib = hol.China(years=years)
+    official_lib = official_years()
+    hdays: dict[dt.date, str] = {}
+    makeup: set[dt.date] = set()
+    closed: set[dt.date] = set()
+    official: dict[int, bool] = {}
+    sources: dict[int, str] = {}
+    for y in years:
+        ov = ovs.get(y)
+        if ov is not None and ov.official:
+            hdays.update({d: "day off (override)" for d in ov.days_off})
+            makeup.update(ov.makeup_workdays)
+            official[y] = True
+            sources[y] = ov.source or "override file"
+        else:
+            hdays.update({d: n for d, n in lib.items() if d.year == y})
+            makeup.update(d for d in getattr(lib, "weekend_workdays", ()) if d.year == y)
+            official[y] = y in official_lib
+            sources[y] = f"holidays {hol.__version__}" + ("" if official[y] else " (statutory holidays only)")
+        if ov is not None:
+            closed.update(ov.closed_days)
+    # Chinese New Year's Day (春节) of each year, from the library's statutory holiday names.
+    sf = hol.China(years=[year, year + 1, year + 2], language="en_US")
+    cny = {y: min(d for d, n in sf.items() if d.year == y and n.startswith("Chinese New Year (Spring Festival)"))
+           for y in (year, year + 1)}
+    return WorkCalendar(year, hdays, frozenset(makeup), frozenset(closed), official, cny, sources)

@@ -1,0 +1,238 @@
+"""The facts of the notice as small validated dataclasses.
+
+Institutions, the operation catalogue, each institution's licensed scope, the exam streams
+and the registration materials are data files under ``constraints/`` (each says where in the
+2024 notice it comes from); this module only loads and validates them. A broken reference
+is a :class:`PlannerError` naming file, row and field.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import PlannerError
+from .textio import read_csv_rows, read_text
+
+MANAGERS_CATEGORY = "managers"
+
+
+def data_root() -> Path:
+    """Folder holding ``constraints/`` and ``scenarios/``.
+
+    A wheel carries them as ``planner/_data/``; an editable install or a source checkout
+    reads them from the repository's top level, where planners edit them.
+    """
+    here = Path(__file__).resolve().parent
+    packaged = here / "_data"
+    if (packaged / "constraints").is_dir():
+        return packaged
+    return here.parents[1]
+
+
+def constraints_dir() -> Path:
+    return data_root() / "constraints"
+
+
+def scenarios_dir() -> Path:
+    return data_root() / "scenarios"
+
+
+@dataclass(frozen=True)
+class Operation:
+    code: str
+    category_code: str
+    category: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Institution:
+    id: str
+    seq: int
+    name: str
+    plan_name: str
+    short_name: str
+    address: str
+    phones: tuple[str, ...]
+    contact: str
+    rotation_site: bool
+    on_demand: bool
+    scope: frozenset[str] = frozenset()
+
+    def categories(self, catalogue: "Catalogue") -> set[str]:
+        return {catalogue.operations[c].category_code for c in self.scope}
+
+
+@dataclass(frozen=True)
+class Stream:
+    id: str
+    name: str
+    categories: tuple[str, ...]
+    kinds: tuple[str, ...]
+    attachment: str
+    title: str
+
+    @property
+    def default_kind(self) -> str:
+        return self.kinds[0]
+
+
+@dataclass(frozen=True)
+class MaterialsSection:
+    heading: str
+    streams: tuple[str, ...]
+    items: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Everything the notice says that is not a date: who may examine what, and for whom."""
+
+    institutions: dict[str, Institution]
+    operations: dict[str, Operation]
+    streams: dict[str, Stream]
+    materials: tuple[MaterialsSection, ...] = ()
+    materials_title: str = "考试报名需提供的材料"
+    source_dir: str = ""
+
+    def licensed(self, institution: str, stream: str) -> bool:
+        """May *institution* hold exams of *stream*? (its scope meets the stream's categories)"""
+        inst = self.institutions[institution]
+        return bool(inst.categories(self) & set(self.streams[stream].categories))
+
+    def operations_offered(self, institution: str, stream: str) -> frozenset[str]:
+        cats = set(self.streams[stream].categories)
+        return frozenset(c for c in self.institutions[institution].scope if self.operations[c].category_code in cats)
+
+    def with_institution(self, inst: Institution) -> "Catalogue":
+        insts = dict(self.institutions)
+        insts[inst.id] = inst
+        return Catalogue(insts, self.operations, self.streams, self.materials, self.materials_title, self.source_dir)
+
+
+def _bool(value: str, file: Path, row: int, fieldname: str) -> bool:
+    v = value.strip().lower()
+    if v in ("true", "yes", "1"):
+        return True
+    if v in ("false", "no", "0", ""):
+        return False
+    raise PlannerError(f"expected true or false, got {value!r}", file=file, row=row, field=fieldname)
+
+
+def _need(rec: dict[str, str], key: str, file: Path, row: int) -> str:
+    v = rec.get(key, "")
+    if not v:
+        raise PlannerError("must not be empty", file=file, row=row, field=key)
+    return v
+
+
+def load_operations(path: Path) -> dict[str, Operation]:
+    ops: dict[str, Operation] = {}
+    for row, rec in read_csv_rows(path, ["code", "category_code", "category", "name"]):
+        code = _need(rec, "code", path, row)
+        if code in ops:
+            raise PlannerError(f"duplicate operation code {code!r}", file=path, row=row, field="code")
+        ops[code] = Operation(code, _need(rec, "category_code", path, row), _need(rec, "category", path, row),
+                              _need(rec, "name", path, row))
+    return ops
+
+
+def load_scope(path: Path, institutions: set[str], operations: dict[str, Operation]) -> dict[str, set[str]]:
+    scope: dict[str, set[str]] = {i: set() for i in institutions}
+    for row, rec in read_csv_rows(path, ["institution", "operation"]):
+        inst, op = rec["institution"], rec["operation"]
+        if inst not in institutions:
+            raise PlannerError(f"unknown institution id {inst!r}", file=path, row=row, field="institution")
+        if op not in operations:
+            raise PlannerError(f"unknown scope code {op!r}", file=path, row=row, field="operation")
+        if op in scope[inst]:
+            raise PlannerError(f"duplicate scope entry {inst}/{op}", file=path, row=row, field="operation")
+        scope[inst].add(op)
+    return scope
+
+
+INSTITUTION_HEADER = ["id", "seq", "name", "plan_name", "short_name", "address", "phones", "contact",
+                      "rotation_site", "on_demand"]
+
+
+def load_institutions(path: Path) -> list[tuple[int, dict[str, str]]]:
+    rows = read_csv_rows(path, INSTITUTION_HEADER)
+    seen: set[str] = set()
+    for row, rec in rows:
+        iid = _need(rec, "id", path, row)
+        if iid in seen:
+            raise PlannerError(f"duplicate institution id {iid!r}", file=path, row=row, field="id")
+        seen.add(iid)
+        if not rec["seq"].isdigit():
+            raise PlannerError(f"expected a whole number, got {rec['seq']!r}", file=path, row=row, field="seq")
+        for key in ("name", "short_name", "address"):
+            _need(rec, key, path, row)
+    return rows
+
+
+def load_streams(path: Path, operations: dict[str, Operation]) -> dict[str, Stream]:
+    cats = {o.category_code for o in operations.values()}
+    streams: dict[str, Stream] = {}
+    for row, rec in read_csv_rows(path, ["id", "name", "categories", "kinds", "attachment", "title"]):
+        sid = _need(rec, "id", path, row)
+        if sid in streams:
+            raise PlannerError(f"duplicate stream id {sid!r}", file=path, row=row, field="id")
+        scats = tuple(c for c in rec["categories"].split(";") if c)
+        for c in scats:
+            if c not in cats:
+                raise PlannerError(f"unknown category {c!r}", file=path, row=row, field="categories")
+        kinds = tuple(k for k in rec["kinds"].split(";") if k)
+        if not kinds:
+            raise PlannerError("must list at least one kind", file=path, row=row, field="kinds")
+        streams[sid] = Stream(sid, rec["name"], scats, kinds, rec["attachment"], rec["title"])
+    return streams
+
+
+def load_materials(path: Path, streams: dict[str, Stream]) -> tuple[str, tuple[MaterialsSection, ...]]:
+    try:
+        doc = tomllib.loads(read_text(path))
+    except tomllib.TOMLDecodeError as exc:
+        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+    sections = []
+    for i, sec in enumerate(doc.get("section", []), start=1):
+        for s in sec.get("streams", []):
+            if s not in streams:
+                raise PlannerError(f"unknown stream {s!r}", file=path, field=f"section[{i}].streams")
+        sections.append(MaterialsSection(sec["heading"], tuple(sec.get("streams", ())), tuple(sec.get("items", ())),
+                                         tuple(sec.get("notes", ()))))
+    return doc.get("title", "考试报名需提供的材料"), tuple(sections)
+
+
+def institution_from_record(rec: dict[str, str], scope: set[str], file: Path, row: int) -> Institution:
+    return Institution(
+        id=rec["id"], seq=int(rec["seq"]), name=rec["name"], plan_name=rec.get("plan_name") or rec["name"],
+        short_name=rec["short_name"], address=rec["address"],
+        phones=tuple(p.strip() for p in rec.get("phones", "").split(";") if p.strip()),
+        contact=rec.get("contact", ""),
+        rotation_site=_bool(rec.get("rotation_site", ""), file, row, "rotation_site"),
+        on_demand=_bool(rec.get("on_demand", ""), file, row, "on_demand"),
+        scope=frozenset(scope),
+    )
+
+
+def load_catalogue(directory: str | Path | None = None) -> Catalogue:
+    """Load and cross-check the notice's facts from *directory* (default: the shipped ``constraints/``)."""
+    d = Path(directory) if directory else constraints_dir()
+    return _load_catalogue_cached(str(d.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _load_catalogue_cached(d_str: str) -> Catalogue:
+    d = Path(d_str)
+    operations = load_operations(d / "operations.csv")
+    inst_rows = load_institutions(d / "institutions.csv")
+    scope = load_scope(d / "scope.csv", {rec["id"] for _, rec in inst_rows}, operations)
+    institutions = {
+        rec["id"]: institution_from_record(rec, scope[rec["id"]], d / "institutions.csv", row) for row, rec in inst_rows
+    }
+    streams = load_streams(d / "streams.csv", operations)
+    title, materials = load_materials(d / "materials.toml", streams)
+    return Catalogue(institutions, operations, streams, materials, title, str(d))

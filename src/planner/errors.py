@@ -1,0 +1,50 @@
+"""Errors a planner can act on.
+
+Every problem with the user's input is a :class:`PlannerError` that knows *where* it is
+(file, row, field), so the CLI can print exactly one line and exit with a stable code
+instead of a traceback.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class PlannerError(Exception):
+    """Unusable input: the CLI prints ``str(err)`` as one line and exits 2."""
+
+    exit_code = 2
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | Path | None = None,
+        row: int | None = None,
+        field: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = str(file) if file is not None else None
+        self.row = row
+        self.field = field
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class InfeasibleError(PlannerError):
+    """The rules cannot all hold at once; ``conflict`` names the rules/streams/sites involved."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, conflict: list[str] | None = None) -> None:
+        self.conflict = list(conflict or [])
+        super().__init__(message)

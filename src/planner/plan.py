@@ -1,0 +1,145 @@
+"""The canonical plan: a list of exam sessions, read and written by every command.
+
+The canonical CSV is UTF-8 with the header ``stream,no,registration_deadline,exam_date,
+institution,kind,notes`` and ISO dates. Reading validates every field against the
+catalogue and reports the first problem with file, row and field.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from .data import Catalogue
+from .errors import PlannerError
+from .textio import atomic_write_text, read_csv_rows
+
+PLAN_HEADER = ["stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"]
+
+
+@dataclass(frozen=True, order=True)
+class Session:
+    """One exam session: a row of the notice's table."""
+
+    stream: str
+    no: int
+    registration_deadline: dt.date
+    exam_date: dt.date
+    institution: str
+    kind: str
+    notes: str = ""
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.stream, self.no)
+
+    def label(self) -> str:
+        return f"{self.stream} #{self.no} ({self.exam_date.isoformat()})"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An annual plan. ``year`` is the plan year (exams run from its Spring Festival to the next)."""
+
+    year: int
+    sessions: tuple[Session, ...]
+    source: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sessions", tuple(sorted(self.sessions, key=_order)))
+
+    def stream(self, stream: str) -> list[Session]:
+        return [s for s in self.sessions if s.stream == stream]
+
+    def streams(self) -> list[str]:
+        return sorted({s.stream for s in self.sessions}, key=_stream_order)
+
+    def by_key(self) -> dict[tuple[str, int], Session]:
+        return {s.key: s for s in self.sessions}
+
+    def with_sessions(self, sessions) -> "Plan":
+        return replace(self, sessions=tuple(sessions))
+
+
+STREAM_ORDER = {"managers": 0, "special_ops": 1, "on_demand": 2}
+
+
+def _stream_order(stream: str) -> tuple[int, str]:
+    return (STREAM_ORDER.get(stream, 99), stream)
+
+
+def _order(s: Session) -> tuple:
+    return (_stream_order(s.stream), s.no)
+
+
+def infer_year(sessions) -> int:
+    """The plan year is the calendar year of the earliest exam (exams start after Spring Festival)."""
+    return min(s.exam_date for s in sessions).year
+
+
+def parse_date(value: str, file, row: int, fieldname: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise PlannerError(f"not a date in YYYY-MM-DD form: {value!r}", file=file, row=row, field=fieldname) from None
+
+
+def read_plan(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
+    """Read a plan from a canonical CSV, or from a ``notice.xlsx`` in the published layout."""
+    p = Path(path)
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        from .publish.xlsx import read_notice_xlsx
+
+        return read_notice_xlsx(p, catalogue, year=year)
+    return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year)
+
+
+def plan_from_records(records, catalogue: Catalogue, file, year: int | None = None) -> Plan:
+    """Validate ``(row, record)`` pairs in canonical-CSV form and build a :class:`Plan`."""
+    sessions: list[Session] = []
+    seen: dict[tuple[str, int], int] = {}
+    for row, rec in records:
+        stream = rec["stream"]
+        if stream not in catalogue.streams:
+            raise PlannerError(f"unknown stream {stream!r} (known: {', '.join(catalogue.streams)})",
+                               file=file, row=row, field="stream")
+        try:
+            no = int(rec["no"])
+            if no < 1:
+                raise ValueError
+        except ValueError:
+            raise PlannerError(f"期次 must be a whole number >= 1, got {rec['no']!r}", file=file, row=row,
+                               field="no") from None
+        if (stream, no) in seen:
+            raise PlannerError(f"duplicate 期次 {no} in stream {stream} (first at row {seen[(stream, no)]})",
+                               file=file, row=row, field="no")
+        seen[(stream, no)] = row
+        deadline = parse_date(rec["registration_deadline"], file, row, "registration_deadline")
+        exam = parse_date(rec["exam_date"], file, row, "exam_date")
+        inst = rec["institution"]
+        if inst not in catalogue.institutions:
+            raise PlannerError(f"unknown institution {inst!r} (known: {', '.join(catalogue.institutions)})",
+                               file=file, row=row, field="institution")
+        kind = rec["kind"]
+        if not kind:
+            raise PlannerError("must not be empty", file=file, row=row, field="kind")
+        sessions.append(Session(stream, no, deadline, exam, inst, kind, rec.get("notes", "")))
+    if not sessions:
+        raise PlannerError("plan has no sessions", file=file)
+    return Plan(year if year is not None else infer_year(sessions), tuple(sessions), str(file))
+
+
+def plan_to_csv(plan: Plan) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(PLAN_HEADER)
+    for s in plan.sessions:
+        w.writerow([s.stream, s.no, s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution,
+                    s.kind, s.notes])
+    return buf.getvalue()
+
+
+def write_plan(plan: Plan, path: str | Path) -> None:
+    atomic_write_text(path, plan_to_csv(plan))

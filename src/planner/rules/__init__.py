@@ -1,0 +1,34 @@
+"""The rule catalogue: one file per rule, each with a check face and a CP-SAT face.
+
+Hard rules (``RULES``) must hold; preferences (``PREFERENCES``) are weighted penalties.
+The rule set TOML names them by these keys.
+"""
+from __future__ import annotations
+
+from .base import Param, Preference, Rule, Violation
+from .coverage import Coverage
+from .daily_cap import DailyCap
+from .institution_open import InstitutionOpen
+from .kind import Kind
+from .numbering import Numbering
+from .plan_window import PlanWindow
+from .preferred_gap import PreferredGap
+from .refresher_first_cycle import RefresherFirstCycle
+from .registration_gap import RegistrationGap
+from .rotation import Rotation
+from .scope import Scope
+from .session_count import SessionCount
+from .site_spacing import SiteSpacing
+from .spread import EvenSpread, MonthlyCycle
+from .working_day import WorkingDay
+
+RULES: dict[str, type[Rule]] = {
+    r.name: r
+    for r in (WorkingDay, PlanWindow, RegistrationGap, DailyCap, Rotation, Scope, InstitutionOpen, SiteSpacing,
+              SessionCount, Numbering, Kind, Coverage)
+}
+PREFERENCES: dict[str, type[Preference]] = {
+    p.name: p for p in (PreferredGap, MonthlyCycle, EvenSpread, RefresherFirstCycle)
+}
+
+__all__ = ["RULES", "PREFERENCES", "Rule", "Preference", "Param", "Violation"]

@@ -1,0 +1,104 @@
+"""What every planning rule is: parameters, a check on a concrete plan, and a CP-SAT face.
+
+A *hard* rule (``Rule``) returns violations for a given plan (``check``) and posts the same
+condition into the CP-SAT model (``post``), reading the same parameters, so that checking
+and generating cannot disagree. A *soft* rule (``Preference``) has a weight; ``cost`` prices
+a concrete plan and ``terms`` gives the solver the same price as named penalty expressions.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..context import Context
+    from ..model import ModelVars
+    from ..plan import Plan
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A broken rule, said so that a planner can act: which session, which rule, why."""
+
+    rule: str
+    message: str
+    stream: str | None = None
+    no: int | None = None
+    date: dt.date | None = None
+    hard: bool = True
+
+    def where(self) -> str:
+        if self.stream is None:
+            return "-"
+        s = self.stream + (f" #{self.no}" if self.no is not None else "")
+        return s + (f" ({self.date.isoformat()})" if self.date else "")
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter a rule reads from the TOML rule set: its type, default and meaning."""
+
+    type: type | tuple[type, ...]
+    default: Any
+    doc: str = ""
+    minimum: int | None = None
+
+
+class Rule:
+    """A hard planning rule. Subclasses set ``name``, ``title``, ``PARAMS`` and implement both faces."""
+
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    PARAMS: ClassVar[dict[str, Param]] = {}
+    #: structural rules (ordering, kinds) are never relaxed when explaining infeasibility
+    structural: ClassVar[bool] = False
+    hard: ClassVar[bool] = True
+
+    def __init__(self, **params: Any) -> None:
+        for key, spec in self.PARAMS.items():
+            setattr(self, key, params.get(key, spec.default))
+
+    def params(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.PARAMS}
+
+    def check(self, plan: "Plan", ctx: "Context") -> list[Violation]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def post(self, mv: "ModelVars", ctx: "Context") -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def allowed_days(self, ctx: "Context") -> set[dt.date] | None:
+        """Days an exam may fall on under this rule, if it is a calendar fact (goes into domains)."""
+        return None
+
+    def violation(self, message: str, session=None, **kw: Any) -> Violation:
+        if session is not None:
+            kw.setdefault("stream", session.stream)
+            kw.setdefault("no", session.no)
+            kw.setdefault("date", session.exam_date)
+        return Violation(self.name, message, hard=self.hard, **kw)
+
+
+class Preference(Rule):
+    """A soft rule: a weighted penalty. ``cost(plan)`` and the solver's ``terms`` agree by construction."""
+
+    hard: ClassVar[bool] = False
+
+    def __init__(self, weight: int = 1, **params: Any) -> None:
+        super().__init__(**params)
+        self.weight = weight
+
+    def check(self, plan: "Plan", ctx: "Context") -> list[Violation]:
+        return []
+
+    def cost(self, plan: "Plan", ctx: "Context") -> int:  # pragma: no cover - abstract
+        """Unweighted penalty of a concrete plan."""
+        raise NotImplementedError
+
+    def terms(self, mv: "ModelVars", ctx: "Context") -> list:  # pragma: no cover - abstract
+        """Unweighted penalty as CP-SAT linear expressions (summed by the model, times ``weight``)."""
+        raise NotImplementedError
+
+    def post(self, mv: "ModelVars", ctx: "Context") -> None:
+        mv.add_penalty(self.name, self.weight, self.terms(mv, ctx))

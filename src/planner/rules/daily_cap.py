@@ -1,0 +1,37 @@
+"""At most ``max_exams_per_day`` exams a day city-wide, all streams together.
+
+One exam a day lets the bureau's examiners and supervisors attend every session.
+"""
+from __future__ import annotations
+
+from collections import Counter
+
+from .base import Param, Rule
+
+
+class DailyCap(Rule):
+    name = "daily_cap"
+    title = "at most max_exams_per_day exams a day city-wide"
+    PARAMS = {"max_exams_per_day": Param(int, 1, "exams a day across all streams and sites", minimum=1)}
+
+    def check(self, plan, ctx):
+        per_day = Counter(s.exam_date for s in plan.sessions)
+        out = []
+        for s in plan.sessions:
+            n = per_day[s.exam_date]
+            if n > self.max_exams_per_day:
+                out.append(self.violation(
+                    f"{n} exams on {s.exam_date} (at most {self.max_exams_per_day} a day)", s))
+        return out
+
+    def post(self, mv, ctx):
+        m = mv.model
+        lits = mv.lits(self.name)
+        intervals = []
+        for s in mv.all_slots():
+            on = mv.both(s.present, lits[0], f"cap_on[{s.stream}#{s.k}]") if lits else s.present
+            intervals.append(m.new_optional_fixed_size_interval_var(s.x, 1, on, f"exam[{s.stream}#{s.k}]"))
+        if self.max_exams_per_day == 1:
+            m.add_no_overlap(intervals)
+        else:
+            m.add_cumulative(intervals, [1] * len(intervals), self.max_exams_per_day)

@@ -1,0 +1,21 @@
+"""Each session's 考试类别 is one of its stream's kinds (streams.csv)."""
+from __future__ import annotations
+
+from .base import Rule
+
+
+class Kind(Rule):
+    name = "kind"
+    title = "考试类别 is one of the stream's kinds"
+    structural = True
+
+    def check(self, plan, ctx):
+        out = []
+        for s in plan.sessions:
+            kinds = ctx.catalogue.streams[s.stream].kinds
+            if s.kind not in kinds:
+                out.append(self.violation(f"考试类别 {s.kind!r} is not one of {' / '.join(kinds)}", s))
+        return out
+
+    def post(self, mv, ctx):
+        return None  # the kind variable's domain is the stream's kinds

@@ -1,0 +1,45 @@
+"""Registration closes between ``min_days`` and ``max_days`` calendar days before the exam, never after it.
+
+The gap gives the bureau time to review applications and seat candidates (报名时间 "X月X日前",
+closing at noon).
+"""
+from __future__ import annotations
+
+from .base import Param, Rule
+
+
+class RegistrationGap(Rule):
+    name = "registration_gap"
+    title = "registration deadline between min_days and max_days before the exam"
+    PARAMS = {
+        "min_days": Param(int, 4, "fewest calendar days from deadline to exam", minimum=0),
+        "max_days": Param(int, 14, "most calendar days from deadline to exam", minimum=0),
+    }
+
+    def validate(self, file, key, **_):
+        from ..errors import PlannerError
+
+        if self.max_days < self.min_days:
+            raise PlannerError(f"max_days {self.max_days} is below min_days {self.min_days}", file=file,
+                               field=f"{key}.max_days")
+
+    def check(self, plan, ctx):
+        out = []
+        for s in plan.sessions:
+            gap = (s.exam_date - s.registration_deadline).days
+            if gap < 0:
+                out.append(self.violation(
+                    f"registration deadline {s.registration_deadline} is after the exam", s))
+            elif gap < self.min_days:
+                out.append(self.violation(
+                    f"registration closes only {gap} days before the exam (at least {self.min_days})", s))
+            elif gap > self.max_days:
+                out.append(self.violation(
+                    f"registration closes {gap} days before the exam (at most {self.max_days})", s))
+        return out
+
+    def post(self, mv, ctx):
+        for s in mv.all_slots():
+            lits = mv.lits(self.name) + [s.present]
+            mv.model.add(s.gap >= self.min_days).only_enforce_if(lits)
+            mv.model.add(s.gap <= self.max_days).only_enforce_if(lits)
