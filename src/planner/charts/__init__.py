@@ -1,0 +1,1 @@
+"""Calendar load charts, one module per chart (matplotlib, Chinese labels)."""

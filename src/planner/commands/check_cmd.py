@@ -1,0 +1,48 @@
+"""``planner check PLAN``: every rule's verdict on a plan; exit 0 clean, 1 a hard rule broken, 2 bad input."""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    from .common import add_context_options
+
+    p = sub.add_parser("check", help="check a plan (CSV or notice.xlsx) against the rules")
+    p.add_argument("plan", metavar="PLAN", help="plan file: canonical CSV or a published notice.xlsx")
+    add_context_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..check import check_plan
+    from ..data import load_catalogue
+    from ..plan import read_plan
+    from .common import context_from_args
+
+    catalogue = load_catalogue()
+    plan = read_plan(args.plan, catalogue, year=args.year)
+    ctx = context_from_args(args, year=plan.year)
+    report = check_plan(plan, ctx)
+    print(render_report(plan, report))
+    return 0 if report.ok else 1
+
+
+def render_report(plan, report) -> str:
+    from .common import table
+
+    lines = [f"Plan {plan.source or ''}: year {plan.year}, {len(plan.sessions)} sessions "
+             + ", ".join(f"{s}={len(plan.stream(s))}" for s in plan.streams()),
+             f"Calendar: {report.calendar_status}"]
+    hard = [v for v in report.violations if v.hard]
+    if hard:
+        lines.append(f"\n{len(hard)} violation(s):")
+        lines.append(table([[v.where(), v.rule, v.message] for v in hard], ["session", "rule", "problem"]))
+    else:
+        lines.append("\nno violations")
+    lines.append("\nPer rule:")
+    lines.append(table([[r, "ok" if n == 0 else f"{n} violation(s)"] for r, n in report.per_rule.items()],
+                       ["rule", "result"]))
+    if report.costs:
+        lines.append("\nPreferences (weight x cost):")
+        lines.append(table([[p, str(w), str(c), str(w * c)] for p, (w, c) in report.costs.items()],
+                           ["preference", "weight", "cost", "weighted"]))
+        lines.append(f"objective: {report.objective}")
+    return "\n".join(lines)

@@ -1,0 +1,56 @@
+"""Options and helpers shared by the sub-commands, defined once."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_context_options(p: argparse.ArgumentParser, year: bool = True) -> None:
+    if year:
+        p.add_argument("--year", type=int, default=None, help="plan year (default: next calendar year)")
+    p.add_argument("--rules", metavar="FILE", default=None,
+                   help="rule set TOML (default: the embedded constraints/yuncheng.toml)")
+    p.add_argument("--calendar-dir", metavar="DIR", default=None,
+                   help="folder of YEAR.toml calendar overrides (default: constraints/calendar)")
+
+
+def add_solver_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+                   help="solver limit in CP-SAT deterministic time units (about seconds; deterministic, "
+                        "unlike a wall-clock limit) [default 30]")
+    p.add_argument("--seed", type=int, default=0, metavar="N", help="solver random seed [default 0]")
+
+
+def context_from_args(args, year: int | None = None):
+    from ..api import make_context
+
+    return make_context(year if year is not None else getattr(args, "year", None), args.rules,
+                        calendar_dir=args.calendar_dir)
+
+
+def warn(msg: str) -> None:
+    print(f"planner: {msg}", file=sys.stderr)
+
+
+def table(rows: list[list[str]], header: list[str]) -> str:
+    """A plain aligned text table (CJK characters count double width)."""
+    import unicodedata
+
+    def width(s: str) -> int:
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
+
+    cols = [header] + rows
+    widths = [max(width(str(r[i])) for r in cols) for i in range(len(header))]
+    out = []
+    for n, r in enumerate(cols):
+        out.append("  ".join(str(c) + " " * (widths[i] - width(str(c))) for i, c in enumerate(r)).rstrip())
+        if n == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def out_dir(path: str | Path) -> Path:
+    from ..textio import check_writable_dir
+
+    return check_writable_dir(path)

@@ -1,0 +1,1 @@
+"""Publishing a plan as the notice's attachments (XLSX, CSV, ICS, JSON) and an HTML report."""

@@ -1,0 +1,47 @@
+"""What a run writes next to its plan: ``summary.json`` with status, objective parts and input hashes."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from .context import Context
+
+
+def inputs_digest(ctx: Context) -> str:
+    """Hash of the notice data files the run read (institutions, scope, operations, streams, materials)."""
+    h = hashlib.sha256()
+    d = Path(ctx.catalogue.source_dir)
+    for name in ("institutions.csv", "operations.csv", "scope.csv", "streams.csv", "materials.toml"):
+        f = d / name
+        if f.exists():
+            h.update(name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def summary_dict(result, ctx: Context, **extra) -> dict:
+    start, stop = ctx.window
+    out = {
+        "status": result.status.value,
+        "year": ctx.year,
+        "window": [start.isoformat(), stop.isoformat()],
+        "calendar": ctx.calendar.status(),
+        "calendar_official": ctx.calendar.is_official(),
+        "objective": result.objective,
+        "objective_parts": {k: {"weight": w, "cost": c, "weighted": w * c} for k, (w, c) in result.parts.items()},
+        "tiers": result.tiers,
+        "sessions": len(result.plan.sessions) if result.plan else 0,
+        "solve_seconds": round(result.solve_seconds, 4),
+        "deterministic_time": round(result.deterministic_time, 4),
+        "seed": result.seed,
+        "conflict": result.conflict,
+        "ruleset": ctx.ruleset.name,
+        "ruleset_sha256": ctx.ruleset.digest(),
+        "inputs_sha256": inputs_digest(ctx),
+    }
+    out.update(extra)
+    return out
+
+
+def summary_json(result, ctx: Context, **extra) -> str:
+    return json.dumps(summary_dict(result, ctx, **extra), ensure_ascii=False, indent=2) + "\n"
