@@ -129,6 +129,8 @@ def build_model(ctx: Context, explain: bool = False, max_slots: dict[str, int] |
         n = (max_slots or {}).get(stream)
         if n is None:
             n = count_rule.max_sessions(stream) if count_rule is not None else 0
+            if explain and n:
+                n = 2 * n + 4  # spare slots, so that the session count is a rule that can be named, not a given
         sites = list(ctx.sites(stream))
         if not explain and scope_rule is not None:
             sites = [i for i in sites if scope_rule.permits(i, stream, ctx)]

@@ -41,6 +41,7 @@ class Result:
     status: Status
     plan: Plan | None
     objective: int | None = None
+    solver_objective: int | None = None  # the last tier's value as CP-SAT saw it (equals ``objective``)
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # preference -> (weight, unweighted cost)
     tiers: dict[str, int] = field(default_factory=dict)  # stability tiers (sessions_changed, days_moved)
     solve_seconds: float = 0.0
@@ -207,6 +208,7 @@ def solve(
         result.parts = {p.name: (p.weight, p.cost(result.plan, ctx)) for p in ctx.ruleset.preferences}
         result.objective = sum(w * c for w, c in result.parts.values())
         result.tiers = {k: v for k, v in tier_values.items() if k != "preferences"}
+        result.solver_objective = tier_values.get("preferences")
     elif st == Status.INFEASIBLE and explain:
         result.conflict = explain_infeasibility(ctx, pins=pins, seed=seed, time_limit=time_limit)
     result.solve_seconds = time.perf_counter() - t0

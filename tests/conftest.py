@@ -1,0 +1,73 @@
+"""Shared fixtures: the notice's data, the 2024 context and plan, and tiny rule sets built in code."""
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from planner.api import make_context
+from planner.data import constraints_dir, load_catalogue, scenarios_dir
+from planner.plan import Plan, Session, read_plan
+from planner.ruleset import read_toml, ruleset_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+D = dt.date
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="session")
+def default_doc() -> dict:
+    return read_toml(constraints_dir() / "yuncheng.toml")
+
+
+@pytest.fixture(scope="session")
+def ctx2024():
+    return make_context(2024)
+
+
+@pytest.fixture(scope="session")
+def plan2024(catalogue) -> Plan:
+    return read_plan(scenarios_dir() / "plan_2024.csv", catalogue)
+
+
+def context_from_doc(doc: dict, year: int = 2024, overrides=None):
+    cat = load_catalogue()
+    return make_context(year, ruleset_from_dict(doc, "test.toml", cat), catalogue=cat, overrides=overrides)
+
+
+def tiny_doc(managers: int = 2, special_ops: int = 0, rules: dict | None = None, prefs: dict | None = None) -> dict:
+    """A small rule set: few sessions, the hard rules named in *rules* (default: the structural ones)."""
+    doc = {
+        "name": "tiny",
+        "streams": {"managers": {"sites": ["huaan"]}, "special_ops": {"sites": ["huaan", "juteng", "ruiyang", "xinshiji"]}},
+        "rules": {"numbering": {}, "kind": {}, "session_count": {"sessions": {}}},
+        "preferences": prefs or {},
+    }
+    if managers:
+        doc["rules"]["session_count"]["sessions"]["managers"] = managers
+    if special_ops:
+        doc["rules"]["session_count"]["sessions"]["special_ops"] = special_ops
+    for k, v in (rules or {}).items():
+        doc["rules"][k] = v
+    return doc
+
+
+def session(stream, no, deadline, exam, inst="huaan", kind=None) -> Session:
+    kind = kind or ("高危行业主要负责人、安管员" if stream == "managers" else "特种作业人员初、复训")
+    return Session(stream, no, deadline, exam, inst, kind, "")
+
+
+def mutate(plan: Plan, key, **changes) -> Plan:
+    """A copy of *plan* with one session's fields replaced."""
+    out = []
+    for s in plan.sessions:
+        if s.key == key:
+            s = Session(**{**s.__dict__, **changes})
+        out.append(s)
+    return plan.with_sessions(out)

@@ -1,0 +1,133 @@
+"""Each rule's CP-SAT face on a tiny instance whose answer can be worked out by hand.
+
+Most cases repair a hand-made plan: ``solve(reference=...)`` keeps as much of it as the rule allows
+(fewest sessions changed, then fewest days moved), so the expected answer is the nearest legal day.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from planner.check import check_plan
+from planner.errors import PlannerError
+from planner.plan import Plan
+from planner.solve import Status, solve
+
+from conftest import context_from_doc, session, tiny_doc
+
+D = dt.date
+WD = {"working_day": {}}
+
+
+def repair(doc, sessions, year=2024):
+    ctx = context_from_doc(doc, year)
+    res = solve(ctx, reference=Plan(year, tuple(sessions)), time_limit=10)
+    assert res.status == Status.OPTIMAL
+    assert check_plan(res.plan, ctx).ok
+    return res
+
+
+def test_working_day_moves_to_nearest_working_day():
+    # 2024-10-03 is a National Day holiday; nearest working days: Mon 9-30 (3 days), Sun 9-29 is a make-up day (4)
+    res = repair(tiny_doc(1, rules=WD), [session("managers", 1, D(2024, 9, 28), D(2024, 10, 3))])
+    assert res.plan.sessions[0].exam_date == D(2024, 9, 30)
+    assert res.tiers == {"sessions_changed": 1, "days_moved": 3}
+
+
+def test_registration_gap_bounds():
+    low = tiny_doc(2, rules={"registration_gap": {"min_days": 4, "max_days": 14}},
+                   prefs={"preferred_gap": {"weight": 1, "days": 0}})
+    ctx = context_from_doc(low)
+    res = solve(ctx)
+    assert [(s.exam_date - s.registration_deadline).days for s in res.plan.sessions] == [4, 4]
+    high = tiny_doc(2, rules={"registration_gap": {"min_days": 4, "max_days": 14}},
+                    prefs={"preferred_gap": {"weight": 1, "days": 30}})
+    res = solve(context_from_doc(high))
+    assert [(s.exam_date - s.registration_deadline).days for s in res.plan.sessions] == [14, 14]
+    assert res.parts["preferred_gap"] == (1, 32)
+
+
+def test_daily_cap_separates_two_exams_by_one_day():
+    ss = [session("managers", 1, D(2024, 3, 1), D(2024, 3, 6)), session("managers", 2, D(2024, 3, 1), D(2024, 3, 6))]
+    res = repair(tiny_doc(2, rules={**WD, "daily_cap": {"max_exams_per_day": 1}}), ss)
+    days = [s.exam_date for s in res.plan.sessions]
+    assert len(set(days)) == 2 and res.tiers == {"sessions_changed": 1, "days_moved": 1}
+    res2 = repair(tiny_doc(2, rules={**WD, "daily_cap": {"max_exams_per_day": 2}}), ss)
+    assert res2.tiers == {"sessions_changed": 0, "days_moved": 0}
+
+
+def test_site_spacing_moves_the_later_session():
+    # min 5 days at 华安: keep 3-6 and push 3-7 to Mon 3-11 (4 days) rather than 3-6 back to Fri 3-1 (5 days)
+    ss = [session("managers", 1, D(2024, 2, 28), D(2024, 3, 6)), session("managers", 2, D(2024, 3, 2), D(2024, 3, 7))]
+    res = repair(tiny_doc(2, rules={**WD, "site_spacing": {"min_days": 5}}), ss)
+    assert [s.exam_date for s in res.plan.sessions] == [D(2024, 3, 6), D(2024, 3, 11)]
+
+
+def test_rotation_order_and_start():
+    doc = tiny_doc(0, 6, rules={"rotation": {"streams": ["special_ops"]}})
+    res = solve(context_from_doc(doc))
+    assert [s.institution for s in res.plan.sessions] == ["huaan", "juteng", "ruiyang", "xinshiji", "huaan", "juteng"]
+    doc["rules"]["rotation"]["start"] = "ruiyang"
+    res = solve(context_from_doc(doc))
+    assert [s.institution for s in res.plan.sessions][:3] == ["ruiyang", "xinshiji", "huaan"]
+
+
+def test_rotation_skips_a_closed_site():
+    doc = tiny_doc(0, 5, rules={
+        "rotation": {"streams": ["special_ops"]},
+        "institution_open": {"closures": [{"institution": "juteng", "start": "2024-01-01", "end": "2025-12-31"}]}})
+    res = solve(context_from_doc(doc))
+    assert [s.institution for s in res.plan.sessions] == ["huaan", "ruiyang", "xinshiji", "huaan", "ruiyang"]
+
+
+def test_institution_open_moves_out_of_a_closure():
+    doc = tiny_doc(1, rules={**WD, "scope": {}, "institution_open": {"closures": [
+        {"institution": "huaan", "start": "2024-03-01", "end": "2024-03-31", "reason": "inspection"}]}})
+    res = repair(doc, [session("managers", 1, D(2024, 3, 1), D(2024, 3, 6))])
+    assert res.plan.sessions[0].exam_date == D(2024, 2, 29)
+
+
+def test_plan_window_pulls_a_session_into_the_window():
+    # window opens 2024-02-18; the session was changed anyway, so the nearest legal exam is 2-18 itself
+    res = repair(tiny_doc(1, rules={"plan_window": {}}), [session("managers", 1, D(2024, 1, 27), D(2024, 2, 1))])
+    s = res.plan.sessions[0]
+    assert s.exam_date == D(2024, 2, 18) and s.registration_deadline >= D(2024, 2, 18)
+
+
+def test_on_demand_site_counts():
+    doc = tiny_doc(0, rules={"session_count": {"sessions": {"on_demand": {"yvu": {"min": 2, "max": 3}}}}})
+    doc["streams"]["on_demand"] = {"sites": ["fengxi", "crrc_yongji", "yvu"]}
+    res = solve(context_from_doc(doc))
+    assert 2 <= len(res.plan.sessions) <= 3 and {s.institution for s in res.plan.sessions} == {"yvu"}
+
+
+def test_coverage_needs_enough_sessions_and_names_the_conflict():
+    rules = {**WD, "plan_window": {}, "coverage": {"max_days_between_opportunities": 60, "streams": {"managers": "all"}}}
+    res = solve(context_from_doc(tiny_doc(2, rules=rules)))
+    assert res.status == Status.INFEASIBLE
+    names = " ".join(res.conflict)
+    assert "coverage" in names and "session_count" in names
+    res = solve(context_from_doc(tiny_doc(6, rules=rules)))  # 340-day window / 60 → 6 sessions suffice
+    assert res.status == Status.OPTIMAL and check_plan(res.plan, context_from_doc(tiny_doc(6, rules=rules))).ok
+
+
+def test_scope_rejects_an_unlicensed_site_in_the_rule_set():
+    doc = tiny_doc(1, rules={"scope": {}})
+    doc["streams"]["managers"]["sites"] = ["huaan", "juteng"]
+    with pytest.raises(PlannerError, match="juteng.*not licensed"):
+        context_from_doc(doc)
+
+
+def test_refresher_first_cycle_sets_kinds():
+    doc = tiny_doc(0, 6, rules={"rotation": {"streams": ["special_ops"]}},
+                   prefs={"refresher_first_cycle": {"weight": 1}})
+    res = solve(context_from_doc(doc))
+    assert [s.kind for s in res.plan.sessions] == ["特种作业人员复训"] * 4 + ["特种作业人员初、复训"] * 2
+
+
+def test_solver_objective_equals_the_checked_cost(ctx2024, plan2024):
+    """Preferences' two faces agree: the solver's objective is what `cost` computes on the plan it returns."""
+    res = solve(ctx2024)
+    assert res.status == Status.OPTIMAL
+    assert res.solver_objective == res.objective == check_plan(res.plan, ctx2024).objective
