@@ -12,7 +12,7 @@ import pytest
 from planner.check import check_plan
 from planner.errors import PlannerError
 from planner.plan import Plan
-from planner.solve import Status, solve
+from planner.solver import Status, solve
 
 from conftest import context_from_doc, session, tiny_doc
 

@@ -12,7 +12,7 @@ from planner.api import make_context
 from planner.check import check_plan
 from planner.cli import main
 from planner.reproduce import reproduce
-from planner.solve import Status, solve
+from planner.solver import Status, solve
 
 from conftest import context_from_doc
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from .check import check_plan
 from .context import Context
 from .plan import Plan
-from .solve import solve
+from .solver import solve
 
 
 @dataclass

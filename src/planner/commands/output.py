@@ -7,7 +7,7 @@ def solve_and_write(ctx, out, args, reference=None, pins=None, extra_summary=Non
     from ..errors import InfeasibleError, PlannerError
     from ..plan import plan_to_csv
     from ..runinfo import summary_json
-    from ..solve import Status, solve
+    from ..solver import Status, solve
     from ..textio import atomic_write_text
     from .common import table
 
