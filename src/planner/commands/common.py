@@ -13,6 +13,8 @@ def add_context_options(p: argparse.ArgumentParser, year: bool = True) -> None:
                    help="rule set TOML (default: the embedded constraints/yuncheng.toml)")
     p.add_argument("--calendar-dir", metavar="DIR", default=None,
                    help="folder of YEAR.toml calendar overrides (default: constraints/calendar)")
+    p.add_argument("--scenario", metavar="FILE", default=None,
+                   help="scenario TOML (what-if: extends, overrides, closures, pins; see scenarios/README.md)")
 
 
 def add_solver_options(p: argparse.ArgumentParser) -> None:
@@ -22,9 +24,27 @@ def add_solver_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N", help="solver random seed [default 0]")
 
 
+def scenario_from_args(args, year: int | None = None):
+    """The scenario named by ``--scenario`` (``--year`` or *year* overriding its year), or None."""
+    path = getattr(args, "scenario", None)
+    if not path:
+        return None
+    from ..errors import PlannerError
+    from ..scenario import load_scenario
+
+    if args.rules:
+        raise PlannerError("--rules and --scenario together: name the base rule set in the scenario's "
+                           "'rules' key instead", field="rules")
+    return load_scenario(path, year=year if year is not None else getattr(args, "year", None),
+                         calendar_dir=args.calendar_dir)
+
+
 def context_from_args(args, year: int | None = None):
     from ..api import make_context
 
+    scenario = scenario_from_args(args, year)
+    if scenario is not None:
+        return scenario.ctx
     return make_context(year if year is not None else getattr(args, "year", None), args.rules,
                         calendar_dir=args.calendar_dir)
 

@@ -13,11 +13,14 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
-    from .common import context_from_args, out_dir
+    from .common import context_from_args, out_dir, scenario_from_args
     from .output import solve_and_write
 
     out = out_dir(args.out)  # fail before solving when the folder is unusable
-    ctx = context_from_args(args)
-    return solve_and_write(ctx, out, args)
+    scenario = scenario_from_args(args)
+    if scenario is None:
+        return solve_and_write(context_from_args(args), out, args)
+    print(f"scenario {scenario.name}" + (f": {scenario.question}" if scenario.question else "") + "\n")
+    extra = {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
+             "pinned": len(scenario.pins)}
+    return solve_and_write(scenario.ctx, out, args, pins=list(scenario.pins) or None, extra_summary=extra)
