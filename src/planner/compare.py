@@ -1,0 +1,180 @@
+"""Comparing two plans: sessions added, removed and moved, and what the change does to each site.
+
+Sessions are matched by (stream, 期次), as the solver does when it keeps a re-plan close to a
+reference and as the notice's readers do ("期次 12 moved to …"). KPIs are per site: sessions,
+the longest and the mean gap between two consecutive exams there (the wait a candidate who
+must sit at that site may face).
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from statistics import mean
+
+from .plan import Plan, Session
+
+ALL = "(all)"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One session that differs between plan A (``old``) and plan B (``new``)."""
+
+    stream: str
+    no: int
+    what: str  # added | removed | moved (date or site) | changed (deadline or kind only)
+    old: Session | None
+    new: Session | None
+
+    @property
+    def days(self) -> int:
+        """Days the exam moved (B minus A); 0 when added or removed."""
+        if self.old is None or self.new is None:
+            return 0
+        return (self.new.exam_date - self.old.exam_date).days
+
+    @property
+    def site_changed(self) -> bool:
+        return self.old is not None and self.new is not None and self.old.institution != self.new.institution
+
+    def label(self) -> str:
+        return f"{self.stream} #{self.no}"
+
+    def describe(self) -> str:
+        o, n = self.old, self.new
+        if o is None:
+            return f"added {n.exam_date} at {n.institution}"
+        if n is None:
+            return f"removed (was {o.exam_date} at {o.institution})"
+        parts = []
+        if self.days:
+            parts.append(f"{o.exam_date} → {n.exam_date} ({self.days:+d} days)")
+        if self.site_changed:
+            parts.append(f"{o.institution} → {n.institution}")
+        if o.registration_deadline != n.registration_deadline:
+            parts.append(f"deadline {o.registration_deadline} → {n.registration_deadline}")
+        if o.kind != n.kind:
+            parts.append(f"kind {o.kind} → {n.kind}")
+        return "; ".join(parts)
+
+
+def diff_plans(a: Plan, b: Plan) -> list[Change]:
+    """Every session of A or B that is not identical in the other, in stream and 期次 order."""
+    ka, kb = a.by_key(), b.by_key()
+    out = []
+    for key in sorted(set(ka) | set(kb), key=lambda k: (_stream_rank(k[0]), k[1])):
+        o, n = ka.get(key), kb.get(key)
+        if o is None:
+            out.append(Change(*key, "added", None, n))
+        elif n is None:
+            out.append(Change(*key, "removed", o, None))
+        elif (o.exam_date, o.institution) != (n.exam_date, n.institution):
+            out.append(Change(*key, "moved", o, n))
+        elif (o.registration_deadline, o.kind) != (n.registration_deadline, n.kind):
+            out.append(Change(*key, "changed", o, n))
+    return out
+
+
+def _stream_rank(stream: str):
+    from .plan import _stream_order
+
+    return _stream_order(stream)
+
+
+def moves(changes: list[Change]) -> tuple[int, int]:
+    """(sessions changed, total days moved): the re-planning objective's two tiers, measured."""
+    changed = [c for c in changes if c.what in ("moved", "changed")]
+    return len(changed), sum(abs(c.days) for c in changed)
+
+
+@dataclass(frozen=True)
+class SiteKPI:
+    sessions: int
+    longest_gap: int | None  # days between consecutive exams at the site; None with fewer than two
+    mean_gap: float | None
+
+
+def site_kpis(plan: Plan) -> dict[str, SiteKPI]:
+    """Per site (all streams together), plus ``(all)``: consecutive exams of the whole plan."""
+    by_site: dict[str, list] = {}
+    for s in plan.sessions:
+        by_site.setdefault(s.institution, []).append(s.exam_date)
+    by_site[ALL] = [s.exam_date for s in plan.sessions]
+    out = {}
+    for site in sorted(by_site, key=lambda x: (x == ALL, x)):
+        days = sorted(by_site[site])
+        gaps = [(b - a).days for a, b in zip(days, days[1:])]
+        out[site] = SiteKPI(len(days), max(gaps) if gaps else None, round(mean(gaps), 1) if gaps else None)
+    return out
+
+
+def kpi_rows(a: Plan, b: Plan) -> list[list[str]]:
+    """site, sessions A/B/Δ, longest gap A/B/Δ, mean gap A/B/Δ (text cells, blank when undefined)."""
+    ka, kb = site_kpis(a), site_kpis(b)
+    empty = SiteKPI(0, None, None)
+    rows = []
+    for site in sorted(set(ka) | set(kb), key=lambda x: (x == ALL, x)):
+        x, y = ka.get(site, empty), kb.get(site, empty)
+        row = [site]
+        for f in ("sessions", "longest_gap", "mean_gap"):
+            va, vb = getattr(x, f), getattr(y, f)
+            d = "" if va is None or vb is None else _num(vb - va, signed=True)
+            row += [_num(va), _num(vb), d]
+        rows.append(row)
+    return rows
+
+
+KPI_HEADER = ["site", "sessions A", "sessions B", "Δ", "longest gap A", "longest gap B", "Δ",
+              "mean gap A", "mean gap B", "Δ"]
+CHANGE_HEADER = ["change", "stream", "no", "exam A", "exam B", "days", "site A", "site B", "deadline A", "deadline B",
+                 "reason"]
+
+
+def _num(v, signed: bool = False) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        v = round(v, 1)
+        if v == int(v):
+            v = int(v)
+    return f"{v:+}" if signed else f"{v}"
+
+
+def change_rows(changes: list[Change], reasons: dict | None = None) -> list[list[str]]:
+    def d(s, f):
+        return getattr(s, f).isoformat() if s is not None else ""
+
+    return [[c.what, c.stream, str(c.no), d(c.old, "exam_date"), d(c.new, "exam_date"),
+             _num(c.days, signed=True) if c.old and c.new else "", c.old.institution if c.old else "",
+             c.new.institution if c.new else "", d(c.old, "registration_deadline"), d(c.new, "registration_deadline"),
+             (reasons or {}).get((c.stream, c.no), "")] for c in changes]
+
+
+def to_csv(rows: list[list[str]], header: list[str]) -> str:
+    """CSV with a BOM, so that Excel and WPS open the Chinese text correctly."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    w.writerows(rows)
+    return "\ufeff" + buf.getvalue()
+
+
+def summary_line(a: Plan, b: Plan, changes: list[Change]) -> str:
+    n = {w: sum(1 for c in changes if c.what == w) for w in ("added", "removed", "moved", "changed")}
+    changed, days = moves(changes)
+    return (f"A: {len(a.sessions)} sessions, B: {len(b.sessions)} sessions; added {n['added']}, removed "
+            f"{n['removed']}, moved {n['moved']}, deadline/kind only {n['changed']}; {changed} changed, "
+            f"{days} days moved in total")
+
+
+def chart(a: Plan, b: Plan, ctx, out_stem) -> list:
+    """The comparison chart (PNG + SVG) when the charts module is installed; the files written."""
+    import importlib.util
+
+    if importlib.util.find_spec("planner.charts.compare") is None:
+        return []
+    from .charts.compare import compare_chart
+
+    written = compare_chart(a, b, ctx, out_stem)
+    return list(written) if isinstance(written, (list, tuple)) else []
