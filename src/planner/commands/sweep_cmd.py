@@ -1,0 +1,51 @@
+"""``planner sweep SCENARIO…``: run scenarios in parallel; print and write a KPI table (sweep.csv).
+
+Exit 0 when every scenario ran, feasible or not; 2 when one could not be read (its row says why).
+"""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    from .common import add_solver_options
+
+    p = sub.add_parser("sweep", help="run many scenarios in parallel and tabulate their KPIs")
+    p.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario TOML files")
+    p.add_argument("--baseline", metavar="FILE", default=None,
+                   help="scenario whose plan the others are measured against [default: the first]")
+    p.add_argument("--year", type=int, default=None, help="plan every scenario for this year")
+    p.add_argument("--calendar-dir", metavar="DIR", default=None, help="folder of calendar overrides")
+    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel processes [default 2]")
+    p.add_argument("--out", metavar="DIR", default="out",
+                   help="write sweep.csv and plans/<scenario>.csv here [default: out]")
+    add_solver_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..compare import to_csv
+    from ..plan import plan_to_csv
+    from ..sweep import sweep, table_rows
+    from ..textio import atomic_write_text
+    from .common import out_dir, table, warn
+
+    out = out_dir(args.out)
+    rows = sweep(args.scenarios, baseline=args.baseline, year=args.year, calendar_dir=args.calendar_dir,
+                 seed=args.seed, time_limit=args.time_limit, workers=args.workers)
+    header, cells = table_rows(rows)
+    print(table(cells, header))
+    header_q, cells_q = table_rows(rows, with_question=True)
+    atomic_write_text(out / "sweep.csv", to_csv(cells_q, header_q))
+    names: set[str] = set()
+    for r in rows:
+        if r.plan is None:
+            continue
+        name = r.scenario
+        while name in names:
+            name += "_"
+        names.add(name)
+        atomic_write_text(out / "plans" / f"{name}.csv", plan_to_csv(r.plan))
+    print(f"\nwrote {out / 'sweep.csv'} and the feasible scenarios' plans in {out / 'plans'}")
+    bad = [r for r in rows if not r.readable]
+    for r in bad:
+        warn(f"could not run {r.path}: {r.note}")
+    return 2 if bad else 0

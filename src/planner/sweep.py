@@ -1,0 +1,130 @@
+"""Sweeps: run many scenarios side by side and tabulate what each does to the plan.
+
+The baseline (the first scenario unless told otherwise) is solved first; every other scenario
+of the same year is then solved with the baseline plan as its reference, so "moves" is the
+smallest number of sessions the what-if forces to change, not the noise of two independent
+optima. Scenarios run in worker processes (two by default, one per core); each solve stays on
+one CP-SAT worker with a fixed seed and deterministic time limit, so the plans do not depend on
+the parallelism. A scenario that cannot be read is an ERROR row; an infeasible one shows its
+conflict; either way the other scenarios still run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .plan import Plan
+
+
+@dataclass
+class SweepRow:
+    """One scenario's outcome."""
+
+    scenario: str
+    path: str
+    year: int | None = None
+    status: str = "ERROR"  # OPTIMAL | FEASIBLE | INFEASIBLE | UNKNOWN | ERROR (could not be read)
+    sessions: int | None = None
+    longest_gap: dict[str, int | None] = field(default_factory=dict)
+    moves: int | None = None  # sessions changed against the baseline plan (same year only)
+    days_moved: int | None = None
+    solve_seconds: float = 0.0
+    note: str = ""  # the conflict of an infeasible scenario, or why it could not be read
+    question: str = ""
+    baseline: bool = False
+    plan: Plan | None = None
+
+    @property
+    def feasible(self) -> bool:
+        return self.status in ("OPTIMAL", "FEASIBLE")
+
+    @property
+    def readable(self) -> bool:
+        return self.status != "ERROR"
+
+
+@dataclass(frozen=True)
+class Job:
+    path: str
+    year: int | None = None
+    calendar_dir: str | None = None
+    seed: int = 0
+    time_limit: float = 30.0
+    reference: Plan | None = None
+    baseline: bool = False
+
+
+def run_one(job: Job) -> SweepRow:
+    """Load and solve one scenario (in a worker process); never raises for bad input."""
+    from .compare import diff_plans, moves, site_kpis
+    from .errors import PlannerError
+    from .scenario import load_scenario
+    from .solver import solve
+
+    row = SweepRow(Path(job.path).stem, job.path, baseline=job.baseline)
+    try:
+        sc = load_scenario(job.path, year=job.year, calendar_dir=job.calendar_dir)
+        row.scenario, row.year, row.question = sc.name, sc.year, sc.question
+        ref = job.reference if job.reference is not None and job.reference.year == sc.year else None
+        result = solve(sc.ctx, seed=job.seed, time_limit=job.time_limit, reference=ref, pins=list(sc.pins) or None)
+    except PlannerError as err:
+        row.note = str(err)
+        return row
+    row.status, row.solve_seconds = result.status.value, result.solve_seconds
+    row.note = "; ".join(result.conflict)
+    if result.plan is not None:
+        row.plan = result.plan
+        row.sessions = len(result.plan.sessions)
+        row.longest_gap = {site: k.longest_gap for site, k in site_kpis(result.plan).items() if site != "(all)"}
+        if job.baseline:
+            row.moves, row.days_moved = 0, 0
+        elif ref is not None:
+            row.moves, row.days_moved = moves(diff_plans(ref, result.plan))
+    return row
+
+
+def sweep(paths: list[str | Path], *, baseline: str | Path | None = None, year: int | None = None,
+          calendar_dir: str | Path | None = None, seed: int = 0, time_limit: float = 30.0,
+          workers: int = 2) -> list[SweepRow]:
+    """Rows in the order of *paths* (the baseline's row first if it is not among them)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    paths = [str(p) for p in paths]
+    base = str(baseline) if baseline is not None else (paths[0] if paths else None)
+    common = dict(year=year, calendar_dir=str(calendar_dir) if calendar_dir else None, seed=seed,
+                  time_limit=time_limit)
+    if base is None:
+        return []
+    # spawn, not fork: a forked child of a process that already runs OR-Tools or a Jupyter kernel's threads can hang
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn")) as ex:
+        base_row = ex.submit(run_one, Job(base, baseline=True, **common)).result()
+        others = [p for p in paths if p != base]
+        futures = {p: ex.submit(run_one, Job(p, reference=base_row.plan, **common)) for p in others}
+        done = {p: f.result() for p, f in futures.items()}
+    rows = [base_row] + [done[p] for p in others]
+    return rows
+
+
+def gap_sites(rows: list[SweepRow]) -> list[str]:
+    return sorted({s for r in rows for s in r.longest_gap})
+
+
+def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[str], list[list[str]]]:
+    """Header and text cells of the KPI table (the same for the terminal and the CSV)."""
+    sites = gap_sites(rows)
+    header = (["scenario", "year", "status", "feasible", "sessions"] + [f"longest gap {s}" for s in sites]
+              + ["moves vs baseline", "days moved", "solve s", "explanation"] + (["question"] if with_question else []))
+
+    def cell(v) -> str:
+        return "" if v is None else str(v)
+
+    out = []
+    for r in rows:
+        name = r.scenario + (" (baseline)" if r.baseline else "")
+        out.append([name, cell(r.year), r.status, "yes" if r.feasible else "no", cell(r.sessions)]
+                   + [cell(r.longest_gap.get(s)) for s in sites]
+                   + [cell(r.moves) if r.moves is not None or not r.feasible else "n/a (other year)",
+                      cell(r.days_moved), f"{r.solve_seconds:.1f}", r.note]
+                   + ([r.question] if with_question else []))
+    return header, out
