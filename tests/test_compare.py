@@ -1,0 +1,59 @@
+"""Comparing plans: added, removed and moved sessions with days, and per-site KPI deltas."""
+from __future__ import annotations
+
+import datetime as dt
+
+from planner.cli import main
+from planner.compare import diff_plans, kpi_rows, moves, site_kpis
+from planner.plan import Plan, Session, write_plan
+
+from scenario_fixtures import KIND, tiny_plan
+
+D = dt.date
+
+
+def _variant(plan: Plan) -> Plan:
+    s = plan.by_key()
+    return plan.with_sessions([
+        s[("managers", 1)],
+        Session("managers", 2, D(2024, 5, 13), D(2024, 5, 17), "huaan", KIND),  # +2 days
+        # 期次 3 removed; a special-ops session added
+        Session("special_ops", 1, D(2024, 4, 1), D(2024, 4, 8), "juteng", "特种作业人员复训"),
+    ])
+
+
+def test_diff_counts_added_removed_moved(tmp_path):
+    a, _ = tiny_plan(tmp_path)
+    b = _variant(a)
+    changes = diff_plans(a, b)
+    assert [(c.what, c.label(), c.days) for c in changes] == [
+        ("moved", "managers #2", 2), ("removed", "managers #3", 0), ("added", "special_ops #1", 0)]
+    assert moves(changes) == (1, 2)
+    assert diff_plans(a, a) == []
+
+
+def test_site_kpis_and_deltas(tmp_path):
+    a, _ = tiny_plan(tmp_path)
+    k = site_kpis(a)
+    assert k["huaan"].sessions == 3 and k["huaan"].longest_gap == (D(2024, 9, 11) - D(2024, 5, 15)).days
+    rows = {r[0]: r for r in kpi_rows(a, _variant(a))}
+    assert rows["huaan"][1:4] == ["3", "2", "-1"]
+    assert rows["juteng"][1:4] == ["0", "1", "+1"]
+
+
+def test_compare_cli_prints_and_writes_csv(capsys, tmp_path):
+    a, pa = tiny_plan(tmp_path)
+    pb = tmp_path / "b.csv"
+    write_plan(_variant(a), pb)
+    code = main(["compare", str(pa), str(pb), "--out", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert code == 0 and "added 1, removed 1, moved 1" in out and "+2" in out
+    sessions = (tmp_path / "o" / "compare_sessions.csv").read_text(encoding="utf-8-sig")
+    assert "moved,managers,2,2024-05-15,2024-05-17,+2" in sessions
+    assert (tmp_path / "o" / "compare_kpis.csv").exists()
+
+
+def test_compare_bad_plan_exit_2(capsys, tmp_path):
+    _, pa = tiny_plan(tmp_path)
+    assert main(["compare", str(pa), str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o")]) == 2
+    assert "missing.csv" in capsys.readouterr().err

@@ -1,0 +1,70 @@
+"""Re-planning: kept sessions do not move, and the fewest sessions then the fewest days change."""
+from __future__ import annotations
+
+import datetime as dt
+
+from planner.cli import main
+from planner.compare import moves
+from planner.data import load_catalogue, scenarios_dir
+from planner.plan import read_plan
+from planner.replan import replan
+from planner.scenario import load_scenario
+
+from scenario_fixtures import closure, tiny_plan, tiny_scenario
+
+D = dt.date
+
+
+def test_closing_the_site_for_four_days_moves_one_session_two_days(tmp_path):
+    # 华安 closed Mon 13 – Thu 16 May 2024 hits 期次 2 (Wed 15 May). The nearest open working days are
+    # Sat 11 May (a 调休 make-up day, 4 days earlier) and Fri 17 May (2 days later): one move of 2 days.
+    plan, _ = tiny_plan(tmp_path)
+    sc = load_scenario(tiny_scenario(tmp_path, body=closure("huaan", "2024-05-13", "2024-05-16")))
+    rp = replan(plan, sc.ctx, D(2024, 4, 1), scenario=sc)
+    assert rp.result.tiers == {"sessions_changed": 1, "days_moved": 2}
+    new = rp.result.plan.by_key()
+    assert new[("managers", 2)].exam_date == D(2024, 5, 17)
+    assert new[("managers", 1)] == plan.by_key()[("managers", 1)]  # kept
+    assert new[("managers", 3)].exam_date == plan.by_key()[("managers", 3)].exam_date
+    assert [c.label() for c in rp.changes if c.what == "moved"] == ["managers #2"]
+    assert "institution_open" in rp.reasons[("managers", 2)]
+
+
+def test_replan_cli_writes_plan_and_changes(capsys, tmp_path):
+    _, path = tiny_plan(tmp_path)
+    sc = tiny_scenario(tmp_path, body=closure("huaan", "2024-05-13", "2024-05-16"))
+    code = main(["replan", str(path), "--from", "2024-04-01", "--scenario", str(sc), "--out", str(tmp_path / "o")])
+    out = capsys.readouterr().out
+    assert code == 0 and "1 session(s) changed, 2 days moved" in out
+    changes = (tmp_path / "o" / "changes.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(changes) == 2 and changes[1].startswith("moved,managers,2,2024-05-15,2024-05-17,+2,huaan,huaan")
+
+
+def test_kept_session_that_breaks_the_new_rules_is_bad_input(capsys, tmp_path):
+    _, path = tiny_plan(tmp_path)
+    sc = tiny_scenario(tmp_path, body=closure("huaan", "2024-05-13", "2024-05-16"))
+    code = main(["replan", str(path), "--from", "2024-06-01", "--scenario", str(sc), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 2 and "tiny_plan.csv" in err and "managers #2" in err and "institution_open" in err
+
+
+def test_bad_from_date(capsys, tmp_path):
+    _, path = tiny_plan(tmp_path)
+    assert main(["replan", str(path), "--from", "2024-13-01", "--out", str(tmp_path / "o")]) == 2
+    assert "field 'from'" in capsys.readouterr().err
+
+
+def test_midyear_replan_keeps_everything_before_the_date(tmp_path):
+    cat = load_catalogue()
+    published = read_plan(scenarios_dir() / "plan_2024.csv", cat)
+    sc = load_scenario(scenarios_dir() / "midyear_replan.toml")
+    cut = D(2024, 6, 17)
+    rp = replan(published, sc.ctx, cut, scenario=sc)
+    assert rp.result.plan is not None
+    new = rp.result.plan.by_key()
+    before = [s for s in published.sessions if s.exam_date < cut]
+    assert before and all(new[s.key] == s for s in before)
+    assert not [s for s in rp.result.plan.sessions if s.institution == "xinshiji" and s.exam_date >= D(2024, 7, 1)]
+    changed, days = moves(rp.changes)
+    assert (changed, days) == (rp.result.tiers["sessions_changed"], rp.result.tiers["days_moved"])
+    assert all(rp.reasons[(c.stream, c.no)] for c in rp.changes)
