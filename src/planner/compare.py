@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import mean
 
 from .plan import Plan, Session
@@ -177,4 +178,7 @@ def chart(a: Plan, b: Plan, ctx, out_stem) -> list:
     from .charts.compare import compare_chart
 
     written = compare_chart(a, b, ctx, out_stem)
-    return list(written) if isinstance(written, (list, tuple)) else []
+    if isinstance(written, (list, tuple)):
+        return list(written)
+    stem = Path(out_stem)
+    return [p for p in (stem.with_suffix(".png"), stem.with_suffix(".svg")) if p.exists()]
