@@ -1,0 +1,57 @@
+"""Two plans side by side: every 期次's exam date in plan A and plan B, moves drawn as arrows.
+
+``compare_chart(plan_a, plan_b, ctx, out_path_stem)`` is what ``planner compare`` calls.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import style as S
+
+A_COLOR, B_COLOR = "#7f7f7f", "#1f77b4"
+
+
+def draw(plan_a, plan_b, ctx, flag: str = ""):
+    import matplotlib.dates as mdates
+    from matplotlib.lines import Line2D
+
+    a, b = plan_a.by_key(), plan_b.by_key()
+    streams = sorted({k[0] for k in a} | {k[0] for k in b}, key=lambda s: list(ctx.catalogue.streams).index(s)
+                     if s in ctx.catalogue.streams else 99)
+    keys = {sid: sorted(no for st, no in set(a) | set(b) if st == sid) for sid in streams}
+    fig = S.new_figure(11, 1.4 + 0.16 * sum(len(v) for v in keys.values()) + 0.6 * len(streams))
+    axes = fig.subplots(len(streams), 1, sharex=True, squeeze=False,
+                        gridspec_kw={"height_ratios": [max(len(keys[s]), 3) for s in streams]})[:, 0]
+    moved = 0
+    for ax, sid in zip(axes, streams):
+        for no in keys[sid]:
+            sa, sb = a.get((sid, no)), b.get((sid, no))
+            if sa is not None:
+                ax.plot([sa.exam_date], [no], "o", mfc="none", color=A_COLOR, markersize=5)
+            if sb is not None:
+                ax.plot([sb.exam_date], [no], "o", color=B_COLOR, markersize=4)
+            if sa is not None and sb is not None and (sa.exam_date, sa.institution) != (sb.exam_date, sb.institution):
+                moved += 1
+                ax.annotate("", xy=(sb.exam_date, no), xytext=(sa.exam_date, no),
+                            arrowprops={"arrowstyle": "->", "color": "#d62728", "lw": 1})
+        ax.set_ylim(max(keys[sid]) + 0.8, min(keys[sid]) - 0.8)
+        ax.set_ylabel("期次")
+        name = ctx.catalogue.streams[sid].name if sid in ctx.catalogue.streams else sid
+        ax.set_title(name, fontsize=11, loc="left")
+        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
+    axes[-1].xaxis.set_major_locator(mdates.MonthLocator())
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    axes[0].legend(handles=[
+        Line2D([], [], marker="o", mfc="none", color=A_COLOR, linestyle="", label="方案A"),
+        Line2D([], [], marker="o", color=B_COLOR, linestyle="", label="方案B"),
+        Line2D([], [], color="#d62728", label="改期/换考点")], loc="upper left", bbox_to_anchor=(1.0, 1.0),
+        frameon=False)
+    fig.suptitle(f"方案对比：A {len(a)}场，B {len(b)}场，改期或换考点 {moved}场，"
+                 f"新增 {len(set(b) - set(a))}场，取消 {len(set(a) - set(b))}场", fontsize=12)
+    S.flag_figure(fig, flag)
+    return fig
+
+
+def compare_chart(plan_a, plan_b, ctx, out_path_stem) -> list[Path]:
+    """Write ``<stem>.png`` and ``<stem>.svg`` comparing *plan_a* with *plan_b*; the paths written."""
+    return S.write_chart(S.render(draw, plan_a, plan_b, ctx), out_path_stem)

@@ -1,0 +1,124 @@
+"""Shared chart set-up: the bundled Chinese font, colours per site, and deterministic PNG/SVG bytes.
+
+The CJK font is the NotoSansCJKsc file shipped inside the ``mplfonts`` wheel (a declared
+dependency), registered with matplotlib directly, so Chinese labels render the same on a
+fresh machine without system fonts and without mplfonts changing global rcParams. Figures
+are built with ``matplotlib.figure.Figure`` (the Agg canvas, no pyplot state).
+"""
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import PlannerError
+
+FONT_FILE = "NotoSansCJKsc-Regular.otf"
+SVG_SALT = "planner"
+#: colours for sites in institution order (colour-blind friendly, tab10)
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf")
+HOLIDAY = "#f4b6b6"
+MAKEUP = "#5a5a5a"
+WEEKEND = "#e6e6e6"
+FLAG = "#c00000"
+
+
+@lru_cache(maxsize=1)
+def cjk_family() -> str:
+    """Register the bundled font once; its family name."""
+    import mplfonts
+    from matplotlib import font_manager
+
+    path = Path(mplfonts.__file__).resolve().parent / "fonts" / FONT_FILE
+    if not path.is_file():
+        raise PlannerError(f"the Chinese chart font {FONT_FILE} is missing; reinstall the 'mplfonts' package",
+                           file=path)
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
+
+
+@contextmanager
+def chart_style():
+    """rcParams for every chart: CJK font first, no Unicode minus, fixed SVG ids."""
+    import matplotlib
+
+    rc = {
+        "font.family": [cjk_family(), "DejaVu Sans"],
+        "font.size": 10,
+        "axes.unicode_minus": False,
+        "svg.hashsalt": SVG_SALT,
+        "svg.fonttype": "path",
+        "savefig.dpi": 120,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+    with matplotlib.rc_context(rc):
+        yield
+
+
+def new_figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def site_colors(ctx) -> dict[str, str]:
+    insts = sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq)
+    return {i.id: PALETTE[n % len(PALETTE)] for n, i in enumerate(insts)}
+
+
+def short(ctx, inst: str) -> str:
+    return ctx.catalogue.institutions[inst].short_name
+
+
+def flag_figure(fig, flag: str) -> None:
+    """The "failed the rule check" mark, in red at the figure's top-left corner."""
+    if flag:
+        fig.text(0.01, 0.995, flag, color=FLAG, fontsize=9, ha="left", va="top", weight="bold")
+
+
+def figure_bytes(fig) -> dict[str, bytes]:
+    """PNG and SVG bytes without timestamps or version strings, so reruns are byte-identical."""
+    out = {}
+    for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, metadata=meta)
+        out[fmt] = buf.getvalue()
+    return out
+
+
+def render(draw, *args, **kwargs) -> dict[str, bytes]:
+    """Call *draw* (returning a Figure) under the chart style; its PNG and SVG bytes."""
+    with chart_style():
+        return figure_bytes(draw(*args, **kwargs))
+
+
+def write_chart(images: dict[str, bytes], out_path_stem) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` atomically; the paths."""
+    from ..textio import atomic_write_bytes
+
+    stem = Path(out_path_stem)
+    paths = []
+    for fmt in ("png", "svg"):
+        p = stem.with_name(stem.name + "." + fmt)
+        atomic_write_bytes(p, images[fmt])
+        paths.append(p)
+    return paths
+
+
+def months(start, stop) -> list[tuple[int, int]]:
+    """(year, month) pairs from *start*'s month to *stop*'s month, inclusive."""
+    out, (y, m) = [], (start.year, start.month)
+    while (y, m) <= (stop.year, stop.month):
+        out.append((y, m))
+        y, m = (y, m + 1) if m < 12 else (y + 1, 1)
+    return out
+
+
+def plan_span(plan, ctx):
+    """The days a chart shows: the plan-year window, widened to every date of the plan."""
+    start, stop = ctx.window
+    dates = [d for s in plan.sessions for d in (s.registration_deadline, s.exam_date)]
+    return min([start, *dates]), max([stop, *dates])

@@ -1,0 +1,34 @@
+"""The notice's tables as UTF-8-with-BOM CSV, so Excel and WPS show the Chinese without an import dialog."""
+from __future__ import annotations
+
+import csv
+import io
+
+from ..plan import Plan
+from . import tables as T
+from . import wording as W
+
+
+def bom_csv(rows, header, flag: str = "") -> bytes:
+    """CSV bytes with a BOM; a watermark line first when the plan failed its check."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    if flag:
+        w.writerow([flag])
+    w.writerow(header)
+    w.writerows(rows)
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def csv_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> dict[str, bytes]:
+    """File name -> bytes: one CSV per attachment table (sub-tables in their own file) and the schedule."""
+    out = {"annex1_materials.csv": bom_csv([[s, t] for s, t in T.materials_lines(ctx.catalogue)[1:]],
+                                           ["类型", "内容"], flag)}
+    for att in T.attachments(plan, ctx):
+        n = "".join(c for c in att.sheet if c.isdigit()) or att.sheet
+        for sec in att.sections:
+            rows = [T.plan_row(s, plan.year, ctx) for s in sec.sessions]
+            out[f"annex{n}_{sec.stream}.csv"] = bom_csv(rows, W.PLAN_HEADERS, flag)
+    out["annex4_institutions.csv"] = bom_csv(T.directory_rows(ctx.catalogue), W.DIRECTORY_HEADERS, flag)
+    out["training_plan_uploads.csv"] = bom_csv(T.schedule_rows(plan, ctx, class_days), W.SCHEDULE_HEADERS, flag)
+    return out

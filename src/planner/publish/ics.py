@@ -1,0 +1,140 @@
+"""iCalendar files: ``plan.ics`` for everyone and ``ics/<institution>.ics`` for each site.
+
+UIDs come from plan year + stream + 期次 (never from dates), so re-importing an updated
+plan moves the event instead of duplicating it. Nothing depends on the clock: an event's
+SEQUENCE starts at 0 and goes up by one when its content differs from the same file's
+previous version in the output folder; DTSTAMP is Jan 1 of the plan year plus SEQUENCE
+minutes, so it grows with every revision and the same inputs give the same bytes. Sessions
+that disappeared are kept as STATUS:CANCELLED so subscribed calendars drop them.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from zoneinfo import ZoneInfo
+
+from ..plan import Plan, Session
+from . import tables as T
+from . import wording as W
+
+TZ = "Asia/Shanghai"
+DOMAIN = "planner.yuncheng-exams"
+DEADLINE_TIME = dt.time(12, 0)  # registration closes at noon (notice footnote)
+
+
+def uid(year: int, s: Session, what: str) -> str:
+    return f"{year}-{s.stream}-{s.no}-{what}@{DOMAIN}"
+
+
+def _events(plan: Plan, ctx, s: Session, class_days: int, institution_view: bool, flag: str) -> list[dict]:
+    """Event fields for one session: the exam, the registration deadline and (for sites) the upload date."""
+    inst = ctx.catalogue.institutions[s.institution]
+    tag = "【未通过规则检查】" if flag else ""
+    site = inst.plan_name
+    closes = dt.datetime.combine(s.registration_deadline, DEADLINE_TIME, ZoneInfo(TZ))
+    desc = [f"考试类别：{s.kind}", f"考试地点：{site}", f"地址：{inst.address}",
+            f"报名截止：{W.deadline_text(s.registration_deadline, plan.year)}（中午12点）",
+            f"考试时间：{W.day_text(s.exam_date, plan.year)}"]
+    if s.notes:
+        desc.append(f"备注：{s.notes}")
+    common = {"location": f"{site}，{inst.address}", "description": "\n".join(desc), "categories": s.kind}
+    out = [
+        {**common, "uid": uid(plan.year, s, "exam"), "summary": tag + W.EXAM_SUMMARY.format(kind=s.kind, no=s.no, site=site),
+         "date": s.exam_date},
+        {**common, "uid": uid(plan.year, s, "deadline"),
+         "summary": tag + W.DEADLINE_SUMMARY.format(kind=s.kind, no=s.no, site=site), "time": closes},
+    ]
+    if institution_view:
+        label = f"{ctx.catalogue.streams[s.stream].name} 第{s.no}期 {W.day_text(s.exam_date, plan.year)}考试"
+        out.append({**common, "uid": uid(plan.year, s, "upload"), "summary": tag + W.UPLOAD_SUMMARY.format(label=label),
+                    "date": T.upload_by(s, class_days),
+                    "description": "\n".join([common["description"], W.UPLOAD_LINE.format(
+                        date=T.upload_by(s, class_days).isoformat(), days=class_days), W.UPLOAD_RULE])})
+    return out
+
+
+def _digest(ev: dict) -> str:
+    return hashlib.sha256(repr(sorted(ev.items())).encode()).hexdigest()[:16]
+
+
+def previous_events(data: bytes | None) -> dict[str, dict]:
+    """UID -> the previous file's event (its SEQUENCE, content hash and fields), for revision numbering."""
+    if not data:
+        return {}
+    from icalendar import Calendar
+
+    try:
+        cal = Calendar.from_ical(data)
+    except Exception:  # an unreadable old file only costs the revision numbers
+        return {}
+    return {str(e["UID"]): e for e in cal.walk("VEVENT") if "UID" in e}
+
+
+def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | None) -> bytes:
+    from icalendar import Calendar, Event
+
+    prev = previous_events(previous)
+    cal = Calendar()
+    cal.add("prodid", "-//planner//Yuncheng safety-exam plan//ZH")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    cal.add("x-wr-timezone", TZ)
+    base = dt.datetime(plan.year, 1, 1, tzinfo=dt.timezone.utc)
+    current = set()
+    for ev in events:
+        h = _digest(ev)
+        old = prev.get(ev["uid"])
+        seq = 0
+        if old is not None:
+            seq = int(old.get("SEQUENCE", 0))
+            if str(old.get("X-PLANNER-HASH", "")) != h or str(old.get("STATUS", "")) == "CANCELLED":
+                seq += 1
+        e = Event()
+        e.add("uid", ev["uid"])
+        e.add("dtstamp", base + dt.timedelta(minutes=seq))
+        e.add("sequence", seq)
+        if "date" in ev:
+            e.add("dtstart", ev["date"])
+            e.add("dtend", ev["date"] + dt.timedelta(days=1))
+            e.add("transp", "TRANSPARENT")
+        else:
+            e.add("dtstart", ev["time"])
+            e.add("dtend", ev["time"])
+        for key in ("summary", "location", "description", "categories"):
+            e.add(key, ev[key])
+        e.add("status", "CONFIRMED")
+        e.add("x-planner-hash", h)
+        cal.add_component(e)
+        current.add(ev["uid"])
+    for u in sorted(set(prev) - current):
+        cal.add_component(_cancelled(prev[u], base))
+    cal.add_missing_timezones()
+    return cal.to_ical()
+
+
+def _cancelled(old, base: dt.datetime):
+    """A session gone from the plan: the old event, cancelled (revised once, then kept as it is)."""
+    if str(old.get("STATUS", "")) == "CANCELLED":
+        return old
+    seq = int(old.get("SEQUENCE", 0)) + 1
+    old["SEQUENCE"] = seq
+    old["STATUS"] = "CANCELLED"
+    old.pop("DTSTAMP", None)
+    old.add("dtstamp", base + dt.timedelta(minutes=seq))
+    return old
+
+
+def ics_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "",
+              previous: dict[str, bytes] | None = None) -> dict[str, bytes]:
+    """Relative path -> bytes: plan.ics (exams and deadlines) and one calendar per institution."""
+    previous = previous or {}
+    title = f"运城市{plan.year}年安全培训考试计划"
+    everyone = [ev for s in plan.sessions for ev in _events(plan, ctx, s, class_days, False, flag)]
+    out = {"plan.ics": calendar_bytes(title, plan, everyone, previous.get("plan.ics"))}
+    for inst in sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq):
+        evs = [ev for s in plan.sessions if s.institution == inst.id
+               for ev in _events(plan, ctx, s, class_days, True, flag)]
+        rel = f"ics/{inst.id}.ics"
+        out[rel] = calendar_bytes(f"{title}（{inst.short_name}）", plan, evs, previous.get(rel))
+    return out

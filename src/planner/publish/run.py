@@ -1,0 +1,100 @@
+"""Publishing a plan: every output built in memory first, then written file by file atomically.
+
+A plan that fails ``check`` is refused unless the caller allows it; then every output
+carries the watermark, so it cannot pass for the official calendar.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ..errors import PlannerError
+from . import tables as T
+from . import wording as W
+
+
+class CheckFailedError(PlannerError):
+    """The plan breaks hard rules and was not published (exit 1, like ``planner check``)."""
+
+    exit_code = 1
+
+
+def watermark(report) -> str:
+    return "" if report.ok else W.WATERMARK.format(n=sum(1 for v in report.violations if v.hard))
+
+
+def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_violations: bool = False,
+                  class_days: int = T.DEFAULT_CLASS_DAYS, previous_ics: dict[str, bytes] | None = None,
+                  charts: bool = True) -> dict[str, bytes]:
+    """Relative path -> bytes of every published file; raises before anything is written."""
+    from ..check import check_plan
+    from .csvfiles import csv_files
+    from .ics import ics_files
+    from .jsonout import plan_json_bytes
+    from .xlsx import notice_xlsx_bytes
+
+    if class_days < 1:
+        raise PlannerError(f"class length must be at least 1 day, got {class_days}", field="class-days")
+    report = report if report is not None else check_plan(plan, ctx)
+    if not report.ok and not allow_violations:
+        hard = [v for v in report.violations if v.hard]
+        raise CheckFailedError(f"plan fails check ({len(hard)} violation(s); first: {hard[0].where()} "
+                               f"{hard[0].rule}: {hard[0].message}); fix it, or publish it marked as such "
+                               "with --allow-violations")
+    flag = watermark(report)
+    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag)}
+    files.update({f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()})
+    files.update(ics_files(plan, ctx, class_days, flag, previous_ics))
+    files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag)
+    images = {}
+    if charts:
+        from ..charts import all_charts
+
+        images = all_charts(plan, ctx, flag)
+        for stem, by_fmt in images.items():
+            files.update({f"charts/{stem}.{fmt}": data for fmt, data in by_fmt.items()})
+    from ..report import report_html
+
+    files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
+                                       flag=flag).encode("utf-8")
+    return files
+
+
+def read_previous_ics(out: Path) -> dict[str, bytes]:
+    """The calendars already in *out*, so revised events get a higher SEQUENCE."""
+    found = {}
+    for p in [out / "plan.ics", *sorted((out / "ics").glob("*.ics"))]:
+        if p.is_file():
+            try:
+                found[p.relative_to(out).as_posix()] = p.read_bytes()
+            except OSError:
+                pass
+    return found
+
+
+def publish_all(plan, ctx, out, *, result=None, report=None, summary: dict | None = None,
+                allow_violations: bool = False, class_days: int = T.DEFAULT_CLASS_DAYS, charts: bool = True) -> list[Path]:
+    """Write the whole publication set into *out*; the paths written."""
+    from ..textio import atomic_write_bytes, check_writable_dir
+
+    out = check_writable_dir(out)
+    if summary is None and result is not None:
+        from ..runinfo import summary_dict
+
+        summary = summary_dict(result, ctx)
+    files = build_outputs(plan, ctx, report=report, summary=summary, allow_violations=allow_violations,
+                          class_days=class_days, previous_ics=read_previous_ics(out), charts=charts)
+    written = []
+    for rel, data in sorted(files.items()):
+        atomic_write_bytes(out / rel, data)
+        written.append(out / rel)
+    return written
+
+
+def read_summary(path: Path) -> dict | None:
+    """A run's summary.json, if readable (the report shows it); None otherwise."""
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None

@@ -1,0 +1,73 @@
+"""The notice's fixed wording (headers, footnotes, sheet names) and its date phrasing, in one place.
+
+Facts that change (names, addresses, titles, materials) come from the catalogue; only the
+sentences every year's notice repeats verbatim live here, so a wording change is one edit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+#: columns of 附件2/附件3, as printed in the notice
+PLAN_HEADERS = ("期次", "报名时间", "考试时间", "考试类别", "考试地点", "备注")
+#: columns of 附件4 (全市安全生产培训机构工作咨询电话)
+DIRECTORY_TITLE = "全市安全生产培训机构工作咨询电话"
+DIRECTORY_HEADERS = ("序号", "机构名称", "机构培训范围", "详细地址", "联系电话", "负责人")
+MATERIALS_SHEET = "附件1"
+DIRECTORY_SHEET = "附件4"
+
+NOTE_NOON = "考试报名时间截止到当天中午12点；"
+NOTE_ADJUST = "考试时间原则上严格按照计划执行，确因工作需要可酌情调整；"
+NOTE_ADDRESSES_ONE = "考试点详细地址："
+NOTE_ADDRESSES_MANY = "各考试点详细地址："
+#: 附件3 note 1: the on-demand sites; {names} joined by "、"
+NOTE_ON_DEMAND = "因{names}每年的培训体量较小，时间不固定，具体考试时间视情况酌情安排；"
+ON_DEMAND_HEADING = "按需安排考点考试计划"
+ADDRESS_LINE = "{name}地址：{address}"
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+#: marks every output of a plan published with --allow-violations
+WATERMARK = "未通过规则检查（{n}处违反规则），仅供内部讨论，不得作为正式计划发布"
+PROVISIONAL = "日历为暂定：{status}"
+
+#: notice section 五: institutions upload the approved training plan one month before the class opens
+UPLOAD_SUMMARY = "上传培训计划截止（{label}）"
+UPLOAD_LINE = "培训计划上传截止：{date}（开班前1个月；按培训{days}天、考试前一天结课推算）"
+UPLOAD_RULE = "各培训机构要在开班前1个月，上传经应急管理部门审核通过的培训计划至资源平台"
+EXAM_SUMMARY = "{kind}考试 第{no}期（{site}）"
+DEADLINE_SUMMARY = "报名截止 {kind} 第{no}期（{site}）"
+
+#: extra CSV columns of the institutions' schedule (training-plan upload dates)
+SCHEDULE_HEADERS = ("考试计划", "期次", "考试地点", "报名截止", "考试时间", "最晚开班日期", "培训计划上传截止")
+
+
+def numbered(i: int, text: str) -> str:
+    """"1、text": the notice's numbering of footnotes and material items."""
+    return f"{i}、{text}"
+
+
+def circled(i: int) -> str:
+    return CIRCLED[i - 1] if 1 <= i <= len(CIRCLED) else f"({i})"
+
+
+def day_text(d: dt.date, plan_year: int) -> str:
+    """"3月6日", or "2025年1月7日" when the date is not in the plan year (the notice's wording)."""
+    prefix = f"{d.year}年" if d.year != plan_year else ""
+    return f"{prefix}{d.month}月{d.day}日"
+
+
+def deadline_text(d: dt.date, plan_year: int) -> str:
+    """"3月1日前": registration closes on that day (at noon)."""
+    return day_text(d, plan_year) + "前"
+
+
+_DATE_RE = re.compile(r"^(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(前)?$")
+
+
+def parse_day_text(text: str, plan_year: int) -> tuple[dt.date, bool]:
+    """Inverse of :func:`day_text`/:func:`deadline_text`: (date, had "前"). ValueError when not a date."""
+    m = _DATE_RE.match(re.sub(r"\s+", "", text))
+    if not m:
+        raise ValueError(text)
+    year = int(m.group(1)) if m.group(1) else plan_year
+    return dt.date(year, int(m.group(2)), int(m.group(3))), bool(m.group(4))

@@ -1,0 +1,164 @@
+"""report.html: one self-contained page (charts embedded, no network) for planners and their managers.
+
+Everything that comes from input files goes through :func:`html.escape`; the page works on a
+phone (tables scroll sideways) and prints (charts and tables avoid page breaks).
+"""
+from __future__ import annotations
+
+import base64
+import html
+from collections import Counter
+
+from .publish import tables as T
+from .publish import wording as W
+
+#: summary.json keys not shown: wall-clock time differs between identical runs
+VOLATILE_SUMMARY_KEYS = ("solve_seconds",)
+CHART_TITLES = {"calendar": "考试日历", "site_month": "各考点每月场次", "registration_windows": "报名窗口"}
+
+CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0 auto;max-width:1100px;
+padding:12px;color:#222;line-height:1.5}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:2px solid #1f77b4;padding-bottom:2px;margin-top:1.6em}
+.flag{background:#c00000;color:#fff;padding:8px 12px;font-weight:bold}
+.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:6px 10px}
+.ok{color:#2a7a2a;font-weight:bold}.bad{color:#c00000;font-weight:bold}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+table{border-collapse:collapse;margin:6px 0;font-size:.92em}
+th,td{border:1px solid #aaa;padding:3px 7px;text-align:center;vertical-align:middle}
+th{background:#eef3f8}td.l{text-align:left;white-space:pre-line}
+.kpis{display:flex;flex-wrap:wrap;gap:10px}.kpi{border:1px solid #ccd;border-radius:6px;padding:8px 12px;min-width:130px}
+.kpi b{display:block;font-size:1.4em}
+figure{margin:10px 0}figure img{max-width:100%;height:auto}
+.notes{white-space:pre-line;font-size:.9em}
+@media print{body{max-width:none;padding:0}h2{break-after:avoid}figure,table{break-inside:avoid}
+.scroll{overflow:visible}}
+"""
+
+
+def esc(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def table_html(header, rows, left: tuple[int, ...] = ()) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f'<td class="l">{esc(v)}</td>' if i in left else f"<td>{esc(v)}</td>"
+                                    for i, v in enumerate(r)) + "</tr>" for r in rows)
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def kpi_html(label: str, value) -> str:
+    return f'<div class="kpi">{esc(label)}<b>{esc(value)}</b></div>'
+
+
+def site_month_rows(plan, ctx) -> tuple[list[str], list[list]]:
+    """Sessions per site (rows) and month (columns), with totals."""
+    months = sorted({(s.exam_date.year, s.exam_date.month) for s in plan.sessions})
+    sites = sorted({s.institution for s in plan.sessions}, key=lambda i: ctx.catalogue.institutions[i].seq)
+    count = Counter((s.institution, (s.exam_date.year, s.exam_date.month)) for s in plan.sessions)
+    header = ["考点"] + [f"{y}-{m:02d}" for y, m in months] + ["合计"]
+    rows = [[ctx.catalogue.institutions[i].short_name] + [count[(i, ym)] for ym in months]
+            + [sum(count[(i, ym)] for ym in months)] for i in sites]
+    rows.append(["合计"] + [sum(count[(i, ym)] for i in sites) for ym in months] + [len(plan.sessions)])
+    return header, rows
+
+
+def kpis(plan, ctx) -> list[tuple[str, object]]:
+    gaps = [(s.exam_date - s.registration_deadline).days for s in plan.sessions]
+    per_site = Counter(s.institution for s in plan.sessions)
+    rotation = [per_site.get(i, 0) for i in ctx.sites("special_ops")] or list(per_site.values())
+    out = [("考试场次", len(plan.sessions))]
+    out += [(ctx.catalogue.streams[sid].name, len(plan.stream(sid))) for sid in plan.streams()]
+    out += [("报名间隔（天）最短/最长", f"{min(gaps)} / {max(gaps)}"),
+            ("轮转考点场次 最少/最多", f"{min(rotation)} / {max(rotation)}")]
+    return out
+
+
+def gap_rows(plan) -> list[list]:
+    """Registration gap distribution: days from deadline to exam -> sessions."""
+    gaps = Counter((s.exam_date - s.registration_deadline).days for s in plan.sessions)
+    return [[g, n] for g, n in sorted(gaps.items())]
+
+
+def check_html(report) -> str:
+    hard = [v for v in report.violations if v.hard]
+    parts = ['<p class="ok">通过规则检查（no violations）</p>' if report.ok
+             else f'<p class="bad">{esc(W.WATERMARK.format(n=len(hard)))}</p>']
+    if hard:
+        parts.append(table_html(["session", "rule", "problem"], [[v.where(), v.rule, v.message] for v in hard], (2,)))
+    parts.append(table_html(["rule", "result"], [[r, "ok" if n == 0 else f"{n} violation(s)"]
+                                                 for r, n in report.per_rule.items()]))
+    if report.costs:
+        parts.append(table_html(["preference", "weight", "cost", "weighted"],
+                                [[p, w, c, w * c] for p, (w, c) in report.costs.items()]))
+    return "".join(parts)
+
+
+def summary_html(summary: dict | None) -> str:
+    if not summary:
+        return "<p>No solver summary (summary.json) for this plan: it was not generated by this run.</p>"
+    rows = [[k, v if not isinstance(v, (dict, list)) else _compact(v)] for k, v in summary.items()
+            if k not in VOLATILE_SUMMARY_KEYS]
+    return table_html(["key", "value"], rows, (1,))
+
+
+def _compact(v) -> str:
+    import json
+
+    return json.dumps(v, ensure_ascii=False, sort_keys=True)
+
+
+def chart_html(charts: dict[str, dict[str, bytes]] | None) -> str:
+    out = []
+    for stem, images in (charts or {}).items():
+        data = base64.b64encode(images["png"]).decode("ascii")
+        title = esc(CHART_TITLES.get(stem, stem))
+        out.append(f'<figure><img alt="{title}" src="data:image/png;base64,{data}"><figcaption>{title}'
+                   f"（charts/{esc(stem)}.svg）</figcaption></figure>")
+    return "".join(out)
+
+
+def attachments_html(plan, ctx) -> str:
+    parts = []
+    for att in T.attachments(plan, ctx):
+        parts.append(f"<h3>{esc(att.sheet)} {esc(att.title)}</h3>")
+        for sec in att.sections:
+            if sec.heading:
+                parts.append(f"<h4>{esc(sec.heading)}</h4>")
+            parts.append(table_html(W.PLAN_HEADERS, [T.plan_row(s, plan.year, ctx) for s in sec.sessions], (5,)))
+        parts.append(f'<p class="notes">{esc(chr(10).join(att.footnotes))}</p>')
+    return "".join(parts)
+
+
+def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
+                class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> str:
+    """The whole page as text (built in memory; the caller writes it atomically)."""
+    cal = ctx.calendar
+    title = f"运城市{plan.year}年安全培训考试计划 · 报告"
+    start, stop = ctx.window
+    status = ('<p class="ok">official</p>' if cal.is_official()
+              else f'<p class="warn">{esc(W.PROVISIONAL.format(status=cal.status()))}</p>')
+    header, rows = site_month_rows(plan, ctx)
+    body = [
+        f'<div class="flag">{esc(flag)}</div>' if flag else "",
+        f"<h1>{esc(title)}</h1>",
+        f"<p>Plan: {esc(plan.source or '-')} · year {plan.year} · window {start} … {stop}</p>",
+        "<h2>关键指标 KPIs</h2>", '<div class="kpis">' + "".join(kpi_html(k, v) for k, v in kpis(plan, ctx)) + "</div>",
+        "<h3>各考点每月场次 Sessions per site and month</h3>", table_html(header, rows),
+        "<h3>报名间隔分布 Registration gap (days from deadline to exam)</h3>",
+        table_html(["天数 days", "场次 sessions"], gap_rows(plan)),
+        "<h2>日历状态 Calendar</h2>", status,
+        "<h2>规则检查 Rule check</h2>", check_html(report),
+        "<h2>求解摘要 Solver summary</h2>", summary_html(summary),
+        "<h2>图表 Charts</h2>", chart_html(charts),
+        "<h2>考试计划表 Plan tables</h2>", attachments_html(plan, ctx),
+        f"<h2>培训计划上传 Training-plan uploads</h2><p>{esc(W.UPLOAD_RULE)}；按培训{class_days}天、"
+        "考试前一天结课推算最晚开班与上传日期。</p>",
+        table_html(W.SCHEDULE_HEADERS, T.schedule_rows(plan, ctx, class_days)),
+        f"<h2>{esc(W.DIRECTORY_SHEET)} {esc(W.DIRECTORY_TITLE)}</h2>",
+        table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4)),
+    ]
+    return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
+            + "\n".join(b for b in body if b) + "\n</body></html>\n")
