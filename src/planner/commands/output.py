@@ -24,6 +24,11 @@ def solve_and_write(ctx, out, args, reference=None, pins=None, extra_summary=Non
         raise PlannerError("internal error: the generated plan fails check: " + report.violations[0].message)
     atomic_write_text(out / "plan.csv", plan_to_csv(result.plan))
     atomic_write_text(out / "summary.json", summary_json(result, ctx, **(extra_summary or {})))
+    if not getattr(args, "no_publish", False):
+        from ..publish.run import publish_all
+        from ..runinfo import summary_dict
+
+        publish_all(result.plan, ctx, out, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})))
     print(result.summary())
     print()
     rows = [[s.stream, str(s.no), s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution, s.kind]
@@ -33,6 +38,8 @@ def solve_and_write(ctx, out, args, reference=None, pins=None, extra_summary=Non
         print(f"\nNOTE: calendar is {ctx.calendar.status()}: dates in those years may move when the State Council "
               "publishes its arrangement.")
     print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
+    if not getattr(args, "no_publish", False):
+        print(f"published notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")
     ctx_result = getattr(args, "_result_sink", None)
     if isinstance(ctx_result, list):
         ctx_result.append((result, report))

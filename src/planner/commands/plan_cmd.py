@@ -9,6 +9,8 @@ def register(sub) -> None:
     add_context_options(p)
     add_solver_options(p)
     p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
+    p.add_argument("--no-publish", action="store_true",
+                   help="write only plan.csv and summary.json (skip notice.xlsx, CSV, ICS, charts, report)")
     p.set_defaults(func=run)
 
 
