@@ -8,6 +8,7 @@ are built with ``matplotlib.figure.Figure`` (the Agg canvas, no pyplot state).
 from __future__ import annotations
 
 import io
+import re
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -76,7 +77,7 @@ def short(ctx, inst: str) -> str:
 def flag_figure(fig, flag: str) -> None:
     """The "failed the rule check" mark, in red at the figure's top-left corner."""
     if flag:
-        fig.text(0.01, 0.995, flag, color=FLAG, fontsize=9, ha="left", va="top", weight="bold")
+        fig.text(0.01, 0.995, flag, color=FLAG, fontsize=10, ha="left", va="top")  # the font has no bold face
 
 
 def figure_bytes(fig) -> dict[str, bytes]:
@@ -86,7 +87,17 @@ def figure_bytes(fig) -> dict[str, bytes]:
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, metadata=meta)
         out[fmt] = buf.getvalue()
+    out["svg"] = stable_svg_ids(out["svg"])
     return out
+
+
+_CLIP_ID = re.compile(rb'(?<=id=")p[0-9a-f]{10}(?=")|(?<=url\(#)p[0-9a-f]{10}(?=\))')
+
+
+def stable_svg_ids(svg: bytes) -> bytes:
+    """Renumber clip-path ids in order of appearance: matplotlib derives some from object ids."""
+    names: dict[bytes, bytes] = {}
+    return _CLIP_ID.sub(lambda m: names.setdefault(m.group(0), b"clip%d" % (len(names) + 1)), svg)
 
 
 def render(draw, *args, **kwargs) -> dict[str, bytes]:

@@ -1,0 +1,80 @@
+"""Charts: PNG + SVG for every chart, Chinese glyphs from the bundled font, no missing-glyph warnings."""
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+
+import pytest
+
+from planner.charts import CHARTS
+from planner.charts import style as S
+from planner.charts.compare import compare_chart
+from planner.plan import Plan
+from publish_fixtures import moved, with_on_demand
+
+
+def render_quietly(draw, *args):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        images = S.render(draw, *args)
+    glyphs = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "missing from" in str(w.message)]
+    assert glyphs == []
+    return images
+
+
+def test_font_is_the_bundled_noto_file():
+    import mplfonts
+    from matplotlib import font_manager
+
+    family = S.cjk_family()
+    assert family == "Noto Sans CJK SC"
+    with S.chart_style():
+        found = Path(font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False))
+    assert found.name == S.FONT_FILE and Path(mplfonts.__file__).parent in found.parents
+
+
+def test_missing_glyphs_would_be_caught():
+    """The check above is meaningful: DejaVu alone has no CJK glyphs and warns."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = Figure()
+        fig.text(0.5, 0.5, "考试")
+        fig.savefig(__import__("io").BytesIO(), format="png")
+    assert any("missing from font" in str(w.message) for w in caught)
+
+
+@pytest.mark.parametrize("stem", list(CHARTS))
+def test_each_chart_png_svg(stem, plan2024, ctx2024, catalogue):
+    draw = importlib.import_module(f"planner.charts.{CHARTS[stem]}").draw
+    plan = with_on_demand(plan2024, catalogue)
+    images = render_quietly(draw, plan, ctx2024, "未通过规则检查")
+    assert images["png"].startswith(b"\x89PNG") and len(images["png"]) > 10_000
+    assert b"<svg" in images["svg"][:500]
+    assert b"Date" not in images["svg"] and b"Software" not in images["png"][:200]
+    assert render_quietly(draw, plan, ctx2024, "未通过规则检查")["svg"] == images["svg"]
+
+
+def test_provisional_calendar_is_flagged():
+    from planner.api import make_context
+    from planner.charts.calendar_heatmap import draw
+
+    ctx = make_context(2098)  # far beyond the holidays package's official arrangements
+    plan = Plan(2098, ())
+    with S.chart_style():
+        fig = draw(plan, ctx)
+    assert fig._suptitle is not None and "暂定" in fig._suptitle.get_text()
+
+
+def test_compare_chart_writes_png_and_svg(tmp_path, plan2024, ctx2024):
+    b = moved(plan2024, ("special_ops", 5), 3).with_sessions(
+        [s for s in moved(plan2024, ("special_ops", 5), 3).sessions if s.key != ("managers", 11)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        paths = compare_chart(plan2024, b, ctx2024, tmp_path / "compare")
+    assert not [w for w in caught if "glyph" in str(w.message).lower()]
+    assert [p.name for p in paths] == ["compare.png", "compare.svg"]
+    assert all(p.stat().st_size > 1000 for p in paths)

@@ -1,0 +1,146 @@
+"""The rest of the publication set: BOM CSVs, ICS (parsed back), plan.json, determinism, bad input."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar
+
+from planner.cli import main
+from planner.publish import tables as T
+from planner.publish.ics import ics_files
+from planner.publish.run import build_outputs
+from publish_fixtures import moved, published  # noqa: F401 (fixture)
+
+from conftest import mutate
+
+
+def events(data: bytes) -> dict[str, object]:
+    return {str(e["UID"]): e for e in Calendar.from_ical(data).walk("VEVENT")}
+
+
+def test_files_written(published):
+    out, written = published
+    names = {p.relative_to(out).as_posix() for p in written}
+    assert {"notice.xlsx", "plan.ics", "plan.json", "report.html", "csv/annex2_managers.csv",
+            "csv/annex3_special_ops.csv", "csv/annex4_institutions.csv", "csv/annex1_materials.csv",
+            "csv/training_plan_uploads.csv", "ics/juteng.ics", "charts/calendar.png", "charts/calendar.svg"} <= names
+    assert not [p for p in out.rglob("*.tmp")]
+
+
+def test_csv_has_bom_and_notice_wording(published):
+    out, _ = published
+    for f in (out / "csv").glob("*.csv"):
+        assert f.read_bytes().startswith(b"\xef\xbb\xbf"), f
+    rows = list(csv.reader(io.StringIO((out / "csv/annex3_special_ops.csv").read_text("utf-8-sig"))))
+    assert rows[0] == ["期次", "报名时间", "考试时间", "考试类别", "考试地点", "备注"]
+    assert len(rows) == 49 and rows[46][:3] == ["46", "12月30日前", "2025年1月3日"]
+    uploads = list(csv.reader(io.StringIO((out / "csv/training_plan_uploads.csv").read_text("utf-8-sig"))))
+    assert uploads[1][1:] == ["1", "运城华安应急安全服务有限公司", "2024-03-01", "2024-03-06", "2024-02-28",
+                              "2024-01-28"]
+
+
+def test_plan_ics_events(published, plan2024):
+    out, _ = published
+    evs = events((out / "plan.ics").read_bytes())
+    assert len(evs) == 2 * len(plan2024.sessions)
+    exam = evs["2024-managers-1-exam@planner.yuncheng-exams"]
+    assert exam.decoded("DTSTART") == dt.date(2024, 3, 6)
+    assert "盐湖区凤凰谷南山湖畔" in str(exam["LOCATION"]) and "高危行业主要负责人、安管员" in str(exam["DESCRIPTION"])
+    deadline = evs["2024-special_ops-47-deadline@planner.yuncheng-exams"].decoded("DTSTART")
+    assert deadline == dt.datetime(2025, 1, 4, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    assert {int(e["SEQUENCE"]) for e in evs.values()} == {0}
+
+
+def test_institution_ics_has_upload_dates(published, plan2024):
+    out, _ = published
+    n = len([s for s in plan2024.sessions if s.institution == "juteng"])
+    evs = events((out / "ics/juteng.ics").read_bytes())
+    assert len(evs) == 3 * n
+    upload = evs["2024-special_ops-2-upload@planner.yuncheng-exams"]
+    assert upload.decoded("DTSTART") == dt.date(2024, 1, 20)  # exam 2-27, class opens 2-20, one month before
+    assert events((out / "ics/fengxi.ics").read_bytes()) == {}
+
+
+def test_stable_uids_and_sequence_across_revisions(plan2024, ctx2024):
+    first = ics_files(plan2024, ctx2024)
+    changed = moved(plan2024, ("special_ops", 5), 1).with_sessions(
+        [s for s in moved(plan2024, ("special_ops", 5), 1).sessions if s.key != ("managers", 11)])
+    second = ics_files(changed, ctx2024, previous=first)
+    a, b = events(first["plan.ics"]), events(second["plan.ics"])
+    assert set(a) == set(b)  # the dropped session stays, cancelled
+    ev = b["2024-special_ops-5-exam@planner.yuncheng-exams"]
+    assert int(ev["SEQUENCE"]) == 1 and ev.decoded("DTSTART") == dt.date(2024, 3, 9)
+    assert ev.decoded("DTSTAMP") > a["2024-special_ops-5-exam@planner.yuncheng-exams"].decoded("DTSTAMP")
+    assert int(b["2024-special_ops-6-exam@planner.yuncheng-exams"]["SEQUENCE"]) == 0
+    gone = b["2024-managers-11-exam@planner.yuncheng-exams"]
+    assert str(gone["STATUS"]) == "CANCELLED" and int(gone["SEQUENCE"]) == 1
+    assert ics_files(changed, ctx2024, previous=second) == second  # republishing changes nothing
+
+
+def test_plan_json(published, plan2024):
+    out, _ = published
+    doc = json.loads((out / "plan.json").read_text("utf-8"))
+    assert doc["year"] == 2024 and doc["check"]["ok"] and doc["watermark"] is None
+    assert len(doc["sessions"]) == len(plan2024.sessions)
+    s = doc["sessions"][0]
+    assert s["registration_closes"] == "2024-03-01T12:00:00+08:00" and s["training_plan_upload_by"] == "2024-01-28"
+
+
+def test_upload_date_month_arithmetic(plan2024):
+    assert T.minus_month(dt.date(2024, 3, 31)) == dt.date(2024, 2, 29)
+    assert T.minus_month(dt.date(2024, 1, 15)) == dt.date(2023, 12, 15)
+    s = plan2024.sessions[0]
+    assert T.upload_by(s, 14) == T.minus_month(s.exam_date - dt.timedelta(days=14))
+
+
+def test_deterministic_bytes(published, plan2024, ctx2024):
+    out, written = published
+    again = build_outputs(plan2024, ctx2024, charts=False)
+    for rel, data in again.items():
+        if rel != "report.html":  # the report embeds charts; compared in test_report
+            assert (out / rel).read_bytes() == data, rel
+
+
+def test_cli_publish_and_unwritable_folder(tmp_path, capsys):
+    plan = tmp_path / "plan.csv"
+    from planner.data import scenarios_dir
+
+    plan.write_bytes((scenarios_dir() / "plan_2024.csv").read_bytes())
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["publish", str(plan), "--out", str(blocker), "--no-charts"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "not a folder" in err
+
+
+def test_failing_plan_refused_then_marked(tmp_path, plan2024, capsys):
+    from planner.plan import write_plan
+
+    bad = mutate(plan2024, ("special_ops", 5), exam_date=dt.date(2024, 3, 9))  # a Saturday
+    write_plan(bad, tmp_path / "bad.csv")
+    out = tmp_path / "out"
+    assert main(["publish", str(tmp_path / "bad.csv"), "--out", str(out), "--no-charts"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--allow-violations" in err
+    assert list(out.iterdir()) == []  # nothing written
+    assert main(["publish", str(tmp_path / "bad.csv"), "--out", str(out), "--no-charts", "--allow-violations"]) == 0
+    assert (out / "csv/annex2_managers.csv").read_text("utf-8-sig").startswith("未通过规则检查")
+    assert json.loads((out / "plan.json").read_text("utf-8"))["watermark"].startswith("未通过规则检查")
+    assert "【未通过规则检查】" in (out / "plan.ics").read_text("utf-8")
+    assert 'class="flag">未通过规则检查' in (out / "report.html").read_text("utf-8")
+    from openpyxl import load_workbook
+
+    assert load_workbook(out / "notice.xlsx")["附件2"]["A1"].value.startswith("未通过规则检查")
+
+
+def test_bad_class_days(tmp_path, capsys):
+    from planner.data import scenarios_dir
+
+    assert main(["publish", str(scenarios_dir() / "plan_2024.csv"), "--out", str(tmp_path), "--class-days", "0",
+                 "--no-charts"]) == 2
+    assert "class-days" in capsys.readouterr().err

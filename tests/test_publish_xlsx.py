@@ -1,0 +1,160 @@
+"""notice.xlsx: the notice's sheets, headers, date wording, footnotes, print set-up, and reading it back."""
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import replace
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from planner.cli import main
+from planner.errors import PlannerError
+from planner.plan import read_plan
+from planner.publish import wording as W
+from planner.publish.xlsx import notice_xlsx_bytes, read_notice_xlsx
+from publish_fixtures import published, with_on_demand  # noqa: F401 (fixture)
+
+
+@pytest.fixture(scope="module")
+def xlsx_bytes(plan2024, ctx2024) -> bytes:
+    return notice_xlsx_bytes(plan2024, ctx2024)
+
+
+@pytest.fixture(scope="module")
+def wb(xlsx_bytes):
+    return load_workbook(io.BytesIO(xlsx_bytes))
+
+
+def rows_by_no(ws) -> dict[int, list]:
+    """期次 -> row values (columns A-F) of a plan sheet."""
+    return {r[0]: list(r[:6]) for r in ws.iter_rows(values_only=True) if isinstance(r[0], int)}
+
+
+def all_text(ws) -> str:
+    return "\n".join(str(v) for row in ws.iter_rows(values_only=True) for v in row if v is not None)
+
+
+def test_sheets_titles_and_headers(wb):
+    assert wb.sheetnames == ["附件1", "附件2", "附件3", "附件4", "_planner"]
+    assert wb["_planner"].sheet_state == "hidden"
+    assert [wb[s].sheet_state for s in wb.sheetnames[:4]] == ["visible"] * 4
+    col_a = [c.value for c in wb["附件2"]["A"]]
+    assert col_a[:3] == ["附件2", "运城市2024年高危行业主要负责人和安全管理员考试计划表", "期次"]
+    assert [c.value for c in wb["附件2"][3]][:6] == list(W.PLAN_HEADERS)
+    assert wb["附件3"]["A2"].value == "运城市2024年特种作业人员考试计划表"
+    assert [c.value for c in wb["附件4"][3]] == list(W.DIRECTORY_HEADERS)
+
+
+def test_rows_and_date_wording(wb):
+    mgr = rows_by_no(wb["附件2"])
+    assert len(mgr) == 11
+    assert mgr[1] == [1, "3月1日前", "3月6日", "高危行业主要负责人、安管员", "运城华安应急安全服务有限公司", None]
+    assert mgr[11][1:3] == ["2025年1月2日前", "2025年1月7日"]
+    ops = rows_by_no(wb["附件3"])
+    assert len(ops) == 48
+    assert ops[1][1:5] == ["2月22日前", "2月26日", "特种作业人员复训", "运城华安应急安全服务有限公司"]
+    assert ops[46][1:3] == ["12月30日前", "2025年1月3日"]
+    assert ops[47][1:3] == ["2025年1月4日前", "2025年1月9日"]
+
+
+def test_footnotes_and_directory(wb):
+    mgr, ops = all_text(wb["附件2"]), all_text(wb["附件3"])
+    for text in (mgr, ops):
+        assert "考试报名时间截止到当天中午12点" in text
+        assert "确因工作需要可酌情调整" in text
+    assert "3、考试点详细地址：\n运城华安应急安全服务有限公司地址：盐湖区凤凰谷南山湖畔" in mgr
+    assert "4、各考试点详细地址：\n①" in ops and ops.count("有限公司地址：") + ops.count("中心地址：") + ops.count("大学地址：") == 7
+    assert "1、因山西丰喜集团临猗分公司安全技术培训中心、中车永济电机有限公司安全培训中心、运城职业技术大学每年的培训体量较小" in ops
+    directory = [r for r in wb["附件4"].iter_rows(min_row=4, values_only=True)]
+    assert [r[0] for r in directory] == list(range(1, 8))
+    assert directory[0][4] == "0359-2666288\n0359-8597788"
+    assert directory[0][2].startswith("高危行业主要负责人、安全管理员，电工作业（低压电工作业、高压电工作业）")
+    materials = all_text(wb["附件1"])
+    assert "考试报名需提供的材料" in materials and "1、个人考试申请表；" in materials
+
+
+def test_print_setup_and_layout(wb):
+    for name in ("附件1", "附件2", "附件3", "附件4"):
+        ws = wb[name]
+        assert int(ws.page_setup.paperSize) == 9  # A4
+        assert ws.sheet_properties.pageSetUpPr.fitToPage
+        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        assert ws.print_area
+    assert wb["附件4"].page_setup.orientation == "landscape"
+    assert wb["附件3"].page_setup.orientation == "portrait"
+    assert wb["附件3"].print_title_rows == "$3:$3"  # header repeats on each printed page
+    assert wb["附件3"].column_dimensions["G"].hidden
+    assert wb["附件3"]["B4"].alignment.wrap_text and wb["附件3"]["B4"].border.left.style == "thin"
+    assert wb["附件3"].column_dimensions["E"].width >= 30
+    assert wb.properties.created == dt.datetime(2024, 1, 1) == wb.properties.modified
+
+
+def test_round_trip_identical(published, plan2024, catalogue):
+    out, _ = published
+    back = read_plan(out / "notice.xlsx", catalogue)
+    assert back.year == plan2024.year and back.sessions == plan2024.sessions
+
+
+def test_round_trip_on_demand_sub_table(tmp_path, plan2024, ctx2024, catalogue):
+    plan = with_on_demand(plan2024, catalogue)
+    data = notice_xlsx_bytes(plan, ctx2024)
+    ws = load_workbook(io.BytesIO(data))["附件3"]
+    assert catalogue.streams["on_demand"].name in all_text(ws)
+    (tmp_path / "n.xlsx").write_bytes(data)
+    assert read_notice_xlsx(tmp_path / "n.xlsx", catalogue).sessions == plan.sessions
+
+
+def test_edited_cell_and_missing_hidden_parts(tmp_path, xlsx_bytes, plan2024, catalogue):
+    """A planner edits a date in Excel and a copy lost the hidden sheet/column: the visible text still rules."""
+    wb = load_workbook(io.BytesIO(xlsx_bytes))
+    ws = wb["附件2"]
+    row = next(r for r in ws.iter_rows(min_row=4) if r[0].value == 2)
+    row[2].value = "4月9日"
+    ws.delete_cols(7)
+    del wb["_planner"]
+    wb.save(tmp_path / "edited.xlsx")
+    back = read_notice_xlsx(tmp_path / "edited.xlsx", catalogue)
+    assert back.year == 2024
+    changed = back.by_key()[("managers", 2)]
+    assert changed.exam_date == dt.date(2024, 4, 9)
+    assert back.sessions == plan2024.with_sessions(
+        [replace(s, exam_date=dt.date(2024, 4, 9)) if s.key == ("managers", 2) else s
+         for s in plan2024.sessions]).sessions
+
+
+def test_other_layouts_are_one_clear_error(tmp_path, catalogue, capsys):
+    other = Workbook()
+    other.active.append(["name", "date"])
+    other.save(tmp_path / "other.xlsx")
+    with pytest.raises(PlannerError, match="not a notice.xlsx in the published layout: no sheet '附件2'"):
+        read_notice_xlsx(tmp_path / "other.xlsx", catalogue)
+    (tmp_path / "fake.xlsx").write_text("stream,no\n")
+    with pytest.raises(PlannerError, match="not a readable .xlsx workbook"):
+        read_notice_xlsx(tmp_path / "fake.xlsx", catalogue)
+    assert main(["check", str(tmp_path / "other.xlsx")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "other.xlsx" in err
+
+
+def test_bad_cells_name_sheet_row_and_column(tmp_path, xlsx_bytes, catalogue):
+    wb = load_workbook(io.BytesIO(xlsx_bytes))
+    wb["附件3"]["E5"].value = "某某培训中心"
+    wb["附件2"]["C6"].value = "下周三"
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(PlannerError) as err:
+        read_notice_xlsx(tmp_path / "bad.xlsx", catalogue)
+    assert "[附件2]" in str(err.value) and "row 6" in str(err.value) and "考试时间" in str(err.value)
+    wb["附件2"]["C6"].value = "4月8日"
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(PlannerError, match=r"\[附件3\], row 5, field '考试地点': unknown 考试地点 '某某培训中心'"):
+        read_notice_xlsx(tmp_path / "bad.xlsx", catalogue)
+
+
+def test_day_text_round_trip():
+    for d in (dt.date(2024, 3, 6), dt.date(2025, 1, 2), dt.date(2023, 12, 30)):
+        assert W.parse_day_text(W.deadline_text(d, 2024), 2024) == (d, True)
+        assert W.parse_day_text(W.day_text(d, 2024), 2024) == (d, False)
+    assert W.day_text(dt.date(2025, 1, 3), 2024) == "2025年1月3日"
+    with pytest.raises(ValueError):
+        W.parse_day_text("13号", 2024)
