@@ -11,7 +11,7 @@ from planner.charts import CHARTS
 from planner.charts import style as S
 from planner.charts.compare import compare_chart
 from planner.plan import Plan
-from publish_fixtures import moved, with_on_demand
+from test_publish_support import moved, with_on_demand
 
 
 def render_quietly(draw, *args):

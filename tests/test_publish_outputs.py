@@ -14,7 +14,7 @@ from planner.cli import main
 from planner.publish import tables as T
 from planner.publish.ics import ics_files
 from planner.publish.run import build_outputs
-from publish_fixtures import moved, published  # noqa: F401 (fixture)
+from test_publish_support import moved, published  # noqa: F401 (fixture)
 
 from conftest import mutate
 
@@ -118,7 +118,7 @@ def test_cli_publish_and_unwritable_folder(tmp_path, capsys):
     assert err.count("\n") == 1 and "not a folder" in err
 
 
-def test_failing_plan_refused_then_marked(tmp_path, plan2024, capsys):
+def test_failing_plan_refused_then_marked(tmp_path, plan2024, catalogue, capsys):
     from planner.plan import write_plan
 
     bad = mutate(plan2024, ("special_ops", 5), exam_date=dt.date(2024, 3, 9))  # a Saturday
@@ -136,6 +136,9 @@ def test_failing_plan_refused_then_marked(tmp_path, plan2024, capsys):
     from openpyxl import load_workbook
 
     assert load_workbook(out / "notice.xlsx")["附件2"]["A1"].value.startswith("未通过规则检查")
+    from planner.plan import read_plan
+
+    assert read_plan(out / "notice.xlsx", catalogue).sessions == bad.sessions  # the mark does not get in the way
 
 
 def test_bad_class_days(tmp_path, capsys):

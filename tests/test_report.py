@@ -7,7 +7,7 @@ from dataclasses import replace
 from planner.api import make_context
 from planner.check import check_plan
 from planner.report import report_html
-from publish_fixtures import published  # noqa: F401 (fixture)
+from test_publish_support import published  # noqa: F401 (fixture)
 
 from conftest import mutate
 

@@ -101,8 +101,11 @@ def _styles():
     }
 
 
-def _print_setup(ws, widths, landscape: bool, title_rows: str | None = None) -> None:
-    """A4, fit all columns on the page width, centred, header row repeated on every page."""
+def _print_setup(ws, widths, landscape: bool, title_rows: str | None = None, centered: bool = True) -> None:
+    """A4, fit all columns on the page width, centred, header row repeated on every page.
+
+    A one-column text sheet is not centred: LibreOffice then crops it instead of scaling it.
+    """
     from openpyxl.utils import get_column_letter
 
     for i, w in enumerate(widths, 1):
@@ -112,7 +115,7 @@ def _print_setup(ws, widths, landscape: bool, title_rows: str | None = None) -> 
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.print_options.horizontalCentered = True
+    ws.print_options.horizontalCentered = centered
     ws.page_margins.left = ws.page_margins.right = 0.5
     ws.page_margins.top = ws.page_margins.bottom = 0.6
     ws.print_area = f"A1:{get_column_letter(len(widths))}{ws.max_row}"
@@ -189,14 +192,14 @@ def _directory_sheet(wb, catalogue: Catalogue, flag: str) -> None:
 def _materials_sheet(wb, catalogue: Catalogue, flag: str) -> None:
     st = _styles()
     ws = wb.create_sheet(W.MATERIALS_SHEET)
-    width = 90
+    width = 72  # fits A4 portrait at 100%: LibreOffice does not scale a one-column sheet to the page
     lines = T.materials_lines(catalogue)
     row = _head(ws, st, W.MATERIALS_SHEET, lines[0][1], 1, (width,), flag)
     for style, text in lines[1:]:
         text = "    " + text if style == "note" else text
         font = st["bold"] if style == "heading" else st["body"]
         row = _banner(ws, row, text, font, 1, 16 * line_count(text, width) + 4, st["left"])
-    _print_setup(ws, (width,), landscape=False)
+    _print_setup(ws, (width,), landscape=False, centered=False)
 
 
 # ----------------------------------------------------------------------------- reading
