@@ -34,6 +34,10 @@ def draw(plan_a, plan_b, ctx, flag: str = ""):
                 moved += 1
                 ax.annotate("", xy=(sb.exam_date, no), xytext=(sa.exam_date, no),
                             arrowprops={"arrowstyle": "->", "color": "#d62728", "lw": 1})
+                delta = (sb.exam_date - sa.exam_date).days
+                label = f"{delta:+d}天" if sa.institution == sb.institution else f"{delta:+d}天 → {S.short(ctx, sb.institution)}"
+                ax.annotate(label, xy=(max(sa.exam_date, sb.exam_date), no), xytext=(6, 0), textcoords="offset points",
+                            va="center", fontsize=8, color="#d62728")
         ax.set_ylim(max(keys[sid]) + 0.8, min(keys[sid]) - 0.8)
         ax.set_ylabel("期次")
         name = ctx.catalogue.streams[sid].name if sid in ctx.catalogue.streams else sid
