@@ -40,6 +40,7 @@ class ModelVars:
     horizon: int
     explain: bool = False
     slots: dict[str, list[Slot]] = field(default_factory=dict)
+    exam_days: int = 0  # how many days the exam variables' domain holds
     penalties: dict[str, tuple[int, list]] = field(default_factory=dict)
     enforcement: dict[str, cp_model.IntVar] = field(default_factory=dict)
 
@@ -120,6 +121,7 @@ def build_model(ctx: Context, explain: bool = False, max_slots: dict[str, int] |
             if a is not None:
                 allowed &= a
     x_domain = mv.domain(allowed)
+    mv.exam_days = x_domain.size()
     if x_domain.is_empty():
         x_domain = cp_model.Domain.from_values([0])  # no possible day: slots must stay absent
 
@@ -130,7 +132,7 @@ def build_model(ctx: Context, explain: bool = False, max_slots: dict[str, int] |
         if n is None:
             n = count_rule.max_sessions(stream) if count_rule is not None else 0
             if explain and n:
-                n = 2 * n + 4  # spare slots, so that the session count is a rule that can be named, not a given
+                n += min(n, 20) + 4  # spare slots, so that the session count is a rule that can be named, not a given
         sites = list(ctx.sites(stream))
         if not explain and scope_rule is not None:
             sites = [i for i in sites if scope_rule.permits(i, stream, ctx)]

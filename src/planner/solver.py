@@ -240,18 +240,27 @@ def explain_infeasibility(ctx: Context, pins: list[Session] | None = None, seed:
     lits = dict(sorted(mv.enforcement.items()))
     by_index = {lit.index: key for key, lit in lits.items()}
     solver = _solver(seed, max(1.0, time_limit / 4))
+    trial_limit = min(2.0, solver.parameters.max_deterministic_time)
 
-    def infeasible(keys: list[str]) -> bool:
+    def status(keys: list[str]) -> int:
         mv.model.clear_assumptions()
         mv.model.add_assumptions([lits[k] for k in keys])
-        return solver.solve(mv.model) == cp_model.INFEASIBLE
+        return solver.solve(mv.model)
+
+    def infeasible(keys: list[str]) -> bool:
+        return status(keys) == cp_model.INFEASIBLE
 
     keys = list(lits)
-    if not infeasible(keys):
+    first = status(keys)
+    if first == cp_model.UNKNOWN:
+        return ["(the conflict could not be isolated within the time limit; raise --time-limit) rules in play: "
+                + ", ".join(sorted({k.partition("[")[0] for k in keys}))]
+    if first != cp_model.INFEASIBLE:
         return ["the calendar itself (no working day is left for the sessions)"]
     core = sorted({by_index[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_index})
     if not core:
         return ["pinned sessions" if pins else "the calendar"]
+    solver.parameters.max_deterministic_time = trial_limit  # shrinking is best-effort: unknown keeps the rule
     for k in list(core):
         trial = [c for c in core if c != k]
         if trial and infeasible(trial):

@@ -35,3 +35,19 @@ class DailyCap(Rule):
             m.add_no_overlap(intervals)
         else:
             m.add_cumulative(intervals, [1] * len(intervals), self.max_exams_per_day)
+        # Implied pigeonhole cut (CP-SAT proves "too many sessions for the days" slowly without it):
+        # at most cap x (number of possible exam days) sessions. Those days come from the calendar rules,
+        # so when explaining, the cut holds only while they do.
+        present = [s.present for s in mv.all_slots()]
+        if not mv.explain:
+            m.add(sum(present) <= self.max_exams_per_day * mv.exam_days)
+            return
+        cal = ctx.calendar
+        days = set(cal.days(cal.first_day, cal.last_day))
+        guard = list(lits)
+        for rule in ctx.ruleset.rules:
+            allowed = rule.allowed_days(ctx)
+            if allowed is not None:
+                days &= allowed
+                guard += mv.lits(rule.name)
+        m.add(sum(present) <= self.max_exams_per_day * len(days)).only_enforce_if(guard)

@@ -2,8 +2,9 @@
 
 What the 2024 plan shows, said without its dates: each stream runs in *cycles* (one session
 per rotation site; a single-site stream has cycles of one). Cycles go one per month, full months
-(at least ``full_month_min_working_days`` working days inside the window) first; a cycle that does
-not fit goes into a partial month at the window's edge. Inside its month the j-th session of a
+(at least ``full_month_min_working_days`` working days inside the window, whose last ``end_margin_days``
+are left free before the next Spring Festival) first; a cycle that does not fit goes into a partial
+month at the window's edge. Inside its month the j-th session of a
 cycle aims at the working day at fraction (j + position) / m of the month's working days.
 
 Two preferences share these targets: ``monthly_cycle`` (a session outside its cycle's month costs 1)
@@ -22,6 +23,7 @@ SPREAD_PARAMS = {
     "position": Param(dict, {}, "stream -> fraction of the month the cycle starts at (default 0.5)"),
     "full_month_min_working_days": Param(int, 15, "working days inside the window that make a month full",
                                          minimum=1),
+    "end_margin_days": Param(int, 0, "leave the last days before the next Spring Festival break free", minimum=0),
 }
 
 
@@ -34,7 +36,9 @@ def cycle_length(stream: str, ctx) -> int:
 
 def month_targets(pref, stream: str, n: int, ctx) -> list[tuple[dt.date, dt.date, dt.date]]:
     """For sessions 1..n of *stream*: (target day, first and last day of its month in the window)."""
-    return list(_targets(ctx.calendar, ctx.window, n, cycle_length(stream, ctx),
+    start, stop = ctx.window
+    stop = max(start, stop - dt.timedelta(days=pref.end_margin_days))
+    return list(_targets(ctx.calendar, (start, stop), n, cycle_length(stream, ctx),
                          float(pref.position.get(stream, 0.5)), pref.full_month_min_working_days))
 
 
@@ -58,7 +62,7 @@ def _targets(cal, window, n, m, pos, min_wd):
         chosen = [full[c * len(full) // cycles] for c in range(cycles)]
     else:
         partial = [i for i in range(len(months)) if i not in full]
-        partial.sort(key=lambda i: (i != 0, i))  # the month at the window's start first
+        partial.sort(key=lambda i: (-len(months[i][2]), i))  # the partial month with most working days first
         pool = sorted(full + partial[: cycles - len(full)])
         if cycles <= len(pool):
             chosen = pool
@@ -75,26 +79,31 @@ def _targets(cal, window, n, m, pos, min_wd):
 
 
 class _Spread(Preference):
-    PARAMS = SPREAD_PARAMS
+    def targets_from(self, ctx) -> "EvenSpread":
+        """The preference holding the targets' parameters: ``even_spread`` (one place for them)."""
+        return self if isinstance(self, EvenSpread) else (ctx.ruleset.rule("even_spread") or EvenSpread(weight=0))
 
     def _pairs(self, plan, ctx):
-        for stream in self.streams:
+        src = self.targets_from(ctx)
+        for stream in src.streams:
             ss = sorted(plan.stream(stream), key=lambda s: s.no)
-            for s, t in zip(ss, month_targets(self, stream, len(ss), ctx)):
+            for s, t in zip(ss, month_targets(src, stream, len(ss), ctx)):
                 yield s, t
 
     def _slot_pairs(self, mv, ctx):
+        src = self.targets_from(ctx)
         count = ctx.ruleset.rule("session_count")
-        for stream in self.streams:
+        for stream in src.streams:
             slots = mv.stream_slots(stream)
             n = count.max_sessions(stream) if count is not None else len(slots)
-            for s, t in zip(slots, month_targets(self, stream, n, ctx)):
+            for s, t in zip(slots, month_targets(src, stream, n, ctx)):
                 yield s, t
 
 
 class EvenSpread(_Spread):
     name = "even_spread"
     title = "sessions evenly spread inside their month"
+    PARAMS = SPREAD_PARAMS
 
     def cost(self, plan, ctx):
         return sum(abs((s.exam_date - t[0]).days) for s, t in self._pairs(plan, ctx))
@@ -104,6 +113,8 @@ class EvenSpread(_Spread):
 
 
 class MonthlyCycle(_Spread):
+    """Uses the month targets of ``[preferences.even_spread]`` (streams, position, margins)."""
+
     name = "monthly_cycle"
     title = "one rotation cycle a month, in order"
 
