@@ -15,9 +15,11 @@ def run(args) -> int:
     from ..check import check_plan
     from ..data import load_catalogue
     from ..plan import read_plan
-    from .common import context_from_args
+    from .common import context_from_args, scenario_from_args
 
-    catalogue = load_catalogue()
+    # a scenario may add institutions: read the plan against its catalogue
+    scenario = scenario_from_args(args, year=args.year)
+    catalogue = scenario.ctx.catalogue if scenario is not None else load_catalogue()
     plan = read_plan(args.plan, catalogue, year=args.year)
     ctx = context_from_args(args, year=plan.year)
     report = check_plan(plan, ctx)

@@ -17,6 +17,13 @@ def add_context_options(p: argparse.ArgumentParser, year: bool = True) -> None:
                    help="scenario TOML (what-if: extends, overrides, closures, pins; see scenarios/README.md)")
 
 
+def add_output_options(p: argparse.ArgumentParser) -> None:
+    """Where a solving command writes, and whether it also publishes (plan, replan)."""
+    p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
+    p.add_argument("--no-publish", action="store_true",
+                   help="write only plan.csv and summary.json (skip notice.xlsx, CSV, ICS, charts, report)")
+
+
 def add_solver_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=float, default=30.0, metavar="S",
                    help="solver limit in CP-SAT deterministic time units (about seconds; deterministic, "

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from .common import add_context_options, add_solver_options
+    from .common import add_context_options, add_output_options, add_solver_options
 
     p = sub.add_parser("plan", help="generate the exam calendar of a year (default: next year)")
     add_context_options(p)
     add_solver_options(p)
-    p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
-    p.add_argument("--no-publish", action="store_true",
-                   help="write only plan.csv and summary.json (skip notice.xlsx, CSV, ICS, charts, report)")
+    add_output_options(p)
     p.set_defaults(func=run)
 
 

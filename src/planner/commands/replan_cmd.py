@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from .common import add_context_options, add_solver_options
+    from .common import add_context_options, add_output_options, add_solver_options
 
     p = sub.add_parser("replan", help="re-plan a published plan from a date with the fewest changes")
     p.add_argument("plan", metavar="PLAN", help="the published plan: canonical CSV or notice.xlsx")
@@ -11,7 +11,7 @@ def register(sub) -> None:
                    help="first day that may change (YYYY-MM-DD); every exam before it is kept")
     add_context_options(p)
     add_solver_options(p)
-    p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
+    add_output_options(p)
     p.set_defaults(func=run)
 
 
