@@ -205,6 +205,7 @@ def solve(
     result = Result(st, None, calendar_status=ctx.calendar.status(), seed=seed)
     if st.has_plan:
         result.plan = _extract(mv, solver, ctx, reference)
+        _assert_checks(result.plan, ctx)
         result.parts = {p.name: (p.weight, p.cost(result.plan, ctx)) for p in ctx.ruleset.preferences}
         result.objective = sum(w * c for w, c in result.parts.values())
         result.tiers = {k: v for k, v in tier_values.items() if k != "preferences"}
@@ -214,6 +215,18 @@ def solve(
     result.solve_seconds = time.perf_counter() - t0
     result.deterministic_time = det
     return result
+
+
+def _assert_checks(plan: Plan, ctx: Context) -> None:
+    """Every generated plan passes the rule catalogue's check face, whoever asked for it (plan, replan,
+    sweep, notebooks). A failure here means a rule's two faces disagree: refuse the plan."""
+    from .check import check_plan
+    from .errors import PlannerError
+
+    bad = [v for v in check_plan(plan, ctx).violations if v.hard]
+    if bad:
+        raise PlannerError(f"internal error: the generated plan fails check ({bad[0].rule}: {bad[0].message}); "
+                           "please report it with the inputs")
 
 
 def _all_decisions(mv: ModelVars) -> list:
