@@ -24,8 +24,19 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
                    help="write only plan.csv and summary.json (skip notice.xlsx, CSV, ICS, charts, report)")
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a number above zero (a time limit of 0 or less could never find a plan)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 def add_solver_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time-limit", type=float, default=30.0, metavar="S",
+    p.add_argument("--time-limit", type=positive_float, default=30.0, metavar="S",
                    help="solver limit in CP-SAT deterministic time units (about seconds; deterministic, "
                         "unlike a wall-clock limit) [default 30]")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="solver random seed [default 0]")
