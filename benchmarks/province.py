@@ -11,12 +11,14 @@ the province is solved the way its structure allows:
    of the province (the shared cap only removes plans);
 2. **joint model only where the cap binds**: the joint model of all cities, every session fixed to
    its city's optimum except those within 3 days of a day where the cities together exceed the
-   shared cap, hinted with the optima: a feasible province plan, the upper bound (fallback if it
-   finds none: re-solve the fewest cities one at a time with the full days closed to them);
+   shared cap, hinted with the optima (time-boxed to 30 % of what is left): a province plan;
+   then a city-by-city repair: the fewest cities re-solved one at a time with the days
+   already full closed to them;
 3. **Lagrangian pricing of the shared cap, city by city**: each day gets a price lambda_d >= 0, every
    city is solved alone with that price on each of its exams that day, and
    L(lambda) = sum of the cities' bounds - cap * sum(lambda) is a lower bound; prices start at 2 on
    the days over the cap and follow the subgradient (Polyak step towards the best upper bound);
+   each round's city plans are repaired the same way, for a better upper bound;
 4. the joint model again, around every day at the cap in the best plan, for what time is left.
 
 Every figure is measured against the wall clock from the start (budget in seconds, default 10):
@@ -41,7 +43,6 @@ from common import cp_solver, log, md_table, preference_objective
 
 SCALE = 4  # prices in quarters of a cost unit (CP-SAT objectives are integers)
 INITIAL_PRICE = 2.0  # cost units per exam on a day over the cap: one day's move under even_spread (weight 2)
-MAX_STEP = 4.0
 
 
 @dataclass
@@ -198,7 +199,7 @@ def verify(ctxs, prov_ctx, sols: list[CitySol], cap: int) -> tuple[bool, int, st
 
 
 def joint_polish(prov_ctx, ctxs, best: list[CitySol], cap: int, deadline: float, window: int = 3,
-                 around: set[dt.date] | None = None) -> list[CitySol] | None:
+                 around: set[dt.date] | None = None, stop: float | None = None) -> list[CitySol] | None:
     """The joint model, every session fixed to *best* except those within *window* days of the days
     *around* (default: the days at the cap in *best*, which may itself exceed the cap there)."""
     from planner.model import build_model
@@ -206,7 +207,12 @@ def joint_polish(prov_ctx, ctxs, best: list[CitySol], cap: int, deadline: float,
     mv = build_model(prov_ctx)
     m = mv.model
     tight = around if around is not None else {d for d, n in counts(best).items() if n >= cap}
-    near = {d + dt.timedelta(days=o) for d in tight for o in range(-window, window + 1)}
+    # free: a city's sessions within *window* days of a tight day on which that city has an exam
+    free: set[tuple[str, int]] = set()
+    for sol in best:
+        mine = {d for d in sol.days.values() if d in tight}
+        near = {d + dt.timedelta(days=o) for d in mine for o in range(-window, window + 1)}
+        free |= {key for key, d in sol.days.items() if d in near}
     by_city: dict[str, int] = {}
     for i, c in enumerate(ctxs):
         for stream in c.ruleset.streams:
@@ -231,17 +237,17 @@ def joint_polish(prov_ctx, ctxs, best: list[CitySol], cap: int, deadline: float,
             m.add_hint(lit, int(j == inst))
         if s.kind is not None:
             m.add_hint(s.kind, kinds.index(kind))
-        if exam not in near:
+        if (s.stream, s.k) not in free:
             m.add(s.x == mv.day(exam))
             m.add(s.gap == (exam - dl).days)
     for ivs in city_intervals.values():
         m.add_no_overlap(ivs)  # each city's own cap of one exam a day (the shared cap is daily_cap)
     pref = preference_objective(mv)
     m.minimize(pref)
-    left = deadline - time.perf_counter()
+    left = min(deadline, stop or deadline) - time.perf_counter()
     if left <= 0.2:
         return None
-    solver = cp_solver(time_limit=left)
+    solver = cp_solver(time_limit=left, repair_hint=True)
     st = solver.solve(m)
     if solver.status_name(st) not in ("OPTIMAL", "FEASIBLE"):
         return None
@@ -297,14 +303,15 @@ def decompose(cities: int, year: int, budget: float, det_limit: float = 20.0) ->
     if run.gap <= 0:
         return run
     # 2. the joint model only around the days where the cities' own optima exceed the shared cap
-    offer(joint_polish(prov_ctx, ctxs, own, cap, deadline, around=set(over(own, cap))), "joint")
+    box = time.perf_counter() + max(1.0, 0.3 * (deadline - time.perf_counter()))
+    offer(joint_polish(prov_ctx, ctxs, own, cap, deadline, around=set(over(own, cap)), stop=box), "joint")
     note("joint model around the days over the cap")
-    if run.best is None and time.perf_counter() < deadline:
-        offer(repair(ctxs, own, cap, deadline, det_limit), "repair")  # fallback: city by city
+    if time.perf_counter() < deadline:
+        offer(repair(ctxs, own, cap, deadline, det_limit), "repair")
         note("repair city by city")
     # 3. Lagrangian pricing of the shared cap, day by day (prices in cost units, rounded to 1/SCALE)
     lam: dict[dt.date, float] = {d: INITIAL_PRICE for d in over(own, cap)}
-    theta, last = 0.5, own
+    theta, last = 1.0, own
     while run.gap > 0.0 and time.perf_counter() < deadline:
         prices = {d: int(round(SCALE * v)) for d, v in lam.items() if v > 0}
         sols, L = [], -cap * sum(prices.values()) / SCALE
@@ -326,12 +333,15 @@ def decompose(cities: int, year: int, budget: float, det_limit: float = 20.0) ->
         last = sols
         offer(sols, "lagrangian")
         note(f"Lagrangian round ({len(prices)} priced days, L = {L:.1f})")
+        if over(sols, cap) and time.perf_counter() < deadline:
+            offer(repair(ctxs, sols, cap, deadline, det_limit), "repair")
+            note("repair of the round")
         g = {d: n - cap for d, n in counts(sols).items()}
         days = set(lam) | {d for d, v in g.items() if v > 0}
         norm = sum(g.get(d, -cap) ** 2 for d in days if g.get(d, -cap) > 0 or lam.get(d, 0) > 0)
         if norm == 0:
             break
-        step = min(MAX_STEP, theta * (run.best_ub - L) / norm) if run.best_ub < float("inf") else INITIAL_PRICE
+        step = max(1.0 / SCALE, theta * (run.best_ub - L) / norm) if run.best_ub < float("inf") else INITIAL_PRICE
         lam = {d: max(0.0, lam.get(d, 0.0) + step * g.get(d, -cap)) for d in days}
     # 4. the joint model again, around every day at the cap in the best plan, for the time left
     if run.best is not None and run.gap > 0 and time.perf_counter() < deadline - 0.5:
