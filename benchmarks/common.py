@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -45,12 +46,14 @@ def run_timed(argv: list[str], cwd: Path = ROOT, env: dict | None = None) -> tup
     return time.perf_counter() - t0, p.returncode, p.stdout
 
 
-def interleaved(cases: dict[str, list[str]], runs: int, cwd: Path = ROOT) -> dict[str, list[float]]:
+def interleaved(cases: dict[str, list[str] | Callable[[int], list[str]]], runs: int,
+                cwd: Path = ROOT) -> dict[str, list[float]]:
     """Run every command once per round, *runs* rounds: a busy spell hits all of them alike, so their
-    ratios hold even when the absolute times move."""
+    ratios hold even when the absolute times move. A case may be a function of the round number."""
     walls: dict[str, list[float]] = {k: [] for k in cases}
-    for _ in range(runs):
-        for label, argv in cases.items():
+    for i in range(runs):
+        for label, case in cases.items():
+            argv = case(i) if callable(case) else case
             w, rc, _ = run_timed(argv, cwd)
             if rc != 0:
                 raise RuntimeError(f"{label} exited {rc}: {' '.join(argv)}")

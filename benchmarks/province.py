@@ -55,6 +55,27 @@ class CitySol:
     seconds: float = 0.0
 
 
+def _hint_slot(mv, s, value: tuple, kinds: tuple[str, ...]) -> None:
+    """Hint slot *s* with a session's (exam, deadline, institution, kind)."""
+    exam, deadline, inst, kind = value
+    m = mv.model
+    m.add_hint(s.x, mv.day(exam))
+    m.add_hint(s.gap, (exam - deadline).days)
+    m.add_hint(s.present, 1)
+    for i, lit in s.at.items():
+        m.add_hint(lit, int(i == inst))
+    if s.kind is not None:
+        m.add_hint(s.kind, kinds.index(kind))
+
+
+def _read_slot(solver, mv, s, kinds: tuple[str, ...]) -> tuple:
+    """The solved slot *s* as (exam, deadline, institution, kind)."""
+    exam = mv.date(solver.value(s.x))
+    inst = next(i for i, lit in s.at.items() if solver.boolean_value(lit))
+    kind = kinds[solver.value(s.kind)] if s.kind is not None else kinds[0]
+    return exam, mv.date(solver.value(s.x) - solver.value(s.gap)), inst, kind
+
+
 def _domain_days(mv, slot) -> set[int]:
     dom = list(slot.x.proto.domain)
     return {v for a, b in zip(dom[::2], dom[1::2]) for v in range(a, b + 1)}
@@ -83,17 +104,8 @@ def solve_city(ctx, *, prices: dict[dt.date, int] | None = None, blocked: set[dt
     m.minimize(SCALE * pref + sum(terms))
     if hint is not None:
         for s in mv.all_slots():
-            v = hint.values.get((s.stream, s.k))
-            if v is None:
-                continue
-            exam, deadline, inst, kind = v
-            m.add_hint(s.x, mv.day(exam))
-            m.add_hint(s.gap, (exam - deadline).days)
-            m.add_hint(s.present, 1)
-            for i, lit in s.at.items():
-                m.add_hint(lit, int(i == inst))
-            if s.kind is not None:
-                m.add_hint(s.kind, ctx.catalogue.streams[s.stream].kinds.index(kind))
+            if (s.stream, s.k) in hint.values:
+                _hint_slot(mv, s, hint.values[(s.stream, s.k)], ctx.catalogue.streams[s.stream].kinds)
     solver = cp_solver(time_limit=time_limit, det_limit=det_limit, optimize_with_core=True)
     st = solver.solve(m)
     name = solver.status_name(st)
@@ -104,12 +116,8 @@ def solve_city(ctx, *, prices: dict[dt.date, int] | None = None, blocked: set[dt
     for s in mv.all_slots():
         if not solver.boolean_value(s.present):
             continue
-        exam = mv.date(solver.value(s.x))
-        inst = next(i for i, lit in s.at.items() if solver.boolean_value(lit))
-        kinds = ctx.catalogue.streams[s.stream].kinds
-        kind = kinds[solver.value(s.kind)] if s.kind is not None else kinds[0]
-        days[(s.stream, s.k)] = exam
-        values[(s.stream, s.k)] = (exam, mv.date(solver.value(s.x) - solver.value(s.gap)), inst, kind)
+        values[(s.stream, s.k)] = _read_slot(solver, mv, s, ctx.catalogue.streams[s.stream].kinds)
+        days[(s.stream, s.k)] = values[(s.stream, s.k)][0]
     return CitySol(name, int(round(solver.value(pref))), solver.best_objective_bound / SCALE, days, values,
                    time.perf_counter() - t0)
 
@@ -228,15 +236,8 @@ def joint_polish(prov_ctx, ctxs, best: list[CitySol], cap: int, deadline: float,
         if v is None:
             m.add(s.present == 0)
             continue
-        exam, dl, inst, kind = v
-        kinds = prov_ctx.catalogue.streams[s.stream].kinds
-        m.add_hint(s.x, mv.day(exam))
-        m.add_hint(s.gap, (exam - dl).days)
-        m.add_hint(s.present, 1)
-        for j, lit in s.at.items():
-            m.add_hint(lit, int(j == inst))
-        if s.kind is not None:
-            m.add_hint(s.kind, kinds.index(kind))
+        exam, dl, _, _ = v
+        _hint_slot(mv, s, v, prov_ctx.catalogue.streams[s.stream].kinds)
         if (s.stream, s.k) not in free:
             m.add(s.x == mv.day(exam))
             m.add(s.gap == (exam - dl).days)
@@ -257,12 +258,8 @@ def joint_polish(prov_ctx, ctxs, best: list[CitySol], cap: int, deadline: float,
         for s in mv.all_slots():
             if by_city[s.stream] != i or not solver.boolean_value(s.present):
                 continue
-            exam = mv.date(solver.value(s.x))
-            inst = next(j for j, lit in s.at.items() if solver.boolean_value(lit))
-            kinds = c.catalogue.streams[s.stream].kinds
-            kind = kinds[solver.value(s.kind)] if s.kind is not None else kinds[0]
-            days[(s.stream, s.k)] = exam
-            vals[(s.stream, s.k)] = (exam, mv.date(solver.value(s.x) - solver.value(s.gap)), inst, kind)
+            vals[(s.stream, s.k)] = _read_slot(solver, mv, s, c.catalogue.streams[s.stream].kinds)
+            days[(s.stream, s.k)] = vals[(s.stream, s.k)][0]
         out.append(CitySol("FEASIBLE", 0, 0.0, days, vals))
     return out
 

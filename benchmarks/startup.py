@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, interleaved, log, md_table, med, planner_cmd, run_timed
+from common import ROOT, interleaved, log, md_table, med, planner_cmd
 
 IMPORT_FULL = "import ortools.sat.python.cp_model, pandas, matplotlib.pyplot"
 IMPORT_SOLVE = "import ortools.sat.python.cp_model, holidays"
@@ -57,7 +57,8 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
             "python -c pass": [py, "-c", "pass"],
             f'python -c "{IMPORT_FULL}"': [py, "-c", IMPORT_FULL],
             f'python -c "{IMPORT_SOLVE}"': [py, "-c", IMPORT_SOLVE],
-            f"planner plan --year {year} --out D (full publish set)": planner_cmd() + plan_args,
+            f"planner plan --year {year} --out D (full publish set; D holds the previous run's set)":
+                planner_cmd() + plan_args,
             f"planner plan --year {year} --no-publish --out D": planner_cmd() + ["plan", "--year", str(year),
                                                                                  "--no-publish", "--out",
                                                                                  str(tmp / "np")],
@@ -65,18 +66,13 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
             "same plan via main(), os._exit after flush (no teardown)":
                 [py, "-c", VIA_MAIN.format(args=plan_args, end="os._exit(rc)")],
         }
-        fresh_label = "plan into a fresh folder each time"
+        fresh_label = f"planner plan --year {year} --out D, D a fresh folder each round"
+        cases[fresh_label] = lambda i: planner_cmd() + ["plan", "--year", str(year), "--out", str(tmp / f"fresh{i}")]
         walls = interleaved(cases, runs)
-        # fresh folder vs re-run into a folder holding the previous publish set
-        fresh = []
-        for i in range(runs):
-            argv = planner_cmd() + ["plan", "--year", str(year), "--out", str(tmp / f"fresh{i}")]
-            fresh.append(run_timed(argv)[0])
-        walls[fresh_label] = fresh
         m = {k: med(v) for k, v in walls.items()}
         rows = [[k, f"{m[k]:.3f}", f"{min(v):.3f}-{max(v):.3f}"] for k, v in walls.items()]
         tbl = md_table(["command", f"wall s, median of {runs}", "min-max"], rows)
-        full = m[f"planner plan --year {year} --out D (full publish set)"]
+        full = m[f"planner plan --year {year} --out D (full publish set; D holds the previous run's set)"]
         nopub = m[f"planner plan --year {year} --no-publish --out D"]
         r_full = full / m[f'python -c "{IMPORT_FULL}"']
         r_np = nopub / m[f'python -c "{IMPORT_SOLVE}"']
