@@ -17,6 +17,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import time
 
 from common import HERE, ROOT, log, md_table
@@ -66,6 +67,8 @@ def child(sessions: int, years: int, first_year: int, time_limit: float) -> dict
         build = time.perf_counter() - t0
         size = (len(mv.model.proto.variables), len(mv.model.proto.constraints))
         del mv
+        # progress line: if the solve outlives the parent's timeout, the build figures are still known
+        print(json.dumps({"built": {"year": y, "build": build, "vars": size[0], "cons": size[1]}}), flush=True)
         r = solve(ctx, explain=False, time_limit=time_limit)
         out["per_year"].append({"year": y, "ctx": t_ctx, "build": build, "vars": size[0], "cons": size[1],
                                 "solve": r.solve_seconds, "status": r.status.value, "objective": r.objective,
@@ -81,19 +84,45 @@ def child(sessions: int, years: int, first_year: int, time_limit: float) -> dict
     return out
 
 
+def _vm_hwm_mib(pid: int) -> float | None:
+    """Peak resident memory of a running process so far (Linux /proc), MiB."""
+    try:
+        for line in open(f"/proc/{pid}/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
 def run_case(sessions: int, years: int, first_year: int, time_limit: float, timeout: float) -> dict:
+    """One case in its own process; past *timeout* its peak memory is read from /proc before it is stopped."""
     argv = [sys.executable, str(CHILD), "--child", str(sessions), str(years), "--year", str(first_year),
             "--time-limit", str(time_limit)]
     t0 = time.perf_counter()
-    try:
-        p = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"sessions": sessions, "years": years, "timeout": timeout, "wall": time.perf_counter() - t0}
-    if p.returncode != 0:
-        return {"sessions": sessions, "years": years, "error": (p.stderr.strip().splitlines() or ["?"])[-1],
-                "wall": time.perf_counter() - t0}
-    d = json.loads(p.stdout.strip().splitlines()[-1])
-    d["wall"] = time.perf_counter() - t0
+    with tempfile.TemporaryFile("w+") as out:
+        p = subprocess.Popen(argv, cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL, text=True)
+        try:
+            p.wait(timeout=timeout)
+            d: dict = {}
+        except subprocess.TimeoutExpired:
+            d = {"timeout": timeout, "peak_rss_mib": _vm_hwm_mib(p.pid)}
+            p.kill()
+            p.wait()
+        wall = time.perf_counter() - t0
+        out.seek(0)
+        lines = [json.loads(line) for line in out.read().splitlines() if line.startswith("{")]
+    built = [x["built"] for x in lines if "built" in x]
+    final = next((x for x in lines if "built" not in x), None)
+    if final is not None:
+        d.update(final)
+    elif "timeout" not in d:
+        d["error"] = f"exit {p.returncode}"
+    d.setdefault("sessions", sessions)
+    d.setdefault("years", years)
+    d.setdefault("per_year", [])
+    d["built"] = built
+    d["wall"] = wall
     return d
 
 
@@ -108,17 +137,21 @@ def table(sessions_list: list[int], years_list: list[int], first_year: int, time
         raw.append(d)
         py = d.get("per_year", [])
         if "timeout" in d:
-            note = f"killed after {d['timeout']:.0f} s (neither refused nor planned)"
+            b = d["built"]
+            note = (f"stopped after {d['timeout']:.0f} s: " + (f"model built ({b[0]['vars']} variables) in "
+                    f"{b[0]['build']:.1f} s, still solving" if b else "not refused, model not built yet")
+                    + "; peak RSS read before stopping")
         elif "error" in d:
             note = f"error: {d['error']}"
         elif "refused" in d:
             note = f"refused: {d['refused'][:120]}"
         else:
             note = ", ".join(f"{p['year']} {p['status']} ({p['planned']} sessions, cap {p['cap']})" for p in py)
-        rows.append([s, y, f"{py[0]['vars']} / {py[0]['cons']}" if py else "-",
-                     f"{sum(p['build'] for p in py):.3f}" if py else "-",
+        bl = py or d["built"]
+        rows.append([s, y, f"{bl[0]['vars']} / {bl[0]['cons']}" if bl else "-",
+                     f"{sum(p['build'] for p in bl):.3f}" if bl else "-",
                      f"{sum(p['solve'] for p in py):.2f}" if py else "-",
-                     f"{d['wall']:.2f}", f"{d['peak_rss_mib']:.0f}" if "peak_rss_mib" in d else "-",
+                     f"{d['wall']:.2f}", f"{d['peak_rss_mib']:.0f}" if d.get("peak_rss_mib") else "-",
                      f"{d['build_traced_mib']:.1f}" if "build_traced_mib" in d else "-", note])
         log(f"  growth {s} sessions x {y} years: {rows[-1][4]} s solve, {rows[-1][6]} MiB")
     return md_table(["sessions", "years at once", "variables / constraints (one year)", "build_model s (sum)",

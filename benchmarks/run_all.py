@@ -105,12 +105,17 @@ def main(argv: list[str] | None = None) -> int:
         tbl, raw = peers_table.table(years, runs, 30.0 if q else 60.0)
         for r in raw:
             cp, hi, cl = r["cpsat"], r["highs"], r["clerk"]
-            summary.append([f"{r['year']}: CP-SAT / HiGHS / clerk, solve s (process s), cost",
-                            f"{cp['wall']:.2f} ({cp['process']:.2f}), {cp['cost']} / "
-                            + (f"{hi['solve_s']:.2f} ({hi['process']:.2f}), {hi['cost']}" if "error" not in hi
+            ahead = ("error" in hi or hi.get("status") != "Optimal" or cp["wall"] < hi["solve_s"],
+                     "error" in hi or cp["process"] < hi["process"])
+            summary.append([f"{r['year']}: CP-SAT / HiGHS / clerk — solve s (process s), cost, hard",
+                            f"{cp['wall']:.2f} ({cp['process']:.2f}), {cp['cost']}, {cp['hard']} / "
+                            + (f"{hi['solve_s']:.2f}{'' if hi['status'] == 'Optimal' else ' ' + hi['status']} "
+                               f"({hi['process']:.2f}), {hi['cost']}, {hi['hard']}" if "error" not in hi
                                else hi["error"])
-                            + f" / {cl['fill_s']:.3f} ({cl['process']:.2f}), {cl['cost']}, {cl['hard']} hard",
-                            "CP-SAT ahead on solve and process time"])
+                            + f" / {cl['fill_s']:.3f} ({cl['process']:.2f}), {cl['cost']}, {cl['hard']}",
+                            "CP-SAT ahead on solve and process time: "
+                            + ("yes" if all(ahead) else f"solve {'yes' if ahead[0] else 'NO'}, "
+                                                        f"process {'yes' if ahead[1] else 'NO'}")])
         emit("4. Peers: one city-year, CP-SAT beside a HiGHS MIP and the clerk", tbl,
              peers_table.__doc__.split("\n\n", 2)[2].strip())
         detail = [[c["year"], c["calendar"], c["status"], c["objective"], c["sessions"],
@@ -125,12 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         sess = [59, 120] if q else [59, 120, 240]
         tbl, raw = growth.table(sess, [1, 3], 2025, 5.0 if q else 20.0, timeout=60 if q else 180)
         for d in raw:
-            if "peak_rss_mib" in d:
-                summary.append([f"{d['sessions']} sessions x {d['years']} year(s): process wall, peak RSS",
-                                f"{d['wall']:.1f} s, {d['peak_rss_mib']:.0f} MiB", ""])
-            else:
-                summary.append([f"{d['sessions']} sessions", "refused" if "refused" in d else
-                                ("killed at timeout" if "timeout" in d else "error"), "refused before it builds"])
+            st = ", ".join(p["status"] for p in d["per_year"]) or ("refused" if "refused" in d else
+                                                                  "stopped at the timeout" if "timeout" in d else "error")
+            rss = f"peak RSS {d['peak_rss_mib']:.0f} MiB" if d.get("peak_rss_mib") else "peak RSS unknown"
+            summary.append([f"{d['sessions']} sessions x {d['years']} year(s) in one process",
+                            f"{d['wall']:.1f} s, {rss}, {st}",
+                            "refused before it builds" if d["sessions"] >= 10_000 else ""])
         emit("5. Memory and growth", tbl, growth.__doc__.split("\n\n", 2)[2].strip()
              + f" CP-SAT limit {5 if q else 20} deterministic units a year.")
 
