@@ -3,8 +3,8 @@
 2024 (附件3): 华安 → 聚腾 → 瑞阳 → 新世纪, repeating, 期次 1 at the first site. The rule says
 "no open site is skipped": the session after one at site *p* goes to the next site in order, or
 further on only when every site in between is closed on its exam day (``institution_open``),
-so a closure passes the turn on instead of stalling the rotation. Sessions are taken in 期次
-order (``numbering`` ties that to the date order).
+so a closure passes the turn on instead of stalling the rotation. Sessions are judged against the
+previous 期次 (``numbering`` ties 期次 to the date order and reports gaps in them).
 """
 from __future__ import annotations
 
@@ -51,8 +51,11 @@ class Rotation(Rule):
             order = list(ctx.sites(stream))
             if not order:
                 continue
-            prev = None
-            for s in sorted(plan.stream(stream), key=lambda s: s.no):
+            by_no = {s.no: s for s in plan.stream(stream)}
+            for s in sorted(by_no.values(), key=lambda s: s.no):
+                if s.no > 1 and s.no - 1 not in by_no:
+                    continue  # a gap in the 期次: numbering reports it; the rotation is judged between neighbours
+                prev = by_no[s.no - 1].institution if s.no > 1 else None
                 if s.institution not in order:
                     out.append(self.violation(f"{s.institution} is not in the rotation ({' → '.join(order)})", s))
                 else:
@@ -60,7 +63,6 @@ class Rotation(Rule):
                     if skipped:
                         after = f"after {prev}" if prev else "to open the year"
                         out.append(self.violation(f"rotation expects {skipped[0]} {after}, found {s.institution}", s))
-                prev = s.institution
         return out
 
     def post(self, mv, ctx):
