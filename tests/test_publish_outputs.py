@@ -136,7 +136,7 @@ def test_failing_plan_refused_then_marked(tmp_path, plan2024, catalogue, capsys)
     from openpyxl import load_workbook
 
     assert load_workbook(out / "notice.xlsx")["附件2"]["A1"].value.startswith("未通过规则检查")
-    from planner.plan import read_plan
+    from planner.planio import read_plan
 
     assert read_plan(out / "notice.xlsx", catalogue).sessions == bad.sessions  # the mark does not get in the way
 

@@ -265,14 +265,12 @@ def validate(p: Problem) -> None:
     file = rs.source
     start, stop = p.window
     length = (stop - start).days
+    for rule in rs.all():
+        rule.validate(p, file=file, key=f"{'preferences' if not rule.hard else 'rules'}.{rule.name}")
     total = p.total_slots()
     if total > MAX_SESSIONS:
         raise PlannerError(f"{total} sessions in one year is more than the planner handles ({MAX_SESSIONS}); "
                            "check the counts", file=file, field="rules.session_count.sessions")
-    for rule in rs.all():
-        check = getattr(rule, "validate", None)
-        if check is not None:
-            check(p, file=file, key=f"{'preferences' if not rule.hard else 'rules'}.{rule.name}")
     for name, attr in (("registration_gap", "min_days"), ("site_spacing", "min_days")):
         r = rs.rule(name)
         if r is not None and getattr(r, attr) > length:

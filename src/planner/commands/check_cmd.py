@@ -14,7 +14,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..check import check_plan
     from ..data import load_catalogue
-    from ..plan import read_plan
+    from ..planio import read_plan
     from .common import context_from_args, scenario_from_args
 
     # a scenario may add institutions: read the plan against its catalogue

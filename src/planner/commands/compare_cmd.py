@@ -17,7 +17,7 @@ def register(sub) -> None:
 def load_pair(args):
     """Both plans and a context for B's year (a scenario supplies new institutions and rules)."""
     from ..data import load_catalogue
-    from ..plan import read_plan
+    from ..planio import read_plan
     from .common import context_from_args, scenario_from_args
 
     scenario = scenario_from_args(args)
@@ -29,7 +29,8 @@ def load_pair(args):
 
 
 def run(args) -> int:
-    from ..compare import CHANGE_HEADER, KPI_HEADER, change_rows, chart, diff_plans, kpi_rows, summary_line, to_csv
+    from ..charts.compare import compare_chart
+    from ..compare import CHANGE_HEADER, KPI_HEADER, change_rows, diff_plans, kpi_rows, summary_line, to_csv
     from ..textio import atomic_write_text
     from .common import out_dir, table, warn
 
@@ -50,6 +51,6 @@ def run(args) -> int:
     written = [out / "compare_sessions.csv", out / "compare_kpis.csv"]
     if a.year != b.year:
         warn(f"the plans are for different years ({a.year}, {b.year}): dates are compared as they are")
-    written += chart(a, b, ctx, out / "compare")
+    written += compare_chart(a, b, ctx, out / "compare")
     print("\nwrote " + ", ".join(str(p) for p in written))
     return 0

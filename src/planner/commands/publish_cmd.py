@@ -26,12 +26,13 @@ def run(args) -> int:
 
     from ..check import check_plan
     from ..data import load_catalogue
-    from ..plan import read_plan
+    from ..planio import read_plan
     from ..publish.run import publish_all, read_summary
-    from .common import context_from_args, out_dir, warn
+    from .common import context_from_args, out_dir, scenario_from_args, warn
 
     out = out_dir(args.out)  # fail before any work when the folder is unusable
-    plan = read_plan(args.plan, load_catalogue(), year=args.year)
+    scenario = scenario_from_args(args, year=args.year)  # a scenario may add institutions: read against it
+    plan = read_plan(args.plan, scenario.ctx.catalogue if scenario is not None else load_catalogue(), year=args.year)
     ctx = context_from_args(args, year=plan.year)
     report = check_plan(plan, ctx)
     summary_path = Path(args.summary) if args.summary else Path(args.plan).with_name("summary.json")

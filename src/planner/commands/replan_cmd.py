@@ -8,7 +8,8 @@ def register(sub) -> None:
     p = sub.add_parser("replan", help="re-plan a published plan from a date with the fewest changes")
     p.add_argument("plan", metavar="PLAN", help="the published plan: canonical CSV or notice.xlsx")
     p.add_argument("--from", dest="from_date", metavar="DATE", required=True,
-                   help="first day that may change (YYYY-MM-DD); every exam before it is kept")
+                   help="first day that may change (YYYY-MM-DD); every exam before it is kept (a date before "
+                        "the window: every session may move)")
     add_context_options(p)
     add_solver_options(p)
     add_output_options(p)
@@ -21,7 +22,7 @@ def run(args) -> int:
     from ..compare import CHANGE_HEADER, change_rows, diff_plans, moves, to_csv
     from ..data import load_catalogue
     from ..errors import PlannerError
-    from ..plan import read_plan
+    from ..planio import read_plan
     from ..replan import check_kept, reasons, replan_pins
     from ..textio import atomic_write_text
     from .common import context_from_args, out_dir, scenario_from_args, table
@@ -40,8 +41,9 @@ def run(args) -> int:
                            field="year")
     ctx = scenario.ctx if scenario else context_from_args(args, year=plan.year)
     start, stop = ctx.window
-    if not start <= from_date <= stop + dt.timedelta(days=1):
-        raise PlannerError(f"{from_date} is outside the plan year's window {start} … {stop}", field="from")
+    if from_date > stop + dt.timedelta(days=1):
+        raise PlannerError(f"{from_date} is after the plan year's window {start} … {stop}: nothing is left to "
+                           "re-plan", field="from")  # a date before the window: every session may move
     pins, where = replan_pins(plan, from_date, scenario)
     check_kept(pins, ctx, where)
     print(f"Re-planning {args.plan} from {from_date}: {len(pins)} session(s) kept as published"

@@ -19,7 +19,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..data import load_catalogue, scenarios_dir
     from ..errors import PlannerError
-    from ..plan import read_plan
+    from ..planio import read_plan
     from ..reproduce import compare_to_published, reproduce
     from .common import context_from_args, out_dir, table
 
