@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .data import Catalogue
 from .errors import PlannerError
-from .textio import atomic_write_text, read_csv_rows
+from .textio import atomic_write_text, check_input_file, read_csv_rows
 
 PLAN_HEADER = ["stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"]
 
@@ -91,6 +91,8 @@ def read_plan(path: str | Path, catalogue: Catalogue, year: int | None = None) -
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         from .publish.xlsx import read_notice_xlsx
+
+        check_input_file(p)  # a pipe named *.xlsx would block the workbook reader
 
         return read_notice_xlsx(p, catalogue, year=year)
     return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year)

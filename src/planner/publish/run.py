@@ -1,4 +1,4 @@
-"""Publishing a plan: every output built in memory first, then written file by file atomically.
+"""Publishing a plan: every output built in memory first, then written as one set (see planner.outset).
 
 A plan that fails ``check`` is refused unless the caller allows it; then every output
 carries the watermark, so it cannot pass for the official calendar.
@@ -73,22 +73,33 @@ def read_previous_ics(out: Path) -> dict[str, bytes]:
 
 
 def publish_all(plan, ctx, out, *, result=None, report=None, summary: dict | None = None,
-                allow_violations: bool = False, class_days: int = T.DEFAULT_CLASS_DAYS, charts: bool = True) -> list[Path]:
-    """Write the whole publication set into *out*; the paths written."""
-    from ..textio import atomic_write_bytes, check_writable_dir
+                allow_violations: bool = False, class_days: int = T.DEFAULT_CLASS_DAYS, charts: bool = True,
+                wait: float = 0.0) -> list[Path]:
+    """Write the whole publication set into *out* as one transaction; the final paths of the files.
 
-    out = check_writable_dir(out)
+    *out* is a folder (a transaction of its own: the set appears at once or not at all; another run
+    writing there makes this one wait up to *wait* seconds, then refuse) or an open
+    :class:`planner.outset.OutputSet` of a command that writes more files into the same set.
+    """
+    from ..outset import OutputSet
+
+    if isinstance(out, OutputSet):
+        return _publish_into(out, plan, ctx, result=result, report=report, summary=summary,
+                             allow_violations=allow_violations, class_days=class_days, charts=charts)
+    with OutputSet(out, "publish", wait=wait) as tx:
+        return _publish_into(tx, plan, ctx, result=result, report=report, summary=summary,
+                             allow_violations=allow_violations, class_days=class_days, charts=charts)
+
+
+def _publish_into(tx, plan, ctx, *, result, report, summary, allow_violations, class_days, charts) -> list[Path]:
     if summary is None and result is not None:
         from ..runinfo import summary_dict
 
         summary = summary_dict(result, ctx)
+    # the calendars of the current set (read under the set's lock), so revised events get a higher SEQUENCE
     files = build_outputs(plan, ctx, report=report, summary=summary, allow_violations=allow_violations,
-                          class_days=class_days, previous_ics=read_previous_ics(out), charts=charts)
-    written = []
-    for rel, data in sorted(files.items()):
-        atomic_write_bytes(out / rel, data)
-        written.append(out / rel)
-    return written
+                          class_days=class_days, previous_ics=read_previous_ics(tx.target), charts=charts)
+    return [tx.write(rel, data, by="publish") for rel, data in sorted(files.items())]
 
 
 def read_summary(path: Path) -> dict | None:
