@@ -121,6 +121,36 @@ def test_fault_leaves_the_previous_set(capsys, monkeypatch, prev, step, n, exc, 
     assert snapshot(out) == before and leftovers(out) == []
 
 
+@pytest.fixture
+def small_disk(tmp_path):
+    """A real tmpfs mounted in the test folder (root only; skipped where mounting is not allowed)."""
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a tmpfs needs root")
+    mnt = tmp_path / "disk"
+    mnt.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True)
+
+
+def test_really_full_disk(capsys, template, small_disk):
+    d, plan, sc = template
+    out = small_disk / "out"
+    shutil.copytree(d / "set", out)
+    st = os.statvfs(small_disk)
+    used = (st.f_blocks - st.f_bfree) * st.f_frsize
+    size = (used + used // 2) // 4096 * 4096  # room for the set, not for a second copy of it
+    subprocess.run(["mount", "-o", f"remount,size={size}", str(small_disk)], check=True)
+    before = snapshot(out)
+    code, _, err = run(capsys, ["publish", str(plan), "--scenario", str(sc), "--out", str(out), "--no-charts"])
+    line = one_line(err)
+    assert code == 4 and "No space left on device" in line and "unchanged" in line
+    assert snapshot(out) == before and leftovers(out) == []
+
+
 def test_output_below_a_file(capsys, tmp_path, template):
     _, plan, sc = template
     (tmp_path / "file").write_text("x")
@@ -157,6 +187,34 @@ def test_output_path_is_a_file(capsys, tmp_path, template):
     f.write_text("x")
     code, _, err = run(capsys, ["publish", str(plan), "--scenario", str(sc), "--out", str(f)])
     assert code == 4 and "not a folder" in one_line(err) and f.read_text() == "x"
+
+
+def test_output_may_not_be_the_working_folder(capsys, monkeypatch, prev):
+    out, argv = prev
+    before = snapshot(out)
+    monkeypatch.chdir(out)
+    code, _, err = run(capsys, [a if a != str(out) else "." for a in argv])
+    assert code == 2 and "current folder" in one_line(err)
+    assert snapshot(out) == before and leftovers(out) == []
+
+
+def test_symlinked_output_folder_keeps_its_link(capsys, prev):
+    out, argv = prev
+    link = out.parent / "link"
+    link.symlink_to(out)
+    code, _, _ = run(capsys, [a if a != str(out) else str(link) for a in argv])
+    assert code == 0 and link.is_symlink() and verify(link) == ([], []) and leftovers(out) == []
+
+
+def test_a_dead_sweep_worker_is_an_environment_failure(capsys, monkeypatch, tmp_path):
+    from concurrent.futures.process import BrokenProcessPool
+
+    def dies(*a, **k):
+        raise BrokenProcessPool("a child process terminated abruptly")
+
+    monkeypatch.setattr("planner.sweep.sweep", dies)
+    code, _, err = run(capsys, ["sweep", "x.toml", "--out", str(tmp_path / "o")])
+    assert code == 4 and "worker process died" in one_line(err) and not (tmp_path / "o").exists()
 
 
 # -- two runs at once, and a run killed for real -------------------------------------------------

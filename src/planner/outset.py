@@ -358,8 +358,9 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 
 def _hash_and_sync(p: Path, sync: bool) -> tuple[int, str | None]:
-    if p.is_symlink() and not p.exists():
-        return 0, None
+    """(size, sha256) of a regular file, fsynced if asked; (0, None) for a symlink, pipe or other special file."""
+    if not stat.S_ISREG(os.lstat(p).st_mode):
+        return 0, None  # never open a pipe someone left in the folder (it would block)
     h = hashlib.sha256()
     size = 0
     with open(p, "rb") as fh:
@@ -440,10 +441,12 @@ def _read_owner(fd: int) -> str:
 
 def read_manifest(folder: str | Path) -> dict[str, dict] | None:
     """``path -> entry`` of a folder's manifest.json; None when there is none or it is unreadable."""
+    from .textio import read_input_bytes
+
     try:
-        doc = json.loads((Path(folder) / MANIFEST).read_text(encoding="utf-8"))
+        doc = json.loads(read_input_bytes(Path(folder) / MANIFEST).decode("utf-8"))
         return {e["path"]: e for e in doc["files"] if isinstance(e, dict) and isinstance(e.get("path"), str)}
-    except (OSError, ValueError, KeyError, TypeError):
+    except (PlannerError, ValueError, KeyError, TypeError, RecursionError):
         return None
 
 
@@ -459,10 +462,16 @@ def verify(folder: str | Path) -> tuple[list[str], list[str]]:
         raise PlannerError(f"{MANIFEST} is {what}: not an output set written by planner", file=folder)
     problems = []
     for rel, e in sorted(entries.items()):
-        p = folder / rel
-        if not p.is_file():
+        pp = PurePosixPath(rel)
+        if pp.is_absolute() or ".." in pp.parts or not pp.parts:
+            problems.append(f"{rel}: not a path inside the set")
+            continue
+        p = folder.joinpath(*pp.parts)
+        if not os.path.lexists(p):
             problems.append(f"{rel}: missing")
             continue
+        if e.get("sha256") is None:
+            continue  # a symlink or special file: listed, not hashed
         size, digest = _hash_and_sync(p, sync=False)
         if size != e.get("size") or digest != e.get("sha256"):
             problems.append(f"{rel}: changed since it was written (size {size}, manifest {e.get('size')})")

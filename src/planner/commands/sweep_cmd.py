@@ -32,9 +32,17 @@ def run(args) -> int:
     from ..sweep import sweep, table_rows
     from .common import output_set, table, warn
 
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ..errors import IOFailure
+
     with output_set(args.out, "sweep") as tx:  # sweep.csv and plans/ appear together, or not at all
-        rows = sweep(args.scenarios, baseline=args.baseline, year=args.year, calendar_dir=args.calendar_dir,
-                     seed=args.seed, time_limit=args.time_limit, workers=args.workers)
+        try:
+            rows = sweep(args.scenarios, baseline=args.baseline, year=args.year, calendar_dir=args.calendar_dir,
+                         seed=args.seed, time_limit=args.time_limit, workers=args.workers)
+        except BrokenProcessPool:
+            raise IOFailure("a worker process died (killed, or out of memory); nothing was written; try fewer "
+                            "--workers") from None
         header, cells = table_rows(rows)
         print(table(cells, header))
         header_q, cells_q = table_rows(rows, with_question=True)

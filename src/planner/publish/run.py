@@ -103,9 +103,11 @@ def _publish_into(tx, plan, ctx, *, result, report, summary, allow_violations, c
 
 
 def read_summary(path: Path) -> dict | None:
-    """A run's summary.json, if readable (the report shows it); None otherwise."""
+    """A run's summary.json, if readable (the report shows it); None otherwise (bounded like every input)."""
+    from ..textio import read_input_bytes
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(read_input_bytes(path).decode("utf-8"))
+    except (PlannerError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return None
     return doc if isinstance(doc, dict) else None
