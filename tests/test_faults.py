@@ -513,3 +513,16 @@ def test_compare_summarises_instead_of_an_unreadable_chart(capsys, tmp_path):
     assert code == 0 and "no chart:" in stdout
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["compare_kpis.csv", "compare_sessions.csv",
                                                                   "manifest.json"]
+
+
+def test_absurdly_nested_toml_is_one_line(tmp_path):
+    from planner.errors import PlannerError
+    from planner.textio import read_toml
+
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(PlannerError, match="nested too deeply"):
+        read_toml(deep)
+    (tmp_path / "bad.toml").write_text("x = = 1\n")
+    with pytest.raises(PlannerError, match="not valid TOML"):
+        read_toml(tmp_path / "bad.toml")

@@ -123,7 +123,8 @@ class OutputSet:
                 os.mkdir(self.tmp, 0o777)
             except OSError as exc:
                 self.tmp = None
-                raise IOFailure(f"output folder is not writable ({exc.strerror})", file=self.given) from None
+                raise IOFailure(f"output folder is not writable: cannot create a temporary folder in "
+                                f"{self.target.parent} ({exc.strerror})", file=self.given) from None
         except BaseException:
             self._unlock()
             raise
@@ -243,7 +244,10 @@ class OutputSet:
                 os.rename(gone, self.target)
                 raise
         self.tmp = None
-        _fsync_dir(parent)
+        try:  # the switch is done; what follows only makes it durable and tidy
+            _fsync_dir(parent)
+        except OSError:
+            pass
         if gone is not None:
             shutil.rmtree(gone, ignore_errors=True)  # left over only if this fails; the next run removes it
 
@@ -261,7 +265,9 @@ class OutputSet:
             try:
                 fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o666)
             except OSError as exc:
-                raise IOFailure(f"output folder is not writable ({exc.strerror})", file=self.given) from None
+                raise IOFailure(f"output folder is not writable: cannot create the lock file {self._lock_path.name} "
+                                f"in {self.target.parent} ({exc.strerror}); planner builds a new set beside the old "
+                                "one, so the folder's parent must be writable", file=self.given) from None
             if _try_lock(fd):
                 try:
                     same = os.path.samestat(os.fstat(fd), os.stat(self._lock_path))

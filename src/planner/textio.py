@@ -98,6 +98,19 @@ def read_text(path: str | Path) -> str:
     return text
 
 
+def read_toml(path: str | Path) -> dict:
+    """Parse a TOML input file; syntax errors and absurd nesting (which overflows the parser's stack) are one line."""
+    import tomllib
+
+    text = read_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+    except RecursionError:
+        raise PlannerError("not valid TOML (nested too deeply)", file=path) from None
+
+
 def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tuple[int, dict[str, str]]]:
     """Read a CSV with leading ``#`` comment lines; return ``(row_number, record)`` pairs.
 
