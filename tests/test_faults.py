@@ -249,6 +249,56 @@ def test_concurrent_run_refused_then_killed_owner_taken_over(capsys, prev):
     assert "half.txt" not in snapshot(out)
 
 
+TERMINATED = """
+import sys, time
+import planner.publish.run as run
+
+real = run.build_outputs
+
+
+def slow(*a, **k):
+    files = real(*a, **k)
+    print("ready", flush=True)
+    time.sleep(120)
+    return files
+
+
+run.build_outputs = slow
+from planner.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigterm_unwinds_and_leaves_the_previous_set(prev):
+    out, argv = prev
+    before = snapshot(out)
+    proc = subprocess.Popen([sys.executable, "-c", TERMINATED, *argv], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"  # inside the transaction, its temporary folder exists
+    assert any(".tmp-" in n for n in leftovers(out))
+    proc.terminate()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143 and "terminated" in one_line(err)
+    assert snapshot(out) == before and leftovers(out) == []
+
+
+def test_library_warnings_are_one_line_notes(capsys, monkeypatch):
+    import warnings
+
+    import planner.check as check
+
+    real = check.check_plan
+
+    def warns(*a, **k):
+        warnings.warn("Data Validation extension is not supported\nand will be removed", UserWarning)
+        return real(*a, **k)
+
+    monkeypatch.setattr(check, "check_plan", warns)
+    code, stdout, err = run(capsys, ["check", str(PLAN_2024)])
+    assert code == 0 and "no violations" in stdout
+    assert one_line(err).startswith("planner: note: UserWarning: Data Validation")
+
+
 def test_two_transactions_in_one_process(tmp_path):
     a = OutputSet(tmp_path / "o", "compare").open()
     with pytest.raises(IOFailure, match="another planner run"):
@@ -482,6 +532,18 @@ def test_file_above_the_size_limit(capsys, tmp_path):
         fh.truncate(21 * 1024 * 1024)  # sparse: no 21 MB actually written
     code, _, err = run(capsys, ["check", str(big)])
     assert code == 2 and "limit of 20 MB" in one_line(err)
+
+
+def test_workbook_that_unpacks_beyond_the_limit(capsys, monkeypatch, tmp_path):
+    import zipfile
+
+    monkeypatch.setattr("planner.textio.MAX_UNZIPPED_BYTES", 2 * 1024 * 1024)  # 200 MB in production: slow to zip
+    bomb = tmp_path / "notice.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * (3 * 1024 * 1024))
+    assert bomb.stat().st_size < 64 * 1024
+    code, _, err = run(capsys, ["check", str(bomb)])
+    assert code == 2 and "unpacks to 3 MB; the limit for a workbook is 2 MB" in one_line(err)
 
 
 def test_file_above_the_row_limit(capsys, tmp_path):

@@ -5,8 +5,8 @@ them, so ``planner check`` or ``planner calendar`` start fast. Whatever happens,
 gets one line on stderr and an exit code that means one thing: 0 ok, 1 a hard rule is broken
 (check, publish), 2 unusable input, 3 infeasible, 4 an I/O or environment failure (disk full,
 permission, a busy folder, a name collision), 70 an internal error (a bug: the traceback goes
-to a log file whose path is printed), 130 interrupted. Output sets are transactions
-(:mod:`planner.outset`), so none of these leaves a half-written set behind.
+to a log file whose path is printed), 130 interrupted, 143 terminated (SIGTERM). Output sets
+are transactions (:mod:`planner.outset`), so none of these leaves a half-written set behind.
 """
 from __future__ import annotations
 
@@ -67,7 +67,36 @@ def _version() -> str:
         return "planner (source tree)"
 
 
+class Terminated(BaseException):
+    """SIGTERM (a service manager or web server stopping the run) unwinds like Ctrl-C, so temporaries are removed."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Library warnings (e.g. openpyxl on an edited workbook) as one ``note:`` line, not a source excerpt."""
+    _say(f"planner: note: {category.__name__}: {message}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
+    import warnings
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            return _main(argv)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _main(argv: list[str] | None) -> int:
     args = None
     try:
         try:
@@ -75,6 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         except SystemExit as done:  # --help, --version, or a usage error (already printed, one line): its code
             return done.code if isinstance(done.code, int) else 2
         return int(args.func(args) or 0)
+    except Terminated:
+        _say("planner: terminated; no output was left half-written")
+        return 143
     except InternalError as err:
         return _internal(str(err), err, args)
     except PlannerError as err:

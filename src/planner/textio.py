@@ -23,6 +23,7 @@ from .errors import IOFailure, PlannerError
 #: inputs above these limits are refused with the limit stated (a plan has ~60 rows; data files ~100)
 MAX_INPUT_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 10_000
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
 
 
 def read_input_bytes(path: str | Path) -> bytes:
@@ -51,7 +52,11 @@ def read_input_bytes(path: str | Path) -> bytes:
 
 
 def check_input_file(path: str | Path) -> None:
-    """Refuse, without opening it, anything but an existing regular file within the size limit."""
+    """Refuse anything but an existing regular file within the size limit (a pipe is never opened).
+
+    A workbook (``.xlsx``/``.xlsm``, a zip) must also stay within :data:`MAX_UNZIPPED_BYTES` once
+    unpacked, so a small file cannot expand into gigabytes of XML in the workbook reader.
+    """
     p = Path(path)
     try:
         st = os.stat(p)
@@ -60,6 +65,17 @@ def check_input_file(path: str | Path) -> None:
     except OSError as exc:
         raise _read_error(p, exc) from None
     _check_stat(p, st)
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(p) as z:
+                unpacked = sum(i.file_size for i in z.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return  # not a zip: the workbook reader says so in its own words
+        if unpacked > MAX_UNZIPPED_BYTES:
+            raise PlannerError(f"unpacks to {unpacked // (1024 * 1024)} MB; the limit for a workbook is "
+                               f"{MAX_UNZIPPED_BYTES // (1024 * 1024)} MB", file=p)
 
 
 def _check_stat(p: Path, st: os.stat_result) -> None:
