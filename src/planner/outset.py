@@ -137,13 +137,6 @@ class OutputSet:
         p.parent.mkdir(parents=True, exist_ok=True)
         return p
 
-    def final(self, p: str | Path) -> Path:
-        """The path a file built at *p* (or named relative to the set) will have once committed."""
-        p = Path(p)
-        if self.tmp is not None and p.is_absolute() and p.is_relative_to(self.tmp):
-            return self.given / p.relative_to(self.tmp)
-        return self.given / p
-
     def write(self, rel: str, data: bytes, by: str | None = None) -> Path:
         """Add one file to the set; *by* records the producer (default: this command). Final path returned."""
         p = self._inside(rel)
@@ -309,10 +302,11 @@ class OutputSet:
     def _recover(self) -> None:
         """Remove what killed runs left; restore the previous set if one died between its two renames."""
         parent, name = self.target.parent, self.target.name
-        olds = sorted(parent.glob(f".{name}.old-*"), key=lambda p: p.stat().st_mtime)
+        siblings = [parent / n for n in os.listdir(parent)]  # not glob: a folder name may contain [ or *
+        olds = sorted((p for p in siblings if p.name.startswith(f".{name}.old-")), key=lambda p: p.stat().st_mtime)
         if olds and not self.target.exists():
             os.rename(olds.pop(), self.target)
-        for p in olds + list(parent.glob(f".{name}.tmp-*")):
+        for p in olds + [p for p in siblings if p.name.startswith(f".{name}.tmp-")]:
             shutil.rmtree(p, ignore_errors=True)
 
 
