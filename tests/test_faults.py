@@ -329,6 +329,39 @@ def test_waiting_run_writes_after_the_first(tmp_path):
     assert results == [b"first"] and (tmp_path / "o" / "x.txt").read_bytes() == b"second"
 
 
+def test_racing_runs_take_turns(tmp_path):
+    """Eight runs start at once into one folder: one at a time holds it, each set is complete, nothing is left."""
+    out, n = tmp_path / "o", 8
+    start = threading.Barrier(n)
+    guard = threading.Lock()
+    inside, most, seen, errors = [0], [0], [], []
+
+    def one(i: int) -> None:
+        try:
+            start.wait()
+            with OutputSet(out, "compare", wait=60) as tx:
+                with guard:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                seen.append(verify(out) if (out / "manifest.json").exists() else ([], []))
+                tx.write("who.txt", str(i).encode())
+                tx.write(f"run/{i}.txt", b"x" * 1000)
+                with guard:
+                    inside[0] -= 1
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    assert errors == [] and most[0] == 1
+    assert all(s == ([], []) for s in seen)  # every run found a complete set before it
+    assert verify(out) == ([], []) and leftovers(out) == []
+    assert len(list((out / "run").iterdir())) == 1  # the folder the last run wrote is its own
+
+
 def test_stale_temporaries_removed_and_interrupted_switch_repaired(tmp_path):
     out = tmp_path / "o"
     with OutputSet(out, "compare") as tx:
