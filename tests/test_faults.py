@@ -621,3 +621,22 @@ def test_absurdly_nested_toml_is_one_line(tmp_path):
     (tmp_path / "bad.toml").write_text("x = = 1\n")
     with pytest.raises(PlannerError, match="not valid TOML"):
         read_toml(tmp_path / "bad.toml")
+
+
+def test_long_listings_are_cut_with_a_count(capsys, tmp_path):
+    from planner.commands.common import MAX_LISTED
+
+    lines = PLAN_2024.read_text(encoding="utf-8").splitlines()
+    header = next(n for n, line in enumerate(lines) if line.startswith("stream,"))
+    first = lines[header + 1].split(",")
+    rows = [",".join(["on_demand", str(i)] + first[2:]) for i in range(1, MAX_LISTED + 51)]  # all on one day
+    a = tmp_path / "a.csv"
+    a.write_text("\n".join(lines[: header + 1] + rows) + "\n", encoding="utf-8")
+    b = tmp_path / "b.csv"
+    b.write_text("\n".join(lines[: header + 1] + [r.replace(",huaan,", ",juteng,") for r in rows]) + "\n",
+                 encoding="utf-8")
+    code, stdout, _ = run(capsys, ["compare", str(a), str(b), "--out", str(tmp_path / "o")])
+    assert code == 0 and "… and 50 more change(s) not listed" in stdout
+    assert len((tmp_path / "o" / "compare_sessions.csv").read_text(encoding="utf-8-sig").splitlines()) == MAX_LISTED + 51
+    code, stdout, _ = run(capsys, ["check", str(a)])
+    assert code == 1 and "more violation(s) not listed; the counts per rule are below" in stdout

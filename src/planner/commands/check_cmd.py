@@ -39,7 +39,7 @@ def run(args) -> int:
 
 
 def render_report(plan, report) -> str:
-    from .common import table
+    from .common import listed, table
 
     lines = [f"Plan {plan.source or ''}: year {plan.year}, {len(plan.sessions)} sessions "
              + ", ".join(f"{s}={len(plan.stream(s))}" for s in plan.streams()),
@@ -47,7 +47,10 @@ def render_report(plan, report) -> str:
     hard = [v for v in report.violations if v.hard]
     if hard:
         lines.append(f"\n{len(hard)} violation(s):")
-        lines.append(table([[v.where(), v.rule, v.message] for v in hard], ["session", "rule", "problem"]))
+        shown, more = listed(hard, "violation(s) not listed; the counts per rule are below")
+        lines.append(table([[v.where(), v.rule, v.message] for v in shown], ["session", "rule", "problem"]))
+        if more:
+            lines.append(more)
     else:
         lines.append("\nno violations")
     lines.append("\nPer rule:")

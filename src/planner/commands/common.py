@@ -100,6 +100,8 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     import unicodedata
 
     def width(s: str) -> int:
+        if s.isascii():
+            return len(s)
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
     cols = [header] + rows
@@ -110,6 +112,17 @@ def table(rows: list[list[str]], header: list[str]) -> str:
         if n == 0:
             out.append("  ".join("-" * w for w in widths))
     return "\n".join(out)
+
+
+#: a terminal listing longer than this is cut, with a line saying how many rows were left out and where they are
+MAX_LISTED = 200
+
+
+def listed(rows: list, what: str) -> tuple[list, str]:
+    """The first :data:`MAX_LISTED` rows, and a line about the rest ('' when nothing was left out)."""
+    if len(rows) <= MAX_LISTED:
+        return rows, ""
+    return rows[:MAX_LISTED], f"… and {len(rows) - MAX_LISTED} more {what}"
 
 
 def output_set(path: str | Path, command: str):

@@ -44,7 +44,7 @@ def run(args) -> int:
 
 def _compare(args, tx) -> int:
     from ..compare import CHANGE_HEADER, KPI_HEADER, change_rows, chart, diff_plans, kpi_rows, summary_line, to_csv
-    from .common import table, warn
+    from .common import listed, table, warn
 
     a, b, ctx = load_pair(args)
     changes = diff_plans(a, b)
@@ -52,8 +52,11 @@ def _compare(args, tx) -> int:
     print(summary_line(a, b, changes))
     rows = change_rows(changes)
     if rows:
+        shown, more = listed(rows, "change(s) not listed; every change is in compare_sessions.csv")
         print()
-        print(table([r[:-1] for r in rows], CHANGE_HEADER[:-1]))
+        print(table([r[:-1] for r in shown], CHANGE_HEADER[:-1]))
+        if more:
+            print(more)
     kpis = kpi_rows(a, b)
     print("\nPer site (gaps in days between consecutive exams at the site):")
     print(table(kpis, KPI_HEADER))
