@@ -66,9 +66,8 @@ OutputError = IOFailure
 
 
 class InternalError(PlannerError):
-    """A bug in planner, not a problem with the input (exit 70): e.g. a generated plan that fails check.
-
-    The CLI prints one line saying so and writes the traceback to a log file whose path it prints.
-    """
+    """A bug, not the user's input: two faces of a rule disagree, or the solver's objective differs from the
+    cost recomputed on its plan. Exit 70; the CLI prints one line saying so and writes the traceback to a
+    log file whose path it prints."""
 
     exit_code = 70
