@@ -74,31 +74,32 @@ def read_previous_ics(out: Path) -> dict[str, bytes]:
 
 def publish_all(plan, ctx, out, *, result=None, report=None, summary: dict | None = None,
                 allow_violations: bool = False, class_days: int = T.DEFAULT_CLASS_DAYS, charts: bool = True,
-                wait: float = 0.0) -> list[Path]:
+                wait: float = 0.0, **options) -> list[Path]:
     """Write the whole publication set into *out* as one transaction; the final paths of the files.
 
     *out* is a folder (a transaction of its own: the set appears at once or not at all; another run
     writing there makes this one wait up to *wait* seconds, then refuse) or an open
     :class:`planner.outset.OutputSet` of a command that writes more files into the same set.
+    *options* go to :func:`build_outputs`.
     """
     from ..outset import OutputSet
 
+    kw = dict(result=result, report=report, summary=summary, allow_violations=allow_violations,
+              class_days=class_days, charts=charts, **options)
     if isinstance(out, OutputSet):
-        return _publish_into(out, plan, ctx, result=result, report=report, summary=summary,
-                             allow_violations=allow_violations, class_days=class_days, charts=charts)
+        return _publish_into(out, plan, ctx, **kw)
     with OutputSet(out, "publish", wait=wait) as tx:
-        return _publish_into(tx, plan, ctx, result=result, report=report, summary=summary,
-                             allow_violations=allow_violations, class_days=class_days, charts=charts)
+        return _publish_into(tx, plan, ctx, **kw)
 
 
-def _publish_into(tx, plan, ctx, *, result, report, summary, allow_violations, class_days, charts) -> list[Path]:
+def _publish_into(tx, plan, ctx, *, result=None, summary=None, **options) -> list[Path]:
     if summary is None and result is not None:
         from ..runinfo import summary_dict
 
         summary = summary_dict(result, ctx)
     # the calendars of the current set (read under the set's lock), so revised events get a higher SEQUENCE
-    files = build_outputs(plan, ctx, report=report, summary=summary, allow_violations=allow_violations,
-                          class_days=class_days, previous_ics=read_previous_ics(tx.target), charts=charts)
+    previous_ics = options.pop("previous_ics", None) or read_previous_ics(tx.target)
+    files = build_outputs(plan, ctx, summary=summary, previous_ics=previous_ics, **options)
     return [tx.write(rel, data, by="publish") for rel, data in sorted(files.items())]
 
 
