@@ -640,3 +640,9 @@ def test_long_listings_are_cut_with_a_count(capsys, tmp_path):
     assert len((tmp_path / "o" / "compare_sessions.csv").read_text(encoding="utf-8-sig").splitlines()) == MAX_LISTED + 51
     code, stdout, _ = run(capsys, ["check", str(a)])
     assert code == 1 and "more violation(s) not listed; the counts per rule are below" in stdout
+
+
+def test_terminal_without_chinese(tmp_path):
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    r = subprocess.run([sys.executable, "-m", "planner", "calendar", "--year", "2024"], capture_output=True, env=env)
+    assert r.returncode == 0 and b"\\u" in r.stdout and r.stderr == b""

@@ -43,7 +43,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="planner", description="Plan, check and publish the yearly exam calendar.")
+    parser = _Parser(prog="planner", description="Plan, check and publish the yearly exam calendar.",
+                     epilog="exit codes: 0 ok, 1 a hard rule is broken, 2 unusable input, 3 infeasible, "
+                            "4 an I/O or environment failure, 70 an internal error (a bug), 130 interrupted")
     parser.add_argument("--version", action="version", version=_version())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
@@ -85,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     import threading
     import warnings
 
+    try:  # a terminal that cannot show Chinese (latin-1, ascii) gets backslash escapes, not an exception
+        sys.stdout.reconfigure(errors="backslashreplace")
+    except (AttributeError, ValueError):
+        pass
     in_main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
     try:
