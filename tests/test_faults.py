@@ -11,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -419,6 +420,28 @@ def test_publish_replaces_its_own_files_and_keeps_the_rest(capsys, prev, templat
     assert not (out / "ics" / "gone.ics").exists() and (out / "notes.txt").read_text() == "mine"
 
 
+def test_revised_calendar_events_count_up_from_the_current_set(capsys, prev, template, tmp_path):
+    import datetime as dt
+    from dataclasses import replace
+
+    from icalendar import Calendar
+
+    from planner.data import load_catalogue
+    from planner.plan import read_plan, write_plan
+
+    out, argv = prev
+    _, plan_path, _ = template
+    assert run(capsys, argv)[0] == 0
+    plan = read_plan(plan_path, load_catalogue())
+    moved = plan.with_sessions([replace(s, exam_date=s.exam_date + dt.timedelta(days=1)) if s.no == 2 else s
+                                for s in plan.sessions])
+    write_plan(moved, tmp_path / "moved.csv")
+    assert run(capsys, [a if a != str(plan_path) else str(tmp_path / "moved.csv") for a in argv])[0] == 0
+    events = {str(e["UID"]): e for e in Calendar.from_ical((out / "plan.ics").read_bytes()).walk("VEVENT")}
+    assert int(events["2024-managers-2-exam@planner.yuncheng-exams"]["SEQUENCE"]) == 1
+    assert int(events["2024-managers-1-exam@planner.yuncheng-exams"]["SEQUENCE"]) == 0
+
+
 def test_check_verifies_a_set(capsys, prev):
     out, _ = prev
     code, stdout, err = run(capsys, ["check", str(out), "--scenario", prev[1][3]])
@@ -436,7 +459,6 @@ def test_files_respect_the_umask(capsys, prev):
     old = os.umask(0o027)
     try:
         code, _, _ = run(capsys, argv)
-        from planner.plan import plan_to_csv  # noqa: F401
         from planner.textio import atomic_write_text
 
         atomic_write_text(out.parent / "single.csv", "x")
@@ -473,7 +495,7 @@ def test_a_bug_without_an_output_folder_logs_to_the_temp_dir(capsys, monkeypatch
     line = one_line(err)
     assert code == 70
     log = Path(line.rsplit("details in ", 1)[1])
-    assert log.parent == Path(__import__("tempfile").gettempdir()) and "ZeroDivisionError" in log.read_text()
+    assert log.parent == Path(tempfile.gettempdir()) and "ZeroDivisionError" in log.read_text()
     log.unlink()
 
 

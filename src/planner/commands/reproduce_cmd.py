@@ -33,7 +33,7 @@ def run(args) -> int:
 def _reproduce(args, path, tx) -> int:
     from ..data import load_catalogue
     from ..plan import plan_to_csv, read_plan
-    from ..reproduce import compare_to_published, reproduce
+    from ..reproduce import reproduce
     from .common import context_from_args, table
 
     published = read_plan(path, load_catalogue(), year=args.year)
