@@ -152,6 +152,34 @@ def test_really_full_disk(capsys, template, small_disk):
     assert snapshot(out) == before and leftovers(out) == []
 
 
+@pytest.mark.parametrize("command", ["plan", "replan", "compare", "sweep", "reproduce"])
+def test_every_command_writes_one_transaction(capsys, monkeypatch, prev, template, command):
+    """Disk full on the last file of each set-writing command: nothing of it reaches the folder."""
+    out, _ = prev
+    d, plan, sc = template
+    argv, n = {
+        "plan": (["plan", "--scenario", str(sc), "--no-publish"], 2),
+        "replan": (["replan", str(plan), "--from", "2024-04-01", "--scenario", str(sc), "--no-publish"], 3),
+        "compare": (["compare", str(plan), str(plan)], 2),
+        "sweep": (["sweep", str(sc), "--workers", "1"], 2),
+        "reproduce": (["reproduce", "2024"], 2),
+    }[command]
+    if command == "reproduce":  # both solves replaced by their result: what is tested is the writing
+        from types import SimpleNamespace as NS
+
+        def solved(ctx, published, **k):
+            return NS(anchored=NS(unchanged=1, total=1, holds=True, violations=[], plan=published),
+                      blind=NS(status="OPTIMAL", solve_seconds=0.0, rows=[], plan=published))
+
+        monkeypatch.setattr("planner.reproduce.reproduce", solved)
+    before = snapshot(out)
+    with fails_on_call(monkeypatch, "_write_all", n, _oserror(errno.ENOSPC)) as calls:
+        code, _, err = run(capsys, argv + ["--out", str(out)])
+    assert len(calls) == n
+    assert code == 4 and "No space left on device" in one_line(err)
+    assert snapshot(out) == before and leftovers(out) == []
+
+
 def test_output_below_a_file(capsys, tmp_path, template):
     _, plan, sc = template
     (tmp_path / "file").write_text("x")
