@@ -9,7 +9,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "planner"
 
 LAYERS = [
-    ("errors", "textio"),
+    ("errors", "textio", "outset"),
     ("data", "plan", "calendar", "targets"),
     ("problem",),
     ("rules", "ruleset"),

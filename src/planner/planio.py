@@ -16,6 +16,8 @@ def read_plan(path: str | Path, catalogue: Catalogue, year: int | None = None) -
     p = Path(path)
     if p.suffix.lower() in (".xlsx", ".xlsm"):
         from .publish.xlsx import read_notice_xlsx
+        from .textio import check_input_file
 
+        check_input_file(p)  # a pipe named *.xlsx would block the workbook reader
         return read_notice_xlsx(p, catalogue, year=year)
     return read_plan_csv(p, catalogue, year=year)
