@@ -1,7 +1,6 @@
 """Shared fixtures: the notice's data, the 2024 context and plan, and tiny rule sets built in code."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from pathlib import Path
 

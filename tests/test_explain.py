@@ -5,7 +5,6 @@ named items is infeasible, and with any one of them removed it is feasible (``tr
 """
 from __future__ import annotations
 
-import copy
 
 from ortools.sat.python import cp_model
 
@@ -13,7 +12,6 @@ from planner.data import scenarios_dir
 from planner.scenario import load_scenario
 from planner.solver import Status, _Clock, solve, trial_status
 
-from conftest import context_from_doc
 from scenario_fixtures import tiny_scenario, write
 
 FEASIBLE = (cp_model.FEASIBLE, cp_model.OPTIMAL)

@@ -16,7 +16,6 @@ import copy
 import datetime as dt
 import random
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model

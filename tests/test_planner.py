@@ -87,7 +87,6 @@ def test_default_year_is_next_year():
 
 
 def test_infeasible_input_exits_3_and_names_conflict(tmp_path, capsys, default_doc):
-    import tomllib
 
     text = (tmp_path / "r.toml")
     body = open(make_context(2024).ruleset.source, encoding="utf-8").read()

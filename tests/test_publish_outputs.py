@@ -7,7 +7,6 @@ import io
 import json
 from zoneinfo import ZoneInfo
 
-import pytest
 from icalendar import Calendar
 
 from planner.cli import main

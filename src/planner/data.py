@@ -7,13 +7,12 @@ is a :class:`PlannerError` naming file, row and field.
 """
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlannerError
-from .textio import read_csv_rows, read_text
+from .textio import read_csv_rows, read_toml
 
 MANAGERS_CATEGORY = "managers"
 
@@ -192,10 +191,7 @@ def load_streams(path: Path, operations: dict[str, Operation]) -> dict[str, Stre
 
 
 def load_materials(path: Path, streams: dict[str, Stream]) -> tuple[str, tuple[MaterialsSection, ...]]:
-    try:
-        doc = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+    doc = read_toml(path)
     sections = []
     for i, sec in enumerate(doc.get("section", []), start=1):
         for s in sec.get("streams", []):

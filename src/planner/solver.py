@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from .errors import InternalError, PlannerError
-from .model import ModelVars, build_model, pin, pin_plan
+from .model import ModelVars, build_model, pin
 from .plan import Plan, Session
 from .problem import Problem
 
