@@ -159,3 +159,32 @@ def test_the_time_limit_bounds_the_whole_run(default_doc):
     doc["rules"]["session_count"]["sessions"]["special_ops"] = 100
     r = solve(context_from_doc(doc), time_limit=0.05)
     assert r.status in (Status.UNKNOWN, Status.FEASIBLE) and r.stopped_by
+
+
+def test_materials_are_per_year_and_marked_until_confirmed(tmp_path):
+    """2024's 附件1 list is confirmed; a later year carries it over, marked 待核定 on what is published, until a
+    planner confirms a list (and, with the revised regulation, new exam kinds) for that year."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    from planner.api import make_context
+    from planner.data import constraints_dir, load_catalogue
+    from planner.publish.xlsx import notice_xlsx_bytes
+
+    assert make_context(2024).catalogue.materials_review == ""
+    ctx27 = make_context(2027)
+    assert "待核定" in ctx27.catalogue.materials_review and ctx27.catalogue.materials_year == 2024
+    plan = solve(make_context(2024), time_limit=20).plan
+    (tmp_path / "n.xlsx").write_bytes(notice_xlsx_bytes(plan.with_sessions(plan.sessions), ctx27))
+    cells = [c for row in load_workbook(tmp_path / "n.xlsx")["附件1"].iter_rows(values_only=True) for c in row if c]
+    assert any("待核定" in str(c) for c in cells)
+    # a planner confirms 2027 with the revised regulation's kinds
+    d = tmp_path / "constraints"
+    shutil.copytree(constraints_dir(), d)
+    text = (d / "materials" / "2024.toml").read_text(encoding="utf-8").replace("year = 2024", "year = 2027")
+    text += '\n[kinds]\nspecial_ops = ["特种作业人员初训、换证", "特种作业人员换证"]\n'
+    (d / "materials" / "2027.toml").write_text(text, encoding="utf-8")
+    cat = load_catalogue(d).for_year(2027)
+    assert cat.materials_review == "" and cat.streams["special_ops"].kinds[0] == "特种作业人员初训、换证"
+    assert load_catalogue(d).for_year(2026).materials_review  # 2026 still carries 2024's, marked
