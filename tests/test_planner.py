@@ -17,7 +17,7 @@ from planner.solver import Status, solve
 from conftest import context_from_doc
 
 
-@pytest.mark.parametrize("year", [2024, 2025, 2026, 2027, 2028])
+@pytest.mark.parametrize("year", [2024, 2025, 2026, 2027, 2028, 2029, 2030])
 def test_generated_plan_passes_check(year):
     ctx = make_context(year)
     res = solve(ctx)
@@ -66,7 +66,7 @@ def test_reproduce_2024_anchored_and_blind(ctx2024, plan2024):
     b = rep.blind
     assert len(b.rows) == 59
     assert b.same_institution == 1.0  # the rotation and the managers' site are rules
-    assert b.same_month >= 0.9
+    assert b.same_month >= 0.95
     assert b.mae < 5  # measured 2024 figures are in the README; this only guards against regressions
 
 
