@@ -21,19 +21,22 @@ the province is solved the way its structure allows:
    each round's city plans are repaired the same way, for a better upper bound;
 4. the joint model again, around every day at the cap in the best plan, for what time is left.
 
-City solves (steps 1 and 3) run on ``--workers`` processes (default 2, one per core; each worker
-builds the same generated province once, inside the budget). Running the first Lagrangian round
-while the parent does step 2 was tried and measured worse on the shared 2-core machine.
+City solves (steps 1 and 3) can run on ``--workers`` processes (each worker builds the same
+generated province once, inside the budget). On the shared 2-core machine two workers measured
+slower than one process (11 cities alone: 11.1 s against 8.9 s, the pool's start-up included), so
+the default is 1. Running the first Lagrangian round while the parent does step 2 was also tried
+and measured worse.
 
 Every figure is measured against the wall clock from the start (budget in seconds, default 10):
 the objective is that of a plan checked by ``planner.check_plan`` (every city against its own rule
 set, the province's daily counts against the shared cap), the gap is (objective - best lower bound)
 / objective. Lower bounds come from CP-SAT's proven bounds only.
 
-Adapter (until the core's ``build_model(problem, model=None, prefix="")`` lands): a city's model is
-``planner.model.build_model(city_ctx)`` with the price terms added here; the joint model of step 4 is
-``build_model(province_ctx)`` (all cities' streams in one rule set, whose ``daily_cap`` is the shared
-cap) plus one no-overlap per city for the cities' own caps, added here.
+Models: a city's is ``planner.model.build_model(city_ctx)`` with the price terms added here; the
+joint model builds every city into one CP-SAT model with the core's ``build_model(ctx, model=m,
+prefix=…)`` and adds the shared cap as one cumulative. The check of a province plan is
+``check_plan`` of each city, and of the province's rule set (every city's streams in one rule set
+whose ``daily_cap`` is the shared cap, ``province_gen.province``) for the shared cap.
 """
 from __future__ import annotations
 
@@ -233,45 +236,36 @@ def verify(ctxs, prov_ctx, sols: list[CitySol], cap: int) -> tuple[bool, int, st
     return True, total, f"checked: every city passes its rules, at most {cap} exams a day province-wide"
 
 
-def joint_polish(prov_ctx, ctxs, best: list[CitySol], cap: int, deadline: float, window: int = 3,
+def joint_polish(ctxs, best: list[CitySol], cap: int, deadline: float, window: int = 3,
                  around: set[dt.date] | None = None, stop: float | None = None) -> list[CitySol] | None:
-    """The joint model, every session fixed to *best* except those within *window* days of the days
-    *around* (default: the days at the cap in *best*, which may itself exceed the cap there)."""
+    """The joint model of all cities, every session fixed to *best* except those within *window* days of
+    the days *around* (default: the days at the cap in *best*, which may itself exceed the cap there).
+
+    Each city is built into one CP-SAT model by the core's ``build_model(ctx, model=…, prefix=…)`` with
+    its own rules (its own cap included); the shared cap is one cumulative over every city's exams."""
+    from ortools.sat.python import cp_model
+
     from planner.model import build_model
 
-    mv = build_model(prov_ctx)
-    m = mv.model
+    m = cp_model.CpModel()
+    mvs = [build_model(c, model=m, prefix=f"c{k}.") for k, c in enumerate(ctxs)]
     tight = around if around is not None else {d for d, n in counts(best).items() if n >= cap}
-    # free: a city's sessions within *window* days of a tight day on which that city has an exam
-    free: set[tuple[str, int]] = set()
-    for sol in best:
+    exams = []
+    for c, mv, sol in zip(ctxs, mvs, best):
         mine = {d for d in sol.days.values() if d in tight}
         near = {d + dt.timedelta(days=o) for d in mine for o in range(-window, window + 1)}
-        free |= {key for key, d in sol.days.items() if d in near}
-    by_city: dict[str, int] = {}
-    for i, c in enumerate(ctxs):
-        for stream in c.ruleset.streams:
-            by_city[stream] = i
-    values = {}
-    for s in best:
-        values.update(s.values)
-    city_intervals: dict[int, list] = {}
-    for s in mv.all_slots():
-        i = by_city[s.stream]
-        city_intervals.setdefault(i, []).append(m.new_optional_fixed_size_interval_var(s.x, 1, s.present, ""))
-        v = values.get((s.stream, s.k))
-        if v is None:
-            m.add(s.present == 0)
-            continue
-        exam, dl, _, _ = v
-        _hint_slot(mv, s, v, prov_ctx.catalogue.streams[s.stream].kinds)
-        if (s.stream, s.k) not in free:
-            m.add(s.x == mv.day(exam))
-            m.add(s.gap == (exam - dl).days)
-    for ivs in city_intervals.values():
-        m.add_no_overlap(ivs)  # each city's own cap of one exam a day (the shared cap is daily_cap)
-    pref = preference_objective(mv)
-    m.minimize(pref)
+        for s in mv.all_slots():
+            exams.append(m.new_optional_fixed_size_interval_var(s.x, 1, s.present, ""))
+            v = sol.values.get((s.stream, s.k))
+            if v is None:
+                m.add(s.present == 0)
+                continue
+            _hint_slot(mv, s, v, c.catalogue.streams[s.stream].kinds)
+            if v[0] not in near:  # free only this city's sessions near a tight day it takes part in
+                m.add(s.x == mv.day(v[0]))
+                m.add(s.gap == (v[0] - v[1]).days)
+    m.add_cumulative(exams, [1] * len(exams), cap)  # the shared cap
+    m.minimize(sum(preference_objective(mv) for mv in mvs))
     left = min(deadline, stop or deadline) - time.perf_counter()
     if left <= 0.2:
         return None
@@ -280,18 +274,14 @@ def joint_polish(prov_ctx, ctxs, best: list[CitySol], cap: int, deadline: float,
     if solver.status_name(st) not in ("OPTIMAL", "FEASIBLE"):
         return None
     out = []
-    for i, c in enumerate(ctxs):
-        days, vals = {}, {}
-        for s in mv.all_slots():
-            if by_city[s.stream] != i or not solver.boolean_value(s.present):
-                continue
-            vals[(s.stream, s.k)] = _read_slot(solver, mv, s, c.catalogue.streams[s.stream].kinds)
-            days[(s.stream, s.k)] = vals[(s.stream, s.k)][0]
-        out.append(CitySol("FEASIBLE", 0, 0.0, days, vals))
+    for c, mv in zip(ctxs, mvs):
+        vals = {(s.stream, s.k): _read_slot(solver, mv, s, c.catalogue.streams[s.stream].kinds)
+                for s in mv.all_slots() if solver.boolean_value(s.present)}
+        out.append(CitySol("FEASIBLE", 0, 0.0, {k: v[0] for k, v in vals.items()}, vals))
     return out
 
 
-def decompose(cities: int, year: int, budget: float, det_limit: float = 20.0, workers: int = 2) -> Run:
+def decompose(cities: int, year: int, budget: float, det_limit: float = 20.0, workers: int = 1) -> Run:
     """Solve the generated province within *budget* wall seconds; city solves on *workers* processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -342,7 +332,7 @@ def _decompose(ctxs, prov_ctx, cap, confs, t0, deadline, until, pool, det_limit)
         return run
     # 2. the joint model only around the days where the cities' own optima exceed the shared cap
     box = time.perf_counter() + max(0.8, 0.15 * (deadline - time.perf_counter()))
-    offer(joint_polish(prov_ctx, ctxs, own, cap, deadline, around=set(over(own, cap)), stop=box), "joint")
+    offer(joint_polish(ctxs, own, cap, deadline, around=set(over(own, cap)), stop=box), "joint")
     note("joint model around the days over the cap")
     if run.best is None and time.perf_counter() < deadline:
         offer(repair(ctxs, own, cap, deadline, det_limit), "repair")
@@ -378,12 +368,12 @@ def _decompose(ctxs, prov_ctx, cap, confs, t0, deadline, until, pool, det_limit)
         lam = {d: max(0.0, lam.get(d, 0.0) + step * g.get(d, -cap)) for d in days}
     # 4. the joint model again, around every day at the cap in the best plan, for the time left
     if run.best is not None and run.gap > 0 and time.perf_counter() < deadline - 0.5:
-        offer(joint_polish(prov_ctx, ctxs, run.best, cap, deadline), "joint")
+        offer(joint_polish(ctxs, run.best, cap, deadline), "joint")
         note("joint model around days at the cap")
     return run
 
 
-def table(city_counts: list[int], year: int, budgets: list[float], workers: int = 2) -> tuple[str, list[Run]]:
+def table(city_counts: list[int], year: int, budgets: list[float], workers: int = 1) -> tuple[str, list[Run]]:
     rows, raw = [], []
     for C in city_counts:
         for b in budgets:
@@ -405,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cities", default="4,8,11")
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--budget", default="10", help="comma list of wall-clock budgets, seconds [10]")
-    ap.add_argument("--workers", type=int, default=2, help="processes for the city solves (1: serial) [2]")
+    ap.add_argument("--workers", type=int, default=1, help="processes for the city solves (1: serial) [1]")
     a = ap.parse_args(argv)
     print(table([int(c) for c in a.cities.split(",")], a.year, [float(b) for b in a.budget.split(",")],
                 a.workers)[0])

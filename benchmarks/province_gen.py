@@ -17,8 +17,8 @@ Every city starts from ``constraints/yuncheng.toml`` and the notice's institutio
 
 Each city keeps its own one-exam-a-day cap (its examiners). The province shares a second cap, the
 provincial supervision centre's ``shared_cap`` exams a day over all cities, which is what couples them.
-``city_contexts`` gives one ``Context`` per city; ``province_context`` one for all cities together
-whose ``daily_cap`` is the shared cap (the per-city caps are added by the caller's model).
+``province`` gives one problem per city and one for all cities together
+whose ``daily_cap`` is the shared cap (used to check a province plan; each city keeps its own cap).
 """
 from __future__ import annotations
 

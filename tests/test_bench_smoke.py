@@ -65,6 +65,7 @@ def test_clerk_fills_every_session_on_working_days():
     plan = clerk_plan(ctx)
     assert len(plan.stream("managers")) == 11 and len(plan.stream("special_ops")) == 48
     rep = check_plan(plan, ctx)
-    for rule in ("working_day", "daily_cap", "site_spacing", "numbering", "rotation", "registration_gap"):
+    for rule in ("working_day", "daily_cap", "site_spacing", "stream_spacing", "numbering", "rotation",
+                 "registration_gap", "holiday_deadline"):
         assert rep.per_rule[rule] == 0, rule
     assert rep.objective > 0  # priced by check, not by the clerk

@@ -4,7 +4,8 @@
     python benchmarks/peers/clerk.py --year 2025
 
 The clerk knows the simple rules (working days, the plan window and the first registration
-deadline, one exam a day, the spacing at a site, the rotation order, closures) and last year's
+deadline, no deadline in 国庆/春节, one exam a day, the spacings at a site, the rotation order,
+closures) and last year's
 habits (one rotation cycle a month spread over the year, registration closing 5 days before, the
 first cycle refresher-only). Month by month, stream by stream, the clerk aims each session of the
 month at a weekly rhythm (the j-th session of a cycle in the month's week j) and writes it on the
@@ -35,7 +36,8 @@ def clerk_plan(ctx):
     start, stop = ctx.window
     pw, rg = rs.rule("plan_window"), rs.rule("registration_gap")
     cap, sp, rot = rs.rule("daily_cap"), rs.rule("site_spacing"), rs.rule("rotation")
-    count, refr = rs.rule("session_count"), rs.rule("refresher_first_cycle")
+    ssp, hd, refr = rs.rule("stream_spacing"), rs.rule("holiday_deadline"), rs.rule("refresher_first_cycle")
+    blocked = set(hd.blocked(ctx)) if hd else set()
     first_deadline = pw.first_deadline(ctx) if pw else start
     gmin = rg.min_days if rg else 0
     per_day_cap = cap.max_exams_per_day if cap else 10 ** 6
@@ -53,15 +55,18 @@ def clerk_plan(ctx):
         y, m = y + (m == 12), m % 12 + 1
 
     taken: dict[dt.date, int] = {}
-    at_site: dict[str, list[dt.date]] = {}
+    at_site: dict[str, list[tuple[dt.date, str]]] = {}
+
+    def next_site(order: list[str], prev: str | None, day: dt.date) -> str | None:
+        """The rotation's next site that is open on *day* (the sites passed over are closed then)."""
+        return next((i for i in sorted(order, key=lambda i: len(rot.between(order, prev, i)))
+                     if ctx.is_open(i, day) and not any(ctx.is_open(b, day) for b in rot.between(order, prev, i))),
+                    None)
     sessions = []
     plans = []  # (stream, n, sites, rotating, cycle length, month of each cycle)
-    for stream in rs.streams:
-        n = count.bounds(stream) if count else 0
-        sites = list(ctx.sites(stream))
-        if isinstance(n, dict):  # on-demand sites: the minimum each, at its site, spread like a cycle
-            continue
-        if not n or not sites:
+    for stream, spec in ctx.streams.items():
+        n, sites = spec.count, list(spec.sites)
+        if not n or not sites:  # on-demand sites (count None) are arranged as needed: the clerk leaves them
             continue
         rotating = rot is not None and stream in rot.streams
         m_len = len(sites) if rotating else 1
@@ -84,21 +89,26 @@ def clerk_plan(ctx):
                         if day > stop:
                             day = None
                             break
-                        site = rot.expected_next(sites, last_site.get(stream), day, ctx) if rotating else sites[0]
+                        site = next_site(sites, last_site.get(stream), day) if rotating else sites[0]
+                        gap_days = ssp.min_days.get(stream, 0) if ssp else 0
                         ok = (cal.is_working_day(day) and taken.get(day, 0) < per_day_cap and site is not None
                               and ctx.is_open(site, day)
-                              and all(abs((day - d).days) >= spacing for d in at_site.get(site, [])))
+                              and all(abs((day - d).days) >= spacing for d, _ in at_site.get(site, []))
+                              and all(abs((day - d).days) >= gap_days for d, st in at_site.get(site, [])
+                                      if st == stream))
                         if ok:
                             break
                         day += dt.timedelta(days=1)
                     if day is None:
                         continue  # the clerk runs out of year: the session is missing (check reports it)
                     deadline = max(day - dt.timedelta(days=HABIT_GAP), first_deadline)
-                    kinds = ctx.catalogue.streams[stream].kinds
+                    while deadline in blocked and deadline > first_deadline:  # not inside 国庆 / 春节
+                        deadline -= dt.timedelta(days=1)
+                    kinds = ctx.streams[stream].kinds
                     kind = refr.wanted(stream, k, ctx) if refr and stream in refr.streams else kinds[0]
                     sessions.append(Session(stream, k, deadline, day, site, kind if kind in kinds else kinds[0]))
                     taken[day] = taken.get(day, 0) + 1
-                    at_site.setdefault(site, []).append(day)
+                    at_site.setdefault(site, []).append((day, stream))
                     last_day[stream], last_site[stream] = day, site
     return Plan(ctx.year, tuple(sessions), "clerk")
 

@@ -12,21 +12,23 @@ How each Yuncheng rule is formulated:
 
 * working_day, plan_window, institution_open: the days ``d`` a slot may take (no variable elsewhere).
 * session_count: fixed counts -> one slot per session, ``sum_d x[s,d] = 1``. On-demand sites with a
-  positive maximum are **not modelled** (they need a site choice per slot): such rule sets are refused.
+  positive maximum are **not modelled** (they need a site choice per slot): such rule sets are refused,
+  and so are dated licences and pinned sessions.
 * scope, rotation: with no closures the rotation fixes the site of 期次 k (k-th site in order), so the
   site is data, not a variable. Closures make the rotation skip closed sites, which needs site
   variables per slot: rule sets with closures are **refused** (say so, rather than solve a different
   problem).
-* registration_gap, plan_window's first deadline, preferred_gap: given the exam day, the best
-  registration gap is the preferred one clamped to [min, min(max, day - first deadline)]; a day with
-  no admissible gap is removed, and the gap's preference cost goes into ``x``'s cost. Exact.
-* daily_cap: ``sum_s x[s,d] <= cap`` per day. site_spacing: per site and day, at most one exam in
-  any ``min_days`` consecutive days.
+* registration_gap, plan_window's first deadline, holiday_deadline, preferred_gap: given the exam
+  day, the best registration gap is the admissible one (min..max, deadline on or after the first
+  deadline and outside the long holidays) nearest the preferred gap; a day with none is removed,
+  and the gap's preference cost goes into ``x``'s cost. Exact, since the gap depends on the day only.
+* daily_cap: ``sum_s x[s,d] <= cap`` per day. site_spacing, stream_spacing: per site (and stream)
+  and day, at most one exam in any ``min_days`` consecutive days.
 * numbering: cumulative ``y[s,d] = sum_{d'<=d} x[s,d']`` and ``y[k+1,d] <= y[k,d]``.
 * coverage: the sites of each slot are fixed, so each class's sessions are known; consecutive ones
   (and the window edges) at most N days apart on the day expression ``sum_d d x[s,d]``.
 * kind, refresher_first_cycle: the wanted 考试类别 is always allowed, so it is chosen: cost 0.
-* monthly_cycle, even_spread: per-(slot, day) cost from ``planner.rules.spread.month_targets``.
+* monthly_cycle, even_spread: per-(slot, day) cost from the problem's month targets (``ctx.targets``).
 """
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 #: rules this formulation knows; anything else in the rule set is refused
 KNOWN_RULES = {"working_day", "plan_window", "registration_gap", "daily_cap", "rotation", "scope",
-               "institution_open", "site_spacing", "session_count", "numbering", "kind", "coverage"}
+               "institution_open", "site_spacing", "session_count", "numbering", "kind", "coverage",
+               "holiday_deadline", "stream_spacing"}
 KNOWN_PREFS = {"monthly_cycle", "even_spread", "preferred_gap", "refresher_first_cycle"}
 
 
@@ -63,15 +66,15 @@ class SlotData:
 
 def slot_data(ctx) -> list[SlotData]:
     """Slots, their fixed sites and kinds, and per admissible day the cost and the registration gap."""
-    from planner.rules.spread import month_targets
-
     rs = ctx.ruleset
     names = {r.name for r in rs.rules}
     prefs = {p.name: p for p in rs.preferences}
     if names - KNOWN_RULES or set(prefs) - KNOWN_PREFS:
         raise NotModelled(f"rules not formulated: {sorted((names - KNOWN_RULES) | (set(prefs) - KNOWN_PREFS))}")
-    if any(ctx.closures().values()):
+    if ctx.closures:
         raise NotModelled("closures (rotation skipping a closed site needs a site variable per slot)")
+    if ctx.licenses or ctx.pins:
+        raise NotModelled("dated licences and pinned sessions")
     start, stop = ctx.window
     allowed = set(ctx.calendar.days(start, stop))
     for r in rs.rules:
@@ -79,43 +82,44 @@ def slot_data(ctx) -> list[SlotData]:
         if a is not None:
             allowed &= a
     days = sorted(allowed)
-    count, scope, rot = rs.rule("session_count"), rs.rule("scope"), rs.rule("rotation")
-    pw, rg = rs.rule("plan_window"), rs.rule("registration_gap")
+    rot = rs.rule("rotation")
+    pw, rg, hd = rs.rule("plan_window"), rs.rule("registration_gap"), rs.rule("holiday_deadline")
     first_deadline = pw.first_deadline(ctx) if pw else start
     gmin, gmax = (rg.min_days, rg.max_days) if rg else (0, 10 ** 6)
+    blocked = set(hd.blocked(ctx)) if hd else set()
     pg = prefs.get("preferred_gap")
     spread, cyc = prefs.get("even_spread"), prefs.get("monthly_cycle")
     refr = prefs.get("refresher_first_cycle")
     out: list[SlotData] = []
-    for stream in rs.streams:
-        n = count.bounds(stream) if count else 0
-        if isinstance(n, dict):
-            if any(mm.get("max", 0) for mm in n.values()):
+    for stream, spec in ctx.streams.items():
+        if spec.count is None:
+            if spec.max_sessions:
                 raise NotModelled(f"on-demand sessions of {stream} (site choice per slot)")
             continue
-        sites = [i for i in ctx.sites(stream) if scope is None or scope.permits(i, stream, ctx)]
-        if not sites or n == 0:
+        sites = [i for i in spec.sites if ctx.permits(i, stream)]
+        if not sites or spec.count == 0:
             continue
         rotating = rot is not None and stream in rot.streams
         if len(sites) > 1 and not rotating:
             raise NotModelled(f"{stream} has several sites and no rotation (site choice per slot)")
-        src = spread or (cyc.targets_from(ctx) if cyc else None)
-        targets = month_targets(src, stream, n, ctx) if src is not None and stream in src.streams else []
+        targets = ctx.targets.get(stream, ())
         prev = None
-        for k in range(1, n + 1):
-            site = rot.expected_next(sites, prev, start, ctx) if rotating else sites[0]
+        for k in range(1, spec.count + 1):
+            # with no closures the site of 期次 k is the next in order: none is skipped
+            site = next(i for i in spec.sites if not rot.between(list(spec.sites), prev, i)) if rotating else sites[0]
             prev = site
-            kind = refr.wanted(stream, k, ctx) if refr and stream in refr.streams else \
-                ctx.catalogue.streams[stream].default_kind
-            if kind not in ctx.catalogue.streams[stream].kinds:
-                kind = ctx.catalogue.streams[stream].default_kind
+            kind = refr.wanted(stream, k, ctx) if refr and stream in refr.streams else spec.kinds[0]
+            if kind not in spec.kinds:
+                kind = spec.kinds[0]
             ds, cs, gs = [], [], []
             for d in days:
-                room = (d - first_deadline).days
-                hi = min(gmax, room)
-                if hi < gmin:
-                    continue  # no registration deadline fits before this exam day
-                g = min(max(pg.days if pg else gmin, gmin), hi)
+                # the registration gap: admissible (min..max, deadline on or after the first one and not in a
+                # long holiday), the one nearest the preferred gap; none -> the day is not admissible
+                hi = min(gmax, (d - first_deadline).days)
+                ok = [g for g in range(gmin, hi + 1) if d - dt.timedelta(days=g) not in blocked]
+                if not ok:
+                    continue
+                g = min(ok, key=lambda g: (abs(g - pg.days), g)) if pg else ok[0]
                 c = pg.weight * abs(g - pg.days) if pg else 0
                 if k <= len(targets):
                     target, m0, m1 = targets[k - 1]
@@ -209,25 +213,36 @@ def solve_mip(ctx, time_limit: float = 120.0, threads: int = 1) -> MipResult:
         for d, cs in per_day.items():
             if len(cs) > cap.max_exams_per_day:
                 row(cs, [1.0] * len(cs), -inf, cap.max_exams_per_day)
-    # site spacing: at one site, at most one exam in any window of min_days consecutive days
-    sp = rs.rule("site_spacing")
-    if sp is not None and sp.min_days > 1:
-        by_site: dict[str, list[int]] = {}
-        for i, s in enumerate(slots):
-            by_site.setdefault(s.site, []).append(i)
+    # site spacing (any streams) and stream spacing (one stream): at one site, at most one exam in any
+    # window of min_days consecutive days
+    def spacing(ids: list[int], min_days: int) -> None:
+        if len(ids) < 2 or min_days <= 1:
+            return
+        for d0 in range(0, horizon + 1):
+            cs = [xcol[i][d] for i in ids for d in range(d0, d0 + min_days) if d in xcol[i]]
+            if len(cs) > 1:
+                row(cs, [1.0] * len(cs), -inf, 1)
+
+    by_site: dict[str, list[int]] = {}
+    for i, s in enumerate(slots):
+        by_site.setdefault(s.site, []).append(i)
+    sp, ssp = rs.rule("site_spacing"), rs.rule("stream_spacing")
+    if sp is not None:
         for ids in by_site.values():
-            if len(ids) < 2:
-                continue
-            for d0 in range(0, horizon + 1):
-                cs = [xcol[i][d] for i in ids for d in range(d0, d0 + sp.min_days) if d in xcol[i]]
-                if len(cs) > 1:
-                    row(cs, [1.0] * len(cs), -inf, 1)
+            spacing(ids, sp.min_days)
+    if ssp is not None:
+        for stream, n in ssp.min_days.items():
+            for ids in by_site.values():
+                spacing([i for i in ids if slots[i].stream == stream], n)
     # coverage: consecutive opportunities of each class at most N days apart (and from/to the window edges)
     cov = rs.rule("coverage")
     if cov is not None:
         N = cov.max_days_between_opportunities
         for stream in cov.streams:
-            for sites, _ops in cov.classes(stream, ctx).items():
+            for who, _ops in cov.classes(stream, ctx).items():
+                if any(days is not None for _, days in who):
+                    raise NotModelled("coverage by a dated licence")
+                sites = {i for i, _ in who}
                 ids = [i for i in by_stream.get(stream, []) if slots[i].site in sites]
                 if not ids:
                     continue
