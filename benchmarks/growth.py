@@ -5,8 +5,9 @@
 
 Each case runs in its own process, so its peak resident memory (``ru_maxrss``) is its own. The
 rule set is Yuncheng's with the session counts scaled (managers : special operations kept at about
-1 : 4, special operations a whole number of rotation cycles) and the daily cap raised in step
-(1, 2, 4 exams a day), so that every case stays plannable. *Years at once* plans consecutive years
+1 : 4, special operations a whole number of rotation cycles), the daily cap raised in step
+(1, 2, 4 exams a day) and each stream's spacing at one site shrunk in step (x 59 / sessions, at
+least 2 days), so that every case stays plannable. *Years at once* plans consecutive years
 in one process, each its own model, as ``planner plan`` runs them. ``build_model`` is timed alone, and
 its Python allocations are traced (``tracemalloc``) in a separate pass that is not timed.
 Last row: a 10 000-session rule set, which the reliability work should refuse before building.
@@ -36,8 +37,13 @@ def scaled_context(sessions: int, year: int):
     managers = sessions - special if sessions - special >= 1 else managers
     doc["rules"]["session_count"]["sessions"]["managers"] = managers
     doc["rules"]["session_count"]["sessions"]["special_ops"] = special
-    cap = 1 if sessions <= 70 else (2 if sessions <= 150 else 4 if sessions <= 300 else -(-sessions // 59))
+    # 50 is the rule's own maximum: a larger rule set is then refused for its session count, not its cap
+    cap = 1 if sessions <= 70 else (2 if sessions <= 150 else 4 if sessions <= 300 else min(50, -(-sessions // 59)))
     doc["rules"]["daily_cap"]["max_exams_per_day"] = cap
+    # a stream's own spacing at one site shrinks in step, or 4x the sessions cannot fit a year at 4 sites
+    spacing = doc["rules"].get("stream_spacing", {}).get("min_days", {})
+    for stream, days in spacing.items():
+        spacing[stream] = max(2, days * 59 // max(59, sessions))
     return make_context(year, ruleset_from_dict(doc, f"<yuncheng scaled to {sessions} sessions>"))
 
 
@@ -77,8 +83,9 @@ def child(sessions: int, years: int, first_year: int, time_limit: float) -> dict
     out["total"] = time.perf_counter() - t_all
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     if out["per_year"] and "refused" not in out:
+        ctx = scaled_context(sessions, first_year)
         tracemalloc.start()
-        build_model(scaled_context(sessions, first_year))
+        build_model(ctx)
         out["build_traced_mib"] = tracemalloc.get_traced_memory()[1] / 2 ** 20
         tracemalloc.stop()
     return out
@@ -151,8 +158,8 @@ def table(sessions_list: list[int], years_list: list[int], first_year: int, time
         rows.append([s, y, f"{bl[0]['vars']} / {bl[0]['cons']}" if bl else "-",
                      f"{sum(p['build'] for p in bl):.3f}" if bl else "-",
                      f"{sum(p['solve'] for p in py):.2f}" if py else "-",
-                     f"{d['wall']:.2f}", f"{d['peak_rss_mib']:.0f}" if d.get("peak_rss_mib") else "-",
-                     f"{d['build_traced_mib']:.1f}" if "build_traced_mib" in d else "-", note])
+                     f"{d['wall']:.2f}", f"{d['peak_rss_mib']:.1f}" if d.get("peak_rss_mib") else "-",
+                     f"{d['build_traced_mib']:.2f}" if "build_traced_mib" in d else "-", note])
         log(f"  growth {s} sessions x {y} years: {rows[-1][4]} s solve, {rows[-1][6]} MiB")
     return md_table(["sessions", "years at once", "variables / constraints (one year)", "build_model s (sum)",
                      "solve() s (sum)", "process wall s", "peak RSS MiB", "build_model Python peak MiB (tracemalloc)",

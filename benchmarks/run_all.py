@@ -132,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         for d in raw:
             st = ", ".join(p["status"] for p in d["per_year"]) or ("refused" if "refused" in d else
                                                                   "stopped at the timeout" if "timeout" in d else "error")
-            rss = f"peak RSS {d['peak_rss_mib']:.0f} MiB" if d.get("peak_rss_mib") else "peak RSS unknown"
+            rss = f"peak RSS {d['peak_rss_mib']:.1f} MiB" if d.get("peak_rss_mib") else "peak RSS unknown"
             summary.append([f"{d['sessions']} sessions x {d['years']} year(s) in one process",
                             f"{d['wall']:.1f} s, {rss}, {st}",
                             "refused before it builds" if d["sessions"] >= 10_000 else ""])
