@@ -50,26 +50,26 @@ def main(argv: list[str] | None = None) -> int:
         print(block, flush=True)
         sections.append(block)
 
-    if "startup" in parts:
+    def part_startup() -> None:
         import startup
 
         runs = 2 if q else 5
         tbl, ratios, raw = startup.table(2025, runs)
-        summary += [["`planner plan` with the publish set / import OR-Tools+pandas+matplotlib",
-                     f"{raw['full_ratio']:.2f}x ({raw['full']:.2f} s)", "<= 2x"],
-                    ["`planner plan --no-publish` / import OR-Tools+holidays",
-                     f"{raw['nopub_ratio']:.2f}x ({raw['nopub']:.2f} s)", "<= 1.5x"]]
+        summary.extend([["`planner plan` with the publish set / import OR-Tools+pandas+matplotlib",
+                         f"{raw['full_ratio']:.2f}x ({raw['full']:.2f} s)", "<= 2x"],
+                        ["`planner plan --no-publish` / import OR-Tools+holidays",
+                         f"{raw['nopub_ratio']:.2f}x ({raw['nopub']:.2f} s)", "<= 1.5x"]])
         emit("1. The year end to end (ratios measured in one run)", ratios + "\n\n" + tbl,
              f"Subprocess wall times from the repository's top folder, {runs} interleaved rounds (every command "
              "once per round), medians. Plan year 2025.")
-    if "imports" in parts:
+    def part_imports() -> None:
         import imports
 
         tbl, findings = imports.table(2025)
         emit("1b. What each command imports (`python -X importtime`)", tbl + "\n\n" + (
             "\n".join(f"- {f}" for f in findings) or "- `check`, `calendar` and `plan --no-publish` import no heavy "
                                                    "library they do not use"))
-    if "sweeps" in parts:
+    def part_sweeps() -> None:
         import sweeps
 
         gen = a.sweep_generated if a.sweep_generated is not None else (0 if q else 100)
@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             summary.append([f"sweep: {r['label']}", f"{r['wall']:.1f} s",
                             "<= 10 s" if "shipped" in r["label"] else "<= 60 s"])
         emit("2. Sweeps", tbl, "`planner sweep <files> --out D` (two worker processes, its default), one run each.")
-    if "province" in parts:
+    def part_province() -> None:
         import province
         import province_gen
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
              "clock from the start, city solves included. Objective: the province plan checked by `planner.check_plan` "
              "(each city against its rules, the daily counts against the shared cap). Bound: best of the cities' "
              "proven bounds and the Lagrangian rounds. Phases: when each ended, with (objective / bound) then.")
-    if "peers" in parts:
+    def part_peers() -> None:
         import peers_table
 
         years = [2024, 2025] if q else list(range(2024, 2029))
@@ -124,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         emit("4b. The city-year under CP-SAT (same run)", md_table(
             ["year", "calendar", "status", "objective", "sessions", f"solve() wall s, median of {runs} (min-max)",
              "build_model s", "det. time", "variables / constraints"], detail))
-    if "growth" in parts:
+    def part_growth() -> None:
         import growth
 
         sess = [59, 120] if q else [59, 120, 240]
@@ -139,11 +139,25 @@ def main(argv: list[str] | None = None) -> int:
         emit("5. Memory and growth", tbl, growth.__doc__.split("\n\n", 2)[2].strip()
              + f" CP-SAT limit {5 if q else 20} deterministic units a year.")
 
-    if "profile" in parts:
+    def part_profile() -> None:
         import proto_profile
 
         emit("5b. Model size by rule, by sessions", proto_profile.table([59, 240] if q else [59, 240, 1000]),
              proto_profile.__doc__.split("\n\n", 2)[2].strip())
+
+    run = {"startup": part_startup, "imports": part_imports, "sweeps": part_sweeps, "province": part_province,
+           "peers": part_peers, "growth": part_growth, "profile": part_profile}
+    for name in PARTS:
+        if name not in parts:
+            continue
+        try:
+            run[name]()
+        except Exception as exc:  # one broken part must not lose the others' figures
+            import traceback
+
+            traceback.print_exc()
+            emit(f"{name}: FAILED", f"`{type(exc).__name__}: {exc}`", "This part raised; its figures are missing.")
+            summary.append([f"part {name}", "FAILED (see its section)", ""])
 
     total = time.perf_counter() - t_all
     head = ["# planner benchmark results", "",
