@@ -84,10 +84,3 @@ def cp_solver(time_limit: float | None = None, det_limit: float | None = None, w
 
 def fmt_s(x: float | None, nd: int = 2) -> str:
     return "-" if x is None else f"{x:.{nd}f}"
-
-
-def peak_rss_mib() -> float:
-    """Peak resident memory of this process so far (Linux reports KiB)."""
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -3,7 +3,8 @@
 
     python benchmarks/growth.py [--sessions 59,120,240] [--years 1,3]
 
-Each case runs in its own process, so its peak resident memory (``ru_maxrss``) is its own. The
+Each case runs in its own process, so its peak resident memory (``VmHWM`` of /proc; ``ru_maxrss``
+would carry the parent's peak over the fork) is its own. The
 rule set is Yuncheng's with the session counts scaled (managers : special operations kept at about
 1 : 4, special operations a whole number of rotation cycles), the daily cap raised in step
 (1, 2, 4 exams a day) and each stream's spacing at one site shrunk in step (x 59 / sessions, at
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -48,7 +50,6 @@ def scaled_context(sessions: int, year: int):
 
 
 def child(sessions: int, years: int, first_year: int, time_limit: float) -> dict:
-    import resource
     import tracemalloc
 
     from planner import solve
@@ -81,7 +82,9 @@ def child(sessions: int, years: int, first_year: int, time_limit: float) -> dict
                                 "planned": len(r.plan.sessions) if r.plan else 0,
                                 "cap": ctx.ruleset.rule("daily_cap").max_exams_per_day})
     out["total"] = time.perf_counter() - t_all
-    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork+exec, so a child of a
+    # large parent would report the parent's peak (measured: every case showed the parent's 151 MiB)
+    out["peak_rss_mib"] = _vm_hwm_mib(os.getpid())
     if out["per_year"] and "refused" not in out:
         ctx = scaled_context(sessions, first_year)
         tracemalloc.start()
