@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
              "Generated provinces (`benchmarks/province_gen.py`), plan year 2024, one CP-SAT worker. Budget = wall "
              "clock from the start, city solves included. Objective: the province plan checked by `planner.check_plan` "
              "(each city against its rules, the daily counts against the shared cap). Bound: best of the cities' "
-             "proven bounds and the Lagrangian rounds. Phases: when each ended, with (objective / bound) then.")
+             "proven bounds and the Lagrangian rounds. Phases: those that moved the objective or the bound, when "
+             "each ended, with (objective / bound) then.")
     def part_peers() -> None:
         import peers_table
 
