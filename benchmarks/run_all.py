@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         emit("1. The year end to end (ratios measured in one run)", ratios + "\n\n" + tbl,
              f"Subprocess wall times from the repository's top folder, {runs} interleaved rounds (every command "
              "once per round), medians. Plan year 2025.")
+
     def part_imports() -> None:
         import imports
 
@@ -69,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         emit("1b. What each command imports (`python -X importtime`)", tbl + "\n\n" + (
             "\n".join(f"- {f}" for f in findings) or "- `check`, `calendar` and `plan --no-publish` import no heavy "
                                                    "library they do not use"))
+
     def part_sweeps() -> None:
         import sweeps
 
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
             summary.append([f"sweep: {r['label']}", f"{r['wall']:.1f} s",
                             "<= 10 s" if "shipped" in r["label"] else "<= 60 s"])
         emit("2. Sweeps", tbl, "`planner sweep <files> --out D` (two worker processes, its default), one run each.")
+
     def part_province() -> None:
         import province
         import province_gen
@@ -98,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
              "(each city against its rules, the daily counts against the shared cap). Bound: best of the cities' "
              "proven bounds and the Lagrangian rounds. Phases: those that moved the objective or the bound, when "
              "each ended, with (objective / bound) then.")
+
     def part_peers() -> None:
         import peers_table
 
@@ -125,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
         emit("4b. The city-year under CP-SAT (same run)", md_table(
             ["year", "calendar", "status", "objective", "sessions", f"solve() wall s, median of {runs} (min-max)",
              "build_model s", "det. time", "variables / constraints"], detail))
+
     def part_growth() -> None:
         import growth
 
