@@ -17,7 +17,8 @@ the province is solved the way its structure allows:
 3. **Lagrangian pricing of the shared cap, city by city**: each day gets a price lambda_d >= 0, every
    city is solved alone with that price on each of its exams that day, and
    L(lambda) = sum of the cities' bounds - cap * sum(lambda) is a lower bound; prices start at 2 on
-   the days over the cap and follow the subgradient (Polyak step towards the best upper bound);
+   the days over the cap and follow the subgradient (Polyak step aimed halfway between the best
+   bound and the best plan, measured better than aiming at the plan: 11 cities, 60 s, 4.3 % vs 4.9 %);
    each round's city plans are repaired the same way, for a better upper bound;
 4. the joint model again, around every day at the cap in the best plan, for what time is left.
 
@@ -366,7 +367,8 @@ def _decompose(ctxs, prov_ctx, cap, confs, t0, deadline, until, pool, det_limit)
         norm = sum(g.get(d, -cap) ** 2 for d in days if g.get(d, -cap) > 0 or lam.get(d, 0) > 0)
         if norm == 0:
             break
-        step = max(1.0 / SCALE, theta * (run.best_ub - L) / norm) if run.best_ub < float("inf") else INITIAL_PRICE
+        target = run.best_lb + 0.5 * (run.best_ub - run.best_lb)  # aim halfway: the best plan may be far from optimal
+        step = max(1.0 / SCALE, theta * (target - L) / norm) if run.best_ub < float("inf") else INITIAL_PRICE
         lam = {d: max(0.0, lam.get(d, 0.0) + step * g.get(d, -cap)) for d in days}
     # 4. the joint model again, around every day at the cap in the best plan, for the time left
     if run.best is not None and run.gap > 0 and time.perf_counter() < deadline - 0.5:
