@@ -18,7 +18,7 @@ pytest.importorskip("httpx")
 import warnings  # noqa: E402
 
 with warnings.catch_warnings():  # Starlette 1.x suggests httpx2 for its test client; httpx works
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient  # noqa: E402
 
 from planner.api import next_year  # noqa: E402

@@ -514,10 +514,10 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
         version = need_version(v) if v else (versions[0] if versions else None)
         if version is not None:
             kw["version"] = version
-            kw["files"] = ws.published_files(version.id)
-            latest = ws.latest_published()
-            kw["is_latest"] = latest == version.id
             cat = ctx_for(version.scenario, version.year).catalogue
+            kw["files"] = ws.published_files(version.id)
+            kw["labels"] = {f: i18n.file_label(f, cat) for f in kw["files"]}
+            kw["is_latest"] = ws.latest_published() == version.id
             kw["subscriptions"] = [(i.short_name, ics_url(request, i.id))
                                    for i in sorted(cat.institutions.values(), key=lambda i: i.seq)]
         return page(request, "publish.html", **kw)

@@ -120,3 +120,15 @@ def reason(text_: str, catalogue) -> list[str]:
         name = part.split(":", 1)[0].strip()
         out.append(rule_title(name) if name in table()["rules"] else part)
     return list(dict.fromkeys(out))
+
+
+def file_label(rel: str, catalogue) -> str:
+    """What a published file is, in Chinese ("" when the table does not know it)."""
+    files = table()["files"]
+    stem = rel.rsplit(".", 1)[0]
+    if stem in files:
+        return files[stem]
+    folder, _, name = stem.partition("/")
+    if folder in files and name in catalogue.institutions:
+        return f"{files[folder]}：{catalogue.institutions[name].short_name}"
+    return files.get(folder, "")

@@ -1,9 +1,10 @@
 """Solves in the background: one at a time per workspace, each in a child process that can be stopped.
 
 A page never waits for CP-SAT: it queues a job and polls its state. One worker thread takes
-jobs in order and runs each in a ``spawn`` child process, so 取消 really stops the solver
-(the process is terminated) and a wall-clock bound ends a job even when CP-SAT's deterministic
-limit would let it run on (explaining an infeasible scenario solves several times).
+jobs in order and hands each to a ``spawn`` solver process, kept warm (planner and OR-Tools
+imported once) between jobs; 取消 really stops the solver (the process is terminated and a
+fresh one started for the next job), and a wall-clock bound ends a job even when CP-SAT's
+deterministic limit would let it run on (explaining an infeasible scenario solves several times).
 The child computes and returns plain data; only the parent writes to the workspace.
 """
 from __future__ import annotations
@@ -143,9 +144,16 @@ def session_dict(s) -> dict | None:
             "institution": s.institution, "kind": s.kind}
 
 
-def _child(spec: dict, conn) -> None:
-    conn.send(compute(spec))
-    conn.close()
+def _worker(conn) -> None:
+    """The solver process: imports the planner once (warm), then answers one job after another."""
+    from .. import replan, runinfo, scenario, solver  # noqa: F401 - the imports are the warm-up
+
+    while True:
+        try:
+            spec = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(compute(spec))
 
 
 class JobQueue:
@@ -158,6 +166,8 @@ class JobQueue:
         self._on_done = on_done
         self._stop = False
         self._ctx = multiprocessing.get_context("spawn")
+        self._proc = None
+        self._conn = None
         self._thread = threading.Thread(target=self._work, name="planner-solver", daemon=True)
         self._thread.start()
 
@@ -223,12 +233,16 @@ class JobQueue:
         job.finished = time.monotonic()
 
     def _work(self) -> None:
+        try:
+            self._worker_conn()  # warm up while the first page loads
+        except Exception:  # noqa: BLE001 - retried (and reported on the job) when the first job runs
+            self._stop_worker()
         while True:
             with self._cv:
                 while not self._queue and not self._stop:
                     self._cv.wait()
                 if self._stop:
-                    return
+                    break
                 job = self._jobs[self._queue.popleft()]
                 job.state, job.started = RUNNING, time.monotonic()
             try:
@@ -245,37 +259,55 @@ class JobQueue:
             with self._cv:
                 self._finish(job, state)
                 self._cv.notify_all()
+        self._stop_worker()
+
+    def _worker_conn(self):
+        """The warm solver process and its pipe, started when missing (first job, or after a cancel)."""
+        if self._proc is None or not self._proc.is_alive():
+            self._stop_worker()
+            self._conn, child = self._ctx.Pipe(duplex=True)
+            self._proc = self._ctx.Process(target=_worker, args=(child,), name="planner-solve", daemon=True)
+            self._proc.start()
+            child.close()
+        return self._proc, self._conn
+
+    def _stop_worker(self) -> None:
+        """Terminate the solver process (cancel, time-out, shutdown): CP-SAT stops with it."""
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.terminate()
+            self._proc.join(timeout=5)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc = self._conn = None
 
     def _run(self, job: Job) -> str:
-        recv, send = self._ctx.Pipe(duplex=False)
-        proc = self._ctx.Process(target=_child, args=(job.spec, send), daemon=True)
-        proc.start()
-        send.close()
+        proc, conn = self._worker_conn()
+        conn.send(job.spec)
         wall = max(WALL_FLOOR, WALL_PER_UNIT * float(job.spec.get("time_limit", 10)))
-        try:
-            while True:
-                if job.cancel_requested:
-                    proc.terminate()
-                    return CANCELLED
-                if job.elapsed > wall:
-                    proc.terminate()
-                    return TIMEOUT
-                if recv.poll(0.2):
-                    try:
-                        job.outcome = recv.recv()
-                    except EOFError:
-                        job.outcome = {"ok": False, "type": "internal", "message": "the solver process ended"}
-                        return FAILED
-                    break
-                if not proc.is_alive() and not recv.poll(0):
-                    job.outcome = {"ok": False, "type": "internal",
-                                   "message": f"the solver process ended (exit {proc.exitcode})"}
+        while True:
+            if job.cancel_requested or self._stop:
+                self._stop_worker()
+                return CANCELLED
+            if job.elapsed > wall:
+                self._stop_worker()
+                return TIMEOUT
+            if conn.poll(0.05):
+                try:
+                    job.outcome = conn.recv()
+                except (EOFError, OSError):
+                    job.outcome = {"ok": False, "type": "internal", "message": "the solver process ended"}
+                    self._stop_worker()
                     return FAILED
-        finally:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-            recv.close()
+                break
+            if not proc.is_alive():
+                job.outcome = {"ok": False, "type": "internal",
+                               "message": f"the solver process ended (exit {proc.exitcode})"}
+                self._stop_worker()
+                return FAILED
         if job.outcome.get("ok"):
             return DONE
         return INFEASIBLE if job.outcome.get("type") == "infeasible" else FAILED
