@@ -133,22 +133,37 @@ def test_csrf_token_in_htmx_header_is_accepted(env):
 
 # -- jobs: queue, cancel ------------------------------------------------------------------------------
 def test_one_solve_at_a_time_queue_positions_and_real_cancel(env):
+    import os
+
     app, client, _ = env
+    jobs = app.state.jobs
+    # an infeasible what-if with a generous limit: explaining it keeps CP-SAT busy for a long while
+    app.state.ws.write_scenario("slow", f"""year = {YEAR}\n[[closures]]\ninstitution = "juteng"\n"""
+                                        f"""start = {YEAR}-04-01\nend = {YEAR}-06-30\n""")
     before = snapshot(app.state.ws)
-    spec = {"kind": "generate", "root": str(app.state.ws.root), "year": YEAR, "scenario": None,
-            "time_limit": 300.0}
-    first = app.state.jobs.submit(spec)
-    second = app.state.jobs.submit(spec)
-    assert app.state.jobs.position(second) >= 1
+    spec = {"kind": "generate", "root": str(app.state.ws.root), "year": YEAR, "scenario": "slow", "time_limit": 300.0}
+    first = jobs.submit(spec)
+    second = jobs.submit(spec)
+    assert jobs.position(second) >= 1 and second.state == "queued"
     r = client.get(f"/job/{second.id}")
-    assert "排队中" in r.text or "正在求解" in r.text
+    assert "排队中" in r.text and f"排在第{jobs.position(second)}位" in r.text
+    for _ in range(600):  # wait for the first to be handed to the solver process
+        if first.state == "running" and jobs._proc is not None:
+            break
+        jobs.wait(first.id, 0.1)
+    assert first.state == "running"
+    pid = jobs._proc.pid
+    assert "正在求解" in client.get(f"/job/{first.id}").text
     for job in (second, first):
         assert client.post(f"/job/{job.id}/cancel", data=csrf(app), follow_redirects=False).status_code == 303
-    assert app.state.jobs.wait(first.id, 60).state == "cancelled"
-    assert app.state.jobs.wait(second.id, 60).state == "cancelled"
+    assert jobs.wait(first.id, 60).state == "cancelled"
+    assert jobs.wait(second.id, 60).state == "cancelled"
+    with pytest.raises(ProcessLookupError):  # the solver process is gone, not left computing
+        os.kill(pid, 0)
     assert "已取消" in client.get(f"/job/{first.id}").text
     assert snapshot(app.state.ws) == before
     assert client.get("/job/nope").status_code == 404
+    (app.state.ws.scenario_path("slow")).unlink()
 
 
 def test_status_fragment_redirects_htmx_to_the_new_version(env):
@@ -453,6 +468,15 @@ def test_token_is_required_then_kept_in_a_cookie(tmp_path):
         assert other.get("/ics/huaan.ics?token=s3cret").status_code == 404  # allowed in, nothing published yet
 
 
+def test_loopback_server_answers_only_loopback_host_names(tmp_path):
+    app = create_app(tmp_path / "w", allowed_hosts={"127.0.0.1", "localhost", "::1"})
+    with TestClient(app, base_url="http://127.0.0.1:8765") as client:
+        assert client.get("/plan").status_code == 200
+        assert client.get("/plan", headers={"host": "[::1]:8765"}).status_code == 200
+        r = client.get("/plan", headers={"host": "attacker.example:8765"})
+        assert r.status_code == 403 and "地址不正确" in r.text
+
+
 def test_serve_on_a_network_address_generates_a_token(monkeypatch, tmp_path, capsys):
     import uvicorn
 
@@ -465,6 +489,7 @@ def test_serve_on_a_network_address_generates_a_token(monkeypatch, tmp_path, cap
     assert "generated access token" in out and seen["app"].state.token and seen["app"].state.token in out
     assert main(["serve", "--workspace", str(tmp_path / "w2"), "--port", "8124"]) == 0
     assert seen["app"].state.token is None and "http://127.0.0.1:8124/" in capsys.readouterr().out
+    assert main(["serve", "--workspace", str(tmp_path / "w3"), "--port", "0"]) == 2
     assert (tmp_path / "w2" / "workspace.db").is_file()
 
 

@@ -33,7 +33,7 @@ def run(args) -> int:
         token = secrets.token_urlsafe(16)
         print(f"--host {args.host} is reachable from other machines: generated access token {token}")
     try:
-        app = create_app(args.workspace, token=token)
+        app = create_app(args.workspace, token=token, allowed_hosts=None if token else LOOPBACK)
     except OSError as exc:
         raise PlannerError(f"cannot use the workspace folder ({exc.strerror})", file=args.workspace) from None
     shown = "localhost" if args.host in ("0.0.0.0", "::") else args.host

@@ -33,7 +33,7 @@ from .workspace import OutsideWorkspace, Workspace
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 5 * 1024 * 1024
-DEFAULT_TIME_LIMIT = 10.0
+DEFAULT_TIME_LIMIT = 10
 TOKEN_COOKIE = "planner_token"
 UPLOAD_TYPES = {".csv": "csv", ".xlsx": "xlsx"}
 #: a fixed timestamp for zip members, so the same published set gives the same zip
@@ -47,7 +47,11 @@ class FormError(Exception):
         self.errors = errors
 
 
-def create_app(workspace: str | Path = "planner-workspace", *, token: str | None = None) -> FastAPI:
+def create_app(workspace: str | Path = "planner-workspace", *, token: str | None = None,
+               allowed_hosts: set[str] | None = None) -> FastAPI:
+    """The app on *workspace*. *token*: required on every request; *allowed_hosts*: the only Host names
+    answered (``planner serve`` on loopback passes the loopback names, so a page elsewhere cannot reach it
+    through a rebinding DNS name)."""
     ws = Workspace(workspace)
     csrf = secrets.token_urlsafe(24)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True, trim_blocks=True,
@@ -74,6 +78,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
 
     @asynccontextmanager
     async def lifespan(_app):
+        jobs.warm()
         yield
         jobs.shutdown()  # a running solve is stopped with the server
 
@@ -85,6 +90,8 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
     @app.middleware("http")
     async def guard(request: Request, call_next):
         via_query = False
+        if allowed_hosts is not None and _hostname(request.headers.get("host", "")) not in allowed_hosts:
+            return _plain_page(templates, request, 403, "地址不正确", "请使用启动工作台时显示的地址打开本页。")
         if token is not None:
             given = request.query_params.get("token")
             via_query = given is not None
@@ -187,7 +194,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
             plan, ctx = plan_of(version)
             shown = {"version": version, "plan": plan, "months": views.months(plan, ctx),
                      "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
-                     "kpis": views.kpis(plan, ctx), "banner": views.provisional(ctx),
+                     "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": views.provisional(ctx),
                      "chain": ws.chain(version.id), "summary": ws.summary(version.id)}
         return page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
                     errors={}, **shown)
@@ -261,8 +268,12 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
             if c["old"] and c["new"]:
                 n = (dt.date.fromisoformat(c["new"]["exam"]) - dt.date.fromisoformat(c["old"]["exam"])).days
                 days = f"{n:+d}天" if n else ""
+            what = c["what"]
+            if what == "moved":
+                site = c["old"]["institution"] != c["new"]["institution"]
+                what = ("moved_both" if site else "moved_day") if days else "moved_site"
             out.append({"stream": ctx.catalogue.streams[c["stream"]].name, "no": c["no"],
-                        "what": i18n.change(c["what"]), "old": side(c["old"]), "new": side(c["new"]), "days": days,
+                        "what": i18n.change(what), "old": side(c["old"]), "new": side(c["new"]), "days": days,
                         "reasons": i18n.reason(c.get("reason", ""), ctx.catalogue), "original": c.get("reason", "")})
         return out
 
@@ -581,6 +592,13 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
         return Response(p.read_bytes(), media_type="text/calendar; charset=utf-8")
 
     return app
+
+
+def _hostname(host: str) -> str:
+    """"127.0.0.1:8765" → "127.0.0.1"; "[::1]:8765" → "::1"."""
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _session_of(plan, key: str):

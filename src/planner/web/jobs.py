@@ -168,6 +168,7 @@ class JobQueue:
         self._ctx = multiprocessing.get_context("spawn")
         self._proc = None
         self._conn = None
+        self._warm = False
         self._thread = threading.Thread(target=self._work, name="planner-solver", daemon=True)
         self._thread.start()
 
@@ -232,19 +233,29 @@ class JobQueue:
         job.state = state
         job.finished = time.monotonic()
 
+    def warm(self) -> None:
+        """Start the solver process now (server start-up), so the first 生成 does not wait for imports."""
+        with self._cv:
+            self._warm = True
+            self._cv.notify_all()
+
     def _work(self) -> None:
-        try:
-            self._worker_conn()  # warm up while the first page loads
-        except Exception:  # noqa: BLE001 - retried (and reported on the job) when the first job runs
-            self._stop_worker()
         while True:
             with self._cv:
-                while not self._queue and not self._stop:
+                while not self._queue and not self._stop and not self._warm:
                     self._cv.wait()
                 if self._stop:
                     break
-                job = self._jobs[self._queue.popleft()]
-                job.state, job.started = RUNNING, time.monotonic()
+                self._warm = False
+                job = self._jobs[self._queue.popleft()] if self._queue else None
+                if job is not None:
+                    job.state, job.started = RUNNING, time.monotonic()
+            if job is None:
+                try:
+                    self._worker_conn()
+                except Exception:  # noqa: BLE001 - retried, and reported on the job, when a job runs
+                    self._stop_worker()
+                continue
             try:
                 state = self._run(job)
             except Exception as exc:  # noqa: BLE001 - e.g. the child could not start: the job fails, the queue goes on

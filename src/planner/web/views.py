@@ -100,6 +100,29 @@ def kpis(plan: Plan, ctx) -> list[dict]:
     return rows
 
 
+def waits(plan: Plan, ctx) -> list[dict]:
+    """Longest wait for the next exam of each operation type, grouped as the coverage rule groups them
+    (types offered by the same sites, ``Coverage.classes``), against the rule's limit."""
+    rule = ctx.ruleset.rule("coverage")
+    if rule is None:
+        return []
+    start, stop = ctx.window
+    insts, ops_ = ctx.catalogue.institutions, ctx.catalogue.operations
+    rows = []
+    for stream in rule.streams:
+        for sites, ops in rule.classes(stream, ctx).items():
+            days = sorted(s.exam_date for s in plan.stream(stream) if s.institution in sites)
+            marks = ([start] if rule.include_window_edges else []) + days + (
+                [stop] if rule.include_window_edges else [])
+            gaps = [(b - a).days for a, b in zip(marks, marks[1:])]
+            names = [ops_[o].name for o in ops]
+            rows.append({"stream": ctx.catalogue.streams[stream].name,
+                         "ops": "、".join(names[:3]) + (f"等{len(names)}个工种" if len(names) > 3 else ""),
+                         "sites": "、".join(insts[i].short_name for i in sorted(sites, key=lambda i: insts[i].seq)),
+                         "longest": max(gaps) if gaps else None, "limit": rule.max_days_between_opportunities})
+    return rows
+
+
 def provisional(ctx) -> str:
     """The provisional-calendar banner text, or "" when the year's arrangement is official."""
     cal = ctx.calendar
