@@ -397,6 +397,18 @@ def test_publish_zip_files_and_ics_subscription(env, tmp_path):
     assert ics.status_code == 200 and b"BEGIN:VCALENDAR" in ics.content
     assert ics.content == app.state.ws.published_file(latest, "ics/juteng.ics").read_bytes()
     assert client.get("/ics/nowhere.ics").status_code == 404
+    # publishing a revision: the subscription now serves it, changed events with a higher SEQUENCE
+    rev = next(v for v in app.state.ws.versions() if v.parent == vid)
+    moved = {c.new.institution for c in __import__("planner.compare", fromlist=["x"]).diff_plans(
+        read_plan(app.state.ws.plan_csv_path(vid), load_catalogue()),
+        read_plan(app.state.ws.plan_csv_path(rev.id), load_catalogue())) if c.new is not None}
+    assert moved
+    assert client.post(f"/publish/{rev.id}", data=csrf(app), follow_redirects=False).status_code == 303
+    assert app.state.ws.latest_published() == rev.id
+    inst = sorted(moved)[0]
+    revised = client.get(f"/ics/{inst}.ics").content
+    assert revised == app.state.ws.published_file(rev.id, f"ics/{inst}.ics").read_bytes()
+    assert b"SEQUENCE:1" in revised
 
 
 @pytest.mark.parametrize("path", [

@@ -549,11 +549,15 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
         return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
     def _publish(version) -> None:
-        from ..publish.run import build_outputs
+        """Build the set in memory, then swap it in whole. The calendars the subscribers have now (the
+        latest published set) are passed on, so a revision's changed events carry a higher SEQUENCE."""
+        from ..publish.run import build_outputs, read_previous_ics
 
         plan, ctx = plan_of(version)
+        latest = ws.latest_published()
+        previous = read_previous_ics(ws.published_dir(latest)) if latest is not None else {}
         with publish_lock:
-            files = build_outputs(plan, ctx, summary=ws.summary(version.id) or None)
+            files = build_outputs(plan, ctx, summary=ws.summary(version.id) or None, previous_ics=previous)
         ws.write_published(version.id, files)
 
     @app.get("/files/{vid}/{rel:path}")

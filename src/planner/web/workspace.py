@@ -223,7 +223,10 @@ class Workspace:
         return p
 
     def latest_published(self) -> int | None:
+        """The version published most recently (what the ICS subscriptions serve)."""
+        found = []
         for v in self.versions():
-            if self.published_dir(v.id).is_dir():
-                return v.id
-        return None
+            d = self.published_dir(v.id)
+            if d.is_dir():
+                found.append((d.stat().st_mtime_ns, v.id))
+        return max(found)[1] if found else None
