@@ -340,6 +340,7 @@ def test_check_clean_and_broken_csv(env):
     r = upload(client, app, "edited.csv", plan_to_csv(edited).encode())
     assert r.status_code == 200 and 'class="violation"' in r.text
     assert "考试安排在法定工作日" in r.text and f"第{s.no}期" in r.text
+    assert f"{off.month}月{off.day}日不是法定工作日" in r.text
 
 
 @pytest.mark.parametrize("name, data, message", [

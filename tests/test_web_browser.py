@@ -255,6 +255,7 @@ def test_upload_an_edited_notice_xlsx_and_see_the_violation(page, server, tmp_pa
     page.wait_for_selector("#check-result")
     table = page.locator("#violations").inner_text()
     assert f"第{s.no}期" in table and "考试安排在法定工作日" in table
+    assert f"{W.day_text(off, YEAR)}不是法定工作日" in table
     shot(page, "check-violations-1280")
 
 

@@ -508,7 +508,8 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
             s = plan.by_key().get((x.stream, x.no)) if x.no is not None else None
             where = views.session_label(s, ctx) if s else (ctx.catalogue.streams[x.stream].name
                                                               if x.stream in ctx.catalogue.streams else "全年")
-            by_session.setdefault(where, []).append({"rule": i18n.rule_title(x.rule), "original": x.message})
+            by_session.setdefault(where, []).append({"rule": i18n.rule_title(x.rule), "text": i18n.violation(x, s, ctx),
+                                                     "original": x.message})
         return page(request, "check.html", errors={}, checked=True, filename=upload.filename, plan=plan,
                     by_session=by_session, banner=views.provisional(ctx), year=plan.year,
                     per_rule=[(i18n.rule_title(r), n) for r, n in report.per_rule.items()])

@@ -85,7 +85,7 @@ def error_view(outcome: dict, catalogue) -> dict:
         conflict = outcome.get("conflict", [])
         if len(conflict) == 1 and conflict[0].startswith("(the conflict could not be isolated"):
             names = conflict[0].rsplit(":", 1)[-1].split(",")
-            return {"headline": text("not_isolated"), "original": conflict[0],
+            return {"headline": text("not_isolated"), "original": conflict[0], "retry": True,
                     "items": [{"title": rule_title(n.strip()), "detail": "", "relax": "", "original": n.strip()}
                               for n in names]}
         if len(conflict) == 1 and conflict[0].startswith("the calendar itself"):
@@ -132,3 +132,15 @@ def file_label(rel: str, catalogue) -> str:
     if folder in files and name in catalogue.institutions:
         return f"{files[folder]}：{catalogue.institutions[name].short_name}"
     return files.get(folder, "")
+
+
+def violation(v, session, ctx) -> str:
+    """A rule violation (``rules.base.Violation``) as a Chinese sentence about the session."""
+    from ..publish.wording import day_text
+
+    template = table()["broken"].get(v.rule)
+    if template is None:
+        return rule_title(v.rule)
+    day = v.date or (session.exam_date if session is not None else None)
+    site = ctx.catalogue.institutions[session.institution].short_name if session is not None else ""
+    return template.format(date=day_text(day, ctx.year) if day else "", site=site)
