@@ -48,3 +48,10 @@ class InfeasibleError(PlannerError):
     def __init__(self, message: str, conflict: list[str] | None = None) -> None:
         self.conflict = list(conflict or [])
         super().__init__(message)
+
+
+class InternalError(PlannerError):
+    """A bug, not the user's input: two faces of a rule disagree, or the solver's objective differs from the
+    cost recomputed on its plan. Exit 70; the message asks for a report with the inputs."""
+
+    exit_code = 70

@@ -5,10 +5,10 @@ import hashlib
 import json
 from pathlib import Path
 
-from .context import Context
+from .problem import Problem
 
 
-def inputs_digest(ctx: Context) -> str:
+def inputs_digest(ctx: Problem) -> str:
     """Hash of the notice data files the run read (institutions, scope, operations, streams, materials)."""
     h = hashlib.sha256()
     d = Path(ctx.catalogue.source_dir)
@@ -19,7 +19,7 @@ def inputs_digest(ctx: Context) -> str:
     return h.hexdigest()
 
 
-def summary_dict(result, ctx: Context, **extra) -> dict:
+def summary_dict(result, ctx: Problem, **extra) -> dict:
     start, stop = ctx.window
     out = {
         "status": result.status.value,
@@ -43,5 +43,5 @@ def summary_dict(result, ctx: Context, **extra) -> dict:
     return out
 
 
-def summary_json(result, ctx: Context, **extra) -> str:
+def summary_json(result, ctx: Problem, **extra) -> str:
     return json.dumps(summary_dict(result, ctx, **extra), ensure_ascii=False, indent=2) + "\n"
