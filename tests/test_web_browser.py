@@ -151,9 +151,8 @@ def test_close_juteng_for_a_quarter_names_the_conflict(page, server):
     page.wait_for_selector('#job[data-state="infeasible"]', timeout=JOB_WAIT_MS)
     text = page.locator("#job-error").inner_text()
     assert "无可行方案" in page.locator("#job-state").inner_text()
-    # isolated ("以下规则无法同时满足") or, within a small limit, the rules in play: both name the two at stake
-    assert "以下规则无法同时满足" in text or "涉及的规则" in text
-    assert "停考期间该机构不安排考试" in text and "每个作业类别两次考试机会的最长间隔" in text
+    assert "以下规则无法同时满足" in text
+    assert "停考期间该机构不安排考试（聚腾）" in text and "每个作业类别两次考试机会的最长间隔" in text
     assert len(versions(server)) == 1
     shot(page, "infeasible-1280")
 

@@ -629,7 +629,7 @@ def _defaults() -> dict:
     rs = make_context(next_year()).ruleset
     gap, cov, cnt = rs.rule("registration_gap"), rs.rule("coverage"), rs.rule("session_count")
     return {"gap_min": gap.min_days, "gap_max": gap.max_days, "coverage_days": cov.max_days_between_opportunities,
-            "sessions_managers": cnt.bounds("managers"), "sessions_special_ops": cnt.bounds("special_ops")}
+            "sessions_managers": cnt.sessions.get("managers", ""), "sessions_special_ops": cnt.sessions.get("special_ops", "")}
 
 
 def _plain_page(templates, request: Request, status: int, title: str, message: str) -> HTMLResponse:

@@ -47,12 +47,16 @@ def change(what: str) -> str:
 
 
 def detail(detail: str, catalogue) -> str:
-    """``special_ops:elec_cable`` → 特种作业人员·电力电缆作业; ``juteng`` → 聚腾; ``on_demand@yvu`` → …·运城职大."""
+    """``special_ops:elec_cable`` → 特种作业人员·电力电缆作业; ``juteng`` → 聚腾; ``on_demand@yvu`` → …·运城职大;
+    ``special_ops#12`` → 特种作业人员第12期."""
     if not detail:
         return ""
     out = []
     for part in re.split(r"[:@]", detail):
-        if part in catalogue.institutions:
+        stream, hash_, no = part.partition("#")
+        if hash_ and stream in catalogue.streams and no.isdigit():
+            out.append(f"{catalogue.streams[stream].name}第{no}期")
+        elif part in catalogue.institutions:
             out.append(catalogue.institutions[part].short_name)
         elif part in catalogue.streams:
             out.append(catalogue.streams[part].name)

@@ -101,8 +101,8 @@ def kpis(plan: Plan, ctx) -> list[dict]:
 
 
 def waits(plan: Plan, ctx) -> list[dict]:
-    """Longest wait for the next exam of each operation type, grouped as the coverage rule groups them
-    (types offered by the same sites, ``Coverage.classes``), against the rule's limit."""
+    """Longest wait for the next exam of each operation type, grouped and matched as the coverage rule does
+    (``Coverage.classes`` / ``Coverage.offers``), against the rule's limit."""
     rule = ctx.ruleset.rule("coverage")
     if rule is None:
         return []
@@ -110,8 +110,9 @@ def waits(plan: Plan, ctx) -> list[dict]:
     insts, ops_ = ctx.catalogue.institutions, ctx.catalogue.operations
     rows = []
     for stream in rule.streams:
-        for sites, ops in rule.classes(stream, ctx).items():
-            days = sorted(s.exam_date for s in plan.stream(stream) if s.institution in sites)
+        for who, ops in rule.classes(stream, ctx).items():
+            days = sorted(s.exam_date for s in plan.stream(stream) if rule.offers(who, s))
+            sites = {i for i, _ in who}
             marks = ([start] if rule.include_window_edges else []) + days + (
                 [stop] if rule.include_window_edges else [])
             gaps = [(b - a).days for a, b in zip(marks, marks[1:])]
