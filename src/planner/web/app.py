@@ -227,7 +227,8 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
         job = jobs.get(jid)
         if job is None:
             raise HTTPException(404, "没有这个任务（工作台重启后，未完成的任务不再保留）。")
-        kw = {"job": job, "position": jobs.position(job), "finished": job.state in FINISHED}
+        kw = {"job": job, "position": jobs.position(job), "finished": job.state in FINISHED,
+              "fragment": template.startswith("_")}
         if job.state in FINISHED and job.outcome and not job.outcome.get("ok"):
             cat = ctx_for(job.spec.get("scenario"), job.spec.get("year") or _base_year(job)).catalogue \
                 if _ctx_safe(job) else None
