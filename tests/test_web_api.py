@@ -347,6 +347,52 @@ def test_check_clean_and_broken_csv(env):
         assert i18n.rule_title(rule.name) != rule.name and rule.name in i18n.table()["broken"]
 
 
+def test_a_checked_upload_becomes_a_version_and_a_broken_one_does_not(env):
+    import html
+    import re
+
+    app, client, vid = env
+    text = app.state.ws.plan_csv_path(vid).read_text(encoding="utf-8")
+    page = upload(client, app, "published.csv", text.encode()).text
+    assert 'id="import"' in page
+    sent = html.unescape(re.search(r'name="plan_csv" value="([^"]*)"', page).group(1))
+    assert sent == text
+    before = snapshot(app.state.ws)
+    from planner.api import make_context
+
+    plan = read_plan(app.state.ws.plan_csv_path(vid), load_catalogue())
+    s = plan.stream("special_ops")[4]
+    cal = make_context(YEAR).calendar
+    off = next(d for d in (s.exam_date + dt.timedelta(n) for n in range(1, 9)) if not cal.is_working_day(d))
+    broken = plan_to_csv(plan.with_sessions([x if x != s else x.__class__(x.stream, x.no, x.registration_deadline,
+                                                                         off, x.institution, x.kind)
+                                             for x in plan.sessions]))
+    r = client.post("/import", data={**csrf(app), "plan_csv": broken})
+    assert r.status_code == 400 and "不能保存为版本" in r.text
+    assert client.post("/import", data={**csrf(app), "plan_csv": ""}).status_code == 400
+    assert client.post("/import", data={**csrf(app), "plan_csv": "a,b\n1,2\n"}).status_code == 400
+    assert snapshot(app.state.ws) == before
+    r = client.post("/import", data={**csrf(app), "plan_csv": sent, "note": "已发布"}, follow_redirects=False)
+    new = int(r.headers["location"].split("=")[-1])
+    v = app.state.ws.version(new)
+    assert (v.kind, v.note, v.parent) == ("upload", "已发布", None)
+    assert app.state.ws.plan_csv_path(new).read_text(encoding="utf-8") == text
+
+
+def test_check_against_a_workspace_scenario(env):
+    app, client, vid = env
+    plan = read_plan(app.state.ws.plan_csv_path(vid), load_catalogue())
+    inside = [s for s in plan.sessions if s.institution == "juteng" and dt.date(YEAR, 4, 1) <= s.exam_date
+              <= dt.date(YEAR, 6, 30)]
+    assert inside
+    client.post("/scenario", data=closure_form(app, name="closed_check"))
+    r = client.post("/check", data={**csrf(app), "scenario": "closed_check"},
+                    files={"plan": ("plan.csv", plan_to_csv(plan).encode(), "text/csv")})
+    assert r.status_code == 200 and "处于停考期间" in r.text
+    assert r.text.count('class="violation"') >= len(inside)
+    assert 'id="import"' not in r.text
+
+
 @pytest.mark.parametrize("name, data, message", [
     ("plan.txt", b"x", "只能上传"),
     ("plan.xlsx", b"not a zip", "不是有效的 Excel"),

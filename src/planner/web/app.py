@@ -463,16 +463,39 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
     def check_get(request: Request):
         return page(request, "check.html", errors={})
 
-    @app.post("/check")
-    async def check_post(request: Request):
-        from ..api import make_context
+    def read_checked(path: Path, scenario: str | None):
+        """(plan, ctx, report) of a plan file, read against the scenario's catalogue and rules if one is named."""
         from ..check import check_plan
-        from ..data import load_catalogue
         from ..plan import read_plan
 
+        catalogue = ctx_for(scenario, None).catalogue if scenario else _catalogue()
+        plan = read_plan(path, catalogue)
+        ctx = ctx_for(scenario, plan.year)
+        return plan, ctx, check_plan(plan, ctx)
+
+    def check_result(request, status: int, filename: str, scenario, plan, ctx, report, **kw):
+        by_session: dict = {}
+        for x in report.violations:
+            if not x.hard:
+                continue
+            s = plan.by_key().get((x.stream, x.no)) if x.no is not None else None
+            where = views.session_label(s, ctx) if s else (ctx.catalogue.streams[x.stream].name
+                                                              if x.stream in ctx.catalogue.streams else "全年")
+            by_session.setdefault(where, []).append({"rule": i18n.rule_title(x.rule), "text": i18n.violation(x, s, ctx),
+                                                     "original": x.message})
+        from ..plan import plan_to_csv
+
+        return page(request, "check.html", status, errors=kw.pop("errors", {}), checked=True, filename=filename,
+                    plan=plan, by_session=by_session, banner=views.provisional(ctx), year=plan.year,
+                    scenario=scenario or "", plan_csv=plan_to_csv(plan), ok=report.ok,
+                    per_rule=[(i18n.rule_title(r), n) for r, n in report.per_rule.items()], **kw)
+
+    @app.post("/check")
+    async def check_post(request: Request):
         form = await form_of(request)
         upload = form.get("plan")
         errors: dict[str, str] = {}
+        scenario = scenario_choice(form, errors)
         if upload is None or isinstance(upload, str) or not upload.filename:
             errors["plan"] = "请选择要检查的文件（CSV 或 notice.xlsx）"
             return page(request, "check.html", 400, errors=errors)
@@ -494,26 +517,43 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
             path = tmp / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                plan = read_plan(path, load_catalogue())
-                ctx = make_context(plan.year)
+                plan, ctx, report = read_checked(path, scenario)
             except PlannerError as err:
                 msg = i18n.input_error(err.field, err.row)
                 return page(request, "check.html", 400, errors={"plan": msg}, original=err.message)
             except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
-                return page(request, "check.html", 400, errors={"plan": "无法读取这个文件，请确认它是计划 CSV 或发布的 notice.xlsx"})
-        report = check_plan(plan, ctx)
-        by_session: dict = {}
-        for x in report.violations:
-            if not x.hard:
-                continue
-            s = plan.by_key().get((x.stream, x.no)) if x.no is not None else None
-            where = views.session_label(s, ctx) if s else (ctx.catalogue.streams[x.stream].name
-                                                              if x.stream in ctx.catalogue.streams else "全年")
-            by_session.setdefault(where, []).append({"rule": i18n.rule_title(x.rule), "text": i18n.violation(x, s, ctx),
-                                                     "original": x.message})
-        return page(request, "check.html", errors={}, checked=True, filename=upload.filename, plan=plan,
-                    by_session=by_session, banner=views.provisional(ctx), year=plan.year,
-                    per_rule=[(i18n.rule_title(r), n) for r, n in report.per_rule.items()])
+                return page(request, "check.html", 400,
+                            errors={"plan": "无法读取这个文件，请确认它是计划 CSV 或发布的 notice.xlsx"})
+        return check_result(request, 200, upload.filename, scenario, plan, ctx, report)
+
+    @app.post("/import")
+    async def import_plan(request: Request):
+        """A checked upload kept as a version (e.g. the plan already published), so it can be re-planned.
+        The canonical CSV comes back from the check page and is read and checked again here."""
+        form = await form_of(request)
+        errors: dict[str, str] = {}
+        scenario = scenario_choice(form, errors)
+        text = form.get("plan_csv")
+        if not isinstance(text, str) or not text.strip() or len(text.encode("utf-8")) > MAX_UPLOAD or errors:
+            return page(request, "check.html", 400, errors={"plan": "没有可保存的计划，请重新上传"})
+        with ws.scratch() as tmp:
+            path = tmp / "upload.csv"
+            path.write_text(text, encoding="utf-8")
+            try:
+                plan, ctx, report = read_checked(path, scenario)
+            except PlannerError as err:
+                return page(request, "check.html", 400, errors={"plan": i18n.input_error(err.field, err.row)},
+                            original=err.message)
+        if not report.ok:
+            return check_result(request, 400, "", scenario, plan, ctx, report,
+                                errors={"import": "有违反规则之处的计划不能保存为版本"})
+        from ..plan import plan_to_csv
+
+        summary = {"status": "UPLOADED", "year": plan.year, "sessions": len(plan.sessions),
+                   "calendar": ctx.calendar.status(), "scenario": scenario or ""}
+        vid = ws.add_version(plan_to_csv(plan), summary, year=plan.year, scenario=scenario, parent=None,
+                             note=str(form.get("note", ""))[:200], kind="upload")
+        return RedirectResponse(f"/plan?v={vid}", status_code=303)
 
     # -- 发布 ----------------------------------------------------------------------------------------
     def ics_url(request: Request, inst: str) -> str:
