@@ -38,6 +38,10 @@ def state(name: str) -> str:
     return table()["states"].get(name, name)
 
 
+def status(name: str) -> str:
+    return table()["status"].get(name, name)
+
+
 def kind(name: str) -> str:
     return table()["kinds"].get(name, name)
 

@@ -23,7 +23,7 @@ import re
 import shutil
 import sqlite3
 import tempfile
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,7 +72,7 @@ class Workspace:
         for sub in ("scenarios", "versions"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "workspace.db"
-        with self._connect() as con:
+        with closing(self._connect()) as con:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute(SCHEMA)
 
@@ -117,14 +117,14 @@ class Workspace:
         return con
 
     def versions(self) -> list[Version]:
-        with self._connect() as con:
+        with closing(self._connect()) as con:
             rows = con.execute("SELECT * FROM versions ORDER BY id DESC").fetchall()
         return [Version(**dict(r)) for r in rows]
 
     def version(self, vid: int | str) -> Version | None:
         if not VERSION_RE.match(str(vid)):
             return None
-        with self._connect() as con:
+        with closing(self._connect()) as con:
             row = con.execute("SELECT * FROM versions WHERE id = ?", (int(vid),)).fetchone()
         return Version(**dict(row)) if row else None
 
