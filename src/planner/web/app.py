@@ -229,6 +229,8 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
             raise HTTPException(404, "没有这个任务（工作台重启后，未完成的任务不再保留）。")
         kw = {"job": job, "position": jobs.position(job), "finished": job.state in FINISHED,
               "fragment": template.startswith("_")}
+        if job.spec.get("base") and ws.version(job.spec["base"]) is not None:
+            kw["year"] = ws.version(job.spec["base"]).year
         if job.state in FINISHED and job.outcome and not job.outcome.get("ok"):
             cat = ctx_for(job.spec.get("scenario"), job.spec.get("year") or _base_year(job)).catalogue \
                 if _ctx_safe(job) else None
