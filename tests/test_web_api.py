@@ -553,6 +553,10 @@ def test_serve_on_a_network_address_generates_a_token(monkeypatch, tmp_path, cap
     assert main(["serve", "--workspace", str(tmp_path / "w2"), "--port", "8124"]) == 0
     assert seen["app"].state.token is None and "http://127.0.0.1:8124/" in capsys.readouterr().out
     assert main(["serve", "--workspace", str(tmp_path / "w3"), "--port", "0"]) == 2
+    # the workspace of a running server cannot be served twice (one solve queue per workspace)
+    capsys.readouterr()
+    assert main(["serve", "--workspace", str(tmp_path / "w2"), "--port", "8125"]) == 2
+    assert "in use by another planner serve (pid " in capsys.readouterr().err
     assert (tmp_path / "w2" / "workspace.db").is_file()
 
 

@@ -34,6 +34,7 @@ def run(args) -> int:
         print(f"--host {args.host} is reachable from other machines: generated access token {token}")
     try:
         app = create_app(args.workspace, token=token, allowed_hosts=None if token else LOOPBACK)
+        app.state.ws.claim()
     except OSError as exc:
         raise PlannerError(f"cannot use the workspace folder ({exc.strerror})", file=args.workspace) from None
     shown = "localhost" if args.host in ("0.0.0.0", "::") else args.host

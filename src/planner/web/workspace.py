@@ -76,6 +76,29 @@ class Workspace:
             con.execute("PRAGMA journal_mode=WAL")
             con.execute(SCHEMA)
 
+    def claim(self) -> None:
+        """Hold the workspace for this server process (one solve queue per workspace): a second
+        ``planner serve`` on the same folder is refused while this process lives (the OS drops the lock
+        when it ends, however it ends). Not available where ``fcntl`` is missing (Windows)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return
+        fh = open(self.root / "serve.lock", "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            owner = fh.read().strip() or "another process"
+            fh.close()
+            raise PlannerError(f"the workspace is in use by another planner serve ({owner}); stop it first or "
+                               "use another --workspace", file=self.root) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._claim = fh  # kept open: the lock lasts as long as this process
+
     # -- paths ---------------------------------------------------------------------------------
     def inside(self, *parts: str) -> Path:
         """``root/parts…`` resolved; refuses anything that resolves outside the workspace."""
