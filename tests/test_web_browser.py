@@ -157,6 +157,32 @@ def test_close_juteng_for_a_quarter_names_the_conflict(page, server):
     shot(page, "infeasible-1280")
 
 
+def test_queue_position_and_cancel(page, server):
+    """While one solve runs, a second waits with its place shown; 取消 stops either."""
+    def submit(limit: str) -> str:
+        go(page, server, "/plan")
+        page.select_option("select[name=scenario]", "聚腾停考")  # infeasible: explaining it takes a while
+        page.fill("input[name=time_limit]", limit)
+        page.click("#generate")
+        page.wait_for_url("**/job/*")
+        return page.url
+
+    first = submit("300")
+    second = submit("300")
+    page.wait_for_selector('#job[data-state="queued"]')
+    assert "排在第1位" in page.locator("#job").inner_text()
+    shot(page, "queued-1280")
+    page.click("#cancel")
+    page.wait_for_selector('#job[data-state="cancelled"]')
+    page.goto(first)
+    page.wait_for_selector('#job[data-state="running"]')
+    page.click("#cancel")
+    page.wait_for_selector('#job[data-state="cancelled"]')
+    assert "已取消" in page.locator("#job-state").inner_text()
+    assert len(versions(server)) == 1
+    assert second != first
+
+
 def test_relax_and_replan_keeps_sessions_before_the_date(page, server):
     fill_closure(page, server, "聚腾停考", coverage="120")
     base = versions(server)[-1].id

@@ -227,7 +227,9 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
         job = jobs.get(jid)
         if job is None:
             raise HTTPException(404, "没有这个任务（工作台重启后，未完成的任务不再保留）。")
-        kw = {"job": job, "position": jobs.position(job), "finished": job.state in FINISHED,
+        position = jobs.position(job)
+        kw = {"job": job, "position": position, "finished": job.state in FINISHED,
+              "ahead": max(0, position - 1) + (1 if position and jobs.running() is not None else 0),
               "fragment": template.startswith("_")}
         if job.spec.get("base") and ws.version(job.spec["base"]) is not None:
             kw["year"] = ws.version(job.spec["base"]).year
