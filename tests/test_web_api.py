@@ -576,3 +576,32 @@ def test_infeasible_conflict_is_said_in_chinese_with_rule_titles():
     assert ("固定的场次（情景中固定，或重新排期时保持不变）", "特种作业人员第12期") in titles
     inp = i18n.error_view({"type": "input", "message": "bad", "field": "closures[1].end", "row": 3}, cat)
     assert inp["headline"].startswith("输入有误：") and "停考" in inp["headline"] and "第3行" in inp["headline"]
+
+
+def test_a_wall_clock_bound_always_ends_a_job(tmp_path, monkeypatch):
+    """However long CP-SAT would go on, the job ends (state timeout) and its process is stopped."""
+    import os
+
+    import planner.web.jobs as J
+
+    monkeypatch.setattr(J, "WALL_FLOOR", 1.0)
+    monkeypatch.setattr(J, "WALL_PER_UNIT", 0.0)
+    ws = Workspace(tmp_path / "w")
+    ws.write_scenario("slow", f'year = {YEAR}\n[[closures]]\ninstitution = "juteng"\nstart = {YEAR}-04-01\n'
+                              f'end = {YEAR}-06-30\n')
+    queue = J.JobQueue()
+    try:
+        job = queue.submit({"kind": "generate", "root": str(ws.root), "year": YEAR, "scenario": "slow",
+                            "time_limit": 300.0})
+        for _ in range(600):
+            if queue._proc is not None or job.state in J.FINISHED:
+                break
+            queue.wait(job.id, 0.05)
+        pid = queue._proc.pid if queue._proc is not None else None
+        assert queue.wait(job.id, 120).state == "timeout"
+        if pid is not None:
+            with pytest.raises(ProcessLookupError):
+                os.kill(pid, 0)
+        assert ws.versions() == []
+    finally:
+        queue.shutdown()
