@@ -94,6 +94,17 @@ def test_root_redirects_and_unknown_pages_are_chinese_404(env):
     assert client.get("/no-such-page").status_code == 404
 
 
+def test_a_broken_scenario_behind_a_version_is_a_chinese_message(env):
+    app, client, _ = env
+    app.state.ws.write_scenario("broken", "year = 2027\nunknown_key = 1\n")
+    csv = app.state.ws.plan_csv_path(1).read_text(encoding="utf-8")
+    vid = app.state.ws.add_version(csv, {}, year=YEAR, scenario="broken", parent=None, note="", kind="upload")
+    r = client.get(f"/plan?v={vid}")
+    assert r.status_code == 400 and "输入有误" in r.text and "broken.toml" in r.text and "Traceback" not in r.text
+    app.state.ws.scenario_path("broken").unlink()  # the version falls back to the embedded rules
+    assert client.get(f"/plan?v={vid}").status_code == 200
+
+
 def test_htmx_is_served_from_the_package(env):
     _, client, _ = env
     r = client.get("/static/htmx.min.js")

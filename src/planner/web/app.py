@@ -40,13 +40,6 @@ UPLOAD_TYPES = {".csv": "csv", ".xlsx": "xlsx"}
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
-class FormError(Exception):
-    """Bad form input: re-render the page with *errors* (field -> Chinese message), status 400."""
-
-    def __init__(self, errors: dict[str, str]) -> None:
-        self.errors = errors
-
-
 def create_app(workspace: str | Path = "planner-workspace", *, token: str | None = None,
                allowed_hosts: set[str] | None = None) -> FastAPI:
     """The app on *workspace*. *token*: required on every request; *allowed_hosts*: the only Host names
@@ -129,6 +122,16 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
     @app.exception_handler(OutsideWorkspace)
     async def outside(request: Request, exc: OutsideWorkspace):
         return _plain_page(templates, request, 404, "未找到", "所请求的文件不在工作区内。")
+
+    @app.exception_handler(PlannerError)
+    async def planner_error(request: Request, exc: PlannerError):
+        """A file of the workspace the core refuses (e.g. a scenario edited by hand): said in Chinese."""
+        return _plain_page(templates, request, 400, "无法打开", i18n.input_error(exc.field, exc.row)
+                           + (f"（文件 {Path(exc.file).name}）" if exc.file else "") + f" 原文：{exc.message}")
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception):
+        return _plain_page(templates, request, 500, "出错了", i18n.text("internal"))
 
     def page(request: Request, name: str, status: int = 200, **kw) -> HTMLResponse:
         kw.setdefault("versions", ws.versions())
