@@ -578,6 +578,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
             kw["files"] = ws.published_files(version.id)
             kw["labels"] = {f: i18n.file_label(f, cat) for f in kw["files"]}
             kw["is_latest"] = ws.latest_published() == version.id
+            kw["local_only"] = _hostname(request.headers.get("host", "")) in {"127.0.0.1", "localhost", "::1"}
             kw["subscriptions"] = [(i.short_name, ics_url(request, i.id))
                                    for i in sorted(cat.institutions.values(), key=lambda i: i.seq)]
         return page(request, "publish.html", **kw)
