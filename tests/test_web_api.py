@@ -563,18 +563,32 @@ def test_serve_on_a_network_address_generates_a_token(monkeypatch, tmp_path, cap
 
     from planner.cli import main
 
+    import socket
+
+    def free() -> str:
+        with socket.socket() as s_:
+            s_.bind(("127.0.0.1", 0))
+            return str(s_.getsockname()[1])
+
     seen = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
-    assert main(["serve", "--workspace", str(tmp_path / "w"), "--host", "0.0.0.0", "--port", "8123"]) == 0
+    assert main(["serve", "--workspace", str(tmp_path / "w"), "--host", "0.0.0.0", "--port", free()]) == 0
     out = capsys.readouterr().out
     assert "generated access token" in out and seen["app"].state.token and seen["app"].state.token in out
-    assert main(["serve", "--workspace", str(tmp_path / "w2"), "--port", "8124"]) == 0
-    assert seen["app"].state.token is None and "http://127.0.0.1:8124/" in capsys.readouterr().out
+    p2 = free()
+    assert main(["serve", "--workspace", str(tmp_path / "w2"), "--port", p2]) == 0
+    assert seen["app"].state.token is None and f"http://127.0.0.1:{p2}/" in capsys.readouterr().out
     assert main(["serve", "--workspace", str(tmp_path / "w3"), "--port", "0"]) == 2
     # the workspace of a running server cannot be served twice (one solve queue per workspace)
     capsys.readouterr()
-    assert main(["serve", "--workspace", str(tmp_path / "w2"), "--port", "8125"]) == 2
+    assert main(["serve", "--workspace", str(tmp_path / "w2"), "--port", free()]) == 2
     assert "in use by another planner serve (pid " in capsys.readouterr().err
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["serve", "--workspace", str(tmp_path / "w4"), "--port", str(port)]) == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
     assert (tmp_path / "w2" / "workspace.db").is_file()
 
 

@@ -28,6 +28,7 @@ def run(args) -> int:
 
     if not 0 < args.port < 65536:
         raise PlannerError(f"not a port number: {args.port}", field="port")
+    _check_port(args.host, args.port)
     token = args.token
     if args.host not in LOOPBACK and not token:
         token = secrets.token_urlsafe(16)
@@ -44,3 +45,19 @@ def run(args) -> int:
         webbrowser.open(url)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return 0
+
+
+def _check_port(host: str, port: int) -> None:
+    """One line instead of uvicorn's log when the address is taken or not ours."""
+    import socket
+
+    from ..errors import PlannerError
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        raise PlannerError(f"cannot listen on {host}:{port} ({exc.strerror}); another program (or planner serve) "
+                           "may use it: choose another --port", field="port") from None
