@@ -559,11 +559,11 @@ def test_loopback_server_answers_only_loopback_host_names(tmp_path):
 
 
 def test_serve_on_a_network_address_generates_a_token(monkeypatch, tmp_path, capsys):
+    import socket
+
     import uvicorn
 
     from planner.cli import main
-
-    import socket
 
     def free() -> str:
         with socket.socket() as s_:
