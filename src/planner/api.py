@@ -27,8 +27,10 @@ def make_context(
 ) -> Problem:
     """The planning problem of *year* (default next year) under a rule set (default the embedded one)."""
     cat = catalogue if catalogue is not None else load_catalogue()
+    y = year if year is not None else next_year()
+    cat = cat.for_year(y)  # that year's 附件1 list and exam kinds
     rs = rules if isinstance(rules, RuleSet) else load_ruleset(rules, cat)
     ovs = dict(load_overrides(calendar_dir))
     ovs.update(overrides or {})
-    cal = build_calendar(year if year is not None else next_year(), ovs)
+    cal = build_calendar(y, ovs)
     return compile_problem(cat, cal, rs, licenses=licenses, pins=pins)

@@ -10,13 +10,12 @@ as official.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlannerError
-from .textio import read_text
+from .textio import read_toml
 
 OVERRIDE_KEYS = {"year", "source", "days_off", "makeup_workdays", "closed_days"}
 
@@ -87,10 +86,7 @@ def override_from_dict(doc: dict, file, year: int | None = None) -> CalendarOver
 
 
 def load_override(path: str | Path) -> CalendarOverride:
-    try:
-        doc = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+    doc = read_toml(path)
     stem = Path(path).stem
     return override_from_dict(doc, path, int(stem) if stem.isdigit() else None)
 

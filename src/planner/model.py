@@ -51,9 +51,11 @@ class ModelVars:
     explain: bool = False
     slots: dict[str, list[Slot]] = field(default_factory=dict)
     exam_days: int = 0  # how many days the exam variables' domain holds
+    x_span: tuple[int, int] = (0, 0)  # first and last day index an exam may take
     penalties: dict[str, tuple[int, list]] = field(default_factory=dict)
     enforcement: dict[str, cp_model.IntVar] = field(default_factory=dict)
     prefix: str = ""
+    enabled: frozenset[str] | None = None  # trial mode: only these rule instances hold (plan-mode domains)
 
     # -- dates ---------------------------------------------------------------------------
     def day(self, d: dt.date) -> int:
@@ -79,10 +81,18 @@ class ModelVars:
 
     # -- enforcement (free mode) ---------------------------------------------------------
     def lits(self, rule: str, detail: str | None = None) -> list:
-        """Enforcement literals guarding a rule's constraints: none normally, one per (rule, detail) when free."""
+        """Enforcement literals guarding a rule's constraints: none normally, one per (rule, detail) when free.
+
+        In trial mode an instance outside ``enabled`` is guarded by a constant false literal (presolve drops it).
+        """
+        key = rule if detail is None else f"{rule}[{detail}]"
+        if self.enabled is not None:
+            if key in self.enabled or rule in STRUCTURAL:
+                return []
+            self.enforcement.setdefault(key, self.model.new_constant(0))
+            return [self.enforcement[key]]
         if not self.explain:
             return []
-        key = rule if detail is None else f"{rule}[{detail}]"
         if key not in self.enforcement:
             self.enforcement[key] = self.model.new_bool_var(f"enforce:{key}")
         return [self.enforcement[key]]
@@ -93,6 +103,8 @@ class ModelVars:
         days = set(cal.days(cal.first_day, cal.last_day))
         guard: list = []
         for rule in self.ctx.ruleset.rules:
+            if self.enabled is not None and rule.name not in self.enabled:
+                continue
             allowed = rule.allowed_days(self.ctx)
             if allowed is not None:
                 days &= allowed
@@ -145,23 +157,35 @@ class ModelVars:
         return sum(w * sum(terms) for w, terms in self.penalties.values()) if self.penalties else 0
 
 
+#: rules that are the model's own structure (slot k is 期次 k; a kind from the list): never switched off
+STRUCTURAL = frozenset({"numbering", "kind"})
+
+
 #: spare slots per stream in free mode, so that a session count is a rule that can be named, not a given
 def spare_slots(n: int) -> int:
     return min(n, 20) + 4
 
 
 def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] | None = None, *,
-                model: cp_model.CpModel | None = None, prefix: str = "") -> ModelVars:
+                model: cp_model.CpModel | None = None, prefix: str = "",
+                enabled: frozenset[str] | set[str] | None = None) -> ModelVars:
     """Create the variables for every stream's session slots and let every rule post itself.
 
     *model* and *prefix* build the problem into an existing CP-SAT model (several cities sharing
-    one model in a province benchmark); *max_slots* overrides a stream's slot count.
+    one model in a province benchmark); *max_slots* overrides a stream's slot count. *enabled*
+    builds a trial model for explanations: plan-mode domains and variables, but only the named
+    rule instances (``rule`` or ``rule[detail]``) hold; a site, a spare slot or a day is added
+    back where the instance that removed it is off.
     """
     model = model if model is not None else cp_model.CpModel()
     cal = ctx.calendar
     base = cal.first_day
     horizon = (cal.last_day - base).days
-    mv = ModelVars(model, ctx, base, horizon, explain, prefix=prefix)
+    enabled = frozenset(enabled) if enabled is not None else None
+    mv = ModelVars(model, ctx, base, horizon, explain, prefix=prefix, enabled=enabled)
+
+    def on(key: str) -> bool:
+        return enabled is None or key in enabled
 
     if explain:
         x_domain = cp_model.Domain(0, horizon)
@@ -172,13 +196,18 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
         mv.exam_days = x_domain.size()
         if x_domain.is_empty():
             x_domain = cp_model.Domain.from_values([0])  # no possible day: slots must stay absent
+    mv.x_span = (x_domain.min(), x_domain.max())
     gap_lo, gap_hi = -2 * horizon, 2 * horizon  # any deadline; the rules bound it
     everyone = sorted(ctx.catalogue.institutions)
     for stream, spec in ctx.streams.items():
         n = (max_slots or {}).get(stream, spec.max_sessions)
-        if explain and (max_slots or {}).get(stream) is None:
+        counted = on(f"session_count[{stream}]") and all(on(f"session_count[{stream}@{i}]") for i in spec.site_bounds)
+        if (explain or not counted) and (max_slots or {}).get(stream) is None:
             n += spare_slots(n)
-        sites = everyone if explain else [i for i in spec.sites if ctx.permits(i, stream)]
+        if explain:
+            sites = everyone
+        else:
+            sites = [i for i in everyone if ctx.permits(i, stream) or not on(f"scope[{stream}@{i}]")]
         kinds = spec.kinds
         slots = []
         for k in range(1, n + 1):
@@ -196,8 +225,9 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
         mv.slots[stream] = slots
 
     for r in ctx.ruleset.rules:
-        r.post(mv, ctx)
-    if not explain:
+        if enabled is None or r.name in STRUCTURAL or any(k.partition("[")[0] == r.name for k in enabled):
+            r.post(mv, ctx)
+    if not explain and enabled is None:
         for p in ctx.ruleset.preferences:
             p.post(mv, ctx)
     return mv

@@ -9,13 +9,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import PlannerError
-from .textio import read_text
+from .textio import read_toml
 
 TOP_KEYS = {"name", "description", "source", "streams", "rules", "preferences"}
 STREAM_KEYS = {"sites"}
@@ -52,13 +51,6 @@ def default_ruleset_path() -> Path:
     from .data import constraints_dir
 
     return constraints_dir() / "yuncheng.toml"
-
-
-def read_toml(path: str | Path) -> dict:
-    try:
-        return tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
 
 
 def load_ruleset(path: str | Path | None = None, catalogue=None) -> RuleSet:

@@ -7,7 +7,7 @@ from .base import DAYS, Param, Preference
 class PreferredGap(Preference):
     name = "preferred_gap"
     title = "registration deadline the preferred number of days before the exam"
-    PARAMS = {"days": Param(int, 5, "preferred calendar days from deadline to exam", **DAYS)}
+    PARAMS = {"days": Param(int, 4, "preferred calendar days from deadline to exam", **DAYS)}
 
     def cost(self, plan, ctx):
         return sum(abs((s.exam_date - s.registration_deadline).days - self.days) for s in plan.sessions)

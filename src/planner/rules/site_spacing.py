@@ -30,6 +30,10 @@ def post_spacing(mv, slots_at: list[tuple], min_days: int, guard: list, tag: str
         intervals.append(m.new_optional_fixed_size_interval_var(s.x, min_days, on, f"{tag}[{s.stream}#{s.k}]"))
     if len(intervals) > 1 and min_days > 0:
         m.add_no_overlap(intervals)
+        # Implied counting cut (CP-SAT proves "too many sessions for the spacing" slowly without it): inside
+        # the span of possible exam days, at most span // min_days + 1 sessions fit.
+        lo, hi = mv.x_span
+        m.add(sum(lit for _, lit in slots_at) <= (hi - lo) // min_days + 1).only_enforce_if(guard)
 
 
 class SiteSpacing(Rule):

@@ -19,7 +19,7 @@ from .base import DAYS, Param, Preference
 SPREAD_PARAMS = {
     "streams": Param(list, ["managers", "special_ops"], "streams spread month by month"),
     "position": Param(dict, {}, "stream -> fraction of the month the cycle starts at, in [0, 1) (default 0.5)"),
-    "full_month_min_working_days": Param(int, 15, "working days inside the window that make a month full",
+    "full_month_min_working_days": Param(int, 1, "working days inside the window that make a month full",
                                          minimum=1, maximum=31),
     "end_margin_days": Param(int, 0, "leave the last days before the next Spring Festival break free", **DAYS),
 }
