@@ -23,7 +23,8 @@ with warnings.catch_warnings():  # Starlette 1.x suggests httpx2 for its test cl
 
 from planner.api import next_year  # noqa: E402
 from planner.data import load_catalogue  # noqa: E402
-from planner.plan import plan_to_csv, read_plan  # noqa: E402
+from planner import read_plan  # noqa: E402
+from planner.plan import plan_to_csv  # noqa: E402
 from planner.web import i18n  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
 from planner.web.workspace import OutsideWorkspace, Workspace  # noqa: E402

@@ -27,7 +27,7 @@ if CHROMIUM is None:
 
 from planner.api import next_year  # noqa: E402
 from planner.data import load_catalogue  # noqa: E402
-from planner.plan import read_plan  # noqa: E402
+from planner import read_plan  # noqa: E402
 from planner.publish import wording as W  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
 

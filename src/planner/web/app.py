@@ -159,7 +159,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
         return _ctx(scenario, year, stamp)
 
     def plan_of(v):
-        from ..plan import read_plan
+        from .. import read_plan
 
         ctx = ctx_for(v.scenario, v.year)
         return read_plan(ws.plan_csv_path(v.id), ctx.catalogue, year=v.year), ctx
@@ -473,7 +473,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
     def read_checked(path: Path, scenario: str | None):
         """(plan, ctx, report) of a plan file, read against the scenario's catalogue and rules if one is named."""
         from ..check import check_plan
-        from ..plan import read_plan
+        from .. import read_plan
 
         catalogue = ctx_for(scenario, None).catalogue if scenario else _catalogue()
         plan = read_plan(path, catalogue)

@@ -82,7 +82,8 @@ def compute(spec: dict) -> dict:
 def _compute(spec: dict) -> dict:
     from ..compare import diff_plans
     from ..errors import InfeasibleError, PlannerError
-    from ..plan import Session, plan_to_csv, read_plan
+    from ..plan import Session, plan_to_csv
+    from .. import read_plan
     from ..replan import reasons, replan
     from ..runinfo import summary_dict
     from ..solver import Status, solve
