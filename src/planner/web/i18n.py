@@ -131,24 +131,14 @@ def reason(text_: str, catalogue) -> list[str]:
 
 
 def file_label(rel: str, catalogue) -> str:
-    """What a published file is, in Chinese ("" when the table does not know it)."""
-    files = table()["files"]
-    stem = rel.rsplit(".", 1)[0]
-    if stem in files:
-        return files[stem]
+    """What a published file is and how to open it, in Chinese ("" for a file the table does not know)."""
+    files, formats = table()["files"], table()["formats"]
+    stem, _, ext = rel.rpartition(".")
     folder, _, name = stem.partition("/")
-    if folder in files and name in catalogue.institutions:
-        return f"{files[folder]}：{catalogue.institutions[name].short_name}"
-    return files.get(folder, "")
-
-
-def violation(v, session, ctx) -> str:
-    """A rule violation (``rules.base.Violation``) as a Chinese sentence about the session."""
-    from ..publish.wording import day_text
-
-    template = table()["broken"].get(v.rule)
-    if template is None:
-        return rule_title(v.rule)
-    day = v.date or (session.exam_date if session is not None else None)
-    site = ctx.catalogue.institutions[session.institution].short_name if session is not None else ""
-    return template.format(date=day_text(day, ctx.year) if day else "", site=site)
+    if stem in files:
+        what = files[stem]
+    elif folder in files and name in catalogue.institutions:
+        what = f"{files[folder]}：{catalogue.institutions[name].short_name}"
+    else:
+        what = files.get(folder, "")
+    return what + (f"（{formats[ext]}）" if what and ext in formats else "")
