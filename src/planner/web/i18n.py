@@ -142,3 +142,15 @@ def file_label(rel: str, catalogue) -> str:
     else:
         what = files.get(folder, "")
     return what + (f"（{formats[ext]}）" if what and ext in formats else "")
+
+
+def violation(v, session, ctx) -> str:
+    """A rule violation (``rules.base.Violation``) as a Chinese sentence about the session."""
+    from ..publish.wording import day_text
+
+    template = table()["broken"].get(v.rule)
+    if template is None:
+        return rule_title(v.rule)
+    day = v.date or (session.exam_date if session is not None else None)
+    site = ctx.catalogue.institutions[session.institution].short_name if session is not None else ""
+    return template.format(date=day_text(day, ctx.year) if day else "", site=site)
