@@ -445,6 +445,7 @@ def test_publish_zip_files_and_ics_subscription(env, tmp_path):
     assert r.status_code == 303
     page = client.get(f"/publish?v={vid}").text
     assert "notice.xlsx" in page and "/ics/juteng.ics" in page
+    assert "通知附件1–4（Excel/WPS 表格）" in page and "机构日历：聚腾（日历订阅文件）" in page
     z = client.get(f"/zip/{vid}")
     assert z.status_code == 200 and z.headers["content-type"] == "application/zip"
     with zipfile.ZipFile(io.BytesIO(z.content)) as zf:
