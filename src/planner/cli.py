@@ -34,6 +34,7 @@ COMMANDS = {
     "replan": "replan_cmd",
     "compare": "compare_cmd",
     "sweep": "sweep_cmd",
+    "serve": "serve_cmd",
 }
 
 
