@@ -125,7 +125,7 @@ def attachments_html(plan, ctx) -> str:
         for sec in att.sections:
             if sec.heading:
                 parts.append(f"<h4>{esc(sec.heading)}</h4>")
-            parts.append(table_html(W.PLAN_HEADERS, [T.plan_row(s, plan.year, ctx) for s in sec.sessions], (5,)))
+            parts.append(table_html(W.PLAN_HEADERS, T.plan_rows(sec.sessions, plan.year, ctx), (5,)))
         parts.append(f'<p class="notes">{esc(chr(10).join(att.footnotes))}</p>')
     return "".join(parts)
 

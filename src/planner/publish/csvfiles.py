@@ -27,7 +27,7 @@ def csv_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str
     for att in T.attachments(plan, ctx):
         n = "".join(c for c in att.sheet if c.isdigit()) or att.sheet
         for sec in att.sections:
-            rows = [T.plan_row(s, plan.year, ctx) for s in sec.sessions]
+            rows = T.plan_rows(sec.sessions, plan.year, ctx)
             out[f"annex{n}_{sec.stream}.csv"] = bom_csv(rows, W.PLAN_HEADERS, flag)
     out["annex4_institutions.csv"] = bom_csv(T.directory_rows(ctx.catalogue), W.DIRECTORY_HEADERS, flag)
     out["training_plan_uploads.csv"] = bom_csv(T.schedule_rows(plan, ctx, class_days), W.SCHEDULE_HEADERS, flag)
