@@ -80,8 +80,8 @@ def test_print_setup_and_layout(wb):
     for name in ("附件1", "附件2", "附件3", "附件4"):
         ws = wb[name]
         assert int(ws.page_setup.paperSize) == 9  # A4
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight >= 0
+        # fitted to the page width, or printed at a computed scale so the placed page breaks hold
+        assert ws.sheet_properties.pageSetUpPr.fitToPage or 30 <= ws.page_setup.scale <= 100
         assert ws.print_area
         assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
         assert "运城市2024年" in ws.oddHeader.center.text

@@ -6,6 +6,7 @@ carries the watermark, so it cannot pass for the official calendar.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from ..errors import PlannerError
@@ -25,8 +26,15 @@ def watermark(report) -> str:
 
 def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_violations: bool = False,
                   class_days: int = T.DEFAULT_CLASS_DAYS, previous_ics: dict[str, bytes] | None = None,
-                  charts: bool = True) -> dict[str, bytes]:
-    """Relative path -> bytes of every published file; raises before anything is written."""
+                  charts: bool = True, notice_pdf: bool = False, template: str | None = None,
+                  template_name: str = "notice_body.md.j2", issued=None, revision_of=None,
+                  revision_reasons: dict | None = None) -> dict[str, bytes]:
+    """Relative path -> bytes of every published file; raises before anything is written.
+
+    notice.docx is always built; notice.pdf (LibreOffice, seconds) only with *notice_pdf*, so
+    ``planner plan`` stays fast and ``planner publish`` makes it. With *revision_of* (the plan as
+    published before) the set adds revision.docx/.xlsx listing the changed sessions.
+    """
     from ..check import check_plan
     from .csvfiles import csv_files
     from .ics import ics_files
@@ -42,7 +50,24 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                                f"{hard[0].rule}: {hard[0].message}); fix it, or publish it marked as such "
                                "with --allow-violations")
     flag = watermark(report)
-    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag)}
+    from .notice_docx import docx_to_pdf, notice_docx_bytes
+
+    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag),
+             "notice.docx": notice_docx_bytes(plan, ctx, flag, template, template_name, issued)}
+    if revision_of is not None:
+        from .revision import revision_files
+
+        files.update(revision_files(revision_of, plan, ctx, revision_reasons or {}, flag, issued))
+    if notice_pdf:
+        for stem in ("notice", "revision"):
+            if f"{stem}.docx" not in files:
+                continue
+            pdf = docx_to_pdf(files[f"{stem}.docx"], plan, stem)
+            if pdf is None:
+                print(f"note: LibreOffice (soffice) is not installed: {stem}.pdf not written "
+                      "(install libreoffice-writer to get it)", file=sys.stderr)
+                break
+            files[f"{stem}.pdf"] = pdf
     files.update({f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()})
     files.update(ics_files(plan, ctx, class_days, flag, previous_ics))
     files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag)
@@ -73,8 +98,9 @@ def read_previous_ics(out: Path) -> dict[str, bytes]:
 
 
 def publish_all(plan, ctx, out, *, result=None, report=None, summary: dict | None = None,
-                allow_violations: bool = False, class_days: int = T.DEFAULT_CLASS_DAYS, charts: bool = True) -> list[Path]:
-    """Write the whole publication set into *out*; the paths written."""
+                allow_violations: bool = False, class_days: int = T.DEFAULT_CLASS_DAYS, charts: bool = True,
+                **options) -> list[Path]:
+    """Write the whole publication set into *out*; the paths written (*options*: see build_outputs)."""
     from ..textio import atomic_write_bytes, check_writable_dir
 
     out = check_writable_dir(out)
@@ -83,7 +109,8 @@ def publish_all(plan, ctx, out, *, result=None, report=None, summary: dict | Non
 
         summary = summary_dict(result, ctx)
     files = build_outputs(plan, ctx, report=report, summary=summary, allow_violations=allow_violations,
-                          class_days=class_days, previous_ics=read_previous_ics(out), charts=charts)
+                          class_days=class_days, previous_ics=options.pop("previous_ics", None) or read_previous_ics(out),
+                          charts=charts, **options)
     written = []
     for rel, data in sorted(files.items()):
         atomic_write_bytes(out / rel, data)
