@@ -137,7 +137,7 @@ def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
     title = f"运城市{plan.year}年安全培训考试计划 · 报告"
     start, stop = ctx.window
     status = ('<p class="ok">official</p>' if cal.is_official()
-              else f'<p class="warn">{esc(W.PROVISIONAL.format(status=cal.status()))}</p>')
+              else f'<p class="warn">{esc(T.provisional_note(plan, ctx) or cal.status())}</p>')
     header, rows = site_month_rows(plan, ctx)
     body = [
         f'<div class="flag">{esc(flag)}</div>' if flag else "",

@@ -22,7 +22,9 @@ def solve_and_write(ctx, out, args, reference=None, pins=None, extra_summary=Non
     report = check_plan(result.plan, ctx)
     if not report.ok:  # cannot happen unless a rule's two faces disagree: refuse to publish such a plan
         raise PlannerError("internal error: the generated plan fails check: " + report.violations[0].message)
-    atomic_write_text(out / "plan.csv", plan_to_csv(result.plan))
+    from ..publish.tables import provisional_note
+
+    atomic_write_text(out / "plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
     atomic_write_text(out / "summary.json", summary_json(result, ctx, **(extra_summary or {})))
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all

@@ -32,14 +32,25 @@ WATERMARK = "未通过规则检查（{n}处违反规则），仅供内部讨论�
 PROVISIONAL_NOTE = "{years}年节假日安排尚未公布，日期为暂定"
 
 #: notice section 五: institutions upload the approved training plan one month before the class opens
-UPLOAD_SUMMARY = "上传培训计划截止（{label}）"
+UPLOAD_SUMMARY = "{label} 上传培训计划截止"
 UPLOAD_LINE = "培训计划上传截止：{date}（开班前1个月；按培训{days}天、考试前一天结课推算）"
 UPLOAD_RULE = "各培训机构要在开班前1个月，上传经应急管理部门审核通过的培训计划至资源平台"
-EXAM_SUMMARY = "{kind}考试 第{no}期（{site}）"
-DEADLINE_SUMMARY = "报名截止 {kind} 第{no}期（{site}）"
+#: calendar event titles start with what a phone shows first: site, stream, 期次 ("华安·特种作业 第5期 考试")
+EVENT_LABEL = "{site}·{stream} 第{no}期"
+EXAM_SUMMARY = "{label} 考试"
+DEADLINE_SUMMARY = "{label} 报名截止（中午12点）"
+DEADLINE_ALARM = "明天中午12点报名截止：{label}"
+CALENDAR_NAME = "运城市{year}年安全培训考试计划"
+SITE_CALENDAR_NAME = "{site}考点 {year}年考试日历"
+#: short stream names for calendar titles; a stream not listed uses its full name
+STREAM_SHORT = {"managers": "主要负责人和安管员", "special_ops": "特种作业", "on_demand": "特种作业"}
 
 #: extra CSV columns of the institutions' schedule (training-plan upload dates)
 SCHEDULE_HEADERS = ("考试计划", "期次", "考试地点", "报名截止", "考试时间", "最晚开班日期", "培训计划上传截止")
+
+
+def stream_short(stream: str, name: str) -> str:
+    return STREAM_SHORT.get(stream, name)
 
 
 def numbered(i: int, text: str) -> str:
