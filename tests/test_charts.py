@@ -11,7 +11,7 @@ from planner.charts import CHARTS
 from planner.charts import style as S
 from planner.charts.compare import compare_chart
 from planner.plan import Plan
-from test_publish_support import moved, with_on_demand
+from test_publish_support import moved, solved, with_on_demand  # noqa: F401 (fixture)
 
 
 def render_quietly(draw, *args, formats=S.FORMATS):
@@ -111,3 +111,23 @@ def test_compare_chart_writes_png_and_svg(tmp_path, plan2024, ctx2024):
     assert not [w for w in caught if "glyph" in str(w.message).lower()]
     assert [p.name for p in paths] == ["compare.png", "compare.svg"]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+@pytest.mark.parametrize("year, banner", [(2025, False), (2026, True)])
+def test_wall_calendar_is_one_a3_landscape_page(solved, year, banner):
+    """One A3 landscape page with every month of exams, each exam named by site, the banner when provisional."""
+    from planner.charts.wall_calendar import A3_LANDSCAPE_IN, draw, wall_calendar_pdf
+
+    plan, ctx = solved(year)
+    with S.chart_style():
+        fig = draw(plan, ctx)
+    assert tuple(round(v, 2) for v in fig.get_size_inches()) == A3_LANDSCAPE_IN
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+    months = {(s.exam_date.year, s.exam_date.month) for s in plan.sessions}
+    assert len(fig.axes) == len(months)
+    for s in plan.sessions:
+        assert f"{ctx.catalogue.institutions[s.institution].short_name} {s.no}期" in texts
+    assert any("节假日安排尚未公布" in t for t in texts) == banner
+    pdf = wall_calendar_pdf(plan, ctx)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page>") <= 1
+    assert pdf == wall_calendar_pdf(plan, ctx)

@@ -88,14 +88,20 @@ def stream_label(ctx, stream: str) -> str:
     return stream_short(stream, ctx.catalogue.streams[stream].name)
 
 
-def provisional_title(fig, plan, ctx) -> None:
-    """The provisional-calendar sentence in red above the chart, when a date lies in such a year."""
+def provisional_note_text(plan, ctx) -> str:
+    """The provisional-calendar sentence for a chart ("" when official)."""
     from ..publish.tables import provisional_note
 
-    note = provisional_note(plan, ctx) if plan.sessions else (
-        "" if ctx.calendar.is_official() else ctx.calendar.status())
+    if plan.sessions:
+        return provisional_note(plan, ctx)
+    return "" if ctx.calendar.is_official() else f"日历为暂定：{ctx.calendar.status()}"
+
+
+def provisional_title(fig, plan, ctx) -> None:
+    """The provisional-calendar sentence in red above the chart, when a date lies in such a year."""
+    note = provisional_note_text(plan, ctx)
     if note:
-        fig.suptitle(note if plan.sessions else f"日历为暂定：{note}", color=FLAG, fontsize=10)
+        fig.suptitle(note, color=FLAG, fontsize=10)
 
 
 def flag_figure(fig, flag: str) -> None:

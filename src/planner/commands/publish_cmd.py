@@ -6,7 +6,8 @@ def register(sub) -> None:
     from ..publish.tables import DEFAULT_CLASS_DAYS
     from .common import add_context_options
 
-    p = sub.add_parser("publish", help="publish a plan: notice.xlsx, CSV, ICS, JSON, charts, report.html")
+    p = sub.add_parser("publish", help="publish a plan: notice.docx/.pdf/.xlsx, CSV, ICS, JSON, charts, "
+                                       "calendar_a3.pdf, report.html")
     p.add_argument("plan", metavar="PLAN", help="plan file: canonical CSV or a published notice.xlsx")
     p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
     p.add_argument("--allow-violations", action="store_true",
@@ -16,7 +17,7 @@ def register(sub) -> None:
                         f"due one month before the class opens [default {DEFAULT_CLASS_DAYS}]")
     p.add_argument("--summary", metavar="FILE", default=None,
                    help="solver summary.json to show in the report [default: summary.json next to PLAN, if any]")
-    p.add_argument("--no-charts", action="store_true", help="skip the charts (faster)")
+    p.add_argument("--no-charts", action="store_true", help="skip the charts and the A3 wall calendar (faster)")
     p.add_argument("--no-pdf", action="store_true",
                    help="skip notice.pdf (made by LibreOffice when installed; takes a few seconds)")
     p.add_argument("--template", metavar="FILE", default=None,
@@ -70,7 +71,7 @@ def publish_options(args, plan, ctx, out) -> dict:
     from ..publish.run import read_previous_ics
     from ..textio import read_text
 
-    options: dict = {"notice_pdf": not args.no_pdf}
+    options: dict = {"notice_pdf": not args.no_pdf, "wall_calendar": not args.no_charts}
     if args.template:
         options["template"] = read_text(args.template)
         options["template_name"] = str(args.template)

@@ -28,12 +28,13 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                   class_days: int = T.DEFAULT_CLASS_DAYS, previous_ics: dict[str, bytes] | None = None,
                   charts: bool = True, notice_pdf: bool = False, template: str | None = None,
                   template_name: str = "notice_body.md.j2", issued=None, revision_of=None,
-                  revision_reasons: dict | None = None) -> dict[str, bytes]:
+                  revision_reasons: dict | None = None, wall_calendar: bool = False) -> dict[str, bytes]:
     """Relative path -> bytes of every published file; raises before anything is written.
 
     notice.docx is always built; notice.pdf (LibreOffice, seconds) only with *notice_pdf*, so
     ``planner plan`` stays fast and ``planner publish`` makes it. With *revision_of* (the plan as
-    published before) the set adds revision.docx/.xlsx listing the changed sessions.
+    published before) the set adds revision.docx/.xlsx listing the changed sessions; *wall_calendar*
+    adds calendar_a3.pdf (one A3 page, about a second or two to draw).
     """
     from ..check import check_plan
     from .csvfiles import csv_files
@@ -78,6 +79,10 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
         images = all_charts(plan, ctx, flag)
         for stem, by_fmt in images.items():
             files.update({f"charts/{stem}.{fmt}": data for fmt, data in by_fmt.items()})
+    if wall_calendar:
+        from ..charts.wall_calendar import wall_calendar_pdf
+
+        files["calendar_a3.pdf"] = wall_calendar_pdf(plan, ctx, flag)
     from ..report import report_html
 
     files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
