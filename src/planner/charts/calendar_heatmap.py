@@ -38,13 +38,7 @@ def draw(plan, ctx, flag: str = ""):
                 d = dt.date(y, m, day)
             except ValueError:
                 continue
-            base = "white"
-            if d in cal.makeup_workdays:
-                base = S.MAKEUP_FILL
-            elif d in cal.holidays:
-                base = S.HOLIDAY
-            elif not cal.is_working_day(d):
-                base = S.WEEKEND
+            base = S.day_fill(cal, d)
             cells.setdefault(base, []).append(Rectangle((day - 1, r), 1, 1))
             sessions = sorted(by_day.get(d, ()), key=lambda s: (streams.index(s.stream), s.no))
             for k, s in enumerate(sessions):  # several exams on one day: side-by-side stripes

@@ -78,6 +78,15 @@ def short(ctx, inst: str) -> str:
     return ctx.catalogue.institutions[inst].short_name
 
 
+def day_fill(cal, d) -> str:
+    """A day cell's background: 调休 make-up working day, holiday, weekend, or a plain working day."""
+    if d in cal.makeup_workdays:
+        return MAKEUP_FILL
+    if d in cal.holidays:
+        return HOLIDAY
+    return WEEKEND if not cal.is_working_day(d) else "white"
+
+
 def stream_color(stream: str, n: int = 0) -> str:
     return STREAM_COLORS.get(stream, PALETTE[(n + 4) % len(PALETTE)])
 

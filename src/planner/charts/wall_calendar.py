@@ -68,13 +68,7 @@ def _month(ax, y: int, m: int, plan, ctx, by_day, deadlines) -> None:
         for c, d in enumerate(week):
             if d.month != m:
                 continue
-            base = "white"
-            if d in cal.makeup_workdays:
-                base = S.MAKEUP_FILL
-            elif d in cal.holidays:
-                base = S.HOLIDAY
-            elif not cal.is_working_day(d):
-                base = S.WEEKEND
+            base = S.day_fill(cal, d)
             fills.setdefault(base, []).append(Rectangle((c, r + 0.6), 1, 1))
             ax.text(c + 0.06, r + 0.72, str(d.day), ha="left", va="center", fontsize=7, color="#333")
             if d in cal.makeup_workdays:
