@@ -128,6 +128,37 @@ def test_edited_cell_and_missing_hidden_parts(tmp_path, xlsx_bytes, plan2024, ca
          for s in plan2024.sessions]).sessions
 
 
+@pytest.mark.parametrize("damage", ["text year", "no year row", "garbage rows"])
+def test_damaged_hidden_sheet_ignored_with_a_note(tmp_path, xlsx_bytes, plan2024, catalogue, capsys, damage):
+    """An edit that broke the hidden _planner sheet: a note on stderr, the visible tables read (year from the title)."""
+    wb = load_workbook(io.BytesIO(xlsx_bytes))
+    meta = wb["_planner"]
+    if damage == "text year":
+        meta["B2"] = "二〇二四"
+    elif damage == "no year row":
+        meta.delete_rows(2)
+    else:
+        meta.delete_rows(1, 2)
+        meta.append([None, None, None])
+        meta.append(["x"])
+    wb.save(tmp_path / "damaged.xlsx")
+    back = read_notice_xlsx(tmp_path / "damaged.xlsx", catalogue)
+    assert back.sessions == plan2024.sessions
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "hidden sheet '_planner' is damaged; ignored it" in err
+
+
+def test_sub_table_heading_names_the_stream_without_hidden_columns(tmp_path, plan2024, ctx2024, catalogue):
+    """The on-demand sessions are told apart by their sub-table's heading alone (no hidden stream column)."""
+    plan = with_on_demand(plan2024, catalogue)
+    wb = load_workbook(io.BytesIO(notice_xlsx_bytes(plan, ctx2024)))
+    assert wb["附件3"].max_column == 6
+    del wb["_planner"]
+    wb.save(tmp_path / "n.xlsx")
+    back = read_notice_xlsx(tmp_path / "n.xlsx", catalogue)
+    assert [s.key for s in back.stream("on_demand")] == [("on_demand", 1), ("on_demand", 2)]
+
+
 def test_other_layouts_are_one_clear_error(tmp_path, catalogue, capsys):
     other = Workbook()
     other.active.append(["name", "date"])

@@ -15,8 +15,8 @@ from . import wording as W
 
 TEMPLATE = "revision_body.md.j2"
 TABLE_MARK = "[[调整表]]"
-HEADERS = ("考试计划", "期次", "原考试时间", "原考试地点", "调整后考试时间", "调整后考试地点", "调整后报名截止", "调整原因")
-COLS = (2.0, 1.2, 2.6, 3.2, 2.6, 3.2, 2.8, 2.4)
+HEADERS = ("期次", "原考试时间", "原考试地点", "调整后考试时间", "调整后考试地点", "调整后报名截止", "调整原因")
+COLS = (2.5, 2.3, 3.6, 2.3, 3.6, 2.5, 2.4)
 SHEET = "调整期次"
 
 
@@ -39,7 +39,7 @@ def what_changed(c: Change) -> str:
 
 
 def revision_rows(old: Plan, new: Plan, ctx, reasons: dict | None = None) -> list[list[str]]:
-    """One row per changed session: stream, 期次, old date and site, new date, site and deadline, reason."""
+    """One row per changed session: "特种作业 第24期", old date and site, new date, site and deadline, reason."""
     reasons = reasons or {}
     cat = ctx.catalogue
     rows = []
@@ -47,8 +47,9 @@ def revision_rows(old: Plan, new: Plan, ctx, reasons: dict | None = None) -> lis
         o, n = c.old, c.new
         why = what_changed(c)
         extra = reasons.get((c.stream, c.no))
+        name = W.stream_short(c.stream, cat.streams[c.stream].name if c.stream in cat.streams else c.stream)
         rows.append([
-            cat.streams[c.stream].name if c.stream in cat.streams else c.stream, str(c.no),
+            f"{name}\n第{c.no}期",
             W.day_text(o.exam_date, old.year) if o else "—", T.site_name(ctx, o.institution) if o else "—",
             W.day_text(n.exam_date, new.year) if n else "取消", T.site_name(ctx, n.institution) if n else "—",
             W.deadline_text(n.registration_deadline, new.year) if n else "—",
@@ -85,7 +86,7 @@ def revision_xlsx_bytes(new: Plan, ctx, rows: list[list[str]], flag: str = "") -
     ws.title = SHEET
     st = X._styles()
     marks = X.Marks(flag, T.provisional_note(new, ctx), f"运城市{new.year}年安全培训考试计划调整")
-    widths = tuple(int(c * 6) for c in COLS)
+    widths = tuple(int(c * 7) for c in COLS)
     row = X._head(ws, st, SHEET, f"运城市{new.year}年安全生产培训考试计划调整期次", len(HEADERS), widths, marks)
     header_row = row
     X._table_row(ws, st, row, HEADERS, widths, st["bold"])
