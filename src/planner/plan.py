@@ -92,9 +92,10 @@ ISO_FORM = DATE_FORMS[0][1]
 
 
 def parse_date(value: str, file, row: int, fieldname: str, forms: set[str] | None = None) -> dt.date:
-    """A date in ISO form or one Excel/WPS writes (2027/2/19, 2027-2-19, 2027年2月19日); the form
-    found is added to *forms*, so the reader can say which it read."""
-    for pattern, name in DATE_FORMS:
+    """A date in ISO form; with *forms* (a CSV that may have been through Excel/WPS) also the forms Excel
+    writes (2027/2/19, 2027-2-19, 2027年2月19日), the form found being added to *forms* so the reader can
+    say which it read. Other inputs (scenario files) stay strict ISO."""
+    for pattern, name in DATE_FORMS if forms is not None else DATE_FORMS[:1]:
         m = pattern.fullmatch(value.strip())
         if m:
             try:
@@ -104,8 +105,8 @@ def parse_date(value: str, file, row: int, fieldname: str, forms: set[str] | Non
             if forms is not None:
                 forms.add(name)
             return d
-    raise PlannerError(f"not a date (YYYY-MM-DD, 2027/2/19 or 2027年2月19日): {value!r}", file=file, row=row,
-                       field=fieldname) from None
+    forms_named = "YYYY-MM-DD, 2027/2/19 or 2027年2月19日" if forms is not None else "YYYY-MM-DD form"
+    raise PlannerError(f"not a date in {forms_named}: {value!r}", file=file, row=row, field=fieldname) from None
 
 
 def read_plan(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
@@ -115,14 +116,15 @@ def read_plan(path: str | Path, catalogue: Catalogue, year: int | None = None) -
         from .publish.xlsx import read_notice_xlsx
 
         return read_notice_xlsx(p, catalogue, year=year)
-    return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year)
+    return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year, excel_dates=True)
 
 
-def plan_from_records(records, catalogue: Catalogue, file, year: int | None = None) -> Plan:
-    """Validate ``(row, record)`` pairs in canonical-CSV form and build a :class:`Plan`."""
+def plan_from_records(records, catalogue: Catalogue, file, year: int | None = None, excel_dates: bool = False) -> Plan:
+    """Validate ``(row, record)`` pairs in canonical-CSV form and build a :class:`Plan`; *excel_dates*
+    also accepts the date forms Excel/WPS write (a CSV a planner opened and saved)."""
     sessions: list[Session] = []
     seen: dict[tuple[str, int], int] = {}
-    forms: set[str] = set()
+    forms: set[str] | None = set() if excel_dates else None
     for row, rec in records:
         stream = rec["stream"]
         if stream not in catalogue.streams:
@@ -151,7 +153,7 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
         sessions.append(Session(stream, no, deadline, exam, inst, kind, rec.get("notes", "")))
     if not sessions:
         raise PlannerError("plan has no sessions", file=file)
-    if forms - {ISO_FORM}:
+    if forms and forms - {ISO_FORM}:
         print(f"note: {file}: read dates written as {' and '.join(sorted(forms - {ISO_FORM}))} "
               "(as Excel/WPS saves them)", file=sys.stderr)
     return Plan(year if year is not None else infer_year(sessions), tuple(sessions), str(file))
