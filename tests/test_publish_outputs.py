@@ -28,7 +28,7 @@ def test_files_written(published):
     names = {p.relative_to(out).as_posix() for p in written}
     assert {"notice.xlsx", "plan.ics", "plan.json", "report.html", "csv/annex2_managers.csv",
             "csv/annex3_special_ops.csv", "csv/annex4_institutions.csv", "csv/annex1_materials.csv",
-            "csv/training_plan_uploads.csv", "ics/聚腾.ics", "charts/calendar.svg", "notice.docx"} <= names
+            "csv/training_plan_uploads.csv", "ics/juteng.ics", "charts/calendar.svg", "notice.docx"} <= names
     assert not [n for n in names if n.endswith(".png")]  # charts rendered once, as SVG
     assert not [p for p in out.rglob("*.tmp")]
 
@@ -60,11 +60,11 @@ def test_plan_ics_events(published, plan2024):
 def test_institution_ics_has_upload_dates(published, plan2024):
     out, _ = published
     n = len([s for s in plan2024.sessions if s.institution == "juteng"])
-    evs = events((out / "ics/聚腾.ics").read_bytes())
+    evs = events((out / "ics/juteng.ics").read_bytes())
     assert len(evs) == 3 * n
     upload = evs["2024-special_ops-2-upload@planner.yuncheng-exams"]
     assert upload.decoded("DTSTART") == dt.date(2024, 1, 20)  # exam 2-27, class opens 2-20, one month before
-    assert not (out / "ics/丰喜.ics").exists()  # an on-demand site without sessions gets no empty calendar
+    assert not (out / "ics/fengxi.ics").exists()  # an on-demand site without sessions gets no empty calendar
 
 
 def test_stable_uids_and_sequence_across_revisions(plan2024, ctx2024):
@@ -153,7 +153,7 @@ def test_bad_class_days(tmp_path, capsys):
 def test_ics_reads_well_on_a_phone(published, plan2024):
     """Titles start with site and stream, deadlines remind the day before, DTSTAMP is not in the future."""
     out, _ = published
-    cal = Calendar.from_ical((out / "ics/华安.ics").read_bytes())
+    cal = Calendar.from_ical((out / "ics/huaan.ics").read_bytes())
     assert str(cal["X-WR-CALNAME"]) == "华安考点 2024年考试日历"
     evs = {str(e["UID"]): e for e in cal.walk("VEVENT")}
     exam = evs["2024-special_ops-5-exam@planner.yuncheng-exams"]

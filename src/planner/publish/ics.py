@@ -12,7 +12,8 @@ disappeared are kept as STATUS:CANCELLED so subscribed calendars drop them.
 For a phone: titles start with the site's short name and the stream ("华安·特种作业 第5期 考试"),
 registration deadlines remind the day before (VALARM), a provisional calendar makes every event
 STATUS:TENTATIVE with a line saying why, and a site's calendar is written only when it has sessions
-(or had some before, so their cancellation reaches subscribers), under the site's Chinese name.
+(or had some before, so their cancellation reaches subscribers), named in Chinese (the file keeps the
+site's id, so subscription URLs stay stable).
 """
 from __future__ import annotations
 
@@ -181,5 +182,6 @@ def ics_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str
 
 
 def institution_file(inst) -> str:
-    """"ics/华安.ics": the site's calendar under its Chinese short name."""
-    return f"ics/{inst.short_name}.ics"
+    """"ics/huaan.ics": a stable ASCII name (subscription URLs keep working); the calendar itself is named
+    in Chinese (X-WR-CALNAME "华安考点 2027年考试日历"), which is what a phone shows."""
+    return f"ics/{inst.id}.ics"
