@@ -185,3 +185,31 @@ def test_ics_sequence_rises_for_changed_events_only(plan2024, ctx2024):
                        (("managers", 5), ("special_ops", 24), ("special_ops", 30)) for w in ("exam", "deadline")}
     again = ics_files(new, ctx2024, previous=new_ics)  # publishing the same plan again changes nothing
     assert again["plan.ics"] == new_ics["plan.ics"]
+
+
+def test_pdf_skipped_with_a_note_without_libreoffice(plan2024, ctx2024, monkeypatch, capsys):
+    from planner.publish import notice_docx
+    from planner.publish.run import build_outputs
+
+    monkeypatch.setattr(notice_docx, "soffice", lambda: None)
+    files = build_outputs(plan2024, ctx2024, charts=False, notice_pdf=True)
+    assert "notice.docx" in files and "notice.pdf" not in files
+    assert "LibreOffice (soffice) is not installed: notice.pdf not written" in capsys.readouterr().err
+
+
+def test_cli_publish_revision_of(tmp_path, plan2024, capsys):
+    from planner.cli import main
+    from planner.plan import write_plan
+
+    old, new = tmp_path / "old.csv", tmp_path / "new.csv"
+    write_plan(plan2024, old)
+    write_plan(_replanned(plan2024), new)
+    code = main(["publish", str(new), "--out", str(tmp_path / "out"), "--revision-of", str(old), "--no-pdf",
+                 "--no-charts", "--allow-violations", "--reason", "工作需要", "--issued", "2024-06-20"])
+    assert code == 0
+    d = docx.Document(str(tmp_path / "out" / "revision.docx"))
+    assert len(d.tables[0].rows) == 1 + 3
+    text = "\n".join(p.text for p in d.paragraphs)
+    assert "因工作需要" in text and "2024年6月20日" in text
+    assert (tmp_path / "out" / "revision.xlsx").is_file()
+    assert main(["publish", str(new), "--out", str(tmp_path / "o2"), "--issued", "2024-13-01"]) == 2
