@@ -35,7 +35,8 @@ h3{font-size:1.05em;margin:1.1em 0 .3em}
 .scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;margin:6px 0;font-size:.92em}
 th,td{border:1px solid #aaa;padding:3px 7px;text-align:center;vertical-align:middle}
-th{background:#eef3f8}td.l{text-align:left;white-space:pre-line}td{white-space:nowrap}td.l{min-width:6em}
+th{background:#eef3f8}td{white-space:nowrap}td.l{text-align:left;white-space:pre-line;min-width:6em}
+td.w{min-width:24em}
 .kpis{display:flex;flex-wrap:wrap;gap:10px}.kpi{border:1px solid #ccd;border-radius:6px;padding:8px 12px;flex:1 1 150px}
 .kpi b{display:block;font-size:1.3em}
 figure{margin:10px 0}figure img{width:100%;height:auto;cursor:zoom-in;display:block}
@@ -47,7 +48,8 @@ details{margin-top:2em;border-top:1px solid #ccc;padding-top:.5em}summary{font-w
 @page{size:A4;margin:15mm 12mm}
 @media print{body{max-width:none;padding:0;font-size:11pt}h2,h3{break-after:avoid;page-break-after:avoid}
 figure,tr{break-inside:avoid}thead{display:table-header-group}.scroll{overflow:visible}
-figure img{width:100%!important}details{display:none}}
+td,td.w{white-space:normal;min-width:0}table{width:100%}
+figure img{width:auto!important;max-width:100%;max-height:255mm;margin:0 auto}details{display:none}}
 """
 
 #: a tap on a chart shows it at full size (and back); the page works without it
@@ -59,10 +61,15 @@ def esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def table_html(header, rows, left: tuple[int, ...] = ()) -> str:
+def table_html(header, rows, left: tuple[int, ...] = (), wide: tuple[int, ...] = ()) -> str:
+    """A table in a sideways-scrolling box; *left* columns hold running text, *wide* ones long text."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td class="l">{esc(v)}</td>' if i in left else f"<td>{esc(v)}</td>"
-                                    for i, v in enumerate(r)) + "</tr>" for r in rows)
+
+    def cell(i, v) -> str:
+        cls = " ".join(c for c, cols in (("l", left), ("w", wide)) if i in cols)
+        return f'<td class="{cls}">{esc(v)}</td>' if cls else f"<td>{esc(v)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -197,7 +204,7 @@ def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
         f"<h2>培训计划上传</h2><p>{esc(W.UPLOAD_RULE)}；按培训{class_days}天、考试前一天结课推算最晚开班与上传日期。</p>",
         table_html(W.SCHEDULE_HEADERS, T.schedule_rows(plan, ctx, class_days)),
         f"<h2>{esc(W.DIRECTORY_SHEET)} {esc(W.DIRECTORY_TITLE)}</h2>",
-        table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4)),
+        table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4), wide=(2,)),
         "<details><summary>技术信息（供技术人员查看）</summary>",
         f"<p>Plan file: {esc(plan.source or '-')} · year {plan.year} · plan-year window {start} … {stop} · "
         f"calendar: {esc(ctx.calendar.status())}</p>",

@@ -332,8 +332,7 @@ def _body(doc, lines: list[str], marks: Marks) -> None:
         elif in_attachments:
             _para(doc, text.strip(), left_chars=5)
         elif text.startswith("@ "):
-            if not getattr(doc, "_signed", False):
-                _para(doc, "")
+            if not getattr(doc, "_signed", False):  # GB/T 9704 7.3.5.1: one blank line above the signature
                 _para(doc, "")
                 doc._signed = True
             _para(doc, text[2:].strip(), align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=4)
