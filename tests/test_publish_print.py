@@ -67,3 +67,17 @@ def test_long_table_is_cut_evenly(tmp_path, plan2024, ctx2024):
     pages = to_pdf_pages(tmp_path, "notice.xlsx", notice_xlsx_bytes(plan, ctx2024))
     assert len(pages) > 4
     assert page_problems(pages, 2024) == []
+
+
+def test_notice_docx_pages(tmp_path, plan2024, ctx2024):
+    """notice.docx through LibreOffice: the letter first, each 附件 starting a page, page numbers "— N —"."""
+    from planner.publish.notice_docx import notice_docx_bytes
+
+    pages = to_pdf_pages(tmp_path, "notice.docx", notice_docx_bytes(plan2024, ctx2024))
+    assert 6 <= len(pages) <= 16
+    starts = [n for n, p in enumerate(pages) if re.match(r"\s*附件\s*\d\s*$", p.strip().splitlines()[0])]
+    firsts = [re.sub(r"\s", "", pages[n].strip().splitlines()[0]) for n in starts]
+    assert firsts == ["附件1", "附件2", "附件3", "附件4"] and starts[0] >= 1
+    for n, page in enumerate(pages, 1):
+        assert re.search(rf"—\s*{n}\s*—", page), f"page {n} has no page number"
+    assert "运城市应急管理局" in "".join(pages[:starts[0]])

@@ -346,6 +346,7 @@ def _attachment_head(doc, label: str, title: str, marks: Marks, new_page: bool =
     if new_page:
         doc.paragraphs[-1].add_run().add_break(WD_BREAK.PAGE)
     _para(doc, label, HEADING_FONT, BODY_PT, keep_next=True)
+    _para(doc, "", keep_next=True)  # GB/T 9704 8: the attachment's title on the type area's third line
     _para(doc, title, TITLE_FONT, TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, exact=35, keep_next=True)
     _marks(doc, marks)
 
