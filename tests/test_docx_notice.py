@@ -213,3 +213,17 @@ def test_cli_publish_revision_of(tmp_path, plan2024, capsys):
     assert "因工作需要" in text and "2024年6月20日" in text
     assert (tmp_path / "out" / "revision.xlsx").is_file()
     assert main(["publish", str(new), "--out", str(tmp_path / "o2"), "--issued", "2024-13-01"]) == 2
+
+
+def test_revision_reasons_from_the_replan(tmp_path):
+    """changes.csv of planner replan gives each changed session its reason, in Chinese."""
+    from planner.commands.publish_cmd import replan_reasons
+    from planner.compare import CHANGE_HEADER, to_csv
+
+    rows = [["moved", "special_ops", "24", "", "", "", "", "", "", "", "institution_open: xinshiji is closed"],
+            ["moved", "special_ops", "25", "", "", "", "", "", "", "", "knock-on: made room for special_ops #24"],
+            ["moved", "special_ops", "26", "", "", "", "", "", "", "", "something new"]]
+    (tmp_path / "changes.csv").write_text(to_csv(rows, CHANGE_HEADER), encoding="utf-8")
+    assert replan_reasons(tmp_path / "changes.csv") == {("special_ops", 24): "原考点暂停考试",
+                                                         ("special_ops", 25): "随相邻期次顺延调整"}
+    assert replan_reasons(tmp_path / "none.csv") == {}

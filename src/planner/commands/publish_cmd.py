@@ -69,6 +69,8 @@ def publish_options(args, plan, ctx, out) -> dict:
     from ..plan import read_plan
     from ..publish.ics import ics_files
     from ..publish.run import read_previous_ics
+    from pathlib import Path
+
     from ..textio import read_text
 
     options: dict = {"notice_pdf": not args.no_pdf, "wall_calendar": not args.no_charts}
@@ -85,7 +87,30 @@ def publish_options(args, plan, ctx, out) -> dict:
         if old.year != plan.year:
             raise PlannerError(f"the old plan is for {old.year}, the new one for {plan.year}", file=args.revision_of)
         options["revision_of"] = old
-        options["revision_reasons"] = {"*": args.reason} if args.reason else {}
+        options["revision_reasons"] = replan_reasons(Path(args.plan).with_name("changes.csv"))
+        if args.reason:
+            options["revision_reasons"]["*"] = args.reason
         # the calendars as subscribed: the folder's, else the old plan's own (every event at SEQUENCE 0)
         options["previous_ics"] = read_previous_ics(out) or ics_files(old, ctx)
     return options
+
+
+def replan_reasons(path) -> dict:
+    """(stream, 期次) -> the reason in Chinese, from the changes.csv ``planner replan`` wrote next to the plan."""
+    from ..compare import CHANGE_HEADER
+    from ..errors import PlannerError
+    from ..publish.wording import revision_reason
+    from ..textio import read_csv_rows
+
+    if not path.is_file():
+        return {}
+    try:
+        rows = read_csv_rows(path, CHANGE_HEADER)
+    except PlannerError:
+        return {}  # not ours to judge: the revision then says only what changed
+    out = {}
+    for _, rec in rows:
+        why = revision_reason(rec["reason"])
+        if why and rec["no"].isdigit():
+            out[(rec["stream"], int(rec["no"]))] = why
+    return out

@@ -5,7 +5,7 @@ plan moves the event instead of duplicating it. Nothing depends on the clock: an
 SEQUENCE starts at 0 and goes up by one when its content differs from the same file's
 previous version (the output folder's, or the old plan's with ``publish --revision-of``);
 DTSTAMP is the plan version's creation time (the plan file's modification time; for a plan
-not read from a file, 1 December of the year before the plan year) plus SEQUENCE minutes, so
+not read from a file, 1 January of the year before the plan year) plus SEQUENCE minutes, so
 it grows with every revision and the same inputs give the same bytes. Sessions that
 disappeared are kept as STATUS:CANCELLED so subscribed calendars drop them.
 
@@ -89,8 +89,9 @@ def previous_events(data: bytes | None) -> dict[str, dict]:
 
 
 def created_time(plan: Plan) -> dt.datetime:
-    """When this plan version was made: its file's modification time (UTC, whole seconds), else
-    1 December of the year before the plan year (a plan made in memory; never the wall clock)."""
+    """When this plan version was made: its file's modification time (UTC, whole seconds), else 1 January
+    of the year before the plan year (a plan still in memory: a fixed day that is already past when the
+    plan is made, never the wall clock)."""
     import os
 
     try:
@@ -98,7 +99,7 @@ def created_time(plan: Plan) -> dt.datetime:
             return dt.datetime.fromtimestamp(int(os.path.getmtime(plan.source)), dt.timezone.utc)
     except OSError:
         pass
-    return dt.datetime(plan.year - 1, 12, 1, tzinfo=dt.timezone.utc)
+    return dt.datetime(plan.year - 1, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | None) -> bytes:
