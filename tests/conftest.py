@@ -1,7 +1,6 @@
 """Shared fixtures: the notice's data, the 2024 context and plan, and tiny rule sets built in code."""
 from __future__ import annotations
 
-import copy
 import datetime as dt
 from pathlib import Path
 
@@ -9,7 +8,8 @@ import pytest
 
 from planner.api import make_context
 from planner.data import constraints_dir, load_catalogue, scenarios_dir
-from planner.plan import Plan, Session, read_plan
+from planner.plan import Plan, Session
+from planner.planio import read_plan
 from planner.ruleset import read_toml, ruleset_from_dict
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -106,14 +106,14 @@ def test_unwritable_output(capsys, tmp_path):  # pragma: no cover - CI runs as r
     d.mkdir()
     d.chmod(0o500)
     code, _, err = run(capsys, "plan", "--year", "2024", "--out", str(d / "x"))
-    assert code == 2 and "not writable" in err
+    assert code == 4 and "not writable" in err
 
 
 def test_output_path_is_a_file(capsys, tmp_path):
     f = tmp_path / "taken"
     f.write_text("x")
     code, _, err = run(capsys, "plan", "--year", "2024", "--out", str(f))
-    assert code == 2 and "not a folder" in err
+    assert code == 4 and "not a folder" in err  # an I/O or environment failure, not bad input
 
 
 def test_python_dash_m_and_console_script():

@@ -58,8 +58,8 @@ def test_broken_reference_names_file_row_field(tmp_path, file, find, replace, ex
 
 def test_materials_unknown_stream(tmp_path):
     d = _copy(tmp_path)
-    f = d / "materials.toml"
+    f = d / "materials" / "2024.toml"
     f.write_text(f.read_text(encoding="utf-8").replace('streams = ["managers"]', 'streams = ["bosses"]'),
                  encoding="utf-8")
-    with pytest.raises(PlannerError, match="materials.toml.*bosses"):
+    with pytest.raises(PlannerError, match="2024.toml.*bosses"):
         load_catalogue(d)

@@ -49,7 +49,7 @@ MUTATIONS = {
     "two rotation sites swapped": (lambda p: _swap_sites(p, (S, 6), (S, 7)), "rotation", None),
     "managers at another site": (lambda p: mutate(p, (M, 1), institution="juteng"), "scope", {(M, 1)}),
     "session after the next Spring Festival": (
-        lambda p: mutate(p, (S, 48), exam_date=D(2025, 2, 5), registration_deadline=D(2025, 1, 31)), "plan_window",
+        lambda p: mutate(p, (S, 48), exam_date=D(2025, 2, 10), registration_deadline=D(2025, 2, 5)), "plan_window",
         {(S, 48)}),
     "a managers session dropped": (lambda p: _drop(p, (M, 11)), "session_count", None),
     "期次 skips a number": (lambda p: _drop(p, (S, 48)).with_sessions(
@@ -57,6 +57,11 @@ MUTATIONS = {
         None),
     "期次 out of date order": (lambda p: _swap_dates(p, (M, 4), (M, 5)), "numbering", None),
     "unknown 考试类别": (lambda p: mutate(p, (S, 10), kind="特种作业人员初训"), "kind", {(S, 10)}),
+    "deadline inside National Day": (lambda p: mutate(p, (M, 8), registration_deadline=D(2024, 10, 2)),
+                                     "holiday_deadline", {(M, 8)}),
+    "two managers' sessions 9 days apart": (
+        lambda p: mutate(p, (M, 5), exam_date=D(2024, 6, 27), registration_deadline=D(2024, 6, 22)), "stream_spacing",
+        {(M, 5)}),
     "two exams at one site on consecutive days": (lambda p: mutate(p, (M, 1), exam_date=D(2024, 3, 7)),
                                                   "site_spacing", None),
 }

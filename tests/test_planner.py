@@ -17,7 +17,7 @@ from planner.solver import Status, solve
 from conftest import context_from_doc
 
 
-@pytest.mark.parametrize("year", [2024, 2025, 2026, 2027, 2028])
+@pytest.mark.parametrize("year", [2024, 2025, 2026, 2027, 2028, 2029, 2030])
 def test_generated_plan_passes_check(year):
     ctx = make_context(year)
     res = solve(ctx)
@@ -66,7 +66,7 @@ def test_reproduce_2024_anchored_and_blind(ctx2024, plan2024):
     b = rep.blind
     assert len(b.rows) == 59
     assert b.same_institution == 1.0  # the rotation and the managers' site are rules
-    assert b.same_month >= 0.9
+    assert b.same_month >= 0.95
     assert b.mae < 5  # measured 2024 figures are in the README; this only guards against regressions
 
 
@@ -87,7 +87,6 @@ def test_default_year_is_next_year():
 
 
 def test_infeasible_input_exits_3_and_names_conflict(tmp_path, capsys, default_doc):
-    import tomllib
 
     text = (tmp_path / "r.toml")
     body = open(make_context(2024).ruleset.source, encoding="utf-8").read()
@@ -96,7 +95,8 @@ def test_infeasible_input_exits_3_and_names_conflict(tmp_path, capsys, default_d
     code = main(["plan", "--year", "2024", "--rules", str(text), "--out", str(tmp_path / "o"), "--no-publish"])
     err = capsys.readouterr().err
     assert code == 3
-    assert "session_count[special_ops]" in err and "daily_cap" in err and "Traceback" not in err
+    # one irreducible set (tests/test_explain.py asserts irreducibility); the count is in every one of them
+    assert "session_count[special_ops]" in err and "Traceback" not in err and "not proven minimal" not in err
     assert not (tmp_path / "o" / "plan.csv").exists()
 
 
@@ -109,3 +109,14 @@ def test_closing_the_only_licensed_site_is_explained(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 3
     assert "coverage[special_ops:elec_cable]" in err and "institution_open[juteng]" in err
+
+
+def test_managers_keep_one_session_a_month_two_weeks_apart():
+    """2027: no month holds two managers' sessions, consecutive ones are >= 14 days apart, and January 2028
+    (before the next Spring Festival) is used rather than doubling up around the short February."""
+    plan = solve(make_context(2027)).plan
+    days = [s.exam_date for s in plan.stream("managers")]
+    months = [(d.year, d.month) for d in days]
+    assert len(set(months)) == len(months) == 11
+    assert min((b - a).days for a, b in zip(days, days[1:])) >= 14
+    assert (2028, 1) in months

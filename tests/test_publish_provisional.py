@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 from openpyxl import load_workbook
 
-from planner.plan import read_plan
+from planner.planio import read_plan
 from planner.publish.run import build_outputs
 from test_publish_support import solved  # noqa: F401 (fixture)
 

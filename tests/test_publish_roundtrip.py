@@ -7,7 +7,8 @@ import io
 import pytest
 
 from planner.errors import PlannerError
-from planner.plan import plan_to_csv, read_plan
+from planner.plan import plan_to_csv
+from planner.planio import read_plan
 from planner.publish import tables as T
 from test_publish_support import solved  # noqa: F401 (fixture)
 

@@ -10,7 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from planner.cli import main
 from planner.errors import PlannerError
-from planner.plan import read_plan
+from planner.planio import read_plan
 from planner.publish import wording as W
 from planner.publish.xlsx import notice_xlsx_bytes, read_notice_xlsx
 from test_publish_support import published, with_on_demand  # noqa: F401 (fixture)

@@ -6,7 +6,7 @@ import datetime as dt
 from planner.cli import main
 from planner.compare import moves
 from planner.data import load_catalogue, scenarios_dir
-from planner.plan import read_plan
+from planner.planio import read_plan
 from planner.replan import replan
 from planner.scenario import load_scenario
 

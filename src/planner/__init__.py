@@ -20,7 +20,8 @@ from .calendar import WorkCalendar, build_calendar
 from .check import CheckReport, check_plan
 from .data import Catalogue, Institution, load_catalogue
 from .errors import InfeasibleError, PlannerError
-from .plan import Plan, Session, read_plan, write_plan
+from .plan import Plan, Session, write_plan
+from .planio import read_plan
 from .ruleset import RuleSet, load_ruleset
 
 __all__ = [

@@ -10,13 +10,12 @@ as official.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlannerError
-from .textio import read_text
+from .textio import read_toml
 
 OVERRIDE_KEYS = {"year", "source", "days_off", "makeup_workdays", "closed_days"}
 
@@ -87,10 +86,7 @@ def override_from_dict(doc: dict, file, year: int | None = None) -> CalendarOver
 
 
 def load_override(path: str | Path) -> CalendarOverride:
-    try:
-        doc = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+    doc = read_toml(path)
     stem = Path(path).stem
     return override_from_dict(doc, path, int(stem) if stem.isdigit() else None)
 
@@ -141,19 +137,44 @@ class WorkCalendar:
         return dt.date(self.year + 1, 12, 31)
 
     def is_working_day(self, d: dt.date) -> bool:
-        """Official working day: a weekday that is no holiday, or a make-up weekend day; not locally closed."""
-        if d in self.closed_days:
-            return False
+        """Official working day (State Council): a weekday that is no holiday, or a make-up weekend day.
+
+        Locally closed days (an inspection week) are *not* holidays: they do not move the plan-year
+        window or anything measured from it; they only keep exams off those days (:meth:`is_exam_day`).
+        """
         if d in self.makeup_workdays:
             return True
         return d.weekday() < 5 and d not in self.holidays
 
+    def is_exam_day(self, d: dt.date) -> bool:
+        """An exam may sit on *d*: an official working day that is not locally closed."""
+        return d not in self.closed_days and self.is_working_day(d)
+
     def why_not_working(self, d: dt.date) -> str:
-        if d in self.closed_days:
-            return "a locally closed day"
+        if not self.first_day <= d <= self.last_day:
+            return f"outside the calendar data of this plan year ({self.first_day} … {self.last_day})"
         if d in self.holidays:
             return f"a public holiday ({self.holidays[d]})"
-        return "a weekend day that is not a make-up working day"
+        if not self.is_working_day(d):
+            return "a weekend day that is not a make-up working day"
+        if d in self.closed_days:
+            return "a locally closed (exam-free) day"
+        return "a working day"
+
+    def off_blocks(self, min_days: int = 1) -> list[tuple[dt.date, dt.date]]:
+        """Runs of consecutive official days off (weekends and holidays) of at least *min_days* days."""
+        out, start, prev = [], None, None
+        for d in self.days(self.first_day, self.last_day):
+            if not self.is_working_day(d):
+                start = d if start is None else start
+                prev = d
+            elif start is not None:
+                if (prev - start).days + 1 >= min_days:
+                    out.append((start, prev))
+                start = None
+        if start is not None and (prev - start).days + 1 >= min_days:
+            out.append((start, prev))
+        return out
 
     def days(self, start: dt.date, end: dt.date):
         for i in range((end - start).days + 1):

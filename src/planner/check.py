@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .context import Context
+from .problem import Problem
 from .plan import Plan
 from .rules.base import Violation
 
@@ -24,7 +24,7 @@ class CheckReport:
         return sum(w * c for w, c in self.costs.values())
 
 
-def check_plan(plan: Plan, ctx: Context) -> CheckReport:
+def check_plan(plan: Plan, ctx: Problem) -> CheckReport:
     """All violations of *plan*, rule by rule, and what each preference costs."""
     violations: list[Violation] = []
     per_rule: dict[str, int] = {}

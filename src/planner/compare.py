@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from statistics import mean
 
 from .plan import Plan, Session
@@ -167,18 +166,3 @@ def summary_line(a: Plan, b: Plan, changes: list[Change]) -> str:
     return (f"A: {len(a.sessions)} sessions, B: {len(b.sessions)} sessions; added {n['added']}, removed "
             f"{n['removed']}, moved {n['moved']}, deadline/kind only {n['changed']}; {changed} changed, "
             f"{days} days moved in total")
-
-
-def chart(a: Plan, b: Plan, ctx, out_stem) -> list:
-    """The comparison chart (PNG + SVG) when the charts module is installed; the files written."""
-    import importlib.util
-
-    if importlib.util.find_spec("planner.charts.compare") is None:
-        return []
-    from .charts.compare import compare_chart
-
-    written = compare_chart(a, b, ctx, out_stem)
-    if isinstance(written, (list, tuple)):
-        return list(written)
-    stem = Path(out_stem)
-    return [p for p in (stem.with_suffix(".png"), stem.with_suffix(".svg")) if p.exists()]

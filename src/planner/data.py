@@ -7,13 +7,12 @@ is a :class:`PlannerError` naming file, row and field.
 """
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlannerError
-from .textio import read_csv_rows, read_text
+from .textio import read_csv_rows, read_toml
 
 MANAGERS_CATEGORY = "managers"
 
@@ -88,6 +87,23 @@ class MaterialsSection:
 
 
 @dataclass(frozen=True)
+class YearMaterials:
+    """附件1 of one year (``constraints/materials/YEAR.toml``), and that year's exam kinds per stream."""
+
+    year: int
+    confirmed: bool
+    title: str
+    sections: tuple[MaterialsSection, ...]
+    kinds: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    source: str = ""
+    regulation: str = ""
+
+
+#: published beside 附件1's title while a year's list is carried over and not yet confirmed
+MATERIALS_REVIEW = "（待核定：沿用{year}年清单，须按当年施行的规定核对后确认）"
+
+
+@dataclass(frozen=True)
 class Catalogue:
     """Everything the notice says that is not a date: who may examine what, and for whom."""
 
@@ -97,6 +113,24 @@ class Catalogue:
     materials: tuple[MaterialsSection, ...] = ()
     materials_title: str = "考试报名需提供的材料"
     source_dir: str = ""
+    materials_by_year: dict[int, YearMaterials] = field(default_factory=dict)
+    materials_year: int | None = None  # the year whose list this catalogue carries
+    materials_review: str = ""  # "" when confirmed for the plan year, else the 待核定 note
+
+    def for_year(self, year: int) -> "Catalogue":
+        """The catalogue of plan year *year*: its 附件1 list and exam kinds (the latest earlier year's,
+        marked to be reviewed, when the year has no confirmed list of its own)."""
+        if not self.materials_by_year:
+            return self
+        confirmed = {y: m for y, m in self.materials_by_year.items() if m.confirmed}
+        pool = confirmed or self.materials_by_year
+        earlier = [y for y in pool if y <= year]
+        src = pool[max(earlier) if earlier else min(pool)]
+        review = "" if src.year == year and src.confirmed else MATERIALS_REVIEW.format(year=src.year)
+        streams = {sid: (replace(st, kinds=src.kinds[sid]) if sid in src.kinds else st)
+                   for sid, st in self.streams.items()}
+        return replace(self, streams=streams, materials=src.sections, materials_title=src.title + review,
+                       materials_year=src.year, materials_review=review)
 
     def licensed(self, institution: str, stream: str) -> bool:
         """May *institution* hold exams of *stream*? (its scope meets the stream's categories)"""
@@ -110,7 +144,7 @@ class Catalogue:
     def with_institution(self, inst: Institution) -> "Catalogue":
         insts = dict(self.institutions)
         insts[inst.id] = inst
-        return Catalogue(insts, self.operations, self.streams, self.materials, self.materials_title, self.source_dir)
+        return replace(self, institutions=insts)
 
 
 def _bool(value: str, file: Path, row: int, fieldname: str) -> bool:
@@ -191,19 +225,52 @@ def load_streams(path: Path, operations: dict[str, Operation]) -> dict[str, Stre
     return streams
 
 
-def load_materials(path: Path, streams: dict[str, Stream]) -> tuple[str, tuple[MaterialsSection, ...]]:
-    try:
-        doc = tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+MATERIALS_KEYS = {"year", "confirmed", "source", "regulation", "title", "section", "kinds"}
+
+
+def load_materials(path: Path, streams: dict[str, Stream]) -> YearMaterials:
+    """One year's 附件1 list (and optional exam kinds), validated against the streams."""
+    doc = read_toml(path)
+    bad = sorted(set(doc) - MATERIALS_KEYS)
+    if bad:
+        raise PlannerError(f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(MATERIALS_KEYS))})", file=path,
+                           field=bad[0])
+    year = doc.get("year", int(path.stem) if path.stem.isdigit() else None)
+    if not isinstance(year, int) or isinstance(year, bool):
+        raise PlannerError("'year' must be a whole number (or name the file YEAR.toml)", file=path, field="year")
+    if not isinstance(doc.get("confirmed", False), bool):
+        raise PlannerError("expected true or false", file=path, field="confirmed")
     sections = []
     for i, sec in enumerate(doc.get("section", []), start=1):
         for s in sec.get("streams", []):
             if s not in streams:
                 raise PlannerError(f"unknown stream {s!r}", file=path, field=f"section[{i}].streams")
+        if not isinstance(sec.get("heading"), str):
+            raise PlannerError("needs a heading", file=path, field=f"section[{i}].heading")
         sections.append(MaterialsSection(sec["heading"], tuple(sec.get("streams", ())), tuple(sec.get("items", ())),
                                          tuple(sec.get("notes", ()))))
-    return doc.get("title", "考试报名需提供的材料"), tuple(sections)
+    kinds = {}
+    for sid, ks in doc.get("kinds", {}).items():
+        if sid not in streams:
+            raise PlannerError(f"unknown stream {sid!r}", file=path, field=f"kinds.{sid}")
+        if not isinstance(ks, list) or not ks or not all(isinstance(k, str) and k for k in ks):
+            raise PlannerError("must be a non-empty list of 考试类别 wordings, default first", file=path,
+                               field=f"kinds.{sid}")
+        kinds[sid] = tuple(ks)
+    return YearMaterials(year, bool(doc.get("confirmed", False)), str(doc.get("title", "考试报名需提供的材料")),
+                         tuple(sections), kinds, str(doc.get("source", "")), str(doc.get("regulation", "")))
+
+
+def load_materials_dir(directory: Path, streams: dict[str, Stream]) -> dict[int, YearMaterials]:
+    out: dict[int, YearMaterials] = {}
+    for f in sorted(directory.glob("*.toml")):
+        m = load_materials(f, streams)
+        if m.year in out:
+            raise PlannerError(f"a second list for {m.year}", file=f, field="year")
+        out[m.year] = m
+    if not out:
+        raise PlannerError("no 附件1 materials list (YEAR.toml)", file=directory)
+    return out
 
 
 def institution_from_record(rec: dict[str, str], scope: set[str], file: Path, row: int) -> Institution:
@@ -234,5 +301,6 @@ def _load_catalogue_cached(d_str: str) -> Catalogue:
         rec["id"]: institution_from_record(rec, scope[rec["id"]], d / "institutions.csv", row) for row, rec in inst_rows
     }
     streams = load_streams(d / "streams.csv", operations)
-    title, materials = load_materials(d / "materials.toml", streams)
-    return Catalogue(institutions, operations, streams, materials, title, str(d))
+    by_year = load_materials_dir(d / "materials", streams)
+    latest = by_year[max(by_year)]
+    return Catalogue(institutions, operations, streams, latest.sections, latest.title, str(d), by_year, latest.year)

@@ -1,8 +1,10 @@
-"""Errors a planner can act on.
+"""Errors a planner can act on, and the exit code each one means.
 
 Every problem with the user's input is a :class:`PlannerError` that knows *where* it is
 (file, row, field), so the CLI can print exactly one line and exit with a stable code
-instead of a traceback.
+instead of a traceback. Exit codes mean one thing each: 0 ok, 1 a hard rule is broken
+(``check``/``publish`` only), 2 unusable input, 3 infeasible, 4 an I/O or environment failure,
+70 an internal error (a bug), 130 interrupted.
 """
 from __future__ import annotations
 
@@ -48,3 +50,24 @@ class InfeasibleError(PlannerError):
     def __init__(self, message: str, conflict: list[str] | None = None) -> None:
         self.conflict = list(conflict or [])
         super().__init__(message)
+
+
+class IOFailure(PlannerError):
+    """The machine, not the input, failed: disk full, no permission, a busy or blocked folder (exit 4).
+
+    Raised with a message that says what is left behind (the previous output set stays as it was).
+    """
+
+    exit_code = 4
+
+
+#: the name the commands use when an output set cannot be written
+OutputError = IOFailure
+
+
+class InternalError(PlannerError):
+    """A bug, not the user's input: two faces of a rule disagree, or the solver's objective differs from the
+    cost recomputed on its plan. Exit 70; the CLI prints one line saying so and writes the traceback to a
+    log file whose path it prints."""
+
+    exit_code = 70

@@ -1,9 +1,19 @@
 """The CP-SAT translation: decision variables for every session slot, and the helpers rules use.
 
-Kept apart from the rules' data: each rule's ``post`` adds its own constraints through the
-small API of :class:`ModelVars`. Calendar facts are variable domains (a non-working day never
-enters the model). In *explain* mode, used only to name the conflict of an infeasible input,
-domains are relaxed and every rule is guarded by an enforcement literal instead.
+Kept apart from the rules' data: the variables come from the compiled :class:`Problem` (each
+stream's slot count, the sites that may hold it, its kinds), and each rule's ``post`` adds its
+own constraints through the small API of :class:`ModelVars`. Nothing here is a rule: no
+constraint is posted that a rule does not own.
+
+Two modes:
+
+* *plan* (default): calendar facts are variable domains (a non-working day never enters the
+  model) and a site gets a variable only where the stream may sit;
+* *free*: used to explain an infeasible input and by the tests that prove each rule's two faces
+  agree. Domains span the whole calendar horizon, every institution gets a variable, each slot
+  may take any kind (plus one value for "a kind not in the list"), streams get spare slots,
+  and every rule is guarded by enforcement literals (one per rule instance, e.g.
+  ``coverage[special_ops:elec_relay]``), so any subset of rules can be switched on.
 """
 from __future__ import annotations
 
@@ -12,7 +22,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .context import Context
+from .problem import Problem
 
 
 @dataclass
@@ -25,7 +35,7 @@ class Slot:
     gap: cp_model.IntVar  # days from registration deadline to exam
     present: cp_model.IntVar
     at: dict[str, cp_model.IntVar]  # institution -> literal
-    kind: cp_model.IntVar | None  # index into the stream's kinds, when it has several
+    kind: cp_model.IntVar | None  # index into the stream's kinds, when it has several (always in free mode)
 
     @property
     def deadline(self):
@@ -35,14 +45,17 @@ class Slot:
 @dataclass
 class ModelVars:
     model: cp_model.CpModel
-    ctx: Context
+    ctx: Problem
     base: dt.date
     horizon: int
     explain: bool = False
     slots: dict[str, list[Slot]] = field(default_factory=dict)
     exam_days: int = 0  # how many days the exam variables' domain holds
+    x_span: tuple[int, int] = (0, 0)  # first and last day index an exam may take
     penalties: dict[str, tuple[int, list]] = field(default_factory=dict)
     enforcement: dict[str, cp_model.IntVar] = field(default_factory=dict)
+    prefix: str = ""
+    enabled: frozenset[str] | None = None  # trial mode: only these rule instances hold (plan-mode domains)
 
     # -- dates ---------------------------------------------------------------------------
     def day(self, d: dt.date) -> int:
@@ -54,6 +67,11 @@ class ModelVars:
     def domain(self, days) -> cp_model.Domain:
         return cp_model.Domain.from_values(sorted({self.day(d) for d in days if 0 <= self.day(d) <= self.horizon}))
 
+    def domain_complement(self, days, wide: bool = False) -> cp_model.Domain:
+        """Every day index except *days*; *wide* spans the deadline range (before and after the horizon)."""
+        lo, hi = (-2 * self.horizon, 3 * self.horizon) if wide else (0, self.horizon)
+        return cp_model.Domain(lo, hi).intersection_with(self.domain(days).complement())
+
     # -- slots ---------------------------------------------------------------------------
     def all_slots(self) -> list[Slot]:
         return [s for ss in self.slots.values() for s in ss]
@@ -61,15 +79,37 @@ class ModelVars:
     def stream_slots(self, stream: str) -> list[Slot]:
         return self.slots.get(stream, [])
 
-    # -- enforcement (explain mode) ------------------------------------------------------
+    # -- enforcement (free mode) ---------------------------------------------------------
     def lits(self, rule: str, detail: str | None = None) -> list:
-        """Enforcement literals guarding a rule's constraints: none normally, one per (rule, detail) when explaining."""
+        """Enforcement literals guarding a rule's constraints: none normally, one per (rule, detail) when free.
+
+        In trial mode an instance outside ``enabled`` is guarded by a constant false literal (presolve drops it).
+        """
+        key = rule if detail is None else f"{rule}[{detail}]"
+        if self.enabled is not None:
+            if key in self.enabled or rule in STRUCTURAL:
+                return []
+            self.enforcement.setdefault(key, self.model.new_constant(0))
+            return [self.enforcement[key]]
         if not self.explain:
             return []
-        key = rule if detail is None else f"{rule}[{detail}]"
         if key not in self.enforcement:
             self.enforcement[key] = self.model.new_bool_var(f"enforce:{key}")
         return [self.enforcement[key]]
+
+    def calendar_days(self) -> tuple[set[dt.date], list]:
+        """Days every calendar rule allows, and (free mode) the literals of those rules."""
+        cal = self.ctx.calendar
+        days = set(cal.days(cal.first_day, cal.last_day))
+        guard: list = []
+        for rule in self.ctx.ruleset.rules:
+            if self.enabled is not None and rule.name not in self.enabled:
+                continue
+            allowed = rule.allowed_days(self.ctx)
+            if allowed is not None:
+                days &= allowed
+                guard += self.lits(rule.name)
+        return days, guard
 
     # -- helpers -------------------------------------------------------------------------
     def both(self, a, b, name: str = ""):
@@ -94,67 +134,146 @@ class ModelVars:
         self.model.add_abs_equality(d, expr - target)
         return d
 
+    def if_present(self, slot: Slot, var, bound: int):
+        """*var* (in 0..bound) when the slot holds a session, else 0: an absent slot costs nothing, exactly."""
+        out = self.model.new_int_var(0, bound, f"{var.name}?")
+        self.model.add(out == var).only_enforce_if(slot.present)
+        self.model.add(out == 0).only_enforce_if(slot.present.negated())
+        return out
+
     def add_penalty(self, name: str, weight: int, terms: list) -> None:
         self.penalties[name] = (weight, list(terms))
 
     def restrict_days(self, rule, allowed: set[dt.date]) -> None:
-        """Explain mode only: exams on *allowed* days, guarded by the rule's literal."""
+        """Free mode only: exams on *allowed* days, guarded by the rule's literal."""
         if not self.explain:
             return  # already in the variables' domains
         dom = self.domain(allowed)
         for s in self.all_slots():
             self.model.add_linear_expression_in_domain(s.x, dom).only_enforce_if(self.lits(rule.name) + [s.present])
 
+    def objective_expr(self):
+        """The weighted sum of every preference's penalty terms: what the solver minimises."""
+        return sum(w * sum(terms) for w, terms in self.penalties.values()) if self.penalties else 0
 
-def build_model(ctx: Context, explain: bool = False, max_slots: dict[str, int] | None = None) -> ModelVars:
-    """Create the variables for every stream's session slots and let every rule post itself."""
-    model = cp_model.CpModel()
+
+#: rules that are the model's own structure (slot k is 期次 k; a kind from the list): never switched off
+STRUCTURAL = frozenset({"numbering", "kind"})
+
+
+#: spare slots per stream in free mode, so that a session count is a rule that can be named, not a given
+def spare_slots(n: int) -> int:
+    return min(n, 20) + 4
+
+
+def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] | None = None, *,
+                model: cp_model.CpModel | None = None, prefix: str = "",
+                enabled: frozenset[str] | set[str] | None = None) -> ModelVars:
+    """Create the variables for every stream's session slots and let every rule post itself.
+
+    *model* and *prefix* build the problem into an existing CP-SAT model (several cities sharing
+    one model in a province benchmark); *max_slots* overrides a stream's slot count. *enabled*
+    builds a trial model for explanations: plan-mode domains and variables, but only the named
+    rule instances (``rule`` or ``rule[detail]``) hold; a site, a spare slot or a day is added
+    back where the instance that removed it is off.
+    """
+    model = model if model is not None else cp_model.CpModel()
     cal = ctx.calendar
     base = cal.first_day
     horizon = (cal.last_day - base).days
-    mv = ModelVars(model, ctx, base, horizon, explain)
+    enabled = frozenset(enabled) if enabled is not None else None
+    mv = ModelVars(model, ctx, base, horizon, explain, prefix=prefix, enabled=enabled)
 
-    allowed = set(cal.days(cal.first_day, cal.last_day))
-    if not explain:
-        for r in ctx.ruleset.rules:
-            a = r.allowed_days(ctx)
-            if a is not None:
-                allowed &= a
-    x_domain = mv.domain(allowed)
-    mv.exam_days = x_domain.size()
-    if x_domain.is_empty():
-        x_domain = cp_model.Domain.from_values([0])  # no possible day: slots must stay absent
+    def on(key: str) -> bool:
+        return enabled is None or key in enabled
 
-    count_rule = ctx.ruleset.rule("session_count")
-    scope_rule = ctx.ruleset.rule("scope")
-    for stream in ctx.ruleset.streams:
-        n = (max_slots or {}).get(stream)
-        if n is None:
-            n = count_rule.max_sessions(stream) if count_rule is not None else 0
-            if explain and n:
-                n += min(n, 20) + 4  # spare slots, so that the session count is a rule that can be named, not a given
-        sites = list(ctx.sites(stream))
-        if not explain and scope_rule is not None:
-            sites = [i for i in sites if scope_rule.permits(i, stream, ctx)]
-        kinds = ctx.catalogue.streams[stream].kinds
+    if explain:
+        x_domain = cp_model.Domain(0, horizon)
+        mv.exam_days = horizon + 1
+    else:
+        allowed, _ = mv.calendar_days()
+        x_domain = mv.domain(allowed)
+        mv.exam_days = x_domain.size()
+        if x_domain.is_empty():
+            x_domain = cp_model.Domain.from_values([0])  # no possible day: slots must stay absent
+    mv.x_span = (x_domain.min(), x_domain.max())
+    gap_lo, gap_hi = -2 * horizon, 2 * horizon  # any deadline; the rules bound it
+    everyone = sorted(ctx.catalogue.institutions)
+    for stream, spec in ctx.streams.items():
+        n = (max_slots or {}).get(stream, spec.max_sessions)
+        counted = on(f"session_count[{stream}]") and all(on(f"session_count[{stream}@{i}]") for i in spec.site_bounds)
+        if (explain or not counted) and (max_slots or {}).get(stream) is None:
+            n += spare_slots(n)
+        if explain:
+            sites = everyone
+        else:
+            sites = [i for i in everyone if ctx.permits(i, stream) or not on(f"scope[{stream}@{i}]")]
+        kinds = spec.kinds
         slots = []
         for k in range(1, n + 1):
-            tag = f"{stream}#{k}"
+            tag = f"{prefix}{stream}#{k}"
             x = model.new_int_var_from_domain(x_domain, f"x[{tag}]")
-            gap = model.new_int_var(0, horizon, f"gap[{tag}]")
+            gap = model.new_int_var(gap_lo, gap_hi, f"gap[{tag}]")
             present = model.new_bool_var(f"present[{tag}]")
             at = {i: model.new_bool_var(f"at[{tag},{i}]") for i in sites}
-            model.add(sum(at.values()) == present)
-            model.add(x - gap >= 0)
-            kind = model.new_int_var(0, len(kinds) - 1, f"kind[{tag}]") if len(kinds) > 1 else None
+            model.add(sum(at.values()) == present)  # a session sits at exactly one institution
+            if explain:
+                kind = model.new_int_var(0, len(kinds), f"kind[{tag}]")  # len(kinds): a kind not in the list
+            else:
+                kind = model.new_int_var(0, len(kinds) - 1, f"kind[{tag}]") if len(kinds) > 1 else None
             slots.append(Slot(stream, k, x, gap, present, at, kind))
-        for a, b in zip(slots, slots[1:]):
-            model.add_implication(b.present, a.present)  # present slots are a prefix: 期次 1..n
         mv.slots[stream] = slots
 
     for r in ctx.ruleset.rules:
-        r.post(mv, ctx)
-    if not explain:
+        if enabled is None or r.name in STRUCTURAL or any(k.partition("[")[0] == r.name for k in enabled):
+            r.post(mv, ctx)
+    if not explain and enabled is None:
         for p in ctx.ruleset.preferences:
             p.post(mv, ctx)
     return mv
+
+
+def pin(mv: ModelVars, slot: Slot, session, guard: list | tuple = ()) -> None:
+    """Fix *slot* to *session*: date, deadline, institution and kind (guarded by *guard* literals).
+
+    Total: a session the model cannot represent (a date outside the domain, an institution with no
+    variable, an unknown kind) makes the model infeasible instead of raising, so a pinned plan is
+    judged by the rules alone.
+    """
+    m = mv.model
+    g = list(guard)
+    never = m.new_constant(0)
+
+    def enforce(ct):
+        ct.only_enforce_if(g)
+
+    enforce(m.add(slot.present == 1))
+    enforce(m.add(slot.x == mv.day(session.exam_date)))
+    enforce(m.add(slot.gap == (session.exam_date - session.registration_deadline).days))
+    if session.institution in slot.at:
+        enforce(m.add(slot.at[session.institution] == 1))
+    else:
+        enforce(m.add_bool_or([never]))
+    kinds = mv.ctx.streams[slot.stream].kinds
+    idx = kinds.index(session.kind) if session.kind in kinds else (len(kinds) if mv.explain else None)
+    if slot.kind is not None and idx is not None:
+        enforce(m.add(slot.kind == idx))
+    elif idx != 0:
+        enforce(m.add_bool_or([never]))
+
+
+def pin_plan(mv: ModelVars, plan, guard: list | tuple = ()) -> None:
+    """Pin every session of *plan* to its slot (期次 k -> slot k); slots it does not use stay empty."""
+    m = mv.model
+    used = set()
+    never = m.new_constant(0)
+    for s in plan.sessions:
+        slots = mv.stream_slots(s.stream)
+        if 1 <= s.no <= len(slots):
+            pin(mv, slots[s.no - 1], s, guard)
+            used.add((s.stream, s.no))
+        else:
+            m.add_bool_or([never]).only_enforce_if(list(guard))  # no slot for it: too many sessions
+    for slot in mv.all_slots():
+        if (slot.stream, slot.k) not in used:
+            m.add(slot.present == 0).only_enforce_if(list(guard))

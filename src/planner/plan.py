@@ -11,7 +11,7 @@ import datetime as dt
 import io
 import re
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .data import Catalogue
@@ -109,13 +109,9 @@ def parse_date(value: str, file, row: int, fieldname: str, forms: set[str] | Non
     raise PlannerError(f"not a date in {forms_named}: {value!r}", file=file, row=row, field=fieldname) from None
 
 
-def read_plan(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
-    """Read a plan from a canonical CSV, or from a ``notice.xlsx`` in the published layout."""
+def read_plan_csv(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
+    """Read a plan from a canonical CSV (``planner.planio.read_plan`` also reads a published notice.xlsx)."""
     p = Path(path)
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        from .publish.xlsx import read_notice_xlsx
-
-        return read_notice_xlsx(p, catalogue, year=year)
     return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year, excel_dates=True)
 
 

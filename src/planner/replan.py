@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .compare import Change, diff_plans
-from .context import Context
+from .problem import Problem
 from .plan import Plan, Session
 
 
@@ -40,7 +40,7 @@ def replan_pins(plan: Plan, from_date: dt.date, scenario=None) -> tuple[list[Ses
     return sorted(pins.values()), where
 
 
-def check_kept(pins: list[Session], ctx: Context, where: dict) -> None:
+def check_kept(pins: list[Session], ctx: Problem, where: dict) -> None:
     """Kept sessions judged by the new rules: one that breaks them means the scenario rewrites the past."""
     from .errors import PlannerError
     from .scenario import check_pins
@@ -52,7 +52,7 @@ def check_kept(pins: list[Session], ctx: Context, where: dict) -> None:
                            "the scenario's change start after it)", file=err.file, field=err.field) from None
 
 
-def reasons(old: Plan, new: Plan, ctx: Context, changes: list[Change] | None = None) -> dict:
+def reasons(old: Plan, new: Plan, ctx: Problem, changes: list[Change] | None = None) -> dict:
     """Why each change: the old session's violations of the new rules, else a knock-on of the nearest such."""
     from .check import check_plan
 
@@ -96,7 +96,7 @@ class Replan:
     reasons: dict = field(default_factory=dict)
 
 
-def replan(plan: Plan, ctx: Context, from_date: dt.date, *, scenario=None, seed: int = 0,
+def replan(plan: Plan, ctx: Problem, from_date: dt.date, *, scenario=None, seed: int = 0,
            time_limit: float = 30.0) -> Replan:
     """Re-plan *plan* under *ctx* from *from_date* (the library face of ``planner replan``)."""
     from .solver import solve

@@ -7,7 +7,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from .check import check_plan
-from .context import Context
+from .problem import Problem
 from .plan import Plan
 from .solver import solve
 
@@ -85,7 +85,7 @@ def compare_to_published(generated: Plan, published: Plan) -> list[Row]:
             for p in published.sessions if p.key in gen]
 
 
-def reproduce(ctx: Context, published: Plan, seed: int = 0, time_limit: float = 30.0) -> Reproduction:
+def reproduce(ctx: Problem, published: Plan, seed: int = 0, time_limit: float = 30.0) -> Reproduction:
     violations = [v for v in check_plan(published, ctx).violations if v.hard]
     ra = solve(ctx, seed=seed, time_limit=time_limit, reference=published)
     unchanged = 0

@@ -9,13 +9,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import PlannerError
-from .textio import read_text
+from .textio import read_toml
 
 TOP_KEYS = {"name", "description", "source", "streams", "rules", "preferences"}
 STREAM_KEYS = {"sites"}
@@ -54,13 +53,6 @@ def default_ruleset_path() -> Path:
     return constraints_dir() / "yuncheng.toml"
 
 
-def read_toml(path: str | Path) -> dict:
-    try:
-        return tomllib.loads(read_text(path))
-    except tomllib.TOMLDecodeError as exc:
-        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
-
-
 def load_ruleset(path: str | Path | None = None, catalogue=None) -> RuleSet:
     p = Path(path) if path else default_ruleset_path()
     return ruleset_from_dict(read_toml(p), p, catalogue)
@@ -74,14 +66,17 @@ def _check_type(value: Any, spec, file, key: str) -> None:
     if not ok:
         names = " or ".join(t.__name__ for t in types)
         raise PlannerError(f"expected {names}, got {type(value).__name__} {value!r}", file=file, field=key)
-    if spec.minimum is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-        if value < spec.minimum:
-            raise PlannerError(f"must be at least {spec.minimum}, got {value}", file=file, field=key)
+    spec.check_number(value, file, key)
 
 
 def ruleset_from_dict(doc: dict, file, catalogue=None) -> RuleSet:
-    """Validate a rule-set document (already merged, for scenarios) and build the rule objects."""
+    """Validate a rule-set document (already merged, for scenarios) and build the rule objects.
+
+    Each parameter is checked here against its declared type and range; checks that need the
+    catalogue and the calendar run when the problem is compiled (``planner.problem.validate``).
+    """
     from .rules import PREFERENCES, RULES
+    from .rules.base import WEIGHT_MAX
 
     doc = copy.deepcopy(doc)
     unknown = set(doc) - TOP_KEYS
@@ -131,8 +126,8 @@ def ruleset_from_dict(doc: dict, file, catalogue=None) -> RuleSet:
             kwargs: dict[str, Any] = {}
             if section == "preferences":
                 w = params.pop("weight", None)
-                if not isinstance(w, int) or isinstance(w, bool) or w < 0:
-                    raise PlannerError(f"weight must be a whole number >= 0, got {w!r}", file=file,
+                if not isinstance(w, int) or isinstance(w, bool) or not 0 <= w <= WEIGHT_MAX:
+                    raise PlannerError(f"weight must be a whole number in [0, {WEIGHT_MAX}], got {w!r}", file=file,
                                        field=f"{key}.weight")
                 kwargs["weight"] = w
             for pk, pv in params.items():
@@ -143,11 +138,7 @@ def ruleset_from_dict(doc: dict, file, catalogue=None) -> RuleSet:
                 kwargs[pk] = pv
             if not enabled:
                 continue
-            obj = cls(**kwargs)
-            validate = getattr(obj, "validate", None)
-            if validate is not None:
-                validate(file=file, key=key, streams=streams, catalogue=catalogue)
-            out.append(obj)
+            out.append(cls(**kwargs))
         return out
 
     rules = build("rules", RULES)

@@ -5,21 +5,22 @@ import hashlib
 import json
 from pathlib import Path
 
-from .context import Context
+from .problem import Problem
 
 
-def inputs_digest(ctx: Context) -> str:
+def inputs_digest(ctx: Problem) -> str:
     """Hash of the notice data files the run read (institutions, scope, operations, streams, materials)."""
     h = hashlib.sha256()
     d = Path(ctx.catalogue.source_dir)
-    for name in ("institutions.csv", "operations.csv", "scope.csv", "streams.csv", "materials.toml"):
+    for name in ("institutions.csv", "operations.csv", "scope.csv", "streams.csv",
+                 *sorted(p.relative_to(d).as_posix() for p in (d / "materials").glob("*.toml"))):
         f = d / name
         if f.exists():
             h.update(name.encode() + b"\0" + f.read_bytes())
     return h.hexdigest()
 
 
-def summary_dict(result, ctx: Context, **extra) -> dict:
+def summary_dict(result, ctx: Problem, **extra) -> dict:
     start, stop = ctx.window
     out = {
         "status": result.status.value,
@@ -27,7 +28,8 @@ def summary_dict(result, ctx: Context, **extra) -> dict:
         "window": [start.isoformat(), stop.isoformat()],
         "calendar": ctx.calendar.status(),
         "calendar_official": ctx.calendar.is_official(),
-        "objective": result.objective,
+        "objective": result.objective,  # the preferences' cost recomputed on the plan (check face)
+        "solver_objective": result.solver_objective,  # what CP-SAT minimised (model face); a run where they differ is exit 70
         "objective_parts": {k: {"weight": w, "cost": c, "weighted": w * c} for k, (w, c) in result.parts.items()},
         "tiers": result.tiers,
         "sessions": len(result.plan.sessions) if result.plan else 0,
@@ -35,6 +37,9 @@ def summary_dict(result, ctx: Context, **extra) -> dict:
         "deterministic_time": round(result.deterministic_time, 4),
         "seed": result.seed,
         "conflict": result.conflict,
+        "conflict_keys": result.conflict_keys,
+        "conflict_minimal": result.conflict_minimal,
+        "stopped_by": result.stopped_by,
         "ruleset": ctx.ruleset.name,
         "ruleset_sha256": ctx.ruleset.digest(),
         "inputs_sha256": inputs_digest(ctx),
@@ -43,5 +48,5 @@ def summary_dict(result, ctx: Context, **extra) -> dict:
     return out
 
 
-def summary_json(result, ctx: Context, **extra) -> str:
+def summary_json(result, ctx: Problem, **extra) -> str:
     return json.dumps(summary_dict(result, ctx, **extra), ensure_ascii=False, indent=2) + "\n"

@@ -19,15 +19,16 @@ from .errors import PlannerError
 from .ruleset import deep_merge, default_ruleset_path, read_toml, ruleset_from_dict
 
 SCENARIO_KEYS = {"extends", "name", "year", "rules", "ruleset", "sessions", "sites", "coverage", "closures",
-                 "new_institutions", "closed_days", "calendar", "pins"}
+                 "new_institutions", "closed_days", "calendar", "pins", "licenses"}
+LICENSE_KEYS = {"institution", "category", "start", "end", "reason"}
 CALENDAR_KEYS = {"source", "days_off", "makeup_workdays", "closed_days"}
 INSTITUTION_KEYS = {"id", "name", "plan_name", "short_name", "address", "phones", "contact", "scope", "rotation",
                     "on_demand"}
 PIN_KEYS = {"stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"}
 #: Hard rules whose verdict on a few sessions stands whatever the rest of the plan is, so a pinned session
 #: can be judged before solving. Plan-wide rules (counts, rotation, numbering, coverage) need the whole plan.
-SESSION_RULES = ("working_day", "plan_window", "registration_gap", "scope", "institution_open", "kind", "daily_cap",
-                 "site_spacing")
+SESSION_RULES = ("working_day", "plan_window", "registration_gap", "holiday_deadline", "scope", "institution_open",
+                 "kind", "daily_cap", "site_spacing", "stream_spacing")
 #: Where the friendly keys land in the rule-set document.
 SESSIONS_PATH = ("rules", "session_count", "sessions")
 COVERAGE_PATH = ("rules", "coverage", "streams")
@@ -61,6 +62,7 @@ class _Merged:
     year: tuple[int, Path] | None = None
     closures: list[tuple[Any, Path, str]] = field(default_factory=list)
     institutions: list[tuple[dict, Path, str]] = field(default_factory=list)
+    licenses: list[tuple[dict, Path, str]] = field(default_factory=list)
     closed_days: set[dt.date] = field(default_factory=set)
     calendar: dict[int, dict] = field(default_factory=dict)
     calendar_src: dict[int, tuple[Path, str]] = field(default_factory=dict)
@@ -180,6 +182,8 @@ def _apply_layer(m: _Merged, file: Path, doc: dict) -> None:
 
     for i, c in enumerate(_array(doc, "closures", file), start=1):
         m.closures.append((c, file, f"closures[{i}]"))
+    for i, lic in enumerate(_array(doc, "licenses", file), start=1):
+        m.licenses.append((lic, file, f"licenses[{i}]"))
     for i, inst in enumerate(_array(doc, "new_institutions", file), start=1):
         m.institutions.append((inst, file, f"new_institutions[{i}]"))
     if "closed_days" in doc:
@@ -309,16 +313,51 @@ def load_scenario(path: str | Path, year: int | None = None, calendar_dir: str |
 
     y = year if year is not None else (m.year[0] if m.year else next_year())
     overrides = _calendar_overrides(m, y, calendar_dir)
+    licenses = _licenses(m, catalogue)
     try:
         rs = ruleset_from_dict(doc, leaf, catalogue)
         rs.name = str(chain[-1][1].get("name", leaf.stem))
-        ctx = make_context(y, rs, catalogue=catalogue, calendar_dir=calendar_dir, overrides=overrides)
+        ctx = make_context(y, rs, catalogue=catalogue, calendar_dir=calendar_dir, overrides=overrides,
+                           licenses=licenses)
     except PlannerError as err:
         if err.field == "year" and m.year:
             raise PlannerError(err.message, file=m.year[1], field="year") from None
+        if err.field and err.field.startswith("licenses["):
+            n = int(err.field[len("licenses["):].split("]")[0])
+            _, file, key = m.licenses[n - 1]
+            raise PlannerError(err.message, file=file, field=key + err.field.split("]", 1)[1]) from None
         raise _traced(err, m, leaf) from None
     pins, pin_keys = _pins(m, ctx)
-    return Scenario(rs.name, leaf, header_comment(leaf), tuple(f for f, _ in chain), ctx, pins, pin_keys)
+    return Scenario(rs.name, leaf, header_comment(leaf), tuple(f for f, _ in chain), ctx.with_pins(pins), pins,
+                    pin_keys)
+
+
+def _licenses(m: _Merged, catalogue) -> tuple:
+    """``[[licenses]]``: a site licensed for a category of operations for a date range."""
+    from .problem import License
+
+    out = []
+    categories = {o.category_code for o in catalogue.operations.values()}
+    for rec, file, key in m.licenses:
+        bad = sorted(set(rec) - LICENSE_KEYS)
+        if bad:
+            raise PlannerError(f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(LICENSE_KEYS))})", file=file,
+                               field=f"{key}.{bad[0]}")
+        inst, cat = rec.get("institution"), rec.get("category")
+        if inst not in catalogue.institutions:
+            raise PlannerError(f"unknown institution {inst!r}", file=file, field=f"{key}.institution")
+        if cat not in categories:
+            raise PlannerError(f"unknown category {cat!r} (see category_code in constraints/operations.csv)",
+                               file=file, field=f"{key}.category")
+        dates = []
+        for k, default in (("start", "2000-01-01"), ("end", "2099-12-31")):
+            v = rec.get(k, default)
+            try:
+                dates.append(v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)))
+            except ValueError:
+                raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=f"{key}.{k}") from None
+        out.append(License(inst, cat, dates[0], dates[1], str(rec.get("reason", ""))))
+    return tuple(out)
 
 
 def _calendar_overrides(m: _Merged, year: int, calendar_dir) -> dict[int, CalendarOverride]:

@@ -2,32 +2,106 @@
 
 Excel on a Chinese Windows saves "CSV" as GBK and may prepend a BOM; data files of this
 project carry ``#`` comment lines that say where their facts come from. Both are handled
-here once, for every loader. Writes are atomic (temporary file + rename) so a failure or
-Ctrl-C never leaves a half-written output behind.
+here once, for every loader. Reading is bounded: only regular files up to 20 MB and
+10 000 rows (a pipe given as a plan would block, a huge file would exhaust memory). Single-file
+writes are atomic (temporary file + rename); whole output sets go through :mod:`planner.outset`.
 """
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import os
+import stat
 import sys
 import tempfile
 from pathlib import Path
 
-from .errors import PlannerError
+from .errors import IOFailure, PlannerError
+
+
+#: inputs above these limits are refused with the limit stated (a plan has ~60 rows; data files ~100)
+MAX_INPUT_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 10_000
+MAX_UNZIPPED_BYTES = 200 * 1024 * 1024
+
+
+def read_input_bytes(path: str | Path) -> bytes:
+    """The bytes of a regular file of at most :data:`MAX_INPUT_BYTES`; anything else one clear error.
+
+    A FIFO, device or socket is refused before it is opened (reading one would block or never end);
+    the file is opened non-blocking and checked again, in case it was swapped in between.
+    """
+    p = Path(path)
+    check_input_file(p)
+    try:
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise _read_error(p, exc) from None
+    try:
+        _check_stat(p, os.fstat(fd))
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(MAX_INPUT_BYTES + 1)
+    except OSError as exc:
+        raise _read_error(p, exc) from None
+    finally:
+        os.close(fd)
+    if len(raw) > MAX_INPUT_BYTES:
+        raise _too_big(p)
+    return raw
+
+
+def check_input_file(path: str | Path) -> None:
+    """Refuse anything but an existing regular file within the size limit (a pipe is never opened).
+
+    A workbook (``.xlsx``/``.xlsm``, a zip) must also stay within :data:`MAX_UNZIPPED_BYTES` once
+    unpacked, so a small file cannot expand into gigabytes of XML in the workbook reader.
+    """
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except (FileNotFoundError, NotADirectoryError):
+        raise PlannerError("file not found", file=p) from None
+    except OSError as exc:
+        raise _read_error(p, exc) from None
+    _check_stat(p, st)
+    if p.suffix.lower() in (".xlsx", ".xlsm"):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(p) as z:
+                unpacked = sum(i.file_size for i in z.infolist())
+        except (zipfile.BadZipFile, OSError, ValueError):
+            return  # not a zip: the workbook reader says so in its own words
+        if unpacked > MAX_UNZIPPED_BYTES:
+            raise PlannerError(f"unpacks to {unpacked // (1024 * 1024)} MB; the limit for a workbook is "
+                               f"{MAX_UNZIPPED_BYTES // (1024 * 1024)} MB", file=p)
+
+
+def _check_stat(p: Path, st: os.stat_result) -> None:
+    if stat.S_ISDIR(st.st_mode):
+        raise PlannerError("is a folder, expected a file", file=p)
+    if not stat.S_ISREG(st.st_mode):
+        raise PlannerError("is not a regular file (a pipe, device or socket); give a saved file", file=p)
+    if st.st_size > MAX_INPUT_BYTES:
+        raise _too_big(p)
+
+
+def _too_big(p: Path) -> PlannerError:
+    return PlannerError(f"is larger than the limit of {MAX_INPUT_BYTES // (1024 * 1024)} MB for an input file",
+                        file=p)
+
+
+def _read_error(p: Path, exc: OSError) -> PlannerError:
+    """Permission and I/O errors are the machine's (exit 4); the rest means the name is wrong (exit 2)."""
+    cls = IOFailure if exc.errno in (errno.EACCES, errno.EPERM, errno.EIO, errno.ENOMEM, errno.EMFILE) else PlannerError
+    return cls(f"cannot read file ({exc.strerror})", file=p)
 
 
 def read_text(path: str | Path) -> str:
     """Return the text of *path*; UTF-8 (with or without BOM), else GB18030 with a notice."""
     p = Path(path)
-    if not p.exists():
-        raise PlannerError("file not found", file=p)
-    if p.is_dir():
-        raise PlannerError("is a folder, expected a file", file=p)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise PlannerError(f"cannot read file ({exc.strerror})", file=p) from None
+    raw = read_input_bytes(p)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -38,6 +112,19 @@ def read_text(path: str | Path) -> str:
         raise PlannerError("not UTF-8 text (save it as 'CSV UTF-8')", file=p) from None
     print(f"note: {p} is not UTF-8; read it as GBK/GB18030 (Excel's Chinese default)", file=sys.stderr)
     return text
+
+
+def read_toml(path: str | Path) -> dict:
+    """Parse a TOML input file; syntax errors and absurd nesting (which overflows the parser's stack) are one line."""
+    import tomllib
+
+    text = read_text(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PlannerError(f"not valid TOML ({exc})", file=path) from None
+    except RecursionError:
+        raise PlannerError("not valid TOML (nested too deeply)", file=path) from None
 
 
 def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tuple[int, dict[str, str]]]:
@@ -53,8 +140,15 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
         start += 1
     if start >= len(lines):
         raise PlannerError("file is empty (no header line)", file=path)
+    # a field may be as long as the file (the size limit bounds it); the csv default of 128 KB would raise
+    csv.field_size_limit(max(csv.field_size_limit(), MAX_INPUT_BYTES))
     reader = csv.reader(io.StringIO("\n".join(lines[start:])))
-    rows = list(reader)
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        raise PlannerError(f"not readable as CSV ({exc})", file=path, row=start + reader.line_num) from None
+    if len(rows) - 1 > MAX_ROWS:
+        raise PlannerError(f"has {len(rows) - 1} rows; the limit is {MAX_ROWS} rows", file=path)
     found = [h.strip() for h in rows[0]]
     if header is not None and found != header:
         raise PlannerError(
@@ -70,17 +164,36 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
     return out
 
 
+def umask() -> int:
+    """The process umask, read without changing it where the system allows (``/proc``; thread-safe)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    old = os.umask(0o022)
+    os.umask(old)
+    return old
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write *data* to *path* via a temporary file in the same folder and an atomic rename."""
+    """Write *data* to *path* via a temporary file in the same folder and an atomic rename.
+
+    The file gets ordinary permissions (0666 minus the umask), not mkstemp's private 0600.
+    """
     p = Path(path)
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
     except OSError as exc:
-        raise PlannerError(f"cannot write output folder ({exc.strerror})", file=p.parent) from None
+        raise IOFailure(f"cannot write output folder ({exc.strerror})", file=p.parent) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            if hasattr(os, "fchmod"):
+                os.fchmod(fh.fileno(), 0o666 & ~umask())
         os.replace(tmp, p)
     except BaseException:
         try:
@@ -92,18 +205,3 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 def atomic_write_text(path: str | Path, text: str, encoding: str = "utf-8") -> None:
     atomic_write_bytes(path, text.encode(encoding))
-
-
-def check_writable_dir(path: str | Path) -> Path:
-    """Fail early, before any solving, when an output folder cannot be created or written."""
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise PlannerError("output path exists and is not a folder", file=p)
-    try:
-        p.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".probe.", dir=p)
-        os.close(fd)
-        os.unlink(tmp)
-    except OSError as exc:
-        raise PlannerError(f"output folder is not writable ({exc.strerror})", file=p) from None
-    return p

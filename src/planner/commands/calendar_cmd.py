@@ -33,5 +33,5 @@ def run(args) -> int:
         print("\nLocally closed days:")
         print("  " + ", ".join(d.isoformat() for d in sorted(cal.closed_days)))
     if not cal.is_official():
-        print(f"\nPROVISIONAL: put the State Council's arrangement in constraints/calendar/<YEAR>.toml to make it official.")
+        print("\nPROVISIONAL: put the State Council's arrangement in constraints/calendar/<YEAR>.toml to make it official.")
     return 0

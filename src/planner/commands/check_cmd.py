@@ -1,4 +1,8 @@
-"""``planner check PLAN``: every rule's verdict on a plan; exit 0 clean, 1 a hard rule broken, 2 bad input."""
+"""``planner check PLAN``: every rule's verdict on a plan; exit 0 clean, 1 a hard rule broken, 2 bad input.
+
+PLAN may also be an output folder: its ``manifest.json`` is verified first (a missing or changed file
+is exit 2: the folder is not the set that was written), then the plan in it is checked.
+"""
 from __future__ import annotations
 
 
@@ -6,7 +10,8 @@ def register(sub) -> None:
     from .common import add_context_options
 
     p = sub.add_parser("check", help="check a plan (CSV or notice.xlsx) against the rules")
-    p.add_argument("plan", metavar="PLAN", help="plan file: canonical CSV or a published notice.xlsx")
+    p.add_argument("plan", metavar="PLAN",
+                   help="plan file (canonical CSV or a published notice.xlsx), or an output folder to verify")
     add_context_options(p)
     p.set_defaults(func=run)
 
@@ -14,9 +19,15 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..check import check_plan
     from ..data import load_catalogue
-    from ..plan import read_plan
+    from ..planio import read_plan
     from .common import context_from_args, scenario_from_args
 
+    from pathlib import Path
+
+    if Path(args.plan).is_dir():
+        args.plan = verify_folder(Path(args.plan))
+        if args.plan is None:
+            return 0
     # a scenario may add institutions: read the plan against its catalogue
     scenario = scenario_from_args(args, year=args.year)
     catalogue = scenario.ctx.catalogue if scenario is not None else load_catalogue()
@@ -28,7 +39,7 @@ def run(args) -> int:
 
 
 def render_report(plan, report) -> str:
-    from .common import table
+    from .common import listed, table
 
     lines = [f"Plan {plan.source or ''}: year {plan.year}, {len(plan.sessions)} sessions "
              + ", ".join(f"{s}={len(plan.stream(s))}" for s in plan.streams()),
@@ -36,7 +47,10 @@ def render_report(plan, report) -> str:
     hard = [v for v in report.violations if v.hard]
     if hard:
         lines.append(f"\n{len(hard)} violation(s):")
-        lines.append(table([[v.where(), v.rule, v.message] for v in hard], ["session", "rule", "problem"]))
+        shown, more = listed(hard, "violation(s) not listed; the counts per rule are below")
+        lines.append(table([[v.where(), v.rule, v.message] for v in shown], ["session", "rule", "problem"]))
+        if more:
+            lines.append(more)
     else:
         lines.append("\nno violations")
     lines.append("\nPer rule:")
@@ -48,3 +62,29 @@ def render_report(plan, report) -> str:
                            ["preference", "weight", "cost", "weighted"]))
         lines.append(f"objective: {report.objective}")
     return "\n".join(lines)
+
+
+#: the plan of an output set, in order of preference
+SET_PLANS = ("plan.csv", "notice.xlsx")
+
+
+def verify_folder(folder):
+    """Verify *folder* against its manifest (one line, exit 2 on a mismatch); the plan file in it, if any."""
+    from ..errors import PlannerError
+    from ..outset import verify
+    from .common import warn
+
+    problems, extra = verify(folder)
+    if problems:
+        raise PlannerError(f"{len(problems)} file(s) do not match manifest.json: " + "; ".join(problems[:3])
+                           + ("; …" if len(problems) > 3 else ""), file=folder)
+    print(f"Output set {folder}: every file listed in manifest.json is present and unchanged")
+    if extra:
+        warn(f"note: {len(extra)} file(s) in {folder} are not in manifest.json: " + ", ".join(extra[:5])
+             + (", …" if len(extra) > 5 else ""))
+    for name in SET_PLANS:
+        if (folder / name).is_file():
+            print()
+            return folder / name
+    print("(no plan.csv or notice.xlsx in the set to check)")
+    return None

@@ -24,22 +24,46 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
                    help="write only plan.csv and summary.json (skip notice.xlsx, CSV, ICS, charts, report)")
 
 
+#: the longest solver limit accepted (a day): a larger or infinite one is not a limit
+MAX_TIME_LIMIT = 86_400.0
+
+
 def positive_float(text: str) -> float:
-    """argparse type: a number above zero (a time limit of 0 or less could never find a plan)."""
+    """argparse type: a time limit above 0 and at most a day (0 could never find a plan; inf never ends)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        raise argparse.ArgumentTypeError(f"not a number: {_short(text)!r}") from None
+    if not 0 < value <= MAX_TIME_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most {MAX_TIME_LIMIT:g}, got {_short(text)}")
     return value
+
+
+def int_range(low: int, high: int):
+    """argparse type: a whole number in [low, high], refused with the range (no overflow further down)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {_short(text)!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {_short(text)}")
+        return value
+
+    parse.__name__ = "whole number"
+    return parse
+
+
+def _short(text: str, n: int = 40) -> str:
+    return text if len(text) <= n else text[:n] + "…"
 
 
 def add_solver_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=positive_float, default=30.0, metavar="S",
                    help="solver limit in CP-SAT deterministic time units (about seconds; deterministic, "
                         "unlike a wall-clock limit) [default 30]")
-    p.add_argument("--seed", type=int, default=0, metavar="N", help="solver random seed [default 0]")
+    p.add_argument("--seed", type=int_range(0, 2**31 - 1), default=0, metavar="N",
+                   help="solver random seed [default 0]")
 
 
 def scenario_from_args(args, year: int | None = None):
@@ -76,6 +100,8 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     import unicodedata
 
     def width(s: str) -> int:
+        if s.isascii():
+            return len(s)
         return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in s)
 
     cols = [header] + rows
@@ -88,7 +114,22 @@ def table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(out)
 
 
-def out_dir(path: str | Path) -> Path:
-    from ..textio import check_writable_dir
+#: a terminal listing longer than this is cut, with a line saying how many rows were left out and where they are
+MAX_LISTED = 200
 
-    return check_writable_dir(path)
+
+def listed(rows: list, what: str) -> tuple[list, str]:
+    """The first :data:`MAX_LISTED` rows, and a line about the rest ('' when nothing was left out)."""
+    if len(rows) <= MAX_LISTED:
+        return rows, ""
+    return rows[:MAX_LISTED], f"… and {len(rows) - MAX_LISTED} more {what}"
+
+
+def output_set(path: str | Path, command: str):
+    """The transaction a command writes its outputs through (see :mod:`planner.outset`); use with ``with``.
+
+    Opened before any solving, so an unusable or busy folder fails fast.
+    """
+    from ..outset import OutputSet
+
+    return OutputSet(path, command)

@@ -17,7 +17,7 @@ def register(sub) -> None:
 def load_pair(args):
     """Both plans and a context for B's year (a scenario supplies new institutions and rules)."""
     from ..data import load_catalogue
-    from ..plan import read_plan
+    from ..planio import read_plan
     from .common import context_from_args, scenario_from_args
 
     scenario = scenario_from_args(args)
@@ -28,28 +28,47 @@ def load_pair(args):
     return a, b, ctx
 
 
-def run(args) -> int:
-    from ..compare import CHANGE_HEADER, KPI_HEADER, change_rows, chart, diff_plans, kpi_rows, summary_line, to_csv
-    from ..textio import atomic_write_text
-    from .common import out_dir, table, warn
+#: beyond these sizes a chart is unreadable (and slow to draw): a summary line is printed instead
+CHART_MAX_SESSIONS = 400
+CHART_MAX_CHANGES = 200
 
-    out = out_dir(args.out)
+
+def run(args) -> int:
+    from .common import output_set
+
+    with output_set(args.out, "compare") as tx:  # the CSVs and the chart appear together, or not at all
+        code = _compare(args, tx)
+    print("\nwrote " + ", ".join(str(p) for p in tx.written))
+    return code
+
+
+def _compare(args, tx) -> int:
+    from ..charts.compare import compare_chart
+    from ..compare import CHANGE_HEADER, KPI_HEADER, change_rows, diff_plans, kpi_rows, summary_line, to_csv
+    from .common import listed, table, warn
+
     a, b, ctx = load_pair(args)
     changes = diff_plans(a, b)
     print(f"A = {args.a} ({a.year})\nB = {args.b} ({b.year})")
     print(summary_line(a, b, changes))
     rows = change_rows(changes)
     if rows:
+        shown, more = listed(rows, "change(s) not listed; every change is in compare_sessions.csv")
         print()
-        print(table([r[:-1] for r in rows], CHANGE_HEADER[:-1]))
+        print(table([r[:-1] for r in shown], CHANGE_HEADER[:-1]))
+        if more:
+            print(more)
     kpis = kpi_rows(a, b)
     print("\nPer site (gaps in days between consecutive exams at the site):")
     print(table(kpis, KPI_HEADER))
-    atomic_write_text(out / "compare_sessions.csv", to_csv(rows, CHANGE_HEADER))
-    atomic_write_text(out / "compare_kpis.csv", to_csv(kpis, KPI_HEADER))
-    written = [out / "compare_sessions.csv", out / "compare_kpis.csv"]
+    tx.write_text("compare_sessions.csv", to_csv(rows, CHANGE_HEADER))
+    tx.write_text("compare_kpis.csv", to_csv(kpis, KPI_HEADER))
     if a.year != b.year:
         warn(f"the plans are for different years ({a.year}, {b.year}): dates are compared as they are")
-    written += chart(a, b, ctx, out / "compare")
-    print("\nwrote " + ", ".join(str(p) for p in written))
+    sessions = max(len(a.sessions), len(b.sessions))
+    if sessions > CHART_MAX_SESSIONS or len(changes) > CHART_MAX_CHANGES:
+        print(f"\nno chart: {sessions} sessions and {len(changes)} changes are more than a readable chart holds "
+              f"(at most {CHART_MAX_SESSIONS} sessions and {CHART_MAX_CHANGES} changes); see compare_sessions.csv")
+    else:
+        compare_chart(a, b, ctx, tx.path("compare"))
     return 0

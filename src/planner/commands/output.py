@@ -2,18 +2,20 @@
 from __future__ import annotations
 
 
-def solve_and_write(ctx, out, args, reference=None, pins=None, extra_summary=None) -> int:
-    """Solve, print, and write plan.csv + summary.json into *out*; the exit code of the run."""
-    from ..errors import InfeasibleError, PlannerError
+def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None) -> int:
+    """Solve, print, and add plan.csv + summary.json (+ the publish set) to the output set *tx*.
+
+    Nothing reaches the output folder unless the whole run succeeds: an infeasible or unfinished
+    search raises, and the caller's transaction leaves the previous set as it was.
+    """
+    from ..errors import InfeasibleError, InternalError, PlannerError
     from ..plan import plan_to_csv
-    from ..runinfo import summary_json
+    from ..runinfo import summary_dict, summary_json
     from ..solver import Status, solve
-    from ..textio import atomic_write_text
     from .common import table
 
     result = solve(ctx, seed=args.seed, time_limit=args.time_limit, reference=reference, pins=pins)
     if result.status == Status.INFEASIBLE:
-        atomic_write_text(out / "summary.json", summary_json(result, ctx, **(extra_summary or {})))
         raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict), result.conflict)
     if not result.status.has_plan:
         raise PlannerError(f"no plan found within the time limit ({args.time_limit}); raise --time-limit", field="time-limit")
@@ -21,16 +23,15 @@ def solve_and_write(ctx, out, args, reference=None, pins=None, extra_summary=Non
 
     report = check_plan(result.plan, ctx)
     if not report.ok:  # cannot happen unless a rule's two faces disagree: refuse to publish such a plan
-        raise PlannerError("internal error: the generated plan fails check: " + report.violations[0].message)
+        raise InternalError("the generated plan fails check: " + report.violations[0].message)
     from ..publish.tables import provisional_note
 
-    atomic_write_text(out / "plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
-    atomic_write_text(out / "summary.json", summary_json(result, ctx, **(extra_summary or {})))
+    tx.write_text("plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
+    tx.write_text("summary.json", summary_json(result, ctx, **(extra_summary or {})))
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all
-        from ..runinfo import summary_dict
 
-        publish_all(result.plan, ctx, out, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})))
+        publish_all(result.plan, ctx, tx, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})))
     print(result.summary())
     print()
     rows = [[s.stream, str(s.no), s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution, s.kind]
@@ -39,10 +40,14 @@ def solve_and_write(ctx, out, args, reference=None, pins=None, extra_summary=Non
     if not ctx.calendar.is_official():
         print(f"\nNOTE: calendar is {ctx.calendar.status()}: dates in those years may move when the State Council "
               "publishes its arrangement.")
-    print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
-    if not getattr(args, "no_publish", False):
-        print(f"published notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")
     ctx_result = getattr(args, "_result_sink", None)
     if isinstance(ctx_result, list):
         ctx_result.append((result, report))
     return 0
+
+
+def print_written(out, args) -> None:
+    """After the set is committed: say what is now in *out*."""
+    print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
+    if not getattr(args, "no_publish", False):
+        print(f"published notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")

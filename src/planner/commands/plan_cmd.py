@@ -13,14 +13,17 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from .common import context_from_args, out_dir, scenario_from_args
-    from .output import solve_and_write
+    from .common import context_from_args, output_set, scenario_from_args
+    from .output import print_written, solve_and_write
 
-    out = out_dir(args.out)  # fail before solving when the folder is unusable
-    scenario = scenario_from_args(args)
-    if scenario is None:
-        return solve_and_write(context_from_args(args), out, args)
-    print(f"scenario {scenario.name}" + (f": {scenario.question}" if scenario.question else "") + "\n")
-    extra = {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
-             "pinned": len(scenario.pins)}
-    return solve_and_write(scenario.ctx, out, args, pins=list(scenario.pins) or None, extra_summary=extra)
+    with output_set(args.out, "plan") as tx:  # fail before solving when the folder is unusable or busy
+        scenario = scenario_from_args(args)
+        if scenario is None:
+            code = solve_and_write(context_from_args(args), tx, args)
+        else:
+            print(f"scenario {scenario.name}" + (f": {scenario.question}" if scenario.question else "") + "\n")
+            extra = {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
+                     "pinned": len(scenario.pins)}
+            code = solve_and_write(scenario.ctx, tx, args, pins=list(scenario.pins) or None, extra_summary=extra)
+    print_written(tx.given, args)
+    return code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 def register(sub) -> None:
     from ..publish.tables import DEFAULT_CLASS_DAYS
-    from .common import add_context_options
+    from .common import add_context_options, int_range
 
     p = sub.add_parser("publish", help="publish a plan: notice.docx/.pdf/.xlsx, CSV, ICS, JSON, charts, "
                                        "calendar_a3.pdf, report.html")
@@ -12,7 +12,7 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
     p.add_argument("--allow-violations", action="store_true",
                    help="publish a plan that fails check; every output is marked 未通过规则检查")
-    p.add_argument("--class-days", type=int, default=DEFAULT_CLASS_DAYS, metavar="N",
+    p.add_argument("--class-days", type=int_range(1, 366), default=DEFAULT_CLASS_DAYS, metavar="N",
                    help="training class length in days, ending the day before the exam; the training plan is "
                         f"due one month before the class opens [default {DEFAULT_CLASS_DAYS}]")
     p.add_argument("--summary", metavar="FILE", default=None,
@@ -37,12 +37,13 @@ def run(args) -> int:
 
     from ..check import check_plan
     from ..data import load_catalogue
-    from ..plan import read_plan
+    from ..planio import read_plan
     from ..publish.run import publish_all, read_summary
-    from .common import context_from_args, out_dir, warn
+    from .common import context_from_args, scenario_from_args, warn
 
-    out = out_dir(args.out)  # fail before any work when the folder is unusable
-    plan = read_plan(args.plan, load_catalogue(), year=args.year)
+    out = Path(args.out)  # publish_all writes one transaction, locked and checked before anything is built
+    scenario = scenario_from_args(args, year=args.year)  # a scenario may add institutions: read against it
+    plan = read_plan(args.plan, scenario.ctx.catalogue if scenario is not None else load_catalogue(), year=args.year)
     ctx = context_from_args(args, year=plan.year)
     report = check_plan(plan, ctx)
     summary_path = Path(args.summary) if args.summary else Path(args.plan).with_name("summary.json")
@@ -64,13 +65,12 @@ def run(args) -> int:
 def publish_options(args, plan, ctx, out) -> dict:
     """build_outputs options of ``publish``: PDF, template, 成文日期, and the revision against OLD."""
     import datetime as dt
-
-    from ..errors import PlannerError
-    from ..plan import read_plan
-    from ..publish.ics import ics_files
-    from ..publish.run import read_previous_ics
     from pathlib import Path
 
+    from ..errors import PlannerError
+    from ..planio import read_plan
+    from ..publish.ics import ics_files
+    from ..publish.run import read_previous_ics
     from ..textio import read_text
 
     options: dict = {"notice_pdf": not args.no_pdf, "wall_calendar": not args.no_charts}

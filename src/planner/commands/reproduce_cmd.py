@@ -17,16 +17,26 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..data import load_catalogue, scenarios_dir
+    from ..data import scenarios_dir
     from ..errors import PlannerError
-    from ..plan import read_plan
-    from ..reproduce import compare_to_published, reproduce
-    from .common import context_from_args, out_dir, table
+    from .common import output_set
 
     path = args.published or scenarios_dir() / f"plan_{args.year}.csv"
     if not args.published and not path.exists():
         raise PlannerError(f"no published plan for {args.year} (expected {path}); pass --published", field="year")
-    out = out_dir(args.out) if args.out else None
+    if args.out:
+        with output_set(args.out, "reproduce") as tx:  # opened first: an unusable folder fails before solving
+            return _reproduce(args, path, tx)
+    return _reproduce(args, path, None)
+
+
+def _reproduce(args, path, tx) -> int:
+    from ..data import load_catalogue
+    from ..plan import plan_to_csv
+    from ..planio import read_plan
+    from ..reproduce import reproduce
+    from .common import context_from_args, table
+
     published = read_plan(path, load_catalogue(), year=args.year)
     ctx = context_from_args(args, year=args.year)
     rep = reproduce(ctx, published, seed=args.seed, time_limit=args.time_limit)
@@ -48,11 +58,9 @@ def run(args) -> int:
               + ", ".join(f"{s} {v:.2f}" for s, v in b.mae_by_stream.items()))
         print(f"same institution: {b.same_institution:.1%}; same month: {b.same_month:.1%}; "
               f"both: {b.same_both:.1%}")
-    if out is not None:
-        from ..plan import write_plan
-
+    if tx is not None:
         if b.plan is not None:
-            write_plan(b.plan, out / "blind.csv")
+            tx.write_text("blind.csv", plan_to_csv(b.plan))
         if a.plan is not None:
-            write_plan(a.plan, out / "anchored.csv")
+            tx.write_text("anchored.csv", plan_to_csv(a.plan))
     return 0 if a.holds else 1

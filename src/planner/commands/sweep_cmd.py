@@ -5,8 +5,12 @@ Exit 0 when every scenario ran, feasible or not; 2 when one could not be read (i
 from __future__ import annotations
 
 
+#: more worker processes than this only thrashes the machine (each holds a CP-SAT model)
+MAX_WORKERS = 64
+
+
 def register(sub) -> None:
-    from .common import add_solver_options
+    from .common import add_solver_options, int_range
 
     p = sub.add_parser("sweep", help="run many scenarios in parallel and tabulate their KPIs")
     p.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario TOML files")
@@ -14,7 +18,8 @@ def register(sub) -> None:
                    help="scenario whose plan the others are measured against [default: the first]")
     p.add_argument("--year", type=int, default=None, help="plan every scenario for this year")
     p.add_argument("--calendar-dir", metavar="DIR", default=None, help="folder of calendar overrides")
-    p.add_argument("--workers", type=int, default=2, metavar="N", help="parallel processes [default 2]")
+    p.add_argument("--workers", type=int_range(1, MAX_WORKERS), default=2, metavar="N",
+                   help=f"parallel processes, 1 to {MAX_WORKERS} [default 2]")
     p.add_argument("--out", metavar="DIR", default="out",
                    help="write sweep.csv and plans/<scenario>.csv here [default: out]")
     add_solver_options(p)
@@ -25,25 +30,33 @@ def run(args) -> int:
     from ..compare import to_csv
     from ..plan import plan_to_csv
     from ..sweep import sweep, table_rows
-    from ..textio import atomic_write_text
-    from .common import out_dir, table, warn
+    from .common import output_set, table, warn
 
-    out = out_dir(args.out)
-    rows = sweep(args.scenarios, baseline=args.baseline, year=args.year, calendar_dir=args.calendar_dir,
-                 seed=args.seed, time_limit=args.time_limit, workers=args.workers)
-    header, cells = table_rows(rows)
-    print(table(cells, header))
-    header_q, cells_q = table_rows(rows, with_question=True)
-    atomic_write_text(out / "sweep.csv", to_csv(cells_q, header_q))
-    names: set[str] = set()
-    for r in rows:
-        if r.plan is None:
-            continue
-        name = r.scenario
-        while name in names:
-            name += "_"
-        names.add(name)
-        atomic_write_text(out / "plans" / f"{name}.csv", plan_to_csv(r.plan))
+    from concurrent.futures.process import BrokenProcessPool
+
+    from ..errors import IOFailure
+
+    with output_set(args.out, "sweep") as tx:  # sweep.csv and plans/ appear together, or not at all
+        try:
+            rows = sweep(args.scenarios, baseline=args.baseline, year=args.year, calendar_dir=args.calendar_dir,
+                         seed=args.seed, time_limit=args.time_limit, workers=args.workers)
+        except BrokenProcessPool:
+            raise IOFailure("a worker process died (killed, or out of memory); nothing was written; try fewer "
+                            "--workers") from None
+        header, cells = table_rows(rows)
+        print(table(cells, header))
+        header_q, cells_q = table_rows(rows, with_question=True)
+        tx.write_text("sweep.csv", to_csv(cells_q, header_q))
+        names: set[str] = set()
+        for r in rows:
+            if r.plan is None:
+                continue
+            name = r.scenario
+            while name in names:
+                name += "_"
+            names.add(name)
+            tx.write_text(f"plans/{name}.csv", plan_to_csv(r.plan))
+    out = tx.given
     print(f"\nwrote {out / 'sweep.csv'} and the feasible scenarios' plans in {out / 'plans'}")
     bad = [r for r in rows if not r.readable]
     for r in bad:

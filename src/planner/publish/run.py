@@ -1,4 +1,4 @@
-"""Publishing a plan: every output built in memory first, then written file by file atomically.
+"""Publishing a plan: every output built in memory first, then written as one set (see planner.outset).
 
 A plan that fails ``check`` is refused unless the caller allows it; then every output
 carries the watermark, so it cannot pass for the official calendar.
@@ -104,29 +104,41 @@ def read_previous_ics(out: Path) -> dict[str, bytes]:
 
 def publish_all(plan, ctx, out, *, result=None, report=None, summary: dict | None = None,
                 allow_violations: bool = False, class_days: int = T.DEFAULT_CLASS_DAYS, charts: bool = True,
-                **options) -> list[Path]:
-    """Write the whole publication set into *out*; the paths written (*options*: see build_outputs)."""
-    from ..textio import atomic_write_bytes, check_writable_dir
+                wait: float = 0.0, **options) -> list[Path]:
+    """Write the whole publication set into *out* as one transaction; the final paths of the files.
 
-    out = check_writable_dir(out)
+    *out* is a folder (a transaction of its own: the set appears at once or not at all; another run
+    writing there makes this one wait up to *wait* seconds, then refuse) or an open
+    :class:`planner.outset.OutputSet` of a command that writes more files into the same set.
+    *options* go to :func:`build_outputs`.
+    """
+    from ..outset import OutputSet
+
+    kw = dict(result=result, report=report, summary=summary, allow_violations=allow_violations,
+              class_days=class_days, charts=charts, **options)
+    if isinstance(out, OutputSet):
+        return _publish_into(out, plan, ctx, **kw)
+    with OutputSet(out, "publish", wait=wait) as tx:
+        return _publish_into(tx, plan, ctx, **kw)
+
+
+def _publish_into(tx, plan, ctx, *, result=None, summary=None, **options) -> list[Path]:
     if summary is None and result is not None:
         from ..runinfo import summary_dict
 
         summary = summary_dict(result, ctx)
-    files = build_outputs(plan, ctx, report=report, summary=summary, allow_violations=allow_violations,
-                          class_days=class_days, previous_ics=options.pop("previous_ics", None) or read_previous_ics(out),
-                          charts=charts, **options)
-    written = []
-    for rel, data in sorted(files.items()):
-        atomic_write_bytes(out / rel, data)
-        written.append(out / rel)
-    return written
+    # the calendars of the current set (read under the set's lock), so revised events get a higher SEQUENCE
+    previous_ics = options.pop("previous_ics", None) or read_previous_ics(tx.target)
+    files = build_outputs(plan, ctx, summary=summary, previous_ics=previous_ics, **options)
+    return [tx.write(rel, data, by="publish") for rel, data in sorted(files.items())]
 
 
 def read_summary(path: Path) -> dict | None:
-    """A run's summary.json, if readable (the report shows it); None otherwise."""
+    """A run's summary.json, if readable (the report shows it); None otherwise (bounded like every input)."""
+    from ..textio import read_input_bytes
+
     try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        doc = json.loads(read_input_bytes(path).decode("utf-8"))
+    except (PlannerError, ValueError, RecursionError):  # RecursionError: absurdly nested JSON
         return None
     return doc if isinstance(doc, dict) else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .base import Param, Preference, Rule, Violation
 from .coverage import Coverage
 from .daily_cap import DailyCap
+from .holiday_deadline import HolidayDeadline
 from .institution_open import InstitutionOpen
 from .kind import Kind
 from .numbering import Numbering
@@ -20,12 +21,13 @@ from .scope import Scope
 from .session_count import SessionCount
 from .site_spacing import SiteSpacing
 from .spread import EvenSpread, MonthlyCycle
+from .stream_spacing import StreamSpacing
 from .working_day import WorkingDay
 
 RULES: dict[str, type[Rule]] = {
     r.name: r
-    for r in (WorkingDay, PlanWindow, RegistrationGap, DailyCap, Rotation, Scope, InstitutionOpen, SiteSpacing,
-              SessionCount, Numbering, Kind, Coverage)
+    for r in (WorkingDay, PlanWindow, RegistrationGap, HolidayDeadline, DailyCap, Rotation, Scope, InstitutionOpen,
+              SiteSpacing, StreamSpacing, SessionCount, Numbering, Kind, Coverage)
 }
 PREFERENCES: dict[str, type[Preference]] = {
     p.name: p for p in (PreferredGap, MonthlyCycle, EvenSpread, RefresherFirstCycle)

@@ -1,9 +1,12 @@
 """What every planning rule is: parameters, a check on a concrete plan, and a CP-SAT face.
 
 A *hard* rule (``Rule``) returns violations for a given plan (``check``) and posts the same
-condition into the CP-SAT model (``post``), reading the same parameters, so that checking
-and generating cannot disagree. A *soft* rule (``Preference``) has a weight; ``cost`` prices
-a concrete plan and ``terms`` gives the solver the same price as named penalty expressions.
+condition into the CP-SAT model (``post``). Both faces read the rule's own parameters and the
+facts of the compiled :class:`~planner.problem.Problem` (never another rule), and
+``tests/test_faces.py`` proves they agree: a plan pinned into the model is feasible exactly when
+``check`` finds nothing. A *soft* rule (``Preference``) has a weight; ``cost`` prices a concrete
+plan and ``terms`` gives the solver the same price as named penalty expressions, and the same
+harness shows the solver's objective equals the cost recomputed on the plan it returns.
 """
 from __future__ import annotations
 
@@ -12,9 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..context import Context
     from ..model import ModelVars
     from ..plan import Plan
+    from ..problem import Problem as Context
 
 
 @dataclass(frozen=True)
@@ -37,12 +40,41 @@ class Violation:
 
 @dataclass(frozen=True)
 class Param:
-    """A parameter a rule reads from the TOML rule set: its type, default and meaning."""
+    """A parameter a rule reads from the TOML rule set: its type, default, meaning and valid range.
+
+    Numbers outside ``[minimum, maximum]`` (or ``[minimum, maximum)`` when ``open_max``) are refused
+    when the rule set is read, naming file, key and range, before any model is built.
+    """
 
     type: type | tuple[type, ...]
     default: Any
     doc: str = ""
-    minimum: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    open_max: bool = False
+
+    def range_text(self) -> str:
+        lo = "" if self.minimum is None else f"{self.minimum}"
+        hi = "" if self.maximum is None else f"{self.maximum}"
+        return f"[{lo or '-inf'}, {hi or 'inf'}{')' if self.open_max else ']'}"
+
+    def check_number(self, value, file, key: str) -> None:
+        """Raise PlannerError when *value* (a number) lies outside the declared range."""
+        from ..errors import PlannerError
+
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return
+        if value != value or value in (float("inf"), float("-inf")):
+            raise PlannerError(f"must be a finite number, got {value}", file=file, field=key)
+        low = self.minimum is not None and value < self.minimum
+        high = self.maximum is not None and (value >= self.maximum if self.open_max else value > self.maximum)
+        if low or high:
+            raise PlannerError(f"{value} is out of range {self.range_text()}", file=file, field=key)
+
+
+#: ranges shared by many rules: days within a plan year, counts of sessions, weights
+DAYS = dict(minimum=0, maximum=366)
+WEIGHT_MAX = 1_000_000
 
 
 class Rule:
@@ -72,6 +104,14 @@ class Rule:
         """Days an exam may fall on under this rule, if it is a calendar fact (goes into domains)."""
         return None
 
+    def validate(self, problem: "Context", file, key: str) -> None:
+        """Cross-check the parameters against the problem's facts (run once, when it is compiled)."""
+        return None
+
+    def instances(self, ctx: "Context") -> list[str]:
+        """The rule's instances (e.g. one per stream) as the explanation names them: ``rule[detail]``."""
+        return [self.name]
+
     def violation(self, message: str, session=None, **kw: Any) -> Violation:
         if session is not None:
             kw.setdefault("stream", session.stream)
@@ -81,7 +121,7 @@ class Rule:
 
 
 class Preference(Rule):
-    """A soft rule: a weighted penalty. ``cost(plan)`` and the solver's ``terms`` agree by construction."""
+    """A soft rule: a weighted penalty. ``cost(plan)`` and the solver's ``terms`` price a plan alike."""
 
     hard: ClassVar[bool] = False
 

@@ -12,7 +12,7 @@ from .base import Param, Rule
 class DailyCap(Rule):
     name = "daily_cap"
     title = "at most max_exams_per_day exams a day city-wide"
-    PARAMS = {"max_exams_per_day": Param(int, 1, "exams a day across all streams and sites", minimum=1)}
+    PARAMS = {"max_exams_per_day": Param(int, 1, "exams a day across all streams and sites", minimum=1, maximum=50)}
 
     def check(self, plan, ctx):
         per_day = Counter(s.exam_date for s in plan.sessions)
@@ -39,15 +39,5 @@ class DailyCap(Rule):
         # at most cap x (number of possible exam days) sessions. Those days come from the calendar rules,
         # so when explaining, the cut holds only while they do.
         present = [s.present for s in mv.all_slots()]
-        if not mv.explain:
-            m.add(sum(present) <= self.max_exams_per_day * mv.exam_days)
-            return
-        cal = ctx.calendar
-        days = set(cal.days(cal.first_day, cal.last_day))
-        guard = list(lits)
-        for rule in ctx.ruleset.rules:
-            allowed = rule.allowed_days(ctx)
-            if allowed is not None:
-                days &= allowed
-                guard += mv.lits(rule.name)
-        m.add(sum(present) <= self.max_exams_per_day * len(days)).only_enforce_if(guard)
+        days, guard = mv.calendar_days()
+        m.add(sum(present) <= self.max_exams_per_day * len(days)).only_enforce_if(list(lits) + guard)

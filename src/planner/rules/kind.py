@@ -18,4 +18,8 @@ class Kind(Rule):
         return out
 
     def post(self, mv, ctx):
-        return None  # the kind variable's domain is the stream's kinds
+        if not mv.explain:
+            return  # the kind variable's domain is the stream's kinds
+        for s in mv.all_slots():
+            other = len(ctx.streams[s.stream].kinds)  # the value standing for "a kind not in the list"
+            mv.model.add(s.kind != other).only_enforce_if(mv.lits(self.name) + [s.present])

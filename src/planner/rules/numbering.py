@@ -1,6 +1,6 @@
 """期次 run 1, 2, 3 … without gaps within a stream, in exam-date order.
 
-In the model this is structural: slot k is 期次 k, and exam days never decrease with k.
+In the model slot k is 期次 k: present slots form a prefix, and exam days never decrease with k.
 """
 from __future__ import annotations
 
@@ -31,6 +31,8 @@ class Numbering(Rule):
         return out
 
     def post(self, mv, ctx):
+        lits = mv.lits(self.name)
         for slots in mv.slots.values():
             for a, b in zip(slots, slots[1:]):
-                mv.model.add(b.x >= a.x).only_enforce_if(b.present)
+                mv.model.add_bool_or([b.present.negated(), a.present]).only_enforce_if(lits)
+                mv.model.add(b.x >= a.x).only_enforce_if(lits + [b.present])

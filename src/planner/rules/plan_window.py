@@ -1,13 +1,15 @@
 """Every session inside the plan-year window: after this year's Spring Festival break, before next year's.
 
-Both the registration deadline and the exam fall in the window: registration does not close
-during the holiday, and the next year's plan starts afresh after the next Spring Festival.
+The exam falls in the window, and registration closes no earlier than ``registration_open_days``
+after the window opens (applicants are back from the holiday). Together with ``registration_gap``
+(the deadline comes before the exam) the deadline is then inside the window too. The window is
+measured on the official calendar only: an exam-free week never moves it.
 """
 from __future__ import annotations
 
 import datetime as dt
 
-from .base import Param, Rule
+from .base import DAYS, Param, Rule
 
 
 class PlanWindow(Rule):
@@ -15,7 +17,7 @@ class PlanWindow(Rule):
     title = "session inside the plan-year window (between Spring Festivals)"
     PARAMS = {
         "registration_open_days": Param(int, 0, "registration stays open at least this many days after the window "
-                                                "opens (applicants return from the holiday)", minimum=0),
+                                                "opens (applicants return from the holiday)", **DAYS),
     }
 
     def first_deadline(self, ctx):
@@ -25,16 +27,25 @@ class PlanWindow(Rule):
         start, stop = ctx.window
         return set(ctx.calendar.days(start, stop))
 
+    def validate(self, problem, file, key):
+        from ..errors import PlannerError
+
+        start, stop = problem.window
+        if self.first_deadline(problem) > stop:
+            raise PlannerError(f"registration_open_days {self.registration_open_days} reaches past the window's end "
+                               f"({start} … {stop})", file=file, field=f"{key}.registration_open_days")
+
     def check(self, plan, ctx):
         start, stop = ctx.window
+        first = self.first_deadline(ctx)
         out = []
         for s in plan.sessions:
             if not start <= s.exam_date <= stop:
                 out.append(self.violation(f"exam on {s.exam_date} is outside the plan-year window {start} … {stop}", s))
-            elif s.registration_deadline < self.first_deadline(ctx):
+            if s.registration_deadline < first:
                 out.append(self.violation(
-                    f"registration deadline {s.registration_deadline} leaves less than {self.registration_open_days}"
-                    f" days after the window opens on {start}", s))
+                    f"registration deadline {s.registration_deadline} is before {first}: registration must stay open "
+                    f"at least {self.registration_open_days} days after the window opens on {start}", s))
         return out
 
     def post(self, mv, ctx):

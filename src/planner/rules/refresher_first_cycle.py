@@ -1,12 +1,13 @@
 """Soft: the first rotation cycle after Spring Festival is refresher-only (2024: 期次 1-4 "特种作业人员复训").
 
 Holders whose certificates fall due over the holiday come first; initial training classes need
-the weeks after the holiday to run, so later sessions take both (初、复训).
+the weeks after the holiday to run, so later sessions take both (初、复训). A session whose
+考试类别 is not the one wanted costs 1 — also when its stream cannot have that kind at all (a
+single-kind stream listed here): the plan's cost and the solver's penalty agree on it.
 """
 from __future__ import annotations
 
 from .base import Param, Preference
-from .spread import cycle_length
 
 
 class RefresherFirstCycle(Preference):
@@ -15,13 +16,20 @@ class RefresherFirstCycle(Preference):
     PARAMS = {
         "streams": Param(list, ["special_ops"], "streams with a refresher-only opening cycle"),
         "kind": Param(str, "特种作业人员复训", "考试类别 of the refresher-only sessions"),
-        "cycles": Param(int, 1, "how many opening cycles are refresher-only", minimum=0),
+        "cycles": Param(int, 1, "how many opening cycles are refresher-only", minimum=0, maximum=50),
     }
 
+    def validate(self, problem, file, key):
+        from ..errors import PlannerError
+
+        for s in self.streams:
+            if s not in problem.streams:
+                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+
     def wanted(self, stream: str, k: int, ctx) -> str:
-        if k <= self.cycles * cycle_length(stream, ctx):
+        if k <= self.cycles * ctx.streams[stream].cycle:
             return self.kind
-        return ctx.catalogue.streams[stream].default_kind
+        return ctx.streams[stream].kinds[0]
 
     def cost(self, plan, ctx):
         return sum(s.kind != self.wanted(s.stream, s.no, ctx) for st in self.streams for s in plan.stream(st))
@@ -29,13 +37,16 @@ class RefresherFirstCycle(Preference):
     def terms(self, mv, ctx):
         out = []
         for stream in self.streams:
-            kinds = ctx.catalogue.streams[stream].kinds
+            kinds = ctx.streams[stream].kinds
             for s in mv.stream_slots(stream):
                 want = self.wanted(stream, s.k, ctx)
-                if s.kind is None or want not in kinds:
-                    continue
-                hit = mv.model.new_bool_var(f"kindok[{stream}#{s.k}]")
-                mv.model.add(s.kind == kinds.index(want)).only_enforce_if(hit)
-                mv.model.add(s.kind != kinds.index(want)).only_enforce_if(hit.negated())
-                out.append(1 - hit)
+                if want not in kinds:
+                    out.append(s.present)  # no kind of this stream is the one wanted
+                elif s.kind is None:
+                    continue  # a single kind, and it is the one wanted
+                else:
+                    miss = mv.model.new_bool_var(f"kindmiss[{stream}#{s.k}]")
+                    mv.model.add(s.kind != kinds.index(want)).only_enforce_if(miss)
+                    mv.model.add(s.kind == kinds.index(want)).only_enforce_if(miss.negated())
+                    out.append(mv.both(s.present, miss, f"kindcost[{stream}#{s.k}]"))
         return out

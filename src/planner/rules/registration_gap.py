@@ -5,18 +5,18 @@ closing at noon).
 """
 from __future__ import annotations
 
-from .base import Param, Rule
+from .base import DAYS, Param, Rule
 
 
 class RegistrationGap(Rule):
     name = "registration_gap"
     title = "registration deadline between min_days and max_days before the exam"
     PARAMS = {
-        "min_days": Param(int, 4, "fewest calendar days from deadline to exam", minimum=0),
-        "max_days": Param(int, 14, "most calendar days from deadline to exam", minimum=0),
+        "min_days": Param(int, 4, "fewest calendar days from deadline to exam", **DAYS),
+        "max_days": Param(int, 14, "most calendar days from deadline to exam", **DAYS),
     }
 
-    def validate(self, file, key, **_):
+    def validate(self, problem, file, key):
         from ..errors import PlannerError
 
         if self.max_days < self.min_days:
@@ -41,5 +41,5 @@ class RegistrationGap(Rule):
     def post(self, mv, ctx):
         for s in mv.all_slots():
             lits = mv.lits(self.name) + [s.present]
-            mv.model.add(s.gap >= self.min_days).only_enforce_if(lits)
+            mv.model.add(s.gap >= max(0, self.min_days)).only_enforce_if(lits)
             mv.model.add(s.gap <= self.max_days).only_enforce_if(lits)

@@ -1,4 +1,9 @@
-"""Exams only on official working days: weekdays that are not holidays, plus 调休 make-up weekend days."""
+"""Exams only on official working days (weekdays that are not holidays, plus 调休 make-up weekend days),
+and never on a locally closed, exam-free day (a scenario's inspection week).
+
+The calendar is the State Council's arrangement (``planner.calendar``); exam-free days are the
+problem's, and they stay working days for everything else (the plan-year window, registration).
+"""
 from __future__ import annotations
 
 from .base import Rule
@@ -6,18 +11,18 @@ from .base import Rule
 
 class WorkingDay(Rule):
     name = "working_day"
-    title = "exam on an official working day"
+    title = "exam on an official working day that is not exam-free"
 
     def allowed_days(self, ctx):
         cal = ctx.calendar
-        return {d for d in cal.days(cal.first_day, cal.last_day) if cal.is_working_day(d)}
+        return {d for d in cal.days(cal.first_day, cal.last_day) if cal.is_exam_day(d)}
 
     def check(self, plan, ctx):
         cal = ctx.calendar
         return [
-            self.violation(f"exam on {s.exam_date} is {cal.why_not_working(s.exam_date)}, not a working day", s)
+            self.violation(f"exam on {s.exam_date} is {cal.why_not_working(s.exam_date)}, not an exam day", s)
             for s in plan.sessions
-            if cal.first_day <= s.exam_date <= cal.last_day and not cal.is_working_day(s.exam_date)
+            if not (cal.first_day <= s.exam_date <= cal.last_day and cal.is_exam_day(s.exam_date))
         ]
 
     def post(self, mv, ctx):

@@ -1,0 +1,304 @@
+"""The compiled planning problem: every fact the rules, the model and the reports read, built once.
+
+A :class:`Problem` is made from the notice's data (catalogue), the working-day calendar and a
+rule set (a scenario already folded in), and then never changes. It holds what used to be
+looked up rule by rule: each stream's slot count and sites, which site may examine what and
+when (licensed scope plus a scenario's dated licences), closures, the exam-free days, month
+targets and pinned sessions. Rules read these facts from here, not from each other, so the
+check face and the CP-SAT face of a rule see the same numbers; the model builds its variables
+from here too. All cross-checks between rule-set parameters, the catalogue and the calendar
+happen in :func:`compile_problem`, the one place input is validated against itself.
+
+Layering: data → calendar → problem → rules → model → solver → services → publish → commands.
+This module imports only the first two; the rule set is handed in as an object.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Mapping
+
+from .calendar import WorkCalendar
+from .data import Catalogue
+from .errors import PlannerError
+from .targets import Target, month_targets
+
+#: upper bound on sessions in one plan year, all streams together: beyond it the model would be
+#: larger than any city's year needs (2024: 59) and building it alone would take minutes
+MAX_SESSIONS = 2000
+
+
+@dataclass(frozen=True)
+class License:
+    """A site licensed for a category for a date range (a scenario's ``[[licenses]]``)."""
+
+    institution: str
+    category: str
+    start: dt.date
+    end: dt.date
+    reason: str = ""
+
+    def covers(self, day: dt.date) -> bool:
+        return self.start <= day <= self.end
+
+
+@dataclass(frozen=True)
+class Closure:
+    institution: str
+    start: dt.date
+    end: dt.date
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """One exam stream as the year's plan sees it."""
+
+    id: str
+    sites: tuple[str, ...]  # configured sites, in rotation order
+    kinds: tuple[str, ...]  # allowed 考试类别, default first
+    categories: tuple[str, ...]
+    count: int | None  # fixed number of sessions, or None when bounded per site
+    site_bounds: Mapping[str, tuple[int, int]]  # on-demand sites: (min, max)
+    rotates: bool
+
+    @property
+    def max_sessions(self) -> int:
+        """How many sessions the stream can have: its slot count in the model."""
+        if self.count is not None:
+            return self.count
+        return sum(hi for _, hi in self.site_bounds.values())
+
+    @property
+    def cycle(self) -> int:
+        """Sessions per rotation cycle (1 for a stream that does not rotate)."""
+        return max(1, len(self.sites)) if self.rotates else 1
+
+    def bounds(self, site: str) -> tuple[int, int]:
+        return self.site_bounds.get(site, (0, 0))
+
+
+@dataclass(frozen=True, eq=False)  # identity hash: used as a cache key by the spread targets
+class Problem:
+    """The immutable, validated planning problem of one plan year."""
+
+    catalogue: Catalogue
+    calendar: WorkCalendar
+    ruleset: Any  # planner.ruleset.RuleSet (typed loosely: this layer sits below the rules)
+    window: tuple[dt.date, dt.date]
+    streams: Mapping[str, StreamSpec]
+    closures: tuple[Closure, ...] = ()
+    licenses: tuple[License, ...] = ()
+    targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
+    pins: tuple = ()  # planner.plan.Session, fixed by a scenario
+
+    # -- basic facts ---------------------------------------------------------------------------
+    @property
+    def year(self) -> int:
+        return self.calendar.year
+
+    @property
+    def horizon(self) -> tuple[dt.date, dt.date]:
+        """The days the calendar data covers (years Y and Y+1): the model's day range."""
+        return self.calendar.first_day, self.calendar.last_day
+
+    def sites(self, stream: str) -> tuple[str, ...]:
+        """The exam sites configured for *stream*, in rotation order."""
+        spec = self.streams.get(stream)
+        return spec.sites if spec is not None else ()
+
+    def total_slots(self) -> int:
+        return sum(s.max_sessions for s in self.streams.values())
+
+    def with_pins(self, pins) -> "Problem":
+        """The same problem with *pins* (sessions fixed by a scenario) added."""
+        return Problem(self.catalogue, self.calendar, self.ruleset, self.window, self.streams, self.closures,
+                       self.licenses, self.targets, tuple(self.pins) + tuple(pins))
+
+    # -- closures ------------------------------------------------------------------------------
+    def is_open(self, institution: str, day: dt.date) -> bool:
+        return not any(c.institution == institution and c.start <= day <= c.end for c in self.closures)
+
+    def closed_days(self, institution: str) -> frozenset[dt.date]:
+        """Days inside the horizon on which *institution* is closed."""
+        first, last = self.horizon
+        out: set[dt.date] = set()
+        for c in self.closures:
+            if c.institution == institution:
+                out.update(self.calendar.days(max(c.start, first), min(c.end, last)))
+        return frozenset(out)
+
+    def closed_sites(self) -> tuple[str, ...]:
+        return tuple(sorted({c.institution for c in self.closures}))
+
+    # -- who may examine what, when ------------------------------------------------------------
+    def licensed(self, institution: str, stream: str, day: dt.date | None = None) -> bool:
+        """Is *institution* licensed for *stream*'s categories (on *day*; without a day: ever)?
+
+        附件4's scope holds all year; a scenario's licence only on its dates.
+        """
+        if self.catalogue.licensed(institution, stream):
+            return True
+        cats = set(self.streams[stream].categories) if stream in self.streams else set()
+        return any(lic.institution == institution and lic.category in cats and (day is None or lic.covers(day))
+                   for lic in self.licenses)
+
+    def permits(self, institution: str, stream: str, day: dt.date | None = None) -> bool:
+        """A session of *stream* may sit at *institution* (on *day*): one of its sites, and licensed."""
+        return institution in self.sites(stream) and self.licensed(institution, stream, day)
+
+    def licence_days(self, institution: str, stream: str) -> frozenset[dt.date] | None:
+        """Days on which *institution* is licensed for *stream*; None when it always is (附件4)."""
+        if self.catalogue.licensed(institution, stream):
+            return None
+        cats = set(self.streams[stream].categories)
+        first, last = self.horizon
+        out: set[dt.date] = set()
+        for lic in self.licenses:
+            if lic.institution == institution and lic.category in cats:
+                out.update(self.calendar.days(max(lic.start, first), min(lic.end, last)))
+        return frozenset(out)
+
+    def offered(self, institution: str, stream: str) -> dict[str, frozenset[dt.date] | None]:
+        """Operation types of *stream* that *institution* can examine -> the days it can (None: always)."""
+        cats = set(self.streams[stream].categories)
+        out: dict[str, frozenset[dt.date] | None] = {}
+        for code in self.catalogue.institutions[institution].scope:
+            if self.catalogue.operations[code].category_code in cats:
+                out[code] = None
+        first, last = self.horizon
+        for lic in self.licenses:
+            if lic.institution != institution or lic.category not in cats:
+                continue
+            days = frozenset(self.calendar.days(max(lic.start, first), min(lic.end, last)))
+            for code, op in self.catalogue.operations.items():
+                if op.category_code == lic.category and out.get(code, ()) is not None:
+                    out[code] = out.get(code, frozenset()) | days
+        return out
+
+
+def _date(v, file, field_: str) -> dt.date:
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=field_) from None
+
+
+def _streams(catalogue: Catalogue, ruleset, file) -> dict[str, StreamSpec]:
+    count_rule = ruleset.rule("session_count")
+    rotation = ruleset.rule("rotation")
+    rotating = set(rotation.streams) if rotation is not None else set()
+    counts = count_rule.sessions if count_rule is not None else {}
+    out = {}
+    for sid, sites in ruleset.streams.items():
+        st = catalogue.streams[sid]
+        v = counts.get(sid, 0)
+        if isinstance(v, int):
+            spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, v, MappingProxyType({}), sid in rotating)
+        else:
+            bounds = {site: (int(mm.get("min", 0)), int(mm.get("max", 0))) for site, mm in v.items()}
+            spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType(bounds),
+                              sid in rotating)
+        out[sid] = spec
+    return out
+
+
+def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, licenses=(), pins=()) -> Problem:
+    """Build and validate the problem. Raises :class:`PlannerError` naming file and key."""
+    file = ruleset.source
+    window = calendar.window()
+    streams = _streams(catalogue, ruleset, file)
+    # closures (rule institution_open) as facts
+    closures: list[Closure] = []
+    rule = ruleset.rule("institution_open")
+    for n, c in enumerate(rule.closures if rule is not None else [], start=1):
+        key = f"rules.institution_open.closures[{n}]"
+        if not isinstance(c, dict):
+            raise PlannerError("must be a table {institution, start, end, reason}", file=file, field=key)
+        bad = sorted(set(c) - {"institution", "start", "end", "reason"})
+        if bad:
+            raise PlannerError(f"unknown key {bad[0]!r} (allowed: end, institution, reason, start)", file=file,
+                               field=f"{key}.{bad[0]}")
+        closures.append(Closure(str(c.get("institution")), _date(c.get("start", "2000-01-01"), file, key + ".start"),
+                                _date(c.get("end", "2099-12-31"), file, key + ".end"), str(c.get("reason", ""))))
+    lics = tuple(licenses)
+    # A dated licence adds the site to the fixed-count streams that do not rotate (managers); a rotating
+    # stream's order, and an on-demand site's bounds, are the planner's to state in the scenario.
+    specs = dict(streams)
+    for lic in lics:
+        for sid, spec in list(specs.items()):
+            if (lic.category in spec.categories and lic.institution not in spec.sites and not spec.rotates
+                    and spec.count is not None):
+                specs[sid] = StreamSpec(spec.id, spec.sites + (lic.institution,), spec.kinds, spec.categories,
+                                        spec.count, spec.site_bounds, spec.rotates)
+    problem = Problem(catalogue, calendar, ruleset, window, MappingProxyType(specs), tuple(closures), lics,
+                      MappingProxyType({}), tuple(pins))
+    problem = _with_targets(problem)
+    validate(problem)
+    return problem
+
+
+def _with_targets(p: Problem) -> Problem:
+    """Month targets of the spread preferences (``[preferences.even_spread]`` holds their parameters)."""
+    src = p.ruleset.rule("even_spread") or p.ruleset.rule("monthly_cycle")
+    params = src.spread_params() if src is not None else None
+    if params is None:
+        return p
+    targets = {}
+    for sid in params["streams"]:
+        spec = p.streams.get(sid)
+        if spec is None:
+            continue
+        targets[sid] = month_targets(p.calendar, p.window, spec.max_sessions, spec.cycle,
+                                     float(params["position"].get(sid, 0.5)), params["full_month_min_working_days"],
+                                     params["end_margin_days"])
+    return Problem(p.catalogue, p.calendar, p.ruleset, p.window, p.streams, p.closures, p.licenses,
+                   MappingProxyType(targets), p.pins)
+
+
+def validate(p: Problem) -> None:
+    """Every cross-check between rule-set parameters, the catalogue and the calendar, in one place."""
+    rs = p.ruleset
+    file = rs.source
+    start, stop = p.window
+    length = (stop - start).days
+    for rule in rs.all():
+        rule.validate(p, file=file, key=f"{'preferences' if not rule.hard else 'rules'}.{rule.name}")
+    total = p.total_slots()
+    if total > MAX_SESSIONS:
+        raise PlannerError(f"{total} sessions in one year is more than the planner handles ({MAX_SESSIONS}); "
+                           "check the counts", file=file, field="rules.session_count.sessions")
+    for name, attr in (("registration_gap", "min_days"), ("site_spacing", "min_days")):
+        r = rs.rule(name)
+        if r is not None and getattr(r, attr) > length:
+            raise PlannerError(f"{attr} {getattr(r, attr)} is longer than the plan-year window ({length} days, "
+                               f"{start} … {stop})", file=file, field=f"rules.{name}.{attr}")
+    first, last = p.horizon
+
+    def dated(item, what: str, key: str) -> None:
+        """Checks a closure and a licence share: a known institution, a range in order, inside the horizon."""
+        if item.institution not in p.catalogue.institutions:
+            raise PlannerError(f"unknown institution {item.institution!r}", file=file, field=key + ".institution")
+        if item.end < item.start:
+            raise PlannerError(f"{what} ends ({item.end}) before it starts ({item.start})", file=file,
+                               field=key + ".end")
+        if item.end < first or item.start > last:
+            raise PlannerError(f"{what} {item.start} … {item.end} lies outside plan year {p.year}'s calendar "
+                               f"({first} … {last}); wrong year?", file=file, field=key)
+
+    for n, c in enumerate(p.closures, start=1):
+        dated(c, "closure", f"rules.institution_open.closures[{n}]")
+    for n, lic in enumerate(p.licenses, start=1):
+        where = f"licenses[{n}]"
+        dated(lic, "licence", where)
+        if not any(lic.category in spec.categories and lic.institution in spec.sites for spec in p.streams.values()):
+            raise PlannerError(f"{lic.institution} is not a site of any stream examining {lic.category!r}; add it "
+                               "to that stream's [sites] (in rotation order)", file=file, field=where + ".institution")
+    for sid, spec in p.streams.items():
+        for site in spec.sites:
+            if not p.licensed(site, sid):
+                raise PlannerError(f"site {site!r} is not licensed for stream {sid!r} (附件4 scope)", file=file,
+                                   field=f"streams.{sid}.sites")
