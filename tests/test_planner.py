@@ -77,7 +77,7 @@ def test_plan_is_byte_identical_across_runs(tmp_path):
         assert main(["plan", "--year", "2025", "--out", str(d), "--no-publish"]) == 0
         outs.append((d / "plan.csv").read_bytes())
     assert outs[0] == outs[1]
-    assert outs[0].startswith(b"stream,no,registration_deadline,exam_date,institution,kind,notes\n")
+    assert outs[0].startswith("\ufeffstream,no,registration_deadline,exam_date,institution,kind,notes\n".encode())  # BOM for Excel
 
 
 def test_default_year_is_next_year():

@@ -27,6 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from ..errors import PlannerError
 from ..publish import wording as W
+from ..publish.tables import provisional_note
 from . import i18n, views
 from .jobs import FINISHED, JobQueue, load_context, session_dict
 from .workspace import OutsideWorkspace, Workspace
@@ -197,7 +198,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
             plan, ctx = plan_of(version)
             shown = {"version": version, "plan": plan, "months": views.months(plan, ctx),
                      "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
-                     "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": views.provisional(ctx),
+                     "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
                      "chain": ws.chain(version.id), "summary": ws.summary(version.id)}
         return page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
                     errors={}, **shown)
@@ -493,7 +494,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
         from ..plan import plan_to_csv
 
         return page(request, "check.html", status, errors=kw.pop("errors", {}), checked=True, filename=filename,
-                    plan=plan, by_session=by_session, banner=views.provisional(ctx), year=plan.year,
+                    plan=plan, by_session=by_session, banner=provisional_note(plan, ctx), year=plan.year,
                     scenario=scenario or "", plan_csv=plan_to_csv(plan), ok=report.ok,
                     per_rule=[(i18n.rule_title(r), n) for r, n in report.per_rule.items()], **kw)
 

@@ -124,16 +124,6 @@ def waits(plan: Plan, ctx) -> list[dict]:
     return rows
 
 
-def provisional(ctx) -> str:
-    """The provisional-calendar banner text, or "" when the year's arrangement is official."""
-    cal = ctx.calendar
-    if cal.is_official():
-        return ""
-    start, stop = ctx.window
-    missing = [str(y) for y in range(start.year, stop.year + 1) if not cal.official.get(y, False)]
-    return W.PROVISIONAL.format(status=f"国务院尚未公布{'、'.join(missing)}年节假日安排，节假日及调休日期可能变动")
-
-
 def allowed_days(session: Session, ctx) -> list[dt.date]:
     """Days this session could be pinned to: every day the per-session hard rules accept for it alone
     (the rules' own check face via ``scenario.check_pins``; the rest of the plan moves around it)."""
