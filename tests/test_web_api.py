@@ -639,3 +639,14 @@ def test_a_wall_clock_bound_always_ends_a_job(tmp_path, monkeypatch):
         assert ws.versions() == []
     finally:
         queue.shutdown()
+
+
+def test_published_file_labels_tell_the_notice_from_its_attachments():
+    from planner.data import load_catalogue
+    from planner.web.i18n import file_label
+
+    cat = load_catalogue()
+    assert file_label("notice.docx", cat).startswith("通知全文") and "Word" in file_label("notice.docx", cat)
+    assert file_label("notice.xlsx", cat).startswith("通知附件1–4")
+    assert file_label("revision.xlsx", cat).startswith("调整通知")
+    assert file_label("ics/huaan.ics", cat) == "机构日历：华安（日历订阅文件）"

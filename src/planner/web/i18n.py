@@ -135,7 +135,9 @@ def file_label(rel: str, catalogue) -> str:
     files, formats = table()["files"], table()["formats"]
     stem, _, ext = rel.rpartition(".")
     folder, _, name = stem.partition("/")
-    if stem in files:
+    if rel in files:  # a file whose formats say different things (notice.docx is the notice, notice.xlsx its 附件)
+        what = files[rel]
+    elif stem in files:
         what = files[stem]
     elif folder in files and name in catalogue.institutions:
         what = f"{files[folder]}：{catalogue.institutions[name].short_name}"
