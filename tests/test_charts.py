@@ -11,13 +11,13 @@ from planner.charts import CHARTS
 from planner.charts import style as S
 from planner.charts.compare import compare_chart
 from planner.plan import Plan
-from test_publish_support import moved, with_on_demand
+from test_publish_support import moved, solved, with_on_demand  # noqa: F401 (fixture)
 
 
-def render_quietly(draw, *args):
+def render_quietly(draw, *args, formats=S.FORMATS):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        images = S.render(draw, *args)
+        images = S.render(draw, *args, formats=formats)
     glyphs = [str(w.message) for w in caught if "glyph" in str(w.message).lower() or "missing from" in str(w.message)]
     assert glyphs == []
     return images
@@ -55,7 +55,8 @@ def test_each_chart_png_svg(stem, plan2024, ctx2024, catalogue):
     assert images["png"].startswith(b"\x89PNG") and len(images["png"]) > 10_000
     assert b"<svg" in images["svg"][:500]
     assert b"Date" not in images["svg"] and b"Software" not in images["png"][:200]
-    assert render_quietly(draw, plan, ctx2024, "未通过规则检查")["svg"] == images["svg"]
+    svg = render_quietly(draw, plan, ctx2024, "未通过规则检查", formats=("svg",))["svg"]
+    assert render_quietly(draw, plan, ctx2024, "未通过规则检查", formats=("svg",))["svg"] == svg
 
 
 def test_provisional_calendar_is_flagged():
@@ -69,6 +70,38 @@ def test_provisional_calendar_is_flagged():
     assert fig._suptitle is not None and "暂定" in fig._suptitle.get_text()
 
 
+def test_publish_renders_each_chart_once_as_svg(plan2024, ctx2024, monkeypatch):
+    """Publishing draws each chart once and saves it once (SVG): PNG would double the time."""
+    from matplotlib.figure import Figure
+
+    from planner.charts import all_charts
+
+    saved = []
+    real = Figure.savefig
+    monkeypatch.setattr(Figure, "savefig", lambda self, buf, **kw: saved.append(kw["format"]) or real(self, buf, **kw))
+    images = all_charts(plan2024, ctx2024)
+    assert saved == ["svg"] * len(CHARTS) and set(images) == set(CHARTS)
+
+
+def test_heatmap_tells_streams_apart_and_marks_deadlines(plan2024, ctx2024):
+    """Managers and special-ops cells in their own colours; one deadline mark per deadline day; 调休 swatch."""
+    from matplotlib.collections import PatchCollection
+    from matplotlib.colors import to_hex
+
+    from planner.charts.calendar_heatmap import draw
+
+    with S.chart_style():
+        fig = draw(plan2024, ctx2024)
+    ax = fig.axes[0]
+    fills = {to_hex(c.get_facecolor()[0]) for c in ax.collections if isinstance(c, PatchCollection)}
+    assert {S.STREAM_COLORS["managers"], S.STREAM_COLORS["special_ops"], S.MAKEUP_FILL} <= fills
+    marks = [c for c in ax.collections if not isinstance(c, PatchCollection)]
+    assert len(marks[0].get_offsets()) == len({s.registration_deadline for s in plan2024.sessions})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "报名截止" in labels and "调休上班（班）" in labels and any("特种作业" in t for t in labels)
+    assert len(ax.patches) == 0  # cells are collections, not hundreds of patches
+
+
 def test_compare_chart_writes_png_and_svg(tmp_path, plan2024, ctx2024):
     b = moved(plan2024, ("special_ops", 5), 3).with_sessions(
         [s for s in moved(plan2024, ("special_ops", 5), 3).sessions if s.key != ("managers", 11)])
@@ -78,3 +111,23 @@ def test_compare_chart_writes_png_and_svg(tmp_path, plan2024, ctx2024):
     assert not [w for w in caught if "glyph" in str(w.message).lower()]
     assert [p.name for p in paths] == ["compare.png", "compare.svg"]
     assert all(p.stat().st_size > 1000 for p in paths)
+
+
+@pytest.mark.parametrize("year, banner", [(2025, False), (2026, True)])
+def test_wall_calendar_is_one_a3_landscape_page(solved, year, banner):
+    """One A3 landscape page with every month of exams, each exam named by site, the banner when provisional."""
+    from planner.charts.wall_calendar import A3_LANDSCAPE_IN, draw, wall_calendar_pdf
+
+    plan, ctx = solved(year)
+    with S.chart_style():
+        fig = draw(plan, ctx)
+    assert tuple(round(v, 2) for v in fig.get_size_inches()) == A3_LANDSCAPE_IN
+    texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
+    months = {(s.exam_date.year, s.exam_date.month) for s in plan.sessions}
+    assert len(fig.axes) == len(months)
+    for s in plan.sessions:
+        assert f"{ctx.catalogue.institutions[s.institution].short_name} {s.no}期" in texts
+    assert any("节假日安排尚未公布" in t for t in texts) == banner
+    pdf = wall_calendar_pdf(plan, ctx)
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page>") <= 1
+    assert pdf == wall_calendar_pdf(plan, ctx)

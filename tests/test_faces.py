@@ -75,17 +75,13 @@ def _mutations(plan: Plan, ctx, rng: random.Random, n: int) -> list[Plan]:
     return out
 
 
-def _verdicts_free(ctx, plans: list[Plan]) -> list[dict[str, bool]]:
-    """Per plan: rule name -> can the rule's CP-SAT face hold with the plan pinned (free model)?"""
-    mv = build_model(ctx, explain=True)
+def _pinned_solves(mv, plans: list[Plan]):
+    """Pin each plan under its own guard literal; yield (a solved clone with that plan on, its status)."""
     guards = []
     for p in plans:
         g = mv.model.new_bool_var("plan")
         pin_plan(mv, p, [g])
         guards.append(g)
-    lits = dict(mv.enforcement)
-    mv.model.maximize(sum(lits.values()))
-    out = []
     for g in guards:
         m = mv.model.clone()
         m.add(g == 1)
@@ -93,6 +89,17 @@ def _verdicts_free(ctx, plans: list[Plan]) -> list[dict[str, bool]]:
         solver.parameters.num_workers = 1
         solver.parameters.max_time_in_seconds = 60
         status = solver.solve(m)
+        assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE), solver.status_name(status)
+        yield solver, status
+
+
+def _verdicts_free(ctx, plans: list[Plan]) -> list[dict[str, bool]]:
+    """Per plan: rule name -> can the rule's CP-SAT face hold with the plan pinned (free model)?"""
+    mv = build_model(ctx, explain=True)
+    lits = dict(mv.enforcement)
+    mv.model.maximize(sum(lits.values()))
+    out = []
+    for solver, status in _pinned_solves(mv, plans):
         assert status == cp_model.OPTIMAL, solver.status_name(status)
         holds: dict[str, bool] = {}
         for key, lit in lits.items():
@@ -105,23 +112,8 @@ def _verdicts_free(ctx, plans: list[Plan]) -> list[dict[str, bool]]:
 def _feasible_plan_mode(ctx, plans: list[Plan]) -> list[bool]:
     """Per plan: is the plan-mode model (what `planner plan` solves) feasible with the plan pinned?"""
     mv = build_model(ctx)
-    guards = []
-    for p in plans:
-        g = mv.model.new_bool_var("plan")
-        pin_plan(mv, p, [g])
-        guards.append(g)
     mv.model.clear_objective()
-    out = []
-    for g in guards:
-        m = mv.model.clone()
-        m.add(g == 1)
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = 60
-        status = solver.solve(m)
-        assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE), solver.status_name(status)
-        out.append(status != cp_model.INFEASIBLE)
-    return out
+    return [status != cp_model.INFEASIBLE for _, status in _pinned_solves(mv, plans)]
 
 
 def assert_faces_agree(ctx, plans: list[Plan]) -> int:

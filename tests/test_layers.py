@@ -53,7 +53,7 @@ def imports(path: Path) -> set[str]:
                 base = package[: len(package) - node.level + 1] if node.level > 1 else package
                 target = ".".join(base + ([node.module] if node.module else []))
                 if not target:
-                    target = node.names[0].name
+                    target = "__init__"  # `from .. import x`: the package's own facade
             elif node.module and node.module.startswith("planner"):
                 target = node.module.removeprefix("planner").lstrip(".")
             else:

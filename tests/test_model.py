@@ -131,3 +131,26 @@ def test_solver_objective_equals_the_checked_cost(ctx2024, plan2024):
     res = solve(ctx2024)
     assert res.status == Status.OPTIMAL
     assert res.solver_objective == res.objective == check_plan(res.plan, ctx2024).objective
+
+
+def test_stream_spacing_moves_the_second_session_of_a_stream_away():
+    # two managers' sessions at 华安 on Wed 3-6 and Fri 3-8: 14 days apart means Wed 3-20 for the second
+    # (3-16/17 are a weekend, 3-18 and 3-19 are 12 and 13 days after 3-6); site_spacing alone would accept 3-8
+    ss = [session("managers", 1, D(2024, 3, 1), D(2024, 3, 6)), session("managers", 2, D(2024, 3, 3), D(2024, 3, 8))]
+    rules = {**WD, "registration_gap": {"min_days": 0, "max_days": 30}, "stream_spacing": {"min_days": {"managers": 14}}}
+    res = repair(tiny_doc(2, rules=rules), ss)
+    assert [s.exam_date for s in res.plan.sessions] == [D(2024, 3, 6), D(2024, 3, 20)]
+    assert res.tiers == {"sessions_changed": 1, "days_moved": 12}
+
+
+def test_holiday_deadline_moves_a_deadline_out_of_national_day():
+    # exam Thu 2024-10-10, deadline 10-05 falls in 国庆 (10-01..10-07, days off). With a preferred gap of 5 days the
+    # nearest allowed deadlines are Tue 10-08 (gap 2, cost 3) and Mon 9-30 (gap 10, cost 5): 10-08. The deadline
+    # 5-02 inside the May Day break stays: May Day is not a long holiday for this rule.
+    ss = [session("managers", 1, D(2024, 5, 2), D(2024, 5, 10)), session("managers", 2, D(2024, 10, 5), D(2024, 10, 10))]
+    rules = {**WD, "registration_gap": {"min_days": 0, "max_days": 30}, "holiday_deadline": {}}
+    res = repair(tiny_doc(2, rules=rules, prefs={"preferred_gap": {"weight": 1, "days": 5}}), ss)
+    s1, s2 = res.plan.sessions
+    assert s1.registration_deadline == D(2024, 5, 2)
+    assert s2.registration_deadline == D(2024, 10, 8) and s2.exam_date == D(2024, 10, 10)
+    assert res.tiers == {"sessions_changed": 1, "days_moved": 0}

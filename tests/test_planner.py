@@ -77,7 +77,7 @@ def test_plan_is_byte_identical_across_runs(tmp_path):
         assert main(["plan", "--year", "2025", "--out", str(d), "--no-publish"]) == 0
         outs.append((d / "plan.csv").read_bytes())
     assert outs[0] == outs[1]
-    assert outs[0].startswith(b"stream,no,registration_deadline,exam_date,institution,kind,notes\n")
+    assert outs[0].startswith("\ufeffstream,no,registration_deadline,exam_date,institution,kind,notes\n".encode())  # BOM for Excel
 
 
 def test_default_year_is_next_year():
@@ -109,3 +109,14 @@ def test_closing_the_only_licensed_site_is_explained(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 3
     assert "coverage[special_ops:elec_cable]" in err and "institution_open[juteng]" in err
+
+
+def test_managers_keep_one_session_a_month_two_weeks_apart():
+    """2027: no month holds two managers' sessions, consecutive ones are >= 14 days apart, and January 2028
+    (before the next Spring Festival) is used rather than doubling up around the short February."""
+    plan = solve(make_context(2027)).plan
+    days = [s.exam_date for s in plan.stream("managers")]
+    months = [(d.year, d.month) for d in days]
+    assert len(set(months)) == len(months) == 11
+    assert min((b - a).days for a, b in zip(days, days[1:])) >= 14
+    assert (2028, 1) in months

@@ -13,7 +13,7 @@ from planner.cli import main
 from planner.publish import tables as T
 from planner.publish.ics import ics_files
 from planner.publish.run import build_outputs
-from test_publish_support import moved, published  # noqa: F401 (fixture)
+from test_publish_support import moved, published, solved  # noqa: F401 (fixture)
 
 from conftest import mutate
 
@@ -27,7 +27,8 @@ def test_files_written(published):
     names = {p.relative_to(out).as_posix() for p in written}
     assert {"notice.xlsx", "plan.ics", "plan.json", "report.html", "csv/annex2_managers.csv",
             "csv/annex3_special_ops.csv", "csv/annex4_institutions.csv", "csv/annex1_materials.csv",
-            "csv/training_plan_uploads.csv", "ics/juteng.ics", "charts/calendar.png", "charts/calendar.svg"} <= names
+            "csv/training_plan_uploads.csv", "ics/juteng.ics", "charts/calendar.svg", "notice.docx"} <= names
+    assert not [n for n in names if n.endswith(".png")]  # charts rendered once, as SVG
     assert not [p for p in out.rglob("*.tmp")]
 
 
@@ -62,7 +63,7 @@ def test_institution_ics_has_upload_dates(published, plan2024):
     assert len(evs) == 3 * n
     upload = evs["2024-special_ops-2-upload@planner.yuncheng-exams"]
     assert upload.decoded("DTSTART") == dt.date(2024, 1, 20)  # exam 2-27, class opens 2-20, one month before
-    assert events((out / "ics/fengxi.ics").read_bytes()) == {}
+    assert not (out / "ics/fengxi.ics").exists()  # an on-demand site without sessions gets no empty calendar
 
 
 def test_stable_uids_and_sequence_across_revisions(plan2024, ctx2024):
@@ -146,3 +147,37 @@ def test_bad_class_days(tmp_path, capsys):
     assert main(["publish", str(scenarios_dir() / "plan_2024.csv"), "--out", str(tmp_path), "--class-days", "0",
                  "--no-charts"]) == 2
     assert "class-days" in capsys.readouterr().err
+
+
+def test_ics_reads_well_on_a_phone(published, plan2024):
+    """Titles start with site and stream, deadlines remind the day before, DTSTAMP is not in the future."""
+    out, _ = published
+    cal = Calendar.from_ical((out / "ics/huaan.ics").read_bytes())
+    assert str(cal["X-WR-CALNAME"]) == "华安考点 2024年考试日历"
+    evs = {str(e["UID"]): e for e in cal.walk("VEVENT")}
+    exam = evs["2024-special_ops-5-exam@planner.yuncheng-exams"]
+    assert str(exam["SUMMARY"]) == "华安·特种作业 第5期 考试"
+    deadline = evs["2024-special_ops-5-deadline@planner.yuncheng-exams"]
+    assert str(deadline["SUMMARY"]).startswith("华安·特种作业 第5期 报名截止")
+    alarms = deadline.walk("VALARM")
+    assert len(alarms) == 1 and alarms[0].decoded("TRIGGER") == dt.timedelta(days=-1)
+    assert str(alarms[0]["ACTION"]) == "DISPLAY"
+    assert not exam.walk("VALARM")
+    stamp = exam.decoded("DTSTAMP")
+    assert stamp <= dt.datetime.now(dt.timezone.utc)  # the plan file's time, not a date in the plan year
+    assert str(exam["STATUS"]) == "CONFIRMED"  # 2024 and 2025 are official years
+    names = {p.name for p in (out / "ics").iterdir()}
+    used = {plan2024.by_key()[k].institution for k in plan2024.by_key()}
+    assert len(names) == len(used)
+
+
+def test_ics_tentative_when_calendar_provisional(solved):
+    """A 2026 plan reaches into January 2027 (provisional): every event is tentative and says why."""
+    plan, ctx = solved(2026)
+    evs = events(ics_files(plan, ctx)["plan.ics"])
+    assert {str(e["STATUS"]) for e in evs.values()} == {"TENTATIVE"}
+    assert all("2027年节假日安排尚未公布，日期为暂定" in str(e["DESCRIPTION"]) for e in evs.values())
+    plan25, ctx25 = solved(2025)
+    evs25 = events(ics_files(plan25, ctx25)["plan.ics"])
+    assert {str(e["STATUS"]) for e in evs25.values()} == {"CONFIRMED"}
+    assert not any("暂定" in str(e["DESCRIPTION"]) for e in evs25.values())

@@ -32,3 +32,21 @@ def moved(plan, key, days: int):
     return plan.with_sessions([replace(s, exam_date=s.exam_date + delta,
                                        registration_deadline=s.registration_deadline + delta) if s.key == key else s
                                for s in plan.sessions])
+
+
+@pytest.fixture(scope="session")
+def solved():
+    """year -> (plan, ctx) for generated plans of 2025 (all dates official), 2026 (reaches into January
+    2027, provisional today) and 2027 (provisional); solved once per session."""
+    from planner.api import make_context
+    from planner.solver import solve
+
+    cache = {}
+
+    def get(year: int):
+        if year not in cache:
+            ctx = make_context(year)
+            cache[year] = (solve(ctx, time_limit=30).plan, ctx)
+        return cache[year]
+
+    return get

@@ -55,7 +55,9 @@ def test_rows_and_date_wording(wb):
     assert len(ops) == 48
     assert ops[1][1:5] == ["2月22日前", "2月26日", "特种作业人员复训", "运城华安应急安全服务有限公司"]
     assert ops[46][1:3] == ["12月30日前", "2025年1月3日"]
-    assert ops[47][1:3] == ["2025年1月4日前", "2025年1月9日"]
+    # the notice names the year once, where a column crosses into the next year
+    assert ops[47][1:3] == ["2025年1月4日前", "1月9日"]
+    assert ops[48][1:3] == ["1月12日前", "1月17日"]
 
 
 def test_footnotes_and_directory(wb):
@@ -63,9 +65,9 @@ def test_footnotes_and_directory(wb):
     for text in (mgr, ops):
         assert "考试报名时间截止到当天中午12点" in text
         assert "确因工作需要可酌情调整" in text
-    assert "3、考试点详细地址：\n运城华安应急安全服务有限公司地址：盐湖区凤凰谷南山湖畔" in mgr
+    assert "3、考试点详细地址：\n运城市华安应急安全服务有限公司地址：盐湖区凤凰谷南山湖畔" in mgr
     assert "4、各考试点详细地址：\n①" in ops and ops.count("有限公司地址：") + ops.count("中心地址：") + ops.count("大学地址：") == 7
-    assert "1、因山西丰喜集团临猗分公司安全技术培训中心、中车永济电机有限公司安全培训中心、运城职业技术大学每年的培训体量较小" in ops
+    assert "1、因丰喜临猗分公司培训中心、运城职业技术大学、永济电机培训中心每年的培训体量较小" in ops
     directory = [r for r in wb["附件4"].iter_rows(min_row=4, values_only=True)]
     assert [r[0] for r in directory] == list(range(1, 8))
     assert directory[0][4] == "0359-2666288\n0359-8597788"
@@ -78,13 +80,16 @@ def test_print_setup_and_layout(wb):
     for name in ("附件1", "附件2", "附件3", "附件4"):
         ws = wb[name]
         assert int(ws.page_setup.paperSize) == 9  # A4
-        assert ws.sheet_properties.pageSetUpPr.fitToPage
-        assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+        # fitted to the page width, or printed at a computed scale so the placed page breaks hold
+        assert ws.sheet_properties.pageSetUpPr.fitToPage or 30 <= ws.page_setup.scale <= 100
         assert ws.print_area
+        assert ws.oddFooter.center.text == "第 &P 页 共 &N 页"
+        assert "运城市2024年" in ws.oddHeader.center.text
     assert wb["附件4"].page_setup.orientation == "landscape"
     assert wb["附件3"].page_setup.orientation == "portrait"
     assert wb["附件3"].print_title_rows == "$3:$3"  # header repeats on each printed page
-    assert wb["附件3"].column_dimensions["G"].hidden
+    assert all(not d.hidden for d in wb["附件3"].column_dimensions.values())  # no hidden columns
+    assert wb["附件3"].max_column == 6
     assert wb["附件3"]["B4"].alignment.wrap_text and wb["附件3"]["B4"].border.left.style == "thin"
     assert wb["附件3"].column_dimensions["E"].width >= 30
     assert wb.properties.created == dt.datetime(2024, 1, 1) == wb.properties.modified
@@ -121,6 +126,37 @@ def test_edited_cell_and_missing_hidden_parts(tmp_path, xlsx_bytes, plan2024, ca
     assert back.sessions == plan2024.with_sessions(
         [replace(s, exam_date=dt.date(2024, 4, 9)) if s.key == ("managers", 2) else s
          for s in plan2024.sessions]).sessions
+
+
+@pytest.mark.parametrize("damage", ["text year", "no year row", "garbage rows"])
+def test_damaged_hidden_sheet_ignored_with_a_note(tmp_path, xlsx_bytes, plan2024, catalogue, capsys, damage):
+    """An edit that broke the hidden _planner sheet: a note on stderr, the visible tables read (year from the title)."""
+    wb = load_workbook(io.BytesIO(xlsx_bytes))
+    meta = wb["_planner"]
+    if damage == "text year":
+        meta["B2"] = "二〇二四"
+    elif damage == "no year row":
+        meta.delete_rows(2)
+    else:
+        meta.delete_rows(1, 2)
+        meta.append([None, None, None])
+        meta.append(["x"])
+    wb.save(tmp_path / "damaged.xlsx")
+    back = read_notice_xlsx(tmp_path / "damaged.xlsx", catalogue)
+    assert back.sessions == plan2024.sessions
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "hidden sheet '_planner' is damaged; ignored it" in err
+
+
+def test_sub_table_heading_names_the_stream_without_hidden_columns(tmp_path, plan2024, ctx2024, catalogue):
+    """The on-demand sessions are told apart by their sub-table's heading alone (no hidden stream column)."""
+    plan = with_on_demand(plan2024, catalogue)
+    wb = load_workbook(io.BytesIO(notice_xlsx_bytes(plan, ctx2024)))
+    assert wb["附件3"].max_column == 6
+    del wb["_planner"]
+    wb.save(tmp_path / "n.xlsx")
+    back = read_notice_xlsx(tmp_path / "n.xlsx", catalogue)
+    assert [s.key for s in back.stream("on_demand")] == [("on_demand", 1), ("on_demand", 2)]
 
 
 def test_other_layouts_are_one_clear_error(tmp_path, catalogue, capsys):

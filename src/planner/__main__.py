@@ -1,6 +1,4 @@
 """``python -m planner`` is the same as the ``planner`` command."""
-import sys
+from .cli import run
 
-from .cli import main
-
-sys.exit(main())
+run()

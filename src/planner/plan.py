@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -79,23 +81,46 @@ def infer_year(sessions) -> int:
     return min(s.exam_date for s in sessions).year
 
 
-def parse_date(value: str, file, row: int, fieldname: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise PlannerError(f"not a date in YYYY-MM-DD form: {value!r}", file=file, row=row, field=fieldname) from None
+#: the date forms a plan CSV may carry after a round trip through Excel/WPS: (pattern, how it is named)
+DATE_FORMS = (
+    (re.compile(r"(\d{4})-(\d{2})-(\d{2})"), "2027-02-19"),
+    (re.compile(r"(\d{4})/(\d{1,2})/(\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"), "2027/2/19"),
+    (re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?"), "2027-2-19"),
+    (re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"), "2027年2月19日"),
+)
+ISO_FORM = DATE_FORMS[0][1]
+
+
+def parse_date(value: str, file, row: int, fieldname: str, forms: set[str] | None = None) -> dt.date:
+    """A date in ISO form; with *forms* (a CSV that may have been through Excel/WPS) also the forms Excel
+    writes (2027/2/19, 2027-2-19, 2027年2月19日), the form found being added to *forms* so the reader can
+    say which it read. Other inputs (scenario files) stay strict ISO."""
+    for pattern, name in DATE_FORMS if forms is not None else DATE_FORMS[:1]:
+        m = pattern.fullmatch(value.strip())
+        if m:
+            try:
+                d = dt.date(*map(int, m.groups()))
+            except ValueError:
+                break
+            if forms is not None:
+                forms.add(name)
+            return d
+    forms_named = "YYYY-MM-DD, 2027/2/19 or 2027年2月19日" if forms is not None else "YYYY-MM-DD form"
+    raise PlannerError(f"not a date in {forms_named}: {value!r}", file=file, row=row, field=fieldname) from None
 
 
 def read_plan_csv(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
     """Read a plan from a canonical CSV (``planner.planio.read_plan`` also reads a published notice.xlsx)."""
     p = Path(path)
-    return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year)
+    return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year, excel_dates=True)
 
 
-def plan_from_records(records, catalogue: Catalogue, file, year: int | None = None) -> Plan:
-    """Validate ``(row, record)`` pairs in canonical-CSV form and build a :class:`Plan`."""
+def plan_from_records(records, catalogue: Catalogue, file, year: int | None = None, excel_dates: bool = False) -> Plan:
+    """Validate ``(row, record)`` pairs in canonical-CSV form and build a :class:`Plan`; *excel_dates*
+    also accepts the date forms Excel/WPS write (a CSV a planner opened and saved)."""
     sessions: list[Session] = []
     seen: dict[tuple[str, int], int] = {}
+    forms: set[str] | None = set() if excel_dates else None
     for row, rec in records:
         stream = rec["stream"]
         if stream not in catalogue.streams:
@@ -112,8 +137,8 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
             raise PlannerError(f"duplicate 期次 {no} in stream {stream} (first at row {seen[(stream, no)]})",
                                file=file, row=row, field="no")
         seen[(stream, no)] = row
-        deadline = parse_date(rec["registration_deadline"], file, row, "registration_deadline")
-        exam = parse_date(rec["exam_date"], file, row, "exam_date")
+        deadline = parse_date(rec["registration_deadline"], file, row, "registration_deadline", forms)
+        exam = parse_date(rec["exam_date"], file, row, "exam_date", forms)
         inst = rec["institution"]
         if inst not in catalogue.institutions:
             raise PlannerError(f"unknown institution {inst!r} (known: {', '.join(catalogue.institutions)})",
@@ -124,11 +149,19 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
         sessions.append(Session(stream, no, deadline, exam, inst, kind, rec.get("notes", "")))
     if not sessions:
         raise PlannerError("plan has no sessions", file=file)
+    if forms and forms - {ISO_FORM}:
+        print(f"note: {file}: read dates written as {' and '.join(sorted(forms - {ISO_FORM}))} "
+              "(as Excel/WPS saves them)", file=sys.stderr)
     return Plan(year if year is not None else infer_year(sessions), tuple(sessions), str(file))
 
 
-def plan_to_csv(plan: Plan) -> str:
-    buf = io.StringIO()
+def plan_to_csv(plan: Plan, note: str = "") -> str:
+    """The canonical CSV, with a BOM so Excel/WPS show the Chinese; *note* (e.g. the provisional calendar)
+    goes first as a ``#`` comment line, which every reader skips."""
+    buf = io.StringIO("\ufeff")
+    buf.seek(1)
+    if note:
+        buf.write(f"# {note}\n")
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(PLAN_HEADER)
     for s in plan.sessions:

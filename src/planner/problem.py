@@ -276,27 +276,24 @@ def validate(p: Problem) -> None:
         if r is not None and getattr(r, attr) > length:
             raise PlannerError(f"{attr} {getattr(r, attr)} is longer than the plan-year window ({length} days, "
                                f"{start} … {stop})", file=file, field=f"rules.{name}.{attr}")
-    for n, c in enumerate(p.closures, start=1):
-        key = f"rules.institution_open.closures[{n}]"
-        if c.institution not in p.catalogue.institutions:
-            raise PlannerError(f"unknown institution {c.institution!r}", file=file, field=key + ".institution")
-        if c.end < c.start:
-            raise PlannerError(f"closure ends ({c.end}) before it starts ({c.start})", file=file, field=key + ".end")
     first, last = p.horizon
+
+    def dated(item, what: str, key: str) -> None:
+        """Checks a closure and a licence share: a known institution, a range in order, inside the horizon."""
+        if item.institution not in p.catalogue.institutions:
+            raise PlannerError(f"unknown institution {item.institution!r}", file=file, field=key + ".institution")
+        if item.end < item.start:
+            raise PlannerError(f"{what} ends ({item.end}) before it starts ({item.start})", file=file,
+                               field=key + ".end")
+        if item.end < first or item.start > last:
+            raise PlannerError(f"{what} {item.start} … {item.end} lies outside plan year {p.year}'s calendar "
+                               f"({first} … {last}); wrong year?", file=file, field=key)
+
     for n, c in enumerate(p.closures, start=1):
-        if c.end < first or c.start > last:
-            raise PlannerError(f"closure {c.start} … {c.end} lies outside plan year {p.year}'s calendar ({first} … "
-                               f"{last}); wrong year?", file=file, field=f"rules.institution_open.closures[{n}]")
+        dated(c, "closure", f"rules.institution_open.closures[{n}]")
     for n, lic in enumerate(p.licenses, start=1):
         where = f"licenses[{n}]"
-        if lic.institution not in p.catalogue.institutions:
-            raise PlannerError(f"unknown institution {lic.institution!r}", file=file, field=where + ".institution")
-        if lic.end < lic.start:
-            raise PlannerError(f"licence ends ({lic.end}) before it starts ({lic.start})", file=file,
-                               field=where + ".end")
-        if lic.end < first or lic.start > last:
-            raise PlannerError(f"licence {lic.start} … {lic.end} lies outside plan year {p.year}'s calendar "
-                               f"({first} … {last}); wrong year?", file=file, field=where)
+        dated(lic, "licence", where)
         if not any(lic.category in spec.categories and lic.institution in spec.sites for spec in p.streams.values()):
             raise PlannerError(f"{lic.institution} is not a site of any stream examining {lic.category!r}; add it "
                                "to that stream's [sites] (in rotation order)", file=file, field=where + ".institution")

@@ -1,7 +1,11 @@
-"""report.html: one self-contained page (charts embedded, no network) for planners and their managers.
+"""report.html: one self-contained page (charts embedded as SVG, no network) for the bureau's planners.
 
-Everything that comes from input files goes through :func:`html.escape`; the page works on a
-phone (tables scroll sideways) and prints (charts and tables avoid page breaks).
+Order of the page is the order of a planner's questions: is this plan final (calendar official or
+provisional, rule check passed)? what are the two tables? what does the year look like? Then the
+figures, the institutions' view and the directory; hashes, per-rule results and solver statistics
+are folded into a closing 技术信息 section. Everything from input files goes through
+:func:`html.escape`. On a phone (390 px) tables scroll inside their box and a tap on a chart shows
+it at full size; printed on A4, headings stay with their tables.
 """
 from __future__ import annotations
 
@@ -14,36 +18,58 @@ from .publish import wording as W
 
 #: summary.json keys not shown: wall-clock time differs between identical runs
 VOLATILE_SUMMARY_KEYS = ("solve_seconds",)
-CHART_TITLES = {"calendar": "考试日历", "site_month": "各考点每月场次", "registration_windows": "报名窗口"}
+CHART_TITLES = {"calendar": "全年考试日历", "site_month": "各考点每月考试场次", "registration_windows": "报名窗口（按考试月份）"}
 
 CSS = """
+*{box-sizing:border-box}
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;margin:0 auto;max-width:1100px;
-padding:12px;color:#222;line-height:1.5}
-h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:2px solid #1f77b4;padding-bottom:2px;margin-top:1.6em}
+padding:12px;color:#222;line-height:1.55;font-size:16px}
+h1{font-size:1.45em;margin:.3em 0}h2{font-size:1.2em;border-bottom:2px solid #1f77b4;padding-bottom:2px;margin-top:1.6em}
+h3{font-size:1.05em;margin:1.1em 0 .3em}
 .flag{background:#c00000;color:#fff;padding:8px 12px;font-weight:bold}
-.warn{background:#fff3cd;border-left:4px solid #e0a800;padding:6px 10px}
-.ok{color:#2a7a2a;font-weight:bold}.bad{color:#c00000;font-weight:bold}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}
+.status{display:flex;flex-wrap:wrap;gap:10px;margin:8px 0}
+.status div{flex:1 1 260px;border-radius:6px;padding:10px 12px;border:1px solid #ccd}
+.good{background:#eaf6ea;border-color:#8c8!important}.warn{background:#fff3cd;border-color:#e0a800!important}
+.bad{background:#fde8e8;border-color:#c00000!important}
+.status b{display:block;font-size:1.05em}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch;max-width:100%}
 table{border-collapse:collapse;margin:6px 0;font-size:.92em}
 th,td{border:1px solid #aaa;padding:3px 7px;text-align:center;vertical-align:middle}
-th{background:#eef3f8}td.l{text-align:left;white-space:pre-line}
-.kpis{display:flex;flex-wrap:wrap;gap:10px}.kpi{border:1px solid #ccd;border-radius:6px;padding:8px 12px;min-width:130px}
-.kpi b{display:block;font-size:1.4em}
-figure{margin:10px 0}figure img{max-width:100%;height:auto}
+th{background:#eef3f8}td{white-space:nowrap}td.l{text-align:left;white-space:pre-line;min-width:6em}
+td.w{min-width:24em}
+.kpis{display:flex;flex-wrap:wrap;gap:10px}.kpi{border:1px solid #ccd;border-radius:6px;padding:8px 12px;flex:1 1 150px}
+.kpi b{display:block;font-size:1.3em}
+figure{margin:10px 0}figure img{width:100%;height:auto;cursor:zoom-in;display:block}
+figure.zoom{overflow-x:auto}figure.zoom img{width:auto;max-width:none;cursor:zoom-out}
+figcaption{font-size:.85em;color:#555}
 .notes{white-space:pre-line;font-size:.9em}
-@media print{body{max-width:none;padding:0}h2{break-after:avoid}figure,table{break-inside:avoid}
-.scroll{overflow:visible}}
+details{margin-top:2em;border-top:1px solid #ccc;padding-top:.5em}summary{font-weight:bold;cursor:pointer}
+@media (max-width:480px){body{padding:8px;font-size:15px}h1{font-size:1.25em}table{font-size:.85em}}
+@page{size:A4;margin:15mm 12mm}
+@media print{body{max-width:none;padding:0;font-size:11pt}h2,h3{break-after:avoid;page-break-after:avoid}
+figure,tr{break-inside:avoid}thead{display:table-header-group}.scroll{overflow:visible}
+td,td.w{white-space:normal;min-width:0}table{width:100%}
+figure img{width:auto!important;max-width:100%;max-height:255mm;margin:0 auto}details{display:none}}
 """
+
+#: a tap on a chart shows it at full size (and back); the page works without it
+SCRIPT = ("document.querySelectorAll('figure img').forEach(function(i){i.addEventListener('click',"
+          "function(){i.parentNode.classList.toggle('zoom')})});")
 
 
 def esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def table_html(header, rows, left: tuple[int, ...] = ()) -> str:
+def table_html(header, rows, left: tuple[int, ...] = (), wide: tuple[int, ...] = ()) -> str:
+    """A table in a sideways-scrolling box; *left* columns hold running text, *wide* ones long text."""
     head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f'<td class="l">{esc(v)}</td>' if i in left else f"<td>{esc(v)}</td>"
-                                    for i, v in enumerate(r)) + "</tr>" for r in rows)
+
+    def cell(i, v) -> str:
+        cls = " ".join(c for c, cols in (("l", left), ("w", wide)) if i in cols)
+        return f'<td class="{cls}">{esc(v)}</td>' if cls else f"<td>{esc(v)}</td>"
+
+    body = "".join("<tr>" + "".join(cell(i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
     return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
@@ -56,7 +82,7 @@ def site_month_rows(plan, ctx) -> tuple[list[str], list[list]]:
     months = sorted({(s.exam_date.year, s.exam_date.month) for s in plan.sessions})
     sites = sorted({s.institution for s in plan.sessions}, key=lambda i: ctx.catalogue.institutions[i].seq)
     count = Counter((s.institution, (s.exam_date.year, s.exam_date.month)) for s in plan.sessions)
-    header = ["考点"] + [f"{y}-{m:02d}" for y, m in months] + ["合计"]
+    header = ["考点"] + [f"{m}月" if y == plan.year else f"{y}年{m}月" for y, m in months] + ["合计"]
     rows = [[ctx.catalogue.institutions[i].short_name] + [count[(i, ym)] for ym in months]
             + [sum(count[(i, ym)] for ym in months)] for i in sites]
     rows.append(["合计"] + [sum(count[(i, ym)] for i in sites) for ym in months] + [len(plan.sessions)])
@@ -64,13 +90,21 @@ def site_month_rows(plan, ctx) -> tuple[list[str], list[list]]:
 
 
 def kpis(plan, ctx) -> list[tuple[str, object]]:
+    """Figures a planner can check: sessions per stream, per rotation site (special ops only), gaps."""
+    cat = ctx.catalogue
+    out = [("考试场次（合计）", len(plan.sessions))]
+    for sid in plan.streams():
+        sessions = plan.stream(sid)
+        sites = sorted({s.institution for s in sessions}, key=lambda i: cat.institutions[i].seq)
+        where = "、".join(cat.institutions[i].short_name for i in sites)
+        out.append((f"{cat.streams[sid].name}（{where}）", f"{len(sessions)}场"))
+    rotation = list(ctx.sites("special_ops")) if "special_ops" in cat.streams else []
+    ops = Counter(s.institution for s in plan.stream("special_ops"))
+    if rotation:
+        counts = [ops.get(i, 0) for i in rotation]
+        out.append(("特种作业：每个轮转考点的场次 最少/最多", f"{min(counts)} / {max(counts)}"))
     gaps = [(s.exam_date - s.registration_deadline).days for s in plan.sessions]
-    per_site = Counter(s.institution for s in plan.sessions)
-    rotation = [per_site.get(i, 0) for i in ctx.sites("special_ops")] or list(per_site.values())
-    out = [("考试场次", len(plan.sessions))]
-    out += [(ctx.catalogue.streams[sid].name, len(plan.stream(sid))) for sid in plan.streams()]
-    out += [("报名间隔（天）最短/最长", f"{min(gaps)} / {max(gaps)}"),
-            ("轮转考点场次 最少/最多", f"{min(rotation)} / {max(rotation)}")]
+    out.append(("报名截止至考试（天） 最短/最长", f"{min(gaps)} / {max(gaps)}"))
     return out
 
 
@@ -80,10 +114,30 @@ def gap_rows(plan) -> list[list]:
     return [[g, n] for g, n in sorted(gaps.items())]
 
 
+def status_html(plan, ctx, report) -> str:
+    """The first screen: is the calendar official, did the plan pass the rule check, what is in it."""
+    note = T.provisional_note(plan, ctx)
+    years = sorted({d.year for s in plan.sessions for d in (s.registration_deadline, s.exam_date)})
+    if note:
+        cal = f'<div class="warn"><b>日历：暂定</b>{esc(note)}。国务院公布后如有调整，将发布调整通知。</div>'
+    else:
+        cal = (f'<div class="good"><b>日历：正式</b>{esc("、".join(map(str, years)))}年节假日安排均已公布，'
+               "考试均安排在法定工作日。</div>")
+    hard = [v for v in report.violations if v.hard]
+    if report.ok:
+        chk = f'<div class="good"><b>规则检查：已通过</b>{len(report.per_rule)}项规则全部满足。</div>'
+    else:
+        chk = f'<div class="bad"><b>规则检查：未通过</b>{esc(W.WATERMARK.format(n=len(hard)))}（详见文末技术信息）。</div>'
+    exams = sorted(s.exam_date for s in plan.sessions)
+    span = (f'<div><b>共{len(plan.sessions)}场考试</b>首场{esc(W.day_text(exams[0], plan.year))}，'
+            f"末场{esc(W.day_text(exams[-1], plan.year))}。</div>") if exams else ""
+    return f'<div class="status">{cal}{chk}{span}</div>'
+
+
 def check_html(report) -> str:
     hard = [v for v in report.violations if v.hard]
-    parts = ['<p class="ok">通过规则检查（no violations）</p>' if report.ok
-             else f'<p class="bad">{esc(W.WATERMARK.format(n=len(hard)))}</p>']
+    parts = ['<p>通过规则检查（no violations）</p>' if report.ok
+             else f'<p>{esc(W.WATERMARK.format(n=len(hard)))}</p>']
     if hard:
         parts.append(table_html(["session", "rule", "problem"], [[v.where(), v.rule, v.message] for v in hard], (2,)))
     parts.append(table_html(["rule", "result"], [[r, "ok" if n == 0 else f"{n} violation(s)"]
@@ -108,24 +162,23 @@ def _compact(v) -> str:
     return json.dumps(v, ensure_ascii=False, sort_keys=True)
 
 
-def chart_html(charts: dict[str, dict[str, bytes]] | None) -> str:
-    out = []
-    for stem, images in (charts or {}).items():
-        data = base64.b64encode(images["png"]).decode("ascii")
-        title = esc(CHART_TITLES.get(stem, stem))
-        out.append(f'<figure><img alt="{title}" src="data:image/png;base64,{data}"><figcaption>{title}'
-                   f"（charts/{esc(stem)}.svg）</figcaption></figure>")
-    return "".join(out)
+def figure_html(stem: str, images: dict[str, bytes]) -> str:
+    """One chart, embedded (SVG, else PNG) so the page works when mailed alone."""
+    fmt, mime = ("svg", "image/svg+xml") if "svg" in images else ("png", "image/png")
+    data = base64.b64encode(images[fmt]).decode("ascii")
+    title = esc(CHART_TITLES.get(stem, stem))
+    return (f'<figure><img alt="{title}" src="data:{mime};base64,{data}">'
+            f"<figcaption>{title}（点击图片可放大；文件 charts/{esc(stem)}.{fmt}）</figcaption></figure>")
 
 
 def attachments_html(plan, ctx) -> str:
     parts = []
     for att in T.attachments(plan, ctx):
-        parts.append(f"<h3>{esc(att.sheet)} {esc(att.title)}</h3>")
+        parts.append(f"<h2>{esc(att.sheet)} {esc(att.title)}</h2>")
         for sec in att.sections:
             if sec.heading:
-                parts.append(f"<h4>{esc(sec.heading)}</h4>")
-            parts.append(table_html(W.PLAN_HEADERS, [T.plan_row(s, plan.year, ctx) for s in sec.sessions], (5,)))
+                parts.append(f"<h3>{esc(sec.heading)}</h3>")
+            parts.append(table_html(W.PLAN_HEADERS, T.plan_rows(sec.sessions, plan.year, ctx), (5,)))
         parts.append(f'<p class="notes">{esc(chr(10).join(att.footnotes))}</p>')
     return "".join(parts)
 
@@ -133,32 +186,33 @@ def attachments_html(plan, ctx) -> str:
 def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
                 class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> str:
     """The whole page as text (built in memory; the caller writes it atomically)."""
-    cal = ctx.calendar
-    title = f"运城市{plan.year}年安全培训考试计划 · 报告"
+    charts = charts or {}
+    title = f"运城市{plan.year}年安全培训考试计划"
     start, stop = ctx.window
-    status = ('<p class="ok">official</p>' if cal.is_official()
-              else f'<p class="warn">{esc(W.PROVISIONAL.format(status=cal.status()))}</p>')
     header, rows = site_month_rows(plan, ctx)
     body = [
         f'<div class="flag">{esc(flag)}</div>' if flag else "",
         f"<h1>{esc(title)}</h1>",
-        f"<p>Plan: {esc(plan.source or '-')} · year {plan.year} · window {start} … {stop}</p>",
-        "<h2>关键指标 KPIs</h2>", '<div class="kpis">' + "".join(kpi_html(k, v) for k, v in kpis(plan, ctx)) + "</div>",
-        "<h3>各考点每月场次 Sessions per site and month</h3>", table_html(header, rows),
-        "<h3>报名间隔分布 Registration gap (days from deadline to exam)</h3>",
-        table_html(["天数 days", "场次 sessions"], gap_rows(plan)),
-        "<h2>日历状态 Calendar</h2>", status,
-        "<h2>规则检查 Rule check</h2>", check_html(report),
-        "<h2>求解摘要 Solver summary</h2>", summary_html(summary),
-        "<h2>图表 Charts</h2>", chart_html(charts),
-        "<h2>考试计划表 Plan tables</h2>", attachments_html(plan, ctx),
-        f"<h2>培训计划上传 Training-plan uploads</h2><p>{esc(W.UPLOAD_RULE)}；按培训{class_days}天、"
-        "考试前一天结课推算最晚开班与上传日期。</p>",
+        status_html(plan, ctx, report),
+        attachments_html(plan, ctx),
+        "<h2>全年考试日历</h2>" + (figure_html("calendar", charts["calendar"]) if "calendar" in charts else ""),
+        "<h2>关键指标</h2>", '<div class="kpis">' + "".join(kpi_html(k, v) for k, v in kpis(plan, ctx)) + "</div>",
+        "<h3>各考点每月场次</h3>", table_html(header, rows),
+        *[figure_html(stem, images) for stem, images in charts.items() if stem != "calendar"],
+        "<h3>报名间隔分布（报名截止日至考试日的天数）</h3>",
+        table_html(["天数", "场次"], gap_rows(plan)),
+        f"<h2>培训计划上传</h2><p>{esc(W.UPLOAD_RULE)}；按培训{class_days}天、考试前一天结课推算最晚开班与上传日期。</p>",
         table_html(W.SCHEDULE_HEADERS, T.schedule_rows(plan, ctx, class_days)),
         f"<h2>{esc(W.DIRECTORY_SHEET)} {esc(W.DIRECTORY_TITLE)}</h2>",
-        table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4)),
+        table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4), wide=(2,)),
+        "<details><summary>技术信息（供技术人员查看）</summary>",
+        f"<p>Plan file: {esc(plan.source or '-')} · year {plan.year} · plan-year window {start} … {stop} · "
+        f"calendar: {esc(ctx.calendar.status())}</p>",
+        "<h3>Rule check</h3>", check_html(report),
+        "<h3>Solver summary</h3>", summary_html(summary),
+        "</details>",
     ]
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"
             '<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{esc(title)}</title><style>{CSS}</style></head><body>\n"
-            + "\n".join(b for b in body if b) + "\n</body></html>\n")
+            + "\n".join(b for b in body if b) + f"\n<script>{SCRIPT}</script>\n</body></html>\n")

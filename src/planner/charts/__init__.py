@@ -9,11 +9,14 @@ CHARTS = {
 }
 
 
-def all_charts(plan, ctx, flag: str = "") -> dict[str, dict[str, bytes]]:
-    """Stem -> {"png": bytes, "svg": bytes} for every publish chart, rendered in memory."""
+def all_charts(plan, ctx, flag: str = "", formats=("svg",)) -> dict[str, dict[str, bytes]]:
+    """Stem -> {format: bytes} for every publish chart, each drawn once and rendered once per format.
+
+    SVG only by default: the report embeds it and the web page shows it; PNG costs a second
+    rendering and is asked for only where a file needs it."""
     import importlib
 
     from .style import render
 
-    return {stem: render(importlib.import_module(f"{__name__}.{mod}").draw, plan, ctx, flag)
+    return {stem: render(importlib.import_module(f"{__name__}.{mod}").draw, plan, ctx, flag, formats=formats)
             for stem, mod in CHARTS.items()}

@@ -1,7 +1,10 @@
-"""Year calendar: one row per month, one cell per day; exam days coloured by site.
+"""Year calendar: one row per month, one cell per day; exam days coloured by stream and named by site.
 
-Holidays, weekends and make-up working days (调休上班) are marked, because they are why an
-exam cannot sit on a day; a provisional calendar says so in red in the title.
+Managers' exams and special-operations exams have their own colours, the site is the character in
+the cell (华 = 华安 …), registration deadlines are marked with a black triangle in the cell's corner;
+holidays (休), weekends and make-up working days (班, their own colour) are shown because they are why
+an exam cannot, or can, sit on a day. A provisional calendar says so in red. Day cells are drawn as
+one PatchCollection per colour, not one artist per day, so the chart renders fast.
 """
 from __future__ import annotations
 
@@ -12,37 +15,51 @@ from . import style as S
 
 
 def draw(plan, ctx, flag: str = ""):
+    from matplotlib.collections import PatchCollection
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch, Rectangle
 
     cal = ctx.calendar
     first, last = S.plan_span(plan, ctx)
     rows = S.months(first, last)
-    colors = S.site_colors(ctx)
-    by_day: dict[dt.date, list[str]] = {}
+    cat = ctx.catalogue
+    by_day: dict[dt.date, list] = {}
     for s in plan.sessions:
-        by_day.setdefault(s.exam_date, []).append(s.institution)
-    fig = S.new_figure(13, 0.42 * len(rows) + 1.8)
+        by_day.setdefault(s.exam_date, []).append(s)
+    deadlines = {s.registration_deadline for s in plan.sessions}
+    streams = plan.streams()
+    fig = S.new_figure(13, 0.45 * len(rows) + 2.0)
     ax = fig.add_subplot()
+    cells: dict[str, list] = {}
+    texts, marks = [], []
     for r, (y, m) in enumerate(rows):
         for day in range(1, 32):
             try:
                 d = dt.date(y, m, day)
             except ValueError:
                 continue
-            base = "white"
-            if d in cal.holidays:
-                base = S.HOLIDAY
-            elif not cal.is_working_day(d):
-                base = S.WEEKEND
-            ax.add_patch(Rectangle((day - 1, r), 1, 1, facecolor=base, edgecolor="#bbbbbb", linewidth=0.5))
-            sites = sorted(by_day.get(d, ()), key=lambda i: ctx.catalogue.institutions[i].seq)
-            for k, inst in enumerate(sites):  # several exams on one day: side-by-side stripes
-                w = 1 / len(sites)
-                ax.add_patch(Rectangle((day - 1 + k * w, r), w, 1, facecolor=colors[inst], edgecolor="none"))
-            if d in cal.makeup_workdays:
-                ax.text(day - 0.5, r + 0.5, "班", ha="center", va="center", fontsize=7, color=S.MAKEUP)
-            elif d in cal.holidays and not sites:
-                ax.text(day - 0.5, r + 0.5, "休", ha="center", va="center", fontsize=7, color="#a33")
+            base = S.day_fill(cal, d)
+            cells.setdefault(base, []).append(Rectangle((day - 1, r), 1, 1))
+            sessions = sorted(by_day.get(d, ()), key=lambda s: (streams.index(s.stream), s.no))
+            for k, s in enumerate(sessions):  # several exams on one day: side-by-side stripes
+                w = 1 / len(sessions)
+                cells.setdefault("stream:" + s.stream, []).append(Rectangle((day - 1 + k * w, r), w, 1))
+                texts.append((day - 1 + (k + 0.5) * w, r + 0.55, cat.institutions[s.institution].short_name[0], "white"))
+            if not sessions and d in cal.makeup_workdays:
+                texts.append((day - 0.5, r + 0.55, "班", S.MAKEUP))
+            elif not sessions and d in cal.holidays:
+                texts.append((day - 0.5, r + 0.55, "休", "#a33"))
+            if d in deadlines:
+                marks.append((day - 0.18, r + 0.2))
+    for key, patches in cells.items():
+        color = S.stream_color(key[7:]) if key.startswith("stream:") else key
+        edge = "none" if key.startswith("stream:") else "#bbbbbb"
+        ax.add_collection(PatchCollection(patches, facecolor=color, edgecolor=edge, linewidth=0.5))
+    for x, yy, t, color in texts:
+        ax.text(x, yy, t, ha="center", va="center", fontsize=7.5, color=color)
+    if marks:
+        ax.scatter([x for x, _ in marks], [yy for _, yy in marks], marker="v", s=14, color=S.DEADLINE, zorder=3,
+                   linewidths=0)
     ax.set_xlim(0, 31)
     ax.set_ylim(len(rows), 0)
     ax.set_xticks([i + 0.5 for i in range(31)], [str(i + 1) for i in range(31)], fontsize=8)
@@ -50,16 +67,17 @@ def draw(plan, ctx, flag: str = ""):
     ax.tick_params(length=0)
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
-    used = sorted({s.institution for s in plan.sessions}, key=lambda i: ctx.catalogue.institutions[i].seq)
-    handles = [Patch(facecolor=colors[i], label=S.short(ctx, i)) for i in used]
-    handles += [Patch(facecolor=S.HOLIDAY, edgecolor="#bbbbbb", label="节假日（休）"),
-                Patch(facecolor=S.WEEKEND, edgecolor="#bbbbbb", label="周末"),
-                Patch(facecolor="white", edgecolor="#bbbbbb", label="调休上班（班）")]
-    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=min(len(handles), 10),
-              frameon=False, fontsize=9)
-    ax.set_title(f"运城市{plan.year}年考试日历（考试日按考点着色）", fontsize=13)
-    if not cal.is_official():
-        fig.suptitle(f"日历为暂定：{cal.status()}", color=S.FLAG, fontsize=10)
+    handles = [Patch(facecolor=S.stream_color(sid), label=f"{S.stream_label(ctx, sid)}考试") for sid in streams]
+    handles += [Line2D([], [], marker="v", color=S.DEADLINE, linestyle="", markersize=6, label="报名截止"),
+                Patch(facecolor=S.HOLIDAY, edgecolor="#bbbbbb", label="节假日（休）"),
+                Patch(facecolor=S.MAKEUP_FILL, edgecolor="#bbbbbb", label="调休上班（班）"),
+                Patch(facecolor=S.WEEKEND, edgecolor="#bbbbbb", label="周末")]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=len(handles), frameon=False,
+              fontsize=9)
+    sites = sorted({s.institution for s in plan.sessions}, key=lambda i: cat.institutions[i].seq)
+    key = "，".join(f"{cat.institutions[i].short_name[0]}={cat.institutions[i].short_name}" for i in sites)
+    ax.set_title(f"运城市{plan.year}年考试日历（格内字为考点：{key}）", fontsize=12)
+    S.provisional_title(fig, plan, ctx)
     S.flag_figure(fig, flag)
     return fig
 

@@ -1,6 +1,8 @@
-"""Registration windows per stream: a bar from the registration deadline to the exam, per 期次.
+"""Registration windows month by month: for each exam, a dated bar from its registration deadline to the exam.
 
-Shows at a glance how much time candidates' paperwork gets and where windows overlap.
+One row per month (the exam's month), days 1–31 across, so a planner reads "3月: 华安 第5期 报名截止 3月4日 →
+考试 3月8日" at a glance; bars are coloured by stream, labelled with site and 期次; a window opening
+in the previous month starts at the left edge with an arrow.
 """
 from __future__ import annotations
 
@@ -10,32 +12,43 @@ from . import style as S
 
 
 def draw(plan, ctx, flag: str = ""):
-    import matplotlib.dates as mdates
     from matplotlib.patches import Patch
 
-    streams = plan.streams()
-    colors = S.site_colors(ctx)
-    counts = [len(plan.stream(s)) for s in streams]
-    fig = S.new_figure(11, 1.2 + 0.16 * sum(counts) + 0.6 * len(streams))
-    axes = fig.subplots(len(streams), 1, sharex=True, squeeze=False,
-                        gridspec_kw={"height_ratios": [max(c, 3) for c in counts]})[:, 0]
-    for ax, sid in zip(axes, streams):
-        sessions = plan.stream(sid)
-        for s in sessions:
-            c = colors[s.institution]
-            ax.plot([s.registration_deadline, s.exam_date], [s.no, s.no], color=c, linewidth=3, solid_capstyle="butt")
-            ax.plot([s.exam_date], [s.no], marker="o", color=c, markersize=4)
-        ax.set_ylim(max(s.no for s in sessions) + 0.8, min(s.no for s in sessions) - 0.8)
-        ax.set_ylabel("期次")
-        ax.set_title(ctx.catalogue.streams[sid].name, fontsize=11, loc="left")
-        ax.grid(axis="x", color="#dddddd", linewidth=0.6)
-        ax.yaxis.get_major_locator().set_params(integer=True)
-    axes[-1].xaxis.set_major_locator(mdates.MonthLocator())
-    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
-    used = sorted({s.institution for s in plan.sessions}, key=lambda i: ctx.catalogue.institutions[i].seq)
-    axes[0].legend(handles=[Patch(color=colors[i], label=S.short(ctx, i)) for i in used], loc="upper left",
-                   bbox_to_anchor=(1.0, 1.0), frameon=False, title="考点")
-    fig.suptitle(f"运城市{plan.year}年报名窗口（报名截止 → 考试）", fontsize=13)
+    exams = sorted(s.exam_date for s in plan.sessions)
+    months = S.months(exams[0], exams[-1]) if exams else []
+    by_month = {ym: sorted((s for s in plan.sessions if (s.exam_date.year, s.exam_date.month) == ym),
+                           key=lambda s: (s.exam_date, s.stream)) for ym in months}
+    lanes = max([len(v) for v in by_month.values()] + [1])
+    fig = S.new_figure(12, 0.9 + 0.19 * lanes * len(months) + 0.8)
+    ax = fig.add_subplot()
+    y0 = 0.0
+    ticks = []
+    for ym in months:
+        sessions = by_month[ym]
+        ticks.append((y0 + lanes / 2, f"{ym[1]}月" if ym[0] == plan.year else f"{ym[0]}年{ym[1]}月"))
+        for k, s in enumerate(sessions):
+            y = y0 + k + 0.5
+            start = s.registration_deadline
+            left = start.day - 0.5 if (start.year, start.month) == ym else 0
+            right = s.exam_date.day + 0.5
+            color = S.stream_color(s.stream)
+            ax.barh(y, right - left, left=left, height=0.7, color=color, alpha=0.85)
+            if left == 0:
+                ax.annotate("", xy=(0, y), xytext=(1.2, y), arrowprops={"arrowstyle": "<-", "color": color})
+            ax.text(right + 0.3, y, f"{S.short(ctx, s.institution)} 第{s.no}期", va="center", fontsize=7)
+        ax.axhline(y0, color="#cccccc", linewidth=0.6)
+        y0 += lanes
+    ax.set_ylim(y0, 0)
+    ax.set_xlim(0, 35)
+    ax.set_xticks(range(1, 32), [str(d) for d in range(1, 32)], fontsize=7)
+    ax.set_yticks([t for t, _ in ticks], [lab for _, lab in ticks])
+    ax.tick_params(axis="y", length=0)
+    ax.set_axisbelow(True)
+    ax.grid(axis="x", color="#eeeeee", linewidth=0.5)
+    ax.set_xlabel("日（条形：报名截止日 → 考试日）")
+    ax.legend(handles=[Patch(color=S.stream_color(sid), label=f"{S.stream_label(ctx, sid)}") for sid in plan.streams()],
+              loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, frameon=False)
+    fig.suptitle(f"运城市{plan.year}年报名窗口（按考试月份）", fontsize=13)
     S.flag_figure(fig, flag)
     return fig
 

@@ -22,7 +22,11 @@ PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e
            "#17becf")
 HOLIDAY = "#f4b6b6"
 MAKEUP = "#5a5a5a"
+MAKEUP_FILL = "#cfe3f7"
 WEEKEND = "#e6e6e6"
+#: exam cells by stream: managers and special operations must be told apart at a glance
+STREAM_COLORS = {"managers": "#d95f02", "special_ops": "#1b9e77", "on_demand": "#7570b3"}
+DEADLINE = "#222222"
 FLAG = "#c00000"
 
 
@@ -74,20 +78,62 @@ def short(ctx, inst: str) -> str:
     return ctx.catalogue.institutions[inst].short_name
 
 
+def day_fill(cal, d) -> str:
+    """A day cell's background: 调休 make-up working day, holiday, weekend, or a plain working day."""
+    if d in cal.makeup_workdays:
+        return MAKEUP_FILL
+    if d in cal.holidays:
+        return HOLIDAY
+    return WEEKEND if not cal.is_working_day(d) else "white"
+
+
+def stream_color(stream: str, n: int = 0) -> str:
+    return STREAM_COLORS.get(stream, PALETTE[(n + 4) % len(PALETTE)])
+
+
+def stream_label(ctx, stream: str) -> str:
+    from ..publish.wording import stream_short
+
+    return stream_short(stream, ctx.catalogue.streams[stream].name)
+
+
+def provisional_note_text(plan, ctx) -> str:
+    """The provisional-calendar sentence for a chart ("" when official)."""
+    from ..publish.tables import provisional_note
+
+    if plan.sessions:
+        return provisional_note(plan, ctx)
+    return "" if ctx.calendar.is_official() else f"日历为暂定：{ctx.calendar.status()}"
+
+
+def provisional_title(fig, plan, ctx) -> None:
+    """The provisional-calendar sentence in red above the chart, when a date lies in such a year."""
+    note = provisional_note_text(plan, ctx)
+    if note:
+        fig.suptitle(note, color=FLAG, fontsize=10)
+
+
 def flag_figure(fig, flag: str) -> None:
     """The "failed the rule check" mark, in red at the figure's top-left corner."""
     if flag:
         fig.text(0.01, 0.995, flag, color=FLAG, fontsize=10, ha="left", va="top")  # the font has no bold face
 
 
-def figure_bytes(fig) -> dict[str, bytes]:
-    """PNG and SVG bytes without timestamps or version strings, so reruns are byte-identical."""
+FORMATS = ("png", "svg")
+METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
+            "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}}
+
+
+def figure_bytes(fig, formats=FORMATS) -> dict[str, bytes]:
+    """The figure in each of *formats* (each rendered once), without timestamps or version strings,
+    so reruns are byte-identical."""
     out = {}
-    for fmt, meta in (("png", {"Software": None}), ("svg", {"Date": None, "Creator": None})):
+    for fmt in formats:
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, metadata=meta)
+        fig.savefig(buf, format=fmt, metadata=METADATA[fmt])
         out[fmt] = buf.getvalue()
-    out["svg"] = stable_svg_ids(out["svg"])
+    if "svg" in out:
+        out["svg"] = stable_svg_ids(out["svg"])
     return out
 
 
@@ -100,10 +146,10 @@ def stable_svg_ids(svg: bytes) -> bytes:
     return _CLIP_ID.sub(lambda m: names.setdefault(m.group(0), b"clip%d" % (len(names) + 1)), svg)
 
 
-def render(draw, *args, **kwargs) -> dict[str, bytes]:
-    """Call *draw* (returning a Figure) under the chart style; its PNG and SVG bytes."""
+def render(draw, *args, formats=FORMATS, **kwargs) -> dict[str, bytes]:
+    """Call *draw* (returning a Figure) under the chart style; its bytes in each of *formats*."""
     with chart_style():
-        return figure_bytes(draw(*args, **kwargs))
+        return figure_bytes(draw(*args, **kwargs), formats)
 
 
 def write_chart(images: dict[str, bytes], out_path_stem) -> list[Path]:

@@ -60,8 +60,9 @@ def _short(text: str, n: int = 40) -> str:
 
 def add_solver_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--time-limit", type=positive_float, default=30.0, metavar="S",
-                   help="solver limit in CP-SAT deterministic time units (about seconds; deterministic, "
-                        "unlike a wall-clock limit) [default 30]")
+                   help="limit for the whole search (re-planning tiers and explanation included), in CP-SAT "
+                        "deterministic time units, with the same number of wall-clock seconds as a backstop "
+                        "[default 30]")
     p.add_argument("--seed", type=int_range(0, 2**31 - 1), default=0, metavar="N",
                    help="solver random seed [default 0]")
 

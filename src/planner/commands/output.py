@@ -24,7 +24,9 @@ def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None
     report = check_plan(result.plan, ctx)
     if not report.ok:  # cannot happen unless a rule's two faces disagree: refuse to publish such a plan
         raise InternalError("the generated plan fails check: " + report.violations[0].message)
-    tx.write_text("plan.csv", plan_to_csv(result.plan))
+    from ..publish.tables import provisional_note
+
+    tx.write_text("plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
     tx.write_text("summary.json", summary_json(result, ctx, **(extra_summary or {})))
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all

@@ -6,7 +6,8 @@ def register(sub) -> None:
     from ..publish.tables import DEFAULT_CLASS_DAYS
     from .common import add_context_options, int_range
 
-    p = sub.add_parser("publish", help="publish a plan: notice.xlsx, CSV, ICS, JSON, charts, report.html")
+    p = sub.add_parser("publish", help="publish a plan: notice.docx/.pdf/.xlsx, CSV, ICS, JSON, charts, "
+                                       "calendar_a3.pdf, report.html")
     p.add_argument("plan", metavar="PLAN", help="plan file: canonical CSV or a published notice.xlsx")
     p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
     p.add_argument("--allow-violations", action="store_true",
@@ -16,7 +17,17 @@ def register(sub) -> None:
                         f"due one month before the class opens [default {DEFAULT_CLASS_DAYS}]")
     p.add_argument("--summary", metavar="FILE", default=None,
                    help="solver summary.json to show in the report [default: summary.json next to PLAN, if any]")
-    p.add_argument("--no-charts", action="store_true", help="skip the charts (faster)")
+    p.add_argument("--no-charts", action="store_true", help="skip the charts and the A3 wall calendar (faster)")
+    p.add_argument("--no-pdf", action="store_true",
+                   help="skip notice.pdf (made by LibreOffice when installed; takes a few seconds)")
+    p.add_argument("--template", metavar="FILE", default=None,
+                   help="the notice body template to use instead of the shipped notice_body.md.j2 (Jinja2)")
+    p.add_argument("--issued", metavar="DATE", default=None,
+                   help="成文日期 printed under the signature (YYYY-MM-DD) [default: left blank to fill in]")
+    p.add_argument("--revision-of", metavar="OLD", default=None,
+                   help="the plan as published before: also write revision.docx/.xlsx (调整通知) listing the changed "
+                        "sessions, and raise the ICS SEQUENCE of changed events only")
+    p.add_argument("--reason", metavar="TEXT", default="", help="the reason printed in the revision notice (Chinese)")
     add_context_options(p)
     p.set_defaults(func=run)
 
@@ -41,10 +52,65 @@ def run(args) -> int:
         from ..errors import PlannerError
 
         raise PlannerError("not a readable summary.json", file=args.summary)
+    options = publish_options(args, plan, ctx, out)
     written = publish_all(plan, ctx, out, report=report, summary=summary, allow_violations=args.allow_violations,
-                          class_days=args.class_days, charts=not args.no_charts)
+                          class_days=args.class_days, charts=not args.no_charts, **options)
     if not report.ok:
         warn("published a plan that fails check (--allow-violations); every output is marked 未通过规则检查")
     print(f"published {len(plan.sessions)} sessions of {plan.year} into {out}: " + ", ".join(
         sorted({p.relative_to(out).parts[0] for p in written})))
     return 0
+
+
+def publish_options(args, plan, ctx, out) -> dict:
+    """build_outputs options of ``publish``: PDF, template, 成文日期, and the revision against OLD."""
+    import datetime as dt
+    from pathlib import Path
+
+    from ..errors import PlannerError
+    from ..planio import read_plan
+    from ..publish.ics import ics_files
+    from ..publish.run import read_previous_ics
+    from ..textio import read_text
+
+    options: dict = {"notice_pdf": not args.no_pdf, "wall_calendar": not args.no_charts}
+    if args.template:
+        options["template"] = read_text(args.template)
+        options["template_name"] = str(args.template)
+    if args.issued:
+        try:
+            options["issued"] = dt.date.fromisoformat(args.issued)
+        except ValueError:
+            raise PlannerError(f"not a date in YYYY-MM-DD form: {args.issued!r}", field="issued") from None
+    if args.revision_of:
+        old = read_plan(args.revision_of, ctx.catalogue, year=plan.year)
+        if old.year != plan.year:
+            raise PlannerError(f"the old plan is for {old.year}, the new one for {plan.year}", file=args.revision_of)
+        options["revision_of"] = old
+        options["revision_reasons"] = replan_reasons(Path(args.plan).with_name("changes.csv"))
+        if args.reason:
+            options["revision_reasons"]["*"] = args.reason
+        # the calendars as subscribed: the folder's, else the old plan's own (every event at SEQUENCE 0)
+        options["previous_ics"] = read_previous_ics(out) or ics_files(old, ctx)
+    return options
+
+
+def replan_reasons(path) -> dict:
+    """(stream, 期次) -> the reason in Chinese, from the changes.csv ``planner replan`` wrote next to the plan."""
+    from ..compare import CHANGE_HEADER
+    from ..errors import PlannerError
+    from ..publish.wording import revision_reason
+    from ..textio import read_csv_rows
+
+    if not path.is_file():
+        return {}
+    try:
+        rows = read_csv_rows(path, CHANGE_HEADER)
+    except PlannerError:
+        return {}  # not ours to judge: the revision then says only what changed
+    out = {}
+    for _, rec in rows:
+        why = revision_reason(rec["reason"])
+        if why and rec["no"].isdigit():
+            out[(rec["stream"], int(rec["no"]))] = why
+    return out

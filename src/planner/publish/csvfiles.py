@@ -9,12 +9,14 @@ from . import tables as T
 from . import wording as W
 
 
-def bom_csv(rows, header, flag: str = "") -> bytes:
-    """CSV bytes with a BOM; a watermark line first when the plan failed its check."""
+def bom_csv(rows, header, flag: str = "", note: str = "") -> bytes:
+    """CSV bytes with a BOM; a watermark line first when the plan failed its check, then the provisional
+    calendar's note when a date lies in a year without the official arrangement."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
-    if flag:
-        w.writerow([flag])
+    for line in (flag, note):
+        if line:
+            w.writerow([line])
     w.writerow(header)
     w.writerows(rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
@@ -22,13 +24,14 @@ def bom_csv(rows, header, flag: str = "") -> bytes:
 
 def csv_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> dict[str, bytes]:
     """File name -> bytes: one CSV per attachment table (sub-tables in their own file) and the schedule."""
+    note = T.provisional_note(plan, ctx)
     out = {"annex1_materials.csv": bom_csv([[s, t] for s, t in T.materials_lines(ctx.catalogue)[1:]],
-                                           ["类型", "内容"], flag)}
+                                           ["类型", "内容"], flag, note)}
     for att in T.attachments(plan, ctx):
         n = "".join(c for c in att.sheet if c.isdigit()) or att.sheet
         for sec in att.sections:
-            rows = [T.plan_row(s, plan.year, ctx) for s in sec.sessions]
-            out[f"annex{n}_{sec.stream}.csv"] = bom_csv(rows, W.PLAN_HEADERS, flag)
-    out["annex4_institutions.csv"] = bom_csv(T.directory_rows(ctx.catalogue), W.DIRECTORY_HEADERS, flag)
-    out["training_plan_uploads.csv"] = bom_csv(T.schedule_rows(plan, ctx, class_days), W.SCHEDULE_HEADERS, flag)
+            rows = T.plan_rows(sec.sessions, plan.year, ctx)
+            out[f"annex{n}_{sec.stream}.csv"] = bom_csv(rows, W.PLAN_HEADERS, flag, note)
+    out["annex4_institutions.csv"] = bom_csv(T.directory_rows(ctx.catalogue), W.DIRECTORY_HEADERS, flag, note)
+    out["training_plan_uploads.csv"] = bom_csv(T.schedule_rows(plan, ctx, class_days), W.SCHEDULE_HEADERS, flag, note)
     return out

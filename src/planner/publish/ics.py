@@ -3,9 +3,17 @@
 UIDs come from plan year + stream + 期次 (never from dates), so re-importing an updated
 plan moves the event instead of duplicating it. Nothing depends on the clock: an event's
 SEQUENCE starts at 0 and goes up by one when its content differs from the same file's
-previous version in the output folder; DTSTAMP is Jan 1 of the plan year plus SEQUENCE
-minutes, so it grows with every revision and the same inputs give the same bytes. Sessions
-that disappeared are kept as STATUS:CANCELLED so subscribed calendars drop them.
+previous version (the output folder's, or the old plan's with ``publish --revision-of``);
+DTSTAMP is the plan version's creation time (the plan file's modification time; for a plan
+not read from a file, 1 January of the year before the plan year) plus SEQUENCE minutes, so
+it grows with every revision and the same inputs give the same bytes. Sessions that
+disappeared are kept as STATUS:CANCELLED so subscribed calendars drop them.
+
+For a phone: titles start with the site's short name and the stream ("华安·特种作业 第5期 考试"),
+registration deadlines remind the day before (VALARM), a provisional calendar makes every event
+STATUS:TENTATIVE with a line saying why, and a site's calendar is written only when it has sessions
+(or had some before, so their cancellation reaches subscribers), named in Chinese (the file keeps the
+site's id, so subscription URLs stay stable).
 """
 from __future__ import annotations
 
@@ -26,7 +34,14 @@ def uid(year: int, s: Session, what: str) -> str:
     return f"{year}-{s.stream}-{s.no}-{what}@{DOMAIN}"
 
 
-def _events(plan: Plan, ctx, s: Session, class_days: int, institution_view: bool, flag: str) -> list[dict]:
+def label(ctx, s: Session) -> str:
+    """"华安·特种作业 第5期": what a phone shows first."""
+    return W.EVENT_LABEL.format(site=ctx.catalogue.institutions[s.institution].short_name,
+                                stream=W.stream_short(s.stream, ctx.catalogue.streams[s.stream].name), no=s.no)
+
+
+def _events(plan: Plan, ctx, s: Session, class_days: int, institution_view: bool, flag: str,
+            provisional: str = "") -> list[dict]:
     """Event fields for one session: the exam, the registration deadline and (for sites) the upload date."""
     inst = ctx.catalogue.institutions[s.institution]
     tag = "【未通过规则检查】" if flag else ""
@@ -37,16 +52,19 @@ def _events(plan: Plan, ctx, s: Session, class_days: int, institution_view: bool
             f"考试时间：{W.day_text(s.exam_date, plan.year)}"]
     if s.notes:
         desc.append(f"备注：{s.notes}")
-    common = {"location": f"{site}，{inst.address}", "description": "\n".join(desc), "categories": s.kind}
+    if provisional:
+        desc.insert(0, provisional)
+    common = {"location": f"{site}，{inst.address}", "description": "\n".join(desc), "categories": s.kind,
+              "status": "TENTATIVE" if provisional else "CONFIRMED"}
+    name = label(ctx, s)
     out = [
-        {**common, "uid": uid(plan.year, s, "exam"), "summary": tag + W.EXAM_SUMMARY.format(kind=s.kind, no=s.no, site=site),
+        {**common, "uid": uid(plan.year, s, "exam"), "summary": tag + W.EXAM_SUMMARY.format(label=name),
          "date": s.exam_date},
-        {**common, "uid": uid(plan.year, s, "deadline"),
-         "summary": tag + W.DEADLINE_SUMMARY.format(kind=s.kind, no=s.no, site=site), "time": closes},
+        {**common, "uid": uid(plan.year, s, "deadline"), "summary": tag + W.DEADLINE_SUMMARY.format(label=name),
+         "time": closes, "alarm": W.DEADLINE_ALARM.format(label=name)},
     ]
     if institution_view:
-        label = f"{ctx.catalogue.streams[s.stream].name} 第{s.no}期 {W.day_text(s.exam_date, plan.year)}考试"
-        out.append({**common, "uid": uid(plan.year, s, "upload"), "summary": tag + W.UPLOAD_SUMMARY.format(label=label),
+        out.append({**common, "uid": uid(plan.year, s, "upload"), "summary": tag + W.UPLOAD_SUMMARY.format(label=name),
                     "date": T.upload_by(s, class_days),
                     "description": "\n".join([common["description"], W.UPLOAD_LINE.format(
                         date=T.upload_by(s, class_days).isoformat(), days=class_days), W.UPLOAD_RULE])})
@@ -70,8 +88,22 @@ def previous_events(data: bytes | None) -> dict[str, dict]:
     return {str(e["UID"]): e for e in cal.walk("VEVENT") if "UID" in e}
 
 
+def created_time(plan: Plan) -> dt.datetime:
+    """When this plan version was made: its file's modification time (UTC, whole seconds), else 1 January
+    of the year before the plan year (a plan still in memory: a fixed day that is already past when the
+    plan is made, never the wall clock)."""
+    import os
+
+    try:
+        if plan.source and os.path.isfile(plan.source):
+            return dt.datetime.fromtimestamp(int(os.path.getmtime(plan.source)), dt.timezone.utc)
+    except OSError:
+        pass
+    return dt.datetime(plan.year - 1, 1, 1, tzinfo=dt.timezone.utc)
+
+
 def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | None) -> bytes:
-    from icalendar import Calendar, Event
+    from icalendar import Alarm, Calendar, Event
 
     prev = previous_events(previous)
     cal = Calendar()
@@ -80,7 +112,7 @@ def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | 
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", TZ)
-    base = dt.datetime(plan.year, 1, 1, tzinfo=dt.timezone.utc)
+    base = created_time(plan)
     current = set()
     for ev in events:
         h = _digest(ev)
@@ -103,7 +135,13 @@ def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | 
             e.add("dtend", ev["time"])
         for key in ("summary", "location", "description", "categories"):
             e.add(key, ev[key])
-        e.add("status", "CONFIRMED")
+        e.add("status", ev["status"])
+        if "alarm" in ev:  # remind the day before the noon deadline
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", ev["alarm"])
+            alarm.add("trigger", dt.timedelta(days=-1))
+            e.add_component(alarm)
         e.add("x-planner-hash", h)
         cal.add_component(e)
         current.add(ev["uid"])
@@ -117,6 +155,7 @@ def _cancelled(old, base: dt.datetime):
     """A session gone from the plan: the old event, cancelled (revised once, then kept as it is)."""
     if str(old.get("STATUS", "")) == "CANCELLED":
         return old
+    old.subcomponents = [c for c in old.subcomponents if c.name != "VALARM"]  # no reminder for a cancelled deadline
     seq = int(old.get("SEQUENCE", 0)) + 1
     old["SEQUENCE"] = seq
     old["STATUS"] = "CANCELLED"
@@ -127,14 +166,23 @@ def _cancelled(old, base: dt.datetime):
 
 def ics_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "",
               previous: dict[str, bytes] | None = None) -> dict[str, bytes]:
-    """Relative path -> bytes: plan.ics (exams and deadlines) and one calendar per institution."""
+    """Relative path -> bytes: plan.ics (exams and deadlines) and one calendar per site with sessions."""
     previous = previous or {}
-    title = f"运城市{plan.year}年安全培训考试计划"
-    everyone = [ev for s in plan.sessions for ev in _events(plan, ctx, s, class_days, False, flag)]
+    note = T.provisional_note(plan, ctx)
+    title = W.CALENDAR_NAME.format(year=plan.year)
+    everyone = [ev for s in plan.sessions for ev in _events(plan, ctx, s, class_days, False, flag, note)]
     out = {"plan.ics": calendar_bytes(title, plan, everyone, previous.get("plan.ics"))}
     for inst in sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq):
         evs = [ev for s in plan.sessions if s.institution == inst.id
-               for ev in _events(plan, ctx, s, class_days, True, flag)]
-        rel = f"ics/{inst.id}.ics"
-        out[rel] = calendar_bytes(f"{title}（{inst.short_name}）", plan, evs, previous.get(rel))
+               for ev in _events(plan, ctx, s, class_days, True, flag, note)]
+        rel = institution_file(inst)
+        if evs or previous.get(rel):
+            out[rel] = calendar_bytes(W.SITE_CALENDAR_NAME.format(year=plan.year, site=inst.short_name), plan, evs,
+                                      previous.get(rel))
     return out
+
+
+def institution_file(inst) -> str:
+    """"ics/huaan.ics": a stable ASCII name (subscription URLs keep working); the calendar itself is named
+    in Chinese (X-WR-CALNAME "华安考点 2027年考试日历"), which is what a phone shows."""
+    return f"ics/{inst.id}.ics"

@@ -6,6 +6,7 @@ carries the watermark, so it cannot pass for the official calendar.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from ..errors import PlannerError
@@ -25,8 +26,16 @@ def watermark(report) -> str:
 
 def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_violations: bool = False,
                   class_days: int = T.DEFAULT_CLASS_DAYS, previous_ics: dict[str, bytes] | None = None,
-                  charts: bool = True) -> dict[str, bytes]:
-    """Relative path -> bytes of every published file; raises before anything is written."""
+                  charts: bool = True, notice_pdf: bool = False, template: str | None = None,
+                  template_name: str = "notice_body.md.j2", issued=None, revision_of=None,
+                  revision_reasons: dict | None = None, wall_calendar: bool = False) -> dict[str, bytes]:
+    """Relative path -> bytes of every published file; raises before anything is written.
+
+    notice.docx is always built; notice.pdf (LibreOffice, seconds) only with *notice_pdf*, so
+    ``planner plan`` stays fast and ``planner publish`` makes it. With *revision_of* (the plan as
+    published before) the set adds revision.docx/.xlsx listing the changed sessions; *wall_calendar*
+    adds calendar_a3.pdf (one A3 page, about a second or two to draw).
+    """
     from ..check import check_plan
     from .csvfiles import csv_files
     from .ics import ics_files
@@ -42,7 +51,24 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                                f"{hard[0].rule}: {hard[0].message}); fix it, or publish it marked as such "
                                "with --allow-violations")
     flag = watermark(report)
-    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag)}
+    from .notice_docx import docx_to_pdf, notice_docx_bytes
+
+    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag),
+             "notice.docx": notice_docx_bytes(plan, ctx, flag, template, template_name, issued)}
+    if revision_of is not None:
+        from .revision import revision_files
+
+        files.update(revision_files(revision_of, plan, ctx, revision_reasons or {}, flag, issued))
+    if notice_pdf:
+        for stem in ("notice", "revision"):
+            if f"{stem}.docx" not in files:
+                continue
+            pdf = docx_to_pdf(files[f"{stem}.docx"], plan, stem)
+            if pdf is None:
+                print(f"note: LibreOffice (soffice) is not installed: {stem}.pdf not written "
+                      "(install libreoffice-writer to get it)", file=sys.stderr)
+                break
+            files[f"{stem}.pdf"] = pdf
     files.update({f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()})
     files.update(ics_files(plan, ctx, class_days, flag, previous_ics))
     files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag)
@@ -53,6 +79,10 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
         images = all_charts(plan, ctx, flag)
         for stem, by_fmt in images.items():
             files.update({f"charts/{stem}.{fmt}": data for fmt, data in by_fmt.items()})
+    if wall_calendar:
+        from ..charts.wall_calendar import wall_calendar_pdf
+
+        files["calendar_a3.pdf"] = wall_calendar_pdf(plan, ctx, flag)
     from ..report import report_html
 
     files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..data import MANAGERS_CATEGORY
 from ..plan import Plan, Session
+from . import published as P
 from . import wording as W
 
 #: default length of a training class in calendar days, the class ending the day before the exam
@@ -36,14 +37,38 @@ class Attachment:
     footnotes: tuple[str, ...] = field(default=())
 
 
+def provisional_years(plan: Plan, ctx) -> list[int]:
+    """Years of the plan's dates whose State Council arrangement is not official yet (empty: all official)."""
+    return sorted({d.year for s in plan.sessions for d in (s.registration_deadline, s.exam_date)
+                   if not ctx.calendar.is_official(d)})
+
+
+def provisional_note(plan: Plan, ctx) -> str:
+    """"2027年节假日安排尚未公布，日期为暂定", or "" when every date lies in an official year."""
+    years = provisional_years(plan, ctx)
+    return W.PROVISIONAL_NOTE.format(years="、".join(map(str, years))) if years else ""
+
+
 def site_name(ctx, institution: str) -> str:
     return ctx.catalogue.institutions[institution].plan_name
 
 
-def plan_row(s: Session, plan_year: int, ctx) -> list:
-    """A row in the notice's columns: 期次 报名时间 考试时间 考试类别 考试地点 备注."""
-    return [s.no, W.deadline_text(s.registration_deadline, plan_year), W.day_text(s.exam_date, plan_year), s.kind,
-            site_name(ctx, s.institution), s.notes]
+def plan_row(s: Session, plan_year: int, ctx, above: Session | None = None) -> list:
+    """A row in the notice's columns: 期次 报名时间 考试时间 考试类别 考试地点 备注.
+
+    *above* is the row above in the same table: a date names its year only where the column
+    changes year (the notice's wording); without it every date outside the plan year does.
+    """
+    dy = above.registration_deadline.year if above is not None else None
+    ey = above.exam_date.year if above is not None else None
+    return [s.no, W.deadline_text(s.registration_deadline, plan_year, dy), W.day_text(s.exam_date, plan_year, ey),
+            s.kind, site_name(ctx, s.institution), s.notes]
+
+
+def plan_rows(sessions, plan_year: int, ctx) -> list[list]:
+    """A table's rows, in order, each date worded against the row above."""
+    sessions = list(sessions)
+    return [plan_row(s, plan_year, ctx, sessions[k - 1] if k else None) for k, s in enumerate(sessions)]
 
 
 def attachments(plan: Plan, ctx) -> list[Attachment]:
@@ -67,16 +92,18 @@ def attachments(plan: Plan, ctx) -> list[Attachment]:
 
 def footnotes(plan: Plan, ctx, streams: list[str]) -> list[str]:
     """The notice's notes under a table: on-demand sites, noon deadline, adjustments, site addresses."""
-    insts = ctx.catalogue.institutions
+    cat = ctx.catalogue
+    insts = cat.institutions
     notes = []
     on_demand = [i for sid in streams[1:] for i in ctx.sites(sid)]
     if on_demand:
-        names = "、".join(insts[i].plan_name for i in sorted(set(on_demand), key=lambda i: insts[i].seq))
+        names = "、".join(P.on_demand_name(insts[i], cat)
+                         for i in sorted(set(on_demand), key=lambda i: P.on_demand_key(insts[i], cat)))
         notes.append(W.NOTE_ON_DEMAND.format(names=names))
     notes += [W.NOTE_NOON, W.NOTE_ADJUST]
     sites = {i for sid in streams for i in ctx.sites(sid)} | {s.institution for sid in streams for s in plan.stream(sid)}
-    ordered = sorted((i for i in sites if i in insts), key=lambda i: insts[i].seq)
-    lines = [W.ADDRESS_LINE.format(name=insts[i].plan_name, address=insts[i].address) for i in ordered]
+    ordered = sorted((i for i in sites if i in insts), key=lambda i: P.address_key(insts[i], cat))
+    lines = [W.ADDRESS_LINE.format(name=P.address_name(insts[i], cat), address=insts[i].address) for i in ordered]
     if len(lines) == 1:
         notes.append(W.NOTE_ADDRESSES_ONE + "\n" + lines[0])
     elif lines:
@@ -85,7 +112,10 @@ def footnotes(plan: Plan, ctx, streams: list[str]) -> list[str]:
 
 
 def scope_text(inst, catalogue) -> str:
-    """附件4 机构培训范围: "电工作业（低压电工作业、高压电工作业），焊接与热切割作业（…）"."""
+    """附件4 机构培训范围: the notice's own text, else built "电工作业（低压电工作业、高压电工作业），…"."""
+    published = P.published_scope(inst, catalogue)
+    if published:
+        return published
     groups: dict[tuple[str, str], list[str]] = {}
     for code in sorted(inst.scope, key=list(catalogue.operations).index):
         op = catalogue.operations[code]
@@ -98,7 +128,7 @@ def scope_text(inst, catalogue) -> str:
 def directory_rows(catalogue) -> list[list]:
     """附件4 rows: 序号 机构名称 机构培训范围 详细地址 联系电话 负责人."""
     insts = sorted(catalogue.institutions.values(), key=lambda i: i.seq)
-    return [[i.seq, i.name, scope_text(i, catalogue), i.address, "\n".join(i.phones), i.contact] for i in insts]
+    return [[i.seq, P.directory_name(i, catalogue), scope_text(i, catalogue), i.address, "\n".join(i.phones), i.contact] for i in insts]
 
 
 def materials_lines(catalogue) -> list[tuple[str, str]]:

@@ -28,17 +28,51 @@ CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
 #: marks every output of a plan published with --allow-violations
 WATERMARK = "未通过规则检查（{n}处违反规则），仅供内部讨论，不得作为正式计划发布"
-PROVISIONAL = "日历为暂定：{status}"
+#: every published file of a plan with a date in a year whose holiday arrangement is not yet official
+PROVISIONAL_NOTE = "{years}年节假日安排尚未公布，日期为暂定"
 
 #: notice section 五: institutions upload the approved training plan one month before the class opens
-UPLOAD_SUMMARY = "上传培训计划截止（{label}）"
+UPLOAD_SUMMARY = "{label} 上传培训计划截止"
 UPLOAD_LINE = "培训计划上传截止：{date}（开班前1个月；按培训{days}天、考试前一天结课推算）"
 UPLOAD_RULE = "各培训机构要在开班前1个月，上传经应急管理部门审核通过的培训计划至资源平台"
-EXAM_SUMMARY = "{kind}考试 第{no}期（{site}）"
-DEADLINE_SUMMARY = "报名截止 {kind} 第{no}期（{site}）"
+#: calendar event titles start with what a phone shows first: site, stream, 期次 ("华安·特种作业 第5期 考试")
+EVENT_LABEL = "{site}·{stream} 第{no}期"
+EXAM_SUMMARY = "{label} 考试"
+DEADLINE_SUMMARY = "{label} 报名截止（中午12点）"
+DEADLINE_ALARM = "明天中午12点报名截止：{label}"
+CALENDAR_NAME = "运城市{year}年安全培训考试计划"
+SITE_CALENDAR_NAME = "{site}考点 {year}年考试日历"
+#: short stream names for calendar titles; a stream not listed uses its full name
+STREAM_SHORT = {"managers": "主要负责人和安管员", "special_ops": "特种作业", "on_demand": "特种作业"}
 
 #: extra CSV columns of the institutions' schedule (training-plan upload dates)
 SCHEDULE_HEADERS = ("考试计划", "期次", "考试地点", "报名截止", "考试时间", "最晚开班日期", "培训计划上传截止")
+
+
+#: why a session moved in a re-plan (changes.csv "reason": the first rule it names) in the revision notice's words
+REVISION_REASONS = {
+    "institution_open": "原考点暂停考试",
+    "rotation": "考点轮换顺序调整",
+    "working_day": "原日期不是工作日",
+    "plan_window": "原日期超出计划年度",
+    "registration_gap": "报名时间要求调整",
+    "daily_cap": "同日考试安排冲突",
+    "site_spacing": "同一考点考试间隔不足",
+    "scope": "考点培训范围不符",
+    "coverage": "保证各工种考试间隔",
+    "session_count": "考试期次数量调整",
+    "knock-on": "随相邻期次顺延调整",
+}
+
+
+def revision_reason(text: str) -> str:
+    """A re-plan's reason ("institution_open: xinshiji is closed …", "knock-on: …") in Chinese; "" if unknown."""
+    head = text.split(":", 1)[0].strip()
+    return REVISION_REASONS.get(head, "")
+
+
+def stream_short(stream: str, name: str) -> str:
+    return STREAM_SHORT.get(stream, name)
 
 
 def numbered(i: int, text: str) -> str:
@@ -50,24 +84,39 @@ def circled(i: int) -> str:
     return CIRCLED[i - 1] if 1 <= i <= len(CIRCLED) else f"({i})"
 
 
-def day_text(d: dt.date, plan_year: int) -> str:
-    """"3月6日", or "2025年1月7日" when the date is not in the plan year (the notice's wording)."""
-    prefix = f"{d.year}年" if d.year != plan_year else ""
+def day_text(d: dt.date, plan_year: int, shown_year: int | None = None) -> str:
+    """"3月6日", or "2025年1月7日" when the date's year is not the one in force.
+
+    The year in force is the plan year, or in a table column *shown_year*: the year of the cell
+    above. The notice writes the year once where a column crosses into the next year (附件3 期次46
+    "2025年1月3日", 期次47 "1月9日"); a lone date (a calendar entry) always names a foreign year.
+    """
+    prefix = f"{d.year}年" if d.year != (plan_year if shown_year is None else shown_year) else ""
     return f"{prefix}{d.month}月{d.day}日"
 
 
-def deadline_text(d: dt.date, plan_year: int) -> str:
+def deadline_text(d: dt.date, plan_year: int, shown_year: int | None = None) -> str:
     """"3月1日前": registration closes on that day (at noon)."""
-    return day_text(d, plan_year) + "前"
+    return day_text(d, plan_year, shown_year) + "前"
 
 
 _DATE_RE = re.compile(r"^(?:(\d{4})\s*年)?\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日\s*(前)?$")
 
 
-def parse_day_text(text: str, plan_year: int) -> tuple[dt.date, bool]:
-    """Inverse of :func:`day_text`/:func:`deadline_text`: (date, had "前"). ValueError when not a date."""
+def parse_day_text(text: str, plan_year: int, above: dt.date | None = None) -> tuple[dt.date, bool]:
+    """Inverse of :func:`day_text`/:func:`deadline_text`: (date, had "前"). ValueError when not a date.
+
+    A date without a year takes the year of the cell *above* (the column runs in date order), or
+    the plan year; a date well before the cell above is in the following year.
+    """
     m = _DATE_RE.match(re.sub(r"\s+", "", text))
     if not m:
         raise ValueError(text)
-    year = int(m.group(1)) if m.group(1) else plan_year
-    return dt.date(year, int(m.group(2)), int(m.group(3))), bool(m.group(4))
+    month, day = int(m.group(2)), int(m.group(3))
+    if m.group(1):
+        return dt.date(int(m.group(1)), month, day), bool(m.group(4))
+    year = above.year if above is not None else plan_year
+    d = dt.date(year, month, day)
+    if above is not None and (above - d).days > 60:
+        d = dt.date(year + 1, month, day)
+    return d, bool(m.group(4))

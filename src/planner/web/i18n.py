@@ -1,0 +1,158 @@
+"""The planner's English names and messages said in Chinese, from the one table ``messages.toml``.
+
+The core speaks English (rule names, PlannerError text); a bureau planner reads Chinese. Only the
+common cases are mapped (rule titles, field names, conflicts, re-plan reasons); the original
+English text stays available under 原文 so nothing is hidden from whoever supports the planner.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+
+_KEY = re.compile(r"^\s*([a-z_]+)(?:\[([^\]]*)\])?")
+
+
+@lru_cache(maxsize=1)
+def table() -> dict:
+    return tomllib.loads((Path(__file__).with_name("messages.toml")).read_text(encoding="utf-8"))
+
+
+def text(key: str, **kw) -> str:
+    return table()["texts"][key].format(**kw)
+
+
+def rule_title(name: str) -> str:
+    return table()["rules"].get(name, {}).get("title", name)
+
+
+def field_name(field: str | None) -> str:
+    if not field:
+        return ""
+    head = re.split(r"[.\[]", field, maxsplit=1)[0]
+    return table()["fields"].get(field, table()["fields"].get(head, field))
+
+
+def state(name: str) -> str:
+    return table()["states"].get(name, name)
+
+
+def status(name: str) -> str:
+    return table()["status"].get(name, name)
+
+
+def kind(name: str) -> str:
+    return table()["kinds"].get(name, name)
+
+
+def change(what: str) -> str:
+    return table()["changes"].get(what, what)
+
+
+def detail(detail: str, catalogue) -> str:
+    """``special_ops:elec_cable`` → 特种作业人员·电力电缆作业; ``juteng`` → 聚腾; ``on_demand@yvu`` → …·运城职大;
+    ``special_ops#12`` → 特种作业人员第12期."""
+    if not detail:
+        return ""
+    out = []
+    for part in re.split(r"[:@]", detail):
+        stream, hash_, no = part.partition("#")
+        if hash_ and stream in catalogue.streams and no.isdigit():
+            out.append(f"{catalogue.streams[stream].name}第{no}期")
+        elif part in catalogue.institutions:
+            out.append(catalogue.institutions[part].short_name)
+        elif part in catalogue.streams:
+            out.append(catalogue.streams[part].name)
+        elif part in catalogue.operations:
+            out.append(catalogue.operations[part].name)
+        else:
+            out.append(part)
+    return "·".join(out)
+
+
+def conflict_items(conflict: list[str], catalogue) -> list[dict]:
+    """Each conflicting rule as {title, detail, relax, original} (``solver.describe_conflict`` strings)."""
+    items = []
+    for c in conflict:
+        m = _KEY.match(c)
+        name, det = (m.group(1), m.group(2) or "") if m else ("", "")
+        info = table()["rules"].get(name)
+        if info is None:
+            items.append({"title": c, "detail": "", "relax": "", "original": c})
+            continue
+        items.append({"title": info["title"], "detail": detail(det, catalogue), "relax": info["relax"],
+                      "original": c})
+    return items
+
+
+def error_view(outcome: dict, catalogue) -> dict:
+    """A failed job's outcome as {headline, items, original} for the page."""
+    kind_ = outcome.get("type")
+    if kind_ == "infeasible":
+        conflict = outcome.get("conflict", [])
+        if len(conflict) == 1 and conflict[0].startswith("(the conflict could not be isolated"):
+            names = conflict[0].rsplit(":", 1)[-1].split(",")
+            return {"headline": text("not_isolated"), "original": conflict[0], "retry": True,
+                    "items": [{"title": rule_title(n.strip()), "detail": "", "relax": "", "original": n.strip()}
+                              for n in names]}
+        if len(conflict) == 1 and conflict[0].startswith("the calendar itself"):
+            return {"headline": text("calendar_itself"), "items": [], "original": conflict[0]}
+        return {"headline": text("infeasible"), "items": conflict_items(conflict, catalogue),
+                "original": "; ".join(conflict)}
+    if kind_ == "input":
+        if outcome.get("field") == "time-limit":
+            return {"headline": text("no_plan_in_time"), "items": [], "original": outcome.get("message", "")}
+        return {"headline": input_error(outcome.get("field"), outcome.get("row")), "items": [],
+                "original": outcome.get("message", "")}
+    return {"headline": text("internal"), "items": [], "original": outcome.get("message", "")}
+
+
+def input_error(field: str | None, row: int | None = None) -> str:
+    where = ""
+    if row is not None:
+        where += f"第{row}行，"
+    if field:
+        where += f"“{field_name(field)}”"
+    return text("input_error", field=where, message="" if not where else "不正确")
+
+
+def reason(text_: str, catalogue) -> list[str]:
+    """A re-plan reason (``rule: message; …`` or ``knock-on: …``) as Chinese phrases."""
+    if not text_:
+        return []
+    if text_.startswith("knock-on"):
+        return [text("knock_on")]
+    out = []
+    for part in text_.split("; "):
+        name = part.split(":", 1)[0].strip()
+        out.append(rule_title(name) if name in table()["rules"] else part)
+    return list(dict.fromkeys(out))
+
+
+def file_label(rel: str, catalogue) -> str:
+    """What a published file is and how to open it, in Chinese ("" for a file the table does not know)."""
+    files, formats = table()["files"], table()["formats"]
+    stem, _, ext = rel.rpartition(".")
+    folder, _, name = stem.partition("/")
+    if rel in files:  # a file whose formats say different things (notice.docx is the notice, notice.xlsx its 附件)
+        what = files[rel]
+    elif stem in files:
+        what = files[stem]
+    elif folder in files and name in catalogue.institutions:
+        what = f"{files[folder]}：{catalogue.institutions[name].short_name}"
+    else:
+        what = files.get(folder, "")
+    return what + (f"（{formats[ext]}）" if what and ext in formats else "")
+
+
+def violation(v, session, ctx) -> str:
+    """A rule violation (``rules.base.Violation``) as a Chinese sentence about the session."""
+    from ..publish.wording import day_text
+
+    template = table()["broken"].get(v.rule)
+    if template is None:
+        return rule_title(v.rule)
+    day = v.date or (session.exam_date if session is not None else None)
+    site = ctx.catalogue.institutions[session.institution].short_name if session is not None else ""
+    return template.format(date=day_text(day, ctx.year) if day else "", site=site)

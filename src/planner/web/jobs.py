@@ -1,0 +1,325 @@
+"""Solves in the background: one at a time per workspace, each in a child process that can be stopped.
+
+A page never waits for CP-SAT: it queues a job and polls its state. One worker thread takes
+jobs in order and hands each to a ``spawn`` solver process, kept warm (planner and OR-Tools
+imported once) between jobs; 取消 really stops the solver (the process is terminated and a
+fresh one started for the next job), and a wall-clock bound ends a job even when CP-SAT's
+deterministic limit would let it run on (explaining an infeasible scenario solves several times).
+The child computes and returns plain data; only the parent writes to the workspace.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import secrets
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+#: wall-clock seconds a job may take per unit of CP-SAT deterministic time limit, plus a floor
+WALL_PER_UNIT = 8.0
+WALL_FLOOR = 30.0
+
+QUEUED, RUNNING, DONE, INFEASIBLE, FAILED, CANCELLED, TIMEOUT = (
+    "queued", "running", "done", "infeasible", "failed", "cancelled", "timeout")
+FINISHED = {DONE, INFEASIBLE, FAILED, CANCELLED, TIMEOUT}
+
+
+@dataclass
+class Job:
+    id: str
+    spec: dict
+    state: str = QUEUED
+    created: float = field(default_factory=time.monotonic)
+    started: float | None = None
+    finished: float | None = None
+    outcome: dict | None = None  # what the child returned
+    version: int | None = None  # the version stored from it (generate), or accepted (replan/pin)
+    cancel_requested: bool = False
+
+    @property
+    def elapsed(self) -> float:
+        if self.started is None:
+            return 0.0
+        return (self.finished or time.monotonic()) - self.started
+
+
+def load_context(root: str, scenario: str | None, year: int | None):
+    """(ctx, scenario or None) for a workspace scenario name, or the embedded rule set."""
+    from ..api import make_context
+    from ..scenario import load_scenario
+    from .workspace import Workspace
+
+    if scenario:
+        sc = load_scenario(Workspace(root).scenario_path(scenario), year=year)
+        return sc.ctx, sc
+    return make_context(year), None
+
+
+def _error(err) -> dict:
+    from ..errors import InfeasibleError
+
+    if isinstance(err, InfeasibleError):
+        return {"ok": False, "type": "infeasible", "conflict": list(err.conflict), "message": err.message}
+    return {"ok": False, "type": "input", "message": err.message, "field": err.field, "file": err.file,
+            "row": err.row}
+
+
+def compute(spec: dict) -> dict:
+    """Run one job's solve (in the child process); plain data back, never an exception."""
+    from ..errors import PlannerError
+
+    try:
+        return _compute(spec)
+    except PlannerError as err:  # InfeasibleError included
+        return _error(err)
+    except Exception as exc:  # noqa: BLE001 - the page must show something, not die
+        return {"ok": False, "type": "internal", "message": f"{type(exc).__name__}: {exc}"}
+
+
+def _compute(spec: dict) -> dict:
+    from ..compare import diff_plans
+    from ..errors import InfeasibleError, PlannerError
+    from ..plan import Session, plan_to_csv
+    from .. import read_plan
+    from ..replan import reasons, replan
+    from ..runinfo import summary_dict
+    from ..solver import Status, solve
+    from .workspace import Workspace
+
+    kind = spec["kind"]
+    ws = Workspace(spec["root"])
+    limit = float(spec["time_limit"])
+    base = None
+    if kind in ("replan", "pin"):
+        from ..data import load_catalogue
+
+        year = ws.version(spec["base"]).year
+        ctx, sc = load_context(spec["root"], spec.get("scenario"), year)
+        base = read_plan(ws.plan_csv_path(spec["base"]), ctx.catalogue if sc else load_catalogue(), year=year)
+    else:
+        ctx, sc = load_context(spec["root"], spec.get("scenario"), spec.get("year"))
+    extra: dict[str, Any] = {"scenario": spec.get("scenario") or ""}
+    reason_of: dict = {}
+    if kind == "generate":
+        result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None)
+    elif kind == "replan":
+        from_date = dt.date.fromisoformat(spec["from_date"])
+        start, stop = ctx.window
+        if not start <= from_date <= stop + dt.timedelta(days=1):
+            raise PlannerError(f"{from_date} is outside the plan year's window {start} … {stop}", field="from")
+        r = replan(base, ctx, from_date, scenario=sc, time_limit=limit)
+        result, reason_of = r.result, r.reasons
+        extra.update(replan_of=spec["base"], replan_from=spec["from_date"], kept=len(r.pins))
+    elif kind == "pin":
+        old = base.by_key()[(spec["stream"], int(spec["no"]))]
+        day = dt.date.fromisoformat(spec["date"])
+        moved = Session(old.stream, old.no, day - (old.exam_date - old.registration_deadline), day,
+                        old.institution, old.kind, old.notes)
+        result = solve(ctx, time_limit=limit, reference=base, pins=[moved])
+        extra.update(pinned=f"{old.stream}#{old.no}", pinned_date=spec["date"])
+        if result.plan is not None:
+            reason_of = reasons(base, result.plan, ctx)
+    else:
+        raise ValueError(f"unknown job kind {kind!r}")
+    if result.status == Status.INFEASIBLE:
+        raise InfeasibleError("no plan satisfies the rules together", result.conflict)
+    if not result.status.has_plan:
+        raise PlannerError(f"no plan found within the time limit ({limit})", field="time-limit")
+    out = {"ok": True, "plan_csv": plan_to_csv(result.plan), "summary": summary_dict(result, ctx, **extra),
+           "year": ctx.year}
+    if base is not None:
+        out["changes"] = [{"stream": c.stream, "no": c.no, "what": c.what,
+                           "old": session_dict(c.old), "new": session_dict(c.new),
+                           "reason": reason_of.get((c.stream, c.no), "")}
+                          for c in diff_plans(base, result.plan)]
+    return out
+
+
+def session_dict(s) -> dict | None:
+    if s is None:
+        return None
+    return {"exam": s.exam_date.isoformat(), "deadline": s.registration_deadline.isoformat(),
+            "institution": s.institution, "kind": s.kind}
+
+
+def _worker(conn) -> None:
+    """The solver process: imports the planner once (warm), then answers one job after another."""
+    from .. import replan, runinfo, scenario, solver  # noqa: F401 - the imports are the warm-up
+
+    while True:
+        try:
+            spec = conn.recv()
+        except (EOFError, OSError):
+            return
+        conn.send(compute(spec))
+
+
+class JobQueue:
+    """Jobs of one workspace, run one at a time in order by a single worker thread."""
+
+    def __init__(self, on_done: Callable[[Job], None] | None = None) -> None:
+        self._jobs: dict[str, Job] = {}
+        self._queue: deque[str] = deque()
+        self._cv = threading.Condition()
+        self._on_done = on_done
+        self._stop = False
+        self._ctx = multiprocessing.get_context("spawn")
+        self._proc = None
+        self._conn = None
+        self._warm = False
+        self._thread = threading.Thread(target=self._work, name="planner-solver", daemon=True)
+        self._thread.start()
+
+    def submit(self, spec: dict) -> Job:
+        job = Job(secrets.token_hex(6), dict(spec))
+        with self._cv:
+            self._jobs[job.id] = job
+            self._queue.append(job.id)
+            self._cv.notify_all()
+        return job
+
+    def get(self, jid: str) -> Job | None:
+        return self._jobs.get(jid)
+
+    def position(self, job: Job) -> int:
+        """1 = next to run; 0 when running or finished."""
+        with self._cv:
+            try:
+                return list(self._queue).index(job.id) + 1
+            except ValueError:
+                return 0
+
+    def running(self) -> Job | None:
+        return next((j for j in self._jobs.values() if j.state == RUNNING), None)
+
+    def cancel(self, jid: str) -> bool:
+        with self._cv:
+            job = self._jobs.get(jid)
+            if job is None or job.state in FINISHED:
+                return False
+            job.cancel_requested = True
+            if job.state == QUEUED:
+                self._queue.remove(jid)
+                self._finish(job, CANCELLED)
+            self._cv.notify_all()
+        return True
+
+    def wait(self, jid: str, timeout: float | None = None) -> Job:
+        """Block until the job has finished (tests and the CLI; pages poll instead)."""
+        end = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            while self._jobs[jid].state not in FINISHED:
+                left = None if end is None else end - time.monotonic()
+                if left is not None and left <= 0:
+                    break
+                self._cv.wait(0.2 if left is None else min(0.2, left))
+        return self._jobs[jid]
+
+    def shutdown(self) -> None:
+        with self._cv:
+            self._stop = True
+            for jid in list(self._queue):
+                self._finish(self._jobs[jid], CANCELLED)
+            self._queue.clear()
+            for j in self._jobs.values():
+                if j.state == RUNNING:
+                    j.cancel_requested = True
+            self._cv.notify_all()
+        self._thread.join(timeout=10)
+
+    def _finish(self, job: Job, state: str) -> None:
+        job.state = state
+        job.finished = time.monotonic()
+
+    def warm(self) -> None:
+        """Start the solver process now (server start-up), so the first 生成 does not wait for imports."""
+        with self._cv:
+            self._warm = True
+            self._cv.notify_all()
+
+    def _work(self) -> None:
+        while True:
+            with self._cv:
+                while not self._queue and not self._stop and not self._warm:
+                    self._cv.wait()
+                if self._stop:
+                    break
+                self._warm = False
+                job = self._jobs[self._queue.popleft()] if self._queue else None
+                if job is not None:
+                    job.state, job.started = RUNNING, time.monotonic()
+            if job is None:
+                try:
+                    self._worker_conn()
+                except Exception:  # noqa: BLE001 - retried, and reported on the job, when a job runs
+                    self._stop_worker()
+                continue
+            try:
+                state = self._run(job)
+            except Exception as exc:  # noqa: BLE001 - e.g. the child could not start: the job fails, the queue goes on
+                job.outcome = {"ok": False, "type": "internal", "message": f"{type(exc).__name__}: {exc}"}
+                state = FAILED
+            if state == DONE and self._on_done is not None:
+                try:
+                    self._on_done(job)
+                except Exception as exc:  # noqa: BLE001 - recorded on the job, shown on its page
+                    job.outcome = {"ok": False, "type": "internal", "message": f"{type(exc).__name__}: {exc}"}
+                    state = FAILED
+            with self._cv:
+                self._finish(job, state)
+                self._cv.notify_all()
+        self._stop_worker()
+
+    def _worker_conn(self):
+        """The warm solver process and its pipe, started when missing (first job, or after a cancel)."""
+        if self._proc is None or not self._proc.is_alive():
+            self._stop_worker()
+            self._conn, child = self._ctx.Pipe(duplex=True)
+            self._proc = self._ctx.Process(target=_worker, args=(child,), name="planner-solve", daemon=True)
+            self._proc.start()
+            child.close()
+        return self._proc, self._conn
+
+    def _stop_worker(self) -> None:
+        """Terminate the solver process (cancel, time-out, shutdown): CP-SAT stops with it."""
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.terminate()
+            self._proc.join(timeout=5)
+            if self._proc.is_alive():
+                self._proc.kill()
+                self._proc.join(timeout=5)
+        if self._conn is not None:
+            self._conn.close()
+        self._proc = self._conn = None
+
+    def _run(self, job: Job) -> str:
+        proc, conn = self._worker_conn()
+        conn.send(job.spec)
+        wall = max(WALL_FLOOR, WALL_PER_UNIT * float(job.spec.get("time_limit", 10)))
+        while True:
+            if job.cancel_requested or self._stop:
+                self._stop_worker()
+                return CANCELLED
+            if job.elapsed > wall:
+                self._stop_worker()
+                return TIMEOUT
+            if conn.poll(0.05):
+                try:
+                    job.outcome = conn.recv()
+                except (EOFError, OSError):
+                    job.outcome = {"ok": False, "type": "internal", "message": "the solver process ended"}
+                    self._stop_worker()
+                    return FAILED
+                break
+            if not proc.is_alive():
+                job.outcome = {"ok": False, "type": "internal",
+                               "message": f"the solver process ended (exit {proc.exitcode})"}
+                self._stop_worker()
+                return FAILED
+        if job.outcome.get("ok"):
+            return DONE
+        return INFEASIBLE if job.outcome.get("type") == "infeasible" else FAILED

@@ -1,0 +1,248 @@
+"""The planner's workspace: scenario files, plan versions and their history, in one folder.
+
+Layout (everything a planner makes, nothing else)::
+
+    scenarios/NAME.toml          the same scenario TOML the CLI reads (scenarios/README.md)
+    versions/ID/plan.csv         the canonical plan CSV
+    versions/ID/summary.json     the run's summary (status, objective, calendar, scenario …)
+    versions/ID/published/       the publication set, written as a whole (temporary folder + rename)
+    workspace.db                 SQLite history: versions(id, parent, scenario, year, created, note, sha256, kind)
+
+Why SQLite: a published plan, its mid-year revision and the revision after it form a chain
+(``parent``) the pages show and compare; one transaction per change keeps the history and the
+files in step. Files are written atomically, and a version's folder appears only complete
+(written under a temporary name, then renamed), so a crash leaves the previous versions intact.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import tempfile
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import PlannerError
+from ..textio import atomic_write_bytes, atomic_write_text
+
+#: scenario names become file names: letters (Chinese included), digits, "_" and "-", nothing else
+NAME_RE = re.compile(r"^[\w\-]{1,40}$")
+VERSION_RE = re.compile(r"^[0-9]{1,9}$")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS versions (
+    id INTEGER PRIMARY KEY,
+    parent INTEGER REFERENCES versions(id),
+    scenario TEXT,
+    year INTEGER NOT NULL,
+    created TEXT NOT NULL,
+    note TEXT NOT NULL DEFAULT '',
+    sha256 TEXT NOT NULL,
+    kind TEXT NOT NULL
+)
+"""
+
+
+class OutsideWorkspace(PlannerError):
+    """A request named a path outside the workspace (or a name that is not a plain name)."""
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    parent: int | None
+    scenario: str | None
+    year: int
+    created: str
+    note: str
+    sha256: str
+    kind: str  # generate | replan | pin | upload
+
+
+class Workspace:
+    """One folder of scenarios and plan versions; every path handed out is checked to be inside it."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root).resolve()
+        for sub in ("scenarios", "versions"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        self.db_path = self.root / "workspace.db"
+        with closing(self._connect()) as con:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute(SCHEMA)
+
+    def claim(self) -> None:
+        """Hold the workspace for this server process (one solve queue per workspace): a second
+        ``planner serve`` on the same folder is refused while this process lives (the OS drops the lock
+        when it ends, however it ends). Not available where ``fcntl`` is missing (Windows)."""
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            return
+        fh = open(self.root / "serve.lock", "a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            owner = fh.read().strip() or "another process"
+            fh.close()
+            raise PlannerError(f"the workspace is in use by another planner serve ({owner}); stop it first or "
+                               "use another --workspace", file=self.root) from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}")
+        fh.flush()
+        self._claim = fh  # kept open: the lock lasts as long as this process
+
+    # -- paths ---------------------------------------------------------------------------------
+    def inside(self, *parts: str) -> Path:
+        """``root/parts…`` resolved; refuses anything that resolves outside the workspace."""
+        p = self.root.joinpath(*parts).resolve()
+        if p != self.root and self.root not in p.parents:
+            raise OutsideWorkspace("path is outside the workspace", field="path")
+        return p
+
+    def scenario_path(self, name: str) -> Path:
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise OutsideWorkspace(f"not a scenario name: {name!r}", field="name")
+        return self.inside("scenarios", f"{name}.toml")
+
+    def version_dir(self, vid: int) -> Path:
+        return self.inside("versions", str(int(vid)))
+
+    # -- scenarios -----------------------------------------------------------------------------
+    def scenarios(self) -> list[str]:
+        return sorted(p.stem for p in (self.root / "scenarios").glob("*.toml") if NAME_RE.match(p.stem))
+
+    def write_scenario(self, name: str, text: str) -> Path:
+        path = self.scenario_path(name)
+        atomic_write_text(path, text)
+        return path
+
+    @contextmanager
+    def scratch(self):
+        """A temporary folder inside the workspace (same file system, so renames are atomic); removed after."""
+        d = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.root))
+        try:
+            yield d
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
+    # -- versions ------------------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        con = sqlite3.connect(self.db_path, timeout=10, isolation_level=None)
+        con.row_factory = sqlite3.Row
+        return con
+
+    def versions(self) -> list[Version]:
+        with closing(self._connect()) as con:
+            rows = con.execute("SELECT * FROM versions ORDER BY id DESC").fetchall()
+        return [Version(**dict(r)) for r in rows]
+
+    def version(self, vid: int | str) -> Version | None:
+        if not VERSION_RE.match(str(vid)):
+            return None
+        with closing(self._connect()) as con:
+            row = con.execute("SELECT * FROM versions WHERE id = ?", (int(vid),)).fetchone()
+        return Version(**dict(row)) if row else None
+
+    def chain(self, vid: int) -> list[Version]:
+        """The version and its ancestors, newest first (published plan → revision → revision …)."""
+        out, seen = [], set()
+        v = self.version(vid)
+        while v is not None and v.id not in seen:
+            seen.add(v.id)
+            out.append(v)
+            v = self.version(v.parent) if v.parent is not None else None
+        return out
+
+    def add_version(self, plan_csv: str, summary: dict, *, year: int, scenario: str | None, parent: int | None,
+                    note: str, kind: str) -> int:
+        """Store a plan as a new version: files first (folder renamed into place), then the history row,
+        in one transaction; if anything fails the workspace is as before."""
+        data = plan_csv.encode("utf-8")
+        digest = hashlib.sha256(data).hexdigest()
+        created = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            vid = int(con.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM versions").fetchone()[0])
+            final = self.version_dir(vid)
+            if final.exists():  # left by a crash between rename and commit: not in the history, so not a version
+                shutil.rmtree(final)
+            tmp = Path(tempfile.mkdtemp(prefix=f".v{vid}-", dir=self.root / "versions"))
+            try:
+                atomic_write_bytes(tmp / "plan.csv", data)
+                atomic_write_text(tmp / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+                con.execute("INSERT INTO versions (id, parent, scenario, year, created, note, sha256, kind) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (vid, parent, scenario, year, created, note, digest, kind))
+                os.replace(tmp, final)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
+            con.execute("COMMIT")
+        except BaseException:
+            if con.in_transaction:
+                con.execute("ROLLBACK")
+            raise
+        finally:
+            con.close()
+        return vid
+
+    def plan_csv_path(self, vid: int) -> Path:
+        return self.version_dir(vid) / "plan.csv"
+
+    def summary(self, vid: int) -> dict:
+        try:
+            doc = json.loads((self.version_dir(vid) / "summary.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    # -- published sets ------------------------------------------------------------------------
+    def published_dir(self, vid: int) -> Path:
+        return self.version_dir(vid) / "published"
+
+    def write_published(self, vid: int, files: dict[str, bytes]) -> Path:
+        """Write a whole publication set through the CLI's transaction (:class:`planner.outset.OutputSet`):
+        built beside the old set, locked, with a manifest, switched in at once or not at all."""
+        from ..outset import OutputSet
+
+        final = self.published_dir(vid)
+        for rel in files:
+            target = (final / rel).resolve()
+            if final.resolve() not in target.parents:
+                raise OutsideWorkspace(f"output name leaves the folder: {rel!r}")
+        with OutputSet(final, "publish", wait=30.0) as tx:
+            for rel, data in sorted(files.items()):
+                tx.write(rel, data)
+        return final
+
+    def published_files(self, vid: int) -> list[str]:
+        d = self.published_dir(vid)
+        if not d.is_dir():
+            return []
+        return sorted(p.relative_to(d).as_posix() for p in d.rglob("*") if p.is_file())
+
+    def published_file(self, vid: int, rel: str) -> Path:
+        """A file of a version's published set; refuses any path leaving that folder."""
+        base = self.published_dir(vid).resolve()
+        p = (base / rel).resolve()
+        if base not in p.parents or not p.is_file():
+            raise OutsideWorkspace(f"no such published file: {rel!r}", field="path")
+        return p
+
+    def latest_published(self) -> int | None:
+        """The version published most recently (what the ICS subscriptions serve)."""
+        found = []
+        for v in self.versions():
+            d = self.published_dir(v.id)
+            if d.is_dir():
+                found.append((d.stat().st_mtime_ns, v.id))
+        return max(found)[1] if found else None
