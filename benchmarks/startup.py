@@ -12,7 +12,8 @@ on the shared machine slows them alike and the ratios hold:
   holidays"`` — target at most 1.5x.
 
 And the levers, each measured the same way: the interpreter's teardown (the same ``planner plan``
-run ending in ``os._exit`` after flushing, against a normal exit), publishing into a folder that
+run through ``planner.cli.main`` ending in ``os._exit`` after flushing, against a normal exit: what
+skipping it saves; the ``planner`` entry point itself skips it when it is ``planner.cli:run``), publishing into a folder that
 already holds a plan (the previous ICS files are read), and, in one process, what the publish set
 costs with and without its charts (``planner.publish.run.build_outputs``, charts=False/True).
 """
@@ -85,7 +86,8 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
             ["full `planner plan` / import ortools+pandas+matplotlib", f"**{r_full:.2f}x** ({full:.2f} s)", "<= 2x"],
             ["`planner plan --no-publish` / import ortools+holidays", f"**{r_np:.2f}x** ({nopub:.2f} s)", "<= 1.5x"],
             ["publish set (full - no-publish)", f"{full - nopub:.2f} s", ""],
-            ["interpreter teardown (normal exit - os._exit)", f"{teardown:.3f} s", "lever: skip it"],
+            ["interpreter teardown (normal exit - os._exit, via planner.cli.main)", f"{teardown:.3f} s",
+             "lever: skip it (the `planner` entry point does)"],
             ["re-run into the folder of the previous run (reads its ICS) - fresh folder",
              f"{full - m[fresh_label]:+.3f} s", "lever: don't re-read"],
             ["in one process: publish set without charts", f"{pp['nocharts']:.2f} s" if pp else "error", ""],
