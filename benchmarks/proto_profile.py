@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Which rule makes the CP-SAT model: variables and constraints each rule's ``post`` adds, by session count.
 
-    python benchmarks/proto_profile.py [--sessions 59,240,1000]
+    python benchmarks/proto_profile.py [--sessions 59,120,240]
 
 The rule objects of the benchmark's own (scaled) rule set are wrapped while ``build_model`` runs;
 nothing in the package changes. Linear growth in sessions shows as constant per-session ratios.
@@ -68,7 +68,7 @@ def table(sessions: list[int], year: int = 2025) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sessions", default="59,240,1000")
+    ap.add_argument("--sessions", default="59,120,240")
     a = ap.parse_args(argv)
     print(table([int(s) for s in a.sessions.split(",")]))
     return 0

@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     def part_profile() -> None:
         import proto_profile
 
-        emit("5b. Model size by rule, by sessions", proto_profile.table([59, 240] if q else [59, 240, 1000]),
+        emit("5b. Model size by rule, by sessions", proto_profile.table([59, 240] if q else [59, 120, 240]),
              proto_profile.__doc__.split("\n\n", 2)[2].strip())
 
     run = {"startup": part_startup, "imports": part_imports, "sweeps": part_sweeps, "province": part_province,
