@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run every benchmark once and rewrite ``benchmarks/RESULTS.md`` — the one command.
 
-    python benchmarks/run_all.py            # full run, ~15 min on an idle 2-core machine
+    python benchmarks/run_all.py            # full run, about 7 min on this 2-core machine
     python benchmarks/run_all.py --quick    # smoke test, a few minutes: fewer runs, smaller cases
     python benchmarks/run_all.py --only peers,province --out ''   # some parts, print only
 
