@@ -1,0 +1,118 @@
+#!/usr/bin/env python
+"""The year end to end, as ratios to bare imports measured in the same run (issue 11 item 1).
+
+    python benchmarks/startup.py [--runs 5] [--year 2025]
+
+Each round runs every command once (subprocess, from the repository's top folder), so a busy spell
+on the shared machine slows them alike and the ratios hold:
+
+* ``planner plan --year Y --out D`` (full publish set) / ``python -c "import ortools.sat.python.cp_model,
+  pandas, matplotlib.pyplot"`` — target at most 2x;
+* ``planner plan --year Y --no-publish --out D`` / ``python -c "import ortools.sat.python.cp_model,
+  holidays"`` — target at most 1.5x.
+
+And the levers, each measured the same way: the interpreter's teardown (the same ``planner plan``
+run through ``planner.cli.main`` ending in ``os._exit`` after flushing, against a normal exit: what
+skipping it saves; the ``planner`` entry point itself skips it when it is ``planner.cli:run``), publishing into a folder that
+already holds a plan (the previous ICS files are read), and, in one process, what the publish set
+costs with and without its charts (``planner.publish.run.build_outputs``, charts=False/True).
+"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from common import ROOT, interleaved, log, md_table, med, planner_cmd
+
+IMPORT_FULL = "import ortools.sat.python.cp_model, pandas, matplotlib.pyplot"
+IMPORT_SOLVE = "import ortools.sat.python.cp_model, holidays"
+
+#: the same command as ``planner plan``, through main(), ending with or without interpreter teardown
+VIA_MAIN = ("import os, sys\nfrom planner.cli import main\nrc = main({args!r})\n"
+            "sys.stdout.flush(); sys.stderr.flush()\n{end}\n")
+
+#: in one process: the publish set's cost without and with charts (plan solved first, not timed)
+PUBLISH_PARTS = """
+import json, time
+from planner import make_context, solve
+from planner.publish.run import build_outputs
+ctx = make_context({year}); plan = solve(ctx, explain=False).plan
+t = time.perf_counter(); build_outputs(plan, ctx, charts=False); nocharts = time.perf_counter() - t
+t = time.perf_counter(); files = build_outputs(plan, ctx, charts=True); full = time.perf_counter() - t
+t = time.perf_counter(); build_outputs(plan, ctx, charts=True); again = time.perf_counter() - t
+charts = sorted(k for k in files if k.startswith("charts/"))
+print(json.dumps({{"nocharts": nocharts, "full": full, "again": again, "charts": charts}}))
+"""
+
+
+def table(year: int, runs: int) -> tuple[str, str, dict]:
+    py = sys.executable
+    tmp = Path(tempfile.mkdtemp(prefix="planner-bench-"))
+    try:
+        plan_args = ["plan", "--year", str(year), "--out", str(tmp / "full")]
+        cases = {
+            "python -c pass": [py, "-c", "pass"],
+            f'python -c "{IMPORT_FULL}"': [py, "-c", IMPORT_FULL],
+            f'python -c "{IMPORT_SOLVE}"': [py, "-c", IMPORT_SOLVE],
+            f"planner plan --year {year} --out D (full publish set; D holds the previous run's set)":
+                planner_cmd() + plan_args,
+            f"planner plan --year {year} --no-publish --out D": planner_cmd() + ["plan", "--year", str(year),
+                                                                                 "--no-publish", "--out",
+                                                                                 str(tmp / "np")],
+            "same plan via main(), normal exit": [py, "-c", VIA_MAIN.format(args=plan_args, end="sys.exit(rc)")],
+            "same plan via main(), os._exit after flush (no teardown)":
+                [py, "-c", VIA_MAIN.format(args=plan_args, end="os._exit(rc)")],
+        }
+        fresh_label = f"planner plan --year {year} --out D, D a fresh folder each round"
+        cases[fresh_label] = lambda i: planner_cmd() + ["plan", "--year", str(year), "--out", str(tmp / f"fresh{i}")]
+        walls = interleaved(cases, runs)
+        m = {k: med(v) for k, v in walls.items()}
+        rows = [[k, f"{m[k]:.3f}", f"{min(v):.3f}-{max(v):.3f}"] for k, v in walls.items()]
+        tbl = md_table(["command", f"wall s, median of {runs}", "min-max"], rows)
+        full = m[f"planner plan --year {year} --out D (full publish set; D holds the previous run's set)"]
+        nopub = m[f"planner plan --year {year} --no-publish --out D"]
+        r_full = full / m[f'python -c "{IMPORT_FULL}"']
+        r_np = nopub / m[f'python -c "{IMPORT_SOLVE}"']
+        teardown = m["same plan via main(), normal exit"] - m["same plan via main(), os._exit after flush (no teardown)"]
+        parts = subprocess.run([py, "-c", PUBLISH_PARTS.format(year=year)], cwd=ROOT, capture_output=True, text=True)
+        import json
+
+        pp = json.loads(parts.stdout.strip().splitlines()[-1]) if parts.returncode == 0 else None
+        ratios = md_table(["figure", "measured", "target (issue 11)"], [
+            ["full `planner plan` / import ortools+pandas+matplotlib", f"**{r_full:.2f}x** ({full:.2f} s)", "<= 2x"],
+            ["`planner plan --no-publish` / import ortools+holidays", f"**{r_np:.2f}x** ({nopub:.2f} s)", "<= 1.5x"],
+            ["publish set (full - no-publish)", f"{full - nopub:.2f} s", ""],
+            ["interpreter teardown (normal exit - os._exit, via planner.cli.main)", f"{teardown:.3f} s",
+             "lever: skip it (the `planner` entry point does)"],
+            ["re-run into the folder of the previous run (reads its ICS) - fresh folder",
+             f"{full - m[fresh_label]:+.3f} s", "lever: don't re-read"],
+            ["in one process: publish set without charts", f"{pp['nocharts']:.2f} s" if pp else "error", ""],
+            ["in one process: publish set with charts, first call (imports matplotlib, fonts)",
+             f"{pp['full']:.2f} s" if pp else "error", ""],
+            ["in one process: publish set with charts, second call", f"{pp['again']:.2f} s" if pp else "error",
+             "lever: render once, one format"],
+            ["chart files written", ", ".join(Path(c).name for c in pp["charts"]) if pp else "error", ""],
+        ])
+        log(f"  startup: full {r_full:.2f}x, no-publish {r_np:.2f}x, teardown {teardown:.3f} s")
+        return tbl, ratios, {"full_ratio": r_full, "nopub_ratio": r_np, "full": full, "nopub": nopub,
+                             "teardown": teardown, "parts": pp}
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--year", type=int, default=2025)
+    a = ap.parse_args(argv)
+    tbl, ratios, _ = table(a.year, a.runs)
+    print(ratios + "\n\n" + tbl)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
