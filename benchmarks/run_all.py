@@ -7,7 +7,8 @@
 
 Parts (each is also its own command, see benchmarks/README.md): startup (the year end to end, as
 ratios), imports, sweeps, province (decomposition, proven gap), peers (CP-SAT vs HiGHS vs the clerk,
-with the city-year detail), growth (memory, sessions, years at once), profile (model size by rule). Every figure in RESULTS.md comes from
+with the city-year detail), growth (memory, sessions, years at once), profile (model size by rule),
+explain (infeasible inputs explained, minimality), web (the workbench's page load and generate-and-show). Every figure in RESULTS.md comes from
 this one run; the header says when, on what, and how loaded the machine was.
 """
 from __future__ import annotations
@@ -22,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import HERE, log, md_table  # noqa: E402
 
-PARTS = ("startup", "imports", "sweeps", "province", "peers", "growth", "profile")
+PARTS = ("startup", "imports", "sweeps", "province", "peers", "growth", "profile", "explain", "web")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -151,7 +152,26 @@ def main(argv: list[str] | None = None) -> int:
         emit("5b. Model size by rule, by sessions", proto_profile.table([59, 240] if q else [59, 120, 240]),
              proto_profile.__doc__.split("\n\n", 2)[2].strip())
 
-    run = {"startup": part_startup, "imports": part_imports, "sweeps": part_sweeps, "province": part_province,
+    def part_explain() -> None:
+        import explain
+
+        runs = 1 if q else 3
+        rows = explain.measure(runs)
+        for r in rows:
+            summary.append([f"explain infeasible: {r['case']}", f"{r['median_s']:.2f} s, "
+                            f"{'proven minimal' if r['minimal'] else 'NOT proven minimal'}",
+                            "< 5 s" if "240" in r["case"] else "< 2 s"])
+        emit("6. Explaining infeasible input (issue 8)", explain.markdown(rows, runs), explain.__doc__.split("\n\n")[1])
+
+    def part_web() -> None:
+        import web
+
+        m = web.measure(5 if q else 20)
+        summary.extend([["web: 年度计划 page of a stored version, server time", f"{m['page_ms_median']:.0f} ms", "< 100 ms"],
+                        ["web: generate-and-show a year (worker warm)", f"{m['generate_warm_s']:.2f} s", "< 2 s"]])
+        emit("7. The web workbench (issue 10)", web.markdown(m), web.__doc__.split("\n\n")[1])
+
+    run = {"explain": part_explain, "web": part_web, "startup": part_startup, "imports": part_imports, "sweeps": part_sweeps, "province": part_province,
            "peers": part_peers, "growth": part_growth, "profile": part_profile}
     for name in PARTS:
         if name not in parts:
