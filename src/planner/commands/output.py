@@ -50,4 +50,4 @@ def print_written(out, args) -> None:
     """After the set is committed: say what is now in *out*."""
     print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
     if not getattr(args, "no_publish", False):
-        print(f"published notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")
+        print(f"published notice.docx, notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")
