@@ -130,4 +130,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except PlannerError as err:  # a damaged table or rule set: one line, like every command
+        print(f"planner.calibration: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)
