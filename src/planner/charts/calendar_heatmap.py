@@ -28,7 +28,7 @@ def draw(plan, ctx, flag: str = ""):
         by_day.setdefault(s.exam_date, []).append(s)
     deadlines = {s.registration_deadline for s in plan.sessions}
     streams = plan.streams()
-    fig = S.new_figure(13, 0.45 * len(rows) + 2.0)
+    fig = S.new_figure(13, 0.45 * len(rows) + 2.0, layout=None)
     ax = fig.add_subplot()
     cells: dict[str, list] = {}
     texts, marks = [], []
@@ -78,6 +78,7 @@ def draw(plan, ctx, flag: str = ""):
     key = "，".join(f"{cat.institutions[i].short_name[0]}={cat.institutions[i].short_name}" for i in sites)
     ax.set_title(f"运城市{plan.year}年考试日历（格内字为考点：{key}）", fontsize=12)
     S.provisional_title(fig, plan, ctx)
+    S.place_axes(fig, left=0.9, right=0.1, top=0.55 if S.provisional_note_text(plan, ctx) else 0.32, bottom=0.5)
     S.flag_figure(fig, flag)
     return fig
 

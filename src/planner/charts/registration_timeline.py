@@ -19,7 +19,7 @@ def draw(plan, ctx, flag: str = ""):
     by_month = {ym: sorted((s for s in plan.sessions if (s.exam_date.year, s.exam_date.month) == ym),
                            key=lambda s: (s.exam_date, s.stream)) for ym in months}
     lanes = max([len(v) for v in by_month.values()] + [1])
-    fig = S.new_figure(12, 0.9 + 0.19 * lanes * len(months) + 0.8)
+    fig = S.new_figure(12, 0.9 + 0.19 * lanes * len(months) + 0.8, layout=None)
     ax = fig.add_subplot()
     y0 = 0.0
     ticks = []
@@ -50,6 +50,7 @@ def draw(plan, ctx, flag: str = ""):
               loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, frameon=False)
     fig.suptitle(f"运城市{plan.year}年报名窗口（按考试月份）", fontsize=13)
     S.flag_figure(fig, flag)
+    S.place_axes(fig, left=0.8, right=0.1, top=0.6, bottom=1.1)
     return fig
 
 

@@ -15,7 +15,7 @@ def draw(plan, ctx, flag: str = ""):
     streams = plan.streams()
     exams = sorted(s.exam_date for s in plan.sessions)
     months = S.months(exams[0], exams[-1]) if exams else []
-    fig = S.new_figure(10, 1.2 + 2.4 * max(len(streams), 1))
+    fig = S.new_figure(10, 1.2 + 2.4 * max(len(streams), 1), layout=None)
     axes = fig.subplots(max(len(streams), 1), 1, sharex=True, squeeze=False)[:, 0]
     x = list(range(len(months)))
     for ax, sid in zip(axes, streams):
@@ -38,6 +38,7 @@ def draw(plan, ctx, flag: str = ""):
     axes[-1].set_xticks(x, [f"{m}月" if y == plan.year else f"{y}年{m}月" for y, m in months])
     fig.suptitle(f"运城市{plan.year}年各考点每月考试场次", fontsize=13)
     S.flag_figure(fig, flag)
+    S.place_axes(fig, left=0.5, right=1.0, top=0.55, bottom=0.35, gap=0.4)
     return fig
 
 

@@ -63,10 +63,22 @@ def chart_style():
         yield
 
 
-def new_figure(width: float, height: float):
+def new_figure(width: float, height: float, layout: str | None = "constrained"):
+    """A figure of *width* x *height* inches; charts on the ``planner plan`` path pass ``layout=None`` and
+    place their axes with :func:`place_axes`, because constrained layout measures every tick label on
+    every pass (measured: 0.4 s of the 0.9 s the three publish charts took)."""
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout=layout)
+
+
+def place_axes(fig, *, left: float, right: float, top: float, bottom: float, gap: float = 0.0) -> None:
+    """Margins in inches (the fonts are bundled, so label sizes are known): what constrained layout gave,
+    measured on 2025 and 2027, plus a little room. *gap* is the space between stacked panels."""
+    w, h = fig.get_size_inches()
+    n = max(1, len(fig.axes))
+    fig.subplots_adjust(left=left / w, right=1 - right / w, top=1 - top / h, bottom=bottom / h,
+                        hspace=gap / ((h - top - bottom - gap * (n - 1)) / n))
 
 
 def site_colors(ctx) -> dict[str, str]:

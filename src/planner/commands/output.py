@@ -5,9 +5,19 @@ from __future__ import annotations
 def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None) -> int:
     """Solve, print, and add plan.csv + summary.json (+ the publish set) to the output set *tx*.
 
+    When publishing, the publish workers are forked first (before OR-Tools is imported), so they load
+    matplotlib and the document libraries while the solve runs (:mod:`planner.publish.workers`).
+
     Nothing reaches the output folder unless the whole run succeeds: an infeasible or unfinished
     search raises, and the caller's transaction leaves the previous set as it was.
     """
+    from ..publish.workers import start_workers
+
+    with start_workers(ctx, publish=not getattr(args, "no_publish", False)) as workers:
+        return _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers)
+
+
+def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers) -> int:
     from ..errors import InfeasibleError, InternalError, PlannerError
     from ..plan import plan_to_csv
     from ..runinfo import summary_dict, summary_json
@@ -31,7 +41,8 @@ def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all
 
-        publish_all(result.plan, ctx, tx, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})))
+        publish_all(result.plan, ctx, tx, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})),
+                    workers=workers)
     print(result.summary())
     print()
     rows = [[s.stream, str(s.no), s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution, s.kind]

@@ -28,19 +28,21 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                   class_days: int = T.DEFAULT_CLASS_DAYS, previous_ics: dict[str, bytes] | None = None,
                   charts: bool = True, notice_pdf: bool = False, template: str | None = None,
                   template_name: str = "notice_body.md.j2", issued=None, revision_of=None,
-                  revision_reasons: dict | None = None, wall_calendar: bool = False) -> dict[str, bytes]:
+                  revision_reasons: dict | None = None, wall_calendar: bool = False,
+                  workers=None) -> dict[str, bytes]:
     """Relative path -> bytes of every published file; raises before anything is written.
 
     notice.docx is always built; notice.pdf (LibreOffice, seconds) only with *notice_pdf*, so
     ``planner plan`` stays fast and ``planner publish`` makes it. With *revision_of* (the plan as
     published before) the set adds revision.docx/.xlsx listing the changed sessions; *wall_calendar*
-    adds calendar_a3.pdf (one A3 page, about a second or two to draw).
+    adds calendar_a3.pdf (one A3 page, about a second or two to draw). *workers*
+    (:class:`planner.publish.workers.PublishWorkers`) build the charts and the documents in parallel;
+    the bytes are the same as without them.
     """
     from ..check import check_plan
     from .csvfiles import csv_files
-    from .ics import ics_files
     from .jsonout import plan_json_bytes
-    from .xlsx import notice_xlsx_bytes
+    from .workers import chart_files, document_files
 
     if class_days < 1:
         raise PlannerError(f"class length must be at least 1 day, got {class_days}", field="class-days")
@@ -51,15 +53,22 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                                f"{hard[0].rule}: {hard[0].message}); fix it, or publish it marked as such "
                                "with --allow-violations")
     flag = watermark(report)
-    from .notice_docx import docx_to_pdf, notice_docx_bytes
-
-    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag),
-             "notice.docx": notice_docx_bytes(plan, ctx, flag, template, template_name, issued)}
+    if workers is not None:
+        workers.submit(plan, flag, class_days=class_days, previous_ics=previous_ics, template=template,
+                       template_name=template_name, issued=issued, charts=charts)
+    files = {f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()}
+    files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag)
+    documents = workers.result("documents") if workers is not None else None
+    if documents is None:  # serial, or the worker could not: the same function, here
+        documents = document_files(plan, ctx, flag, class_days, previous_ics, template, template_name, issued)
+    files.update(documents)
     if revision_of is not None:
         from .revision import revision_files
 
         files.update(revision_files(revision_of, plan, ctx, revision_reasons or {}, flag, issued))
     if notice_pdf:
+        from .notice_docx import docx_to_pdf
+
         for stem in ("notice", "revision"):
             if f"{stem}.docx" not in files:
                 continue
@@ -69,14 +78,11 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                       "(install libreoffice-writer to get it)", file=sys.stderr)
                 break
             files[f"{stem}.pdf"] = pdf
-    files.update({f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()})
-    files.update(ics_files(plan, ctx, class_days, flag, previous_ics))
-    files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag)
     images = {}
     if charts:
-        from ..charts import all_charts
-
-        images = all_charts(plan, ctx, flag)
+        images = workers.result("charts") if workers is not None else None
+        if images is None:
+            images = chart_files(plan, ctx, flag)
         for stem, by_fmt in images.items():
             files.update({f"charts/{stem}.{fmt}": data for fmt, data in by_fmt.items()})
     if wall_calendar:

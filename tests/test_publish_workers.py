@@ -1,0 +1,101 @@
+"""The publish workers (planner.publish.workers) give the very bytes the serial path gives.
+
+Each case runs in a fresh interpreter: the workers fork only from a single-threaded process, and
+the test process may hold threads (the web tests' servers).
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork") or (os.cpu_count() or 1) < 2,
+                                reason="the workers fork and need two cores")
+
+SCRIPT = r"""
+import json, os, signal, sys
+from planner import make_context, solve
+from planner.errors import PlannerError
+from planner.publish import workers as W
+from planner.publish.run import build_outputs
+
+W.ALLOWED = True
+case = sys.argv[1]
+ctx = make_context(2025)
+w = W.PublishWorkers.start(ctx)  # forked before OR-Tools is imported, as the command does
+assert w is not None and set(w.workers) == {"charts", "documents"}, "workers did not start"
+plan = solve(ctx, explain=False).plan
+kw = {}
+if case == "killed":
+    os.kill(w.workers["charts"].pid, signal.SIGKILL)
+    os.waitpid(w.workers["charts"].pid, 0)
+if case == "bad-template":
+    kw = {"template": "{% if %}"}
+out = {}
+try:
+    par = build_outputs(plan, ctx, workers=w, **kw)
+except PlannerError as err:
+    par = "error: " + str(err)
+delivered = {r: x.delivered for r, x in w.workers.items()}
+w.close()
+try:
+    ser = build_outputs(plan, ctx, **kw)
+except PlannerError as err:
+    ser = "error: " + str(err)
+if isinstance(par, dict):
+    out["same_names"] = sorted(par) == sorted(ser)
+    out["different"] = sorted(k for k in par if par[k] != ser.get(k))
+    out["files"] = len(par)
+else:
+    out["errors"] = [par, ser]
+out["delivered"] = delivered
+print(json.dumps(out))
+"""
+
+
+def run_case(case: str) -> dict:
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, case], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PLANNER_WORKERS": ""})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_workers_build_the_same_bytes_as_the_serial_path():
+    out = run_case("ok")
+    assert out["delivered"] == {"charts": True, "documents": True}  # the parallel path really ran
+    assert out["same_names"] and out["different"] == [] and out["files"] > 15
+
+
+def test_a_worker_that_dies_costs_only_time():
+    out = run_case("killed")
+    assert out["delivered"] == {"charts": False, "documents": True}
+    assert out["same_names"] and out["different"] == []
+
+
+def test_an_error_in_a_worker_is_the_serial_error():
+    out = run_case("bad-template")
+    par, ser = out["errors"]
+    assert par == ser and par.startswith("error: ") and "template" in par
+    assert out["delivered"]["documents"] is False
+
+
+def test_the_command_line_publishes_the_same_set_with_and_without_workers(tmp_path: Path):
+    outs = {}
+    for workers in ("", "0"):
+        d = tmp_path / f"w{workers or 'on'}"
+        proc = subprocess.run([sys.executable, "-m", "planner", "plan", "--year", "2025", "--out", str(d)],
+                              capture_output=True, text=True, timeout=300,
+                              env={**os.environ, "PLANNER_WORKERS": workers})
+        assert proc.returncode == 0, proc.stderr
+        outs[workers] = {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+    on, off = outs[""], outs["0"]
+    assert sorted(on) == sorted(off)
+    timing = {"summary.json", "manifest.json"}  # solve_seconds, and the manifest's hash of it
+    assert [k for k in on if k not in timing and on[k] != off[k]] == []
+    a, b = json.loads(on["summary.json"]), json.loads(off["summary.json"])
+    a.pop("solve_seconds"), b.pop("solve_seconds")
+    assert a == b
