@@ -227,3 +227,22 @@ def test_revision_reasons_from_the_replan(tmp_path):
     assert replan_reasons(tmp_path / "changes.csv") == {("special_ops", 24): "原考点暂停考试",
                                                          ("special_ops", 25): "随相邻期次顺延调整"}
     assert replan_reasons(tmp_path / "none.csv") == {}
+
+
+class _NeverKeeps(dict):
+    def __setitem__(self, key, value) -> None:  # every paragraph built element by element
+        pass
+
+
+@pytest.mark.parametrize("year, flag", [(2025, ""), (2027, "未通过规则检查")])
+def test_copied_paragraphs_are_the_xml_of_built_ones(solved, monkeypatch, year, flag):
+    """The notice copies a finished paragraph per formatting (notice_docx._PARA_TEMPLATES); the bytes must
+    be those of building every paragraph, in an official and a provisional, flagged year."""
+    import planner.publish.notice_docx as N
+
+    plan, ctx = solved(year)
+    monkeypatch.setattr(N, "_PARA_TEMPLATES", {})
+    copied = notice_docx_bytes(plan, ctx, flag)
+    assert len(N._PARA_TEMPLATES) > 3  # the copy path ran
+    monkeypatch.setattr(N, "_PARA_TEMPLATES", _NeverKeeps())
+    assert notice_docx_bytes(plan, ctx, flag) == copied

@@ -181,3 +181,18 @@ def test_ics_tentative_when_calendar_provisional(solved):
     evs25 = events(ics_files(plan25, ctx25)["plan.ics"])
     assert {str(e["STATUS"]) for e in evs25.values()} == {"CONFIRMED"}
     assert not any("暂定" in str(e["DESCRIPTION"]) for e in evs25.values())
+
+
+def test_timezones_built_once_are_those_icalendar_adds(plan2024, ctx2024, monkeypatch):
+    """ics._add_timezones reuses one VTIMEZONE per run; the calendars must be byte for byte those of
+    icalendar's own add_missing_timezones, for a first publication and for a revision with a cancelled event."""
+    import planner.publish.ics as I
+
+    first = ics_files(plan2024, ctx2024)
+    changed = plan2024.with_sessions([s for s in moved(plan2024, ("special_ops", 5), 1).sessions
+                                      if s.key != ("managers", 11)])
+    revised = ics_files(changed, ctx2024, previous=first)
+    monkeypatch.setattr(I, "_add_timezones", lambda cal: cal.add_missing_timezones())
+    assert ics_files(plan2024, ctx2024) == first
+    assert ics_files(changed, ctx2024, previous=first) == revised
+    assert b"BEGIN:VTIMEZONE" in first["plan.ics"] and b"STATUS:CANCELLED" in revised["plan.ics"]

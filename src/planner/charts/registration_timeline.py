@@ -23,6 +23,7 @@ def draw(plan, ctx, flag: str = ""):
     ax = fig.add_subplot()
     y0 = 0.0
     ticks = []
+    bars: list[tuple[float, float, float, str]] = []  # (y, left, width, colour): one barh call draws them all
     for ym in months:
         sessions = by_month[ym]
         ticks.append((y0 + lanes / 2, f"{ym[1]}月" if ym[0] == plan.year else f"{ym[0]}年{ym[1]}月"))
@@ -32,12 +33,15 @@ def draw(plan, ctx, flag: str = ""):
             left = start.day - 0.5 if (start.year, start.month) == ym else 0
             right = s.exam_date.day + 0.5
             color = S.stream_color(s.stream)
-            ax.barh(y, right - left, left=left, height=0.7, color=color, alpha=0.85)
+            bars.append((y, left, right - left, color))
             if left == 0:
                 ax.annotate("", xy=(0, y), xytext=(1.2, y), arrowprops={"arrowstyle": "<-", "color": color})
             ax.text(right + 0.3, y, f"{S.short(ctx, s.institution)} 第{s.no}期", va="center", fontsize=7)
         ax.axhline(y0, color="#cccccc", linewidth=0.6)
         y0 += lanes
+    if bars:
+        ys, lefts, widths, colors = zip(*bars)
+        ax.barh(ys, widths, left=lefts, height=0.7, color=colors, alpha=0.85)
     ax.set_ylim(y0, 0)
     ax.set_xlim(0, 35)
     ax.set_xticks(range(1, 32), [str(d) for d in range(1, 32)], fontsize=7)
