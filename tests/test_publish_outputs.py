@@ -196,3 +196,26 @@ def test_timezones_built_once_are_those_icalendar_adds(plan2024, ctx2024, monkey
     assert ics_files(plan2024, ctx2024) == first
     assert ics_files(changed, ctx2024, previous=first) == revised
     assert b"BEGIN:VTIMEZONE" in first["plan.ics"] and b"STATUS:CANCELLED" in revised["plan.ics"]
+
+
+def test_revision_index_reads_what_icalendar_reads(plan2024, ctx2024, monkeypatch):
+    """ics.revision_index scans our own calendars' lines instead of parsing them; on first publications,
+    revisions and a revision with a cancelled event it must give icalendar's (SEQUENCE, hash, STATUS) per
+    UID, and the calendars built from it must be those built from a full parse."""
+    import planner.publish.ics as I
+
+    first = ics_files(plan2024, ctx2024)
+    moved5 = moved(plan2024, ("special_ops", 5), 1)
+    dropped = moved5.with_sessions([s for s in moved5.sessions if s.key != ("managers", 11)])
+    runs = [(plan2024, first), (moved5, ics_files(moved5, ctx2024, previous=first))]
+    runs.append((dropped, ics_files(dropped, ctx2024, previous=runs[-1][1])))
+    runs.append((plan2024, ics_files(plan2024, ctx2024, previous=runs[-1][1])))  # back: cancelled, revived
+    for _, files in runs:
+        for name, data in files.items():
+            full = {uid: I._revision_fields(e) for uid, e in I.previous_events(data).items()}
+            assert I.revision_index(data) == full, name
+    assert any(status == "CANCELLED" for _, _, status in I.revision_index(runs[2][1]["plan.ics"]).values())
+    assert I.revision_index(first["plan.ics"].replace(b"\r\n", b"\n")) is None  # not our shape: full parse
+    fast = [ics_files(p, ctx2024, previous=prev) for (p, _), (_, prev) in zip(runs[1:], runs)]
+    monkeypatch.setattr(I, "revision_index", lambda data: None)
+    assert [ics_files(p, ctx2024, previous=prev) for (p, _), (_, prev) in zip(runs[1:], runs)] == fast
