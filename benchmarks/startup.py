@@ -11,7 +11,12 @@ on the shared machine slows them alike and the ratios hold:
 * ``planner plan --year Y --no-publish --out D`` / ``python -c "import ortools.sat.python.cp_model,
   holidays"`` — target at most 1.5x.
 
-And the levers, each measured the same way: the interpreter's teardown (the same ``planner plan``
+The package's bytecode is compiled first (``compileall``), as ``pip install`` does for an installed
+package: this machine sets ``PYTHONDONTWRITEBYTECODE=1``, under which every run would compile the
+planner's modules from source again (0.08 s).
+
+And the levers, each measured the same way: the publish workers (``PLANNER_WORKERS=0``: the same
+command publishing serially, in one process); the interpreter's teardown (the same ``planner plan``
 run through ``planner.cli.main`` ending in ``os._exit`` after flushing, against a normal exit: what
 skipping it saves; the ``planner`` entry point itself skips it when it is ``planner.cli:run``), publishing into a folder that
 already holds a plan (the previous ICS files are read), and, in one process, what the publish set
@@ -32,7 +37,8 @@ IMPORT_FULL = "import ortools.sat.python.cp_model, pandas, matplotlib.pyplot"
 IMPORT_SOLVE = "import ortools.sat.python.cp_model, holidays"
 
 #: the same command as ``planner plan``, through main(), ending with or without interpreter teardown
-VIA_MAIN = ("import os, sys\nfrom planner.cli import main\nrc = main({args!r})\n"
+VIA_MAIN = ("import os, sys\nfrom planner.cli import main\nfrom planner.publish import workers\n"
+            "workers.ALLOWED = True  # as the planner entry point does\nrc = main({args!r})\n"
             "sys.stdout.flush(); sys.stderr.flush()\n{end}\n")
 
 #: in one process: the publish set's cost without and with charts (plan solved first, not timed)
@@ -50,7 +56,10 @@ print(json.dumps({{"nocharts": nocharts, "full": full, "again": again, "charts":
 
 
 def table(year: int, runs: int) -> tuple[str, str, dict]:
+    import compileall
+
     py = sys.executable
+    compileall.compile_dir(str(ROOT / "src" / "planner"), quiet=1)
     tmp = Path(tempfile.mkdtemp(prefix="planner-bench-"))
     try:
         plan_args = ["plan", "--year", str(year), "--out", str(tmp / "full")]
@@ -63,6 +72,8 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
             f"planner plan --year {year} --no-publish --out D": planner_cmd() + ["plan", "--year", str(year),
                                                                                  "--no-publish", "--out",
                                                                                  str(tmp / "np")],
+            "the same, publishing serially (PLANNER_WORKERS=0)":
+                ["env", "PLANNER_WORKERS=0", *planner_cmd(), *plan_args[:-1], str(tmp / "serial")],
             "same plan via main(), normal exit": [py, "-c", VIA_MAIN.format(args=plan_args, end="sys.exit(rc)")],
             "same plan via main(), os._exit after flush (no teardown)":
                 [py, "-c", VIA_MAIN.format(args=plan_args, end="os._exit(rc)")],
@@ -75,8 +86,10 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
         tbl = md_table(["command", f"wall s, median of {runs}", "min-max"], rows)
         full = m[f"planner plan --year {year} --out D (full publish set; D holds the previous run's set)"]
         nopub = m[f"planner plan --year {year} --no-publish --out D"]
-        r_full = full / m[f'python -c "{IMPORT_FULL}"']
+        base_full = m[f'python -c "{IMPORT_FULL}"']
+        r_full = full / base_full
         r_np = nopub / m[f'python -c "{IMPORT_SOLVE}"']
+        serial = m["the same, publishing serially (PLANNER_WORKERS=0)"]
         teardown = m["same plan via main(), normal exit"] - m["same plan via main(), os._exit after flush (no teardown)"]
         parts = subprocess.run([py, "-c", PUBLISH_PARTS.format(year=year)], cwd=ROOT, capture_output=True, text=True)
         import json
@@ -86,6 +99,9 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
             ["full `planner plan` / import ortools+pandas+matplotlib", f"**{r_full:.2f}x** ({full:.2f} s)", "<= 2x"],
             ["`planner plan --no-publish` / import ortools+holidays", f"**{r_np:.2f}x** ({nopub:.2f} s)", "<= 1.5x"],
             ["publish set (full - no-publish)", f"{full - nopub:.2f} s", ""],
+            ["publishing serially in one process (PLANNER_WORKERS=0) / import ortools+pandas+matplotlib",
+             f"{serial / base_full:.2f}x ({serial:.2f} s)",
+             "lever: publish workers forked before OR-Tools"],
             ["interpreter teardown (normal exit - os._exit, via planner.cli.main)", f"{teardown:.3f} s",
              "lever: skip it (the `planner` entry point does)"],
             ["re-run into the folder of the previous run (reads its ICS) - fresh folder",
@@ -98,7 +114,7 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
             ["chart files written", ", ".join(Path(c).name for c in pp["charts"]) if pp else "error", ""],
         ])
         log(f"  startup: full {r_full:.2f}x, no-publish {r_np:.2f}x, teardown {teardown:.3f} s")
-        return tbl, ratios, {"full_ratio": r_full, "nopub_ratio": r_np, "full": full, "nopub": nopub,
+        return tbl, ratios, {"full_ratio": r_full, "nopub_ratio": r_np, "full": full, "nopub": nopub, "serial": serial,
                              "teardown": teardown, "parts": pp}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
