@@ -62,7 +62,15 @@ def _preload(role: str) -> None:
             fig.text(0.5, 0.5, "运城市考试日历 1月")
             fig.savefig(io.BytesIO(), format="svg")
     else:
-        from . import ics, notice_docx, xlsx  # noqa: F401
+        import docx
+        import icalendar  # noqa: F401
+        import jinja2  # noqa: F401
+        import openpyxl
+
+        from . import ics, notice_docx, xlsx  # noqa: F401  (they import the libraries above lazily)
+
+        docx.Document()  # parse python-docx's default template once
+        openpyxl.Workbook()
 
 
 _JOBS = {"charts": chart_files, "documents": document_files}
