@@ -28,6 +28,34 @@ slower than one process (11 cities alone: 11.1 s against 8.9 s, the pool's start
 the default is 1. Running the first Lagrangian round while the parent does step 2 was also tried
 and measured worse.
 
+Measured and not adopted (issue 11 item 3, second round; 11 cities, seed 2026 unless said):
+
+* **Column generation does close the gap, but not in 10 s.** Each city's model built once and re-priced
+  (objective and hint change only; one ``busy[d]`` literal per priced day), day prices from the duals of
+  a restricted master LP over every city plan found so far (GLOP; overflow priced 20 a unit, duals
+  smoothed halfway towards the prices of the best bound), and an upper bound from the best combination
+  of known city plans under the shared cap (a small CP-SAT model over the columns, each column a plan
+  that passed its city's solve): with no deadline a prototype reached a combination costing 1334 (not
+  put through check_plan there) against a proven bound of 1333.5 after 8 rounds, at 55 s in one process;
+  with check_plan in the loop and a helper process, 1336 against 1329.5 (0.49 %) at 13.4 s.
+  Within 10 s the early rounds cost the budget: the master's duals are only its overflow penalty until
+  the known plans can meet the cap, so round 1 prices too high (L fell to 1050), and every variant tried
+  (penalty 8 or 20, a tatonnement step until the LP has no overflow, a trust region of 2 on each price,
+  a first price of 1 or 3) ended at 10 s worse than this module on at least one of 4/8/11 cities or the
+  second seed (e.g. 4 cities 2.9-4.6 % against 1.46 %, or no plan at all for 8 cities).
+* **A priced city solve**: default search from the previous plan's hint, then core search only if it is
+  not proven within 0.5 deterministic units: one priced round of 11 cities 5.5 s -> 2.0 s, but default
+  search alone is far slower on the 8-city province (64 s against 13 s a round), so core stays here.
+  Core search ignores the hint (same time with or without); presolve probing off saves ~15 %; no presolve,
+  symmetry off and linearization 0/2 were slower or equal. Reusing one built model saves only its build
+  (0.03-0.06 s a city against 0.1-1.5 s of solve).
+* **Where it stops.** Each city's own solve costs 0.1-1.1 s (3-5 s for 11 cities, most of it presolve and the
+  core search's proof), and a priced one 1.5-3x that, so at most one or two Lagrangian rounds fit in 10 s;
+  the 11-city optimum is at least 1334 (the bound above, rounded up), 2 % above the sum of the city
+  optima, so a 1 % gap needs a bound that several rounds reach. The 8-city province is much harder: its own optima crowd 15 days
+  (Feb. 26-28, the first days of the window, and Oct. 12, the first working Saturday after National Day),
+  the joint plan found costs 973-1075 against 614, and a priced round takes 9-13 s.
+
 Every figure is measured against the wall clock from the start (budget in seconds, default 10):
 the objective is that of a plan checked by ``planner.check_plan`` (every city against its own rule
 set, the province's daily counts against the shared cap), the gap is (objective - best lower bound)
@@ -99,16 +127,22 @@ def solve_city(ctx, *, prices: dict[dt.date, int] | None = None, blocked: set[dt
     m = mv.model
     pref = preference_objective(mv)
     terms = []
-    for s in mv.all_slots():
-        dom = _domain_days(mv, s) if (prices or blocked) else set()
+    doms = [_domain_days(mv, s) for s in mv.all_slots()] if (prices or blocked) else []
+    for s, dom in zip(mv.all_slots(), doms):
         for d in blocked:
             if mv.day(d) in dom:
                 m.add(s.x != mv.day(d)).only_enforce_if(s.present)
-        for d, lam in (prices or {}).items():
-            if lam > 0 and mv.day(d) in dom:
-                b = m.new_bool_var("")
-                m.add(s.x != mv.day(d)).only_enforce_if([b.negated(), s.present])
-                terms.append(lam * b)
+    # one literal per priced day, "the city holds an exam that day" (every slot's x != d unless it is set),
+    # rather than one per (slot, day): measured 8 cities, one priced round 13.5 s -> 9.4 s, same optima. It
+    # prices a day once however many exams it holds, which is exact under the city's own cap of one a day
+    # and a smaller price otherwise, so L(lambda) stays a lower bound.
+    for d, lam in (prices or {}).items():
+        slots = [s for s, dom in zip(mv.all_slots(), doms) if mv.day(d) in dom]
+        if lam > 0 and slots:
+            busy = m.new_bool_var("")
+            for s in slots:
+                m.add(s.x != mv.day(d)).only_enforce_if(busy.negated())
+            terms.append(lam * busy)
     m.minimize(SCALE * pref + sum(terms))
     if hint is not None:
         for s in mv.all_slots():
@@ -135,11 +169,11 @@ def solve_city(ctx, *, prices: dict[dt.date, int] | None = None, blocked: set[dt
 _WORKER: dict = {}
 
 
-def _worker_init(cities: int, year: int) -> None:
+def _worker_init(cities: int, year: int, seed: int = 2026) -> None:
     """A worker process builds the same generated province once (contexts are not sent between processes)."""
     from province_gen import province
 
-    _WORKER["ctxs"] = province(cities, year)[0]
+    _WORKER["ctxs"] = province(cities, year, seed)[0]
 
 
 def _worker_solve(k: int, until: float, kw: dict) -> CitySol:
@@ -284,19 +318,20 @@ def joint_polish(ctxs, best: list[CitySol], cap: int, deadline: float, window: i
     return out
 
 
-def decompose(cities: int, year: int, budget: float, det_limit: float = 20.0, workers: int = 1) -> Run:
+def decompose(cities: int, year: int, budget: float, det_limit: float = 20.0, workers: int = 1,
+              seed: int = 2026) -> Run:
     """Solve the generated province within *budget* wall seconds; city solves on *workers* processes."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from province_gen import province
 
-    ctxs, prov_ctx, cap, confs = province(cities, year)
+    ctxs, prov_ctx, cap, confs = province(cities, year, seed)
     t0 = time.perf_counter()
     deadline = t0 + budget
     until = time.time() + budget
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
-                               initargs=(cities, year)) if workers > 1 else None
+                               initargs=(cities, year, seed)) if workers > 1 else None
     try:
         return _decompose(ctxs, prov_ctx, cap, confs, t0, deadline, until, pool, det_limit)
     finally:
@@ -388,11 +423,12 @@ def summarize(entries: list[tuple[float, str, float, float]]) -> str:
     return "; ".join(out) + (f" [{rounds} complete Lagrangian round{'s' if rounds != 1 else ''}]" if entries else "")
 
 
-def table(city_counts: list[int], year: int, budgets: list[float], workers: int = 1) -> tuple[str, list[Run]]:
+def table(city_counts: list[int], year: int, budgets: list[float], workers: int = 1,
+          seed: int = 2026) -> tuple[str, list[Run]]:
     rows, raw = [], []
     for C in city_counts:
         for b in budgets:
-            r = decompose(C, year, b, workers=workers)
+            r = decompose(C, year, b, workers=workers, seed=seed)
             raw.append(r)
             phases = summarize(r.log)
             gap = "-" if r.gap == float("inf") else f"{100 * r.gap:.2f} %"
@@ -411,9 +447,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--budget", default="10", help="comma list of wall-clock budgets, seconds [10]")
     ap.add_argument("--workers", type=int, default=1, help="processes for the city solves (1: serial) [1]")
+    ap.add_argument("--seed", type=int, default=2026, help="seed of the generated provinces [2026]")
     a = ap.parse_args(argv)
     print(table([int(c) for c in a.cities.split(",")], a.year, [float(b) for b in a.budget.split(",")],
-                a.workers)[0])
+                a.workers, a.seed)[0])
     return 0
 
 
