@@ -116,16 +116,29 @@ class _Worker:
             pass
 
 
-def _serve(role: str, conn, ctx) -> None:
-    """The worker's life: preload, wait for the plan, build its part, send it, exit without cleanup."""
+def _serve(role: str, conn, ctx, baton: tuple[int, int]) -> None:
+    """The worker's life: preload, wait for the plan, build its part, send it, exit without cleanup.
+
+    The two preloads take turns (the charts worker first, then it passes the *baton*, a pipe, to the
+    documents worker), so the parent always has a core of its own for importing OR-Tools and solving:
+    measured, the plan reached the workers at 0.85 s with both preloading at once, against
+    the 0.65 s the parent needs alone."""
     code = 0
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        read_end, write_end = baton
+        if role == "charts":
+            os.close(read_end)
+        else:
+            os.close(write_end)
+            _wait_for(read_end, 5.0)  # a byte, or end of file if the charts worker is gone
         try:
             _preload(role)
         except Exception:
             pass
+        if role == "charts":
+            os.close(write_end)  # end of file: the documents worker's turn
         args = conn.recv()
         try:
             conn.send(("ok", _JOBS[role](args[0], ctx, *args[1:])))
@@ -135,6 +148,15 @@ def _serve(role: str, conn, ctx) -> None:
         code = 1
     finally:
         os._exit(code)
+
+
+def _wait_for(fd: int, timeout: float) -> None:
+    import select
+
+    try:
+        select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
 
 
 class PublishWorkers:
@@ -151,6 +173,7 @@ class PublishWorkers:
         from multiprocessing.connection import Pipe
 
         workers: dict[str, _Worker] = {}
+        baton = os.pipe()
         for role in _JOBS:
             parent_end, child_end = Pipe(duplex=True)
             sys.stdout.flush()
@@ -165,9 +188,11 @@ class PublishWorkers:
                 parent_end.close()
                 for w in workers.values():
                     w.conn.close()
-                _serve(role, child_end, ctx)
+                _serve(role, child_end, ctx, baton)
             child_end.close()
             workers[role] = _Worker(role, pid, parent_end)
+        for fd in baton:
+            os.close(fd)
         return cls(workers)
 
     def submit(self, plan, flag: str, *, class_days: int, previous_ics, template, template_name: str,
