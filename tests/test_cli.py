@@ -121,3 +121,23 @@ def test_python_dash_m_and_console_script():
     assert r.returncode == 0 and "no violations" in r.stdout
     r = subprocess.run([sys.executable, "-m", "planner", "frobnicate"], capture_output=True, text=True)
     assert r.returncode == 2 and "Traceback" not in r.stderr
+
+
+def test_version_is_looked_up_only_when_asked(capsys, monkeypatch):
+    """--version prints the installed version on stdout and exits 0; other runs never read the metadata."""
+    import importlib.metadata
+
+    from planner import __name__ as pkg
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"planner {importlib.metadata.version(pkg)}"
+
+    real, asked = importlib.metadata.version, []
+
+    def spy(name):
+        asked.append(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", spy)
+    assert main(["check", str(scenarios_dir() / "plan_2024.csv")]) == 0
+    assert "planner" not in asked  # libraries (holidays) may read their own
