@@ -216,6 +216,19 @@ def test_revision_index_reads_what_icalendar_reads(plan2024, ctx2024, monkeypatc
             assert I.revision_index(data) == full, name
     assert any(status == "CANCELLED" for _, _, status in I.revision_index(runs[2][1]["plan.ics"]).values())
     assert I.revision_index(first["plan.ics"].replace(b"\r\n", b"\n")) is None  # not our shape: full parse
+    low = first["plan.ics"].replace(b"BEGIN:VEVENT", b"begin:vevent").replace(b"END:VEVENT", b"End:VEvent")
+    assert I.revision_index(low) == {u: I._revision_fields(e) for u, e in I.previous_events(low).items()} != {}
     fast = [ics_files(p, ctx2024, previous=prev) for (p, _), (_, prev) in zip(runs[1:], runs)]
     monkeypatch.setattr(I, "revision_index", lambda data: None)
     assert [ics_files(p, ctx2024, previous=prev) for (p, _), (_, prev) in zip(runs[1:], runs)] == fast
+
+
+def test_damaged_old_calendars_cost_only_the_revision_numbers(plan2024, ctx2024):
+    """Truncated, garbled or hand-edited calendars in the output folder never stop a publication."""
+    first = ics_files(plan2024, ctx2024)["plan.ics"]
+    uid = b"2024-managers-1-exam@planner.yuncheng-exams"
+    odd = (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:" + uid + b"\r\nSEQUENCE:abc\r\nEND:VEVENT\r\n"
+           b"BEGIN:VEVENT\r\nUID:gone@elsewhere\r\nSEQUENCE:x\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    for prev in (b"garbage", first[:3000], b"BEGIN:VCALENDAR\r\nEND:VEVENT\r\n", odd):
+        out = ics_files(plan2024, ctx2024, previous={"plan.ics": prev})
+        assert events(out["plan.ics"])[uid.decode()]["SEQUENCE"] in (0, 1)

@@ -90,8 +90,13 @@ def previous_events(data: bytes | None) -> dict[str, dict]:
 
 
 def _revision_fields(event) -> tuple[int, str, str]:
-    """What revision numbering needs of an old event: (SEQUENCE, X-PLANNER-HASH, STATUS)."""
-    return int(event.get("SEQUENCE", 0)), str(event.get("X-PLANNER-HASH", "")), str(event.get("STATUS", ""))
+    """What revision numbering needs of an old event: (SEQUENCE, X-PLANNER-HASH, STATUS). A SEQUENCE that is
+    not a number (a hand-edited file) counts as 0: a damaged old file only costs the revision numbers."""
+    try:
+        seq = int(event.get("SEQUENCE", 0))
+    except (TypeError, ValueError):
+        seq = 0
+    return seq, str(event.get("X-PLANNER-HASH", "")), str(event.get("STATUS", ""))
 
 
 _SCANNED = {b"UID", b"SEQUENCE", b"X-PLANNER-HASH", b"STATUS"}
@@ -102,21 +107,22 @@ def revision_index(data: bytes) -> dict[str, tuple[int, str, str]] | None:
     it (icalendar's parse of the five old calendars cost 0.14 s on every re-run into the same folder).
     None for anything not in that plain shape (LF line ends, escaped values, a malformed number): the
     caller then parses the file with icalendar, as it does whenever an old event must be re-emitted."""
-    if not data.startswith(b"BEGIN:VCALENDAR\r\n"):
+    if not data[:17].upper().startswith(b"BEGIN:VCALENDAR\r\n"):
         return None
     lines = data.replace(b"\r\n ", b"").replace(b"\r\n\t", b"").split(b"\r\n")
     out: dict[str, tuple[int, str, str]] = {}
     stack: list[bytes] = []
     fields: dict[bytes, bytes] = {}
     for line in lines:
-        if line.startswith(b"BEGIN:"):
-            stack.append(line[6:])
+        head = line[:6].upper()  # component names are case-insensitive, as icalendar reads them
+        if head == b"BEGIN:":
+            stack.append(line[6:].upper())
             if stack == [b"VCALENDAR", b"VEVENT"]:
                 fields = {}
-        elif line.startswith(b"END:"):
-            if not stack or stack.pop() != line[4:]:
+        elif head[:4] == b"END:":
+            if not stack or stack.pop() != line[4:].upper():
                 return None
-            if stack == [b"VCALENDAR"] and line == b"END:VEVENT":
+            if stack == [b"VCALENDAR"] and line[4:].upper() == b"VEVENT":
                 if b"UID" not in fields:
                     continue
                 try:
@@ -225,10 +231,11 @@ def _vtimezone(tzid: str):
 
 def _cancelled(old, base: dt.datetime):
     """A session gone from the plan: the old event, cancelled (revised once, then kept as it is)."""
-    if str(old.get("STATUS", "")) == "CANCELLED":
+    seq, _, status = _revision_fields(old)
+    if status == "CANCELLED":
         return old
     old.subcomponents = [c for c in old.subcomponents if c.name != "VALARM"]  # no reminder for a cancelled deadline
-    seq = int(old.get("SEQUENCE", 0)) + 1
+    seq += 1
     old["SEQUENCE"] = seq
     old["STATUS"] = "CANCELLED"
     old.pop("DTSTAMP", None)
