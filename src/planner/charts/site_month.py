@@ -38,7 +38,9 @@ def draw(plan, ctx, flag: str = ""):
     axes[-1].set_xticks(x, [f"{m}月" if y == plan.year else f"{y}年{m}月" for y, m in months])
     fig.suptitle(f"运城市{plan.year}年各考点每月考试场次", fontsize=13)
     S.flag_figure(fig, flag)
-    S.place_axes(fig, left=0.5, right=1.0, top=0.55, bottom=0.35, gap=0.4)
+    # the legends sit right of the panels: room for the longest site name (9 pt, about 0.13 in a character)
+    longest = max((len(S.short(ctx, s.institution)) for s in plan.sessions), default=2)
+    S.place_axes(fig, left=0.5, right=max(1.0, 0.5 + 0.13 * longest), top=0.55, bottom=0.35, gap=0.4)
     return fig
 
 
