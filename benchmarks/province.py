@@ -3,74 +3,66 @@
 
     python benchmarks/province.py --cities 4,8,11 --budget 10
 
-The joint CP-SAT model of 8-11 cities does not close its gap (the LP bound stays far below), so
-the province is solved the way its structure allows:
+The joint CP-SAT model of 8-11 cities does not close its gap (11 cities, 30 s, core search: plan 1455,
+bound 1066), so the province is solved the way its structure allows, by column generation with a
+Lagrangian bound:
 
-1. **each city alone** (its own rules, its own one-exam-a-day cap, no shared cap): its optimum is the
-   city's part of the starting solution, and the sum of the cities' proven bounds is a lower bound
-   of the province (the shared cap only removes plans);
-2. **joint model only where the cap binds**: the joint model of all cities, every session fixed to
-   its city's optimum except those within 3 days of a day where the cities together exceed the
-   shared cap, hinted with the optima (time-boxed to 15 % of what is left): a province plan; if it
-   finds none, a city-by-city repair: the fewest cities re-solved one at a time with the days
-   already full closed to them;
-3. **Lagrangian pricing of the shared cap, city by city**: each day gets a price lambda_d >= 0, every
-   city is solved alone with that price on each of its exams that day, and
-   L(lambda) = sum of the cities' bounds - cap * sum(lambda) is a lower bound; prices start at 2 on
-   the days over the cap and follow the subgradient (Polyak step aimed halfway between the best
-   bound and the best plan, measured better than aiming at the plan: 11 cities, 60 s, 4.3 % vs 4.9 %);
-   each round's city plans are repaired the same way, for a better upper bound;
-4. the joint model again, around every day at the cap in the best plan, for what time is left.
+1. **each city alone** (its own rules and its own one-exam-a-day cap, no shared cap): the sum of the
+   cities' proven bounds is the first lower bound, each optimum the city's first known plan (column);
+2. **rounds of day prices.** Each day gets a price lambda_d >= 0; every city is solved alone with that
+   price on each day it holds an exam, and L(lambda) = sum of the cities' proven bounds - cap * sum(lambda)
+   is a lower bound of the province (Lagrangian relaxation of the shared cap). Round 0 prices the days the
+   cities' own optima put over the cap at ``INITIAL_PRICE``; later prices maximise the cutting-plane model
+   of L built from every known city plan, within a box around the best prices so far (box-step bundle
+   method; the box halves after a round that did not improve L enough). A city whose bound at the new
+   prices is already matched by one of its known plans is not solved again (``City.lb``), and each
+   priced solve is cut after ``PRICED_CAP_S`` seconds: CP-SAT's proven bound at the cut still holds;
+3. **province plans from known city plans**: a small CP-SAT model picks one known plan per city under the
+   shared cap (``combine``). While the known plans cannot meet the cap, the same model with the cap soft
+   names the days that stay over it, and every city on such a day is solved once more at the round's
+   prices with that day closed: the new plans (columns) are what the next pick needs. Every plan counted
+   is checked by ``planner.check_plan``.
 
-City solves (steps 1 and 3) can run on ``--workers`` processes (each worker builds the same
-generated province once, inside the budget). On the shared 2-core machine two workers measured
-slower than one process (11 cities alone: 11.1 s against 8.9 s, the pool's start-up included), so
-the default is 1. Running the first Lagrangian round while the parent does step 2 was also tried
-and measured worse.
+City solves run in this process and in one helper forked once the province is built (``--workers 1``
+keeps them all here); each city's model is built once per process and only re-priced (objective,
+hint and assumptions change). A priced solve starts with default search from the city's best known plan
+and goes on with core-based search only if that is not proven within 0.5 deterministic units.
 
-Measured and not adopted (issue 11 item 3, second round; 11 cities, seed 2026 unless said):
+Measured and not adopted (issue 11 item 3; 11 cities, seed 2026 unless said; figures from single runs):
 
-* **Column generation does close the gap, but not in 10 s.** Each city's model built once and re-priced
-  (objective and hint change only; one ``busy[d]`` literal per priced day), day prices from the duals of
-  a restricted master LP over every city plan found so far (GLOP; overflow priced 20 a unit, duals
-  smoothed halfway towards the prices of the best bound), and an upper bound from the best combination
-  of known city plans under the shared cap (a small CP-SAT model over the columns, each column a plan
-  that passed its city's solve): with no deadline a prototype reached a combination costing 1334 (not
-  put through check_plan there) against a proven bound of 1333.5 after 8 rounds, at 55 s in one process;
-  with check_plan in the loop and a helper process, 1336 against 1329.5 (0.49 %) at 13.4 s.
-  Within 10 s the early rounds cost the budget: the master's duals are only its overflow penalty until
-  the known plans can meet the cap, so round 1 prices too high (L fell to 1050), and every variant tried
-  (penalty 8 or 20, a tatonnement step until the LP has no overflow, a trust region of 2 on each price,
-  a first price of 1 or 3) ended at 10 s worse than this module on at least one of 4/8/11 cities or the
-  second seed (e.g. 4 cities 2.9-4.6 % against 1.46 %, or no plan at all for 8 cities).
-* **A priced city solve**: default search from the previous plan's hint, then core search only if it is
-  not proven within 0.5 deterministic units: one priced round of 11 cities 5.5 s -> 2.0 s, but default
-  search alone is far slower on the 8-city province (64 s against 13 s a round), so core stays here.
-  Core search ignores the hint (same time with or without); presolve probing off saves ~15 %; no presolve,
-  symmetry off and linearization 0/2 were slower or equal. Reusing one built model saves only its build
-  (0.03-0.06 s a city against 0.1-1.5 s of solve).
-* **Where it stops.** Each city's own solve costs 0.1-1.1 s (3-5 s for 11 cities, most of it presolve and the
-  core search's proof), and a priced one 1.5-3x that, so at most one or two Lagrangian rounds fit in 10 s;
-  the 11-city optimum is at least 1334 (the bound above, rounded up), 2 % above the sum of the city
-  optima, so a 1 % gap needs a bound that several rounds reach. The 8-city province is much harder: its own optima crowd 15 days
-  (Feb. 26-28, the first days of the window, and Oct. 12, the first working Saturday after National Day),
-  the joint plan found costs 973-1075 against 614, and a priced round takes 9-13 s.
+* **The earlier method** (shipped before this one): a subgradient step on the prices, a joint model of all
+  cities around the days over the cap, and a city-by-city repair closing the days already full.
+  At 10 s: 1.37 % / 39.0 % / 7.63 % for 4 / 8 / 11 cities (seed 7: 38.9 % / 25.3 % / 1.60 %). The
+  subgradient's bound oscillated (1318, 1302.5, 1320.8, 1314, 1324.8 in five rounds of 60 s); the repair
+  and the joint model stopped at plans of 1382-1415 (a neighbourhood of +-3 days around the tight days,
+  solved to optimality with core search, is worth 1382: the optimum 1334 moves a session of another city
+  4 days away to make room).
+* **Master-LP duals** (Dantzig-Wolfe, smoothed halfway towards the best prices): while the known plans
+  cannot meet the cap the duals are only the LP's overflow penalty; L fell to 1241-1270 in rounds 1-3.
+* **Exact closure enumeration** (a lower bound from the cities' optima with each subset of the over-full
+  days closed): 120 city solves to reach 1322, over 60 s.
+* **Per-solve cap**: none: the 8-city province's first priced round took 8.2 s (three cities 2.8-4.1 s
+  each) and gave no plan in 10 s; 1.0 s: 11 cities 0.97 % (city 0's priced solves, 1.1 s, were cut and
+  their bounds weaker); 1.5 s: 0.45 %.
 
-Every figure is measured against the wall clock from the start (budget in seconds, default 10):
-the objective is that of a plan checked by ``planner.check_plan`` (every city against its own rule
-set, the province's daily counts against the shared cap), the gap is (objective - best lower bound)
-/ objective. Lower bounds come from CP-SAT's proven bounds only.
+Every figure is measured against the wall clock from the start (budget in seconds, default 10), the
+building of each city's model included: the objective is that of a plan checked by
+``planner.check_plan`` (every city against its own rule set, the province's daily counts against the
+shared cap), the gap is (objective - best lower bound) / objective. Lower bounds come from CP-SAT's
+proven bounds only.
 
-Models: a city's is ``planner.model.build_model(city_ctx)`` with the price terms added here; the
-joint model builds every city into one CP-SAT model with the core's ``build_model(ctx, model=m,
-prefix=…)`` and adds the shared cap as one cumulative. The check of a province plan is
-``check_plan`` of each city, and of the province's rule set (every city's streams in one rule set
-whose ``daily_cap`` is the shared cap, ``province_gen.province``) for the shared cap.
+Models: a city's is ``planner.model.build_model(city_ctx)`` with one literal per priced day, "the city
+holds an exam that day" (every slot's ``x != d`` unless it is set); a closed day is that literal
+assumed false. The check of a province plan is ``check_plan`` of each city, and of the province's rule
+set (every city's streams in one rule set whose ``daily_cap`` is the shared cap,
+``province_gen.province``) for the shared cap.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import multiprocessing
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -78,7 +70,12 @@ from dataclasses import dataclass, field
 from common import cp_solver, log, md_table, preference_objective
 
 SCALE = 4  # prices in quarters of a cost unit (CP-SAT objectives are integers)
-INITIAL_PRICE = 2.0  # cost units per exam on a day over the cap: one day's move under even_spread (weight 2)
+INITIAL_PRICE = 2.0  # round 0, cost units per exam on a day over the cap: one day's move under even_spread (weight 2)
+BOX = 1.0  # cost units: how far one round may move a price from the best prices so far (halved after a null step)
+SERIOUS = 0.1  # a round moves the box's centre if L gains this share of what the cutting-plane model promised
+SOFT = 20  # cost units per exam over the cap when the pick of known plans may exceed it (names the days to close)
+PRICED_CAP_S = 1.5  # seconds: a priced or closed-day city solve is cut here (its proven bound still holds)
+FIRST_DET = 0.5  # deterministic units of default search from the hint before core search takes over
 
 
 @dataclass
@@ -89,6 +86,10 @@ class CitySol:
     days: dict[tuple[str, int], dt.date]  # (stream, 期次) -> exam day
     values: dict[tuple[str, int], tuple]  # (stream, 期次) -> (exam, deadline, institution, kind) for the plan
     seconds: float = 0.0
+
+    @property
+    def dayset(self) -> set[dt.date]:
+        return set(self.days.values())
 
 
 def _hint_slot(mv, s, value: tuple, kinds: tuple[str, ...]) -> None:
@@ -112,81 +113,281 @@ def _read_slot(solver, mv, s, kinds: tuple[str, ...]) -> tuple:
     return exam, mv.date(solver.value(s.x) - solver.value(s.gap)), inst, kind
 
 
-def _domain_days(mv, slot) -> set[int]:
-    dom = list(slot.x.proto.domain)
-    return {v for a, b in zip(dom[::2], dom[1::2]) for v in range(a, b + 1)}
+class CityModel:
+    """One city's model, built once and solved again with other day prices, hints and closed days."""
+
+    def __init__(self, ctx) -> None:
+        from planner.model import build_model
+
+        self.ctx = ctx
+        self.mv = build_model(ctx)
+        self.pref = preference_objective(self.mv)
+        self.slots = self.mv.all_slots()
+        self.kinds = {st: ctx.catalogue.streams[st].kinds for st in self.mv.slots}
+        self._busy: dict[dt.date, object] = {}
+        self._dom = []
+        for s in self.slots:
+            dom = list(s.x.proto.domain)
+            self._dom.append({v for a, b in zip(dom[::2], dom[1::2]) for v in range(a, b + 1)})
+
+    def busy(self, d: dt.date):
+        """The literal "the city holds an exam on day d" (false forbids every slot that day), or None when no
+        slot can take d. One literal per day, not per slot and day: measured 8 cities, one priced round
+        13.5 s -> 9.4 s. It prices a day once however many exams it holds, exact under the city's own cap
+        of one a day and a smaller price otherwise, so L(lambda) stays a lower bound."""
+        if d not in self._busy:
+            m, i = self.mv.model, self.mv.day(d)
+            slots = [s for s, dom in zip(self.slots, self._dom) if i in dom]
+            lit = None
+            if slots:
+                lit = m.new_bool_var(f"busy[{d}]")
+                for s in slots:
+                    m.add(s.x != i).only_enforce_if(lit.negated())
+            self._busy[d] = lit
+        return self._busy[d]
+
+    def _decisions(self) -> list:
+        out = []
+        for s in self.slots:
+            out += [s.x, s.gap, s.present, *s.at.values()] + ([s.kind] if s.kind is not None else [])
+        return out
+
+    def solve(self, prices: dict[dt.date, int], hint: dict | None, time_limit: float,
+              closed: frozenset[dt.date] = frozenset(), det_limit: float = 20.0) -> CitySol:
+        """min preferences * SCALE + the prices (1/SCALE units) of the days used, *closed* days unused."""
+        t0 = time.perf_counter()
+        m = self.mv.model
+        m.clear_objective()
+        m.minimize(SCALE * self.pref + sum(lam * lit for d, lam in prices.items()
+                                           if lam > 0 and (lit := self.busy(d)) is not None))
+        m.clear_hints()
+        m.clear_assumptions()
+        for d in sorted(closed):
+            if (lit := self.busy(d)) is not None:
+                m.add_assumption(lit.negated())
+        if hint:
+            for s in self.slots:
+                v = hint.get((s.stream, s.k))
+                if v is not None:
+                    _hint_slot(self.mv, s, v, self.kinds[s.stream])
+                else:
+                    m.add_hint(s.present, False)
+        try:
+            return self._solve(m, bool(hint), time_limit, det_limit, t0)
+        finally:
+            m.clear_assumptions()
+
+    def _solve(self, m, hinted: bool, time_limit: float, det_limit: float, t0: float) -> CitySol:
+        # core-based search proves a city's own model fastest (11 cities 9.3 s against 31.7 s default search);
+        # from a good hint, default search proves most priced ones sooner (one round of 11 cities 4.0 -> 2.4 s)
+        common = {"max_presolve_iterations": 1, "cp_model_probing_level": 0}
+        first = cp_solver(time_limit=max(0.05, time_limit), det_limit=min(det_limit, FIRST_DET) if hinted else det_limit,
+                          optimize_with_core=not hinted, **common)
+        st = first.status_name(first.solve(m))
+        if st == "MODEL_INVALID":
+            raise RuntimeError(f"CP-SAT calls the city model invalid: {m.validate()}")
+        best, bound = (first, st), first.best_objective_bound
+        left = time_limit - (time.perf_counter() - t0)
+        if hinted and st in ("FEASIBLE", "UNKNOWN") and left > 0.05:
+            if st == "FEASIBLE":
+                m.clear_hints()
+                for v in self._decisions():
+                    m.add_hint(v, first.value(v))
+            core = cp_solver(time_limit=left, det_limit=det_limit, optimize_with_core=True, **common)
+            st2 = core.status_name(core.solve(m))
+            if st2 in ("INFEASIBLE", "OPTIMAL") or (st2 == "FEASIBLE" and (
+                    st != "FEASIBLE" or core.objective_value <= first.objective_value)):
+                best = (core, st2)
+            bound = max(bound, core.best_objective_bound)
+        solver, st = best
+        sec = time.perf_counter() - t0
+        if st not in ("OPTIMAL", "FEASIBLE"):  # UNKNOWN (cut by a limit): CP-SAT's proven bound still holds
+            return CitySol(st, 0, float("inf") if st == "INFEASIBLE" else bound / SCALE, {}, {}, sec)
+        values = {(s.stream, s.k): _read_slot(solver, self.mv, s, self.kinds[s.stream])
+                  for s in self.slots if solver.boolean_value(s.present)}
+        return CitySol(st, int(round(solver.value(self.pref))), bound / SCALE,
+                       {k: v[0] for k, v in values.items()}, values, sec)
 
 
-def solve_city(ctx, *, prices: dict[dt.date, int] | None = None, blocked: set[dt.date] = frozenset(),
-               hint: CitySol | None = None, det_limit: float = 20.0, time_limit: float | None = None) -> CitySol:
-    """One city alone: its own rules and cap, *prices* (in 1/SCALE units) on exam days, *blocked* days closed."""
-    from planner.model import build_model
+def priced_cost(sol: CitySol, lam: dict[dt.date, float]) -> float:
+    """A city plan's cost under day prices (cost units): preferences + the price of each day it uses."""
+    return sol.cost + sum(lam.get(d, 0.0) for d in sol.dayset)
 
-    t0 = time.perf_counter()
-    mv = build_model(ctx)
-    m = mv.model
-    pref = preference_objective(mv)
-    terms = []
-    doms = [_domain_days(mv, s) for s in mv.all_slots()] if (prices or blocked) else []
-    for s, dom in zip(mv.all_slots(), doms):
-        for d in blocked:
-            if mv.day(d) in dom:
-                m.add(s.x != mv.day(d)).only_enforce_if(s.present)
-    # one literal per priced day, "the city holds an exam that day" (every slot's x != d unless it is set),
-    # rather than one per (slot, day): measured 8 cities, one priced round 13.5 s -> 9.4 s, same optima. It
-    # prices a day once however many exams it holds, which is exact under the city's own cap of one a day
-    # and a smaller price otherwise, so L(lambda) stays a lower bound.
-    for d, lam in (prices or {}).items():
-        slots = [s for s, dom in zip(mv.all_slots(), doms) if mv.day(d) in dom]
-        if lam > 0 and slots:
-            busy = m.new_bool_var("")
-            for s in slots:
-                m.add(s.x != mv.day(d)).only_enforce_if(busy.negated())
-            terms.append(lam * busy)
-    m.minimize(SCALE * pref + sum(terms))
-    if hint is not None:
-        for s in mv.all_slots():
-            if (s.stream, s.k) in hint.values:
-                _hint_slot(mv, s, hint.values[(s.stream, s.k)], ctx.catalogue.streams[s.stream].kinds)
-    # core-based search proves these city models fastest (measured: 11 cities 9.3 s against 31.7 s default);
-    # one presolve pass shaves a little more (7.2 s)
-    solver = cp_solver(time_limit=time_limit, det_limit=det_limit, optimize_with_core=True, max_presolve_iterations=1)
-    st = solver.solve(m)
-    name = solver.status_name(st)
-    if name not in ("OPTIMAL", "FEASIBLE"):
-        return CitySol(name, 0, solver.best_objective_bound / SCALE if name != "INFEASIBLE" else float("inf"), {}, {},
-                       time.perf_counter() - t0)
-    days, values = {}, {}
-    for s in mv.all_slots():
-        if not solver.boolean_value(s.present):
+
+class City:
+    """One city's known plans (columns) and the proven bounds of its priced solves."""
+
+    def __init__(self) -> None:
+        self.cols: list[CitySol] = []
+        self.hist: list[tuple[dict[dt.date, float], float]] = []  # (prices, proven bound of the priced optimum)
+
+    def lb(self, lam: dict[dt.date, float]) -> float:
+        """A proven lower bound of the city's priced optimum at *lam*, from the solves so far, without a solve.
+
+        A plan's priced cost moves by at most the price change of each day it uses, once, so the optimum at
+        *lam* is at least a solve's bound minus the price cuts since: sum of max(0, old - new)."""
+        return max((b - sum(max(0.0, v - lam.get(d, 0.0)) for d, v in old.items()) for old, b in self.hist),
+                   default=0.0)
+
+    def best(self, lam: dict[dt.date, float]) -> CitySol:
+        return min(self.cols, key=lambda s: (priced_cost(s, lam), s.cost))
+
+    def record(self, prices: dict[dt.date, int], sol: CitySol, closed: bool) -> None:
+        # a closed-day solve's bound is that of a restricted city, not a bound of the city: its plan only
+        if not closed:
+            self.hist.append(({d: p / SCALE for d, p in prices.items()}, sol.bound))
+        if sol.values and all(sol.values != c.values for c in self.cols):
+            self.cols.append(sol)
+
+
+# ---- city solves in this process and in one forked helper --------------------------------------------------
+
+_MODELS: dict[int, CityModel] = {}
+_CTXS: list = []
+
+
+def _model(k: int) -> CityModel:
+    if k not in _MODELS:
+        _MODELS[k] = CityModel(_CTXS[k])
+    return _MODELS[k]
+
+
+def _solve_job(job: tuple, time_limit: float) -> CitySol:
+    k, prices, hint, closed = job
+    if prices or closed:
+        time_limit = min(time_limit, PRICED_CAP_S)
+    return _model(k).solve(prices, hint, time_limit, closed)
+
+
+def _helper(conn) -> None:
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        job, until = msg
+        conn.send(_solve_job(job, until - time.time()))
+
+
+class Runner:
+    """Runs city solves here and on one helper process forked before any solve (it inherits the cities'
+    contexts, builds each city's model the first time it solves it); the next job goes to whichever is free.
+    A job is (city, prices in 1/SCALE units, hint values or None, closed days)."""
+
+    def __init__(self, ctxs, deadline: float, helper: bool) -> None:
+        global _CTXS
+        _CTXS = ctxs
+        _MODELS.clear()
+        self.deadline = deadline
+        self.until = time.time() + (deadline - time.perf_counter())  # the helper's deadline (comparable clock)
+        self.took: dict[int, float] = {}
+        self.proc = self.conn = None
+        if helper:
+            mp = multiprocessing.get_context("fork")
+            self.conn, child = mp.Pipe()
+            self.proc = mp.Process(target=_helper, args=(child,), daemon=True)
+            self.proc.start()
+
+    def close(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.join()
+            self.proc = None
+
+    def run(self, jobs: list[tuple], record) -> int:
+        """Solve *jobs* until the deadline, longest first by each city's last solve (so that the two processes
+        finish together); ``record(job, sol)`` for each; returns how many were solved."""
+        todo = sorted(jobs, key=lambda j: -self.took.get(j[0], 0.0))
+        pending, done = None, 0
+
+        def take(job, sol) -> None:
+            nonlocal done
+            self.took[job[0]] = sol.seconds
+            record(job, sol)
+            done += 1
+
+        while todo and time.perf_counter() < self.deadline - 0.05:
+            if pending is not None and self.conn.poll():
+                take(pending, self.conn.recv())
+                pending = None
+            job = todo.pop(0)
+            if self.proc is not None and pending is None:
+                self.conn.send((job, self.until))
+                pending = job
+                continue
+            take(job, _solve_job(job, self.deadline - time.perf_counter()))
+        if pending is not None:
+            take(pending, self.conn.recv())
+        return done
+
+
+# ---- prices and province plans from the known city plans ---------------------------------------------------
+
+def box_step(columns: list[list[CitySol]], cap: int, centre: dict[dt.date, float],
+             half: float) -> tuple[dict[dt.date, float], float] | None:
+    """Prices maximising the cutting-plane model of L (each city's priced optimum taken as its cheapest known
+    plan at those prices) within *half* cost units of *centre*: (prices, the model's value). Only days that
+    more than *cap* cities' known plans use can bind."""
+    from ortools.linear_solver import pywraplp
+
+    users: dict[dt.date, set[int]] = {}
+    for k, cols in enumerate(columns):
+        for s in cols:
+            for d in s.dayset:
+                users.setdefault(d, set()).add(k)
+    days = sorted(d for d, ks in users.items() if len(ks) > cap)
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    lam = {d: lp.NumVar(max(0.0, centre.get(d, 0.0) - half), centre.get(d, 0.0) + half, "") for d in days}
+    eta = [lp.NumVar(-lp.infinity(), lp.infinity(), "") for _ in columns]
+    for k, cols in enumerate(columns):
+        for s in cols:
+            lp.Add(eta[k] - sum(lam[d] for d in s.dayset if d in lam) <= s.cost)
+    obj = lp.Objective()
+    for e in eta:
+        obj.SetCoefficient(e, 1)
+    for v in lam.values():
+        obj.SetCoefficient(v, -cap)
+    obj.SetMaximization()
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    return {d: v.solution_value() for d, v in lam.items()}, obj.Value()
+
+
+def combine(columns: list[list[CitySol]], cap: int, time_limit: float, hint: list[int] | None = None,
+            soft: int | None = None) -> list[int] | None:
+    """One known plan per city, at most *cap* exams a day (or *soft* cost units per exam over it), least total
+    cost: the index of each city's plan, or None."""
+    from ortools.sat.python import cp_model
+
+    m = cp_model.CpModel()
+    pick = [[m.new_bool_var("") for _ in cols] for cols in columns]
+    for ps in pick:
+        m.add_exactly_one(ps)
+    by_day: dict[dt.date, list] = {}
+    for cols, ps in zip(columns, pick):
+        for sol, p in zip(cols, ps):
+            for d in sol.dayset:
+                by_day.setdefault(d, []).append(p)
+    excess = []
+    for d in sorted(by_day):
+        ps = by_day[d]
+        if len(ps) <= cap:
             continue
-        values[(s.stream, s.k)] = _read_slot(solver, mv, s, ctx.catalogue.streams[s.stream].kinds)
-        days[(s.stream, s.k)] = values[(s.stream, s.k)][0]
-    return CitySol(name, int(round(solver.value(pref))), solver.best_objective_bound / SCALE, days, values,
-                   time.perf_counter() - t0)
-
-
-_WORKER: dict = {}
-
-
-def _worker_init(cities: int, year: int, seed: int = 2026) -> None:
-    """A worker process builds the same generated province once (contexts are not sent between processes)."""
-    from province_gen import province
-
-    _WORKER["ctxs"] = province(cities, year, seed)[0]
-
-
-def _worker_solve(k: int, until: float, kw: dict) -> CitySol:
-    return solve_city(_WORKER["ctxs"][k], time_limit=max(0.05, until - time.time()), **kw)
-
-
-def solve_cities(pool, ctxs, jobs: list[dict], until: float) -> list[CitySol]:
-    """Solve city k with keyword arguments jobs[k], in the worker pool if there is one; wall-clock deadline *until*
-    (``time.time()``, comparable across processes)."""
-    if pool is None:
-        return [solve_city(c, time_limit=max(0.05, until - time.time()), **kw) for c, kw in zip(ctxs, jobs)]
-    futures = [pool.submit(_worker_solve, k, until, kw) for k, kw in enumerate(jobs)]
-    return [f.result() for f in futures]
+        if soft is None:
+            m.add(sum(ps) <= cap)
+        else:
+            e = m.new_int_var(0, len(ps), "")
+            m.add(sum(ps) <= cap + e)
+            excess.append(e)
+    m.minimize(sum(sol.cost * p for cols, ps in zip(columns, pick) for sol, p in zip(cols, ps))
+               + (soft or 0) * sum(excess))
+    if hint is not None:
+        for i, ps in zip(hint, pick):
+            for j, p in enumerate(ps):
+                m.add_hint(p, j == i)
+    solver = cp_solver(time_limit=max(0.05, time_limit))
+    if solver.status_name(solver.solve(m)) not in ("OPTIMAL", "FEASIBLE"):
+        return None
+    return [next(j for j, p in enumerate(ps) if solver.boolean_value(p)) for ps in pick]
 
 
 def counts(sols: list[CitySol]) -> dict[dt.date, int]:
@@ -199,57 +400,6 @@ def counts(sols: list[CitySol]) -> dict[dt.date, int]:
 
 def over(sols: list[CitySol], cap: int) -> dict[dt.date, int]:
     return {d: n for d, n in counts(sols).items() if n > cap}
-
-
-@dataclass
-class Run:
-    cities: int
-    cap: int
-    sessions: int
-    log: list[tuple[float, str, float, float]] = field(default_factory=list)  # (t, phase, best UB, best LB)
-    best_ub: float = float("inf")
-    best_lb: float = 0.0
-    best: list[CitySol] | None = None
-    city_opt_sum: float = 0.0
-    unconstrained_over_days: int = 0
-    verified: str = ""
-    stopped: str = ""
-
-    @property
-    def gap(self) -> float:
-        return (self.best_ub - self.best_lb) / max(1.0, self.best_ub) if self.best_ub < float("inf") else float("inf")
-
-
-def repair(ctxs, sols: list[CitySol], cap: int, deadline: float, det_limit: float) -> list[CitySol] | None:
-    """Re-solve the fewest cities, one at a time, with the days already full closed: a feasible province plan."""
-    sols = list(sols)
-    load = counts(sols)
-    move: list[int] = []
-    excess = {d: n - cap for d, n in load.items() if n > cap}
-    while excess:
-        k = max((i for i in range(len(sols)) if i not in move),
-                key=lambda i: (sum(1 for d in sols[i].days.values() if d in excess), -sols[i].cost))
-        move.append(k)
-        for d in sols[k].days.values():
-            if d in excess:
-                excess[d] -= 1
-                if excess[d] <= 0:
-                    del excess[d]
-    for k in move:
-        for d in sols[k].days.values():
-            load[d] -= 1
-    for k in move:
-        left = deadline - time.perf_counter()
-        if left <= 0:
-            return None
-        full = {d for d, n in load.items() if n >= cap}
-        s = solve_city(ctxs[k], blocked=full, hint=sols[k], det_limit=det_limit, time_limit=left)
-        if s.status not in ("OPTIMAL", "FEASIBLE"):
-            return None
-        sols[k] = s
-        for d in s.days.values():
-            load[d] = load.get(d, 0) + 1
-    return sols
 
 
 def verify(ctxs, prov_ctx, sols: list[CitySol], cap: int) -> tuple[bool, int, str]:
@@ -273,157 +423,137 @@ def verify(ctxs, prov_ctx, sols: list[CitySol], cap: int) -> tuple[bool, int, st
     return True, total, f"checked: every city passes its rules, at most {cap} exams a day province-wide"
 
 
-def joint_polish(ctxs, best: list[CitySol], cap: int, deadline: float, window: int = 3,
-                 around: set[dt.date] | None = None, stop: float | None = None) -> list[CitySol] | None:
-    """The joint model of all cities, every session fixed to *best* except those within *window* days of
-    the days *around* (default: the days at the cap in *best*, which may itself exceed the cap there).
+# ---- the decomposition -------------------------------------------------------------------------------------
 
-    Each city is built into one CP-SAT model by the core's ``build_model(ctx, model=…, prefix=…)`` with
-    its own rules (its own cap included); the shared cap is one cumulative over every city's exams."""
-    from ortools.sat.python import cp_model
+@dataclass
+class Run:
+    cities: int
+    cap: int
+    sessions: int
+    log: list[tuple[float, str, float, float]] = field(default_factory=list)  # (t, phase, best UB, best LB)
+    best_ub: float = float("inf")
+    best_lb: float = 0.0
+    best: list[CitySol] | None = None
+    city_opt_sum: float = 0.0
+    unconstrained_over_days: int = 0
+    verified: str = ""
+    stopped: str = ""
 
-    from planner.model import build_model
-
-    m = cp_model.CpModel()
-    mvs = [build_model(c, model=m, prefix=f"c{k}.") for k, c in enumerate(ctxs)]
-    tight = around if around is not None else {d for d, n in counts(best).items() if n >= cap}
-    exams = []
-    for c, mv, sol in zip(ctxs, mvs, best):
-        mine = {d for d in sol.days.values() if d in tight}
-        near = {d + dt.timedelta(days=o) for d in mine for o in range(-window, window + 1)}
-        for s in mv.all_slots():
-            exams.append(m.new_optional_fixed_size_interval_var(s.x, 1, s.present, ""))
-            v = sol.values.get((s.stream, s.k))
-            if v is None:
-                m.add(s.present == 0)
-                continue
-            _hint_slot(mv, s, v, c.catalogue.streams[s.stream].kinds)
-            if v[0] not in near:  # free only this city's sessions near a tight day it takes part in
-                m.add(s.x == mv.day(v[0]))
-                m.add(s.gap == (v[0] - v[1]).days)
-    m.add_cumulative(exams, [1] * len(exams), cap)  # the shared cap
-    m.minimize(sum(preference_objective(mv) for mv in mvs))
-    left = min(deadline, stop or deadline) - time.perf_counter()
-    if left <= 0.2:
-        return None
-    solver = cp_solver(time_limit=left, repair_hint=True)
-    st = solver.solve(m)
-    if solver.status_name(st) not in ("OPTIMAL", "FEASIBLE"):
-        return None
-    out = []
-    for c, mv in zip(ctxs, mvs):
-        vals = {(s.stream, s.k): _read_slot(solver, mv, s, c.catalogue.streams[s.stream].kinds)
-                for s in mv.all_slots() if solver.boolean_value(s.present)}
-        out.append(CitySol("FEASIBLE", 0, 0.0, {k: v[0] for k, v in vals.items()}, vals))
-    return out
+    @property
+    def gap(self) -> float:
+        return (self.best_ub - self.best_lb) / max(1.0, self.best_ub) if self.best_ub < float("inf") else float("inf")
 
 
-def decompose(cities: int, year: int, budget: float, det_limit: float = 20.0, workers: int = 1,
-              seed: int = 2026) -> Run:
-    """Solve the generated province within *budget* wall seconds; city solves on *workers* processes."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
+def decompose(cities: int, year: int, budget: float, workers: int = 2, seed: int = 2026,
+              verbose: bool = False) -> Run:
+    """Solve the generated province within *budget* wall seconds; *workers* = 2 adds one helper process."""
     from province_gen import province
 
     ctxs, prov_ctx, cap, confs = province(cities, year, seed)
     t0 = time.perf_counter()
-    deadline = t0 + budget
-    until = time.time() + budget
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_worker_init,
-                               initargs=(cities, year, seed)) if workers > 1 else None
+    runner = Runner(ctxs, t0 + budget, helper=workers > 1)
     try:
-        return _decompose(ctxs, prov_ctx, cap, confs, t0, deadline, until, pool, det_limit)
+        return _decompose(ctxs, prov_ctx, cap, confs, t0, runner, verbose)
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        runner.close()
 
 
-def _decompose(ctxs, prov_ctx, cap, confs, t0, deadline, until, pool, det_limit) -> Run:
-    cities = len(ctxs)
-    run = Run(cities, cap, sum(c.managers + c.special_ops for c in confs))
+def _decompose(ctxs, prov_ctx, cap, confs, t0: float, runner: Runner, verbose: bool) -> Run:
+    run = Run(len(ctxs), cap, sum(c.managers + c.special_ops for c in confs))
+    cs = [City() for _ in ctxs]
+
+    def left() -> float:
+        return runner.deadline - time.perf_counter()
 
     def note(phase: str) -> None:
         run.log.append((time.perf_counter() - t0, phase, run.best_ub, run.best_lb))
+        if verbose:
+            log(f"  {time.perf_counter() - t0:5.1f} s {phase}: objective {run.best_ub} bound {run.best_lb:.1f}")
 
-    def offer(sols: list[CitySol] | None, phase: str) -> None:
-        if sols is None or over(sols, cap):
-            return
+    def offer(idx: list[int] | None, phase: str) -> list[int] | None:
+        if idx is None:
+            return None
+        sols = [c.cols[i] for c, i in zip(cs, idx)]
         ok, total, why = verify(ctxs, prov_ctx, sols, cap)
         if ok and total < run.best_ub:
             run.best_ub, run.best, run.verified = total, sols, why
         elif not ok:
             log(f"  province: a {phase} plan fails check ({why}); not counted")
+        return idx
+
+    def record(job: tuple, sol: CitySol) -> None:
+        cs[job[0]].record(job[1], sol, closed=bool(job[3]))
 
     # 1. every city alone
-    own = solve_cities(pool, ctxs, [{"det_limit": det_limit}] * cities, until)
-    if any(s.status not in ("OPTIMAL", "FEASIBLE") for s in own):
+    runner.run([(k, {}, None, frozenset()) for k in range(len(cs))], record)
+    if any(not c.cols for c in cs):
         run.stopped = "a city has no plan of its own within the budget"
         note("cities alone")
         return run
+    own = [c.cols[0] for c in cs]
     run.city_opt_sum = sum(s.cost for s in own)
-    run.best_lb = sum(s.bound for s in own)
+    run.best_lb = sum(c.lb({}) for c in cs)
     run.unconstrained_over_days = len(over(own, cap))
-    offer(own, "own")
+    if not over(own, cap):
+        offer([0] * len(cs), "own")
     note("cities alone")
-    if run.gap <= 0:
-        return run
-    # 2. the joint model only around the days where the cities' own optima exceed the shared cap
-    box = time.perf_counter() + max(0.8, 0.15 * (deadline - time.perf_counter()))
-    offer(joint_polish(ctxs, own, cap, deadline, around=set(over(own, cap)), stop=box), "joint")
-    note("joint model around the days over the cap")
-    if run.best is None and time.perf_counter() < deadline:
-        offer(repair(ctxs, own, cap, deadline, det_limit), "repair")
-        note("repair city by city")
-    # 3. Lagrangian pricing of the shared cap, day by day (prices in cost units, rounded to 1/SCALE)
+    # 2-3. rounds of prices; after each, province plans from the known city plans
     lam: dict[dt.date, float] = {d: INITIAL_PRICE for d in over(own, cap)}
-    theta, last = 1.0, own
-    while run.gap > 0.0 and time.perf_counter() < deadline:
-        prices = {d: int(round(SCALE * v)) for d, v in lam.items() if v > 0}
-        sols = solve_cities(pool, ctxs, [{"prices": prices, "hint": prev, "det_limit": det_limit} for prev in last],
-                            until)
-        # a city cut by the deadline still has CP-SAT's proven bound: the round's L stays a valid bound
-        L = sum(sol.bound for sol in sols) - cap * sum(prices.values()) / SCALE
-        if L > run.best_lb:
-            run.best_lb = L
+    centre: dict[dt.date, float] = {}
+    l_centre = promised = run.best_lb
+    half, pick, rnd = BOX, None, 0
+    while run.gap > 0 and left() > 0.05:
+        units = {d: u for d, v in lam.items() if (u := int(round(SCALE * v))) > 0}
+        q = {d: u / SCALE for d, u in units.items()}
+        # solve the cities whose bound at these prices is not yet matched by one of their known plans
+        slack = sorted(((priced_cost(c.best(q), q) - c.lb(q), k) for k, c in enumerate(cs)), reverse=True)
+        jobs = [(k, units, cs[k].best(q).values, frozenset()) for u, k in slack if u > 1e-9]
+        solved = runner.run(jobs, record)
+        L = sum(c.lb(q) for c in cs) - cap * sum(q.values())
+        run.best_lb = max(run.best_lb, L)
+        note(f"round {rnd} ({len(q)} priced days, {solved} of {len(jobs)} cities solved, L = {L:.1f})")
+        if left() > 0.05:
+            pick = offer(combine([c.cols for c in cs], cap, min(1.0, left()), pick), "combination") or pick
+            note("best pick of known plans")
+        if run.gap > 0 and left() > 0.05:
+            # the days the known plans cannot clear: close each to every city on it, at this round's prices
+            soft = combine([c.cols for c in cs], cap, min(1.0, left()), soft=SOFT)
+            cur = [c.cols[i] for c, i in zip(cs, soft)] if soft is not None else [c.best(q) for c in cs]
+            full = over(cur, cap)
+            closing: dict[tuple[int, frozenset], tuple] = {}
+            for d in sorted(full):
+                for k, s in enumerate(cur):
+                    if d in s.dayset:
+                        shut = frozenset(s.dayset & set(full))
+                        closing.setdefault((k, shut), (k, units, s.values, shut))
+            runner.run(list(closing.values()), record)
+            pick = offer(combine([c.cols for c in cs], cap, min(1.0, left()), pick), "combination") or pick
+            note(f"plans with {len(full)} over-full day{'s' if len(full) != 1 else ''} closed")
+        # next prices: box step around the best prices so far
+        if L > l_centre and L >= l_centre + SERIOUS * (promised - l_centre):
+            centre, l_centre = q, L
         else:
-            theta /= 2
-        if any(sol.status not in ("OPTIMAL", "FEASIBLE") for sol in sols):
-            note(f"Lagrangian round cut by the deadline ({len(prices)} priced days, L = {L:.1f})")
+            half = max(1.0 / SCALE, half / 2)
+        step = box_step([c.cols for c in cs], cap, centre, half)
+        if step is None:
             break
-        last = sols
-        offer(sols, "lagrangian")
-        note(f"Lagrangian round ({len(prices)} priced days, L = {L:.1f})")
-        if over(sols, cap) and run.gap > 0 and time.perf_counter() < deadline:
-            offer(repair(ctxs, sols, cap, deadline, det_limit), "repair")
-            note("repair of the round")
-        g = {d: n - cap for d, n in counts(sols).items()}
-        days = set(lam) | {d for d, v in g.items() if v > 0}
-        norm = sum(g.get(d, -cap) ** 2 for d in days if g.get(d, -cap) > 0 or lam.get(d, 0) > 0)
-        if norm == 0:
-            break
-        target = run.best_lb + 0.5 * (run.best_ub - run.best_lb)  # aim halfway: the best plan may be far from optimal
-        step = max(1.0 / SCALE, theta * (target - L) / norm) if run.best_ub < float("inf") else INITIAL_PRICE
-        lam = {d: max(0.0, lam.get(d, 0.0) + step * g.get(d, -cap)) for d in days}
-    # 4. the joint model again, around every day at the cap in the best plan, for the time left
-    if run.best is not None and run.gap > 0 and time.perf_counter() < deadline - 0.5:
-        offer(joint_polish(ctxs, run.best, cap, deadline), "joint")
-        note("joint model around days at the cap")
+        lam, promised = step
+        rnd += 1
     return run
 
 
 def summarize(entries: list[tuple[float, str, float, float]]) -> str:
     """The phases that moved the objective or the bound (and the last one), with how many rounds ran."""
     out, prev = [], None
-    rounds = sum(1 for _, p, _, _ in entries if p.startswith("Lagrangian round ("))
+    rounds = sum(1 for _, p, _, _ in entries if p.startswith("round ") and "0 of" not in p)
     for i, (t, p, ub, lb) in enumerate(entries):
         if (ub, lb) != prev or i == len(entries) - 1:
             out.append(f"{p} {t:.1f}s ({'-' if ub == float('inf') else f'{ub:.0f}'}/{lb:.1f})")
         prev = (ub, lb)
-    return "; ".join(out) + (f" [{rounds} complete Lagrangian round{'s' if rounds != 1 else ''}]" if entries else "")
+    return "; ".join(out) + (f" [{rounds} priced round{'s' if rounds != 1 else ''}]" if entries else "")
 
 
-def table(city_counts: list[int], year: int, budgets: list[float], workers: int = 1,
+def table(city_counts: list[int], year: int, budgets: list[float], workers: int = 2,
           seed: int = 2026) -> tuple[str, list[Run]]:
     rows, raw = [], []
     for C in city_counts:
@@ -446,9 +576,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cities", default="4,8,11")
     ap.add_argument("--year", type=int, default=2024)
     ap.add_argument("--budget", default="10", help="comma list of wall-clock budgets, seconds [10]")
-    ap.add_argument("--workers", type=int, default=1, help="processes for the city solves (1: serial) [1]")
+    ap.add_argument("--workers", type=int, default=2 if (os.cpu_count() or 1) > 1 else 1,
+                    help="processes for the city solves: 2 forks one helper, 1 solves here only [2]")
     ap.add_argument("--seed", type=int, default=2026, help="seed of the generated provinces [2026]")
+    ap.add_argument("--verbose", action="store_true", help="each phase on stderr as it ends")
     a = ap.parse_args(argv)
+    if a.verbose:
+        for C in (int(c) for c in a.cities.split(",")):
+            for b in (float(b) for b in a.budget.split(",")):
+                decompose(C, a.year, b, a.workers, a.seed, verbose=True)
+        return 0
     print(table([int(c) for c in a.cities.split(",")], a.year, [float(b) for b in a.budget.split(",")],
                 a.workers, a.seed)[0])
     return 0
