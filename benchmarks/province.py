@@ -14,7 +14,8 @@ Lagrangian bound:
    is a lower bound of the province (Lagrangian relaxation of the shared cap). Round 0 prices the days the
    cities' own optima put over the cap at ``INITIAL_PRICE``; later prices maximise the cutting-plane model
    of L built from every known city plan, within a box around the best prices so far (box-step bundle
-   method; the box halves after a round that did not improve L enough). A city whose bound at the new
+   method; the box halves after a round that did not improve L enough and doubles after one that did
+   while a price reached its edge). A city whose bound at the new
    prices is already matched by one of its known plans is not solved again (``City.lb``), and each
    priced solve is cut after ``PRICED_CAP_S`` seconds: CP-SAT's proven bound at the cut still holds;
 3. **province plans from known city plans**: a small CP-SAT model picks one known plan per city under the
@@ -44,6 +45,17 @@ Measured and not adopted (issue 11 item 3; 11 cities, seed 2026 unless said; fig
 * **Per-solve cap**: none: the 8-city province's first priced round took 8.2 s (three cities 2.8-4.1 s
   each) and gave no plan in 10 s; 1.0 s: 11 cities 0.97 % (city 0's priced solves, 1.1 s, were cut and
   their bounds weaker); 1.5 s: 0.45 %.
+* **A box that only shrinks** (before the doubling): at 10 s 0.00 % / 40.83 % / 0.45 % for 4 / 8 / 11
+  cities, seed 7 20.54 % / 15.11 % / 0.22 %; with the doubling 0.18 % / 40.93 % / 0.15 % and
+  20.54 % / 15.11 % / 0.00 %.
+
+Where it stops (single runs, 2 processes): 11 cities reach 1 % at 6.6 s (seed 2026, plan 1334 against
+1328, then 1332) and 4.9 s (seed 7). In one process (``--workers 1``) the seed-2026 province has its
+bound (1328) but no plan within 10 s; seed 7 reaches 0.15 %. The 8-city province of seed 2026 does not
+close: its cities' own optima crowd 15 days (26-28 February, the first working days of the window, and
+12 October, the first after National Day); three of its cities take 3-4 s for a priced solve and are cut
+at 1.5 s, so their bounds stay weak, and L stays at 626-640 over nine rounds in 60 s against a plan of
+975; how far that plan is from the optimum is not known.
 
 Every figure is measured against the wall clock from the start (budget in seconds, default 10), the
 building of each city's model included: the objective is that of a plan checked by
@@ -72,6 +84,7 @@ from common import cp_solver, log, md_table, preference_objective
 SCALE = 4  # prices in quarters of a cost unit (CP-SAT objectives are integers)
 INITIAL_PRICE = 2.0  # round 0, cost units per exam on a day over the cap: one day's move under even_spread (weight 2)
 BOX = 1.0  # cost units: how far one round may move a price from the best prices so far (halved after a null step)
+MAX_BOX = 64.0  # cost units: the box doubles after a serious step that reached its edge, up to this
 SERIOUS = 0.1  # a round moves the box's centre if L gains this share of what the cutting-plane model promised
 SOFT = 20  # cost units per exam over the cap when the pick of known plans may exceed it (names the days to close)
 PRICED_CAP_S = 1.5  # seconds: a priced or closed-day city solve is cut here (its proven bound still holds)
@@ -531,6 +544,9 @@ def _decompose(ctxs, prov_ctx, cap, confs, t0: float, runner: Runner, verbose: b
             note(f"plans with {len(full)} over-full day{'s' if len(full) != 1 else ''} closed")
         # next prices: box step around the best prices so far
         if L > l_centre and L >= l_centre + SERIOUS * (promised - l_centre):
+            # a serious step: the centre moves; a price that went as far as the box let it may go further
+            if any(abs(q.get(d, 0.0) - centre.get(d, 0.0)) >= half - 1.0 / SCALE for d in set(q) | set(centre)):
+                half = min(MAX_BOX, 2 * half)
             centre, l_centre = q, L
         else:
             half = max(1.0 / SCALE, half / 2)
