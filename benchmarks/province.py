@@ -319,18 +319,39 @@ class Runner:
             done += 1
 
         while todo and time.perf_counter() < self.deadline - 0.05:
-            if pending is not None and self.conn.poll():
-                take(pending, self.conn.recv())
+            if pending is not None and self._poll():
+                take(pending, self._recv(pending))
                 pending = None
             job = todo.pop(0)
             if self.proc is not None and pending is None:
-                self.conn.send((job, self.until))
-                pending = job
-                continue
+                try:
+                    self.conn.send((job, self.until))
+                    pending = job
+                    continue
+                except OSError:  # the helper is gone: solve here from now on
+                    self._lost()
             take(job, _solve_job(job, self.deadline - time.perf_counter()))
         if pending is not None:
-            take(pending, self.conn.recv())
+            take(pending, self._recv(pending))
         return done
+
+    def _recv(self, job: tuple) -> CitySol:
+        """The helper's answer to *job*, or, if the helper is gone, the job solved here."""
+        try:
+            return self.conn.recv()
+        except (EOFError, OSError):
+            self._lost()
+            return _solve_job(job, self.deadline - time.perf_counter())
+
+    def _poll(self) -> bool:
+        try:
+            return self.conn.poll()
+        except OSError:
+            return False
+
+    def _lost(self) -> None:
+        log("  province: the helper process ended; solving in this process only")
+        self.close()
 
 
 # ---- prices and province plans from the known city plans ---------------------------------------------------

@@ -6,7 +6,7 @@
   the box's centre;
 * ``City.lb`` never exceeds the priced optimum it bounds, on random plan sets and prices;
 * a city model solved with a closed day avoids it, priced days are paid once, and the helper process
-  returns what this process computes.
+  returns what this process computes (and, if it dies, this process solves its job).
 
 No timing here (the machine is shared); ``python benchmarks/province.py`` measures.
 """
@@ -141,6 +141,13 @@ def test_city_model_closes_and_prices_days_and_the_helper_agrees():
         runner.run([job, job], lambda j, s: got.append(s))
         assert runner.proc is not None and len(got) == 2
         assert all(s.values == closed.values and s.cost == closed.cost for s in got)
+        # a helper that dies costs only time: its job is solved here, with the same answer
+        runner.proc.kill()
+        runner.proc.join()
+        got.clear()
+        runner.run([job, job], lambda j, s: got.append(s))
+        assert runner.proc is None and len(got) == 2
+        assert all(s.values == closed.values for s in got)
     finally:
         runner.close()
     assert runner.proc is None
