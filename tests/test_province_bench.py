@@ -141,7 +141,7 @@ def test_city_model_closes_and_prices_days_and_the_helper_agrees():
         runner.run([job, job], lambda j, s: got.append(s))
         assert runner.proc is not None and len(got) == 2
         assert all(s.values == closed.values and s.cost == closed.cost for s in got)
-        # a helper that dies costs only time: its job is solved here, with the same answer
+        # a helper that is gone costs only time: the job it would have solved is solved here
         runner.proc.kill()
         runner.proc.join()
         got.clear()
@@ -151,4 +151,26 @@ def test_city_model_closes_and_prices_days_and_the_helper_agrees():
     finally:
         runner.close()
     assert runner.proc is None
+
+
+def test_a_helper_that_dies_holding_a_job_costs_only_time(monkeypatch):
+    import os
+
+    ctx = _small_city()
+    parent, solve_here = os.getpid(), P._solve_job
+
+    def dies_in_the_helper(job, time_limit):
+        if os.getpid() != parent:
+            os._exit(1)
+        return solve_here(job, time_limit)
+
+    monkeypatch.setattr(P, "_solve_job", dies_in_the_helper)  # the forked helper inherits it
+    runner = P.Runner([ctx], time.perf_counter() + 60, helper=True)
+    try:
+        got: list[P.CitySol] = []
+        runner.run([(0, {}, None, frozenset()), (0, {}, None, frozenset())], lambda j, s: got.append(s))
+        assert runner.proc is None and len(got) == 2
+        assert got[0].values == got[1].values and got[0].status == "OPTIMAL"
+    finally:
+        runner.close()
 
