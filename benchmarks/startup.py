@@ -13,7 +13,9 @@ on the shared machine slows them alike and the ratios hold:
 
 The package's bytecode is compiled first (``compileall``), as ``pip install`` does for an installed
 package: this machine sets ``PYTHONDONTWRITEBYTECODE=1``, under which every run would compile the
-planner's modules from source again (0.08 s).
+planner's modules from source again (0.08 s). Likewise the runs share one calendar cache folder
+(``PLANNER_CACHE_DIR``, fresh for the benchmark), which the first run of the year fills, as a
+planner's first run does; one more command measures the run with that folder empty every time.
 
 And the levers, each measured the same way: the publish workers (``PLANNER_WORKERS=0``: the same
 command publishing serially, in one process); the interpreter's teardown (the same ``planner plan``
@@ -61,6 +63,10 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
     py = sys.executable
     compileall.compile_dir(str(ROOT / "src" / "planner"), quiet=1)
     tmp = Path(tempfile.mkdtemp(prefix="planner-bench-"))
+    import os
+
+    saved = os.environ.get("PLANNER_CACHE_DIR")
+    os.environ["PLANNER_CACHE_DIR"] = str(tmp / "cache")  # every subprocess below inherits it
     try:
         plan_args = ["plan", "--year", str(year), "--out", str(tmp / "full")]
         cases = {
@@ -78,6 +84,9 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
             "same plan via main(), os._exit after flush (no teardown)":
                 [py, "-c", VIA_MAIN.format(args=plan_args, end="os._exit(rc)")],
         }
+        cold_label = f"planner plan --year {year} --no-publish --out D, calendar cache empty each round"
+        cases[cold_label] = lambda i: ["env", f"PLANNER_CACHE_DIR={tmp / f'cold{i}'}", *planner_cmd(), "plan",
+                                       "--year", str(year), "--no-publish", "--out", str(tmp / f"npcold{i}")]
         fresh_label = f"planner plan --year {year} --out D, D a fresh folder each round"
         cases[fresh_label] = lambda i: planner_cmd() + ["plan", "--year", str(year), "--out", str(tmp / f"fresh{i}")]
         walls = interleaved(cases, runs)
@@ -104,6 +113,8 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
              "lever: publish workers forked before OR-Tools"],
             ["interpreter teardown (normal exit - os._exit, via planner.cli.main)", f"{teardown:.3f} s",
              "lever: skip it (the `planner` entry point does)"],
+            ["`--no-publish` with the calendar cache empty - filled", f"{m[cold_label] - nopub:+.3f} s",
+             "lever: keep the holidays library's answer on disk"],
             ["re-run into the folder of the previous run (reads its ICS) - fresh folder",
              f"{full - m[fresh_label]:+.3f} s", "lever: don't re-read"],
             ["in one process: publish set without charts", f"{pp['nocharts']:.2f} s" if pp else "error", ""],
@@ -117,6 +128,10 @@ def table(year: int, runs: int) -> tuple[str, str, dict]:
         return tbl, ratios, {"full_ratio": r_full, "nopub_ratio": r_np, "full": full, "nopub": nopub, "serial": serial,
                              "teardown": teardown, "parts": pp}
     finally:
+        if saved is None:
+            os.environ.pop("PLANNER_CACHE_DIR", None)
+        else:
+            os.environ["PLANNER_CACHE_DIR"] = saved
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -16,6 +16,15 @@ ROOT = Path(__file__).resolve().parents[1]
 D = dt.date
 
 
+def pytest_configure(config):
+    """The tests keep the holidays library's cached answers in a folder of their own, never the user's
+    (the CLI tests' subprocesses inherit it)."""
+    import os
+    import tempfile
+
+    os.environ.setdefault("PLANNER_CACHE_DIR", tempfile.mkdtemp(prefix="planner-test-cache-"))
+
+
 @pytest.fixture(scope="session")
 def catalogue():
     return load_catalogue()

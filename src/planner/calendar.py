@@ -113,6 +113,89 @@ def official_years() -> frozenset[int]:
     return frozenset(ChinaStaticHolidays.special_public_holidays)
 
 
+@dataclass(frozen=True)
+class LibraryAnswer:
+    """What the installed ``holidays`` says for plan year Y: the days off of Y and Y+1 with their names, the
+    make-up working days, the years it carries officially, and 春节 of Y and Y+1."""
+
+    days_off: dict[dt.date, str]
+    makeup: frozenset[dt.date]
+    official: frozenset[int]
+    new_year_days: dict[int, dt.date]
+
+    def to_json(self) -> dict:
+        return {"days_off": {d.isoformat(): n for d, n in sorted(self.days_off.items())},
+                "makeup": sorted(d.isoformat() for d in self.makeup), "official": sorted(self.official),
+                "new_year_days": {str(y): d.isoformat() for y, d in sorted(self.new_year_days.items())}}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> LibraryAnswer:
+        day = dt.date.fromisoformat
+        return cls({day(d): str(n) for d, n in doc["days_off"].items()}, frozenset(map(day, doc["makeup"])),
+                   frozenset(int(y) for y in doc["official"]),
+                   {int(y): day(d) for y, d in doc["new_year_days"].items()})
+
+
+def ask_library(year: int) -> LibraryAnswer:
+    """Ask ``holidays`` itself (about 0.08 s in a fresh process: building ``holidays.China`` imports every
+    country module of the library)."""
+    import holidays as hol
+
+    lib = hol.China(years=[year, year + 1])
+    # Chinese New Year's Day (春节) of each year, from the library's statutory holiday names.
+    sf = hol.China(years=[year, year + 1, year + 2], language="en_US")
+    cny = {y: min(d for d, n in sf.items() if d.year == y and n.startswith("Chinese New Year (Spring Festival)"))
+           for y in (year, year + 1)}
+    return LibraryAnswer(dict(lib.items()), frozenset(getattr(lib, "weekend_workdays", ())), official_years(), cny)
+
+
+def cache_dir() -> Path | None:
+    """Where the library's answers are kept between runs: ``PLANNER_CACHE_DIR`` (empty: no cache), else
+    ``$XDG_CACHE_HOME/planner`` or ``~/.cache/planner``."""
+    import os
+
+    given = os.environ.get("PLANNER_CACHE_DIR")
+    if given is not None:
+        return Path(given) if given else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "planner"
+
+
+def library_answer(year: int) -> LibraryAnswer:
+    """:func:`ask_library`, kept on disk per ``holidays`` release and year, since a run that plans one year
+    otherwise spends more time building ``holidays.China`` than solving. The file is only a copy of the
+    library's answer (tests compare the two): a missing, unreadable or damaged one is asked again and
+    rewritten, a folder that cannot be written is left alone."""
+    import json
+    import os
+    import tempfile
+
+    import holidays as hol
+
+    folder = cache_dir()
+    path = folder / f"calendar-holidays-{hol.__version__}-{year}.json" if folder is not None else None
+    if path is not None:
+        try:
+            return LibraryAnswer.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            pass
+    answer = ask_library(year)
+    if path is not None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(answer.to_json(), f, ensure_ascii=False, sort_keys=True)
+                os.replace(tmp, path)  # whole or not at all: a reader never sees half a file
+            finally:
+                if os.path.exists(tmp):
+                    os.unlink(tmp)
+        except OSError:
+            pass
+    return answer
+
+
 FIRST_YEAR, LAST_YEAR = 2001, 2099
 
 
@@ -232,8 +315,7 @@ def _build(year: int, overrides: tuple) -> WorkCalendar:
 
     ovs = dict(overrides)
     years = [year, year + 1]
-    lib = hol.China(years=years)
-    official_lib = official_years()
+    lib = library_answer(year)
     hdays: dict[dt.date, str] = {}
     makeup: set[dt.date] = set()
     closed: set[dt.date] = set()
@@ -247,14 +329,11 @@ def _build(year: int, overrides: tuple) -> WorkCalendar:
             official[y] = True
             sources[y] = ov.source or "override file"
         else:
-            hdays.update({d: n for d, n in lib.items() if d.year == y})
-            makeup.update(d for d in getattr(lib, "weekend_workdays", ()) if d.year == y)
-            official[y] = y in official_lib
+            hdays.update({d: n for d, n in lib.days_off.items() if d.year == y})
+            makeup.update(d for d in lib.makeup if d.year == y)
+            official[y] = y in lib.official
             sources[y] = f"holidays {hol.__version__}" + ("" if official[y] else " (statutory holidays only)")
         if ov is not None:
             closed.update(ov.closed_days)
-    # Chinese New Year's Day (春节) of each year, from the library's statutory holiday names.
-    sf = hol.China(years=[year, year + 1, year + 2], language="en_US")
-    cny = {y: min(d for d, n in sf.items() if d.year == y and n.startswith("Chinese New Year (Spring Festival)"))
-           for y in (year, year + 1)}
+    cny = dict(lib.new_year_days)
     return WorkCalendar(year, hdays, frozenset(makeup), frozenset(closed), official, cny, sources)
