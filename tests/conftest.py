@@ -16,13 +16,25 @@ ROOT = Path(__file__).resolve().parents[1]
 D = dt.date
 
 
+_OWN_CACHE: list[str] = []
+
+
 def pytest_configure(config):
     """The tests keep the holidays library's cached answers in a folder of their own, never the user's
-    (the CLI tests' subprocesses inherit it)."""
+    (the CLI tests' subprocesses inherit it); removed at the end."""
     import os
     import tempfile
 
-    os.environ.setdefault("PLANNER_CACHE_DIR", tempfile.mkdtemp(prefix="planner-test-cache-"))
+    if "PLANNER_CACHE_DIR" not in os.environ:
+        _OWN_CACHE.append(tempfile.mkdtemp(prefix="planner-test-cache-"))
+        os.environ["PLANNER_CACHE_DIR"] = _OWN_CACHE[0]
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    for d in _OWN_CACHE:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
