@@ -75,6 +75,7 @@ import argparse
 import datetime as dt
 import multiprocessing
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -582,7 +583,7 @@ def _decompose(ctxs, prov_ctx, cap, confs, t0: float, runner: Runner, verbose: b
 def summarize(entries: list[tuple[float, str, float, float]]) -> str:
     """The phases that moved the objective or the bound (and the last one), with how many rounds ran."""
     out, prev = [], None
-    rounds = sum(1 for _, p, _, _ in entries if p.startswith("round ") and "0 of" not in p)
+    rounds = sum(1 for _, p, _, _ in entries if p.startswith("round ") and not re.search(r", 0 of \d+ cities", p))
     for i, (t, p, ub, lb) in enumerate(entries):
         if (ub, lb) != prev or i == len(entries) - 1:
             out.append(f"{p} {t:.1f}s ({'-' if ub == float('inf') else f'{ub:.0f}'}/{lb:.1f})")
