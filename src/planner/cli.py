@@ -94,7 +94,7 @@ def _one_line_warning(message, category, filename, lineno, file=None, line=None)
 def run() -> None:
     """Console entry point (``planner``, ``python -m planner``): exit with :func:`main`'s code, skipping the
     interpreter's teardown once every output is flushed and closed — freeing OR-Tools' and matplotlib's state
-    costs about 0.2 s and writes nothing. ``planner serve`` runs until stopped and exits the normal way."""
+    writes nothing and cost 0.05-0.2 s in the benchmarks (benchmarks/RESULTS.md). ``planner serve`` runs until stopped and exits the normal way."""
     import os
 
     from .publish import workers
