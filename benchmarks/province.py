@@ -609,23 +609,42 @@ def table(city_counts: list[int], year: int, budgets: list[float], workers: int 
                      "phases that moved a bound: time (objective / bound)"], rows), raw
 
 
+def _numbers(kind: type, least: float):
+    """An argparse type: a comma list of numbers of *kind*, each at least *least* (a wrong one is one line)."""
+    def parse(text: str) -> list:
+        try:
+            out = [kind(x) for x in text.split(",")]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a comma list of numbers, got {text!r}") from None
+        if any(x < least for x in out):
+            raise argparse.ArgumentTypeError(f"each value must be at least {least:g}, got {text!r}")
+        return out
+    return parse
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cities", default="4,8,11")
+    ap.add_argument("--cities", type=_numbers(int, 1), default=[4, 8, 11], help="comma list of city counts [4,8,11]")
     ap.add_argument("--year", type=int, default=2024)
-    ap.add_argument("--budget", default="10", help="comma list of wall-clock budgets, seconds [10]")
-    ap.add_argument("--workers", type=int, default=2 if (os.cpu_count() or 1) > 1 else 1,
+    ap.add_argument("--budget", type=_numbers(float, 0.1), default=[10.0],
+                    help="comma list of wall-clock budgets, seconds [10]")
+    ap.add_argument("--workers", type=int, choices=(1, 2), default=2 if (os.cpu_count() or 1) > 1 else 1,
                     help="processes for the city solves: 2 forks one helper, 1 solves here only [2]")
     ap.add_argument("--seed", type=int, default=2026, help="seed of the generated provinces [2026]")
     ap.add_argument("--verbose", action="store_true", help="each phase on stderr as it ends")
     a = ap.parse_args(argv)
-    if a.verbose:
-        for C in (int(c) for c in a.cities.split(",")):
-            for b in (float(b) for b in a.budget.split(",")):
-                decompose(C, a.year, b, a.workers, a.seed, verbose=True)
-        return 0
-    print(table([int(c) for c in a.cities.split(",")], a.year, [float(b) for b in a.budget.split(",")],
-                a.workers, a.seed)[0])
+    from planner.errors import PlannerError
+
+    try:
+        if a.verbose:
+            for C in a.cities:
+                for b in a.budget:
+                    decompose(C, a.year, b, a.workers, a.seed, verbose=True)
+            return 0
+        print(table(a.cities, a.year, a.budget, a.workers, a.seed)[0])
+    except PlannerError as exc:  # e.g. a year outside the calendar data
+        print(f"province.py: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -44,8 +44,12 @@ def test_calendars_built_from_the_cache_equal_those_built_without(cache, monkeyp
 
 @pytest.mark.parametrize("damage", ["", "{not json", json.dumps({"days_off": {}}), json.dumps([1, 2]),
                                     json.dumps({"days_off": {"2025-13-01": "x"}, "makeup": [], "official": [],
-                                                "new_year_days": {}})])
+                                                "new_year_days": {}}), "another year", "emptied"])
 def test_a_damaged_cache_file_is_asked_again_and_rewritten(cache, damage):
+    if damage == "another year":
+        damage = json.dumps(C.ask_library(2024).to_json())
+    elif damage == "emptied":
+        damage = json.dumps({"days_off": {}, "makeup": [], "official": [], "new_year_days": {}})
     C.library_answer(2025)
     (path,) = cache.glob("*-2025.json")
     path.write_text(damage, encoding="utf-8")

@@ -128,6 +128,14 @@ class LibraryAnswer:
                 "makeup": sorted(d.isoformat() for d in self.makeup), "official": sorted(self.official),
                 "new_year_days": {str(y): d.isoformat() for y, d in sorted(self.new_year_days.items())}}
 
+    def answers(self, year: int) -> bool:
+        """Whether this is an answer about plan year *year*: 春节 of Y and Y+1 among the days off, a day off in
+        each of the two years and none outside them (a well-formed file about another year, or an emptied
+        one, is not taken for it). The make-up days are not checked: the library lists other years' too."""
+        years = {year, year + 1}
+        return (set(self.new_year_days) == years and all(d in self.days_off for d in self.new_year_days.values())
+                and {d.year for d in self.days_off} == years)
+
     @classmethod
     def from_json(cls, doc: dict) -> LibraryAnswer:
         day = dt.date.fromisoformat
@@ -164,34 +172,29 @@ def cache_dir() -> Path | None:
 def library_answer(year: int) -> LibraryAnswer:
     """:func:`ask_library`, kept on disk per ``holidays`` release and year, since a run that plans one year
     otherwise spends more time building ``holidays.China`` than solving. The file is only a copy of the
-    library's answer (tests compare the two): a missing, unreadable or damaged one is asked again and
-    rewritten, a folder that cannot be written is left alone."""
+    library's answer (tests compare the two): a missing, unreadable, damaged or foreign one (not about
+    this plan year) is asked again and rewritten, a folder that cannot be written is left alone."""
     import json
-    import os
-    import tempfile
 
     import holidays as hol
+
+    from .errors import IOFailure
+    from .textio import atomic_write_text
 
     folder = cache_dir()
     path = folder / f"calendar-holidays-{hol.__version__}-{year}.json" if folder is not None else None
     if path is not None:
         try:
-            return LibraryAnswer.from_json(json.loads(path.read_text(encoding="utf-8")))
+            kept = LibraryAnswer.from_json(json.loads(path.read_text(encoding="utf-8")))
+            if kept.answers(year):
+                return kept
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             pass
     answer = ask_library(year)
     if path is not None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=folder)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
-                    json.dump(answer.to_json(), f, ensure_ascii=False, sort_keys=True)
-                os.replace(tmp, path)  # whole or not at all: a reader never sees half a file
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        except OSError:
+        try:  # whole or not at all: a reader never sees half a file
+            atomic_write_text(path, json.dumps(answer.to_json(), ensure_ascii=False, sort_keys=True))
+        except (OSError, IOFailure):
             pass
     return answer
 
