@@ -41,7 +41,12 @@ def cjk_family() -> str:
         raise PlannerError(f"the Chinese chart font {FONT_FILE} is missing; reinstall the 'mplfonts' package",
                            file=path)
     font_manager.fontManager.addfont(str(path))
-    return font_manager.FontProperties(fname=str(path)).get_name()
+    name = font_manager.FontProperties(fname=str(path)).get_name()
+    # A system copy of the same family (Debian's fonts-noto-cjk ships "Noto Sans CJK SC" as a .ttc) would win
+    # findfont's tie and change the charts' bytes from machine to machine: only the bundled file keeps the name.
+    font_manager.fontManager.ttflist = [f for f in font_manager.fontManager.ttflist
+                                        if f.name != name or Path(f.fname).resolve() == path]
+    return name
 
 
 @contextmanager
