@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 
 class Coverage(Rule):
     name = "coverage"
     title = "each offered operation type at most max_days_between_opportunities apart"
+    zh = Wording(
+        title="每个作业类别两次考试机会的最长间隔",
+        broken="有工种两次考试机会相隔超过上限",
+        revision="保证各工种考试间隔",
+        relax="放宽“最长间隔天数”或缩短停考时段",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "max_days_between_opportunities": Param(int, 60, "longest wait for the next exam of a type",
                                                 minimum=1, maximum=366),

@@ -8,16 +8,26 @@ previous 期次 (``numbering`` ties 期次 to the date order and reports gaps in
 """
 from __future__ import annotations
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 
 class Rotation(Rule):
     name = "rotation"
     title = "rotation across the stream's sites in order"
+    zh = Wording(
+        title="特种作业考点按顺序轮流",
+        broken="{site}不符合特种作业考点的轮流顺序",
+        revision="考点轮换顺序调整",
+        relax="调整考点轮转名单",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "streams": Param(list, ["special_ops"], "streams whose sessions rotate over their sites"),
         "start": Param(str, "", "site of 期次 1 (default: the first site of the stream)"),
     }
+
+    def contribute(self, facts, file):
+        facts.rotating.update(self.streams)
 
     def validate(self, problem, file, key):
         from ..errors import PlannerError

@@ -7,12 +7,20 @@ fall in that range.
 """
 from __future__ import annotations
 
-from .base import Rule
+from .base import Rule, Wording
 
 
 class Scope(Rule):
     name = "scope"
     title = "institution is a site of the stream and licensed for its category"
+    zh = Wording(
+        title="考点须具备该类别的培训资质（附件4）",
+        broken="{site}不具备这类考试的培训资质（附件4）",
+        revision="考点培训范围不符",
+        relax="为考点增加该类别的资质",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
 
     def check(self, plan, ctx):
         out = []

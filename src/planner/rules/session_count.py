@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .base import Param, Rule
+from ..problem import MAX_SESSIONS
+from .base import Param, Rule, Wording
 
 #: the most sessions one stream may have in a year (2024: 48); more is refused before any model is built
 MAX_PER_STREAM = 600
@@ -17,7 +18,17 @@ MAX_PER_STREAM = 600
 class SessionCount(Rule):
     name = "session_count"
     title = "number of sessions per stream (and per on-demand site)"
+    zh = Wording(
+        title="全年考试场次数",
+        broken="全年场次数不符合规定",
+        revision="考试期次数量调整",
+        relax="减少场次数",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {"sessions": Param(dict, {}, "stream -> count, or stream -> {site -> {min, max}}")}
+
+    def contribute(self, facts, file):
+        facts.counts.update(self.sessions)
 
     def validate(self, problem, file, key):
         from ..errors import PlannerError
@@ -44,6 +55,10 @@ class SessionCount(Rule):
                     raise PlannerError(f"need 0 <= min <= max, got min={lo!r} max={hi!r}", file=file, field=g)
                 if hi > MAX_PER_STREAM:
                     raise PlannerError(f"max {hi} is out of range [0, {MAX_PER_STREAM}]", file=file, field=g)
+        total = problem.total_slots()
+        if total > MAX_SESSIONS:
+            raise PlannerError(f"{total} sessions in one year is more than the planner handles ({MAX_SESSIONS}); "
+                               "check the counts", file=file, field=f"{key}.sessions")
 
     def instances(self, ctx):
         out = []

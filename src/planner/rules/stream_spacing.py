@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 from .site_spacing import post_spacing, spacing_violations
 
 
 class StreamSpacing(Rule):
     name = "stream_spacing"
     title = "sessions of one stream at one institution at least min_days apart"
+    zh = Wording(
+        title="同一考点同类考试的最短间隔",
+        broken="{site}同类考试相隔太近",
+        revision="同一考点同类考试间隔不足",
+        relax="缩短同一考点同类考试的最短间隔，或增加考点",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     PARAMS = {"min_days": Param(dict, {}, "stream -> fewest days between two of its sessions at one institution")}
 
     def validate(self, problem, file, key):
