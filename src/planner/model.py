@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from .problem import Problem
+from .rules import is_structural
 
 
 @dataclass
@@ -87,7 +88,7 @@ class ModelVars:
         """
         key = rule if detail is None else f"{rule}[{detail}]"
         if self.enabled is not None:
-            if key in self.enabled or rule in STRUCTURAL:
+            if key in self.enabled or is_structural(rule):
                 return []
             self.enforcement.setdefault(key, self.model.new_constant(0))
             return [self.enforcement[key]]
@@ -157,10 +158,6 @@ class ModelVars:
         return sum(w * sum(terms) for w, terms in self.penalties.values()) if self.penalties else 0
 
 
-#: rules that are the model's own structure (slot k is 期次 k; a kind from the list): never switched off
-STRUCTURAL = frozenset({"numbering", "kind"})
-
-
 #: spare slots per stream in free mode, so that a session count is a rule that can be named, not a given
 def spare_slots(n: int) -> int:
     return min(n, 20) + 4
@@ -225,7 +222,7 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
         mv.slots[stream] = slots
 
     for r in ctx.ruleset.rules:
-        if enabled is None or r.name in STRUCTURAL or any(k.partition("[")[0] == r.name for k in enabled):
+        if enabled is None or r.structural or any(k.partition("[")[0] == r.name for k in enabled):
             r.post(mv, ctx)
     if not explain and enabled is None:
         for p in ctx.ruleset.preferences:
@@ -249,7 +246,7 @@ def pin(mv: ModelVars, slot: Slot, session, guard: list | tuple = ()) -> None:
 
     enforce(m.add(slot.present == 1))
     enforce(m.add(slot.x == mv.day(session.exam_date)))
-    enforce(m.add(slot.gap == (session.exam_date - session.registration_deadline).days))
+    enforce(m.add(slot.gap == session.gap_days))
     if session.institution in slot.at:
         enforce(m.add(slot.at[session.institution] == 1))
     else:
