@@ -148,6 +148,14 @@ class Rule:
         """Cross-check the parameters against the problem's facts (run once, when it is compiled)."""
         return None
 
+    @staticmethod
+    def require_stream(problem: "Context", stream: str, file, field: str) -> None:
+        """A stream a parameter names must have its ``[streams.ID]`` table (else: bad input naming *field*)."""
+        if stream not in problem.streams:
+            from ..errors import PlannerError
+
+            raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=field)
+
     def instances(self, ctx: "Context") -> list[str]:
         """The rule's instances (e.g. one per stream) as the explanation names them: ``rule[detail]``."""
         return [self.name]

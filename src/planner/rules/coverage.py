@@ -41,8 +41,7 @@ class Coverage(Rule):
         known = {o.category_code for o in problem.catalogue.operations.values()}
         for s, v in self.streams.items():
             f = f"{key}.streams.{s}"
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f)
+            self.require_stream(problem, s, file, f)
             if v != "all" and not (isinstance(v, list) and all(isinstance(c, str) for c in v)):
                 raise PlannerError('expected "all" or a list of category codes', file=file, field=f)
             for c in v if isinstance(v, list) else ():

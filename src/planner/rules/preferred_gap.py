@@ -16,7 +16,7 @@ class PreferredGap(Preference):
     PARAMS = {"days": Param(int, 4, "preferred calendar days from deadline to exam", **DAYS)}
 
     def cost(self, plan, ctx):
-        return sum(abs((s.exam_date - s.registration_deadline).days - self.days) for s in plan.sessions)
+        return sum(abs(s.gap_days - self.days) for s in plan.sessions)
 
     def terms(self, mv, ctx):
         return [mv.if_present(s, mv.abs_dev(s.gap, self.days, 3 * mv.horizon, f"gapdev[{s.stream}#{s.k}]"), 3 * mv.horizon)

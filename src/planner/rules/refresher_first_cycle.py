@@ -26,11 +26,8 @@ class RefresherFirstCycle(Preference):
     }
 
     def validate(self, problem, file, key):
-        from ..errors import PlannerError
-
         for s in self.streams:
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+            self.require_stream(problem, s, file, f"{key}.streams")
 
     def wanted(self, stream: str, k: int, ctx) -> str:
         if k <= self.cycles * ctx.streams[stream].cycle:

@@ -36,7 +36,7 @@ class RegistrationGap(Rule):
     def check(self, plan, ctx):
         out = []
         for s in plan.sessions:
-            gap = (s.exam_date - s.registration_deadline).days
+            gap = s.gap_days
             if gap < 0:
                 out.append(self.violation(
                     f"registration deadline {s.registration_deadline} is after the exam", s))

@@ -33,8 +33,7 @@ class Rotation(Rule):
         from ..errors import PlannerError
 
         for s in self.streams:
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+            self.require_stream(problem, s, file, f"{key}.streams")
             if self.start and self.start not in problem.sites(s):
                 raise PlannerError(f"start site {self.start!r} is not a site of {s!r}", file=file,
                                    field=f"{key}.start")

@@ -35,8 +35,7 @@ class SessionCount(Rule):
 
         for stream, v in self.sessions.items():
             f = f"{key}.sessions.{stream}"
-            if stream not in problem.streams:
-                raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=f)
+            self.require_stream(problem, stream, file, f)
             if isinstance(v, bool) or not isinstance(v, (int, dict)):
                 raise PlannerError("expected a whole number or a table of sites", file=file, field=f)
             if isinstance(v, int):

@@ -42,13 +42,11 @@ class _Spread(Preference):
         from ..errors import PlannerError
 
         for s, v in getattr(self, "position", {}).items():
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.position.{s}")
+            self.require_stream(problem, s, file, f"{key}.position.{s}")
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
                 raise PlannerError(f"{v!r} is out of range [0, 1)", file=file, field=f"{key}.position.{s}")
         for s in getattr(self, "streams", ()):
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+            self.require_stream(problem, s, file, f"{key}.streams")
 
     def _pairs(self, plan, ctx):
         for stream, targets in ctx.targets.items():

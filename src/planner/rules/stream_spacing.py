@@ -32,8 +32,7 @@ class StreamSpacing(Rule):
 
         for stream, v in self.min_days.items():
             f = f"{key}.min_days.{stream}"
-            if stream not in problem.streams:
-                raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=f)
+            self.require_stream(problem, stream, file, f)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 366:
                 raise PlannerError(f"expected a whole number of days in [0, 366], got {v!r}", file=file, field=f)
 
