@@ -11,6 +11,7 @@ preferences) are solved one tier after another, each from the previous tier's so
 from __future__ import annotations
 
 import enum
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -23,20 +24,21 @@ from .problem import Problem
 
 
 class Status(enum.Enum):
-    OPTIMAL = "OPTIMAL"
-    FEASIBLE = "FEASIBLE"
+    OPTIMAL = "OPTIMAL"  # a plan, proven optimal (every tier)
+    TIME_LIMIT = "TIME_LIMIT"  # a plan, but the time limit stopped the search before it was proven optimal
     INFEASIBLE = "INFEASIBLE"
-    UNKNOWN = "UNKNOWN"
+    UNKNOWN = "UNKNOWN"  # no plan and no proof that none exists: the limit came first
     MODEL_INVALID = "MODEL_INVALID"
 
     @property
     def has_plan(self) -> bool:
-        return self in (Status.OPTIMAL, Status.FEASIBLE)
+        return self in (Status.OPTIMAL, Status.TIME_LIMIT)
 
 
+#: CP-SAT with one worker and no other stop condition returns FEASIBLE only when a limit stopped it
 _STATUS = {
     cp_model.OPTIMAL: Status.OPTIMAL,
-    cp_model.FEASIBLE: Status.FEASIBLE,
+    cp_model.FEASIBLE: Status.TIME_LIMIT,
     cp_model.INFEASIBLE: Status.INFEASIBLE,
     cp_model.MODEL_INVALID: Status.MODEL_INVALID,
 }
@@ -48,6 +50,7 @@ class Result:
     plan: Plan | None
     objective: int | None = None  # the preferences' cost recomputed on the plan (check face)
     solver_objective: int | None = None  # the value CP-SAT minimised (model face); equal, or InternalError
+    bound: float | None = None  # CP-SAT's proven lower bound on the preferences' cost (= objective when OPTIMAL)
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # preference -> (weight, unweighted cost)
     tiers: dict[str, int] = field(default_factory=dict)  # stability tiers (sessions_changed, days_moved)
     solve_seconds: float = 0.0
@@ -59,6 +62,15 @@ class Result:
     seed: int = 0
     stopped_by: str = ""  # "" | "deterministic limit" | "wall-clock limit"
 
+    @property
+    def gap(self) -> float | None:
+        """Relative distance between the plan's cost and the proven bound: 0.0 when proven optimal."""
+        if self.objective is None or self.bound is None:
+            return None
+        if self.objective <= self.bound:
+            return 0.0
+        return (self.objective - self.bound) / self.objective
+
     def summary(self) -> str:
         lines = [f"status: {self.status.value}"]
         if self.plan is not None:
@@ -66,6 +78,8 @@ class Result:
                          + ", ".join(f"{s}={len(self.plan.stream(s))}" for s in self.plan.streams()))
         if self.objective is not None:
             lines.append(f"objective: {self.objective} (solver: {self.solver_objective})")
+            if self.bound is not None:
+                lines.append(f"bound: {self.bound:g}, gap: {100 * self.gap:.2f} %")
             for name, (w, c) in self.parts.items():
                 lines.append(f"  {name}: {w} x {c} = {w * c}")
         for name, v in self.tiers.items():
@@ -143,7 +157,7 @@ def _stability(mv: ModelVars, ctx: Problem, reference: Plan) -> tuple[list, list
             conds = [s.present]
             rx = mv.day(r.exam_date)
             m.add(s.x == rx).only_enforce_if(same)
-            m.add(s.gap == (r.exam_date - r.registration_deadline).days).only_enforce_if(same)
+            m.add(s.gap == r.gap_days).only_enforce_if(same)
             if r.institution in s.at:
                 conds.append(s.at[r.institution])
             else:
@@ -169,7 +183,7 @@ def _hint(mv: ModelVars, plan: Plan) -> None:
         if s is None:
             continue
         mv.model.add_hint(slot.x, mv.day(s.exam_date))
-        mv.model.add_hint(slot.gap, (s.exam_date - s.registration_deadline).days)
+        mv.model.add_hint(slot.gap, s.gap_days)
         for i, lit in slot.at.items():
             mv.model.add_hint(lit, i == s.institution)
 
@@ -237,6 +251,7 @@ def solve(
 
     status = cp_model.UNKNOWN
     tier_values: dict[str, int] = {}
+    proven = True  # every tier so far proven optimal
     solver = None
     for i, (name, expr) in enumerate(tiers):
         m.minimize(expr)
@@ -246,6 +261,7 @@ def solve(
         clock.account(solver, status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
+        proven = proven and status == cp_model.OPTIMAL
         val = int(round(solver.objective_value))
         tier_values[name] = val + (missing if name == "sessions_changed" else 0)
         if i < len(tiers) - 1:
@@ -254,6 +270,8 @@ def solve(
             for v in _all_decisions(mv):
                 m.add_hint(v, solver.value(v))
     st = _STATUS.get(status, Status.UNKNOWN)
+    if st == Status.OPTIMAL and not proven:
+        st = Status.TIME_LIMIT  # the last tier is optimal only given an earlier tier the limit cut short
     result = Result(st, None, calendar_status=ctx.calendar.status(), seed=seed)
     if st == Status.MODEL_INVALID:
         raise InternalError("CP-SAT rejected the model as invalid: " + m.validate())
@@ -264,6 +282,10 @@ def solve(
         result.objective = sum(w * c for w, c in result.parts.values())
         result.tiers = {k: v for k, v in tier_values.items() if k != "preferences"}
         result.solver_objective = tier_values.get("preferences")
+        # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
+        # The cost is a whole number, so the bound rounds up (the tolerance absorbs CP-SAT's float arithmetic).
+        bound = result.solver_objective if st == Status.OPTIMAL else math.ceil(solver.best_objective_bound - 1e-6)
+        result.bound = float(min(bound, result.objective))
         if result.solver_objective != result.objective:
             raise InternalError(f"the solver minimised {result.solver_objective} but the plan's preferences cost "
                                 f"{result.objective}: a preference's two faces disagree; please report it with "
@@ -272,7 +294,7 @@ def solve(
         result.conflict_keys, result.conflict_minimal = explain_infeasibility(ctx, pins=all_pins, seed=seed,
                                                                               clock=clock)
         result.conflict = describe_conflicts(result.conflict_keys, ctx)
-    if status == cp_model.UNKNOWN or (st == Status.FEASIBLE):
+    if status == cp_model.UNKNOWN or st == Status.TIME_LIMIT:
         result.stopped_by = "wall-clock limit" if clock.wall_stop else "deterministic limit"
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
