@@ -42,6 +42,11 @@ class Slot:
     def deadline(self):
         return self.x - self.gap
 
+    @property
+    def key(self) -> tuple[str, int]:
+        """The key of the session it holds (``Session.key``): slot k of a stream is its 期次 k."""
+        return (self.stream, self.k)
+
 
 @dataclass
 class ModelVars:
@@ -51,7 +56,6 @@ class ModelVars:
     horizon: int
     explain: bool = False
     slots: dict[str, list[Slot]] = field(default_factory=dict)
-    exam_days: int = 0  # how many days the exam variables' domain holds
     x_span: tuple[int, int] = (0, 0)  # first and last day index an exam may take
     penalties: dict[str, tuple[int, list]] = field(default_factory=dict)
     enforcement: dict[str, cp_model.IntVar] = field(default_factory=dict)
@@ -79,6 +83,12 @@ class ModelVars:
 
     def stream_slots(self, stream: str) -> list[Slot]:
         return self.slots.get(stream, [])
+
+    def slot_for(self, key: tuple[str, int]) -> Slot | None:
+        """The slot of the session with *key* (stream, 期次), or None when the stream has fewer slots."""
+        stream, no = key
+        slots = self.slots.get(stream, [])
+        return slots[no - 1] if 1 <= no <= len(slots) else None
 
     # -- enforcement (free mode) ---------------------------------------------------------
     def lits(self, rule: str, detail: str | None = None) -> list:
@@ -186,11 +196,9 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
 
     if explain:
         x_domain = cp_model.Domain(0, horizon)
-        mv.exam_days = horizon + 1
     else:
         allowed, _ = mv.calendar_days()
         x_domain = mv.domain(allowed)
-        mv.exam_days = x_domain.size()
         if x_domain.is_empty():
             x_domain = cp_model.Domain.from_values([0])  # no possible day: slots must stay absent
     mv.x_span = (x_domain.min(), x_domain.max())
@@ -265,12 +273,12 @@ def pin_plan(mv: ModelVars, plan, guard: list | tuple = ()) -> None:
     used = set()
     never = m.new_constant(0)
     for s in plan.sessions:
-        slots = mv.stream_slots(s.stream)
-        if 1 <= s.no <= len(slots):
-            pin(mv, slots[s.no - 1], s, guard)
-            used.add((s.stream, s.no))
+        slot = mv.slot_for(s.key)
+        if slot is not None:
+            pin(mv, slot, s, guard)
+            used.add(s.key)
         else:
             m.add_bool_or([never]).only_enforce_if(list(guard))  # no slot for it: too many sessions
     for slot in mv.all_slots():
-        if (slot.stream, slot.k) not in used:
+        if slot.key not in used:
             m.add(slot.present == 0).only_enforce_if(list(guard))

@@ -30,9 +30,6 @@ class RuleSet:
     source: str = ""
     doc: dict = field(default_factory=dict)
 
-    def stream_sites(self, stream: str) -> tuple[str, ...]:
-        return self.streams.get(stream, ())
-
     def rule(self, name: str):
         for r in self.rules + self.preferences:
             if r.name == name:

@@ -14,6 +14,7 @@ import enum
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -52,6 +53,7 @@ class Result:
     solver_objective: int | None = None  # the value CP-SAT minimised (model face); equal, or InternalError
     bound: float | None = None  # CP-SAT's proven lower bound on the preferences' cost (= objective when OPTIMAL)
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # preference -> (weight, unweighted cost)
+    report: Any = None  # planner.check.CheckReport of the plan: every generated plan is checked once, here
     tiers: dict[str, int] = field(default_factory=dict)  # stability tiers (sessions_changed, days_moved)
     solve_seconds: float = 0.0
     deterministic_time: float = 0.0
@@ -134,43 +136,26 @@ def _extract(mv: ModelVars, solver: cp_model.CpSolver, ctx: Problem, reference: 
             kind = kinds[solver.value(s.kind)] if s.kind is not None else kinds[0]
             exam = mv.date(x)
             deadline = mv.date(x - solver.value(s.gap))
-            r = ref.get((stream, s.k))
+            r = ref.get(s.key)
             notes = r.notes if r is not None and (r.exam_date, r.institution) == (exam, inst) else ""
             sessions.append(Session(stream, s.k, deadline, exam, inst, kind, notes))
     return Plan(ctx.year, tuple(sessions), "planner")
 
 
-def _stability(mv: ModelVars, ctx: Problem, reference: Plan) -> tuple[list, list, int]:
+def _stability(mv: ModelVars, reference: Plan) -> tuple[list, list, int]:
     """(changed literals, day deviations, constant count of reference sessions that have no slot)."""
-    m = mv.model
     changed, days = [], []
-    slot_keys = set()
-    for stream, slots in mv.slots.items():
-        kinds = ctx.streams[stream].kinds
-        ref = {s.no: s for s in reference.stream(stream)}
-        for s in slots:
-            slot_keys.add((stream, s.k))
-            r = ref.get(s.k)
-            if r is None:
-                continue
-            same = m.new_bool_var(f"same[{stream}#{s.k}]")
-            conds = [s.present]
-            rx = mv.day(r.exam_date)
-            m.add(s.x == rx).only_enforce_if(same)
-            m.add(s.gap == r.gap_days).only_enforce_if(same)
-            if r.institution in s.at:
-                conds.append(s.at[r.institution])
-            else:
-                m.add(same == 0)
-            if s.kind is not None and r.kind in kinds:
-                m.add(s.kind == kinds.index(r.kind)).only_enforce_if(same)
-            elif r.kind not in kinds[:1]:
-                m.add(same == 0)
-            m.add_bool_and(conds).only_enforce_if(same)
-            changed.append(1 - same)
-            d = mv.abs_dev(s.x, rx, 2 * mv.horizon, f"moved[{stream}#{s.k}]")
-            days.append(mv.if_present(s, d, 2 * mv.horizon))
-    missing = sum(1 for s in reference.sessions if s.key not in slot_keys)
+    ref = reference.by_key()
+    for s in mv.all_slots():
+        r = ref.get(s.key)
+        if r is None:
+            continue
+        same = mv.model.new_bool_var(f"same[{s.stream}#{s.k}]")
+        pin(mv, s, r, [same])  # same: the slot holds the reference session unchanged
+        changed.append(1 - same)
+        d = mv.abs_dev(s.x, mv.day(r.exam_date), 2 * mv.horizon, f"moved[{s.stream}#{s.k}]")
+        days.append(mv.if_present(s, d, 2 * mv.horizon))
+    missing = sum(mv.slot_for(r.key) is None for r in reference.sessions)
     return changed, days, missing
 
 
@@ -178,7 +163,7 @@ def _hint(mv: ModelVars, plan: Plan) -> None:
     """Start the search from *plan* (e.g. each city's own optimum in a province)."""
     by_key = plan.by_key()
     for slot in mv.all_slots():
-        s = by_key.get((slot.stream, slot.k))
+        s = by_key.get(slot.key)
         mv.model.add_hint(slot.present, s is not None)
         if s is None:
             continue
@@ -229,9 +214,8 @@ def solve(
     mv = build_model(ctx)
     m = mv.model
     all_pins = list({p.key: p for p in list(ctx.pins) + list(pins or [])}.values())
-    slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
     for p in all_pins:
-        slot = slot_of.get(p.key)
+        slot = mv.slot_for(p.key)
         if slot is None:
             raise PlannerError(f"pinned session {p.label()} has no place in the new plan (too few sessions)",
                                field="no")
@@ -245,7 +229,7 @@ def solve(
     tiers: list[tuple[str, object]] = []
     missing = 0
     if reference is not None:
-        changed, days, missing = _stability(mv, ctx, reference)
+        changed, days, missing = _stability(mv, reference)
         tiers += [("sessions_changed", sum(changed)), ("days_moved", sum(days))]
     tiers.append(("preferences", pref_expr))
 
@@ -277,9 +261,8 @@ def solve(
         raise InternalError("CP-SAT rejected the model as invalid: " + m.validate())
     if st.has_plan:
         result.plan = _extract(mv, solver, ctx, reference)
-        _assert_checks(result.plan, ctx)
-        result.parts = {p.name: (p.weight, p.cost(result.plan, ctx)) for p in ctx.ruleset.preferences}
-        result.objective = sum(w * c for w, c in result.parts.values())
+        result.report = _assert_checks(result.plan, ctx)
+        result.parts, result.objective = result.report.costs, result.report.objective
         result.tiers = {k: v for k, v in tier_values.items() if k != "preferences"}
         result.solver_objective = tier_values.get("preferences")
         # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
@@ -312,15 +295,18 @@ def _light_presolve(solver: cp_model.CpSolver) -> None:
     solver.parameters.cp_model_probing_level = 0
 
 
-def _assert_checks(plan: Plan, ctx: Problem) -> None:
+def _assert_checks(plan: Plan, ctx: Problem):
     """Every generated plan passes the rule catalogue's check face, whoever asked for it (plan, replan,
-    sweep, notebooks). A failure here means a rule's two faces disagree: refuse the plan."""
+    sweep, notebooks). A failure here means a rule's two faces disagree: refuse the plan. Returns the
+    check report (its preference costs are the plan's objective)."""
     from .check import check_plan
 
-    bad = [v for v in check_plan(plan, ctx).violations if v.hard]
+    report = check_plan(plan, ctx)
+    bad = [v for v in report.violations if v.hard]
     if bad:
         raise InternalError(f"the generated plan fails check ({bad[0].rule}: {bad[0].where()} {bad[0].message}); "
                             "please report it with the inputs")
+    return report
 
 
 def _all_decisions(mv: ModelVars) -> list:
@@ -364,11 +350,10 @@ def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, 
 
 def _trial(ctx: Problem, keys: set[str], pins, clock: _Clock, seed: int, share: float, nominal=()) -> int:
     mv = build_model(ctx, enabled={k for k in keys if not k.startswith("pin[")})
-    slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
     for p in pins or []:
         if f"pin[{p.stream}#{p.no}]" in keys:
-            if p.key in slot_of:
-                pin(mv, slot_of[p.key], p)
+            if mv.slot_for(p.key) is not None:
+                pin(mv, mv.slot_for(p.key), p)
             else:
                 mv.model.add_bool_or([mv.model.new_constant(0)])
     for sid in nominal:  # the stream's own count: no spare slot, and a fixed count is met
@@ -422,10 +407,9 @@ def explain_infeasibility(ctx: Problem, pins: list[Session] | None = None, seed:
 def _first_core(ctx: Problem, pins, seed: int, clock: _Clock, fixed: set[str]) -> list[str] | None:
     """A first infeasible set of items: CP-SAT's core under assumptions; every item when that is slow."""
     mv = build_model(ctx, explain=True)
-    slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
     for p in pins or []:
-        if p.key in slot_of:
-            pin(mv, slot_of[p.key], p, mv.lits("pin", f"{p.stream}#{p.no}"))
+        if mv.slot_for(p.key) is not None:
+            pin(mv, mv.slot_for(p.key), p, mv.lits("pin", f"{p.stream}#{p.no}"))
     lits = dict(sorted(mv.enforcement.items()))
     for key, lit in lits.items():
         if key.partition("[")[0] in fixed:

@@ -22,7 +22,6 @@ NOTE_ADDRESSES_ONE = "考试点详细地址："
 NOTE_ADDRESSES_MANY = "各考试点详细地址："
 #: 附件3 note 1: the on-demand sites; {names} joined by "、"
 NOTE_ON_DEMAND = "因{names}每年的培训体量较小，时间不固定，具体考试时间视情况酌情安排；"
-ON_DEMAND_HEADING = "按需安排考点考试计划"
 ADDRESS_LINE = "{name}地址：{address}"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 

@@ -156,10 +156,6 @@ class Rule:
 
             raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=field)
 
-    def instances(self, ctx: "Context") -> list[str]:
-        """The rule's instances (e.g. one per stream) as the explanation names them: ``rule[detail]``."""
-        return [self.name]
-
     def violation(self, message: str, session=None, **kw: Any) -> Violation:
         if session is not None:
             kw.setdefault("stream", session.stream)

@@ -66,9 +66,6 @@ class Coverage(Rule):
             classes[frozenset(who)].append(op)
         return {k: sorted(v) for k, v in sorted(classes.items(), key=lambda kv: sorted(kv[1]))}
 
-    def instances(self, ctx):
-        return [f"{self.name}[{s}:{ops[0]}]" for s in self.streams for ops in self.classes(s, ctx).values()]
-
     @staticmethod
     def offers(who: frozenset, session) -> bool:
         return any(session.institution == i and (days is None or session.exam_date in days) for i, days in who)

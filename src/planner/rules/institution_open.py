@@ -43,9 +43,6 @@ class InstitutionOpen(Rule):
         for n, c in enumerate(problem.closures, start=1):
             check_dated(problem, c, "closure", file, f"{key}.closures[{n}]")
 
-    def instances(self, ctx):
-        return [f"{self.name}[{i}]" for i in ctx.closed_sites()]
-
     def check(self, plan, ctx):
         out = []
         for s in plan.sessions:

@@ -38,9 +38,6 @@ class Rotation(Rule):
                 raise PlannerError(f"start site {self.start!r} is not a site of {s!r}", file=file,
                                    field=f"{key}.start")
 
-    def instances(self, ctx):
-        return [f"{self.name}[{s}]" for s in self.streams]
-
     def _before_first(self, order: list[str]) -> int:
         """Order index of the site 'before' 期次 1: the rotation starts right after it."""
         first = self.start if self.start in order else order[0]

@@ -59,12 +59,6 @@ class SessionCount(Rule):
             raise PlannerError(f"{total} sessions in one year is more than the planner handles ({MAX_SESSIONS}); "
                                "check the counts", file=file, field=f"{key}.sessions")
 
-    def instances(self, ctx):
-        out = []
-        for sid, spec in ctx.streams.items():
-            out += [f"{self.name}[{sid}]"] if spec.count is not None else [f"{self.name}[{sid}@{i}]" for i in spec.sites]
-        return out
-
     def check(self, plan, ctx):
         out = []
         for stream in sorted(set(ctx.streams) | {s.stream for s in plan.sessions}):

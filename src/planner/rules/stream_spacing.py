@@ -36,9 +36,6 @@ class StreamSpacing(Rule):
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 366:
                 raise PlannerError(f"expected a whole number of days in [0, 366], got {v!r}", file=file, field=f)
 
-    def instances(self, ctx):
-        return [f"{self.name}[{s}]" for s in self.min_days]
-
     def check(self, plan, ctx):
         out = []
         for stream, n in self.min_days.items():
