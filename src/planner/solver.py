@@ -175,8 +175,8 @@ def _hint(mv: ModelVars, plan: Plan) -> None:
 
 def _target_hint(mv: ModelVars, ctx: Problem) -> None:
     """Start the search from the month targets: each session on its target day, the rotation in order, the
-    preferred gap. Not always feasible; CP-SAT repairs it. Measured: a quarter's closure of a rotation site
-    went from 8.3 s to 1.0 s to proven optimality (deterministic time 0.97 to 0.10), same optimum."""
+    preferred gap. Not always feasible; CP-SAT repairs it, and starting near the optimum shortens the proof
+    most where a closure leaves the search far from it (figures in CHANGELOG.md)."""
     pref = ctx.ruleset.rule("preferred_gap")
     gap = pref.days if pref is not None else 0
     for stream, slots in mv.slots.items():
@@ -286,11 +286,9 @@ def solve(
 
 def _light_presolve(solver: cp_model.CpSolver) -> None:
     """One presolve pass without probing for the plan itself: its model presolves to a few dozen variables,
-    and the extra passes cost most of the solve. Measured on every year 2024-2030 and every shipped
-    scenario: each stays optimal with the same objective, and the solve drops from 0.30 to 0.17 s (2025)
-    and from 1.86 to 1.27 s (special_ops_plus25); CHANGELOG.md lists the plans whose tie-break changed.
-    The explanation's trials keep full presolve: they rely on it (with this, juteng_closed_quarter's
-    explanation took 5.4 s instead of 1.5 s)."""
+    and further passes cost more than they save (every year and shipped scenario keeps its optimum; figures
+    and the plans whose tie-break changed are in CHANGELOG.md). The explanation's trials keep full presolve:
+    proving a trial infeasible is what presolve does best there."""
     solver.parameters.max_presolve_iterations = 1
     solver.parameters.cp_model_probing_level = 0
 
@@ -331,7 +329,7 @@ def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, 
     seconds. When a session count is off and a short first try is undecided, the trial tries the
     nominal counts: a plan found there is a plan of the trial (a restriction finds only real
     solutions), and CP-SAT finds it far faster than with the spare slots' presence left free
-    (measured: 240 sessions, 1.1 s against no answer in 5 s); else the trial with free counts again.
+    (on 240 sessions it decides trials the free counts leave open); else the trial with free counts again.
     """
     keys = set(keys)
     counts_off = [sid for sid, spec in ctx.streams.items()
@@ -418,8 +416,8 @@ def _first_core(ctx: Problem, pins, seed: int, clock: _Clock, fixed: set[str]) -
     by_index = {lit.index: key for key, lit in lits.items()}
     mv.model.add_assumptions([lits[k] for k in keys])
     solver = clock.solver(seed, 0.1)
-    # Presolve probing proves most of these, but at full depth it costs seconds of wall time on the free
-    # model (measured: 3 s of probing against 0.25 s for the whole solve at level 0).
+    # Presolve probing proves most of these, but at full depth it costs the free model (every institution,
+    # every day) far more than the whole solve does without it.
     solver.parameters.cp_model_probing_level = 0
     st = solver.solve(mv.model)
     clock.account(solver, st)
