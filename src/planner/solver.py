@@ -177,8 +177,7 @@ def _target_hint(mv: ModelVars, ctx: Problem) -> None:
     """Start the search from the month targets: each session on its target day, the rotation in order, the
     preferred gap. Not always feasible; CP-SAT repairs it, and starting near the optimum shortens the proof
     most where a closure leaves the search far from it (figures in CHANGELOG.md)."""
-    pref = ctx.ruleset.rule("preferred_gap")
-    gap = pref.days if pref is not None else 0
+    gap = next((g for r in ctx.ruleset.all() if (g := r.hint_gap()) is not None), 0)
     for stream, slots in mv.slots.items():
         spec, targets = ctx.streams[stream], ctx.targets.get(stream, ())
         sites = [i for i in spec.sites if slots and i in slots[0].at]
@@ -462,9 +461,7 @@ def describe_conflict(key: str, ctx: Problem) -> str:
     params = ", ".join(f"{k}={v}" for k, v in (rule.params() if rule else {}).items()
                        if not isinstance(v, (list, dict)) and v != "")
     text = f"{name}" + (f"[{detail}]" if detail else "") + f" ({title}" + (f"; {params}" if params else "") + ")"
-    if name == "session_count" and detail:
-        stream, _, site = detail.partition("@")
-        spec = ctx.streams.get(stream)
-        if spec is not None:
-            text += f": {spec.count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
+    extra = rule.conflict_detail(detail, ctx) if rule is not None and detail else ""
+    if extra:
+        text += f": {extra}"
     return text

@@ -148,6 +148,14 @@ class Rule:
         """Cross-check the parameters against the problem's facts (run once, when it is compiled)."""
         return None
 
+    def hint_gap(self) -> int | None:
+        """Days from deadline to exam the search should start from, if this rule prefers some (else None)."""
+        return None
+
+    def conflict_detail(self, detail: str, ctx: "Context") -> str:
+        """What an instance named in a conflict (``rule[detail]``) amounts to, e.g. ``48 sessions``; "" for nothing."""
+        return ""
+
     @staticmethod
     def require_stream(problem: "Context", stream: str, file, field: str) -> None:
         """A stream a parameter names must have its ``[streams.ID]`` table (else: bad input naming *field*)."""

@@ -15,6 +15,9 @@ class PreferredGap(Preference):
     peers = frozenset({"highs_mip"})
     PARAMS = {"days": Param(int, 4, "preferred calendar days from deadline to exam", **DAYS)}
 
+    def hint_gap(self):
+        return self.days
+
     def cost(self, plan, ctx):
         return sum(abs(s.gap_days - self.days) for s in plan.sessions)
 

@@ -59,6 +59,13 @@ class SessionCount(Rule):
             raise PlannerError(f"{total} sessions in one year is more than the planner handles ({MAX_SESSIONS}); "
                                "check the counts", file=file, field=f"{key}.sessions")
 
+    def conflict_detail(self, detail, ctx):
+        stream, _, site = detail.partition("@")
+        spec = ctx.streams.get(stream)
+        if spec is None:
+            return ""
+        return f"{spec.count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
+
     def check(self, plan, ctx):
         out = []
         for stream in sorted(set(ctx.streams) | {s.stream for s in plan.sessions}):
