@@ -24,6 +24,7 @@ from ortools.sat.python import cp_model
 
 from .problem import Problem
 from .rules import is_structural
+from .rules.session_count import SessionCount
 
 
 @dataclass
@@ -206,7 +207,7 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
     everyone = sorted(ctx.catalogue.institutions)
     for stream, spec in ctx.streams.items():
         n = (max_slots or {}).get(stream, spec.max_sessions)
-        counted = on(f"session_count[{stream}]") and all(on(f"session_count[{stream}@{i}]") for i in spec.site_bounds)
+        counted = all(on(k) for k in SessionCount.count_keys(spec))
         if (explain or not counted) and (max_slots or {}).get(stream) is None:
             n += spare_slots(n)
         if explain:

@@ -22,6 +22,7 @@ from .errors import InternalError, PlannerError
 from .model import ModelVars, build_model, pin
 from .plan import Plan, Session
 from .problem import Problem
+from .rules.session_count import SessionCount
 
 
 class Status(enum.Enum):
@@ -331,9 +332,7 @@ def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, 
     (on 240 sessions it decides trials the free counts leave open); else the trial with free counts again.
     """
     keys = set(keys)
-    counts_off = [sid for sid, spec in ctx.streams.items()
-                  if f"session_count[{sid}]" not in keys
-                  or any(f"session_count[{sid}@{i}]" not in keys for i in spec.site_bounds)]
+    counts_off = [sid for sid, spec in ctx.streams.items() if not set(SessionCount.count_keys(spec)) <= keys]
     if not counts_off:
         return _trial(ctx, keys, pins, clock, seed, share)
     st = _trial(ctx, keys, pins, clock, seed, share / 4)  # most trials are decided here, in hundredths of a second

@@ -27,6 +27,12 @@ class SessionCount(Rule):
     peers = frozenset({"highs_mip"})
     PARAMS = {"sessions": Param(dict, {}, "stream -> count, or stream -> {site -> {min, max}}")}
 
+    @classmethod
+    def count_keys(cls, spec) -> list[str]:
+        """The instances that fix a stream's number of sessions: while all hold, its slot count is exact and
+        a trial model needs no spare slots for it (an on-demand stream, counted per site, always gets them)."""
+        return [f"{cls.name}[{spec.id}]"] + [f"{cls.name}[{spec.id}@{i}]" for i in spec.site_bounds]
+
     def contribute(self, facts, file):
         facts.counts.update(self.sessions)
 
