@@ -178,3 +178,15 @@ def test_holiday_deadline_moves_a_deadline_out_of_national_day():
     assert s1.registration_deadline == D(2024, 5, 2)
     assert s2.registration_deadline == D(2024, 10, 8) and s2.exam_date == D(2024, 10, 10)
     assert res.tiers == {"sessions_changed": 1, "days_moved": 0}
+
+
+@pytest.mark.parametrize("value", ["abc", True, 1.0, -0.1])
+def test_a_bad_month_position_is_bad_input_naming_its_key(default_doc, value):
+    """The month targets are laid out only from validated parameters (a string once reached float(): exit 70)."""
+    import copy
+
+    doc = copy.deepcopy(default_doc)
+    doc["preferences"]["even_spread"]["position"]["special_ops"] = value
+    with pytest.raises(PlannerError) as e:
+        context_from_doc(doc)
+    assert e.value.field == "preferences.even_spread.position.special_ops"

@@ -235,9 +235,8 @@ def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, li
                                         spec.count, spec.site_bounds, spec.rotates)
     problem = Problem(catalogue, calendar, ruleset, window, MappingProxyType(specs), tuple(facts.closures), lics,
                       MappingProxyType({}), tuple(pins))
-    problem = _with_targets(problem, facts.spread)
-    validate(problem)
-    return problem
+    validate(problem)  # before the targets are laid out: they read parameters only validate() has checked
+    return _with_targets(problem, facts.spread)
 
 
 def _with_targets(p: Problem, params: dict | None) -> Problem:

@@ -43,7 +43,9 @@ class _Spread(Preference):
 
         for s, v in getattr(self, "position", {}).items():
             self.require_stream(problem, s, file, f"{key}.position.{s}")
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise PlannerError(f"expected a number in [0, 1), got {v!r}", file=file, field=f"{key}.position.{s}")
+            if not 0 <= v < 1:
                 raise PlannerError(f"{v!r} is out of range [0, 1)", file=file, field=f"{key}.position.{s}")
         for s in getattr(self, "streams", ()):
             self.require_stream(problem, s, file, f"{key}.streams")
