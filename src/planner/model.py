@@ -24,6 +24,7 @@ from ortools.sat.python import cp_model
 
 from .problem import Problem
 from .rules import is_structural
+from .rules.scope import Scope
 from .rules.session_count import SessionCount
 
 
@@ -213,7 +214,8 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
         if explain:
             sites = everyone
         else:
-            sites = [i for i in everyone if ctx.permits(i, stream) or not on(f"scope[{stream}@{i}]")]
+            sites = [i for i in everyone
+                     if ctx.permits(i, stream) or not on(f"{Scope.name}[{Scope.site_detail(stream, i)}]")]
         kinds = spec.kinds
         slots = []
         for k in range(1, n + 1):

@@ -22,6 +22,11 @@ class Scope(Rule):
     session_local = True
     peers = frozenset({"highs_mip"})
 
+    @staticmethod
+    def site_detail(stream: str, site: str) -> str:
+        """The instance of this rule that keeps *stream* away from *site*: ``scope[stream@site]``."""
+        return f"{stream}@{site}"
+
     def check(self, plan, ctx):
         out = []
         for s in plan.sessions:
@@ -35,7 +40,7 @@ class Scope(Rule):
     def post(self, mv, ctx):
         for s in mv.all_slots():
             for i, lit in s.at.items():
-                guard = mv.lits(self.name, f"{s.stream}@{i}")
+                guard = mv.lits(self.name, self.site_detail(s.stream, i))
                 if not ctx.permits(i, s.stream):
                     if guard:
                         mv.model.add_implication(guard[0], lit.negated())
