@@ -131,12 +131,18 @@ class NoMonday(Rule):
     zh = Wording(title="周一不安排考试", broken="{date}是周一", revision="避开周一", relax="取消“周一不考”")
     session_local = True
 
+    def contribute(self, facts, file):
+        """A fact of its own for the compiled problem, without touching problem.py: the calendar's Mondays."""
+        cal = facts.calendar
+        facts.shared[self.name] = frozenset(d for d in cal.days(cal.first_day, cal.last_day) if d.weekday() == 0)
+
     def allowed_days(self, ctx):
         cal = ctx.calendar
-        return {d for d in cal.days(cal.first_day, cal.last_day) if d.weekday() != 0}
+        return set(cal.days(cal.first_day, cal.last_day)) - ctx.shared[self.name]
 
     def check(self, plan, ctx):
-        return [self.violation(f"exam on Monday {s.exam_date}", s) for s in plan.sessions if s.exam_date.weekday() == 0]
+        return [self.violation(f"exam on Monday {s.exam_date}", s) for s in plan.sessions
+                if s.exam_date in ctx.shared[self.name]]
 
     def post(self, mv, ctx):
         mv.restrict_days(self, self.allowed_days(ctx))
@@ -154,6 +160,7 @@ def toy(monkeypatch, default_doc):
 def test_a_toy_rule_needs_its_file_a_registry_line_and_its_table_only(toy, plan2024):
     ctx = toy
     assert missing_faces(NoMonday) == []
+    assert ctx.shared[NoMonday.name] and ctx.with_pins([]).shared == ctx.shared  # its fact, kept by the problem
     result = solve(ctx, time_limit=20)
     assert result.plan is not None and not any(s.exam_date.weekday() == 0 for s in result.plan.sessions)
     mondays = [s for s in plan2024.sessions if s.exam_date.weekday() == 0]

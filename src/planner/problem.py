@@ -15,7 +15,7 @@ This module imports only the first two; the rule set is handed in as an object.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -92,6 +92,8 @@ class Problem:
     licenses: tuple[License, ...] = ()
     targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
     pins: tuple = ()  # planner.plan.Session, fixed by a scenario
+    #: facts a rule computes for others to read (``Facts.shared``), keyed by the rule that states them
+    shared: Mapping[str, Any] = field(default_factory=dict)
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -113,8 +115,7 @@ class Problem:
 
     def with_pins(self, pins) -> "Problem":
         """The same problem with *pins* (sessions fixed by a scenario) added."""
-        return Problem(self.catalogue, self.calendar, self.ruleset, self.window, self.streams, self.closures,
-                       self.licenses, self.targets, tuple(self.pins) + tuple(pins))
+        return replace(self, pins=tuple(self.pins) + tuple(pins))
 
     # -- closures ------------------------------------------------------------------------------
     def is_open(self, institution: str, day: dt.date) -> bool:
@@ -192,13 +193,17 @@ def parse_date(v, file, field_: str) -> dt.date:
 class Facts:
     """What the rules state about the year, gathered before the problem is built (``Rule.contribute``).
 
-    Each rule adds its own facts; this module never asks for a rule by name.
+    Each rule adds its own facts; this module never asks for a rule by name. A fact only one new rule and
+    its readers need goes into ``shared`` under the rule's name, read back as ``Problem.shared``.
     """
 
+    catalogue: Catalogue
+    calendar: WorkCalendar
     counts: dict[str, Any] = field(default_factory=dict)  # stream -> count, or site -> {min, max}
     rotating: set[str] = field(default_factory=set)  # streams whose sessions rotate over their sites
     closures: list[Closure] = field(default_factory=list)
     spread: dict | None = None  # parameters the month targets are laid out with (None: no targets)
+    shared: dict[str, Any] = field(default_factory=dict)
 
 
 def _streams(catalogue: Catalogue, ruleset, facts: Facts) -> dict[str, StreamSpec]:
@@ -219,7 +224,7 @@ def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, li
     """Build and validate the problem. Raises :class:`PlannerError` naming file and key."""
     file = ruleset.source
     window = calendar.window()
-    facts = Facts()
+    facts = Facts(catalogue, calendar)
     for rule in ruleset.all():
         rule.contribute(facts, file)
     streams = _streams(catalogue, ruleset, facts)
@@ -234,7 +239,7 @@ def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, li
                 specs[sid] = StreamSpec(spec.id, spec.sites + (lic.institution,), spec.kinds, spec.categories,
                                         spec.count, spec.site_bounds, spec.rotates)
     problem = Problem(catalogue, calendar, ruleset, window, MappingProxyType(specs), tuple(facts.closures), lics,
-                      MappingProxyType({}), tuple(pins))
+                      MappingProxyType({}), tuple(pins), MappingProxyType(dict(facts.shared)))
     validate(problem)  # before the targets are laid out: they read parameters only validate() has checked
     return _with_targets(problem, facts.spread)
 
@@ -251,8 +256,7 @@ def _with_targets(p: Problem, params: dict | None) -> Problem:
         targets[sid] = month_targets(p.calendar, p.window, spec.max_sessions, spec.cycle,
                                      float(params["position"].get(sid, 0.5)), params["full_month_min_working_days"],
                                      params["end_margin_days"])
-    return Problem(p.catalogue, p.calendar, p.ruleset, p.window, p.streams, p.closures, p.licenses,
-                   MappingProxyType(targets), p.pins)
+    return replace(p, targets=MappingProxyType(targets))
 
 
 def check_dated(p: Problem, item, what: str, file, key: str) -> None:
