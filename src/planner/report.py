@@ -103,14 +103,14 @@ def kpis(plan, ctx) -> list[tuple[str, object]]:
     if rotation:
         counts = [ops.get(i, 0) for i in rotation]
         out.append(("特种作业：每个轮转考点的场次 最少/最多", f"{min(counts)} / {max(counts)}"))
-    gaps = [(s.exam_date - s.registration_deadline).days for s in plan.sessions]
+    gaps = [s.gap_days for s in plan.sessions]
     out.append(("报名截止至考试（天） 最短/最长", f"{min(gaps)} / {max(gaps)}"))
     return out
 
 
 def gap_rows(plan) -> list[list]:
     """Registration gap distribution: days from deadline to exam -> sessions."""
-    gaps = Counter((s.exam_date - s.registration_deadline).days for s in plan.sessions)
+    gaps = Counter(s.gap_days for s in plan.sessions)
     return [[g, n] for g, n in sorted(gaps.items())]
 
 

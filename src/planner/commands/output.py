@@ -18,7 +18,7 @@ def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None
 
 
 def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers) -> int:
-    from ..errors import InfeasibleError, InternalError, PlannerError
+    from ..errors import InfeasibleError, PlannerError
     from ..plan import plan_to_csv
     from ..runinfo import summary_dict, summary_json
     from ..solver import Status, solve
@@ -29,11 +29,7 @@ def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers) -> 
         raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict), result.conflict)
     if not result.status.has_plan:
         raise PlannerError(f"no plan found within the time limit ({args.time_limit}); raise --time-limit", field="time-limit")
-    from ..check import check_plan
-
-    report = check_plan(result.plan, ctx)
-    if not report.ok:  # cannot happen unless a rule's two faces disagree: refuse to publish such a plan
-        raise InternalError("the generated plan fails check: " + report.violations[0].message)
+    report = result.report  # solve() checked the plan and refuses one that fails
     from ..publish.tables import provisional_note
 
     tx.write_text("plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))

@@ -8,29 +8,35 @@ previous 期次 (``numbering`` ties 期次 to the date order and reports gaps in
 """
 from __future__ import annotations
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 
 class Rotation(Rule):
     name = "rotation"
     title = "rotation across the stream's sites in order"
+    zh = Wording(
+        title="特种作业考点按顺序轮流",
+        broken="{site}不符合特种作业考点的轮流顺序",
+        revision="考点轮换顺序调整",
+        relax="调整考点轮转名单",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "streams": Param(list, ["special_ops"], "streams whose sessions rotate over their sites"),
         "start": Param(str, "", "site of 期次 1 (default: the first site of the stream)"),
     }
 
+    def contribute(self, facts, file):
+        facts.rotating.update(self.streams)
+
     def validate(self, problem, file, key):
         from ..errors import PlannerError
 
         for s in self.streams:
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+            self.require_stream(problem, s, file, f"{key}.streams")
             if self.start and self.start not in problem.sites(s):
                 raise PlannerError(f"start site {self.start!r} is not a site of {s!r}", file=file,
                                    field=f"{key}.start")
-
-    def instances(self, ctx):
-        return [f"{self.name}[{s}]" for s in self.streams]
 
     def _before_first(self, order: list[str]) -> int:
         """Order index of the site 'before' 期次 1: the rotation starts right after it."""
