@@ -15,7 +15,7 @@ This module imports only the first two; the rule set is handed in as an object.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -92,6 +92,9 @@ class Problem:
     licenses: tuple[License, ...] = ()
     targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
     pins: tuple = ()  # planner.plan.Session, fixed by a scenario
+    #: (stream, 期次) of every session of the published plan this problem revises; empty for a fresh year.
+    #: Rules that only say how a year is generated (rotation) bind only the sessions not in it.
+    published: frozenset = frozenset()
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -113,8 +116,15 @@ class Problem:
 
     def with_pins(self, pins) -> "Problem":
         """The same problem with *pins* (sessions fixed by a scenario) added."""
-        return Problem(self.catalogue, self.calendar, self.ruleset, self.window, self.streams, self.closures,
-                       self.licenses, self.targets, tuple(self.pins) + tuple(pins))
+        return replace(self, pins=tuple(self.pins) + tuple(pins))
+
+    def revising(self, plan) -> "Problem":
+        """The same problem as a revision of the published *plan* (a planner.plan.Plan): see ``published``."""
+        return replace(self, published=frozenset(s.key for s in plan.sessions))
+
+    def is_published(self, stream: str, no: int) -> bool:
+        """Was 期次 *no* of *stream* in the published plan this problem revises?"""
+        return (stream, no) in self.published
 
     # -- closures ------------------------------------------------------------------------------
     def is_open(self, institution: str, day: dt.date) -> bool:
@@ -255,8 +265,7 @@ def _with_targets(p: Problem) -> Problem:
         targets[sid] = month_targets(p.calendar, p.window, spec.max_sessions, spec.cycle,
                                      float(params["position"].get(sid, 0.5)), params["full_month_min_working_days"],
                                      params["end_margin_days"])
-    return Problem(p.catalogue, p.calendar, p.ruleset, p.window, p.streams, p.closures, p.licenses,
-                   MappingProxyType(targets), p.pins)
+    return replace(p, targets=MappingProxyType(targets))
 
 
 def validate(p: Problem) -> None:
