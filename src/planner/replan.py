@@ -201,21 +201,23 @@ def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
 
 # -- why each change -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Reason:
-    """Why one session changed: *rule* (its name, e.g. ``institution_open``), said in *text*.
+class Reason(str):
+    """Why one session changed: the text (changes.csv, the workbench), and what the notice needs of it.
 
+    ``rule``: the rule's name (e.g. ``institution_open``; "" when no rule forces the change alone).
     ``own``: the published session itself breaks the new rules. Otherwise keeping it as published
-    would break *rule* given the other changes, and *cause* is the change that forced it (if one does).
+    would break ``rule`` given the other changes, and ``cause`` is the change that forced it (if one
+    does). A ``str`` so that every reader of the earlier plain-text reasons keeps working.
     """
 
     rule: str
-    text: str
     own: bool
-    cause: tuple[str, int] | None = None
+    cause: tuple[str, int] | None
 
-    def __str__(self) -> str:
-        return self.text
+    def __new__(cls, rule: str, text: str, own: bool, cause: tuple[str, int] | None = None) -> "Reason":
+        obj = super().__new__(cls, text)
+        obj.rule, obj.own, obj.cause = rule, own, cause
+        return obj
 
 
 def _hard(plan: Plan, ctx: Problem):
@@ -232,6 +234,7 @@ def _with(plan: Plan, *sessions: Session) -> Plan:
 def reasons(old: Plan, new: Plan, ctx: Problem, changes: list[Change] | None = None) -> dict:
     """(stream, 期次) -> :class:`Reason`, for every change from *old* to *new* under *ctx* (the new rules)."""
     changes = diff_plans(old, new) if changes is None else changes
+    ctx = ctx if ctx.published else ctx.revising(old)  # judged as a revision of *old*, as it was solved
     own: dict[tuple[str, int], list] = {}
     stream_wide: dict[str, list] = {}
     for v in _hard(old, ctx):

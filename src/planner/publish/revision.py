@@ -94,7 +94,7 @@ def row_reason(c: Change, reason, ctx) -> str:
     """Why one 期次 changed, in the notice's words: its own broken rule, or the change that forced it."""
     if reason is None:
         return ""
-    if isinstance(reason, str):  # a reason already in Chinese (changes.csv of an older run, or a planner's)
+    if getattr(reason, "rule", None) is None:  # plain text: already in Chinese (a planner's, or changes.csv's)
         return reason
     rule = reason.rule.partition("[")[0]
     if reason.own:
@@ -115,7 +115,7 @@ def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
     out: list[str] = []
     for c in changes:
         r = reasons.get((c.stream, c.no))
-        if r is None or isinstance(r, str) or not r.own:
+        if getattr(r, "rule", None) is None or not r.own:
             continue
         rule = r.rule.partition("[")[0]
         if rule == "institution_open" and c.old is not None:
