@@ -267,8 +267,7 @@ def _knock_on(c: Change, new: Plan, ctx: Problem, others: list[Change]) -> Reaso
     near = sorted(others, key=lambda d: (d.stream != c.stream, abs((d.old.exam_date - c.old.exam_date).days), d.no))
     for d in near:
         if not any(x.rule == v.rule for x in _hard(_with(new, c.old, d.old), ctx)):
-            return Reason(v.rule, f"knock-on of {d.label()} ({d.old.institution} → {d.new.institution}, "
-                                  f"{d.old.exam_date} → {d.new.exam_date}): kept as published it would break "
+            return Reason(v.rule, f"knock-on of {d.label()} ({d.describe()}): kept as published it would break "
                                   f"{v.rule}: {v.message}", False, (d.stream, d.no))
     return Reason(v.rule, f"kept as published it would break {v.rule}: {v.message}", False)
 
