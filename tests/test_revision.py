@@ -267,3 +267,40 @@ def test_a_reason_longer_than_a_line_is_bad_input(published, tmp_path, capsys, r
     err = _bad(["replan", str(published / "pub" / "notice.xlsx"), "--from", "2024-04-01", "--scenario", str(sc),
                 "--reason", reason], capsys, tmp_path / "o")
     assert "field 'reason'" in err
+
+
+# -- calendars: one state per UID across the set ---------------------------------------------------------------
+
+def _ics_states(folder) -> dict[str, set]:
+    from icalendar import Calendar
+
+    states: dict[str, set] = {}
+    files = [folder / "plan.ics", *sorted((folder / "ics").glob("*.ics"))]
+    for f in files:
+        cal = Calendar.from_ical(f.read_bytes())
+        assert str(cal["METHOD"]) == "PUBLISH", f
+        for e in cal.walk("VEVENT"):
+            states.setdefault(str(e["UID"]), set()).add((str(e["STATUS"]), int(e["SEQUENCE"])))
+    return states
+
+
+def test_calendars_of_a_revision_agree_across_files(tmp_path, capsys):
+    from planner.data import scenarios_dir
+
+    pub = tmp_path / "pub"
+    assert main(["publish", str(scenarios_dir() / "plan_2024.csv"), "--out", str(pub), "--no-charts",
+                 "--no-pdf"]) == 0
+    rev = tmp_path / "rev"
+    assert main(["replan", str(pub / "notice.xlsx"), "--from", "2024-06-17", "--scenario",
+                 str(scenarios_dir() / "midyear_replan.toml"), "--out", str(rev)]) == 0
+    moved = [r.split(",") for r in (rev / "changes.csv").read_text(encoding="utf-8-sig").splitlines()[1:]]
+    assert moved and all(r[6] == "xinshiji" for r in moved)  # only 新世纪's sessions change
+    states = _ics_states(rev)
+    assert all(len(v) == 1 for v in states.values()), {k: v for k, v in states.items() if len(v) > 1}
+    for r in moved:
+        exam = f"2024-{r[1]}-{r[2]}-exam@planner.yuncheng-exams"
+        assert states[exam] == {("CONFIRMED", 1)}  # kept its UID, one revision up, confirmed everywhere
+        for site in ("xinshiji", r[7]):  # in the old site's file (with its new content) and the new site's
+            assert exam.encode() in (rev / "ics" / f"{site}.ics").read_bytes()
+    before = _ics_states(pub)
+    assert all(states[u] == s for u, s in before.items() if not any(f"-{r[1]}-{r[2]}-" in u for r in moved))

@@ -64,6 +64,7 @@ def _replan(args, from_date, tx) -> int:
     from ..compare import moves, to_csv
     from ..data import load_catalogue
     from ..errors import PlannerError
+    from ..plan import plan_to_csv
     from ..planio import read_plan
     from ..publish.revision import published_notice
     from ..replan import REPLAN_HEADER, Replan, changes_rows, check_kept, explain_changes, people_tiers, \
@@ -127,6 +128,8 @@ def _replan(args, from_date, tx) -> int:
     rp = outcome.get("rp") or explain_changes(Replan(sink[0][0], pins, ctx), plan, from_date, people)
     rows = changes_rows(rp)
     tx.write_text("changes.csv", to_csv(rows, REPLAN_HEADER))
+    # the plan revised, kept in the set: `planner check` judges plan.csv as a revision of it
+    tx.write_text("revision_of.csv", plan_to_csv(plan))
     n, days = moves(rp.changes)
     sites = sum(c.site_changed for c in rp.changes)
     print(f"\nWhat changed against {args.plan}: {n} session(s) changed ({sites} at another site), {days} days moved "

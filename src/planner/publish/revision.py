@@ -110,6 +110,17 @@ def row_reason(c: Change, reason, ctx) -> str:
     return text
 
 
+def row_reason_text(rule: str, text: str):
+    """A reason read back from changes.csv (its ``rule`` and ``reason`` columns) for :func:`row_reason`."""
+    from ..replan import Reason
+
+    if not text:
+        return None
+    own = not text.startswith(("knock-on", "kept as published", "no rule forces"))
+    m = re.match(r"knock-on of (\w+) #(\d+)", text)
+    return Reason(rule, text, own, (m.group(1), int(m.group(2))) if m else None)
+
+
 def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
     """The reason the notice gives, from the new facts behind the changes (closures first, with their own reason)."""
     out: list[str] = []
