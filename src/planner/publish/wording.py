@@ -49,28 +49,6 @@ STREAM_SHORT = {"managers": "主要负责人和安管员", "special_ops": "特�
 SCHEDULE_HEADERS = ("考试计划", "期次", "考试地点", "报名截止", "考试时间", "最晚开班日期", "培训计划上传截止")
 
 
-#: why a session moved in a re-plan (changes.csv "reason": the first rule it names) in the revision notice's words
-REVISION_REASONS = {
-    "institution_open": "原考点暂停考试",
-    "rotation": "考点轮换顺序调整",
-    "working_day": "原日期不是工作日",
-    "plan_window": "原日期超出计划年度",
-    "registration_gap": "报名时间要求调整",
-    "daily_cap": "同日考试安排冲突",
-    "site_spacing": "同一考点考试间隔不足",
-    "scope": "考点培训范围不符",
-    "coverage": "保证各工种考试间隔",
-    "session_count": "考试期次数量调整",
-    "knock-on": "随相邻期次顺延调整",
-}
-
-
-def revision_reason(text: str) -> str:
-    """A re-plan's reason ("institution_open: xinshiji is closed …", "knock-on: …") in Chinese; "" if unknown."""
-    head = text.split(":", 1)[0].strip()
-    return REVISION_REASONS.get(head, "")
-
-
 def stream_short(stream: str, name: str) -> str:
     return STREAM_SHORT.get(stream, name)
 
