@@ -223,6 +223,10 @@ def test_revision_set_cites_the_original_and_says_why(published, tmp_path, capsy
     assert "已报名调整期次的考生" in text and "顺延" not in text
     assert "第2期" in text and "第3期" not in text and "第1期" not in text  # only the changed 期次
     assert "5月10日前" in text and "5月15日" in text and "5月17日" in text  # old deadline, old and new exam date
+    notice = _docx_text(out / "notice.docx")  # the re-issued notice says it is revised, and which 期次
+    assert "本计划已调整，调整的期次为主要负责人和安管员第2期" in notice
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "（调整后）</h1>" in report and "本次调整（1个期次" in report
 
 
 def _bad(args, capsys, out):

@@ -168,6 +168,32 @@ def revision_rows(old: Plan, new: Plan, ctx, reasons: dict | None = None) -> lis
     return rows
 
 
+def revised_notice_template(template: str | None, old: Plan, new: Plan, ctx, reasons: dict | None = None):
+    """The notice body template re-issued with a revision: one line after 主送 naming the changed 期次.
+
+    Returns (template text, the revision rows); the template unchanged when nothing changed.
+    """
+    from importlib.resources import files
+
+    rows = revision_rows(old, new, ctx, reasons)
+    if not rows:
+        return template, rows
+    text = template or files("planner").joinpath("templates", "notice_body.md.j2").read_text(encoding="utf-8")
+    by_stream: dict[str, list[str]] = {}
+    for c in diff_plans(old, new):
+        name = W.stream_short(c.stream, ctx.catalogue.streams[c.stream].name if c.stream in ctx.catalogue.streams
+                              else c.stream)
+        by_stream.setdefault(name, []).append(str(c.no))
+    which = "，".join(f"{name}第{'、'.join(nos)}期" for name, nos in by_stream.items())
+    line = f"（本计划已调整，调整的期次为{which}，详见调整通知；以本版为准。）"
+    lines = text.split("\n")
+    at = next((i for i, ln in enumerate(lines) if ln.startswith("> ")), None)
+    if at is None:
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("# ")), -1)
+    lines[at + 1:at + 1] = ["", line.replace("{", "{{ '{' }}")]
+    return "\n".join(lines), rows
+
+
 def notice_title(year: int, template: str | None = None) -> str:
     """The title line of the year's notice as notice.docx prints it (the template's "# " line)."""
     from importlib.resources import files

@@ -53,6 +53,11 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                                f"{hard[0].rule}: {hard[0].message}); fix it, or publish it marked as such "
                                "with --allow-violations")
     flag = watermark(report)
+    revised = None
+    if revision_of is not None:  # the re-issued notice says it is revised, and which 期次
+        from .revision import revised_notice_template
+
+        template, revised = revised_notice_template(template, revision_of, plan, ctx, revision_reasons)
     if workers is not None:
         workers.submit(plan, flag, class_days=class_days, previous_ics=previous_ics, template=template,
                        template_name=template_name, issued=issued, charts=charts)
@@ -95,7 +100,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     from ..report import report_html
 
     files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
-                                       flag=flag).encode("utf-8")
+                                       flag=flag, revision=revised).encode("utf-8")
     return files
 
 
