@@ -18,6 +18,8 @@ def register(sub) -> None:
                         "scenario, e.g. a closure's own reason)")
     p.add_argument("--keep", metavar="STREAM#NO", action="append", default=[],
                    help="keep this published session as it is (refuse a proposed change); repeatable")
+    p.add_argument("--draft", action="store_true",
+                   help="PLAN was never published (a draft): re-plan it all the same, without a revision notice")
     p.add_argument("--issued", metavar="DATE", default=None,
                    help="成文日期 of the revision notice (YYYY-MM-DD) [default: left blank to fill in]")
     add_context_options(p)
@@ -78,7 +80,7 @@ def _replan(args, from_date, tx) -> int:
     if scenario is not None and scenario.year != plan.year:
         raise PlannerError(f"the scenario plans {scenario.year}, the plan is for {plan.year}", file=scenario.path,
                            field="year")
-    original = published_notice(args.plan, plan)
+    original = None if args.draft else published_notice(args.plan, plan)
     ctx = (scenario.ctx if scenario else context_from_args(args, year=plan.year)).revising(plan)
     start, stop = ctx.window
     if from_date > stop + dt.timedelta(days=1):
@@ -112,6 +114,8 @@ def _replan(args, from_date, tx) -> int:
 
         rp = explain_changes(Replan(_Result(new), pins, ctx), plan, from_date, people)
         outcome["rp"] = rp
+        if original is None:  # a draft: nobody was told, so there is nothing to revise publicly
+            return {}
         reasons = dict(rp.reasons)
         reasons["original"] = original
         if args.reason:

@@ -226,7 +226,7 @@ def published_notice(plan_path, plan: Plan) -> dict:
     meta = path.with_name("plan.json")
     if not meta.is_file():
         raise PlannerError("was never published (no plan.json of a publish set beside it): publish it first "
-                           "(planner publish), or re-plan the published set's own plan.csv", file=path)
+                           "(planner publish) and revise the set's plan, or re-plan a draft with --draft", file=path)
     try:
         doc = json.loads(read_input_bytes(meta).decode("utf-8"))
         published = {(s["stream"], int(s["no"])): (s["exam_date"], s["institution"], s["registration_deadline"])
