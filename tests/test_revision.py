@@ -308,3 +308,37 @@ def test_calendars_of_a_revision_agree_across_files(tmp_path, capsys):
             assert exam.encode() in (rev / "ics" / f"{site}.ics").read_bytes()
     before = _ics_states(pub)
     assert all(states[u] == s for u, s in before.items() if not any(f"-{r[1]}-{r[2]}-" in u for r in moved))
+
+
+def test_a_refused_knock_on_is_kept_and_the_rest_solved_around_it(default_doc, plan2024):
+    """The workbench's "refuse this change": 华安 closed mid-summer pushes managers #7 (stream_spacing). By hand:
+    #6 (2 Aug) must leave 15 Jul – 31 Aug and stay 14 days from #5 (4 Jul) and #7 (11 Sep): 18 Jul … 28 Aug,
+    all closed. So refusing #7's change is infeasible, and the explanation names the refusal (a pin);
+    refusing the forced change itself is bad input."""
+    from planner.errors import PlannerError
+
+    doc = copy.deepcopy(default_doc)
+    doc["rules"]["institution_open"]["closures"] = [
+        {"institution": "huaan", "start": "2024-07-15", "end": "2024-08-31", "reason": "整改"}]
+    ctx = context_from_doc(doc)
+    first = replan(plan2024, ctx, D(2024, 7, 1), time_limit=20)
+    assert ("managers", 7) in {(c.stream, c.no) for c in first.changes}
+    again = replan(plan2024, ctx, D(2024, 7, 1), refuse=[("managers", 7)], time_limit=20)
+    assert again.result.plan is None and "pin[managers#7]" in again.result.conflict_keys
+    with pytest.raises(PlannerError, match="managers #6"):
+        replan(plan2024, ctx, D(2024, 7, 1), refuse=[("managers", 6)])
+
+
+def test_a_refused_knock_on_with_an_alternative_moves_another(default_doc, plan2024):
+    # 聚腾 closed mid-summer: 期次30 comes 4 days earlier (coverage of 电力电缆作业, which only 聚腾 offers).
+    # Refused, #30 stays as published and another session takes the coverage duty, its reason named.
+    doc = copy.deepcopy(default_doc)
+    doc["rules"]["institution_open"]["closures"] = [
+        {"institution": "juteng", "start": "2024-07-15", "end": "2024-08-31", "reason": "整改"}]
+    ctx = context_from_doc(doc)
+    rp = replan(plan2024, ctx, D(2024, 7, 1), refuse=[("special_ops", 30)], time_limit=20)
+    new = rp.result.plan.by_key()
+    assert new[("special_ops", 30)] == plan2024.by_key()[("special_ops", 30)]
+    others = [c for c in rp.changes if c.old.institution != "juteng" or c.old.exam_date < D(2024, 7, 15)]
+    assert others and all(rp.reasons[(c.stream, c.no)].rule == "coverage" for c in others)
+    assert check_plan(rp.result.plan, rp.ctx).ok
