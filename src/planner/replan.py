@@ -219,6 +219,9 @@ class Reason(str):
         obj.rule, obj.own, obj.cause = rule, own, cause
         return obj
 
+    def __getnewargs__(self):  # pickled to and from the workbench's solve process
+        return self.rule, str(self), self.own, self.cause
+
 
 def _hard(plan: Plan, ctx: Problem):
     from .check import check_plan
