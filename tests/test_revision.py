@@ -342,3 +342,24 @@ def test_a_refused_knock_on_with_an_alternative_moves_another(default_doc, plan2
     others = [c for c in rp.changes if c.old.institution != "juteng" or c.old.exam_date < D(2024, 7, 15)]
     assert others and all(rp.reasons[(c.stream, c.no)].rule == "coverage" for c in others)
     assert check_plan(rp.result.plan, rp.ctx).ok
+
+
+def test_the_original_is_cited_as_its_set_recorded_it(published, tmp_path, capsys):
+    import json
+    import shutil
+
+    shutil.copytree(published / "pub", tmp_path / "pub")
+    meta = tmp_path / "pub" / "plan.json"
+    doc = json.loads(meta.read_text(encoding="utf-8"))
+    assert doc["notice"] == {"title": "运城市应急管理局关于印发2024年全市安全生产培训考试计划的通知", "doc_no": None}
+    doc["notice"] = {"title": "关于印发2024年考试计划的通知", "doc_no": "运应急发〔2024〕7号"}
+    meta.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    sc = tiny_scenario(tmp_path, body=closure("huaan", "2024-05-13", "2024-05-16"))
+    out = tmp_path / "rev"
+    args = ["replan", str(tmp_path / "pub" / "notice.xlsx"), "--from", "2024-04-01", "--scenario", str(sc)]
+    assert main(args + ["--out", str(out), "--reason", "华安考点临时停电检修"]) == 0
+    text = _docx_text(out / "revision.docx")
+    assert "因华安考点临时停电检修，现对《关于印发2024年考试计划的通知》（运应急发〔2024〕7号）中1个期次" in text
+    # refusing the forced change keeps a session at a closed site: one line, exit 2, nothing written
+    err = _bad(args + ["--keep", "managers#2"], capsys, tmp_path / "o")
+    assert "managers #2" in err and "institution_open" in err
