@@ -81,7 +81,7 @@ def test_replan_from_before_the_window_lets_everything_move(tmp_path, capsys):
     assert main(["plan", "--scenario", str(tmp_path / "tiny_base.toml"), "--out", str(base), "--no-publish"]) == 0
     out = tmp_path / "re"
     code = main(["replan", str(base / "plan.csv"), "--from", "2024-01-01", "--scenario",
-                 str(tmp_path / "tiny_base.toml"), "--out", str(out), "--no-publish"])
+                 str(tmp_path / "tiny_base.toml"), "--out", str(out), "--no-publish", "--draft"])
     assert code == 0, capsys.readouterr().err
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["kept"] == 0
 

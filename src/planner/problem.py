@@ -94,6 +94,9 @@ class Problem:
     pins: tuple = ()  # planner.plan.Session, fixed by a scenario
     #: facts a rule computes for others to read (``Facts.shared``), keyed by the rule that states them
     shared: Mapping[str, Any] = field(default_factory=dict)
+    #: (stream, 期次) of every session of the published plan this problem revises; empty for a fresh year.
+    #: Rules that only say how a year is generated (rotation) bind only the sessions not in it.
+    published: frozenset = frozenset()
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -116,6 +119,14 @@ class Problem:
     def with_pins(self, pins) -> "Problem":
         """The same problem with *pins* (sessions fixed by a scenario) added."""
         return replace(self, pins=tuple(self.pins) + tuple(pins))
+
+    def revising(self, plan) -> "Problem":
+        """The same problem as a revision of the published *plan* (a planner.plan.Plan): see ``published``."""
+        return replace(self, published=frozenset(s.key for s in plan.sessions))
+
+    def is_published(self, stream: str, no: int) -> bool:
+        """Was 期次 *no* of *stream* in the published plan this problem revises?"""
+        return (stream, no) in self.published
 
     # -- closures ------------------------------------------------------------------------------
     def is_open(self, institution: str, day: dt.date) -> bool:

@@ -202,13 +202,15 @@ def solve(
     pins: list[Session] | None = None,
     explain: bool = True,
     hint: Plan | None = None,
+    first_tiers=None,
 ) -> Result:
     """Plan the year under ``ctx``'s rule set.
 
     With *reference*, stay as close to it as possible (fewest sessions changed, then fewest days
     moved), then optimise the preferences; *pins* (and the problem's own pins) are fixed;
     *hint* is a plan to start the search from (default: the reference, else the month targets). *time_limit* bounds the whole run, explanation
-    included, in deterministic units and in wall seconds.
+    included, in deterministic units and in wall seconds. *first_tiers* (a re-plan's cost in people,
+    :func:`planner.replan.people_tiers`): ``mv -> [(name, expr)]``, minimised before every other tier.
     """
     clock = _Clock(time_limit)
     mv = build_model(ctx)
@@ -228,6 +230,8 @@ def solve(
     pref_expr = mv.objective_expr()
     tiers: list[tuple[str, object]] = []
     missing = 0
+    if first_tiers is not None:
+        tiers += first_tiers(mv)
     if reference is not None:
         changed, days, missing = _stability(mv, reference)
         tiers += [("sessions_changed", sum(changed)), ("days_moved", sum(days))]

@@ -5,6 +5,13 @@
 further on only when every site in between is closed on its exam day (``institution_open``),
 so a closure passes the turn on instead of stalling the rotation. Sessions are judged against the
 previous 期次 (``numbering`` ties 期次 to the date order and reports gaps in them).
+
+Rotation is how a year is *generated*, not a promise to candidates. Once a plan is published
+(the Problem's ``published`` fact: a revision), a published 期次 keeps its site unless another
+rule forces it off, and closing one site must not send the other sites' candidates elsewhere to
+restore the order. So in a revision the rule binds only the sessions that were not published (a
+count raised mid-year): each of them still follows its predecessor in order, so the unpublished
+remainder rotates afresh from wherever the published part left off.
 """
 from __future__ import annotations
 
@@ -59,6 +66,8 @@ class Rotation(Rule):
                 continue
             by_no = {s.no: s for s in plan.stream(stream)}
             for s in sorted(by_no.values(), key=lambda s: s.no):
+                if ctx.is_published(stream, s.no):
+                    continue  # a revision: a published session keeps its site, whatever the order
                 if s.no > 1 and s.no - 1 not in by_no:
                     continue  # a gap in the 期次: numbering reports it; the rotation is judged between neighbours
                 prev = by_no[s.no - 1].institution if s.no > 1 else None
@@ -102,7 +111,10 @@ class Rotation(Rule):
                         closed = open_lit(slot, b)
                         m.add_bool_or(neg + ([closed] if closed is not None else []))
 
-            transitions(None, None, slots[0])
+            if not ctx.is_published(stream, slots[0].k):
+                transitions(None, None, slots[0])
             for a, b in zip(slots, slots[1:]):
+                if ctx.is_published(stream, b.k):
+                    continue  # as in check: only a session that was not published must follow the order
                 for site, lit in a.at.items():
                     transitions(lit, site, b)
