@@ -41,6 +41,23 @@ class Change:
     def label(self) -> str:
         return f"{self.stream} #{self.no}"
 
+    def describe(self) -> str:
+        o, n = self.old, self.new
+        if o is None:
+            return f"added {n.exam_date} at {n.institution}"
+        if n is None:
+            return f"removed (was {o.exam_date} at {o.institution})"
+        parts = []
+        if self.days:
+            parts.append(f"{o.exam_date} → {n.exam_date} ({self.days:+d} days)")
+        if self.site_changed:
+            parts.append(f"{o.institution} → {n.institution}")
+        if o.registration_deadline != n.registration_deadline:
+            parts.append(f"deadline {o.registration_deadline} → {n.registration_deadline}")
+        if o.kind != n.kind:
+            parts.append(f"kind {o.kind} → {n.kind}")
+        return "; ".join(parts)
+
 
 def diff_plans(a: Plan, b: Plan) -> list[Change]:
     """Every session of A or B that is not identical in the other, in stream and 期次 order."""
