@@ -12,6 +12,7 @@ from pathlib import Path
 from ..errors import PlannerError
 from . import tables as T
 from . import wording as W
+from .checklist import CHECKLIST_FILE
 
 
 class CheckFailedError(PlannerError):
@@ -93,6 +94,11 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
 
     files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
                                        flag=flag).encode("utf-8")
+    from .checklist import CHECKLIST_FILE, checklist_items, checklist_text
+
+    items = checklist_items(plan, ctx)
+    if items:  # the planner's notes go here, never into the files above
+        files[CHECKLIST_FILE] = checklist_text(items).encode("utf-8")
     return files
 
 
@@ -136,6 +142,9 @@ def _publish_into(tx, plan, ctx, *, result=None, summary=None, **options) -> lis
     # the calendars of the current set (read under the set's lock), so revised events get a higher SEQUENCE
     previous_ics = options.pop("previous_ics", None) or read_previous_ics(tx.target)
     files = build_outputs(plan, ctx, summary=summary, previous_ics=previous_ics, **options)
+    if CHECKLIST_FILE in files:
+        print(f"warning: items to confirm before the notice goes out: see {CHECKLIST_FILE} in {tx.given}",
+              file=sys.stderr)
     return [tx.write(rel, data, by="publish") for rel, data in sorted(files.items())]
 
 
