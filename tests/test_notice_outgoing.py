@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import zipfile
@@ -70,3 +71,154 @@ def test_cli_warns_once_and_still_publishes(tmp_path, capsys, solved):
     assert [line for line in err.splitlines() if CHECKLIST_FILE in line] == [line for line in err.splitlines()
                                                                             if line.startswith("warning")]
     assert err.count(CHECKLIST_FILE) == 1
+
+
+# ----------------------------------------------------------------------------- GB/T 9704 form (issue 19 items 1, 2, 4)
+
+SECTIONS = """<!-- a test file: the levels, not policy text -->
+# 二、第一节。正文一。
+## 小节甲。正文。
+### 条目。正文。
+#### 细目。正文。
+## （二）小节乙。正文。
+# 第二节。正文二。
+一段正文。
+"""
+
+
+@pytest.fixture(scope="module")
+def paper2025(solved, tmp_path_factory):
+    """2025's notice.docx with the bureau's sections, a 发文字号 and a 成文日期, as a python-docx Document."""
+    import datetime as dt
+
+    import docx
+
+    from planner.publish.letterhead import read_sections
+    from planner.publish.notice_docx import Paper, notice_docx_bytes
+
+    plan, ctx = solved(2025)
+    f = tmp_path_factory.mktemp("sec") / "2025.md"
+    f.write_text(SECTIONS, encoding="utf-8")
+    paper = Paper(issued=dt.date(2025, 2, 10), document_number="12", sections=read_sections(f, 2025))
+    data = notice_docx_bytes(plan, ctx, paper=paper)
+    return data, docx.Document(io.BytesIO(data))
+
+
+def part(data: bytes, name: str) -> str:
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        return z.read(name).decode("utf-8")
+
+
+def test_letterhead_and_record(paper2025):
+    from docx.oxml.ns import qn
+
+    data, doc = paper2025
+    paras = [p for p in doc.paragraphs if p.text.strip()]
+    mark, number = paras[0], paras[1]
+    assert mark.text == "运城市应急管理局文件" and str(mark.runs[0].font.color.rgb) == "FF0000"
+    assert mark.paragraph_format.space_before.mm > 25  # 35 mm under the type area's top edge
+    assert number.text == "运应急发〔2025〕12号"
+    bottom = number._p.pPr.find(qn("w:pBdr")).find(qn("w:bottom"))
+    assert bottom.get(qn("w:color")) == "FF0000"  # the red separator
+    record = doc.tables[-1]
+    assert [c.text for c in record.rows[-1].cells][-1] == "2025年2月10日印发"
+    borders = record._tbl.tblPr.find(qn("w:tblBorders"))
+    assert int(borders.find(qn("w:top")).get(qn("w:sz"))) > int(borders.find(qn("w:insideH")).get(qn("w:sz"))) > 0
+    sign = [p.text for p in doc.paragraphs if p.alignment == 2][-2:]
+    assert sign == ["运城市应急管理局", "2025年2月10日"]  # 成文日期 in Arabic numerals, no leading zeros
+
+
+def test_bureau_sections_take_the_standard_levels(paper2025):
+    _, doc = paper2025
+    texts = [p.text for p in doc.paragraphs]
+    letter = texts[:next(k for k, t in enumerate(texts) if t.startswith("附件："))]
+    heads = [t.split("。")[0] for t in letter if re.match(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\d+\.|（\d+）)", t)]
+    assert heads[:7] == ["一、第一节", "（一）小节甲", "1.条目", "（1）细目", "（二）小节乙", "二、第二节", "三、考试安排"]
+    assert "一段正文。" in letter
+    assert heads[-1] == "七、咨询电话"  # the generated sections continue the numbering
+
+
+def test_sections_placeholder_and_bad_files(tmp_path):
+    from planner.data import constraints_dir
+    from planner.errors import PlannerError
+    from planner.publish.letterhead import read_sections
+
+    assert read_sections(constraints_dir() / "notice" / "sections" / "TEMPLATE.md", 2025) == ()
+    assert read_sections(None, 1999) == ()  # no file for the year
+    bad = tmp_path / "bad.md"
+    bad.write_text("# 一节。\n### 跳级。\n", encoding="utf-8")
+    with pytest.raises(PlannerError, match="row 2"):
+        read_sections(bad, 2025)
+
+
+def test_language_fonts_and_grid(paper2025):
+    from planner.publish.notice_docx import BODY_PT, FALLBACKS, char_spacing_twips
+
+    data, doc = paper2025
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        names = z.namelist()
+        everything = "".join(z.read(n).decode("utf-8", "replace") for n in names if n.endswith((".xml", ".rels")))
+    assert "ja-JP" not in everything and "python-docx" not in everything and "Macintosh" not in everything
+    assert "docProps/thumbnail.jpeg" not in names
+    assert 'w:eastAsia="zh-CN"' in part(data, "word/styles.xml")
+    assert re.search(r'<w:themeFontLang [^>]*w:eastAsia="zh-CN"', part(data, "word/settings.xml"))
+    assert '<a:ea typeface="宋体"/>' in part(data, "word/theme/theme1.xml")
+    fonts = part(data, "word/fontTable.xml")
+    for name, alts in FALLBACKS.items():
+        assert re.search(f'<w:font w:name="{name}"><w:altName w:val="{alts[0]}"/><w:charset w:val="86"/>', fonts)
+    assert FALLBACKS["方正小标宋简体"][:2] == ("华文中宋", "宋体") and FALLBACKS["仿宋_GB2312"][0] == "仿宋"
+    assert "Serif CJK SC" in FALLBACKS["仿宋_GB2312"][-1] and "Sans CJK SC" in FALLBACKS["黑体"][-1]
+    sec = doc.sections[0]
+    from docx.oxml.ns import qn
+
+    assert sec._sectPr.find(qn("w:docGrid")).get(qn("w:linePitch")) == "579"  # 22 lines
+    width_pt = (sec.page_width - sec.left_margin - sec.right_margin) / 12700
+    advance = BODY_PT + char_spacing_twips() / 20
+    assert advance * 28 <= width_pt < advance * 29  # 28 characters a line
+    assert f'<w:spacing w:val="{char_spacing_twips()}"/>' in part(data, "word/styles.xml")
+    cp = doc.core_properties
+    assert cp.author == "运城市应急管理局" and cp.title.startswith("运城市应急管理局关于印发2025年")
+    assert cp.created.date().isoformat() == "2025-02-10"
+
+
+def test_issued_never_in_the_future(tmp_path, capsys):
+    import datetime as dt
+
+    from planner.cli import main
+    from planner.data import scenarios_dir
+
+    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    code = main(["publish", str(scenarios_dir() / "plan_2024.csv"), "--out", str(tmp_path / "o"), "--no-charts",
+                 "--issued", tomorrow])
+    assert code == 2 and "future" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_pdf_stand_ins_are_serif_and_sans_cjk_sc():
+    from planner.publish.notice_docx import substitutes
+
+    have = frozenset({"Noto Serif CJK SC", "Noto Sans CJK SC", "DejaVu Sans"})
+    subs = substitutes(have)
+    assert subs["方正小标宋简体"] == subs["仿宋_GB2312"] == "Noto Serif CJK SC" and subs["黑体"] == "Noto Sans CJK SC"
+    assert substitutes(have | {"仿宋"})["仿宋_GB2312"] == "仿宋"
+    assert "仿宋_GB2312" not in substitutes(have | {"仿宋_GB2312"})
+    assert substitutes(None) == {}
+
+
+@pytest.mark.skipif(not (HAS_SOFFICE and shutil.which("pdffonts")), reason="LibreOffice or pdffonts not installed")
+def test_pdf_fonts(set2027):
+    from planner.publish.notice_docx import installed_fonts, substitutes
+
+    out = subprocess.run(["pdffonts", "-"], input=set2027["notice.pdf"], capture_output=True, timeout=60)
+    if out.returncode:  # older poppler reads no stdin
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+            f.write(set2027["notice.pdf"])
+            f.flush()
+            out = subprocess.run(["pdffonts", f.name], capture_output=True, timeout=60, check=True)
+    names = [line.split()[0].split("+")[-1] for line in out.stdout.decode().splitlines()[2:] if line.strip()]
+    cjk = [n for n in names if "CJK" in n]
+    assert cjk and all("Serif" in n or "Sans" in n for n in cjk)
+    if substitutes(installed_fonts()):  # no official fonts here: title and body in the serif stand-in
+        assert any("SerifCJK" in n for n in cjk)

@@ -92,7 +92,11 @@ def test_print_setup_and_layout(wb):
     assert wb["附件3"].max_column == 6
     assert wb["附件3"]["B4"].alignment.wrap_text and wb["附件3"]["B4"].border.left.style == "thin"
     assert wb["附件3"].column_dimensions["E"].width >= 30
-    assert wb.properties.created == dt.datetime(2024, 1, 1) == wb.properties.modified
+    # dated the day it is published (the 成文日期), never later: issue 19
+    from planner.publish.letterhead import publish_day
+
+    assert wb.properties.created.date() <= publish_day() and wb.properties.created == wb.properties.modified
+    assert wb.properties.creator == "运城市应急管理局"
 
 
 def test_round_trip_identical(published, plan2024, catalogue):

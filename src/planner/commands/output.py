@@ -40,9 +40,11 @@ def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers) -> 
     tx.write_text("summary.json", summary_json(result, ctx, **(extra_summary or {})))
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all
+        from .common import notice_options
 
+        options = notice_options(args)  # the same set as ``planner publish`` writes
         publish_all(result.plan, ctx, tx, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})),
-                    workers=workers)
+                    workers=workers, wall_calendar=options["notice_pdf"], **options)
     print(result.summary())
     print()
     rows = [[s.stream, str(s.no), s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution, s.kind]
@@ -61,4 +63,5 @@ def print_written(out, args) -> None:
     """After the set is committed: say what is now in *out*."""
     print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
     if not getattr(args, "no_publish", False):
-        print(f"published notice.docx, notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")
+        print(f"published notice.docx/.pdf, notice.xlsx, CSV, ICS, plan.json, charts, calendar_a3.pdf and "
+              f"report.html into {out}")

@@ -34,9 +34,13 @@ BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
 
 
-def fixed_time(plan: Plan) -> dt.datetime:
-    """Document timestamps derived from the plan (Jan 1 of its year), never the wall clock."""
-    return dt.datetime(plan.year, 1, 1)
+def fixed_time(issued: dt.date | None = None) -> dt.datetime:
+    """Document timestamps: the publish day (the 成文日期, default today) at midnight, never a clock time
+    and never a day after the set was made."""
+    from .letterhead import publish_day
+
+    day = issued or publish_day()
+    return dt.datetime(day.year, day.month, day.day)
 
 
 def text_width(text: str) -> int:
@@ -51,7 +55,7 @@ def line_count(text: str, width: float) -> int:
 
 # ----------------------------------------------------------------------------- writing
 
-def notice_xlsx_bytes(plan: Plan, ctx, flag: str = "") -> bytes:
+def notice_xlsx_bytes(plan: Plan, ctx, flag: str = "", issued: dt.date | None = None) -> bytes:
     """The workbook as bytes (built fully in memory, so a failure writes nothing)."""
     from openpyxl import Workbook
 
@@ -66,9 +70,9 @@ def notice_xlsx_bytes(plan: Plan, ctx, flag: str = "") -> bytes:
     meta.sheet_state = "hidden"
     for row in (("format", FORMAT), ("year", plan.year)):
         meta.append(row)
-    when = fixed_time(plan)
+    when = fixed_time(issued)
     wb.properties.created = wb.properties.modified = when
-    wb.properties.creator = wb.properties.lastModifiedBy = "planner"
+    wb.properties.creator = wb.properties.lastModifiedBy = "运城市应急管理局"  # the bureau owns the file
     wb.properties.title = marks.header
     wb.active = 0
     return _save(wb, when)
