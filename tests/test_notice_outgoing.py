@@ -222,3 +222,43 @@ def test_pdf_fonts(set2027):
     assert cjk and all("Serif" in n or "Sans" in n for n in cjk)
     if substitutes(installed_fonts()):  # no official fonts here: title and body in the serif stand-in
         assert any("SerifCJK" in n for n in cjk)
+
+
+# ----------------------------------------------------------------------------- print (issue 19 item 5)
+
+@pytest.mark.parametrize("year", [2025, 2027])
+def test_wall_calendar_months_do_not_overprint(solved, year):
+    """Each month's title and rows lie inside its own box, and the boxes do not overlap (a six-week month
+    printed its title over the month above)."""
+    from planner.charts import style as S
+    from planner.charts.wall_calendar import draw
+
+    plan, ctx = solved(year)
+    with S.chart_style():
+        fig = draw(plan, ctx)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        boxes = [ax.get_window_extent(renderer) for ax in fig.axes]
+        assert len(boxes) >= 12
+        for ax, box in zip(fig.axes, boxes):
+            for t in ax.texts:
+                e = t.get_window_extent(renderer)
+                assert box.x0 - 1 <= e.x0 and e.x1 <= box.x1 + 1 and box.y0 - 1 <= e.y0 and e.y1 <= box.y1 + 1, t.get_text()
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert a.x1 <= b.x0 or b.x1 <= a.x0 or a.y1 <= b.y0 or b.y1 <= a.y0
+
+
+def test_directory_columns_hold_phones_and_names(catalogue):
+    from planner.publish import tables as T
+    from planner.publish import wording as W
+    from planner.publish.notice_docx import CELL_PAD_MM, DIRECTORY_COLS, TABLE_PT, fitted_widths, text_chars
+
+    rows = T.directory_rows(catalogue)
+    widths = fitted_widths(W.DIRECTORY_HEADERS, rows, DIRECTORY_COLS, 225, (0, 4, 5))
+    assert abs(sum(widths) - 225) < 0.01
+    char_mm = TABLE_PT / 72 * 25.4
+    for c in (4, 5):  # 联系电话, 负责人
+        longest = max(text_chars(line) for r in rows for line in str(r[c]).split("\n"))
+        assert widths[c] >= longest * char_mm + CELL_PAD_MM

@@ -125,6 +125,19 @@ def provisional_title(fig, plan, ctx) -> None:
         fig.suptitle(note, color=FLAG, fontsize=10)
 
 
+def titled(fig, title: str, plan, ctx, fontsize: float = 13) -> float:
+    """The chart's title and, in a provisional year, the provisional sentence in red under it; returns the
+    room (inches) the note needs above the axes (0 when official), so every chart says 暂定 (issue 19)."""
+    note = provisional_note_text(plan, ctx)
+    if not note:
+        fig.suptitle(title, fontsize=fontsize)
+        return 0.0
+    h = fig.get_size_inches()[1]  # placed in inches from the top, whatever the figure's height
+    fig.suptitle(title, fontsize=fontsize, y=1 - 0.08 / h, va="top")
+    fig.text(0.5, 1 - (0.08 + fontsize / 72 + 0.1) / h, note, color=FLAG, fontsize=10, ha="center", va="top")
+    return 0.2
+
+
 def flag_figure(fig, flag: str) -> None:
     """The "failed the rule check" mark, in red at the figure's top-left corner."""
     if flag:

@@ -28,7 +28,8 @@ from . import wording as W
 META_SHEET = "_planner"
 FORMAT = "planner notice.xlsx 1"
 LEGACY_STREAM_COL = 7  # column G carried the stream id in the first layout (now derived from headings)
-PLAN_WIDTHS = (6, 17, 17, 24, 32, 10)
+#: narrow enough that a plan sheet prints at MIN_PRINT or more on A4 portrait (a long kind wraps to two lines)
+PLAN_WIDTHS = (5, 15, 15, 20, 30, 8)
 DIRECTORY_WIDTHS = (6, 22, 60, 20, 16, 9)
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -126,7 +127,10 @@ def _styles():
 
 #: page geometry (points): A4, margins of 0.75 in top/bottom (header and footer inside), 0.5 in left/right
 PAGE_PT = {"portrait": (595.0, 842.0), "landscape": (842.0, 595.0)}
-MARGIN_IN = {"top": 0.75, "bottom": 0.75, "left": 0.5, "right": 0.5, "header": 0.3, "footer": 0.3}
+MARGIN_IN = {"top": 0.75, "bottom": 0.75, "left": 0.4, "right": 0.4, "header": 0.3, "footer": 0.3}
+#: no sheet prints smaller than this (issue 19: 附件3 squeezed onto one page at 53 % was about 6 pt type);
+#: a longer table flows over pages instead, its header row repeated on each
+MIN_PRINT = 0.75
 #: a table may shrink this much more to stay on one page with its notes, rather than spill a few rows
 MIN_FIT = 0.8
 MIN_LAST_ROWS = 3
@@ -180,7 +184,8 @@ def paginate(ws, breakable: set[int], header_height: float, widths, landscape: b
     """Place page breaks so no page holds only a header row or a lone last row, and the notes stay with
     the table's last rows; returns the print scale in percent.
 
-    A sheet that fits one page at no less than MIN_FIT of the page-width scale is shrunk onto one page.
+    A sheet that fits one page at no less than MIN_FIT of the page-width scale, and not below MIN_PRINT, is
+    shrunk onto one page.
     Longer sheets are cut into pages of about equal height, only before rows in *breakable* (session
     rows, never a sub-table's first), the last page keeping at least MIN_LAST_ROWS sessions above the notes.
     """
@@ -192,7 +197,7 @@ def paginate(ws, breakable: set[int], header_height: float, widths, landscape: b
     heights = {r: ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1)}
     total = sum(heights.values())
     one_page = page / total
-    if one_page >= width_scale * MIN_FIT:
+    if one_page >= width_scale * MIN_FIT and min(width_scale, one_page) * SAFETY >= MIN_PRINT:
         return int(100 * min(width_scale, one_page) * SAFETY)
     usable = page / (width_scale * SAFETY)
     pages = -(-int(total) // int(usable))
