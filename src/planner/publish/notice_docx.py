@@ -506,12 +506,12 @@ def _body(doc, lines: list[str], marks: Marks, paper: Paper | None = None, numbe
             from .letterhead import strip_number
 
             _heading(doc, state["counters"], level, strip_number(text[level + 2:]))
-        elif text.startswith("附件："):
-            _para(doc, "")
-            _para(doc, text, indent_chars=2)
+        elif text.startswith("附件："):  # kept with the signature, which never stands alone on a page (7.3.5.4)
+            _para(doc, "", keep_next=True)
+            _para(doc, text, indent_chars=2, keep_next=True)
             in_attachments = True
         elif in_attachments:
-            _para(doc, text.strip(), left_chars=5)
+            _para(doc, text.strip(), left_chars=5, keep_next=True)
         elif text.startswith("@ "):
             state["signature"].append(text[2:].strip())
         else:
@@ -547,17 +547,17 @@ def _signature(doc, lines: list[str]) -> None:
     character; a date longer than that keeps two characters from the right and moves the 署名 left."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    _para(doc, "")
+    _para(doc, "", keep_next=True)
     if len(lines) != 2:
         for text in lines:
-            _para(doc, text, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2)
+            _para(doc, text, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2, keep_next=True)
         return
     sig, date = lines
     w_sig, w_date = text_chars(sig), text_chars(date)
     right_sig, right_date = 2.0, w_sig - w_date
     if right_date < 2:
         right_sig, right_date = 4 + w_date - w_sig, 2.0
-    _para(doc, sig, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=right_sig)
+    _para(doc, sig, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=right_sig, keep_next=True)
     _para(doc, date, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=right_date)
 
 
