@@ -1,7 +1,9 @@
 """What leaves the office (issue 19): no note for the planner in any outgoing file, the checklist beside them."""
 from __future__ import annotations
 
+import datetime as dt
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -18,9 +20,11 @@ HAS_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 
 def texts(name: str, data: bytes) -> list[tuple[str, str]]:
     """(where, text) of a published file: each member of a docx/xlsx, a PDF's text (pdftotext), else the bytes."""
-    if name.endswith((".docx", ".xlsx")):
+    if name.endswith((".docx", ".xlsx")):  # XML members, character references resolved (openpyxl writes &#26242;)
+        import html
+
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            return [(f"{name}:{m}", z.read(m).decode("utf-8", "replace")) for m in z.namelist()]
+            return [(f"{name}:{m}", html.unescape(z.read(m).decode("utf-8", "replace"))) for m in z.namelist()]
     if name.endswith(".pdf"):
         if not shutil.which("pdftotext"):
             return []
@@ -262,3 +266,91 @@ def test_directory_columns_hold_phones_and_names(catalogue):
     for c in (4, 5):  # 联系电话, 负责人
         longest = max(text_chars(line) for r in rows for line in str(r[c]).split("\n"))
         assert widths[c] >= longest * char_mm + CELL_PAD_MM
+
+
+# ----------------------------------------------------------------------------- 暂定 everywhere, honest metadata (items 7, 8)
+
+def test_every_outgoing_file_of_a_provisional_year_says_so(set2027):
+    """Every file that leaves the office says 暂定 (a PNG chart through its SVG twin); plan.json in Chinese too."""
+    silent = []
+    for name, data in sorted(set2027.items()):
+        if name == CHECKLIST_FILE or name.endswith(".png"):
+            continue
+        if name.endswith(".pdf") and not shutil.which("pdftotext"):
+            continue
+        if not any("暂定" in text for _, text in texts(name, data)):
+            silent.append(name)
+    assert silent == []
+    assert "暂定" in json.loads(set2027["plan.json"])["calendar_note"]
+    assert {f"charts/{stem}.svg" for stem in ("calendar", "site_month", "registration_windows")} <= set(set2027)
+
+
+def test_calendars_are_valid_rfc5545(set2027, solved):
+    from icalendar import Calendar
+
+    for name, data in set2027.items():
+        if not name.endswith(".ics"):
+            continue
+        for ev in Calendar.from_ical(data).walk("VEVENT"):
+            start = ev.decoded("DTSTART")
+            assert str(ev["SUMMARY"]).startswith("【暂定】"), name
+            if "DTEND" in ev:
+                end = ev.decoded("DTEND")
+                assert end > start, (name, str(ev["UID"]))
+                if not isinstance(start, dt.datetime):
+                    assert end - start == dt.timedelta(days=1)
+            else:  # a timed instant (the noon deadline): RFC 5545 3.6.1, ends when it starts
+                assert isinstance(start, dt.datetime)
+
+
+def test_documents_name_the_bureau_title_and_publish_day(set2027):
+    import docx
+    from openpyxl import load_workbook
+
+    from planner.publish.letterhead import publish_day
+
+    today = publish_day()
+    cp = docx.Document(io.BytesIO(set2027["notice.docx"])).core_properties
+    assert cp.author == "运城市应急管理局" and "2027年" in cp.title and cp.created.date() == today
+    props = load_workbook(io.BytesIO(set2027["notice.xlsx"])).properties
+    assert props.creator == "运城市应急管理局" and "2027年" in props.title and props.created.date() == today
+    for name in ("notice.docx", "notice.xlsx"):  # no zip entry dated after today
+        with zipfile.ZipFile(io.BytesIO(set2027[name])) as z:
+            assert max(dt.date(*i.date_time[:3]) for i in z.infolist()) <= today
+    if "notice.pdf" in set2027 and shutil.which("pdfinfo"):
+        info = subprocess.run(["pdfinfo", "-"], input=set2027["notice.pdf"], capture_output=True, timeout=60)
+        if info.returncode == 0:
+            text = info.stdout.decode("utf-8", "replace")
+            assert "运城市应急管理局" in text and f"{today.year}" in text
+    wall = set2027["calendar_a3.pdf"]
+    assert "运城市应急管理局".encode("utf-16-be") in wall or "运城市应急管理局".encode() in wall or b"Author" in wall
+
+
+def test_plan_writes_what_publish_writes(tmp_path):
+    """`planner plan` publishes the same set as `planner publish` of its plan.csv, whose first line is the
+    documented header (the provisional status is beside it, in summary.json and plan.json)."""
+    from planner.cli import main
+    from planner.plan import PLAN_HEADER
+
+    assert main(["plan", "--year", "2027", "--out", str(tmp_path / "a")]) == 0
+    assert main(["publish", str(tmp_path / "a" / "plan.csv"), "--out", str(tmp_path / "b")]) == 0
+    names = {p.relative_to(tmp_path / "a").as_posix() for p in (tmp_path / "a").rglob("*") if p.is_file()}
+    published = {p.relative_to(tmp_path / "b").as_posix() for p in (tmp_path / "b").rglob("*") if p.is_file()}
+    assert names - {"plan.csv", "summary.json"} == published
+    first = (tmp_path / "a" / "plan.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert first == ",".join(PLAN_HEADER)
+    assert json.loads((tmp_path / "a" / "summary.json").read_text(encoding="utf-8"))["calendar_official"] is False
+
+
+def test_pdfs_are_made_by_default(monkeypatch):
+    import argparse
+
+    from planner.commands.common import add_notice_options, notice_options
+
+    p = argparse.ArgumentParser()
+    add_notice_options(p)
+    monkeypatch.delenv("PLANNER_PDF", raising=False)
+    assert notice_options(p.parse_args([]))["notice_pdf"] is True
+    assert notice_options(p.parse_args(["--no-pdf"]))["notice_pdf"] is False
+    monkeypatch.setenv("PLANNER_PDF", "0")
+    assert notice_options(p.parse_args([]))["notice_pdf"] is False

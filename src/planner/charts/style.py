@@ -149,13 +149,13 @@ METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}}
 
 
-def figure_bytes(fig, formats=FORMATS) -> dict[str, bytes]:
+def figure_bytes(fig, formats=FORMATS, metadata: dict | None = None) -> dict[str, bytes]:
     """The figure in each of *formats* (each rendered once), without timestamps or version strings,
-    so reruns are byte-identical."""
+    so reruns are byte-identical; *metadata* adds fields (a PDF's Title and Author)."""
     out = {}
     for fmt in formats:
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, metadata=METADATA[fmt])
+        fig.savefig(buf, format=fmt, metadata={**METADATA[fmt], **(metadata or {})})
         out[fmt] = buf.getvalue()
     if "svg" in out:
         out["svg"] = stable_svg_ids(out["svg"])
@@ -171,10 +171,10 @@ def stable_svg_ids(svg: bytes) -> bytes:
     return _CLIP_ID.sub(lambda m: names.setdefault(m.group(0), b"clip%d" % (len(names) + 1)), svg)
 
 
-def render(draw, *args, formats=FORMATS, **kwargs) -> dict[str, bytes]:
+def render(draw, *args, formats=FORMATS, metadata: dict | None = None, **kwargs) -> dict[str, bytes]:
     """Call *draw* (returning a Figure) under the chart style; its bytes in each of *formats*."""
     with chart_style():
-        return figure_bytes(draw(*args, **kwargs), formats)
+        return figure_bytes(draw(*args, **kwargs), formats, metadata)
 
 
 def write_chart(images: dict[str, bytes], out_path_stem) -> list[Path]:

@@ -95,5 +95,7 @@ def _month(ax, y: int, m: int, plan, ctx, by_day, deadlines) -> None:
 
 
 def wall_calendar_pdf(plan, ctx, flag: str = "") -> bytes:
-    """The A3 page as PDF bytes (fixed metadata, so the same plan gives the same bytes)."""
-    return S.render(draw, plan, ctx, flag, formats=("pdf",))["pdf"]
+    """The A3 page as PDF bytes (fixed metadata naming the bureau and the title, no dates, so the same plan
+    gives the same bytes)."""
+    meta = {"Title": f"运城市{plan.year}年安全培训考试日历", "Author": "运城市应急管理局"}
+    return S.render(draw, plan, ctx, flag, formats=("pdf",), metadata=meta)["pdf"]

@@ -34,9 +34,9 @@ def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers) -> 
     report = check_plan(result.plan, ctx)
     if not report.ok:  # cannot happen unless a rule's two faces disagree: refuse to publish such a plan
         raise InternalError("the generated plan fails check: " + report.violations[0].message)
-    from ..publish.tables import provisional_note
-
-    tx.write_text("plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
+    # the documented header is plan.csv's first line; a provisional calendar is said beside it, in summary.json
+    # ("calendar", "calendar_official") and the published plan.json ("calendar_note")
+    tx.write_text("plan.csv", plan_to_csv(result.plan))
     tx.write_text("summary.json", summary_json(result, ctx, **(extra_summary or {})))
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all
