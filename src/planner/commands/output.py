@@ -63,5 +63,8 @@ def print_written(out, args) -> None:
     """After the set is committed: say what is now in *out*."""
     print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
     if not getattr(args, "no_publish", False):
+        from ..publish.checklist import warn_if_listed
+
+        warn_if_listed(out)
         print(f"published notice.docx/.pdf, notice.xlsx, CSV, ICS, plan.json, charts, calendar_a3.pdf and "
               f"report.html into {out}")

@@ -55,6 +55,9 @@ def run(args) -> int:
     with start_workers(ctx, publish=True) as workers:  # charts and documents on the second core
         written = publish_all(plan, ctx, out, report=report, summary=summary, allow_violations=args.allow_violations,
                               class_days=args.class_days, charts=not args.no_charts, workers=workers, **options)
+    from ..publish.checklist import warn_if_listed
+
+    warn_if_listed(out)
     if not report.ok:
         warn("published a plan that fails check (--allow-violations); every output is marked 未通过规则检查")
     print(f"published {len(plan.sessions)} sessions of {plan.year} into {out}: " + ", ".join(

@@ -8,6 +8,9 @@ web workbench can show the same items as a list to tick before its 发布 (:func
 """
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from . import tables as T
 
 #: the checklist's file name in the output set; it is the one file of the set not meant to be sent out
@@ -46,3 +49,10 @@ def checklist_items(plan, ctx, *, document_number: str = "", sections: tuple = (
 def checklist_text(items: list[str]) -> str:
     lines = [HEADER, ""] + [f"{k}. {text}" for k, text in enumerate(items, 1)]
     return "\n".join(lines) + "\n"
+
+
+def warn_if_listed(out: Path) -> None:
+    """After a set is committed: one warning line on stderr when it carries a checklist (a failed run says
+    only its error)."""
+    if (Path(out) / CHECKLIST_FILE).is_file():
+        print(f"warning: items to confirm before the notice goes out: see {CHECKLIST_FILE} in {out}", file=sys.stderr)

@@ -12,7 +12,6 @@ from pathlib import Path
 from ..errors import PlannerError
 from . import tables as T
 from . import wording as W
-from .checklist import CHECKLIST_FILE
 
 
 class CheckFailedError(PlannerError):
@@ -159,9 +158,6 @@ def _publish_into(tx, plan, ctx, *, result=None, summary=None, **options) -> lis
     # the calendars of the current set (read under the set's lock), so revised events get a higher SEQUENCE
     previous_ics = options.pop("previous_ics", None) or read_previous_ics(tx.target)
     files = build_outputs(plan, ctx, summary=summary, previous_ics=previous_ics, **options)
-    if CHECKLIST_FILE in files:
-        print(f"warning: items to confirm before the notice goes out: see {CHECKLIST_FILE} in {tx.given}",
-              file=sys.stderr)
     return [tx.write(rel, data, by="publish") for rel, data in sorted(files.items())]
 
 
