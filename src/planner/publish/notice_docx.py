@@ -224,10 +224,37 @@ def _new_para(doc_or_cell, text, font, size, align, indent_chars, left_chars, ri
 
         snap = OxmlElement("w:snapToGrid")
         snap.set(qn("w:val"), "0")
-        p._p.get_or_add_pPr().append(snap)
+        _place(p._p.get_or_add_pPr(), snap, PPR_ORDER)
     if text:
         _fonts(p.add_run(text), font, size, bold, color)
     return p
+
+
+#: the order OOXML's schema gives the children of w:pPr, w:rPr and w:tblPr (Word reports a file whose elements
+#: are out of order as damaged): :func:`_place` puts an added element where it belongs
+PPR_ORDER = ("pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd "
+             "tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+             "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+             "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange").split()
+RPR_ORDER = ("rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof "
+             "snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText "
+             "vertAlign rtl cs em lang eastAsianLayout specVanish oMath").split()
+TBLPR_ORDER = ("tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
+               "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook").split()
+
+
+def _place(parent, el, order: list[str]) -> None:
+    """Insert *el* into *parent* before the first child that the schema puts after it."""
+    def rank(node) -> int:
+        local = node.tag.rsplit("}", 1)[-1]
+        return order.index(local) if local in order else len(order)
+
+    mine = rank(el)
+    for child in parent:
+        if rank(child) > mine:
+            child.addprevious(el)
+            return
+    parent.append(el)
 
 
 def _page_setup(section, landscape: bool = False) -> None:
@@ -417,7 +444,7 @@ def _condensed(rpr) -> None:
 
     el = OxmlElement("w:spacing")
     el.set(qn("w:val"), str(char_spacing_twips()))
-    rpr.append(el)
+    _place(rpr, el, RPR_ORDER)
 
 
 def _chinese(doc) -> None:
@@ -427,13 +454,8 @@ def _chinese(doc) -> None:
 
     defaults = doc.styles.element.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    lang = rpr.find(qn("w:lang"))
-    if lang is None:
-        lang = rpr.makeelement(qn("w:lang"), {})
-        rpr.append(lang)
-    lang.set(qn("w:val"), "en-US")
-    lang.set(qn("w:eastAsia"), "zh-CN")
-    for tag in ("w:sz", "w:szCs"):  # the grid's character unit is reckoned from the default size: 3号
+    _zh_cn(rpr, "w:lang")
+    for tag in ("w:sz", "w:szCs"):  # the default size: 3号, as the body
         el = rpr.find(qn(tag))
         if el is not None:
             el.set(qn("w:val"), str(BODY_PT * 2))
@@ -442,13 +464,19 @@ def _chinese(doc) -> None:
         del fonts.attrib[attr]
     for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
         fonts.set(qn(attr), BODY_FONT)
-    settings = doc.settings.element
-    theme_lang = settings.find(qn("w:themeFontLang"))
-    if theme_lang is None:
-        theme_lang = settings.makeelement(qn("w:themeFontLang"), {})
-        settings.append(theme_lang)
-    theme_lang.set(qn("w:val"), "en-US")
-    theme_lang.set(qn("w:eastAsia"), "zh-CN")
+    _zh_cn(doc.settings.element, "w:themeFontLang")
+
+
+def _zh_cn(parent, tag: str) -> None:
+    """*parent*'s *tag* element (made if missing) says en-US for Latin text and zh-CN for East Asian text."""
+    from docx.oxml.ns import qn
+
+    el = parent.find(qn(tag))
+    if el is None:
+        el = parent.makeelement(qn(tag), {})
+        parent.append(el)
+    el.set(qn("w:val"), "en-US")
+    el.set(qn("w:eastAsia"), "zh-CN")
 
 
 def _fixed_time(issued=None):
@@ -588,7 +616,7 @@ def _letterhead(doc, head, number: str) -> None:
     p = _para(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER)
     bdr = OxmlElement("w:pBdr")
     _border(bdr, "bottom", 12, RED, space=11)  # 1.5 pt, 4 mm (11 pt) under the 发文字号's line
-    p._p.get_or_add_pPr().append(bdr)
+    _place(p._p.get_or_add_pPr(), bdr, PPR_ORDER)
     _para(doc, "")
     _para(doc, "")
 
@@ -618,7 +646,7 @@ def _record(doc, head, issued) -> None:
     borders = OxmlElement("w:tblBorders")
     for edge, size in (("top", 8), ("left", 0), ("bottom", 8), ("right", 0), ("insideH", 6), ("insideV", 0)):
         _border(borders, edge, size)
-    table._tbl.tblPr.append(borders)
+    _place(table._tbl.tblPr, borders, TBLPR_ORDER)
     usable = _usable_mm(section)
     when = date_text(issued) + "印发" if issued else BLANK_DATE + "印发"
     for text in rows:
@@ -645,7 +673,7 @@ def _record(doc, head, issued) -> None:
         el.set(qn("w:w"), "0")
         el.set(qn("w:type"), "dxa")
         margins.append(el)
-    table._tbl.tblPr.append(margins)
+    _place(table._tbl.tblPr, margins, TBLPR_ORDER)
 
 
 def _attachment_head(doc, label: str, title: str, marks: Marks, new_page: bool = True) -> None:
