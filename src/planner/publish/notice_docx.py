@@ -56,7 +56,7 @@ BLANK_DATE = "    年  月  日"
 #: 版记 in 4号 (GB/T 9704 7.4.1)
 RECORD_PT = 14
 #: relative column widths of the plan tables (期次 报名时间 考试时间 考试类别 考试地点 备注) and 附件4
-PLAN_COLS = (1.1, 3.0, 3.0, 4.1, 3.4, 0.8)
+PLAN_COLS = (1.1, 3.0, 3.0, 4.1, 3.4, 1.2)  # 备注 wide enough for its header (was 8 mm)
 DIRECTORY_COLS = (0.8, 2.6, 8.4, 2.4, 2.2, 1.1)
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -343,25 +343,28 @@ CELL_PAD_MM = 2 * 1.91 + 1.2
 
 
 def fitted_widths(header, rows, widths, usable_mm: float, whole: tuple[int, ...] = ()) -> list[float]:
-    """Column widths in mm: in proportion to *widths*, but never narrower than the header's words, nor, for
-    the columns in *whole*, than their longest line (a phone number or a name must not split)."""
+    """Column widths in mm: in proportion to *widths*, but the columns in *whole* never narrower than their
+    longest line, header included (a phone number or a name must not split). Where even that cannot fit,
+    the plain proportions."""
     mm = TABLE_PT / 72 * 25.4  # one character of the table's size
 
     def need(c: int) -> float:
-        lines = str(header[c]).split("\n") + ([ln for r in rows for ln in str(r[c] or "").split("\n")] if c in whole else [])
+        lines = [ln for r in [header, *rows] for ln in str(r[c] or "").split("\n")]
         return max(text_chars(ln) for ln in lines) * mm + CELL_PAD_MM
 
-    floor = [need(c) for c in range(len(widths))]
+    floor = {c: need(c) for c in whole}
     fixed: dict[int, float] = {}
     while True:
         free = [c for c in range(len(widths)) if c not in fixed]
         room = usable_mm - sum(fixed.values())
         total = sum(widths[c] for c in free)
         out = {c: room * widths[c] / total for c in free}
-        short = [c for c in free if out[c] < floor[c]]
-        if not short or len(short) == len(free):
+        short = [c for c in free if out[c] < floor.get(c, 0)]
+        if not short:
             out.update(fixed)
             return [out[c] for c in range(len(widths))]
+        if len(short) == len(free):
+            return [usable_mm * w / sum(widths) for w in widths]
         fixed.update({c: floor[c] for c in short})
 
 
