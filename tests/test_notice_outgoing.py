@@ -354,3 +354,19 @@ def test_pdfs_are_made_by_default(monkeypatch):
     assert notice_options(p.parse_args(["--no-pdf"]))["notice_pdf"] is False
     monkeypatch.setenv("PLANNER_PDF", "0")
     assert notice_options(p.parse_args([]))["notice_pdf"] is False
+
+
+@pytest.mark.skipif(not (HAS_SOFFICE and shutil.which("pdftotext")), reason="LibreOffice or pdftotext not installed")
+def test_printed_directory_keeps_phones_names_and_28_characters(set2027, catalogue):
+    """As LibreOffice prints notice.pdf: every phone number and name of 附件4 on one line, and a full body
+    line of the letter holds 28 characters."""
+    out = subprocess.run(["pdftotext", "-layout", "-", "-"], input=set2027["notice.pdf"], capture_output=True,
+                         timeout=60, check=True).stdout.decode("utf-8")
+    lines = [ln.replace(" ", "") for ln in out.splitlines()]
+    for inst in catalogue.institutions.values():
+        assert any(inst.contact.replace(" ", "") in ln for ln in lines), inst.contact
+        for phone in inst.phones:
+            assert any(phone in ln for ln in lines), phone
+    letter = out.split("\f")[0]
+    widths = [len(ln.strip().replace(" ", "")) for ln in letter.splitlines() if re.fullmatch(r"[\u4e00-\u9fff，、（）：；。]+", ln.strip().replace(" ", ""))]
+    assert max(widths) == 28
