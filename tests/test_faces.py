@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
+import zlib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -87,7 +88,8 @@ def _pinned_solves(mv, plans: list[Plan]):
         m.add(g == 1)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
-        solver.parameters.max_time_in_seconds = 60
+        # a deterministic budget, not the wall clock: the verdict must not depend on the machine's load
+        solver.parameters.max_deterministic_time = 120
         status = solver.solve(m)
         assert status in (cp_model.OPTIMAL, cp_model.FEASIBLE, cp_model.INFEASIBLE), solver.status_name(status)
         yield solver, status
@@ -179,8 +181,8 @@ def test_faces_agree_under_drawn_parameters(params, default_doc, plan2024):
     lo, extra = params["on_demand"]
     doc["rules"]["session_count"]["sessions"]["on_demand"]["yvu"] = {"min": lo, "max": lo + extra}
     ctx = context_from_doc(doc)
-    seed = hash(repr(sorted(params.items(), key=str))) % 10 ** 6
-    rng = random.Random(seed)
+    # a seed from the drawn parameters' text, the same in every process (hash() of a str is salted per process)
+    rng = random.Random(zlib.crc32(repr(sorted(params.items(), key=str)).encode()))
     extra_sessions = [Session("on_demand", k, D(2024, 3, 4) + dt.timedelta(days=30 * k),
                               D(2024, 3, 9) + dt.timedelta(days=30 * k), "yvu", "特种作业人员初、复训")
                       for k in range(1, lo + 1)]
