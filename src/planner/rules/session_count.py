@@ -17,7 +17,9 @@ MAX_PER_STREAM = 600
 class SessionCount(Rule):
     name = "session_count"
     title = "number of sessions per stream (and per on-demand site)"
-    PARAMS = {"sessions": Param(dict, {}, "stream -> count, or stream -> {site -> {min, max}}")}
+    PARAMS = {"sessions": Param(dict, {}, "stream -> count, or stream -> {site -> {min, max}}",
+                                items=Param((int, dict), 0, minimum=1, maximum=MAX_PER_STREAM, items=Param(
+                                    dict, {}, items=Param(int, 0, minimum=0, maximum=MAX_PER_STREAM))))}
 
     def validate(self, problem, file, key):
         from ..errors import PlannerError
