@@ -19,6 +19,9 @@ from .errors import PlannerError
 from .textio import atomic_write_text, read_csv_rows
 
 PLAN_HEADER = ["stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"]
+#: the longest 考试类别 or 备注 a plan may carry: the notice's cells hold a few dozen characters, and an absurd
+#: length (a 200 000-character note) would only stall the layout of every published file
+MAX_TEXT_CHARS = 500
 
 
 @dataclass(frozen=True, order=True)
@@ -146,6 +149,10 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
         kind = rec["kind"]
         if not kind:
             raise PlannerError("must not be empty", file=file, row=row, field="kind")
+        for name in ("kind", "notes"):
+            if len(rec.get(name) or "") > MAX_TEXT_CHARS:
+                raise PlannerError(f"{len(rec[name])} characters long; at most {MAX_TEXT_CHARS}", file=file, row=row,
+                                   field=name)
         sessions.append(Session(stream, no, deadline, exam, inst, kind, rec.get("notes", "")))
     if not sessions:
         raise PlannerError("plan has no sessions", file=file)

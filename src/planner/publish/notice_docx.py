@@ -444,12 +444,6 @@ def notice_docx_bytes(plan: Plan, ctx, flag: str = "", template: str | None = No
 
 # ----------------------------------------------------------------------------- PDF through LibreOffice
 
-def soffice() -> str | None:
-    import shutil
-
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 _PDF_DATE = re.compile(rb"/(CreationDate|ModDate)\s*\(D:[^)]*\)")
 _PDF_ID = re.compile(rb"/ID\s*\[\s*<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\s*\]")
 _XMP_DATE = re.compile(rb"(<xmp:(?:CreateDate|ModifyDate|MetadataDate)>)[^<]*(</xmp:)")
@@ -483,24 +477,18 @@ def stable_pdf(data: bytes, plan: Plan) -> bytes:
     return _same_length(_XMP_UUID, data, lambda m: uuid)
 
 
-def docx_to_pdf(data: bytes, plan: Plan, name: str = "notice") -> bytes | None:
-    """PDF bytes converted by LibreOffice, or None when it is not installed (the caller notes the skip)."""
-    import os
+def docx_to_pdf(data: bytes, plan: Plan, name: str = "notice") -> tuple[bytes | None, str]:
+    """(PDF bytes, "") converted by LibreOffice (``planner.publish.pdfconvert``: bounded, private profile, killed
+    with the command), or (None, the note saying why not) when it is missing or ran out of time."""
     import subprocess
-    import tempfile
 
-    exe = soffice()
-    if exe is None:
-        return None
-    with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
-        src = Path(tmp) / f"{name}.docx"
-        src.write_bytes(data)
-        env = dict(os.environ, HOME=tmp)  # a private LibreOffice profile: no clash with a running instance
-        try:
-            subprocess.run([exe, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "pdf",
-                            "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=300, env=env)
-            pdf = (Path(tmp) / f"{name}.pdf").read_bytes()
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise PlannerError(f"LibreOffice could not convert {name}.docx to PDF ({type(exc).__name__})",
-                               file=exe) from None
-    return stable_pdf(pdf, plan)
+    from .pdfconvert import convert_docx, soffice
+
+    try:
+        pdf, note = convert_docx(data, name)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PlannerError(f"LibreOffice could not convert {name}.docx to PDF ({type(exc).__name__})",
+                           file=soffice()) from None
+    if pdf is None:
+        return None, note
+    return stable_pdf(pdf, plan), ""

@@ -72,10 +72,9 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
         for stem in ("notice", "revision"):
             if f"{stem}.docx" not in files:
                 continue
-            pdf = docx_to_pdf(files[f"{stem}.docx"], plan, stem)
+            pdf, note = docx_to_pdf(files[f"{stem}.docx"], plan, stem)
             if pdf is None:
-                print(f"note: LibreOffice (soffice) is not installed: {stem}.pdf not written "
-                      "(install libreoffice-writer to get it)", file=sys.stderr)
+                print(f"note: {note}", file=sys.stderr)
                 break
             files[f"{stem}.pdf"] = pdf
     images = {}
