@@ -101,6 +101,7 @@ def test_the_conversion_dies_with_the_command_that_started_it(tmp_path, monkeypa
 
 
 def test_an_absurd_note_is_refused_before_layout(tmp_path, capsys):
+    """``check`` reads it (tests/test_faults.py); ``publish`` refuses it before any document is laid out."""
     lines = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8").splitlines()
     head = next(i for i, line in enumerate(lines) if line.startswith("stream,"))
     cells = lines[head + 1].split(",")
@@ -111,7 +112,7 @@ def test_an_absurd_note_is_refused_before_layout(tmp_path, capsys):
     code = main(["publish", str(plan), "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1
-    assert f"long.csv, row {head + 2}, field 'notes'" in err and "200000 characters" in err
+    assert "long.csv, field 'notes'" in err and f"{cells[0]} #{cells[1]}" in err and "200000 characters" in err
     assert not (tmp_path / "out").exists()
 
 

@@ -19,8 +19,8 @@ from .errors import PlannerError
 from .textio import atomic_write_text, read_csv_rows
 
 PLAN_HEADER = ["stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"]
-#: the longest 考试类别 or 备注 a plan may carry: the notice's cells hold a few dozen characters, and an absurd
-#: length (a 200 000-character note) would only stall the layout of every published file
+#: the longest 考试类别 or 备注 a published plan may carry: the notice's cells hold a few dozen characters, and an
+#: absurd length (a 200 000-character note) only stalls the layout (LibreOffice took minutes); checking reads any
 MAX_TEXT_CHARS = 500
 
 
@@ -112,6 +112,16 @@ def parse_date(value: str, file, row: int, fieldname: str, forms: set[str] | Non
     raise PlannerError(f"not a date in {forms_named}: {value!r}", file=file, row=row, field=fieldname) from None
 
 
+def check_publishable(plan: Plan, file=None) -> None:
+    """Refuse, before any layout, a plan whose 考试类别 or 备注 is longer than a notice's cell can hold."""
+    for s in plan.sessions:
+        for name in ("kind", "notes"):
+            n = len(getattr(s, name))
+            if n > MAX_TEXT_CHARS:
+                raise PlannerError(f"{s.label()}: {n} characters; a published notice takes at most {MAX_TEXT_CHARS}",
+                                   file=file, field=name)
+
+
 def read_plan_csv(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
     """Read a plan from a canonical CSV (``planner.planio.read_plan`` also reads a published notice.xlsx)."""
     p = Path(path)
@@ -149,10 +159,6 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
         kind = rec["kind"]
         if not kind:
             raise PlannerError("must not be empty", file=file, row=row, field="kind")
-        for name in ("kind", "notes"):
-            if len(rec.get(name) or "") > MAX_TEXT_CHARS:
-                raise PlannerError(f"{len(rec[name])} characters long; at most {MAX_TEXT_CHARS}", file=file, row=row,
-                                   field=name)
         sessions.append(Session(stream, no, deadline, exam, inst, kind, rec.get("notes", "")))
     if not sessions:
         raise PlannerError("plan has no sessions", file=file)

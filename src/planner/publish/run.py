@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import PlannerError
+from ..plan import check_publishable
 from . import tables as T
 from . import wording as W
 
@@ -44,6 +45,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     from .jsonout import plan_json_bytes
     from .workers import chart_files, document_files
 
+    check_publishable(plan)
     if class_days < 1:
         raise PlannerError(f"class length must be at least 1 day, got {class_days}", field="class-days")
     report = report if report is not None else check_plan(plan, ctx)
