@@ -148,7 +148,8 @@ BAD = [
     ("calyear.toml", 'extends = "tiny_base.toml"\n[calendar.2025]\ndays_off = ["2024-01-01"]\n',
      "field 'calendar.2025.days_off'"),
     # a closed day the plan year never reaches is a typo (as a closure there is), not a silent no-op
-    ("closedday.toml", 'extends = "tiny_base.toml"\nclosed_days = ["2024-05-06", "2031-05-06"]\n', "field 'closed_days'"),
+    ("closedday.toml", 'extends = "tiny_base.toml"\nclosed_days = ["2024-05-06", "2031-05-06"]\n',
+     "field 'closed_days'"),
     ("calclosed.toml", 'extends = "tiny_base.toml"\n[calendar.2031]\nclosed_days = ["2031-05-06"]\n',
      "field 'calendar.2031.closed_days'"),
     # a string where a number belongs: the rule set's own check, before anything reads it (it exited 70)
