@@ -40,13 +40,13 @@ def cjk_family() -> str:
     if not path.is_file():
         raise PlannerError(f"the Chinese chart font {FONT_FILE} is missing; reinstall the 'mplfonts' package",
                            file=path)
-    fm = font_manager.fontManager
-    fm.addfont(str(path))
-    # A system font of the same family (Debian's fonts-noto-cjk .ttc) ties on score and, listed first, would
-    # win: move the bundled file to the front so charts are the same bytes with or without system fonts.
-    fm.ttflist.sort(key=lambda f: f.fname != str(path))
-    fm._findfont_cached.cache_clear()
-    return font_manager.FontProperties(fname=str(path)).get_name()
+    font_manager.fontManager.addfont(str(path))
+    name = font_manager.FontProperties(fname=str(path)).get_name()
+    # A system copy of the same family (Debian's fonts-noto-cjk ships "Noto Sans CJK SC" as a .ttc) would win
+    # findfont's tie and change the charts' bytes from machine to machine: only the bundled file keeps the name.
+    font_manager.fontManager.ttflist = [f for f in font_manager.fontManager.ttflist
+                                        if f.name != name or Path(f.fname).resolve() == path]
+    return name
 
 
 @contextmanager
