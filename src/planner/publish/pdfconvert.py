@@ -42,7 +42,10 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
 
 def _kill_group(proc: subprocess.Popen) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        elif proc.poll() is None:  # no process groups (Windows): LibreOffice itself at least
+            proc.kill()
     except (ProcessLookupError, PermissionError):
         pass
     proc.wait()
