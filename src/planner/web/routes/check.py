@@ -1,0 +1,131 @@
+"""检查: an uploaded plan (CSV or notice.xlsx) against the rules; 保存为版本 keeps a clean one."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ...errors import PlannerError
+from ...publish.tables import provisional_note
+from .. import i18n, views
+from ..bench import MAX_UPLOAD, bench, catalogue
+
+router = APIRouter()
+UPLOAD_TYPES = {".csv": "csv", ".xlsx": "xlsx"}
+
+
+@router.get("/check", response_class=HTMLResponse)
+def check_get(request: Request):
+    return bench(request).page(request, "check.html", errors={})
+
+
+def read_checked(b, path: Path, scenario: str | None):
+    """(plan, ctx, report) of a plan file, read against the scenario's catalogue and rules if one is named."""
+    from ...check import check_plan
+    from ... import read_plan
+
+    cat = b.ctx_for(scenario, None).catalogue if scenario else catalogue()
+    plan = read_plan(path, cat)
+    ctx = b.ctx_for(scenario, plan.year)
+    return plan, ctx, check_plan(plan, ctx)
+
+
+def _by_session(report, plan, ctx) -> dict:
+    out: dict = {}
+    for x in report.violations:
+        if not x.hard:
+            continue
+        s = plan.by_key().get((x.stream, x.no)) if x.no is not None else None
+        where = views.session_label(s, ctx) if s else (ctx.catalogue.streams[x.stream].name
+                                                          if x.stream in ctx.catalogue.streams else "全年")
+        out.setdefault(where, []).append({"rule": i18n.rule_title(x.rule), "text": i18n.violation(x, s, ctx),
+                                          "original": x.message})
+    return out
+
+
+def check_result(request, status: int, filename: str, scenario, plan, ctx, report, **kw):
+    from ...plan import plan_to_csv
+
+    return bench(request).page(
+        request, "check.html", status, errors=kw.pop("errors", {}), checked=True, filename=filename,
+        plan=plan, by_session=_by_session(report, plan, ctx), banner=provisional_note(plan, ctx), year=plan.year,
+        scenario=scenario or "", plan_csv=plan_to_csv(plan), ok=report.ok,
+        per_rule=[(i18n.rule_title(r), n) for r, n in report.per_rule.items()], **kw)
+
+
+def upload_error(suffix: str, data: bytes) -> str | None:
+    """Why an upload cannot be a plan file, before anything reads it (None when it may be one)."""
+    if suffix not in UPLOAD_TYPES:
+        return "只能上传计划 CSV 文件或 Excel 文件（.xlsx）"
+    if len(data) > MAX_UPLOAD:
+        return "文件不能超过 5 MB"
+    if not data:
+        return "文件是空的"
+    if UPLOAD_TYPES[suffix] == "xlsx" and not data.startswith(b"PK\x03\x04"):
+        return "这不是有效的 Excel（.xlsx）文件"
+    if UPLOAD_TYPES[suffix] == "csv" and b"\x00" in data:
+        return "这不是文本格式的 CSV 文件"
+    return None
+
+
+@router.post("/check")
+async def check_post(request: Request):
+    b = bench(request)
+    form = await b.form_of(request)
+    upload = form.get("plan")
+    errors: dict[str, str] = {}
+    scenario = b.scenario_choice(form, errors)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        errors["plan"] = "请选择要检查的文件（CSV 或 notice.xlsx）"
+        return b.page(request, "check.html", 400, errors=errors)
+    suffix = Path(upload.filename).suffix.lower()
+    data = await upload.read(MAX_UPLOAD + 1)
+    problem = upload_error(suffix, data)
+    if problem:
+        return b.page(request, "check.html", 400, errors={**errors, "plan": problem})
+    if errors:
+        return b.page(request, "check.html", 400, errors=errors)
+    with b.ws.scratch() as tmp:
+        path = tmp / f"upload{suffix}"
+        path.write_bytes(data)
+        try:
+            plan, ctx, report = read_checked(b, path, scenario)
+        except PlannerError as err:
+            msg = i18n.input_error(err.field, err.row)
+            return b.page(request, "check.html", 400, errors={"plan": msg}, original=err.message)
+        except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
+            return b.page(request, "check.html", 400,
+                          errors={"plan": "无法读取这个文件，请确认它是计划 CSV 或发布的 notice.xlsx"})
+    return check_result(request, 200, upload.filename, scenario, plan, ctx, report)
+
+
+@router.post("/import")
+async def import_plan(request: Request):
+    """A checked upload kept as a version (e.g. the plan already published), so it can be re-planned.
+    The canonical CSV comes back from the check page and is read and checked again here."""
+    from ...plan import plan_to_csv
+
+    b = bench(request)
+    form = await b.form_of(request)
+    errors: dict[str, str] = {}
+    scenario = b.scenario_choice(form, errors)
+    text = form.get("plan_csv")
+    if not isinstance(text, str) or not text.strip() or len(text.encode("utf-8")) > MAX_UPLOAD or errors:
+        return b.page(request, "check.html", 400, errors={"plan": "没有可保存的计划，请重新上传"})
+    with b.ws.scratch() as tmp:
+        path = tmp / "upload.csv"
+        path.write_text(text, encoding="utf-8")
+        try:
+            plan, ctx, report = read_checked(b, path, scenario)
+        except PlannerError as err:
+            return b.page(request, "check.html", 400, errors={"plan": i18n.input_error(err.field, err.row)},
+                          original=err.message)
+    if not report.ok:
+        return check_result(request, 400, "", scenario, plan, ctx, report,
+                            errors={"import": "有违反规则之处的计划不能保存为版本"})
+    summary = {"status": "UPLOADED", "year": plan.year, "sessions": len(plan.sessions),
+               "calendar": ctx.calendar.status(), "scenario": scenario or ""}
+    vid = b.ws.add_version(plan_to_csv(plan), summary, year=plan.year, scenario=scenario, parent=None,
+                           note=str(form.get("note", ""))[:200], kind="upload")
+    return RedirectResponse(f"/plan?v={vid}", status_code=303)

@@ -1,0 +1,43 @@
+"""对比: two versions session by session, KPI deltas and the comparison chart."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from ..bench import bench
+from ..jobs import session_dict
+
+router = APIRouter()
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_get(request: Request, a: str | None = None, b: str | None = None):
+    from ...compare import diff_plans, kpi_rows
+
+    bn = bench(request)
+    kw: dict = {"a": a or "", "b": b or ""}
+    if a and b:
+        va, vb = bn.need_version(a), bn.need_version(b)
+        pa, _ = bn.plan_of(va)
+        pb, ctx_b = bn.plan_of(vb)
+        changes = [{"stream": c.stream, "no": c.no, "what": c.what, "old": session_dict(c.old),
+                    "new": session_dict(c.new), "reason": ""} for c in diff_plans(pa, pb)]
+        kw["changes"] = bn.changes(changes, ctx_b, vb.year)
+        names = {i: x.short_name for i, x in ctx_b.catalogue.institutions.items()}
+        kw["kpis"] = [[names.get(r[0], "全部考点")] + r[1:] for r in kpi_rows(pa, pb)]
+        kw["va"], kw["vb"] = va, vb
+    return bn.page(request, "compare.html", **kw)
+
+
+@router.get("/compare/chart.png")
+def compare_chart(request: Request, a: str, b: str):
+    from ...charts.compare import draw
+    from ...charts.style import render
+
+    bn = bench(request)
+    va, vb = bn.need_version(a), bn.need_version(b)
+    pa, _ = bn.plan_of(va)
+    pb, ctx = bn.plan_of(vb)
+    with bn.publish_lock:
+        png = render(draw, pa, pb, ctx)["png"]
+    return Response(png, media_type="image/png")

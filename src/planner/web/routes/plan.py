@@ -1,0 +1,58 @@
+"""年度计划: the calendar, the notice's tables and KPIs of a version; 生成 queues a solve."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from ...publish.tables import provisional_note
+from .. import views
+from ..bench import DEFAULT_TIME_LIMIT, bench
+
+router = APIRouter()
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request):
+    return RedirectResponse("/plan", status_code=303)
+
+
+@router.get("/plan", response_class=HTMLResponse)
+def plan_page(request: Request, v: str | None = None):
+    from ...api import next_year
+
+    b = bench(request)
+    version = b.latest_or(v)
+    shown = {}
+    if version is not None:
+        plan, ctx = b.plan_of(version)
+        shown = {"version": version, "plan": plan, "months": views.months(plan, ctx),
+                 "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
+                 "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
+                 "chain": b.ws.chain(version.id), "summary": b.ws.summary(version.id)}
+    return b.page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
+                  errors={}, **shown)
+
+
+@router.post("/generate")
+async def generate(request: Request):
+    from ...api import next_year
+    from ...calendar import FIRST_YEAR, LAST_YEAR
+
+    b = bench(request)
+    form = await b.form_of(request)
+    errors: dict[str, str] = {}
+    try:
+        year = int(str(form.get("year", "")))
+        if not FIRST_YEAR <= year <= LAST_YEAR - 1:
+            raise ValueError
+    except ValueError:
+        errors["year"] = f"年度须为 {FIRST_YEAR}–{LAST_YEAR - 1} 之间的整数"
+        year = None
+    limit = b.time_limit(form, errors)
+    scenario = b.scenario_choice(form, errors)
+    if errors:
+        return b.page(request, "plan.html", 400, default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
+                      errors=errors, form=dict(form))
+    job = b.jobs.submit({"kind": "generate", "root": str(b.ws.root), "year": year, "scenario": scenario,
+                         "time_limit": limit, "note": str(form.get("note", ""))[:200]})
+    return RedirectResponse(f"/job/{job.id}", status_code=303)
