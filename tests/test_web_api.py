@@ -545,7 +545,8 @@ def test_token_is_required_then_kept_in_a_cookie(tmp_path):
         csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
         vid = app.state.ws.add_version(csv, {}, year=2024, scenario=None, parent=None, note="", kind="upload")
         page = client.get(f"/publish?v={vid}").text
-        assert "/ics/huaan.ics?token=s3cret" in page
+        sub = app.state.bench.sub_token  # the links carry the read-only token, never the planner's
+        assert f"/ics/huaan.ics?token={sub}" in page and "s3cret" not in page
     with TestClient(app) as other:
         assert other.get("/ics/huaan.ics").status_code == 403
         assert other.get("/ics/huaan.ics?token=s3cret").status_code == 404  # allowed in, nothing published yet

@@ -10,6 +10,7 @@ type-checked, every path checked to be inside the workspace, Jinja autoescaping 
 from __future__ import annotations
 
 import secrets
+import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -21,15 +22,17 @@ from ..errors import PlannerError
 from . import i18n
 from .bench import HERE, MAX_UPLOAD, TOKEN_COOKIE, Bench, hostname, plain_page
 from .routes import ROUTERS
+from .security import same_origin
 from .workspace import OutsideWorkspace
 
 
 def create_app(workspace: str | Path = "planner-workspace", *, token: str | None = None,
-               allowed_hosts: set[str] | None = None) -> FastAPI:
-    """The app on *workspace*. *token*: required on every request; *allowed_hosts*: the only Host names
-    answered (``planner serve`` on loopback passes the loopback names, so a page elsewhere cannot reach it
-    through a rebinding DNS name)."""
-    b = Bench(workspace, token)
+               allowed_hosts: set[str] | None = None, public_url: str | None = None) -> FastAPI:
+    """The app on *workspace*. *token*: the planner's token, required on every request (a read-only
+    subscription token is made beside it for the calendars); *allowed_hosts*: the only Host names answered
+    (``planner serve`` on loopback passes the loopback names, so a page elsewhere cannot reach it through a
+    rebinding DNS name); *public_url*: the address other machines use, for the links handed out."""
+    b = Bench(workspace, token, public_url)
 
     @asynccontextmanager
     async def lifespan(_app):
@@ -62,9 +65,16 @@ def _guard(app: FastAPI, b: Bench, allowed_hosts: set[str] | None) -> None:
             via_query = given is not None
             if given is None:
                 given = request.cookies.get(TOKEN_COOKIE) or request.headers.get("x-planner-token")
-            if not given or not secrets.compare_digest(given.encode(), token.encode()):
+            given = (given or "").encode()
+            if secrets.compare_digest(given, b.sub_token.encode()):
+                if not request.url.path.startswith("/ics/") or request.method != "GET":
+                    return b.plain_page(request, 403, "只能订阅日历", i18n.text("subscription_only"))
+                via_query = False  # the subscription token never becomes the planner's cookie
+            elif not secrets.compare_digest(given, token.encode()):
                 return b.plain_page(request, 403, "需要访问令牌",
                                     "请使用启动工作台时显示的完整地址（含 ?token=…）打开本页。")
+        if request.method == "POST" and not same_origin(request.headers):
+            return b.plain_page(request, 403, "操作被拒绝", i18n.text("cross_site"))
         if request.method == "POST":
             size = request.headers.get("content-length")
             if size is not None and size.isdigit() and int(size) > MAX_UPLOAD + 64 * 1024:
@@ -83,7 +93,8 @@ def _error_pages(app: FastAPI, b: Bench) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        titles = {403: "操作被拒绝", 404: "未找到", 405: "不支持的操作", 413: "文件过大"}
+        titles = {400: "输入有误", 403: "操作被拒绝", 404: "未找到", 405: "不支持的操作", 413: "文件过大",
+                  503: "工作台忙"}
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else "请返回上一页。"
         return b.plain_page(request, exc.status_code, titles.get(exc.status_code, "出错了"), detail)
 
@@ -96,6 +107,13 @@ def _error_pages(app: FastAPI, b: Bench) -> None:
         """A file of the workspace the core refuses (e.g. a scenario edited by hand): said in Chinese."""
         return b.plain_page(request, 400, "无法打开", i18n.input_error(exc.field, exc.row)
                             + (f"（文件 {Path(exc.file).name}）" if exc.file else "") + f" 原文：{exc.message}")
+
+    @app.exception_handler(sqlite3.DatabaseError)
+    async def database_error(request: Request, exc: sqlite3.DatabaseError):
+        """The history database damaged or taken away while the server runs: what happened and the way back."""
+        ws = b.ws
+        return b.plain_page(request, 503, "工作区数据库出错", i18n.text(
+            "database", path=ws.db_path, detail=str(exc) or type(exc).__name__, root=ws.root, backups=ws.backup_dir))
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):

@@ -5,6 +5,7 @@ router modules serve every app ``create_app`` builds (tests build several, each 
 """
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 import threading
@@ -20,7 +21,8 @@ from starlette.templating import Jinja2Templates
 from ..errors import PlannerError
 from ..publish import wording as W
 from . import i18n
-from .jobs import JobQueue, load_context
+from .jobs import JobQueue, QueueFull, load_context
+from .security import field_limit, subscription_token
 from .workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -45,9 +47,16 @@ def make_templates(**globals_) -> Jinja2Templates:
 class Bench:
     """One workspace, its job queue, the page templates and the per-app secrets."""
 
-    def __init__(self, workspace: str | Path, token: str | None) -> None:
+    def __init__(self, workspace: str | Path, token: str | None, public_url: str | None = None) -> None:
         self.ws = Workspace(workspace)
         self.token = token
+        #: read-only: opens the calendars only; the only token in a link handed out
+        self.sub_token = subscription_token(self.ws.root) if token else None
+        #: the address other machines use (``--host 0.0.0.0``), for the links handed out; else the request's
+        self.public_url = public_url
+        #: compare charts by (version, sha256) pair: drawing one costs seconds
+        self.charts: dict[tuple, bytes] = {}
+        self.parse_lock = asyncio.Lock()
         self.csrf = secrets.token_urlsafe(24)
         self.templates = make_templates(csrf=self.csrf, token=token)
         #: matplotlib's font and style state is shared: one chart or publication at a time
@@ -74,7 +83,19 @@ class Bench:
         sent = form.get("csrf") or request.headers.get("x-csrf-token") or ""
         if not isinstance(sent, str) or not secrets.compare_digest(sent.encode(), self.csrf.encode()):
             raise HTTPException(403, "页面已过期或请求来源不明，请刷新页面后重试。")
+        for key, value in form.multi_items():
+            limit = MAX_UPLOAD if key == "plan_csv" else field_limit(key)
+            if isinstance(value, str) and len(value) > limit:
+                raise HTTPException(400, i18n.text("too_long", field=i18n.field_name(key.rstrip("_0123456789")),
+                                                   limit=limit, got=len(value)))
         return form
+
+    def submit(self, spec: dict):
+        """Queue a solve; a full queue is a Chinese page (503), nothing queued."""
+        try:
+            return self.jobs.submit(spec)
+        except QueueFull as full:
+            raise HTTPException(503, i18n.text("queue_full", n=full.waiting)) from None
 
     def page(self, request: Request, name: str, status: int = 200, **kw) -> HTMLResponse:
         kw.setdefault("versions", self.ws.versions())

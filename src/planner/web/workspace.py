@@ -46,10 +46,31 @@ CREATE TABLE IF NOT EXISTS versions (
     kind TEXT NOT NULL
 )
 """
+#: schema changes after the first table, in order; ``PRAGMA user_version`` counts those applied.
+#: The database is backed up (SQLite's online backup) before each one.
+MIGRATIONS: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL DEFAULT '', "
+    "what TEXT NOT NULL, version INTEGER)",
+)
+#: a version's history row, mirrored beside its files, so the history can be rebuilt from versions/ alone
+ROW_FILE = "version.json"
+#: daily backups kept
+KEEP_BACKUPS = 14
+
+
+class WorkspaceDamaged(PlannerError):
+    """The history database is missing, empty or damaged while versions/ holds versions: nothing may be
+    written (a new version would reuse an id and overwrite a folder). The message is the planner's."""
 
 
 class OutsideWorkspace(PlannerError):
     """A request named a path outside the workspace (or a name that is not a plain name)."""
+
+
+def insert_row(con, v: "Version") -> None:
+    con.execute("INSERT INTO versions (id, parent, scenario, year, created, note, sha256, kind) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (v.id, v.parent, v.scenario, v.year, v.created, v.note, v.sha256, v.kind))
 
 
 @dataclass(frozen=True)
@@ -67,14 +88,18 @@ class Version:
 class Workspace:
     """One folder of scenarios and plan versions; every path handed out is checked to be inside it."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, *, verify: bool = True) -> None:
+        """*verify*: cross-check the database with versions/ (the server, once); the solver process that
+        only reads a version the server named passes False."""
         self.root = Path(root).resolve()
         for sub in ("scenarios", "versions"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "workspace.db"
-        with closing(self._connect()) as con:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute(SCHEMA)
+        self.backup_dir = self.root / "backups"
+        if verify:
+            from .safekeeping import open_history
+
+            open_history(self)
 
     def claim(self) -> None:
         """Hold the workspace for this server process (one solve queue per workspace): a second
@@ -102,7 +127,10 @@ class Workspace:
     # -- paths ---------------------------------------------------------------------------------
     def inside(self, *parts: str) -> Path:
         """``root/parts…`` resolved; refuses anything that resolves outside the workspace."""
-        p = self.root.joinpath(*parts).resolve()
+        try:
+            p = self.root.joinpath(*parts).resolve()
+        except (ValueError, OSError):  # a NUL byte, an over-long name
+            raise OutsideWorkspace("not a path", field="path") from None
         if p != self.root and self.root not in p.parents:
             raise OutsideWorkspace("path is outside the workspace", field="path")
         return p
@@ -162,7 +190,7 @@ class Workspace:
         return out
 
     def add_version(self, plan_csv: str, summary: dict, *, year: int, scenario: str | None, parent: int | None,
-                    note: str, kind: str) -> int:
+                    note: str, kind: str, who: str = "") -> int:
         """Store a plan as a new version: files first (folder renamed into place), then the history row,
         in one transaction; if anything fails the workspace is as before."""
         data = plan_csv.encode("utf-8")
@@ -171,17 +199,18 @@ class Workspace:
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
-            vid = int(con.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM versions").fetchone()[0])
+            known = int(con.execute("SELECT COALESCE(MAX(id), 0) FROM versions").fetchone()[0])
+            vid = max([known, *self.version_folders()]) + 1  # a folder the history does not know is never reused
             final = self.version_dir(vid)
-            if final.exists():  # left by a crash between rename and commit: not in the history, so not a version
-                shutil.rmtree(final)
             tmp = Path(tempfile.mkdtemp(prefix=f".v{vid}-", dir=self.root / "versions"))
             try:
                 atomic_write_bytes(tmp / "plan.csv", data)
                 atomic_write_text(tmp / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-                con.execute("INSERT INTO versions (id, parent, scenario, year, created, note, sha256, kind) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                            (vid, parent, scenario, year, created, note, digest, kind))
+                row = Version(vid, parent, scenario, year, created, note, digest, kind)
+                atomic_write_text(tmp / ROW_FILE, json.dumps(row.__dict__, ensure_ascii=False, indent=1) + "\n")
+                insert_row(con, row)
+                con.execute("INSERT INTO changes (at, who, what, version) VALUES (?, ?, ?, ?)",
+                            (created, who, f"add:{kind}", vid))
                 os.replace(tmp, final)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -193,7 +222,15 @@ class Workspace:
             raise
         finally:
             con.close()
+        from .safekeeping import daily_backup
+
+        daily_backup(self)  # the first change of a day keeps yesterday's history aside
         return vid
+
+    def version_folders(self) -> list[int]:
+        """Ids of the complete version folders on disk (a folder appears only complete: renamed into place)."""
+        return sorted(int(p.name) for p in (self.root / "versions").iterdir()
+                      if VERSION_RE.match(p.name) and (p / "plan.csv").is_file())
 
     def plan_csv_path(self, vid: int) -> Path:
         return self.version_dir(vid) / "plan.csv"
@@ -233,8 +270,12 @@ class Workspace:
     def published_file(self, vid: int, rel: str) -> Path:
         """A file of a version's published set; refuses any path leaving that folder."""
         base = self.published_dir(vid).resolve()
-        p = (base / rel).resolve()
-        if base not in p.parents or not p.is_file():
+        try:  # a NUL byte, an over-long name: no such file, never an error page of ours
+            p = (base / rel).resolve()
+            found = base in p.parents and p.is_file()
+        except (ValueError, OSError):
+            found = False
+        if not found:
             raise OutsideWorkspace(f"no such published file: {rel!r}", field="path")
         return p
 

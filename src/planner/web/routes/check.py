@@ -5,6 +5,7 @@ from pathlib import Path
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 
 from ...errors import PlannerError
 from ...publish.tables import provisional_note
@@ -13,6 +14,39 @@ from ..bench import MAX_UPLOAD, bench, catalogue
 
 router = APIRouter()
 UPLOAD_TYPES = {".csv": "csv", ".xlsx": "xlsx"}
+#: an uploaded workbook, unpacked, may not exceed this (a published notice.xlsx unpacks to about 100 KB)
+MAX_UNPACKED = 10 * 1024 * 1024
+#: nor unpack to more than this many times its packed size once past MAX_RATIO_FLOOR (XML packs ~10-20:1)
+MAX_RATIO = 100
+MAX_RATIO_FLOOR = 1024 * 1024
+MAX_MEMBERS = 300
+
+
+def unpacked_problem(data: bytes) -> str | None:
+    """Why a workbook may not be opened (a zip bomb, a broken zip), found by unpacking it against a budget
+    (the sizes a zip declares can lie); None when openpyxl may read it."""
+    import io
+    import zipfile
+    import zlib
+
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        members = z.infolist()
+        if len(members) > MAX_MEMBERS:
+            return f"这个 Excel 文件包含 {len(members)} 个部件，不是计划表格"
+        total = 0
+        for info in members:
+            with z.open(info) as fh:
+                while chunk := fh.read(256 * 1024):
+                    total += len(chunk)
+                    if total > MAX_UNPACKED:
+                        return (f"这个 Excel 文件解压后超过 {MAX_UNPACKED // 2**20} MB（上传 {len(data) // 1024} KB），"
+                                "不是计划表格，已拒绝")
+                    if total > MAX_RATIO_FLOOR and total > MAX_RATIO * len(data):
+                        return f"这个 Excel 文件的压缩比异常（超过 {MAX_RATIO} 倍），不是计划表格，已拒绝"
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, ValueError):
+        return "这不是有效的 Excel（.xlsx）文件（文件已损坏）"
+    return None
 
 
 @router.get("/check", response_class=HTMLResponse)
@@ -69,6 +103,22 @@ def upload_error(suffix: str, data: bytes) -> str | None:
     return None
 
 
+def parse_upload(b, path: Path, suffix: str, data: bytes, scenario):
+    """Unpack-check and read an upload (runs in a worker thread, never on the request loop):
+    ("error", message, original) or ("ok", (plan, ctx, report))."""
+    if UPLOAD_TYPES[suffix] == "xlsx":
+        problem = unpacked_problem(data)
+        if problem:
+            return "error", problem, ""
+    path.write_bytes(data)
+    try:
+        return "ok", read_checked(b, path, scenario), ""
+    except PlannerError as err:
+        return "error", i18n.input_error(err.field, err.row, err.message), err.message
+    except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
+        return "error", "无法读取这个文件，请确认它是计划 CSV 或发布的 notice.xlsx", ""
+
+
 @router.post("/check")
 async def check_post(request: Request):
     b = bench(request)
@@ -86,17 +136,13 @@ async def check_post(request: Request):
         return b.page(request, "check.html", 400, errors={**errors, "plan": problem})
     if errors:
         return b.page(request, "check.html", 400, errors=errors)
-    with b.ws.scratch() as tmp:
-        path = tmp / f"upload{suffix}"
-        path.write_bytes(data)
-        try:
-            plan, ctx, report = read_checked(b, path, scenario)
-        except PlannerError as err:
-            msg = i18n.input_error(err.field, err.row)
-            return b.page(request, "check.html", 400, errors={"plan": msg}, original=err.message)
-        except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
-            return b.page(request, "check.html", 400,
-                          errors={"plan": "无法读取这个文件，请确认它是计划 CSV 或发布的 notice.xlsx"})
+    async with b.parse_lock:  # one upload unpacked at a time: memory stays bounded under many
+        with b.ws.scratch() as tmp:
+            state, got, original = await run_in_threadpool(parse_upload, b, tmp / f"upload{suffix}", suffix, data,
+                                                           scenario)
+    if state == "error":
+        return b.page(request, "check.html", 400, errors={"plan": got}, original=original)
+    plan, ctx, report = got
     return check_result(request, 200, upload.filename, scenario, plan, ctx, report)
 
 
@@ -119,8 +165,8 @@ async def import_plan(request: Request):
         try:
             plan, ctx, report = read_checked(b, path, scenario)
         except PlannerError as err:
-            return b.page(request, "check.html", 400, errors={"plan": i18n.input_error(err.field, err.row)},
-                          original=err.message)
+            return b.page(request, "check.html", 400,
+                          errors={"plan": i18n.input_error(err.field, err.row, err.message)}, original=err.message)
     if not report.ok:
         return check_result(request, 400, "", scenario, plan, ctx, report,
                             errors={"import": "有违反规则之处的计划不能保存为版本"})

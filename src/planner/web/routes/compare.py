@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
 
 from ..bench import bench
 from ..jobs import session_dict
 
 router = APIRouter()
+#: compare charts kept (a version pair's chart never changes: versions are immutable)
+CHART_CACHE = 32
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -35,9 +38,17 @@ def compare_chart(request: Request, a: str, b: str):
     from ...charts.style import render
 
     bn = bench(request)
+    if request.headers.get("sec-fetch-site") == "cross-site":  # another site's page may not make us draw
+        raise HTTPException(403, "请在工作台页面上查看对比图。")
     va, vb = bn.need_version(a), bn.need_version(b)
-    pa, _ = bn.plan_of(va)
-    pb, ctx = bn.plan_of(vb)
-    with bn.publish_lock:
-        png = render(draw, pa, pb, ctx)["png"]
-    return Response(png, media_type="image/png")
+    key = (va.id, va.sha256, vb.id, vb.sha256)
+    png = bn.charts.get(key)
+    if png is None:
+        pa, _ = bn.plan_of(va)
+        pb, ctx = bn.plan_of(vb)
+        with bn.publish_lock:
+            png = bn.charts.get(key) or render(draw, pa, pb, ctx)["png"]
+        if len(bn.charts) >= CHART_CACHE:
+            bn.charts.pop(next(iter(bn.charts)))
+        bn.charts[key] = png
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

@@ -53,6 +53,6 @@ async def generate(request: Request):
     if errors:
         return b.page(request, "plan.html", 400, default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
                       errors=errors, form=dict(form))
-    job = b.jobs.submit({"kind": "generate", "root": str(b.ws.root), "year": year, "scenario": scenario,
+    job = b.submit({"kind": "generate", "root": str(b.ws.root), "year": year, "scenario": scenario,
                          "time_limit": limit, "note": str(form.get("note", ""))[:200]})
     return RedirectResponse(f"/job/{job.id}", status_code=303)

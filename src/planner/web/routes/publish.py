@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from ...errors import PlannerError
 from .. import i18n
 from ..bench import bench, hostname
+from ..workspace import OutsideWorkspace
 
 router = APIRouter()
 #: a fixed timestamp for zip members, so the same published set gives the same zip
@@ -23,9 +24,10 @@ MEDIA = {".ics": "text/calendar; charset=utf-8", ".csv": "text/csv; charset=utf-
 
 
 def ics_url(request: Request, inst: str) -> str:
-    token = bench(request).token
-    url = str(request.base_url) + f"ics/{inst}.ics"
-    return url + (f"?token={quote(token)}" if token else "")
+    """The link handed to an institution: the address other machines use, and only the read-only token."""
+    b = bench(request)
+    url = (b.public_url or str(request.base_url)) + f"ics/{inst}.ics"
+    return url + (f"?token={quote(b.sub_token)}" if b.sub_token else "")
 
 
 @router.get("/publish", response_class=HTMLResponse)
@@ -106,5 +108,21 @@ def subscription(request: Request, inst: str):
     vid = b.ws.latest_published()
     if vid is None:
         raise HTTPException(404, "还没有已发布的计划。")
-    p = b.ws.published_file(vid, f"ics/{inst}.ics")
-    return Response(p.read_bytes(), media_type="text/calendar; charset=utf-8")
+    try:
+        data = b.ws.published_file(vid, f"ics/{inst}.ics").read_bytes()
+    except OutsideWorkspace:
+        data = _empty_calendar(b, vid, inst)
+    return Response(data, media_type="text/calendar; charset=utf-8")
+
+
+def _empty_calendar(b, vid: int, inst: str) -> bytes:
+    """A listed institution without sessions in the published plan subscribes to an empty calendar of the
+    same name (its events appear when a revision gives it some); an unknown name is 404."""
+    from ...publish import wording as W
+    from ...publish.ics import calendar_bytes
+
+    plan, ctx = b.plan_of(b.ws.version(vid))
+    site = ctx.catalogue.institutions.get(inst)
+    if site is None:
+        raise HTTPException(404, "没有这个考点的日历。")
+    return calendar_bytes(W.SITE_CALENDAR_NAME.format(year=plan.year, site=site.short_name), plan, [], None)

@@ -52,7 +52,7 @@ async def replan_post(request: Request):
     from_date = _from_date_errors(b, form, base, scenario, errors)
     if errors:
         return b.page(request, "replan.html", 400, errors=errors, form=dict(form))
-    job = b.jobs.submit({"kind": "replan", "root": str(b.ws.root), "base": base.id, "scenario": scenario,
+    job = b.submit({"kind": "replan", "root": str(b.ws.root), "base": base.id, "scenario": scenario,
                          "from_date": from_date.isoformat(), "time_limit": limit})
     return RedirectResponse(f"/job/{job.id}", status_code=303)
 
@@ -102,6 +102,6 @@ async def pin_post(request: Request):
                       version=version, year=version.year, chosen=views.session_label(chosen, ctx),
                       sessions=_session_choices(plan, ctx),
                       days=[(d.isoformat(), W.day_text(d, version.year)) for d in views.allowed_days(chosen, ctx)])
-    job = b.jobs.submit({"kind": "pin", "root": str(b.ws.root), "base": version.id, "scenario": version.scenario,
+    job = b.submit({"kind": "pin", "root": str(b.ws.root), "base": version.id, "scenario": version.scenario,
                          "stream": chosen.stream, "no": chosen.no, "date": day.isoformat(), "time_limit": limit})
     return RedirectResponse(f"/job/{job.id}", status_code=303)
