@@ -50,7 +50,6 @@ def run(args) -> int:
     token = args.token
     if token is not None:
         check_token(token, args.host)
-    _check_port(args.host, args.port)
     if args.host not in LOOPBACK and not token:
         token = new_token()
         print(f"--host {args.host} is reachable from other machines: generated access token {token}")
@@ -61,6 +60,7 @@ def run(args) -> int:
         app.state.ws.claim()
     except OSError as exc:
         raise PlannerError(f"cannot use the workspace folder ({exc.strerror})", file=args.workspace) from None
+    _check_port(args.host, args.port)  # after the workspace: a damaged one is named first
     print(f"排考工作台: {url}  (workspace {app.state.ws.root}; Ctrl-C stops)", flush=True)
     if app.state.bench.sub_token:
         print(f"日历订阅（只读，可交给各考点）: {base}ics/<考点>.ics?token={app.state.bench.sub_token}", flush=True)

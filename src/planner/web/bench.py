@@ -216,5 +216,5 @@ def catalogue():
 
 
 def plain_page(templates, request: Request, status: int, title: str, message: str) -> HTMLResponse:
-    return templates.TemplateResponse(request, "message.html", {"title": title, "message": message},
+    return templates.TemplateResponse(request, "message.html", {"title": title, "message": message, "plain": True},
                                       status_code=status)

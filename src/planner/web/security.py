@@ -27,15 +27,16 @@ DEFAULT_FIELD = 100
 
 def token_bits(token: str) -> float:
     """A conservative estimate of a token's entropy: its length times log2 of the alphabet its character
-    classes span (digits 10, lower 26, upper 26, anything else 32), capped by a repetition check (a token of
-    few distinct characters counts as that few)."""
+    classes span (digits 10, lower 26, upper 26, anything else 32); a token of fewer than 16 distinct
+    characters counts only those."""
     if not token:
         return 0.0
     size = sum(n for test, n in ((str.isdigit, 10), (str.islower, 26), (str.isupper, 26))
                if any(test(c) for c in token))
     if any(not (c.isdigit() or c.isascii() and c.isalpha()) for c in token):
         size += 32
-    size = min(size, len(set(token)) ** 2)  # "aaaa…" or "abab…" is no stronger than its few symbols allow
+    if len(set(token)) < 16:  # "aaaa…" or "abab…" is no stronger than its few symbols allow
+        size = min(size, len(set(token)))
     return len(token) * math.log2(max(size, 1))
 
 
