@@ -84,7 +84,7 @@ def _guard(app: FastAPI, b: Bench, allowed_hosts: set[str] | None) -> None:
             response.set_cookie(TOKEN_COOKIE, token, httponly=True, samesite="strict")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("Referrer-Policy", "same-origin")  # a POST then carries its Origin
         return response
 
 

@@ -78,16 +78,18 @@ def field_limit(name: str) -> int:
 
 
 def same_origin(headers) -> bool:
-    """True when the POST's Origin (else Referer) names the Host it was sent to; a request with neither
-    (a script, not a browser: the CSRF token still has to match) passes."""
+    """True when the POST's Origin (else Referer) names the Host it was sent to. A request with neither
+    (a script, not a browser: the CSRF token still has to match) passes unless the browser says it is
+    cross-site; an opaque ``Origin: null`` needs a matching Referer."""
     host = headers.get("host", "")
-    for name in ("origin", "referer"):
-        value = headers.get(name)
-        if value:
-            if value == "null":
-                return False
-            return urlsplit(value).netloc == host
-    return False if headers.get("sec-fetch-site") == "cross-site" else True
+    origin, referer = headers.get("origin"), headers.get("referer")
+    if origin and origin != "null":
+        return urlsplit(origin).netloc == host
+    if referer:
+        return urlsplit(referer).netloc == host
+    if origin == "null":
+        return False
+    return headers.get("sec-fetch-site") != "cross-site"
 
 
 def interface_address() -> str:
