@@ -12,7 +12,7 @@ import pytest
 from planner.cli import main
 from planner.data import scenarios_dir
 from planner.web import safekeeping
-from planner.web.workspace import MIGRATIONS, Workspace, WorkspaceDamaged
+from planner.web.workspace import COLUMNS, MIGRATIONS, SCHEMA, Workspace, WorkspaceDamaged
 
 PLAN_CSV = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
 
@@ -121,17 +121,22 @@ def test_an_unknown_folder_without_a_row_mirror_is_kept_and_skipped(tmp_path):
 
 def test_a_schema_change_is_preceded_by_an_online_backup(tmp_path):
     ws = _fill(tmp_path / "w")
-    with sqlite3.connect(ws.db_path) as con:  # a database from before the last schema change
-        con.execute("DROP TABLE changes")
-        con.execute("PRAGMA user_version = 0")
+    with sqlite3.connect(ws.db_path) as con:
+        rows = con.execute(f"SELECT {COLUMNS} FROM versions").fetchall()
+    _delete(ws.db_path)
+    with sqlite3.connect(ws.db_path) as con:  # a database of the first release: one table, no later changes
+        con.execute(SCHEMA)
+        con.executemany("INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     for p in ws.backup_dir.iterdir():
         p.unlink()
-    Workspace(ws.root)
-    before = ws.backup_dir / f"workspace-before-schema-{len(MIGRATIONS)}.db"
-    assert before.exists() and safekeeping.db_state(before)[0] == "ok"
-    with sqlite3.connect(before) as con:
-        assert con.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 2
-        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) - 1
+    again = Workspace(ws.root)
+    assert [v.id for v in again.versions()] == [2, 1]
+    for n in range(1, len(MIGRATIONS) + 1):  # one backup before each change, holding the schema before it
+        before = ws.backup_dir / f"workspace-before-schema-{n}.db"
+        assert safekeeping.db_state(before)[0] == "ok"
+        with sqlite3.connect(before) as con:
+            assert con.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 2
+            assert con.execute("PRAGMA user_version").fetchone()[0] == n - 1
 
 
 def test_daily_backups_one_a_day_and_only_the_newest_kept(tmp_path):

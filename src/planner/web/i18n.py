@@ -120,6 +120,12 @@ def input_error(field: str | None, row: int | None = None, message: str = "") ->
     return text("input_error", field=where, message="" if not where else "不正确")
 
 
+def change_log(what: str) -> str:
+    """A row of the change log ("add:generate", "delete", …) in Chinese."""
+    head, _, kind_ = what.partition(":")
+    return table()["log"].get(head, head) + (f"（{kind(kind_)}）" if kind_ else "")
+
+
 def problem(message: str) -> str:
     """A field-less PlannerError's message in Chinese (the known ones), else a generic sentence."""
     for start, chinese in table()["problems"].items():

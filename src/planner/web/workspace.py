@@ -51,7 +51,12 @@ CREATE TABLE IF NOT EXISTS versions (
 MIGRATIONS: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL DEFAULT '', "
     "what TEXT NOT NULL, version INTEGER)",
+    # a deleted version stays on disk and in the history (undo), only hidden from the lists
+    "ALTER TABLE versions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
+    # the version the subscriptions serve, chosen by the planner (publishing one chooses it)
+    "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
+COLUMNS = "id, parent, scenario, year, created, note, sha256, kind"
 #: a version's history row, mirrored beside its files, so the history can be rebuilt from versions/ alone
 ROW_FILE = "version.json"
 #: daily backups kept
@@ -167,16 +172,18 @@ class Workspace:
         con.row_factory = sqlite3.Row
         return con
 
-    def versions(self) -> list[Version]:
+    def versions(self, deleted: bool = False) -> list[Version]:
+        """The versions, newest first; *deleted*: the deleted ones instead (kept for 撤销)."""
         with closing(self._connect()) as con:
-            rows = con.execute("SELECT * FROM versions ORDER BY id DESC").fetchall()
+            rows = con.execute(f"SELECT {COLUMNS} FROM versions WHERE deleted = ? ORDER BY id DESC",
+                               (int(deleted),)).fetchall()
         return [Version(**dict(r)) for r in rows]
 
     def version(self, vid: int | str) -> Version | None:
         if not VERSION_RE.match(str(vid)):
             return None
         with closing(self._connect()) as con:
-            row = con.execute("SELECT * FROM versions WHERE id = ?", (int(vid),)).fetchone()
+            row = con.execute(f"SELECT {COLUMNS} FROM versions WHERE id = ?", (int(vid),)).fetchone()
         return Version(**dict(row)) if row else None
 
     def chain(self, vid: int) -> list[Version]:
@@ -209,8 +216,7 @@ class Workspace:
                 row = Version(vid, parent, scenario, year, created, note, digest, kind)
                 atomic_write_text(tmp / ROW_FILE, json.dumps(row.__dict__, ensure_ascii=False, indent=1) + "\n")
                 insert_row(con, row)
-                con.execute("INSERT INTO changes (at, who, what, version) VALUES (?, ?, ?, ?)",
-                            (created, who, f"add:{kind}", vid))
+                self.record(con, f"add:{kind}", vid, who)
                 os.replace(tmp, final)
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -279,8 +285,52 @@ class Workspace:
             raise OutsideWorkspace(f"no such published file: {rel!r}", field="path")
         return p
 
+    # -- the planner's changes: current version, delete and undo, who did what ------------------------
+    def record(self, con, what: str, vid: int | None, who: str = "") -> None:
+        now = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
+        con.execute("INSERT INTO changes (at, who, what, version) VALUES (?, ?, ?, ?)", (now, who, what, vid))
+
+    def changes(self, limit: int = 30) -> list[dict]:
+        with closing(self._connect()) as con:
+            rows = con.execute("SELECT at, who, what, version FROM changes ORDER BY id DESC LIMIT ?", (limit,))
+            return [dict(r) for r in rows.fetchall()]
+
+    def set_deleted(self, vid: int, deleted: bool, who: str = "") -> None:
+        with closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("UPDATE versions SET deleted = ? WHERE id = ?", (int(deleted), int(vid)))
+            self.record(con, "delete" if deleted else "undelete", vid, who)
+            con.execute("COMMIT")
+
+    def is_deleted(self, vid: int | str) -> bool:
+        if not VERSION_RE.match(str(vid)):
+            return False
+        with closing(self._connect()) as con:
+            row = con.execute("SELECT deleted FROM versions WHERE id = ?", (int(vid),)).fetchone()
+        return bool(row and row[0])
+
+    def set_current(self, vid: int, who: str = "", what: str = "current") -> None:
+        """The version the subscriptions serve from now on (it must have a published set)."""
+        with closing(self._connect()) as con:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current', ?)", (str(int(vid)),))
+            self.record(con, what, vid, who)
+            con.execute("COMMIT")
+
+    def current(self) -> int | None:
+        """The version chosen as current, if it still has a published set and is not deleted."""
+        with closing(self._connect()) as con:
+            row = con.execute("SELECT value FROM settings WHERE key = 'current'").fetchone()
+        if row and VERSION_RE.match(row[0]) and self.published_dir(int(row[0])).is_dir() \
+                and not self.is_deleted(int(row[0])):
+            return int(row[0])
+        return None
+
     def latest_published(self) -> int | None:
-        """The version published most recently (what the ICS subscriptions serve)."""
+        """What the ICS subscriptions serve: the current version, else the one published most recently."""
+        chosen = self.current()
+        if chosen is not None:
+            return chosen
         found = []
         for v in self.versions():
             d = self.published_dir(v.id)

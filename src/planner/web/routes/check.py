@@ -146,6 +146,31 @@ async def check_post(request: Request):
     return check_result(request, 200, upload.filename, scenario, plan, ctx, report)
 
 
+@router.post("/check/export.xlsx")
+async def check_export(request: Request):
+    """The check page's findings as Excel (the plan comes back from the page and is checked again here)."""
+    from ..export import download, table_xlsx
+
+    b = bench(request)
+    form = await b.form_of(request)
+    errors: dict[str, str] = {}
+    scenario = b.scenario_choice(form, errors)
+    text = form.get("plan_csv")
+    if not isinstance(text, str) or not text.strip() or errors:
+        return b.page(request, "check.html", 400, errors={"plan": "没有可导出的检查结果，请重新上传"})
+    with b.ws.scratch() as tmp:
+        path = tmp / "upload.csv"
+        path.write_text(text, encoding="utf-8")
+        state, got, _ = await run_in_threadpool(parse_upload, b, path, ".csv", text.encode("utf-8"), scenario)
+    if state == "error":
+        return b.page(request, "check.html", 400, errors={"plan": got})
+    plan, ctx, report = got
+    rows = [[where, it["text"], it["rule"]] for where, items in _by_session(report, plan, ctx).items() for it in items]
+    rules = [[i18n.rule_title(r), f"{n} 处" if n else "符合"] for r, n in report.per_rule.items()]
+    data = table_xlsx([("违反规则之处", ["考试", "问题", "违反的规则"], rows), ("逐条规则", ["规则", "结果"], rules)])
+    return download(data, f"检查结果-{plan.year}年.xlsx")
+
+
 @router.post("/import")
 async def import_plan(request: Request):
     """A checked upload kept as a version (e.g. the plan already published), so it can be re-planned.

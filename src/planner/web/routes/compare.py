@@ -13,23 +13,53 @@ router = APIRouter()
 CHART_CACHE = 32
 
 
-@router.get("/compare", response_class=HTMLResponse)
-def compare_get(request: Request, a: str | None = None, b: str | None = None):
+def kpi_headers(a: int, b: int) -> list[str]:
+    """The KPI table's columns (``compare.kpi_rows``), naming the two versions."""
+    out = ["考点"]
+    for what in ("场次", "最长间隔", "平均间隔"):
+        out += [f"{what}（版本{a}）", f"{what}（版本{b}）", "差"]
+    return out
+
+
+def compared(bn, a: str, b: str) -> dict:
+    """The two versions, their changes (worded) and KPI rows."""
     from ...compare import diff_plans, kpi_rows
 
+    va, vb = bn.need_version(a), bn.need_version(b)
+    pa, _ = bn.plan_of(va)
+    pb, ctx_b = bn.plan_of(vb)
+    changes = [{"stream": c.stream, "no": c.no, "what": c.what, "old": session_dict(c.old),
+                "new": session_dict(c.new), "reason": ""} for c in diff_plans(pa, pb)]
+    names = {i: x.short_name for i, x in ctx_b.catalogue.institutions.items()}
+    return {"va": va, "vb": vb, "changes": bn.changes(changes, ctx_b, vb.year),
+            "kpis": [[names.get(r[0], "全部考点")] + r[1:] for r in kpi_rows(pa, pb)],
+            "kpi_headers": kpi_headers(va.id, vb.id)}
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_get(request: Request, a: str | None = None, b: str | None = None):
     bn = bench(request)
     kw: dict = {"a": a or "", "b": b or ""}
     if a and b:
-        va, vb = bn.need_version(a), bn.need_version(b)
-        pa, _ = bn.plan_of(va)
-        pb, ctx_b = bn.plan_of(vb)
-        changes = [{"stream": c.stream, "no": c.no, "what": c.what, "old": session_dict(c.old),
-                    "new": session_dict(c.new), "reason": ""} for c in diff_plans(pa, pb)]
-        kw["changes"] = bn.changes(changes, ctx_b, vb.year)
-        names = {i: x.short_name for i, x in ctx_b.catalogue.institutions.items()}
-        kw["kpis"] = [[names.get(r[0], "全部考点")] + r[1:] for r in kpi_rows(pa, pb)]
-        kw["va"], kw["vb"] = va, vb
+        kw |= compared(bn, a, b)
     return bn.page(request, "compare.html", **kw)
+
+
+@router.get("/compare/export.xlsx")
+def compare_export(request: Request, a: str, b: str):
+    from ..export import download, table_xlsx
+
+    c = compared(bench(request), a, b)
+    va, vb = c["va"], c["vb"]
+
+    def side(x):
+        return f"{x['exam']} {x['site']}（报名{x['deadline']}）" if x else "—"
+
+    rows = [[f"{x['stream']} 第{x['no']}期", x["what"] + (f" {x['days']}" if x["days"] else ""),
+             side(x["old"]), side(x["new"])] for x in c["changes"]]
+    data = table_xlsx([("变化", ["考试", "变化", f"版本{va.id}", f"版本{vb.id}"], rows),
+                       ("指标", c["kpi_headers"], c["kpis"])])
+    return download(data, f"对比-版本{va.id}-版本{vb.id}.xlsx")
 
 
 @router.get("/compare/chart.png")

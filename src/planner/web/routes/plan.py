@@ -17,15 +17,18 @@ def home(request: Request):
 
 
 @router.get("/plan", response_class=HTMLResponse)
-def plan_page(request: Request, v: str | None = None):
+def plan_page(request: Request, v: str | None = None, deleted: str | None = None):
     from ...api import next_year
+    from .versions import who
 
     b = bench(request)
     version = b.latest_or(v)
-    shown = {}
+    shown = {"current": b.ws.latest_published(), "changes": b.ws.changes(), "who": who(request),
+             "deleted": b.ws.version(deleted) if deleted and b.ws.is_deleted(deleted) else None}
     if version is not None:
         plan, ctx = b.plan_of(version)
-        shown = {"version": version, "plan": plan, "months": views.months(plan, ctx),
+        shown |= {"version": version, "plan": plan, "months": views.months(plan, ctx),
+                 "published": bool(b.ws.published_files(version.id)),
                  "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
                  "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
                  "chain": b.ws.chain(version.id), "summary": b.ws.summary(version.id)}
@@ -56,3 +59,15 @@ async def generate(request: Request):
     job = b.submit({"kind": "generate", "root": str(b.ws.root), "year": year, "scenario": scenario,
                          "time_limit": limit, "note": str(form.get("note", ""))[:200]})
     return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+
+@router.get("/plan/export.xlsx")
+def plan_export(request: Request, v: str):
+    """年度计划 as Excel: the notice's own workbook (附件1–4), exactly as 发布 writes it."""
+    from ...publish.xlsx import notice_xlsx_bytes
+    from ..export import download
+
+    b = bench(request)
+    version = b.need_version(v)
+    plan, ctx = b.plan_of(version)
+    return download(notice_xlsx_bytes(plan, ctx), f"运城市{version.year}年考试计划-版本{version.id}.xlsx")

@@ -49,9 +49,15 @@ def publish_get(request: Request, v: str | None = None):
 
 @router.post("/publish/{vid}")
 async def publish_version(request: Request, vid: str):
+    from .versions import older_than_current, who
+
     b = bench(request)
-    await b.form_of(request)
+    form = await b.form_of(request)
     version = b.need_version(vid)
+    newer = older_than_current(b, version.id)
+    if newer is not None and form.get("confirm") != "1":
+        return b.page(request, "confirm.html", 409, version=version, newer=newer,
+                      action=f"/publish/{version.id}", what="重新发布")
     try:
         await run_in_threadpool(_publish, b, version)
     except PlannerError as err:
@@ -59,6 +65,7 @@ async def publish_version(request: Request, vid: str):
                       errors={"publish": "该版本未通过规则检查，不能发布"
                               if type(err).__name__ == "CheckFailedError" else i18n.input_error(err.field)},
                       original=err.message, subscriptions=[])
+    b.ws.set_current(version.id, who(request), "publish")
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
 
