@@ -310,6 +310,7 @@ def test_pin_offers_only_allowed_days_and_moves_the_session(env):
     page = client.get(f"/pin?v={vid}&s=special_ops-{s.no}").text
     days = [dt.date.fromisoformat(x) for x in __import__("re").findall(r'<option value="(\d{4}-\d\d-\d\d)"', page)]
     assert days and all(d.weekday() < 5 or d.isoformat() in page for d in days)
+    assert f'<option value="{s.exam_date.isoformat()}" selected>' in page  # the list opens on the session's date
     from planner.api import make_context
 
     ctx = make_context(YEAR)
@@ -323,7 +324,10 @@ def test_pin_offers_only_allowed_days_and_moves_the_session(env):
                                   "time_limit": LIMIT}, follow_redirects=False)
     jid, job = wait_job(app, r)
     assert job.state == "done", job.outcome
-    assert "调整方案" in client.get(f"/job/{jid}").text
+    job_page = client.get(f"/job/{jid}").text
+    assert "调整方案" in job_page
+    row = next(r for r in job_page.split('<tr class="change">')[1:] if f"第{s.no}期" in r.split("</td>")[0])
+    assert "按要求固定在新日期" in row and "连带调整" not in row  # the pinned session is not its own knock-on
     r = client.post(f"/job/{jid}/accept", data=csrf(app), follow_redirects=False)
     new = int(r.headers["location"].split("=")[-1])
     cur = read_plan(app.state.ws.plan_csv_path(new), load_catalogue())

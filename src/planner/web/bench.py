@@ -57,6 +57,8 @@ class Bench:
         #: compare charts by (version, sha256) pair: drawing one costs seconds
         self.charts: dict[tuple, bytes] = {}
         self.parse_lock = asyncio.Lock()
+        #: 固定一场's allowed days per (version, session, ctx): a year of per-day checks
+        self.allowed: dict[tuple, list] = {}
         self.csrf = secrets.token_urlsafe(24)
         self.templates = make_templates(csrf=self.csrf, token=token)
         #: matplotlib's font and style state is shared: one chart or publication at a time

@@ -140,6 +140,8 @@ def reason(text_: str, catalogue) -> list[str]:
         return []
     if text_.startswith("knock-on"):
         return [text("knock_on")]
+    if text_ == "pinned":
+        return [text("pinned")]
     out = []
     for part in text_.split("; "):
         name = part.split(":", 1)[0].strip()

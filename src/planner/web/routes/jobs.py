@@ -11,6 +11,7 @@ from ..bench import bench, catalogue
 from ..jobs import FINISHED
 
 router = APIRouter()
+PINNED = "pinned"
 
 
 def _base_year(b, job) -> int:
@@ -42,7 +43,11 @@ def job_view(request: Request, jid: str, template: str):
     if job.state == "done" and job.spec["kind"] in ("replan", "pin"):
         base = b.ws.version(job.spec["base"])
         ctx = b.ctx_for(job.spec.get("scenario"), base.year)
-        kw["changes"] = b.changes(job.outcome["changes"], ctx, base.year)
+        changes = job.outcome["changes"]
+        if job.spec["kind"] == "pin":  # the session the planner moved is not a knock-on of itself
+            pinned = (job.spec["stream"], int(job.spec["no"]))
+            changes = [{**c, "reason": PINNED} if (c["stream"], c["no"]) == pinned else c for c in changes]
+        kw["changes"] = b.changes(changes, ctx, base.year)
         kw["year"] = base.year
         kw["kept"] = job.outcome["summary"].get("kept")
     resp = b.page(request, template, **kw)

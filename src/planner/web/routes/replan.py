@@ -57,6 +57,17 @@ async def replan_post(request: Request):
     return RedirectResponse(f"/job/{job.id}", status_code=303)
 
 
+def allowed_days(b, version, chosen, ctx) -> list:
+    """``views.allowed_days`` of a session of a stored version, computed once (versions never change; a
+    scenario edited since gives another ctx, hence another key)."""
+    key = (version.id, version.sha256, chosen.stream, chosen.no, id(ctx))
+    if key not in b.allowed:
+        if len(b.allowed) > 256:
+            b.allowed.clear()
+        b.allowed[key] = views.allowed_days(chosen, ctx)
+    return b.allowed[key]
+
+
 def _session_choices(plan, ctx) -> list[tuple[str, str]]:
     return [(f"{x.stream}-{x.no}", views.session_label(x, ctx)) for x in plan.sessions]
 
@@ -75,7 +86,8 @@ def pin_get(request: Request, v: str | None = None, s: str | None = None):
             kw["chosen"] = views.session_label(chosen, ctx)
             kw["days"] = [(d.isoformat(), W.day_text(d, version.year)
                            + ("（原日期）" if d == chosen.exam_date else ""))
-                          for d in views.allowed_days(chosen, ctx)]
+                          for d in allowed_days(b, version, chosen, ctx)]
+            kw["original"] = chosen.exam_date.isoformat()
     return b.page(request, "pin.html", **kw)
 
 
@@ -91,7 +103,7 @@ async def pin_post(request: Request):
         day = dt.date.fromisoformat(str(form.get("date", "")))
     except ValueError:
         day = None
-    if day is None or day not in views.allowed_days(chosen, ctx):
+    if day is None or day not in allowed_days(b, version, chosen, ctx):
         errors["date"] = "请从列表中选择允许的日期"
     elif day == chosen.exam_date:
         errors["date"] = "新日期与原日期相同"
@@ -101,7 +113,8 @@ async def pin_post(request: Request):
         return b.page(request, "pin.html", 400, errors=errors, form={"v": str(version.id), "s": key},
                       version=version, year=version.year, chosen=views.session_label(chosen, ctx),
                       sessions=_session_choices(plan, ctx),
-                      days=[(d.isoformat(), W.day_text(d, version.year)) for d in views.allowed_days(chosen, ctx)])
+                      days=[(d.isoformat(), W.day_text(d, version.year))
+                            for d in allowed_days(b, version, chosen, ctx)], original=str(form.get("date", "")))
     job = b.submit({"kind": "pin", "root": str(b.ws.root), "base": version.id, "scenario": version.scenario,
                          "stream": chosen.stream, "no": chosen.no, "date": day.isoformat(), "time_limit": limit})
     return RedirectResponse(f"/job/{job.id}", status_code=303)
