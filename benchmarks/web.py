@@ -74,7 +74,7 @@ def measure_pages(runs: int = 20, versions: int = 50) -> dict:
 
     csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app(Path(tmp) / "ws")
+        app = create_app(Path(tmp) / "ws", documents=False)
         ws = app.state.ws
         ids = [ws.add_version(csv, {"year": 2024}, year=2024, scenario=None, parent=None, note=f"第{n}版",
                               kind="upload") for n in range(versions)]

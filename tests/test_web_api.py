@@ -480,6 +480,10 @@ def test_publish_zip_files_and_ics_subscription(env, tmp_path):
     assert moved
     assert client.post(f"/publish/{rev.id}", data=csrf(app), follow_redirects=False).status_code == 303
     assert app.state.ws.latest_published() == rev.id
+    files = set(app.state.ws.published_files(rev.id))  # as `planner publish --revision-of` makes them
+    assert {"revision.docx", "revision.xlsx", "calendar_a3.pdf"} <= files
+    if __import__("shutil").which("soffice"):
+        assert {"notice.pdf", "revision.pdf"} <= files
     inst = sorted(moved)[0]
     revised = client.get(f"/ics/{inst}.ics").content
     assert revised == app.state.ws.published_file(rev.id, f"ics/{inst}.ics").read_bytes()

@@ -41,7 +41,8 @@ def _store(app, note: str = "") -> int:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     """A token-protected app with the 2024 plan published once."""
-    app = create_app(tmp_path_factory.mktemp("probe"), token=ADMIN, public_url="http://192.0.2.10:8765/")
+    app = create_app(tmp_path_factory.mktemp("probe"), token=ADMIN, public_url="http://192.0.2.10:8765/",
+                     documents=False)
     with TestClient(app) as client:
         client.get(f"/plan?token={ADMIN}")
         vid = _store(app)

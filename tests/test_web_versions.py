@@ -22,7 +22,7 @@ PLAN_CSV = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
 
 @pytest.fixture()
 def env(tmp_path):
-    app = create_app(tmp_path / "w")
+    app = create_app(tmp_path / "w", documents=False)
     with TestClient(app) as client:
         ws = app.state.ws
         one = ws.add_version(PLAN_CSV, {"year": 2024}, year=2024, scenario=None, parent=None, note="", kind="upload")

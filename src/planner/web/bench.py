@@ -47,8 +47,11 @@ def make_templates(**globals_) -> Jinja2Templates:
 class Bench:
     """One workspace, its job queue, the page templates and the per-app secrets."""
 
-    def __init__(self, workspace: str | Path, token: str | None, public_url: str | None = None) -> None:
+    def __init__(self, workspace: str | Path, token: str | None, public_url: str | None = None,
+                 documents: bool = True) -> None:
         self.ws = Workspace(workspace)
+        #: 发布 also makes notice.pdf / revision.pdf (LibreOffice, seconds) and the A3 wall calendar
+        self.documents = documents
         self.token = token
         #: read-only: opens the calendars only; the only token in a link handed out
         self.sub_token = subscription_token(self.ws.root) if token else None

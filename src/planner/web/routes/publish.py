@@ -70,15 +70,21 @@ async def publish_version(request: Request, vid: str):
 
 
 def _publish(b, version) -> None:
-    """Build the set in memory, then swap it in whole. The calendars the subscribers have now (the
-    latest published set) are passed on, so a revision's changed events carry a higher SEQUENCE."""
+    """Build the set in memory, then swap it in whole, as ``planner publish`` does: notice.pdf and the A3
+    wall calendar too (``b.documents``), and, when another version of the year is what the institutions
+    have now, the 调整通知 (revision.docx/.xlsx/.pdf) from that version to this one. The calendars the
+    subscribers have are passed on, so a revision's changed events carry a higher SEQUENCE."""
     from ...publish.run import build_outputs, read_previous_ics
 
     plan, ctx = b.plan_of(version)
     latest = b.ws.latest_published()
     previous = read_previous_ics(b.ws.published_dir(latest)) if latest is not None else {}
+    options: dict = {"notice_pdf": b.documents, "wall_calendar": b.documents}
+    before = b.ws.version(latest) if latest is not None and latest != version.id else None
+    if before is not None and before.year == version.year:
+        options["revision_of"] = b.plan_of(before)[0]
     with b.publish_lock:
-        files = build_outputs(plan, ctx, summary=b.ws.summary(version.id) or None, previous_ics=previous)
+        files = build_outputs(plan, ctx, summary=b.ws.summary(version.id) or None, previous_ics=previous, **options)
     b.ws.write_published(version.id, files)
 
 
