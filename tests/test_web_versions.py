@@ -125,3 +125,53 @@ def test_pages_name_versions_not_letters_and_show_no_hex_or_english_expanders(en
     plan = client.get(f"/plan?v={one}").text
     assert "校验码" not in plan and not re.search(r"\b[0-9a-f]{12}\b", plan)
     assert "原文" not in plan + page + client.get("/check").text
+
+
+def test_a_replan_not_yet_accepted_survives_a_restart(env, tmp_path):
+    from planner.web.jobs import DONE, Job
+
+    app, client, one, _ = env
+    outcome = {"ok": True, "plan_csv": PLAN_CSV, "year": 2024, "changes": [],
+               "summary": {"status": "OPTIMAL", "kept": 10, "year": 2024}}
+    job = Job("0123456789ab", {"kind": "replan", "root": str(app.state.ws.root), "base": one, "scenario": None,
+                               "from_date": "2024-06-01", "time_limit": 5}, state=DONE, outcome=outcome)
+    app.state.bench._stored(job)  # what the queue does when the solve ends
+    again = create_app(app.state.ws.root, documents=False)  # the server restarted
+    with TestClient(again) as other:
+        page = other.get(f"/job/{job.id}")
+        assert page.status_code == 200 and "调整方案" in page.text and 'id="accept"' in page.text
+        r = other.post(f"/job/{job.id}/accept", data={"csrf": again.state.csrf}, follow_redirects=False)
+        assert r.status_code == 303
+        new = again.state.ws.versions()[0]
+        assert (new.kind, new.parent) == ("replan", one)
+    assert not again.state.ws.pending()  # accepted: no longer kept
+
+
+def test_scenario_links_delete_and_undo(env):
+    app, client, _, _ = env
+    app.state.ws.write_scenario("聚腾停考", "year = 2024\n")
+    page = client.get("/scenario?name=聚腾停考").text
+    assert "/plan?scenario=%E8%81%9A%E8%85%BE%E5%81%9C%E8%80%83" in page and "用此情景重新排期" in page
+    plan = client.get("/plan?scenario=聚腾停考&year=2024").text
+    assert '<option value="聚腾停考" selected>' in plan
+    r = _post(app, client, "/scenario/delete", name="聚腾停考")
+    assert r.status_code == 303 and "聚腾停考" not in app.state.ws.scenarios()
+    assert "撤销删除" in client.get(r.headers["location"]).text
+    assert _post(app, client, "/scenario/undelete", name="聚腾停考").status_code == 303
+    assert "聚腾停考" in app.state.ws.scenarios()
+    assert _post(app, client, "/scenario/undelete", name="../x").status_code == 404
+
+
+def test_an_infeasible_result_links_to_its_scenario(env):
+    from planner.web.jobs import INFEASIBLE, Job
+
+    app, client, _, _ = env
+    app.state.ws.write_scenario("全关", "year = 2024\n")
+    job = Job("abcdefabcdef", {"kind": "generate", "root": str(app.state.ws.root), "year": 2024, "scenario": "全关",
+                               "time_limit": 5}, state=INFEASIBLE,
+              outcome={"ok": False, "type": "infeasible", "conflict": ["institution_open[juteng]"],
+                       "message": "no plan satisfies the rules together"})
+    app.state.jobs.adopt(job)
+    page = client.get(f"/job/{job.id}").text
+    assert 'id="edit-scenario"' in page and "/scenario?name=%E5%85%A8%E5%85%B3" in page
+    assert "/plan?scenario=%E5%85%A8%E5%85%B3&year=2024" in page

@@ -67,19 +67,31 @@ class Bench:
         #: matplotlib's font and style state is shared: one chart or publication at a time
         self.publish_lock = threading.Lock()
         self.jobs = JobQueue(on_done=self._stored)
+        self._reload_pending()
         self._ctx = lru_cache(maxsize=16)(self._load_ctx)
 
     # -- jobs → versions ----------------------------------------------------------------------------
     def _stored(self, job) -> None:
-        """A finished generate job becomes a version at once; re-plans wait for 接受."""
+        """A finished generate job becomes a version at once; re-plans wait for 接受, kept on disk meanwhile
+        (``pending/``), so a restart does not lose a proposal the planner has not looked at yet."""
         if job.spec["kind"] == "generate":
             job.version = self.store(job, parent=None, note=job.spec.get("note", ""))
+        else:
+            self.ws.save_pending(job.id, {"spec": job.spec, "outcome": job.outcome})
 
-    def store(self, job, parent, note) -> int:
+    def _reload_pending(self) -> None:
+        from .jobs import DONE, Job
+
+        for jid, doc in self.ws.pending():
+            job = Job(jid, doc["spec"], state=DONE, outcome=doc["outcome"])
+            job.started = job.finished = job.created
+            self.jobs.adopt(job)
+
+    def store(self, job, parent, note, who: str = "") -> int:
         o = job.outcome
         name = job.spec.get("scenario") or None
         return self.ws.add_version(o["plan_csv"], o["summary"], year=o["year"], scenario=name, parent=parent,
-                                   note=note, kind=job.spec["kind"])
+                                   note=note, kind=job.spec["kind"], who=who)
 
     # -- requests -----------------------------------------------------------------------------------
     async def form_of(self, request: Request) -> dict:

@@ -123,6 +123,8 @@ def input_error(field: str | None, row: int | None = None, message: str = "") ->
 def change_log(what: str) -> str:
     """A row of the change log ("add:generate", "delete", …) in Chinese."""
     head, _, kind_ = what.partition(":")
+    if head.endswith("-scenario"):
+        return table()["log"].get(head, head) + f"“{kind_}”"
     return table()["log"].get(head, head) + (f"（{kind(kind_)}）" if kind_ else "")
 
 

@@ -199,6 +199,11 @@ class JobQueue:
             self._cv.notify_all()
         return job
 
+    def adopt(self, job: Job) -> None:
+        """A finished job from before a restart (a re-plan not yet accepted), shown again at its address."""
+        with self._cv:
+            self._jobs.setdefault(job.id, job)
+
     def get(self, jid: str) -> Job | None:
         return self._jobs.get(jid)
 

@@ -61,6 +61,8 @@ COLUMNS = "id, parent, scenario, year, created, note, sha256, kind"
 ROW_FILE = "version.json"
 #: daily backups kept
 KEEP_BACKUPS = 14
+#: re-plans waiting for 接受 kept across restarts
+KEEP_PENDING = 20
 
 
 class WorkspaceDamaged(PlannerError):
@@ -156,6 +158,55 @@ class Workspace:
         path = self.scenario_path(name)
         atomic_write_text(path, text)
         return path
+
+    # -- re-plans waiting for 接受 --------------------------------------------------------------------
+    def save_pending(self, jid: str, doc: dict) -> None:
+        d = self.root / "pending"
+        d.mkdir(exist_ok=True)
+        atomic_write_text(self.inside("pending", f"{jid}.json"), json.dumps(doc, ensure_ascii=False) + "\n")
+        for old in sorted(d.glob("*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP_PENDING]:
+            old.unlink(missing_ok=True)
+
+    def pending(self) -> list[tuple[str, dict]]:
+        """(job id, {spec, outcome}) of the proposals kept on disk; an unreadable one is skipped."""
+        out = []
+        for p in sorted((self.root / "pending").glob("*.json")) if (self.root / "pending").is_dir() else []:
+            try:
+                doc = json.loads(p.read_text(encoding="utf-8"))
+                if re.fullmatch(r"[0-9a-f]{12}", p.stem) and {"spec", "outcome"} <= set(doc):
+                    out.append((p.stem, doc))
+            except (OSError, ValueError, TypeError):
+                continue
+        return out
+
+    def drop_pending(self, jid: str) -> None:
+        try:
+            self.inside("pending", f"{jid}.json").unlink(missing_ok=True)
+        except OutsideWorkspace:
+            pass
+
+    def _trash(self, name: str) -> Path:
+        self.scenario_path(name)  # the name check
+        return self.inside("scenarios", ".trash", f"{name}.toml")
+
+    def in_trash(self, name: str) -> bool:
+        try:
+            return self._trash(name).is_file()
+        except OutsideWorkspace:
+            return False
+
+    def trash_scenario(self, name: str, who: str = "") -> None:
+        """Delete with undo: the file moves to scenarios/.trash/ (a later delete of the same name replaces it)."""
+        target = self._trash(name)
+        target.parent.mkdir(exist_ok=True)
+        os.replace(self.scenario_path(name), target)
+        with closing(self._connect()) as con:
+            self.record(con, f"delete-scenario:{name}", None, who)
+
+    def untrash_scenario(self, name: str, who: str = "") -> None:
+        os.replace(self._trash(name), self.scenario_path(name))
+        with closing(self._connect()) as con:
+            self.record(con, f"undelete-scenario:{name}", None, who)
 
     @contextmanager
     def scratch(self):

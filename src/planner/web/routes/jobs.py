@@ -84,5 +84,8 @@ async def job_accept(request: Request, jid: str):
     if job is None or job.state != "done" or job.spec["kind"] not in ("replan", "pin"):
         raise HTTPException(404, "没有可接受的方案。")
     if job.version is None:
-        job.version = b.store(job, parent=int(job.spec["base"]), note=str(form.get("note", ""))[:200])
+        from .versions import who
+
+        job.version = b.store(job, parent=int(job.spec["base"]), note=str(form.get("note", "")), who=who(request))
+        b.ws.drop_pending(job.id)
     return RedirectResponse(f"/plan?v={job.version}", status_code=303)

@@ -17,7 +17,8 @@ def home(request: Request):
 
 
 @router.get("/plan", response_class=HTMLResponse)
-def plan_page(request: Request, v: str | None = None, deleted: str | None = None):
+def plan_page(request: Request, v: str | None = None, deleted: str | None = None, scenario: str = "",
+              year: str = ""):
     from ...api import next_year
     from .versions import who
 
@@ -32,8 +33,9 @@ def plan_page(request: Request, v: str | None = None, deleted: str | None = None
                  "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
                  "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
                  "chain": b.ws.chain(version.id), "summary": b.ws.summary(version.id)}
+    form = {k: x for k, x in (("scenario", scenario), ("year", year)) if x}  # 用此情景生成 from elsewhere
     return b.page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
-                  errors={}, **shown)
+                  errors={}, form=form, **shown)
 
 
 @router.post("/generate")

@@ -15,9 +15,9 @@ router = APIRouter()
 
 
 @router.get("/replan", response_class=HTMLResponse)
-def replan_get(request: Request, v: str | None = None):
+def replan_get(request: Request, v: str | None = None, scenario: str = ""):
     return bench(request).page(request, "replan.html", errors={},
-                               form={"v": v or "", "time_limit": DEFAULT_TIME_LIMIT})
+                               form={"v": v or "", "time_limit": DEFAULT_TIME_LIMIT, "scenario": scenario})
 
 
 def _from_date_errors(b, form, base, scenario, errors: dict) -> dt.date | None:

@@ -27,18 +27,20 @@ def _defaults() -> dict:
             "sessions_managers": cnt.sessions.get("managers", ""), "sessions_special_ops": cnt.sessions.get("special_ops", "")}
 
 
-def scenario_page(request, values, errors, status=200, saved=False, general=""):
+def scenario_page(request, values, errors, status=200, saved=False, general="", restored=""):
     cat = catalogue()
     cats = sorted({(op.category_code, op.category) for op in cat.operations.values()})
     return bench(request).page(request, "scenario.html", status, values=values, errors=errors, saved=saved,
                                general=general, institutions=sorted(cat.institutions.values(), key=lambda i: i.seq),
                                categories=cats, closure_rows=range(1, SF.CLOSURE_ROWS + 1),
-                               licenses=SF.licenses_supported(), defaults=_defaults())
+                               licenses=SF.licenses_supported(), defaults=_defaults(), restored=restored)
 
 
 @router.get("/scenario", response_class=HTMLResponse)
-def scenario_get(request: Request, name: str = "", saved: str = ""):
+def scenario_get(request: Request, name: str = "", saved: str = "", deleted: str = ""):
     values = SF.empty_values()
+    if deleted:
+        return scenario_page(request, values, {}, restored=deleted if bench(request).ws.in_trash(deleted) else "")
     if name:
         path = bench(request).ws.scenario_path(name)
         if not path.is_file():
@@ -69,3 +71,33 @@ async def scenario_post(request: Request):
     b.ws.write_scenario(res.values["name"], res.toml)
     b.forget_contexts()
     return RedirectResponse(f"/scenario?name={quote(res.values['name'])}&saved=1", status_code=303)
+
+
+@router.post("/scenario/delete")
+async def scenario_delete(request: Request):
+    """A scenario moved to scenarios/.trash/ (撤销 moves it back); the versions made with it keep their rules
+    only while it exists, so the page says who deleted it in the change log."""
+    from .versions import who
+
+    b = bench(request)
+    form = await b.form_of(request)
+    name = str(form.get("name", ""))
+    if name not in b.ws.scenarios():
+        raise HTTPException(404, "没有这个情景。")
+    b.ws.trash_scenario(name, who(request))
+    b.forget_contexts()
+    return RedirectResponse(f"/scenario?deleted={quote(name)}", status_code=303)
+
+
+@router.post("/scenario/undelete")
+async def scenario_undelete(request: Request):
+    from .versions import who
+
+    b = bench(request)
+    form = await b.form_of(request)
+    name = str(form.get("name", ""))
+    if not b.ws.in_trash(name):
+        raise HTTPException(404, "没有可恢复的情景。")
+    b.ws.untrash_scenario(name, who(request))
+    b.forget_contexts()
+    return RedirectResponse(f"/scenario?name={quote(name)}", status_code=303)
