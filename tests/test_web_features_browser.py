@@ -173,3 +173,34 @@ def test_compare_names_versions_and_fits(page, server):
     assert f"版本{ids[0]}" in head and " A" not in head
     fits(page)
     shot(page, "compare")
+
+
+def test_calendar_shows_closures_and_moved_sessions(page, server):
+    app, base = server
+    ws = app.state.ws
+    if "聚腾二季度" not in ws.scenarios():
+        ws.write_scenario("聚腾二季度", 'year = 2024\n[[closures]]\ninstitution = "juteng"\n'
+                                        'start = 2024-04-01\nend = 2024-06-30\nreason = "整改"\n')
+    lines = PLAN_CSV.splitlines(keepends=True)
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("managers,2,"))
+    cells = lines[k].split(",")
+    cells[3] = (dt.date.fromisoformat(cells[3]) + dt.timedelta(days=2)).isoformat()
+    lines[k] = ",".join(cells)
+    vid = ws.add_version("".join(lines), {}, year=2024, scenario="聚腾二季度", parent=first_version(server), note="",
+                         kind="edit")
+    page.goto(f"{base}/plan?v={vid}")
+    assert page.locator("#calendar a.exam.moved").count() == 1
+    assert page.locator("#calendar td.closure").count() == 91
+    assert "由4月8日调整" in page.get_attribute("#calendar a.exam.moved", "title")
+    fits(page)
+    page.locator("#calendar").screenshot(path=str(ARTIFACTS / f"calendar-marks-{page.width}.png"))
+
+
+def test_scenario_form_one_field_a_line_on_a_phone(page, server):
+    _, base = server
+    page.goto(f"{base}/scenario")
+    fits(page)
+    if page.width == 390:  # no two labels share a line
+        tops = page.eval_on_selector_all("form label", "ls => ls.filter(l => l.offsetParent).map(l => l.getBoundingClientRect().top)")
+        assert len(tops) == len(set(round(t) for t in tops))
+    shot(page, "scenario-form")

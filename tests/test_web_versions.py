@@ -175,3 +175,25 @@ def test_an_infeasible_result_links_to_its_scenario(env):
     page = client.get(f"/job/{job.id}").text
     assert 'id="edit-scenario"' in page and "/scenario?name=%E5%85%A8%E5%85%B3" in page
     assert "/plan?scenario=%E5%85%A8%E5%85%B3&year=2024" in page
+
+
+def test_calendar_marks_moved_sessions_and_closures(env):
+    import datetime as dt
+
+    app, client, one, _ = env
+    lines = PLAN_CSV.splitlines(keepends=True)
+    k = next(i for i, ln in enumerate(lines) if ln.startswith("managers,2,"))
+    cells = lines[k].split(",")
+    cells[3] = (dt.date.fromisoformat(cells[3]) + dt.timedelta(days=2)).isoformat()  # two days later
+    lines[k] = ",".join(cells)
+    text = "".join(lines)
+    app.state.ws.write_scenario("聚腾二季度", 'year = 2024\n[[closures]]\ninstitution = "juteng"\n'
+                                              'start = 2024-04-01\nend = 2024-06-30\nreason = "整改"\n')
+    vid = app.state.ws.add_version(text, {}, year=2024, scenario="聚腾二季度", parent=one, note="",
+                                   kind="edit")
+    page = client.get(f"/plan?v={vid}").text
+    assert page.count('class="exam special_ops moved"') + page.count('class="exam managers moved"') == 1
+    assert "调整" in page and "比上一版调整过的场次" in page
+    assert len(re.findall(r'<td class="[^"]*\bclosure\b', page)) == 91 and page.count(">聚腾停考<") == 3  # named monthly
+    plain = client.get(f"/plan?v={one}").text
+    assert " moved\"" not in plain and "聚腾停考" not in plain

@@ -28,7 +28,10 @@ def plan_page(request: Request, v: str | None = None, deleted: str | None = None
              "deleted": b.ws.version(deleted) if deleted and b.ws.is_deleted(deleted) else None}
     if version is not None:
         plan, ctx = b.plan_of(version)
-        shown |= {"version": version, "plan": plan, "months": views.months(plan, ctx),
+        moved = _moved(b, version, plan)
+        months = views.months(plan, ctx, moved)
+        shown |= {"version": version, "plan": plan, "months": months, "any_moved": bool(moved),
+                 "any_closed": bool(getattr(ctx, "closures", ())),
                  "published": bool(b.ws.published_files(version.id)),
                  "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
                  "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
@@ -36,6 +39,20 @@ def plan_page(request: Request, v: str | None = None, deleted: str | None = None
     form = {k: x for k, x in (("scenario", scenario), ("year", year)) if x}  # 用此情景生成 from elsewhere
     return b.page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
                   errors={}, form=form, **shown)
+
+
+def _moved(b, version, plan) -> dict:
+    """(stream, 期次) → old exam day, for the sessions moved since the version this one came from."""
+    if version.parent is None or b.ws.version(version.parent) is None:
+        return {}
+    from ...compare import diff_plans
+
+    try:
+        old, _ = b.plan_of(b.ws.version(version.parent))
+    except Exception:  # noqa: BLE001 - the parent no longer reads: the calendar simply marks nothing
+        return {}
+    return {(c.stream, c.no): c.old.exam_date for c in diff_plans(old, plan)
+            if c.old is not None and c.new is not None and c.old.exam_date != c.new.exam_date}
 
 
 @router.post("/generate")
