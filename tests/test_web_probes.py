@@ -9,7 +9,6 @@ import asyncio
 import io
 import ipaddress
 import re
-import sqlite3
 import threading
 import warnings
 import zipfile

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException
 
 from ..errors import PlannerError
 from . import i18n
-from .bench import HERE, MAX_UPLOAD, TOKEN_COOKIE, Bench, hostname, plain_page
+from .bench import HERE, MAX_UPLOAD, TOKEN_COOKIE, Bench, hostname
 from .routes import ROUTERS
 from .security import same_origin
 from .workspace import OutsideWorkspace
@@ -123,4 +123,4 @@ def _error_pages(app: FastAPI, b: Bench) -> None:
         return b.plain_page(request, 500, "出错了", i18n.text("internal"))
 
 
-__all__ = ["create_app", "plain_page"]
+__all__ = ["create_app"]

@@ -18,7 +18,6 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 from starlette.templating import Jinja2Templates
 
-from ..errors import PlannerError
 from ..publish import wording as W
 from . import i18n
 from .jobs import JobQueue, QueueFull, load_context

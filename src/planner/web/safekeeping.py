@@ -21,7 +21,7 @@ import os
 import sqlite3
 from contextlib import closing
 
-from .workspace import (KEEP_BACKUPS, MIGRATIONS, ROW_FILE, SCHEMA, Version, WorkspaceDamaged, insert_row)
+from .history import KEEP_BACKUPS, MIGRATIONS, ROW_FILE, SCHEMA, Version, WorkspaceDamaged, insert_row
 
 STATES = {"missing": "不存在", "empty": "是空文件", "damaged": "已损坏"}
 

@@ -24,72 +24,19 @@ import shutil
 import sqlite3
 import tempfile
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import PlannerError
 from ..textio import atomic_write_bytes, atomic_write_text
+from .history import (COLUMNS, KEEP_BACKUPS, KEEP_PENDING, MIGRATIONS, ROW_FILE, SCHEMA, Version,  # noqa: F401
+                      WorkspaceDamaged, insert_row)
 
 #: scenario names become file names: letters (Chinese included), digits, "_" and "-", nothing else
 NAME_RE = re.compile(r"^[\w\-]{1,40}$")
 VERSION_RE = re.compile(r"^[0-9]{1,9}$")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS versions (
-    id INTEGER PRIMARY KEY,
-    parent INTEGER REFERENCES versions(id),
-    scenario TEXT,
-    year INTEGER NOT NULL,
-    created TEXT NOT NULL,
-    note TEXT NOT NULL DEFAULT '',
-    sha256 TEXT NOT NULL,
-    kind TEXT NOT NULL
-)
-"""
-#: schema changes after the first table, in order; ``PRAGMA user_version`` counts those applied.
-#: The database is backed up (SQLite's online backup) before each one.
-MIGRATIONS: tuple[str, ...] = (
-    "CREATE TABLE IF NOT EXISTS changes (id INTEGER PRIMARY KEY, at TEXT NOT NULL, who TEXT NOT NULL DEFAULT '', "
-    "what TEXT NOT NULL, version INTEGER)",
-    # a deleted version stays on disk and in the history (undo), only hidden from the lists
-    "ALTER TABLE versions ADD COLUMN deleted INTEGER NOT NULL DEFAULT 0",
-    # the version the subscriptions serve, chosen by the planner (publishing one chooses it)
-    "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-)
-COLUMNS = "id, parent, scenario, year, created, note, sha256, kind"
-#: a version's history row, mirrored beside its files, so the history can be rebuilt from versions/ alone
-ROW_FILE = "version.json"
-#: daily backups kept
-KEEP_BACKUPS = 14
-#: re-plans waiting for 接受 kept across restarts
-KEEP_PENDING = 20
-
-
-class WorkspaceDamaged(PlannerError):
-    """The history database is missing, empty or damaged while versions/ holds versions: nothing may be
-    written (a new version would reuse an id and overwrite a folder). The message is the planner's."""
-
-
 class OutsideWorkspace(PlannerError):
     """A request named a path outside the workspace (or a name that is not a plain name)."""
-
-
-def insert_row(con, v: "Version") -> None:
-    con.execute("INSERT INTO versions (id, parent, scenario, year, created, note, sha256, kind) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (v.id, v.parent, v.scenario, v.year, v.created, v.note, v.sha256, v.kind))
-
-
-@dataclass(frozen=True)
-class Version:
-    id: int
-    parent: int | None
-    scenario: str | None
-    year: int
-    created: str
-    note: str
-    sha256: str
-    kind: str  # generate | replan | pin | upload
 
 
 class Workspace:
