@@ -6,27 +6,18 @@ scrolling. No solve: the workspace starts with the 2024 plan stored as a version
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import socket
-import threading
-import time
-from pathlib import Path
 
 import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
-uvicorn = pytest.importorskip("uvicorn")
-
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-if CHROMIUM is None:
-    pytest.skip("no system Chromium (CI installs it: apt-get install -y chromium)", allow_module_level=True)
+# the browser, the artifacts folder and the live server of the walk-through (which skips without Chromium)
+from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, live_server  # noqa: E402
 
 from planner.data import scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
 
-ARTIFACTS = Path(__file__).parent / "artifacts" / "web"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--lang=en-US"]  # an English browser: the page must bring its own words
+#: an English browser: the page must bring its own Chinese words (file picker, dates)
+ENGLISH = [a for a in ARGS if not a.startswith("--lang=")] + ["--lang=en-US"]
 PLAN_CSV = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
 WIDTHS = (1280, 390)
 
@@ -36,26 +27,15 @@ def server(tmp_path_factory):
     app = create_app(tmp_path_factory.mktemp("ws"))
     app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None, parent=None,
                              note="2024年通知", kind="upload")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=15)
+    with live_server(app) as base:
+        yield app, base
 
 
 @pytest.fixture(scope="module")
 def browser():
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ENGLISH)
         yield b
         b.close()
 

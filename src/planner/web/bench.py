@@ -135,6 +135,12 @@ class Bench:
         versions = self.ws.versions()
         return versions[0] if versions else None
 
+    def session_at(self, vid, key: str):
+        """(version, plan, ctx, session) named by a version id and a "stream-期次" key; 404 when either is unknown."""
+        version = self.need_version(vid)
+        plan, ctx = self.plan_of(version)
+        return version, plan, ctx, session_of(plan, key)
+
     # -- contexts and plans -------------------------------------------------------------------------
     def _load_ctx(self, scenario: str | None, year: int, stamp: float):
         return load_context(str(self.ws.root), scenario, year)[0]

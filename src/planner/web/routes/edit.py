@@ -13,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from .. import i18n, views
-from ..bench import bench, session_of
+from ..bench import bench
 
 router = APIRouter()
 
@@ -71,22 +71,23 @@ def _page(request, b, version, plan, ctx, chosen, edited, errors, status=200, ch
 @router.get("/edit", response_class=HTMLResponse)
 def edit_get(request: Request, v: str, s: str):
     b = bench(request)
-    version = b.need_version(v)
-    plan, ctx = b.plan_of(version)
-    chosen = session_of(plan, s)
+    version, plan, ctx, chosen = b.session_at(v, s)
     return _page(request, b, version, plan, ctx, chosen, chosen, {})
+
+
+async def _posted(request: Request):
+    """(bench, form, version, plan, ctx, the session, the session as edited, field errors) of a POST."""
+    b = bench(request)
+    form = await b.form_of(request)
+    version, plan, ctx, chosen = b.session_at(str(form.get("v", "")), str(form.get("s", "")))
+    errors: dict[str, str] = {}
+    return b, form, version, plan, ctx, chosen, _edited(form, chosen, ctx, errors), errors
 
 
 @router.post("/edit/verdict", response_class=HTMLResponse)
 async def edit_verdict(request: Request):
     """The verdict alone (htmx swaps it in as the planner types): nothing is stored."""
-    b = bench(request)
-    form = await b.form_of(request)
-    version = b.need_version(str(form.get("v", "")))
-    plan, ctx = b.plan_of(version)
-    chosen = session_of(plan, str(form.get("s", "")))
-    errors: dict[str, str] = {}
-    edited = _edited(form, chosen, ctx, errors)
+    b, _, version, plan, ctx, chosen, edited, errors = await _posted(request)
     return b.templates.TemplateResponse(request, "_verdict.html",
                                         {"checked": verdict(plan, ctx, chosen, edited), "errors": errors,
                                          "year": version.year})
@@ -96,13 +97,7 @@ async def edit_verdict(request: Request):
 async def edit_post(request: Request):
     from ...plan import plan_to_csv
 
-    b = bench(request)
-    form = await b.form_of(request)
-    version = b.need_version(str(form.get("v", "")))
-    plan, ctx = b.plan_of(version)
-    chosen = session_of(plan, str(form.get("s", "")))
-    errors: dict[str, str] = {}
-    edited = _edited(form, chosen, ctx, errors)
+    b, form, version, plan, ctx, chosen, edited, errors = await _posted(request)
     checked = verdict(plan, ctx, chosen, edited)
     if not checked["changed"]:
         errors["general"] = "没有修改任何内容"

@@ -95,9 +95,7 @@ def pin_get(request: Request, v: str | None = None, s: str | None = None):
 async def pin_post(request: Request):
     b = bench(request)
     form = await b.form_of(request)
-    version = b.need_version(str(form.get("v", "")))
-    plan, ctx = b.plan_of(version)
-    chosen = session_of(plan, str(form.get("s", "")))
+    version, plan, ctx, chosen = b.session_at(str(form.get("v", "")), str(form.get("s", "")))
     errors: dict[str, str] = {}
     try:
         day = dt.date.fromisoformat(str(form.get("date", "")))

@@ -39,26 +39,6 @@ async def set_who(request: Request):
     return resp
 
 
-@router.post("/version/{vid}/delete")
-async def delete_version(request: Request, vid: str):
-    b = bench(request)
-    await b.form_of(request)
-    version = b.need_version(vid)
-    if b.ws.latest_published() == version.id:
-        raise HTTPException(400, "这是各考点正在订阅的发布版本，不能删除；请先把另一个版本设为当前发布版本。")
-    b.ws.set_deleted(version.id, True, who(request))
-    return RedirectResponse(f"/plan?deleted={version.id}", status_code=303)
-
-
-@router.post("/version/{vid}/undelete")
-async def undelete_version(request: Request, vid: str):
-    b = bench(request)
-    await b.form_of(request)
-    version = b.need_version(vid)
-    b.ws.set_deleted(version.id, False, who(request))
-    return RedirectResponse(f"/plan?v={version.id}", status_code=303)
-
-
 @router.post("/version/{vid}/restore")
 async def restore_version(request: Request, vid: str):
     """An older version's plan as the newest version (kind restore, parent the old one); nothing is lost."""
@@ -86,3 +66,19 @@ async def make_current(request: Request, vid: str):
                       action=f"/version/{version.id}/current", what="设为当前发布版本")
     b.ws.set_current(version.id, who(request))
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
+
+
+# after the fixed paths above: this one matches any last part
+@router.post("/version/{vid}/{action:str}")
+async def delete_or_undo(request: Request, vid: str, action: str):
+    """删除 (the version is hidden, its files kept) and 撤销删除."""
+    if action not in ("delete", "undelete"):
+        raise HTTPException(404, "没有这个操作。")
+    b = bench(request)
+    await b.form_of(request)
+    version = b.need_version(vid)
+    if action == "delete" and b.ws.latest_published() == version.id:
+        raise HTTPException(400, "这是各考点正在订阅的发布版本，不能删除；请先把另一个版本设为当前发布版本。")
+    b.ws.set_deleted(version.id, action == "delete", who(request))
+    return RedirectResponse(f"/plan?deleted={version.id}" if action == "delete" else f"/plan?v={version.id}",
+                            status_code=303)
