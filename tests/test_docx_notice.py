@@ -54,11 +54,14 @@ def test_page_is_gbt9704_a4_with_standard_margins(doc):
     assert grid.get(qn("w:linePitch")) == "579"  # 22 lines on the type area
     footer_xml = sec.footer._element.xml + sec.even_page_footer._element.xml
     assert footer_xml.count("PAGE") == 2 and doc.settings.odd_and_even_pages_header_footer
-    assert doc.sections[-1].orientation == 1  # 附件4 in landscape
+    assert doc.sections[-2].orientation == 1  # 附件4 in landscape
+    assert doc.sections[-1].orientation == 0  # the 版记 on a portrait last page
 
 
 def test_title_recipients_sections_and_signature(doc, plan2024):
     paras = body_paragraphs(doc)
+    assert [p.text for p in paras[:2]] == ["运城市应急管理局文件", "运应急发〔2024〕  号"]  # 版头, 发文字号 blank
+    paras = paras[2:]
     title = paras[0]
     assert "2024年" in title.text and title.text.endswith("通知")
     assert east_asia(title.runs[0]) == "方正小标宋简体" and title.runs[0].font.size.pt == 22
@@ -82,14 +85,14 @@ def test_attachments_are_tables_with_repeating_header_and_unsplit_rows(doc, plan
     labels = [p.text for p in doc.paragraphs if re.fullmatch(r"附件\d", p.text)]
     assert labels == ["附件1", "附件2", "附件3", "附件4"]
     atts = T.attachments(plan2024, ctx2024)
-    assert len(doc.tables) == sum(len(a.sections) for a in atts) + 1
+    assert len(doc.tables) == sum(len(a.sections) for a in atts) + 2  # + 附件4 and the 版记
     for table, att in zip(doc.tables, atts):
         rows = table_text(table)
         assert tuple(rows[0]) == W.PLAN_HEADERS
         assert rows[1:] == [[str(v) for v in r] for r in T.plan_rows(att.sections[0].sessions, 2024, ctx2024)]
-    directory = table_text(doc.tables[-1])
+    directory = table_text(doc.tables[-2])
     assert [r[1] for r in directory[1:]] == [r[1] for r in T.directory_rows(ctx2024.catalogue)]
-    for table in doc.tables:
+    for table in doc.tables[:-1]:
         trs = table._tbl.findall(qn("w:tr"))
         assert trs[0].trPr.find(qn("w:tblHeader")) is not None
         assert all(tr.trPr.find(qn("w:cantSplit")) is not None for tr in trs)
@@ -120,7 +123,7 @@ def test_planner_template_edits_the_body(plan2024, ctx2024):
     template = "# 关于{{ year }}年考试计划的通知\n\n> 各有关单位：\n\n## 一、安排。共{{ total }}期。\n\n@ 运城市应急管理局\n@ {{ issued }}\n"
     doc = docx.Document(io.BytesIO(notice_docx_bytes(plan2024, ctx2024, template=template)))
     texts = [p.text for p in doc.paragraphs if p.text.strip()]
-    assert texts[:3] == ["关于2024年考试计划的通知", "各有关单位：", f"一、安排。共{len(plan2024.sessions)}期。"]
+    assert texts[2:5] == ["关于2024年考试计划的通知", "各有关单位：", f"一、安排。共{len(plan2024.sessions)}期。"]
     with pytest.raises(PlannerError, match="unknown value"):
         notice_docx_bytes(plan2024, ctx2024, template="{{ no_such_fact }}")
     with pytest.raises(PlannerError, match="row 2"):
@@ -135,7 +138,7 @@ def test_shipped_template_is_package_data():
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
 def test_notice_pdf_by_libreoffice_is_deterministic(doc_bytes, plan2024):
-    a, b = docx_to_pdf(doc_bytes, plan2024), docx_to_pdf(doc_bytes, plan2024)
+    a, b = docx_to_pdf(doc_bytes, dt.date(2024, 2, 10)), docx_to_pdf(doc_bytes, dt.date(2024, 2, 10))
     assert a.startswith(b"%PDF") and a == b
 
 
@@ -166,8 +169,8 @@ def test_revision_lists_exactly_the_changed_sessions(plan2024, ctx2024):
     files = revision_files(plan2024, new, ctx2024, {"*": "工作需要"})
     d = docx.Document(io.BytesIO(files["revision.docx"]))
     table = table_text(d.tables[0])
-    assert len(table) == 1 + 3 and table[0][1] == "原考试时间"
-    assert table[2][1:4] == ["7月31日", "永济市新世纪安全培训有限公司", "8月1日"]
+    assert len(table) == 1 + 3 and table[0][1:3] == ["原报名截止", "原考试时间"]
+    assert table[2][2:6] == ["7月31日", "永济市新世纪安全培训有限公司", "7月26日前", "8月1日"]
     assert d.tables[0]._tbl.findall(qn("w:tr"))[0].trPr.find(qn("w:tblHeader")) is not None
     assert "3个期次" in "\n".join(p.text for p in d.paragraphs)
     assert revision_rows(plan2024, plan2024, ctx2024) == []
@@ -204,6 +207,9 @@ def test_cli_publish_revision_of(tmp_path, plan2024, capsys):
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
     write_plan(plan2024, old)
     write_plan(_replanned(plan2024), new)
+    assert main(["publish", str(old), "--revision-of", str(old), "--out", str(tmp_path / "x")]) == 2  # never published
+    assert main(["publish", str(old), "--out", str(tmp_path / "pub"), "--no-pdf", "--no-charts"]) == 0
+    old = tmp_path / "pub" / "notice.xlsx"  # the plan as published: its set says its title
     code = main(["publish", str(new), "--out", str(tmp_path / "out"), "--revision-of", str(old), "--no-pdf",
                  "--no-charts", "--allow-violations", "--reason", "工作需要", "--issued", "2024-06-20"])
     assert code == 0
@@ -215,17 +221,26 @@ def test_cli_publish_revision_of(tmp_path, plan2024, capsys):
     assert main(["publish", str(new), "--out", str(tmp_path / "o2"), "--issued", "2024-13-01"]) == 2
 
 
-def test_revision_reasons_from_the_replan(tmp_path):
-    """changes.csv of planner replan gives each changed session its reason, in Chinese."""
+def test_revision_reasons_from_the_replan(tmp_path, ctx2024, plan2024):
+    """changes.csv of planner replan gives each changed session its reason, said truly in Chinese."""
     from planner.commands.publish_cmd import replan_reasons
-    from planner.compare import CHANGE_HEADER, to_csv
+    from planner.compare import Change, to_csv
+    from planner.publish.revision import row_reason
+    from planner.replan import REPLAN_HEADER
 
-    rows = [["moved", "special_ops", "24", "", "", "", "", "", "", "", "institution_open: xinshiji is closed"],
-            ["moved", "special_ops", "25", "", "", "", "", "", "", "", "knock-on: made room for special_ops #24"],
-            ["moved", "special_ops", "26", "", "", "", "", "", "", "", "something new"]]
-    (tmp_path / "changes.csv").write_text(to_csv(rows, CHANGE_HEADER), encoding="utf-8")
-    assert replan_reasons(tmp_path / "changes.csv") == {("special_ops", 24): "原考点暂停考试",
-                                                         ("special_ops", 25): "随相邻期次顺延调整"}
+    blank = [""] * 9
+    rows = [["moved", "special_ops", "24", *blank, "institution_open", "institution_open: xinshiji is closed"],
+            ["moved", "special_ops", "25", *blank, "stream_spacing",
+             "knock-on of special_ops #24 (xinshiji → huaan): kept as published it would break stream_spacing: …"],
+            ["moved", "special_ops", "26", *blank, "", ""]]
+    (tmp_path / "changes.csv").write_text(to_csv(rows, REPLAN_HEADER), encoding="utf-8")
+    got = replan_reasons(tmp_path / "changes.csv")
+    assert sorted(got) == [("special_ops", 24), ("special_ops", 25)]
+    s24, s25 = plan2024.by_key()[("special_ops", 24)], plan2024.by_key()[("special_ops", 25)]
+    moved24 = Change("special_ops", 24, "moved", s24, dataclasses.replace(s24, institution="huaan"))
+    moved25 = Change("special_ops", 25, "moved", s25, dataclasses.replace(s25, institution="juteng"))
+    assert row_reason(moved24, got[("special_ops", 24)], ctx2024) == "新世纪考点暂停考试"
+    assert row_reason(moved25, got[("special_ops", 25)], ctx2024) == "第24期调整后，避免同一考点同类考试间隔过近"
     assert replan_reasons(tmp_path / "none.csv") == {}
 
 

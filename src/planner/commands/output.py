@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 
-def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None) -> int:
+def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None, first_tiers=None,
+                    publish_extra=None) -> int:
     """Solve, print, and add plan.csv + summary.json (+ the publish set) to the output set *tx*.
 
     When publishing, the publish workers are forked first (before OR-Tools is imported), so they load
     matplotlib and the document libraries while the solve runs (:mod:`planner.publish.workers`).
+
+    *first_tiers* go to :func:`planner.solver.solve`; *publish_extra*: ``plan -> dict`` of further
+    :func:`planner.publish.run.build_outputs` options for the solved plan (a re-plan's revision notice).
 
     Nothing reaches the output folder unless the whole run succeeds: an infeasible or unfinished
     search raises, and the caller's transaction leaves the previous set as it was.
@@ -14,35 +18,36 @@ def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None
     from ..publish.workers import start_workers
 
     with start_workers(ctx, publish=not getattr(args, "no_publish", False)) as workers:
-        return _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers)
+        return _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, first_tiers, publish_extra)
 
 
-def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers) -> int:
+def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, first_tiers=None,
+                     publish_extra=None) -> int:
     from ..errors import InfeasibleError, InternalError, PlannerError
     from ..plan import plan_to_csv
     from ..runinfo import summary_dict, summary_json
     from ..solver import Status, solve
     from .common import table
 
-    result = solve(ctx, seed=args.seed, time_limit=args.time_limit, reference=reference, pins=pins)
+    result = solve(ctx, seed=args.seed, time_limit=args.time_limit, reference=reference, pins=pins,
+                   first_tiers=first_tiers)
     if result.status == Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict), result.conflict)
     if not result.status.has_plan:
         raise PlannerError(f"no plan found within the time limit ({args.time_limit}); raise --time-limit", field="time-limit")
-    from ..check import check_plan
-
-    report = check_plan(result.plan, ctx)
-    if not report.ok:  # cannot happen unless a rule's two faces disagree: refuse to publish such a plan
-        raise InternalError("the generated plan fails check: " + report.violations[0].message)
-    from ..publish.tables import provisional_note
-
-    tx.write_text("plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
+    report = result.report  # solve() checked the plan and refuses one that fails
+    # the documented header is plan.csv's first line; a provisional calendar is said beside it, in summary.json
+    # ("calendar", "calendar_official") and the published plan.json ("calendar_note")
+    tx.write_text("plan.csv", plan_to_csv(result.plan))
     tx.write_text("summary.json", summary_json(result, ctx, **(extra_summary or {})))
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all
+        from .common import notice_options
 
+        options = notice_options(args)  # the same set as ``planner publish`` writes
+        options.update(publish_extra(result.plan) if publish_extra else {})  # a re-plan's revision (and its date)
         publish_all(result.plan, ctx, tx, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})),
-                    workers=workers)
+                    workers=workers, wall_calendar=options["notice_pdf"], **options)
     print(result.summary())
     print()
     rows = [[s.stream, str(s.no), s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution, s.kind]
@@ -61,4 +66,8 @@ def print_written(out, args) -> None:
     """After the set is committed: say what is now in *out*."""
     print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
     if not getattr(args, "no_publish", False):
-        print(f"published notice.docx, notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")
+        from ..publish.checklist import warn_if_listed
+
+        warn_if_listed(out)
+        print(f"published notice.docx/.pdf, notice.xlsx, CSV, ICS, plan.json, charts, calendar_a3.pdf and "
+              f"report.html into {out}")

@@ -9,13 +9,16 @@ from . import tables as T
 from .ics import DEADLINE_TIME
 
 FORMAT = "planner plan.json 1"
+OFFICIAL_NOTE = "各日期均依国务院公布的节假日安排"
 
 
 def violations_list(report) -> list[dict]:
     return [{"rule": v.rule, "where": v.where(), "message": v.message, "hard": v.hard} for v in report.violations]
 
 
-def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> bytes:
+def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "",
+                    notice: dict | None = None) -> bytes:
+    """*notice*: the published notice's ``title`` and ``doc_no`` (发文字号), which a later 调整通知 cites."""
     closes = DEADLINE_TIME.isoformat(timespec="minutes")
     sessions = []
     for s in plan.sessions:
@@ -34,6 +37,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
         "year": plan.year,
         "calendar": ctx.calendar.status(),
         "calendar_official": ctx.calendar.is_official(),
+        # the same in the notice's words, for a reader of the file (issue 19: "provisional" only in English)
+        "calendar_note": T.provisional_note(plan, ctx) or OFFICIAL_NOTE,
         "class_days": class_days,
         "check": {"ok": report.ok, "violations": violations_list(report)},
         "watermark": flag or None,
@@ -44,6 +49,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
                          for i in sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq)},
         "sessions": sessions,
     }
+    if notice is not None:
+        doc["notice"] = notice
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
