@@ -96,7 +96,9 @@ def test_each_change_records_who_made_it(env):
 
 def test_who_cannot_redirect_elsewhere(env):
     app, client, _, _ = env
-    assert _post(app, client, "/who", who="x", back="//evil.example/").headers["location"] == "/plan"
+    for back in ("//evil.example/", "/\\evil.example/", "http://evil.example/", "https:evil.example"):
+        assert _post(app, client, "/who", who="x", back=back).headers["location"] == "/plan"
+    assert _post(app, client, "/who", who="x", back="/plan?v=1").headers["location"] == "/plan?v=1"
 
 
 def test_excel_exports_of_plan_compare_and_check(env):

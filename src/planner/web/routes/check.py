@@ -158,10 +158,10 @@ async def check_export(request: Request):
     text = form.get("plan_csv")
     if not isinstance(text, str) or not text.strip() or errors:
         return b.page(request, "check.html", 400, errors={"plan": "没有可导出的检查结果，请重新上传"})
-    with b.ws.scratch() as tmp:
-        path = tmp / "upload.csv"
-        path.write_text(text, encoding="utf-8")
-        state, got, _ = await run_in_threadpool(parse_upload, b, path, ".csv", text.encode("utf-8"), scenario)
+    async with b.parse_lock:
+        with b.ws.scratch() as tmp:
+            state, got, _ = await run_in_threadpool(parse_upload, b, tmp / "upload.csv", ".csv", text.encode("utf-8"),
+                                                    scenario)
     if state == "error":
         return b.page(request, "check.html", 400, errors={"plan": got})
     plan, ctx, report = got

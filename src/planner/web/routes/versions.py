@@ -2,7 +2,7 @@
 older one as a new version, delete and undo, and who made each change (操作人, remembered in a cookie)."""
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
@@ -34,7 +34,8 @@ async def set_who(request: Request):
     form = await b.form_of(request)
     name = str(form.get("who", "")).strip()[:MAX_WHO]
     back = str(form.get("back", "/plan"))
-    resp = RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/plan", status_code=303)
+    local = back.startswith("/") and not back.startswith("//") and "\\" not in back and not urlsplit(back).netloc
+    resp = RedirectResponse(back if local else "/plan", status_code=303)
     resp.set_cookie(WHO_COOKIE, quote(name), samesite="strict", max_age=365 * 86400)
     return resp
 
