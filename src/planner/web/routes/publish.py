@@ -11,11 +11,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from ...errors import PlannerError
+from ...publish.checklist import CHECKLIST_FILE
 from .. import i18n
 from ..bench import bench, hostname
 from ..workspace import OutsideWorkspace
 
 router = APIRouter()
+#: files of a published set for the planner's eyes only (``publish.checklist``): never in the zip that goes out
+PLANNER_ONLY = {CHECKLIST_FILE}
 #: a fixed timestamp for zip members, so the same published set gives the same zip
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MEDIA = {".ics": "text/calendar; charset=utf-8", ".csv": "text/csv; charset=utf-8",
@@ -40,6 +43,9 @@ def publish_get(request: Request, v: str | None = None):
         cat = b.ctx_for(version.scenario, version.year).catalogue
         kw["files"] = b.ws.published_files(version.id)
         kw["labels"] = {f: i18n.file_label(f, cat) for f in kw["files"]}
+        if CHECKLIST_FILE in kw["files"]:  # what to confirm before the notice goes out, on the planner's screen
+            text = b.ws.published_file(version.id, CHECKLIST_FILE).read_text(encoding="utf-8")
+            kw["checklist"] = [ln.strip() for ln in text.splitlines() if ln.strip()]
         kw["is_latest"] = b.ws.latest_published() == version.id
         kw["local_only"] = hostname(request.headers.get("host", "")) in {"127.0.0.1", "localhost", "::1"}
         kw["subscriptions"] = [(i.short_name, ics_url(request, i.id))
@@ -101,7 +107,7 @@ def published_file(request: Request, vid: str, rel: str):
 def published_zip(request: Request, vid: str):
     b = bench(request)
     version = b.need_version(vid)
-    files = b.ws.published_files(version.id)
+    files = [f for f in b.ws.published_files(version.id) if f not in PLANNER_ONLY]  # the zip is what goes out
     if not files:
         raise HTTPException(404, "该版本还没有生成发布文件。")
     buf = io.BytesIO()
