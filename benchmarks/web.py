@@ -96,11 +96,44 @@ def measure_pages(runs: int = 20, versions: int = 50) -> dict:
                 assert client.get(f"/pin?v={last}&s=special_ops-{no}").status_code == 200
                 firsts.append(time.perf_counter() - t0)
             out["固定一场 /pin, a session's first view"] = 1000 * statistics.median(firsts)
+            out["检查 /check while hostile uploads arrive (max)"] = _during_bombs(client, app, runs)
             form = {"csrf": app.state.csrf, "v": last, "s": "special_ops-5", "exam_date": "2024-03-09",
                     "registration_deadline": "2024-03-05"}
             out["修改一场 verdict (POST /edit/verdict)"] = _median_ms(lambda: client.post("/edit/verdict", data=form),
                                                                      runs)
     return {"pages": out, "runs": runs, "versions": versions}
+
+
+def _during_bombs(client, app, runs: int) -> float:
+    """The slowest of *runs* page loads while another thread keeps posting a 224 KB-style zip bomb (an xlsx
+    that unpacks to 60 MB), the issue's probe 1; each bomb is refused after at most 10 MB unpacked."""
+    import io
+    import threading
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", "<sheetData>" + "<row/>" * (10 * 1024 * 1024) + "</sheetData>")
+    bomb, stop = buf.getvalue(), threading.Event()
+
+    def attack():
+        while not stop.is_set():
+            client.post("/check", data={"csrf": app.state.csrf},
+                        files={"plan": ("notice.xlsx", bomb, "application/octet-stream")})
+
+    thread = threading.Thread(target=attack)
+    thread.start()
+    try:
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            client.get("/check")
+            times.append(time.perf_counter() - t0)
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join()
+    return 1000 * max(times)
 
 
 def _median_ms(call, runs: int) -> float:
