@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import sqlite3
 import zipfile
 
@@ -310,6 +311,7 @@ def test_pin_offers_only_allowed_days_and_moves_the_session(env):
     page = client.get(f"/pin?v={vid}&s=special_ops-{s.no}").text
     days = [dt.date.fromisoformat(x) for x in __import__("re").findall(r'<option value="(\d{4}-\d\d-\d\d)"', page)]
     assert days and all(d.weekday() < 5 or d.isoformat() in page for d in days)
+    assert f'<option value="{s.exam_date.isoformat()}" selected>' in page  # the list opens on the session's date
     from planner.api import make_context
 
     ctx = make_context(YEAR)
@@ -323,7 +325,10 @@ def test_pin_offers_only_allowed_days_and_moves_the_session(env):
                                   "time_limit": LIMIT}, follow_redirects=False)
     jid, job = wait_job(app, r)
     assert job.state == "done", job.outcome
-    assert "调整方案" in client.get(f"/job/{jid}").text
+    job_page = client.get(f"/job/{jid}").text
+    assert "调整方案" in job_page
+    row = next(r for r in job_page.split('<tr class="change">')[1:] if f"第{s.no}期" in r.split("</td>")[0])
+    assert "按要求固定在新日期" in row and "连带调整" not in row  # the pinned session is not its own knock-on
     r = client.post(f"/job/{jid}/accept", data=csrf(app), follow_redirects=False)
     new = int(r.headers["location"].split("=")[-1])
     cur = read_plan(app.state.ws.plan_csv_path(new), load_catalogue())
@@ -451,6 +456,7 @@ def test_publish_zip_files_and_ics_subscription(env, tmp_path):
     with zipfile.ZipFile(io.BytesIO(z.content)) as zf:
         names = zf.namelist()
         assert "notice.xlsx" in names and "report.html" in names and "ics/juteng.ics" in names
+        assert "发布前核对.txt" not in names  # the planner's own checklist never goes out in the zip
         (tmp_path / "notice.xlsx").write_bytes(zf.read("notice.xlsx"))
     back = read_plan(tmp_path / "notice.xlsx", load_catalogue(), year=YEAR)
     assert back.sessions == read_plan(app.state.ws.plan_csv_path(vid), load_catalogue()).sessions
@@ -474,8 +480,13 @@ def test_publish_zip_files_and_ics_subscription(env, tmp_path):
         read_plan(app.state.ws.plan_csv_path(vid), load_catalogue()),
         read_plan(app.state.ws.plan_csv_path(rev.id), load_catalogue())) if c.new is not None}
     assert moved
-    assert client.post(f"/publish/{rev.id}", data=csrf(app), follow_redirects=False).status_code == 303
+    r = client.post(f"/publish/{rev.id}", data=csrf(app), follow_redirects=False)
+    assert r.status_code == 303, re.sub(r"<[^>]+>", " ", r.text)[-800:]
     assert app.state.ws.latest_published() == rev.id
+    files = set(app.state.ws.published_files(rev.id))  # as `planner publish --revision-of` makes them
+    assert {"revision.docx", "revision.xlsx", "calendar_a3.pdf"} <= files
+    if __import__("shutil").which("soffice"):
+        assert {"notice.pdf", "revision.pdf"} <= files
     inst = sorted(moved)[0]
     revised = client.get(f"/ics/{inst}.ics").content
     assert revised == app.state.ws.published_file(rev.id, f"ics/{inst}.ics").read_bytes()
@@ -545,7 +556,8 @@ def test_token_is_required_then_kept_in_a_cookie(tmp_path):
         csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
         vid = app.state.ws.add_version(csv, {}, year=2024, scenario=None, parent=None, note="", kind="upload")
         page = client.get(f"/publish?v={vid}").text
-        assert "/ics/huaan.ics?token=s3cret" in page
+        sub = app.state.bench.sub_token  # the links carry the read-only token, never the planner's
+        assert f"/ics/huaan.ics?token={sub}" in page and "s3cret" not in page
     with TestClient(app) as other:
         assert other.get("/ics/huaan.ics").status_code == 403
         assert other.get("/ics/huaan.ics?token=s3cret").status_code == 404  # allowed in, nothing published yet

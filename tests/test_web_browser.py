@@ -9,6 +9,7 @@ upload an edited notice.xlsx. Screenshots of every page at 1280 px and 390 px go
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 import shutil
 import socket
 import threading
@@ -52,9 +53,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    app = create_app(tmp_path_factory.mktemp("ws"))
+@contextmanager
+def live_server(app):
+    """*app* served by uvicorn on 127.0.0.1 and a free port, in a thread; yields its base address."""
     port = free_port()
     srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
@@ -63,9 +64,18 @@ def server(tmp_path_factory):
         if srv.started:
             break
         time.sleep(0.05)
-    yield app, f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=15)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    app = create_app(tmp_path_factory.mktemp("ws"))
+    with live_server(app) as base:
+        yield app, base
 
 
 @pytest.fixture(scope="module")

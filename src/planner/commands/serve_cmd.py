@@ -1,7 +1,9 @@
 """``planner serve``: the Chinese web workbench (排考工作台) on a local address."""
 from __future__ import annotations
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+from ..web.security import LOOPBACK
+
+WILDCARD = {"0.0.0.0", "::", ""}
 
 
 def register(sub) -> None:
@@ -11,39 +13,69 @@ def register(sub) -> None:
     p.add_argument("--host", default="127.0.0.1", help="address to listen on [default: 127.0.0.1]")
     p.add_argument("--port", type=int, default=8765, help="port [default: 8765]")
     p.add_argument("--token", default=None,
-                   help="access token every request must carry; required (generated when omitted) when "
-                        "--host is not a loopback address")
+                   help="the planner's access token; required (generated when omitted) when --host is not a "
+                        "loopback address, and then at least 128 bits (e.g. 22 random letters and digits)")
     p.add_argument("--open", action="store_true", help="open the workbench in the default browser")
+    p.add_argument("--restore", action="store_true",
+                   help="get the workspace's history back after its workspace.db was lost or damaged: the newest "
+                        "backup, plus every version folder in versions/ (the damaged file is kept aside)")
     p.set_defaults(func=run)
 
 
+def addresses(host: str, port: int, token: str | None, sub_token: str | None) -> tuple[str, str]:
+    """(the planner's address, the base of the links handed out) as other machines reach them: a wildcard
+    host is shown as this machine's interface address, never as localhost."""
+    from ..web.security import interface_address
+
+    shown = interface_address() if host in WILDCARD else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    base = f"http://{shown}:{port}/"
+    return base + (f"?token={token}" if token else ""), base
+
+
 def run(args) -> int:
-    import secrets
     import webbrowser
 
     import uvicorn
 
     from ..errors import PlannerError
     from ..web.app import create_app
+    from ..web.security import check_token, new_token
 
     if not 0 < args.port < 65536:
         raise PlannerError(f"not a port number: {args.port}", field="port")
-    _check_port(args.host, args.port)
+    if args.restore:
+        return _restore(args.workspace)
     token = args.token
+    if token is not None:
+        check_token(token, args.host)
     if args.host not in LOOPBACK and not token:
-        token = secrets.token_urlsafe(16)
+        token = new_token()
         print(f"--host {args.host} is reachable from other machines: generated access token {token}")
+    url, base = addresses(args.host, args.port, token, None)
     try:
-        app = create_app(args.workspace, token=token, allowed_hosts=None if token else LOOPBACK)
+        app = create_app(args.workspace, token=token, allowed_hosts=None if token else LOOPBACK,
+                         public_url=base if args.host not in LOOPBACK else None)
         app.state.ws.claim()
     except OSError as exc:
         raise PlannerError(f"cannot use the workspace folder ({exc.strerror})", file=args.workspace) from None
-    shown = "localhost" if args.host in ("0.0.0.0", "::") else args.host
-    url = f"http://{shown}:{args.port}/" + (f"?token={token}" if token else "")
+    _check_port(args.host, args.port)  # after the workspace: a damaged one is named first
     print(f"排考工作台: {url}  (workspace {app.state.ws.root}; Ctrl-C stops)", flush=True)
+    if app.state.bench.sub_token:
+        print(f"日历订阅（只读，可交给各考点）: {base}ics/<考点>.ics?token={app.state.bench.sub_token}", flush=True)
     if args.open:
-        webbrowser.open(url)
+        webbrowser.open(url if args.host not in WILDCARD else url.replace(base, f"http://127.0.0.1:{args.port}/"))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def _restore(workspace: str) -> int:
+    from ..web.safekeeping import restore
+    from ..web.workspace import Workspace
+
+    ws = Workspace(workspace, verify=False)
+    print(restore(ws))
     return 0
 
 

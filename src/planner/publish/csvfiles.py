@@ -7,6 +7,7 @@ import io
 from ..plan import Plan
 from . import tables as T
 from . import wording as W
+from .cells import csv_field
 
 
 def bom_csv(rows, header, flag: str = "", note: str = "") -> bytes:
@@ -18,7 +19,7 @@ def bom_csv(rows, header, flag: str = "", note: str = "") -> bytes:
         if line:
             w.writerow([line])
     w.writerow(header)
-    w.writerows(rows)
+    w.writerows([csv_field(v) for v in r] for r in rows)
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 

@@ -24,6 +24,7 @@ from ..errors import PlannerError
 from ..plan import Plan, plan_from_records
 from . import tables as T
 from . import wording as W
+from .cells import text_cell
 
 META_SHEET = "_planner"
 FORMAT = "planner notice.xlsx 1"
@@ -216,8 +217,9 @@ def paginate(ws, breakable: set[int], header_height: float, widths, landscape: b
 
 
 def _banner(ws, row: int, text: str, font, ncols: int, height: float, align) -> int:
-    ws.cell(row=row, column=1, value=text).font = font
-    ws.cell(row=row, column=1).alignment = align
+    cell = text_cell(ws, row, 1, text)
+    cell.font = font
+    cell.alignment = align
     if ncols > 1:
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
     ws.row_dimensions[row].height = height
@@ -237,7 +239,7 @@ def _head(ws, st, sheet: str, title: str, ncols: int, widths, marks: Marks) -> i
 
 def _table_row(ws, st, row: int, values, widths, font=None) -> None:
     for c, v in enumerate(values, 1):
-        cell = ws.cell(row=row, column=c, value=v)
+        cell = text_cell(ws, row, c, v)
         cell.font = font or st["body"]
         cell.alignment = st["center"]
         cell.border = st["border"]

@@ -120,7 +120,10 @@ def error_view(outcome: dict, catalogue) -> dict:
     return {"headline": text("internal"), "items": [], "original": outcome.get("message", "")}
 
 
-def input_error(field: str | None, row: int | None = None) -> str:
+def input_error(field: str | None, row: int | None = None, message: str = "") -> str:
+    """"输入有误：第3行，“考试时间”不正确"; for a whole-file problem (no row, no field) what is wrong with it."""
+    if field is None and row is None and message:
+        return text("unreadable_upload", problem=problem(message))
     where = ""
     if row is not None:
         where += f"第{row}行，"
@@ -129,12 +132,30 @@ def input_error(field: str | None, row: int | None = None) -> str:
     return text("input_error", field=where, message="" if not where else "不正确")
 
 
+def change_log(what: str) -> str:
+    """A row of the change log ("add:generate", "delete", …) in Chinese."""
+    head, _, kind_ = what.partition(":")
+    if head.endswith("-scenario"):
+        return table()["log"].get(head, head) + f"“{kind_}”"
+    return table()["log"].get(head, head) + (f"（{kind(kind_)}）" if kind_ else "")
+
+
+def problem(message: str) -> str:
+    """A field-less PlannerError's message in Chinese (the known ones), else a generic sentence."""
+    for start, chinese in table()["problems"].items():
+        if message.startswith(start):
+            return chinese
+    return "内容无法识别，请确认它是计划 CSV（UTF-8）或发布的 notice.xlsx。"
+
+
 def reason(text_: str, catalogue) -> list[str]:
     """A re-plan reason (``rule: message; …`` or ``knock-on: …``) as Chinese phrases."""
     if not text_:
         return []
     if text_.startswith("knock-on"):
         return [text("knock_on")]
+    if text_ == "pinned":
+        return [text("pinned")]
     out = []
     for part in text_.split("; "):
         name = part.split(":", 1)[0].strip()

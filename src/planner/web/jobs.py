@@ -25,6 +25,18 @@ WALL_FLOOR = 30.0
 QUEUED, RUNNING, DONE, INFEASIBLE, FAILED, CANCELLED, TIMEOUT = (
     "queued", "running", "done", "infeasible", "failed", "cancelled", "timeout")
 FINISHED = {DONE, INFEASIBLE, FAILED, CANCELLED, TIMEOUT}
+#: jobs waiting behind the running one; a further submit is refused (the page says so)
+MAX_WAITING = 5
+#: finished jobs remembered for their pages; older ones are forgotten
+KEEP_FINISHED = 100
+
+
+class QueueFull(Exception):
+    """The queue holds MAX_WAITING jobs already; ``waiting`` says how many."""
+
+    def __init__(self, waiting: int) -> None:
+        super().__init__(f"{waiting} jobs are waiting")
+        self.waiting = waiting
 
 
 @dataclass
@@ -53,7 +65,7 @@ def load_context(root: str, scenario: str | None, year: int | None):
     from .workspace import Workspace
 
     if scenario:
-        sc = load_scenario(Workspace(root).scenario_path(scenario), year=year)
+        sc = load_scenario(Workspace(root, verify=False).scenario_path(scenario), year=year)
         return sc.ctx, sc
     return make_context(year), None
 
@@ -90,7 +102,7 @@ def _compute(spec: dict) -> dict:
     from .workspace import Workspace
 
     kind = spec["kind"]
-    ws = Workspace(spec["root"])
+    ws = Workspace(spec["root"], verify=False)
     limit = float(spec["time_limit"])
     base = None
     if kind in ("replan", "pin"):
@@ -160,7 +172,8 @@ def _worker(conn) -> None:
 class JobQueue:
     """Jobs of one workspace, run one at a time in order by a single worker thread."""
 
-    def __init__(self, on_done: Callable[[Job], None] | None = None) -> None:
+    def __init__(self, on_done: Callable[[Job], None] | None = None, max_waiting: int = MAX_WAITING) -> None:
+        self.max_waiting = max_waiting
         self._jobs: dict[str, Job] = {}
         self._queue: deque[str] = deque()
         self._cv = threading.Condition()
@@ -176,10 +189,20 @@ class JobQueue:
     def submit(self, spec: dict) -> Job:
         job = Job(secrets.token_hex(6), dict(spec))
         with self._cv:
+            if len(self._queue) >= self.max_waiting:
+                raise QueueFull(len(self._queue))
+            done = [j for j in self._jobs.values() if j.state in FINISHED]
+            for old in sorted(done, key=lambda j: j.finished or 0)[:max(0, len(done) - KEEP_FINISHED)]:
+                del self._jobs[old.id]
             self._jobs[job.id] = job
             self._queue.append(job.id)
             self._cv.notify_all()
         return job
+
+    def adopt(self, job: Job) -> None:
+        """A finished job from before a restart (a re-plan not yet accepted), shown again at its address."""
+        with self._cv:
+            self._jobs.setdefault(job.id, job)
 
     def get(self, jid: str) -> Job | None:
         return self._jobs.get(jid)

@@ -25,8 +25,20 @@ def session_label(s: Session, ctx) -> str:
             f"（{ctx.catalogue.institutions[s.institution].short_name}，{W.day_text(s.exam_date, ctx.year)}）")
 
 
-def months(plan: Plan, ctx) -> list[dict]:
-    """The plan year's months as week rows of day cells (Monday first)."""
+def months(plan: Plan, ctx, moved: dict | None = None) -> list[dict]:
+    """The plan year's months as week rows of day cells (Monday first). *moved*: (stream, 期次) → the
+    session's exam day in the version this one came from, for sessions a re-plan or an edit moved; each
+    day also names the sites a scenario closes on it."""
+    moved = moved or {}
+    closed_on: dict[dt.date, list[str]] = {}
+    for c in getattr(ctx, "closures", ()):
+        d = max(c.start, ctx.window[0])
+        while d <= min(c.end, ctx.window[1]):
+            closed_on.setdefault(d, []).append(ctx.catalogue.institutions[c.institution].short_name
+                                               if c.institution in ctx.catalogue.institutions else c.institution)
+            d += dt.timedelta(days=1)
+    #: the closed sites are named on a closure's first day and each month's first; the hatching shows the rest
+    named = {max(c.start, ctx.window[0]) for c in getattr(ctx, "closures", ())}
     cal = ctx.calendar
     start, stop = ctx.window
     first = min([start] + [s.registration_deadline for s in plan.sessions])
@@ -57,11 +69,17 @@ def months(plan: Plan, ctx) -> list[dict]:
                     classes.append("weekend")
                 if not start <= d <= stop:
                     classes.append("outside")
+                if d in closed_on:
+                    classes.append("closure")
                 row.append({
                     "day": d.day, "iso": d.isoformat(), "classes": " ".join(classes),
                     "mark": "休" if d in cal.holidays else ("班" if d in cal.makeup_workdays else ""),
+                    "closed": "、".join(closed_on.get(d, [])),
+                    "closed_label": d in closed_on and (d in named or d.day == 1),
                     "exams": [{"stream": s.stream, "no": s.no, "mark": STREAM_MARK.get(s.stream, "?"),
                                "site": insts[s.institution].short_name, "color": colors[s.institution],
+                               "moved": (f"由{W.day_text(moved[(s.stream, s.no)], ctx.year)}调整"
+                                         if (s.stream, s.no) in moved else ""),
                                "title": session_label(s, ctx) + "：" + s.kind} for s in exams.get(d, [])],
                     "deadlines": [f"第{s.no}期{STREAM_MARK.get(s.stream, '')}报名截止" for s in deadlines.get(d, [])],
                 })

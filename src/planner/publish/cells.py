@@ -1,0 +1,27 @@
+"""Published text that a spreadsheet could take for a formula, made inert (the one place that knows how).
+
+A note typed as ``=HYPERLINK("http://…")`` must reach a stranger's Excel/WPS as the text it is.
+XLSX cells whose text starts with one of :data:`FORMULA_STARTS` are stored as strings (openpyxl would
+otherwise write a live formula); CSV fields get a leading apostrophe, OWASP's neutralisation, since a
+CSV cannot say "this is text".
+"""
+from __future__ import annotations
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_like(value) -> bool:
+    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
+
+
+def csv_field(value):
+    """A CSV field a spreadsheet shows as text: ``=1+1`` → ``'=1+1``; anything else unchanged."""
+    return "'" + value if formula_like(value) else value
+
+
+def text_cell(ws, row: int, column: int, value):
+    """``ws.cell(row, column, value)``, stored as a string when the text would read as a formula."""
+    cell = ws.cell(row=row, column=column, value=value)
+    if formula_like(value):
+        cell.data_type = "s"
+    return cell

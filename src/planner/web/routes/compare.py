@@ -1,0 +1,84 @@
+"""对比: two versions session by session, KPI deltas and the comparison chart."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.exceptions import HTTPException
+
+from ..bench import bench
+from ..jobs import session_dict
+
+router = APIRouter()
+#: compare charts kept (a version pair's chart never changes: versions are immutable)
+CHART_CACHE = 32
+
+
+def kpi_headers(a: int, b: int) -> list[str]:
+    """The KPI table's columns (``compare.kpi_rows``), naming the two versions."""
+    out = ["考点"]
+    for what in ("场次", "最长间隔", "平均间隔"):
+        out += [f"{what}（版本{a}）", f"{what}（版本{b}）", "差"]
+    return out
+
+
+def compared(bn, a: str, b: str) -> dict:
+    """The two versions, their changes (worded) and KPI rows."""
+    from ...compare import diff_plans, kpi_rows
+
+    va, vb = bn.need_version(a), bn.need_version(b)
+    pa, _ = bn.plan_of(va)
+    pb, ctx_b = bn.plan_of(vb)
+    changes = [{"stream": c.stream, "no": c.no, "what": c.what, "old": session_dict(c.old),
+                "new": session_dict(c.new), "reason": ""} for c in diff_plans(pa, pb)]
+    names = {i: x.short_name for i, x in ctx_b.catalogue.institutions.items()}
+    return {"va": va, "vb": vb, "changes": bn.changes(changes, ctx_b, vb.year),
+            "kpis": [[names.get(r[0], "全部考点")] + r[1:] for r in kpi_rows(pa, pb)],
+            "kpi_headers": kpi_headers(va.id, vb.id)}
+
+
+@router.get("/compare", response_class=HTMLResponse)
+def compare_get(request: Request, a: str | None = None, b: str | None = None):
+    bn = bench(request)
+    kw: dict = {"a": a or "", "b": b or ""}
+    if a and b:
+        kw |= compared(bn, a, b)
+    return bn.page(request, "compare.html", **kw)
+
+
+@router.get("/compare/export.xlsx")
+def compare_export(request: Request, a: str, b: str):
+    from ..export import download, table_xlsx
+
+    c = compared(bench(request), a, b)
+    va, vb = c["va"], c["vb"]
+
+    def side(x):
+        return f"{x['exam']} {x['site']}（报名{x['deadline']}）" if x else "—"
+
+    rows = [[f"{x['stream']} 第{x['no']}期", x["what"] + (f" {x['days']}" if x["days"] else ""),
+             side(x["old"]), side(x["new"])] for x in c["changes"]]
+    data = table_xlsx([("变化", ["考试", "变化", f"版本{va.id}", f"版本{vb.id}"], rows),
+                       ("指标", c["kpi_headers"], c["kpis"])])
+    return download(data, f"对比-版本{va.id}-版本{vb.id}.xlsx")
+
+
+@router.get("/compare/chart.png")
+def compare_chart(request: Request, a: str, b: str):
+    from ...charts.compare import draw
+    from ...charts.style import render
+
+    bn = bench(request)
+    if request.headers.get("sec-fetch-site") == "cross-site":  # another site's page may not make us draw
+        raise HTTPException(403, "请在工作台页面上查看对比图。")
+    va, vb = bn.need_version(a), bn.need_version(b)
+    key = (va.id, va.sha256, vb.id, vb.sha256)
+    png = bn.charts.get(key)
+    if png is None:
+        pa, _ = bn.plan_of(va)
+        pb, ctx = bn.plan_of(vb)
+        with bn.publish_lock:
+            png = bn.charts.get(key) or render(draw, pa, pb, ctx)["png"]
+        if len(bn.charts) >= CHART_CACHE:
+            bn.charts.pop(next(iter(bn.charts)))
+        bn.charts[key] = png
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=86400"})

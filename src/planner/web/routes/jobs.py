@@ -1,0 +1,91 @@
+"""任务: a queued or running solve, polled by htmx; 取消 and, for re-plans, 接受."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.exceptions import HTTPException
+
+from ...errors import PlannerError
+from .. import i18n
+from ..bench import bench, catalogue
+from ..jobs import FINISHED
+
+router = APIRouter()
+PINNED = "pinned"
+
+
+def _base_year(b, job) -> int:
+    v = b.ws.version(job.spec.get("base")) if job.spec.get("base") else None
+    return v.year if v else job.spec.get("year")
+
+
+def _error_catalogue(b, job):
+    """The catalogue the failed job ran against, or the embedded one when its scenario no longer reads."""
+    try:
+        return b.ctx_for(job.spec.get("scenario"), job.spec.get("year") or _base_year(b, job)).catalogue
+    except PlannerError:
+        return catalogue()
+
+
+def job_view(request: Request, jid: str, template: str):
+    b = bench(request)
+    job = b.jobs.get(jid)
+    if job is None:
+        raise HTTPException(404, "没有这个任务（工作台重启后，未完成的任务不再保留）。")
+    position = b.jobs.position(job)
+    kw = {"job": job, "position": position, "finished": job.state in FINISHED,
+          "ahead": max(0, position - 1) + (1 if position and b.jobs.running() is not None else 0),
+          "fragment": template.startswith("_")}
+    if job.spec.get("base") and b.ws.version(job.spec["base"]) is not None:
+        kw["year"] = b.ws.version(job.spec["base"]).year
+    if job.state in FINISHED and job.outcome and not job.outcome.get("ok"):
+        kw["error"] = i18n.error_view(job.outcome, _error_catalogue(b, job))
+    if job.state == "done" and job.spec["kind"] in ("replan", "pin"):
+        base = b.ws.version(job.spec["base"])
+        ctx = b.ctx_for(job.spec.get("scenario"), base.year)
+        changes = job.outcome["changes"]
+        if job.spec["kind"] == "pin":  # the session the planner moved is not a knock-on of itself
+            pinned = (job.spec["stream"], int(job.spec["no"]))
+            changes = [{**c, "reason": PINNED} if (c["stream"], c["no"]) == pinned else c for c in changes]
+        kw["changes"] = b.changes(changes, ctx, base.year)
+        kw["year"] = base.year
+        kw["kept"] = job.outcome["summary"].get("kept")
+    resp = b.page(request, template, **kw)
+    if job.state == "done" and job.spec["kind"] == "generate" and job.version and template.startswith("_"):
+        resp.headers["HX-Redirect"] = f"/plan?v={job.version}"
+    return resp
+
+
+@router.get("/job/{jid}", response_class=HTMLResponse)
+def job_page(request: Request, jid: str):
+    return job_view(request, jid, "job.html")
+
+
+@router.get("/job/{jid}/status", response_class=HTMLResponse)
+def job_status(request: Request, jid: str):
+    return job_view(request, jid, "_job_status.html")
+
+
+@router.post("/job/{jid}/cancel")
+async def job_cancel(request: Request, jid: str):
+    b = bench(request)
+    await b.form_of(request)
+    if b.jobs.get(jid) is None:
+        raise HTTPException(404, "没有这个任务。")
+    b.jobs.cancel(jid)
+    return RedirectResponse(f"/job/{jid}", status_code=303)
+
+
+@router.post("/job/{jid}/accept")
+async def job_accept(request: Request, jid: str):
+    b = bench(request)
+    form = await b.form_of(request)
+    job = b.jobs.get(jid)
+    if job is None or job.state != "done" or job.spec["kind"] not in ("replan", "pin"):
+        raise HTTPException(404, "没有可接受的方案。")
+    if job.version is None:
+        from .versions import who
+
+        job.version = b.store(job, parent=int(job.spec["base"]), note=str(form.get("note", "")), who=who(request))
+        b.ws.drop_pending(job.id)
+    return RedirectResponse(f"/plan?v={job.version}", status_code=303)

@@ -1,0 +1,107 @@
+"""Who may do what on the workbench, and what a request may carry.
+
+Two tokens with two powers when the workbench is reachable from the network: the planner's token opens
+everything; the subscription token (kept in the workspace, so the links institutions subscribed to
+survive a restart) opens only ``/ics/…`` calendars, and it is the only one in a link handed out. A token
+for a network address must carry at least 128 bits. POSTs must come from the workbench's own pages
+(Origin, else Referer, names the host the request was sent to), besides the CSRF token.
+"""
+from __future__ import annotations
+
+import math
+import secrets
+import socket
+from urllib.parse import urlsplit
+
+from ..errors import PlannerError
+from ..textio import atomic_write_text
+
+MIN_TOKEN_BITS = 128
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+SUBSCRIPTION_FILE = "subscription-token"
+#: POSTed fields: the longest text each may carry (the pages' maxlength); others get DEFAULT_FIELD
+FIELD_LIMITS = {"name": 40, "who": 20, "question": 200, "note": 200, "notes": 200, "license_reason": 100,
+                "closure_reason_": 100, "closed_days": 4000}
+DEFAULT_FIELD = 100
+
+
+def token_bits(token: str) -> float:
+    """A conservative estimate of a token's entropy: its length times log2 of the alphabet its character
+    classes span (digits 10, lower 26, upper 26, anything else 32); a token of fewer than 16 distinct
+    characters counts only those."""
+    if not token:
+        return 0.0
+    size = sum(n for test, n in ((str.isdigit, 10), (str.islower, 26), (str.isupper, 26))
+               if any(test(c) for c in token))
+    if any(not (c.isdigit() or c.isascii() and c.isalpha()) for c in token):
+        size += 32
+    if len(set(token)) < 16:  # "aaaa…" or "abab…" is no stronger than its few symbols allow
+        size = min(size, len(set(token)))
+    return len(token) * math.log2(max(size, 1))
+
+
+def check_token(token: str, host: str) -> None:
+    """Refuse a token too weak for a network address (exit 2, one line)."""
+    if host not in LOOPBACK and token_bits(token) < MIN_TOKEN_BITS:
+        raise PlannerError(f"the token carries about {token_bits(token):.0f} bits; on a network address "
+                           f"(--host {host}) it needs at least {MIN_TOKEN_BITS} (e.g. 22 random letters and digits); "
+                           "omit --token to have one generated", field="token")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)  # 192 bits
+
+
+def subscription_token(root) -> str:
+    """The workspace's read-only token for calendar subscriptions (made once, kept)."""
+    path = root / SUBSCRIPTION_FILE
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        text = ""
+    if token_bits(text) >= MIN_TOKEN_BITS:
+        return text
+    text = new_token()
+    atomic_write_text(path, text + "\n")
+    try:
+        path.chmod(0o600)
+    except OSError:  # pragma: no cover - a file system without modes
+        pass
+    return text
+
+
+def field_limit(name: str) -> int:
+    for key, n in FIELD_LIMITS.items():
+        if name == key or key.endswith("_") and name.startswith(key):
+            return n
+    return DEFAULT_FIELD
+
+
+def same_origin(headers) -> bool:
+    """True when the POST's Origin (else Referer) names the Host it was sent to. A request with neither
+    (a script, not a browser: the CSRF token still has to match) passes unless the browser says it is
+    cross-site; an opaque ``Origin: null`` needs a matching Referer."""
+    host = headers.get("host", "")
+    origin, referer = headers.get("origin"), headers.get("referer")
+    if origin and origin != "null":
+        return urlsplit(origin).netloc == host
+    if referer:
+        return urlsplit(referer).netloc == host
+    if origin == "null":
+        return False
+    return headers.get("sec-fetch-site") != "cross-site"
+
+
+def interface_address() -> str:
+    """This machine's address on its network (what other machines type), for a server on 0.0.0.0.
+    A UDP socket's connect() only picks the route; no packet is sent."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # TEST-NET-1: never routed anywhere, only used to choose the interface
+            return s.getsockname()[0]
+        except OSError:
+            pass
+    try:
+        return socket.gethostbyname(socket.gethostname())
+    except OSError:
+        return "127.0.0.1"
