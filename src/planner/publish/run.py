@@ -79,7 +79,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     title = notice_title(plan.year, template)  # kept in plan.json: a later 调整通知 cites it exactly
     from .letterhead import load_letterhead
 
-    doc_no = load_letterhead().document_number(plan.year, document_number) if document_number else ""
+    doc_no = load_letterhead().document_number(plan.year, document_number) if document_number else None
     files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag, {"title": title, "doc_no": doc_no})
     documents = workers.result("documents") if workers is not None else None
     if documents is None:  # serial, or the worker could not: the same function, here
