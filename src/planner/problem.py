@@ -15,7 +15,7 @@ This module imports only the first two; the rule set is handed in as an object.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -92,6 +92,7 @@ class Problem:
     licenses: tuple[License, ...] = ()
     targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
     pins: tuple = ()  # planner.plan.Session, fixed by a scenario
+    demand: Any = None  # planner.demand.DemandFacts: candidates and seats, when a demand file is given
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -103,6 +104,15 @@ class Problem:
         """The days the calendar data covers (years Y and Y+1): the model's day range."""
         return self.calendar.first_day, self.calendar.last_day
 
+    @property
+    def rules(self) -> list:
+        """The hard rules that speak to this problem (the waiting rules only when a demand is given)."""
+        return [r for r in self.ruleset.rules if r.applies(self)]
+
+    @property
+    def preferences(self) -> list:
+        return [p for p in self.ruleset.preferences if p.applies(self)]
+
     def sites(self, stream: str) -> tuple[str, ...]:
         """The exam sites configured for *stream*, in rotation order."""
         spec = self.streams.get(stream)
@@ -113,8 +123,13 @@ class Problem:
 
     def with_pins(self, pins) -> "Problem":
         """The same problem with *pins* (sessions fixed by a scenario) added."""
-        return Problem(self.catalogue, self.calendar, self.ruleset, self.window, self.streams, self.closures,
-                       self.licenses, self.targets, tuple(self.pins) + tuple(pins))
+        return replace(self, pins=tuple(self.pins) + tuple(pins))
+
+    def with_demand(self, demand) -> "Problem":
+        """The same problem with a demand file's candidates and seats (``None`` removes them)."""
+        from .demand import compile_demand
+
+        return replace(self, demand=compile_demand(demand, self) if demand is not None else None)
 
     # -- closures ------------------------------------------------------------------------------
     def is_open(self, institution: str, day: dt.date) -> bool:

@@ -410,7 +410,7 @@ def check_pins(sessions, ctx, where: dict) -> None:
     if not sessions:
         return
     plan = Plan(ctx.year, tuple(sessions), "pins")
-    for rule in ctx.ruleset.rules:
+    for rule in ctx.rules:
         if rule.name not in SESSION_RULES:
             continue
         for v in rule.check(plan, ctx):

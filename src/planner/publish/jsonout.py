@@ -16,7 +16,10 @@ def violations_list(report) -> list[dict]:
 
 
 def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> bytes:
+    from ..queueing import evaluate
+
     closes = DEADLINE_TIME.isoformat(timespec="minutes")
+    load = evaluate(plan, ctx)
     sessions = []
     for s in plan.sessions:
         inst = ctx.catalogue.institutions[s.institution]
@@ -29,6 +32,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
             "class_opens_latest": T.class_opens(s, class_days).isoformat(),
             "training_plan_upload_by": T.upload_by(s, class_days).isoformat(),
         })
+        if load is not None and s.key in load.by_key:  # 估计 unless the demand file holds the bureau's own figures
+            sessions[-1].update(expected_candidates=load.by_key[s.key].candidates, seats=load.by_key[s.key].seats)
     doc = {
         "format": FORMAT,
         "year": plan.year,
@@ -44,6 +49,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
                          for i in sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq)},
         "sessions": sessions,
     }
+    if load is not None:
+        doc["demand"] = load.report(ctx)
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 
