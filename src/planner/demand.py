@@ -389,3 +389,32 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
             MappingProxyType({i: s.max_days for i, s in demand.sites.items()}),
             MappingProxyType({i: s.seats_per_day for i, s in demand.sites.items()}), MappingProxyType(dated))
     return DemandFacts(demand, MappingProxyType(streams), window)
+
+
+# -- writing ------------------------------------------------------------------------------------------------------
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _num(v: float) -> str:
+    return str(v) if isinstance(v, int) else f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def demand_to_toml(demand: Demand, header: str = "") -> str:
+    """A demand as a demand file (read back by :func:`demand_from_dict` to an equal object)."""
+    lines = [f"# {h}" for h in header.splitlines()] if header else []
+    lines += [f"name = {_toml_str(demand.name)}", f"status = {_toml_str(demand.status)}",
+              f"source = {_toml_str(demand.source)}", f"method = {_toml_str(demand.method)}", ""]
+    for sid, sd in demand.streams.items():
+        lines += [f"[streams.{sid}]", f"arrival_every_days = {sd.arrival_every_days}",
+                  f"retake_lag_days = {sd.retake_lag_days}", ""]
+        for cid, c in sd.categories.items():
+            lines += [f"[streams.{sid}.categories.{cid}]"]
+            lines += [f"{k} = {getattr(c, k)}" for k in LINES]
+            lines += [f"profile = [{', '.join(_num(w) for w in c.profile)}]",
+                      f"show_rate = {_num(c.show_rate)}", f"pass_rate = {_num(c.pass_rate)}",
+                      f"retake_share = {_num(c.retake_share)}", f"basis = {_toml_str(c.basis)}", ""]
+    for iid, s in demand.sites.items():
+        lines += [f"[sites.{iid}]", f"seats_per_day = {s.seats_per_day}", f"days_per_session = {s.days_per_session}",
+                  f"max_days = {s.max_days}", f"basis = {_toml_str(s.basis)}", ""]
+    return "\n".join(lines).rstrip() + "\n"

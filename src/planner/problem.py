@@ -62,12 +62,15 @@ class StreamSpec:
     count: int | None  # fixed number of sessions, or None when bounded per site
     site_bounds: Mapping[str, tuple[int, int]]  # on-demand sites: (min, max)
     rotates: bool
+    count_range: tuple[int, int] | None = None  # {min, max} sessions: the count is the model's to choose (sizing)
 
     @property
     def max_sessions(self) -> int:
         """How many sessions the stream can have: its slot count in the model."""
         if self.count is not None:
             return self.count
+        if self.count_range is not None:
+            return self.count_range[1]
         return sum(hi for _, hi in self.site_bounds.values())
 
     @property
@@ -202,6 +205,11 @@ def _date(v, file, field_: str) -> dt.date:
         raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=field_) from None
 
 
+def is_count_range(v) -> bool:
+    """A stream's session count given as ``{min = …, max = …}`` (the count is chosen), not per site."""
+    return isinstance(v, dict) and "max" in v and set(v) <= {"min", "max"}
+
+
 def _streams(catalogue: Catalogue, ruleset, file) -> dict[str, StreamSpec]:
     count_rule = ruleset.rule("session_count")
     rotation = ruleset.rule("rotation")
@@ -213,6 +221,9 @@ def _streams(catalogue: Catalogue, ruleset, file) -> dict[str, StreamSpec]:
         v = counts.get(sid, 0)
         if isinstance(v, int):
             spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, v, MappingProxyType({}), sid in rotating)
+        elif is_count_range(v):
+            spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType({}), sid in rotating,
+                              (int(v.get("min", 0)), int(v["max"])))
         else:
             bounds = {site: (int(mm.get("min", 0)), int(mm.get("max", 0))) for site, mm in v.items()}
             spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType(bounds),
@@ -247,8 +258,7 @@ def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, li
         for sid, spec in list(specs.items()):
             if (lic.category in spec.categories and lic.institution not in spec.sites and not spec.rotates
                     and spec.count is not None):
-                specs[sid] = StreamSpec(spec.id, spec.sites + (lic.institution,), spec.kinds, spec.categories,
-                                        spec.count, spec.site_bounds, spec.rotates)
+                specs[sid] = replace(spec, sites=spec.sites + (lic.institution,))
     problem = Problem(catalogue, calendar, ruleset, window, MappingProxyType(specs), tuple(closures), lics,
                       MappingProxyType({}), tuple(pins))
     problem = _with_targets(problem)

@@ -227,11 +227,35 @@ def _ready_by(mv, expr, lo: int, hi: int, days: list[int], name: str) -> list:
         lit = m.new_bool_var(f"{name}>={b}")
         m.add(expr >= b).only_enforce_if(lit)
         m.add(expr <= b - 1).only_enforce_if(lit.negated())
+        define(mv, lit, lambda val, b=b: int(val(expr) >= b))
         if prev is not None:
             m.add_implication(lit, prev)  # ready days in order: later ones only when earlier ones
         prev = lit
         out.append(lit)
     return out
+
+
+def define(mv, var, value) -> None:
+    """Record how *var* follows from the plan's own decisions, so a plan can hint every variable of the queue
+    (CP-SAT completes a partial hint poorly here: a plan it is handed would not even be its first solution)."""
+    mv.shared.setdefault("queue", {}).setdefault("defs", []).append((var, value))
+
+
+def hint_queue(mv, solution) -> None:
+    """Hint the queue's variables from *solution* (var index -> value of the slots' own decisions)."""
+    from ortools.sat.python import cp_model
+
+    known = dict(solution)
+
+    def val(e) -> int:
+        if isinstance(e, int):
+            return e
+        flat = cp_model.FlatIntExpr(e)
+        return flat.offset + sum(c * known.get(v.index, 0) for v, c in zip(flat.vars, flat.coeffs))
+
+    for var, value in mv.shared.get("queue", {}).get("defs", []):
+        known[var.index] = int(value(val))
+        mv.model.add_hint(var, known[var.index])
 
 
 def ready_expr(flags: list, arrivals: tuple[int, ...]):
@@ -268,10 +292,13 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
     slots = mv.stream_slots(sf.stream)
     days = [mv.day(d) for d in sf.ready_days]
     free = getattr(ctx.demand, "free_days", False)
+    shared = mv.shared["queue"].setdefault("site_days", {})  # a site's sessions are as long in every stream
     site_days: dict[str, object] = {}
     for site in sorted({i for s in slots for i in s.at}):
         if free and sf.max_days.get(site, 1) > 1:
-            site_days[site] = m.new_int_var(1, sf.max_days[site], f"exam_days[{sf.stream},{site}]")
+            if site not in shared:
+                shared[site] = m.new_int_var(1, sf.max_days[site], f"exam_days[{site}]")
+            site_days[site] = shared[site]
         else:
             site_days[site] = sf.days.get(site, 1)
     seated = {c: [0] for c in sf.categories}
@@ -291,6 +318,7 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
                 y = m.new_int_var(0, sf.max_days[site], f"days_used[{s.stream}#{s.k},{site}]")
                 m.add(y == d).only_enforce_if(lit)
                 m.add(y == 0).only_enforce_if(lit.negated())
+                define(mv, y, lambda val, lit=lit, d=d: val(lit) * val(d))
                 used[site] = (y, 1)
         exam_days.append(sum(v * k for v, k in used.values()))
         for c in sf.categories:
@@ -322,6 +350,7 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
             m.add(now >= prev)
             m.add(now <= prev + seats[c][-1])
             m.add(now <= ready)
+            define(mv, now, lambda val, prev=prev, cap=seats[c][-1], ready=ready: min(val(prev) + val(cap), val(ready)))
             seated[c].append(now)
     return StreamFlows(sf, seated, seats, {}, site_days, exam_days)
 

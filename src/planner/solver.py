@@ -160,18 +160,27 @@ def _stability(mv: ModelVars, ctx: Problem, reference: Plan) -> tuple[list, list
     return changed, days, missing
 
 
-def _hint(mv: ModelVars, plan: Plan) -> None:
-    """Start the search from *plan* (e.g. each city's own optimum in a province)."""
+def _hint(mv: ModelVars, plan: Plan, known: dict | None = None) -> None:
+    """Start the search from *plan* (e.g. each city's own optimum in a province); *known* adds the values of other
+    decisions (var index -> value), from which the candidates' queue is hinted too."""
+    from .queueing import hint_queue
+
     by_key = plan.by_key()
+    values = dict(known or {})
     for slot in mv.all_slots():
         s = by_key.get((slot.stream, slot.k))
         mv.model.add_hint(slot.present, s is not None)
+        values[slot.present.index] = int(s is not None)
         if s is None:
             continue
-        mv.model.add_hint(slot.x, mv.day(s.exam_date))
-        mv.model.add_hint(slot.gap, (s.exam_date - s.registration_deadline).days)
+        values[slot.x.index] = mv.day(s.exam_date)
+        values[slot.gap.index] = (s.exam_date - s.registration_deadline).days
+        mv.model.add_hint(slot.x, values[slot.x.index])
+        mv.model.add_hint(slot.gap, values[slot.gap.index])
         for i, lit in slot.at.items():
             mv.model.add_hint(lit, i == s.institution)
+            values[lit.index] = int(i == s.institution)
+    hint_queue(mv, values)
 
 
 def _target_hint(mv: ModelVars, ctx: Problem) -> None:
@@ -466,5 +475,6 @@ def describe_conflict(key: str, ctx: Problem) -> str:
         stream, _, site = detail.partition("@")
         spec = ctx.streams.get(stream)
         if spec is not None:
-            text += f": {spec.count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
+            count = spec.count if spec.count is not None else "{}…{}".format(*(spec.count_range or (0, 0)))
+            text += f": {count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
     return text

@@ -28,6 +28,15 @@ class SessionCount(Rule):
                 raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=f)
             if isinstance(v, bool) or not isinstance(v, (int, dict)):
                 raise PlannerError("expected a whole number or a table of sites", file=file, field=f)
+            from ..problem import is_count_range
+
+            if is_count_range(v):
+                lo, hi = v.get("min", 0), v["max"]
+                if not all(isinstance(x, int) and not isinstance(x, bool) for x in (lo, hi)) or not 0 <= lo <= hi:
+                    raise PlannerError(f"need 0 <= min <= max, got min={lo!r} max={hi!r}", file=file, field=f)
+                if hi > MAX_PER_STREAM:
+                    raise PlannerError(f"max {hi} is out of range [0, {MAX_PER_STREAM}]", file=file, field=f)
+                continue
             if isinstance(v, int):
                 if not 1 <= v <= MAX_PER_STREAM:
                     raise PlannerError(f"{v} is out of range [1, {MAX_PER_STREAM}] (disable a stream by removing it)",
@@ -48,7 +57,7 @@ class SessionCount(Rule):
     def instances(self, ctx):
         out = []
         for sid, spec in ctx.streams.items():
-            out += [f"{self.name}[{sid}]"] if spec.count is not None else [f"{self.name}[{sid}@{i}]" for i in spec.sites]
+            out += [f"{self.name}[{sid}]"] if spec.count is not None or spec.count_range else [f"{self.name}[{sid}@{i}]" for i in spec.sites]
         return out
 
     def check(self, plan, ctx):
@@ -60,6 +69,11 @@ class SessionCount(Rule):
                 want = spec.count if spec is not None else 0
                 if len(ss) != want:
                     out.append(self.violation(f"{len(ss)} sessions, expected {want}", stream=stream))
+                continue
+            if spec.count_range is not None:
+                lo, hi = spec.count_range
+                if not lo <= len(ss) <= hi:
+                    out.append(self.violation(f"{len(ss)} sessions, expected {lo}…{hi}", stream=stream))
                 continue
             per_site = Counter(s.institution for s in ss)
             for site in sorted(set(spec.site_bounds) | set(per_site)):
@@ -74,6 +88,10 @@ class SessionCount(Rule):
             spec = ctx.streams[stream]
             if spec.count is not None:
                 mv.model.add(sum(s.present for s in slots) == spec.count).only_enforce_if(mv.lits(self.name, stream))
+                continue
+            if spec.count_range is not None:
+                n = sum(s.present for s in slots)
+                mv.model.add_linear_constraint(n, *spec.count_range).only_enforce_if(mv.lits(self.name, stream))
                 continue
             for site in sorted({i for s in slots for i in s.at} | set(spec.site_bounds)):
                 lo, hi = spec.bounds(site)

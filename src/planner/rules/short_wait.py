@@ -48,10 +48,11 @@ class ShortWait(Preference):
         return total
 
     def terms(self, mv, ctx):
-        """Candidates seated late, counted as seated − seated on time: on time at slot k are at most
-        ``S'_k − S'_{k−1}`` and at most ``S'_k − due_k`` (those ready too early to be on time are the first
-        ``due_k``); the solver takes as many as it can, which is the count the check face makes."""
-        from ..queueing import model_flows, ready_before, ready_expr
+        """Candidates seated late, counted as seated − seated on time: on time at slot k are
+        ``max(0, min(S'_k − S'_{k−1}, S'_k − due_k))`` (those ready too early to be on time are the first
+        ``due_k``). The min is stated as two upper bounds: the solver takes as many on time as it can, which is
+        the count the check face makes."""
+        from ..queueing import define, model_flows, ready_before, ready_expr
 
         m = mv.model
         out = []
@@ -65,12 +66,18 @@ class ShortWait(Preference):
                 on_time = []
                 for k, s in enumerate(slots):
                     due = ready_expr(flows.ready_by[w][k], flows.facts.arrivals[c])
+                    upto = m.new_int_var(-top, top, f"on_time_upto[{sid}#{s.k},{c}]")
+                    a, b = seated[k + 1] - seated[k], seated[k + 1] - due
+                    m.add(upto <= a)
+                    m.add(upto <= b)
+                    define(mv, upto, lambda val, a=a, b=b: min(val(a), val(b)))
                     ok = m.new_int_var(0, top, f"on_time[{sid}#{s.k},{c}]")
-                    m.add(ok <= seated[k + 1] - seated[k])
-                    m.add(ok <= seated[k + 1] - due)
+                    m.add_max_equality(ok, [0, upto])  # none on time when all it seats were ready too early
+                    define(mv, ok, lambda val, upto=upto: max(0, val(upto)))
                     on_time.append(ok)
                 end = cum[ready_before(flows.facts, ctx.window[1] - _days(w + 1))]
                 carried = m.new_int_var(0, top, f"late_carried[{sid},{c}]")
                 m.add(carried >= end - seated[-1])
+                define(mv, carried, lambda val, last=seated[-1], end=end: max(0, end - val(last)))
                 out.append(seated[-1] - sum(on_time) + carried)
         return out
