@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from planner.cli import main
-from planner.data import constraints_dir, scenarios_dir
+from planner.data import scenarios_dir
+
+from conftest import RULES_2024
 
 PLAN = str(scenarios_dir() / "plan_2024.csv")
-RULES = (constraints_dir() / "yuncheng.toml").read_text(encoding="utf-8")
+RULES = RULES_2024.read_text(encoding="utf-8")
 
 
 def run(capsys, *argv):

@@ -166,8 +166,8 @@ def test_revision_lists_exactly_the_changed_sessions(plan2024, ctx2024):
     files = revision_files(plan2024, new, ctx2024, {"*": "工作需要"})
     d = docx.Document(io.BytesIO(files["revision.docx"]))
     table = table_text(d.tables[0])
-    assert len(table) == 1 + 3 and table[0][1] == "原考试时间"
-    assert table[2][1:4] == ["7月31日", "永济市新世纪安全培训有限公司", "8月1日"]
+    assert len(table) == 1 + 3 and table[0][1:3] == ["原报名截止", "原考试时间"]
+    assert table[2][2:6] == ["7月31日", "永济市新世纪安全培训有限公司", "7月26日前", "8月1日"]
     assert d.tables[0]._tbl.findall(qn("w:tr"))[0].trPr.find(qn("w:tblHeader")) is not None
     assert "3个期次" in "\n".join(p.text for p in d.paragraphs)
     assert revision_rows(plan2024, plan2024, ctx2024) == []
@@ -204,6 +204,9 @@ def test_cli_publish_revision_of(tmp_path, plan2024, capsys):
     old, new = tmp_path / "old.csv", tmp_path / "new.csv"
     write_plan(plan2024, old)
     write_plan(_replanned(plan2024), new)
+    assert main(["publish", str(old), "--revision-of", str(old), "--out", str(tmp_path / "x")]) == 2  # never published
+    assert main(["publish", str(old), "--out", str(tmp_path / "pub"), "--no-pdf", "--no-charts"]) == 0
+    old = tmp_path / "pub" / "notice.xlsx"  # the plan as published: its set says its title
     code = main(["publish", str(new), "--out", str(tmp_path / "out"), "--revision-of", str(old), "--no-pdf",
                  "--no-charts", "--allow-violations", "--reason", "工作需要", "--issued", "2024-06-20"])
     assert code == 0
@@ -215,17 +218,26 @@ def test_cli_publish_revision_of(tmp_path, plan2024, capsys):
     assert main(["publish", str(new), "--out", str(tmp_path / "o2"), "--issued", "2024-13-01"]) == 2
 
 
-def test_revision_reasons_from_the_replan(tmp_path):
-    """changes.csv of planner replan gives each changed session its reason, in Chinese."""
+def test_revision_reasons_from_the_replan(tmp_path, ctx2024, plan2024):
+    """changes.csv of planner replan gives each changed session its reason, said truly in Chinese."""
     from planner.commands.publish_cmd import replan_reasons
-    from planner.compare import CHANGE_HEADER, to_csv
+    from planner.compare import Change, to_csv
+    from planner.publish.revision import row_reason
+    from planner.replan import REPLAN_HEADER
 
-    rows = [["moved", "special_ops", "24", "", "", "", "", "", "", "", "institution_open: xinshiji is closed"],
-            ["moved", "special_ops", "25", "", "", "", "", "", "", "", "knock-on: made room for special_ops #24"],
-            ["moved", "special_ops", "26", "", "", "", "", "", "", "", "something new"]]
-    (tmp_path / "changes.csv").write_text(to_csv(rows, CHANGE_HEADER), encoding="utf-8")
-    assert replan_reasons(tmp_path / "changes.csv") == {("special_ops", 24): "原考点暂停考试",
-                                                         ("special_ops", 25): "随相邻期次顺延调整"}
+    blank = [""] * 9
+    rows = [["moved", "special_ops", "24", *blank, "institution_open", "institution_open: xinshiji is closed"],
+            ["moved", "special_ops", "25", *blank, "stream_spacing",
+             "knock-on of special_ops #24 (xinshiji → huaan): kept as published it would break stream_spacing: …"],
+            ["moved", "special_ops", "26", *blank, "", ""]]
+    (tmp_path / "changes.csv").write_text(to_csv(rows, REPLAN_HEADER), encoding="utf-8")
+    got = replan_reasons(tmp_path / "changes.csv")
+    assert sorted(got) == [("special_ops", 24), ("special_ops", 25)]
+    s24, s25 = plan2024.by_key()[("special_ops", 24)], plan2024.by_key()[("special_ops", 25)]
+    moved24 = Change("special_ops", 24, "moved", s24, dataclasses.replace(s24, institution="huaan"))
+    moved25 = Change("special_ops", 25, "moved", s25, dataclasses.replace(s25, institution="juteng"))
+    assert row_reason(moved24, got[("special_ops", 24)], ctx2024) == "新世纪考点暂停考试"
+    assert row_reason(moved25, got[("special_ops", 25)], ctx2024) == "第24期调整后，避免同一考点同类考试间隔过近"
     assert replan_reasons(tmp_path / "none.csv") == {}
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import random
+import zlib
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -179,7 +180,7 @@ def test_faces_agree_under_drawn_parameters(params, default_doc, plan2024):
     lo, extra = params["on_demand"]
     doc["rules"]["session_count"]["sessions"]["on_demand"]["yvu"] = {"min": lo, "max": lo + extra}
     ctx = context_from_doc(doc)
-    seed = hash(repr(sorted(params.items(), key=str))) % 10 ** 6
+    seed = zlib.crc32(repr(sorted(params.items(), key=str)).encode())  # hash() of a str changes per process
     rng = random.Random(seed)
     extra_sessions = [Session("on_demand", k, D(2024, 3, 4) + dt.timedelta(days=30 * k),
                               D(2024, 3, 9) + dt.timedelta(days=30 * k), "yvu", "特种作业人员初、复训")

@@ -159,7 +159,8 @@ def test_every_command_writes_one_transaction(capsys, monkeypatch, prev, templat
     d, plan, sc = template
     argv, n = {
         "plan": (["plan", "--scenario", str(sc), "--no-publish"], 2),
-        "replan": (["replan", str(plan), "--from", "2024-04-01", "--scenario", str(sc), "--no-publish"], 3),
+        "replan": (["replan", str(d / "set" / "notice.xlsx"), "--from", "2024-04-01", "--scenario", str(sc),
+                    "--no-publish"], 3),
         "compare": (["compare", str(plan), str(plan)], 2),
         "sweep": (["sweep", str(sc), "--workers", "1"], 2),
         "reproduce": (["reproduce", "2024"], 2),
@@ -425,7 +426,8 @@ def test_replan_set_is_one_transaction(capsys, tmp_path, template):
     sc = tiny_scenario(tmp_path, body='\n[[closures]]\ninstitution = "huaan"\nstart = 2024-05-13\n'
                                        'end = 2024-05-16\nreason = "test"\n')
     out = tmp_path / "o"
-    code = main(["replan", str(plan), "--from", "2024-04-01", "--scenario", str(sc), "--out", str(out)])
+    code = main(["replan", str(d / "set" / "notice.xlsx"), "--from", "2024-04-01", "--scenario", str(sc),
+                 "--out", str(out)])
     capsys.readouterr()
     assert code == 0
     doc = json.loads((out / "manifest.json").read_text())
@@ -434,7 +436,8 @@ def test_replan_set_is_one_transaction(capsys, tmp_path, template):
     assert verify(out) == ([], [])
     before = snapshot(out)
     # a re-plan that fails (a kept session breaks the new rules) changes nothing
-    code, _, err = run(capsys, ["replan", str(plan), "--from", "2024-06-01", "--scenario", str(sc), "--out", str(out)])
+    code, _, err = run(capsys, ["replan", str(d / "set" / "notice.xlsx"), "--from", "2024-06-01", "--scenario", str(sc),
+                                "--out", str(out)])
     assert code == 2 and "institution_open" in one_line(err)
     assert snapshot(out) == before and leftovers(out) == []
 

@@ -131,6 +131,30 @@ def test_solver_objective_equals_the_checked_cost(ctx2024, plan2024):
     res = solve(ctx2024)
     assert res.status == Status.OPTIMAL
     assert res.solver_objective == res.objective == check_plan(res.plan, ctx2024).objective
+    assert res.bound == res.objective and res.gap == 0.0  # proven: the bound meets the plan's cost
+
+
+def test_a_plan_cut_short_is_time_limit_with_its_proven_bound_and_gap(ctx2024, monkeypatch):
+    """Stopped before the proof (here: after its first plan, so the test does not depend on the machine's
+    speed), the result is TIME_LIMIT, carries CP-SAT's proven bound, and summary() and summary.json show both."""
+    from planner import solver as solver_mod
+    from planner.runinfo import summary_dict
+
+    optimum = solve(ctx2024).objective
+    light = solver_mod._light_presolve
+
+    def first_plan_only(s):
+        light(s)
+        s.parameters.stop_after_first_solution = True
+
+    monkeypatch.setattr(solver_mod, "_light_presolve", first_plan_only)
+    res = solve(ctx2024)
+    assert res.status == Status.TIME_LIMIT and res.status.has_plan and res.stopped_by
+    assert res.bound <= optimum < res.objective
+    assert res.gap == pytest.approx((res.objective - res.bound) / res.objective) and 0 < res.gap < 1
+    assert f"bound: {res.bound:g}, gap: {100 * res.gap:.2f} %" in res.summary()
+    d = summary_dict(res, ctx2024)
+    assert (d["status"], d["bound"], d["gap"]) == ("TIME_LIMIT", res.bound, round(res.gap, 6))
 
 
 def test_stream_spacing_moves_the_second_session_of_a_stream_away():
@@ -154,3 +178,15 @@ def test_holiday_deadline_moves_a_deadline_out_of_national_day():
     assert s1.registration_deadline == D(2024, 5, 2)
     assert s2.registration_deadline == D(2024, 10, 8) and s2.exam_date == D(2024, 10, 10)
     assert res.tiers == {"sessions_changed": 1, "days_moved": 0}
+
+
+@pytest.mark.parametrize("value", ["abc", True, 1.0, -0.1])
+def test_a_bad_month_position_is_bad_input_naming_its_key(default_doc, value):
+    """The month targets are laid out only from validated parameters (a string once reached float(): exit 70)."""
+    import copy
+
+    doc = copy.deepcopy(default_doc)
+    doc["preferences"]["even_spread"]["position"]["special_ops"] = value
+    with pytest.raises(PlannerError) as e:
+        context_from_doc(doc)
+    assert e.value.field == "preferences.even_spread.position.special_ops"

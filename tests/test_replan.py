@@ -27,25 +27,35 @@ def test_closing_the_site_for_four_days_moves_one_session_two_days(tmp_path):
     assert new[("managers", 1)] == plan.by_key()[("managers", 1)]  # kept
     assert new[("managers", 3)].exam_date == plan.by_key()[("managers", 3)].exam_date
     assert [c.label() for c in rp.changes if c.what == "moved"] == ["managers #2"]
-    assert "institution_open" in rp.reasons[("managers", 2)]
+    assert rp.reasons[("managers", 2)].rule == "institution_open" and rp.reasons[("managers", 2)].own
+
+
+def published_tiny(tmp_path):
+    """The tiny plan published (notice.xlsx and plan.json in a set): what a revision starts from."""
+    _, path = tiny_plan(tmp_path)
+    base = tiny_scenario(tmp_path)
+    assert main(["publish", str(path), "--scenario", str(base), "--out", str(tmp_path / "pub"), "--no-charts",
+                 "--no-pdf"]) == 0
+    return tmp_path / "pub" / "notice.xlsx"
 
 
 def test_replan_cli_writes_plan_and_changes(capsys, tmp_path):
-    _, path = tiny_plan(tmp_path)
+    path = published_tiny(tmp_path)
     sc = tiny_scenario(tmp_path, body=closure("huaan", "2024-05-13", "2024-05-16"))
     code = main(["replan", str(path), "--from", "2024-04-01", "--scenario", str(sc), "--out", str(tmp_path / "o")])
     out = capsys.readouterr().out
-    assert code == 0 and "1 session(s) changed, 2 days moved" in out
+    assert code == 0 and "1 session(s) changed (0 at another site), 2 days moved" in out
     changes = (tmp_path / "o" / "changes.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(changes) == 2 and changes[1].startswith("moved,managers,2,2024-05-15,2024-05-17,+2,huaan,huaan")
+    assert ",,,institution_open,institution_open: huaan is closed" in changes[1]  # no counts given: blank
 
 
 def test_kept_session_that_breaks_the_new_rules_is_bad_input(capsys, tmp_path):
-    _, path = tiny_plan(tmp_path)
+    path = published_tiny(tmp_path)
     sc = tiny_scenario(tmp_path, body=closure("huaan", "2024-05-13", "2024-05-16"))
     code = main(["replan", str(path), "--from", "2024-06-01", "--scenario", str(sc), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
-    assert code == 2 and "tiny_plan.csv" in err and "managers #2" in err and "institution_open" in err
+    assert code == 2 and "notice.xlsx" in err and "managers #2" in err and "institution_open" in err
 
 
 def test_bad_from_date(capsys, tmp_path):

@@ -42,11 +42,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-#: rules this formulation knows; anything else in the rule set is refused
-KNOWN_RULES = {"working_day", "plan_window", "registration_gap", "daily_cap", "rotation", "scope",
-               "institution_open", "site_spacing", "session_count", "numbering", "kind", "coverage",
-               "holiday_deadline", "stream_spacing"}
-KNOWN_PREFS = {"monthly_cycle", "even_spread", "preferred_gap", "refresher_first_cycle"}
+from planner.rules import modelled_by  # noqa: E402
+
+#: rules this formulation knows (each rule says so: ``peers``); anything else in the rule set is refused
+KNOWN_RULES = modelled_by("highs_mip")
 
 
 class NotModelled(Exception):
@@ -69,8 +68,8 @@ def slot_data(ctx) -> list[SlotData]:
     rs = ctx.ruleset
     names = {r.name for r in rs.rules}
     prefs = {p.name: p for p in rs.preferences}
-    if names - KNOWN_RULES or set(prefs) - KNOWN_PREFS:
-        raise NotModelled(f"rules not formulated: {sorted((names - KNOWN_RULES) | (set(prefs) - KNOWN_PREFS))}")
+    if (names | set(prefs)) - KNOWN_RULES:
+        raise NotModelled(f"rules not formulated: {sorted((names | set(prefs)) - KNOWN_RULES)}")
     if ctx.closures:
         raise NotModelled("closures (rotation skipping a closed site needs a site variable per slot)")
     if ctx.licenses or ctx.pins:

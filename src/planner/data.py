@@ -141,10 +141,6 @@ class Catalogue:
         inst = self.institutions[institution]
         return bool(inst.categories(self) & set(self.streams[stream].categories))
 
-    def operations_offered(self, institution: str, stream: str) -> frozenset[str]:
-        cats = set(self.streams[stream].categories)
-        return frozenset(c for c in self.institutions[institution].scope if self.operations[c].category_code in cats)
-
     def with_institution(self, inst: Institution) -> "Catalogue":
         insts = dict(self.institutions)
         insts[inst.id] = inst

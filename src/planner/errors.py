@@ -61,10 +61,6 @@ class IOFailure(PlannerError):
     exit_code = 4
 
 
-#: the name the commands use when an output set cannot be written
-OutputError = IOFailure
-
-
 class InternalError(PlannerError):
     """A bug, not the user's input: two faces of a rule disagree, or the solver's objective differs from the
     cost recomputed on its plan. Exit 70; the CLI prints one line saying so and writes the traceback to a

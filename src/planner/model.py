@@ -23,6 +23,9 @@ from dataclasses import dataclass, field
 from ortools.sat.python import cp_model
 
 from .problem import Problem
+from .rules import is_structural
+from .rules.scope import Scope
+from .rules.session_count import SessionCount
 
 
 @dataclass
@@ -41,6 +44,11 @@ class Slot:
     def deadline(self):
         return self.x - self.gap
 
+    @property
+    def key(self) -> tuple[str, int]:
+        """The key of the session it holds (``Session.key``): slot k of a stream is its 期次 k."""
+        return (self.stream, self.k)
+
 
 @dataclass
 class ModelVars:
@@ -50,7 +58,6 @@ class ModelVars:
     horizon: int
     explain: bool = False
     slots: dict[str, list[Slot]] = field(default_factory=dict)
-    exam_days: int = 0  # how many days the exam variables' domain holds
     x_span: tuple[int, int] = (0, 0)  # first and last day index an exam may take
     penalties: dict[str, tuple[int, list]] = field(default_factory=dict)
     enforcement: dict[str, cp_model.IntVar] = field(default_factory=dict)
@@ -80,6 +87,12 @@ class ModelVars:
     def stream_slots(self, stream: str) -> list[Slot]:
         return self.slots.get(stream, [])
 
+    def slot_for(self, key: tuple[str, int]) -> Slot | None:
+        """The slot of the session with *key* (stream, 期次), or None when the stream has fewer slots."""
+        stream, no = key
+        slots = self.slots.get(stream, [])
+        return slots[no - 1] if 1 <= no <= len(slots) else None
+
     # -- enforcement (free mode) ---------------------------------------------------------
     def lits(self, rule: str, detail: str | None = None) -> list:
         """Enforcement literals guarding a rule's constraints: none normally, one per (rule, detail) when free.
@@ -88,7 +101,7 @@ class ModelVars:
         """
         key = rule if detail is None else f"{rule}[{detail}]"
         if self.enabled is not None:
-            if key in self.enabled or rule in STRUCTURAL:
+            if key in self.enabled or is_structural(rule):
                 return []
             self.enforcement.setdefault(key, self.model.new_constant(0))
             return [self.enforcement[key]]
@@ -158,10 +171,6 @@ class ModelVars:
         return sum(w * sum(terms) for w, terms in self.penalties.values()) if self.penalties else 0
 
 
-#: rules that are the model's own structure (slot k is 期次 k; a kind from the list): never switched off
-STRUCTURAL = frozenset({"numbering", "kind"})
-
-
 #: spare slots per stream in free mode, so that a session count is a rule that can be named, not a given
 def spare_slots(n: int) -> int:
     return min(n, 20) + 4
@@ -190,11 +199,9 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
 
     if explain:
         x_domain = cp_model.Domain(0, horizon)
-        mv.exam_days = horizon + 1
     else:
         allowed, _ = mv.calendar_days()
         x_domain = mv.domain(allowed)
-        mv.exam_days = x_domain.size()
         if x_domain.is_empty():
             x_domain = cp_model.Domain.from_values([0])  # no possible day: slots must stay absent
     mv.x_span = (x_domain.min(), x_domain.max())
@@ -202,13 +209,14 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
     everyone = sorted(ctx.catalogue.institutions)
     for stream, spec in ctx.streams.items():
         n = (max_slots or {}).get(stream, spec.max_sessions)
-        counted = on(f"session_count[{stream}]") and all(on(f"session_count[{stream}@{i}]") for i in spec.site_bounds)
+        counted = all(on(k) for k in SessionCount.count_keys(spec))
         if (explain or not counted) and (max_slots or {}).get(stream) is None:
             n += spare_slots(n)
         if explain:
             sites = everyone
         else:
-            sites = [i for i in everyone if ctx.permits(i, stream) or not on(f"scope[{stream}@{i}]")]
+            sites = [i for i in everyone
+                     if ctx.permits(i, stream) or not on(f"{Scope.name}[{Scope.site_detail(stream, i)}]")]
         kinds = spec.kinds
         slots = []
         for k in range(1, n + 1):
@@ -226,7 +234,7 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
         mv.slots[stream] = slots
 
     for r in ctx.rules:
-        if enabled is None or r.name in STRUCTURAL or any(k.partition("[")[0] == r.name for k in enabled):
+        if enabled is None or r.structural or any(k.partition("[")[0] == r.name for k in enabled):
             r.post(mv, ctx)
     if not explain and enabled is None:
         for p in ctx.preferences:
@@ -250,7 +258,7 @@ def pin(mv: ModelVars, slot: Slot, session, guard: list | tuple = ()) -> None:
 
     enforce(m.add(slot.present == 1))
     enforce(m.add(slot.x == mv.day(session.exam_date)))
-    enforce(m.add(slot.gap == (session.exam_date - session.registration_deadline).days))
+    enforce(m.add(slot.gap == session.gap_days))
     if session.institution in slot.at:
         enforce(m.add(slot.at[session.institution] == 1))
     else:
@@ -269,12 +277,12 @@ def pin_plan(mv: ModelVars, plan, guard: list | tuple = ()) -> None:
     used = set()
     never = m.new_constant(0)
     for s in plan.sessions:
-        slots = mv.stream_slots(s.stream)
-        if 1 <= s.no <= len(slots):
-            pin(mv, slots[s.no - 1], s, guard)
-            used.add((s.stream, s.no))
+        slot = mv.slot_for(s.key)
+        if slot is not None:
+            pin(mv, slot, s, guard)
+            used.add(s.key)
         else:
             m.add_bool_or([never]).only_enforce_if(list(guard))  # no slot for it: too many sessions
     for slot in mv.all_slots():
-        if (slot.stream, slot.k) not in used:
+        if slot.key not in used:
             m.add(slot.present == 0).only_enforce_if(list(guard))

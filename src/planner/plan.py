@@ -40,6 +40,11 @@ class Session:
     def label(self) -> str:
         return f"{self.stream} #{self.no} ({self.exam_date.isoformat()})"
 
+    @property
+    def gap_days(self) -> int:
+        """Calendar days from the registration deadline to the exam (negative: the deadline is after it)."""
+        return (self.exam_date - self.registration_deadline).days
+
 
 @dataclass(frozen=True)
 class Plan:

@@ -1,10 +1,10 @@
 """The compiled planning problem: every fact the rules, the model and the reports read, built once.
 
 A :class:`Problem` is made from the notice's data (catalogue), the working-day calendar and a
-rule set (a scenario already folded in), and then never changes. It holds what used to be
-looked up rule by rule: each stream's slot count and sites, which site may examine what and
-when (licensed scope plus a scenario's dated licences), closures, the exam-free days, month
-targets and pinned sessions. Rules read these facts from here, not from each other, so the
+rule set (a scenario already folded in), and then never changes. It holds the facts the rules
+state, each rule contributing its own (``Rule.contribute``): each stream's slot count and sites,
+which site may examine what and when (licensed scope plus a scenario's dated licences), closures,
+the exam-free days, month targets and pinned sessions. Rules read these facts from here, not from each other, so the
 check face and the CP-SAT face of a rule see the same numbers; the model builds its variables
 from here too. All cross-checks between rule-set parameters, the catalogue and the calendar
 happen in :func:`compile_problem`, the one place input is validated against itself.
@@ -95,6 +95,11 @@ class Problem:
     licenses: tuple[License, ...] = ()
     targets: Mapping[str, tuple[Target, ...]] = field(default_factory=dict)
     pins: tuple = ()  # planner.plan.Session, fixed by a scenario
+    #: facts a rule computes for others to read (``Facts.shared``), keyed by the rule that states them
+    shared: Mapping[str, Any] = field(default_factory=dict)
+    #: (stream, 期次) of every session of the published plan this problem revises; empty for a fresh year.
+    #: Rules that only say how a year is generated (rotation) bind only the sessions not in it.
+    published: frozenset = frozenset()
     demand: Any = None  # planner.demand.DemandFacts: candidates and seats, when a demand file is given
 
     # -- basic facts ---------------------------------------------------------------------------
@@ -133,6 +138,14 @@ class Problem:
         from .demand import compile_demand
 
         return replace(self, demand=compile_demand(demand, self) if demand is not None else None)
+
+    def revising(self, plan) -> "Problem":
+        """The same problem as a revision of the published *plan* (a planner.plan.Plan): see ``published``."""
+        return replace(self, published=frozenset(s.key for s in plan.sessions))
+
+    def is_published(self, stream: str, no: int) -> bool:
+        """Was 期次 *no* of *stream* in the published plan this problem revises?"""
+        return (stream, no) in self.published
 
     # -- closures ------------------------------------------------------------------------------
     def is_open(self, institution: str, day: dt.date) -> bool:
@@ -196,7 +209,8 @@ class Problem:
         return out
 
 
-def _date(v, file, field_: str) -> dt.date:
+def parse_date(v, file, field_: str) -> dt.date:
+    """A date from the rule-set TOML (a TOML date or an ISO string), or a PlannerError naming the key."""
     if isinstance(v, dt.date):
         return v
     try:
@@ -210,25 +224,37 @@ def is_count_range(v) -> bool:
     return isinstance(v, dict) and "max" in v and set(v) <= {"min", "max"}
 
 
-def _streams(catalogue: Catalogue, ruleset, file) -> dict[str, StreamSpec]:
-    count_rule = ruleset.rule("session_count")
-    rotation = ruleset.rule("rotation")
-    rotating = set(rotation.streams) if rotation is not None else set()
-    counts = count_rule.sessions if count_rule is not None else {}
+@dataclass
+class Facts:
+    """What the rules state about the year, gathered before the problem is built (``Rule.contribute``).
+
+    Each rule adds its own facts; this module never asks for a rule by name. A fact only one new rule and
+    its readers need goes into ``shared`` under the rule's name, read back as ``Problem.shared``.
+    """
+
+    catalogue: Catalogue
+    calendar: WorkCalendar
+    counts: dict[str, Any] = field(default_factory=dict)  # stream -> count, or site -> {min, max}
+    rotating: set[str] = field(default_factory=set)  # streams whose sessions rotate over their sites
+    closures: list[Closure] = field(default_factory=list)
+    spread: dict | None = None  # parameters the month targets are laid out with (None: no targets)
+    shared: dict[str, Any] = field(default_factory=dict)
+
+
+def _streams(catalogue: Catalogue, ruleset, facts: Facts) -> dict[str, StreamSpec]:
     out = {}
     for sid, sites in ruleset.streams.items():
         st = catalogue.streams[sid]
-        v = counts.get(sid, 0)
+        v = facts.counts.get(sid, 0)
+        rotates = sid in facts.rotating
         if isinstance(v, int):
-            spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, v, MappingProxyType({}), sid in rotating)
+            out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, v, MappingProxyType({}), rotates)
         elif is_count_range(v):
-            spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType({}), sid in rotating,
-                              (int(v.get("min", 0)), int(v["max"])))
+            out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType({}), rotates,
+                                  (int(v.get("min", 0)), int(v["max"])))
         else:
             bounds = {site: (int(mm.get("min", 0)), int(mm.get("max", 0))) for site, mm in v.items()}
-            spec = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType(bounds),
-                              sid in rotating)
-        out[sid] = spec
+            out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType(bounds), rotates)
     return out
 
 
@@ -236,20 +262,10 @@ def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, li
     """Build and validate the problem. Raises :class:`PlannerError` naming file and key."""
     file = ruleset.source
     window = calendar.window()
-    streams = _streams(catalogue, ruleset, file)
-    # closures (rule institution_open) as facts
-    closures: list[Closure] = []
-    rule = ruleset.rule("institution_open")
-    for n, c in enumerate(rule.closures if rule is not None else [], start=1):
-        key = f"rules.institution_open.closures[{n}]"
-        if not isinstance(c, dict):
-            raise PlannerError("must be a table {institution, start, end, reason}", file=file, field=key)
-        bad = sorted(set(c) - {"institution", "start", "end", "reason"})
-        if bad:
-            raise PlannerError(f"unknown key {bad[0]!r} (allowed: end, institution, reason, start)", file=file,
-                               field=f"{key}.{bad[0]}")
-        closures.append(Closure(str(c.get("institution")), _date(c.get("start", "2000-01-01"), file, key + ".start"),
-                                _date(c.get("end", "2099-12-31"), file, key + ".end"), str(c.get("reason", ""))))
+    facts = Facts(catalogue, calendar)
+    for rule in ruleset.all():
+        rule.contribute(facts, file)
+    streams = _streams(catalogue, ruleset, facts)
     lics = tuple(licenses)
     # A dated licence adds the site to the fixed-count streams that do not rotate (managers); a rotating
     # stream's order, and an on-demand site's bounds, are the planner's to state in the scenario.
@@ -259,17 +275,14 @@ def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, li
             if (lic.category in spec.categories and lic.institution not in spec.sites and not spec.rotates
                     and spec.count is not None):
                 specs[sid] = replace(spec, sites=spec.sites + (lic.institution,))
-    problem = Problem(catalogue, calendar, ruleset, window, MappingProxyType(specs), tuple(closures), lics,
-                      MappingProxyType({}), tuple(pins))
-    problem = _with_targets(problem)
-    validate(problem)
-    return problem
+    problem = Problem(catalogue, calendar, ruleset, window, MappingProxyType(specs), tuple(facts.closures), lics,
+                      MappingProxyType({}), tuple(pins), MappingProxyType(dict(facts.shared)))
+    validate(problem)  # before the targets are laid out: they read parameters only validate() has checked
+    return _with_targets(problem, facts.spread)
 
 
-def _with_targets(p: Problem) -> Problem:
-    """Month targets of the spread preferences (``[preferences.even_spread]`` holds their parameters)."""
-    src = p.ruleset.rule("even_spread") or p.ruleset.rule("monthly_cycle")
-    params = src.spread_params() if src is not None else None
+def _with_targets(p: Problem, params: dict | None) -> Problem:
+    """Month targets per stream, laid out with the spread preferences' parameters."""
     if params is None:
         return p
     targets = {}
@@ -280,45 +293,39 @@ def _with_targets(p: Problem) -> Problem:
         targets[sid] = month_targets(p.calendar, p.window, spec.max_sessions, spec.cycle,
                                      float(params["position"].get(sid, 0.5)), params["full_month_min_working_days"],
                                      params["end_margin_days"])
-    return Problem(p.catalogue, p.calendar, p.ruleset, p.window, p.streams, p.closures, p.licenses,
-                   MappingProxyType(targets), p.pins)
+    return replace(p, targets=MappingProxyType(targets))
+
+
+def check_dated(p: Problem, item, what: str, file, key: str) -> None:
+    """Checks a closure and a licence share: a known institution, a range in order, inside the horizon."""
+    first, last = p.horizon
+    if item.institution not in p.catalogue.institutions:
+        raise PlannerError(f"unknown institution {item.institution!r}", file=file, field=key + ".institution")
+    if item.end < item.start:
+        raise PlannerError(f"{what} ends ({item.end}) before it starts ({item.start})", file=file, field=key + ".end")
+    if item.end < first or item.start > last:
+        raise PlannerError(f"{what} {item.start} … {item.end} lies outside plan year {p.year}'s calendar "
+                           f"({first} … {last}); wrong year?", file=file, field=key)
+
+
+def too_long(p: Problem, days: int, file, key: str) -> None:
+    """A minimum number of days between two dates of one plan year that no plan year can hold."""
+    start, stop = p.window
+    length = (stop - start).days
+    if days > length:
+        raise PlannerError(f"{key.rsplit('.', 1)[-1]} {days} is longer than the plan-year window ({length} days, "
+                           f"{start} … {stop})", file=file, field=key)
 
 
 def validate(p: Problem) -> None:
     """Every cross-check between rule-set parameters, the catalogue and the calendar, in one place."""
     rs = p.ruleset
     file = rs.source
-    start, stop = p.window
-    length = (stop - start).days
     for rule in rs.all():
-        rule.validate(p, file=file, key=f"{'preferences' if not rule.hard else 'rules'}.{rule.name}")
-    total = p.total_slots()
-    if total > MAX_SESSIONS:
-        raise PlannerError(f"{total} sessions in one year is more than the planner handles ({MAX_SESSIONS}); "
-                           "check the counts", file=file, field="rules.session_count.sessions")
-    for name, attr in (("registration_gap", "min_days"), ("site_spacing", "min_days")):
-        r = rs.rule(name)
-        if r is not None and getattr(r, attr) > length:
-            raise PlannerError(f"{attr} {getattr(r, attr)} is longer than the plan-year window ({length} days, "
-                               f"{start} … {stop})", file=file, field=f"rules.{name}.{attr}")
-    first, last = p.horizon
-
-    def dated(item, what: str, key: str) -> None:
-        """Checks a closure and a licence share: a known institution, a range in order, inside the horizon."""
-        if item.institution not in p.catalogue.institutions:
-            raise PlannerError(f"unknown institution {item.institution!r}", file=file, field=key + ".institution")
-        if item.end < item.start:
-            raise PlannerError(f"{what} ends ({item.end}) before it starts ({item.start})", file=file,
-                               field=key + ".end")
-        if item.end < first or item.start > last:
-            raise PlannerError(f"{what} {item.start} … {item.end} lies outside plan year {p.year}'s calendar "
-                               f"({first} … {last}); wrong year?", file=file, field=key)
-
-    for n, c in enumerate(p.closures, start=1):
-        dated(c, "closure", f"rules.institution_open.closures[{n}]")
+        rule.validate(p, file=file, key=rule.key)
     for n, lic in enumerate(p.licenses, start=1):
         where = f"licenses[{n}]"
-        dated(lic, "licence", where)
+        check_dated(p, lic, "licence", file, where)
         if not any(lic.category in spec.categories and lic.institution in spec.sites for spec in p.streams.values()):
             raise PlannerError(f"{lic.institution} is not a site of any stream examining {lic.category!r}; add it "
                                "to that stream's [sites] (in rotation order)", file=file, field=where + ".institution")

@@ -1,19 +1,59 @@
-"""Re-planning a published plan from a date: what was announced before it stays, the rest changes least.
+"""Re-planning a published plan from a date: what must change changes, and as few people as possible are moved.
 
-Sessions whose exam is before the date are pinned (candidates have registered, some have sat).
-The rest is solved again with the published plan as the reference: the solver minimises first
-the number of sessions changed, then the total days moved, then the usual preferences. Each
-change gets a reason: the new rules the old session breaks, or else that it made room for one
-that had to move.
+A published plan is a promise to candidates. Sessions whose exam is before the date are pinned
+(candidates have registered, some have sat); every other published session keeps its date and
+site unless a new fact forces it (a closure, a new holiday, a pin, a count change): the Problem is
+compiled as a *revision* of the published plan (``Problem.revising``), so the rules that only say
+how a fresh year is generated (rotation) no longer bind published sessions, while every rule that
+protects candidates or sites (working days, registration gap, closures, licences, spacing, daily
+cap, coverage, counts) still does.
+
+The solver minimises, in this order (each tier proven before the next is fixed):
+
+1. with candidate counts per session (registrations, or expected candidates from any source: a
+   mapping ``(stream, 期次) -> candidates``), the *disturbance* in candidate points
+   (:func:`disturbance_points`): every registered candidate of a session whose site changes
+   costs ``site`` points, one whose exam date moves costs the days moved, ``near_factor`` times
+   that when the published exam is within ``near_days`` of the re-plan's first day;
+2. sessions changed (a site change is a change, so is a date, deadline or kind change);
+3. days moved; 4. the usual preferences (they only break ties between equally small revisions).
+
+Each change gets a true reason (:class:`Reason`): the new rule the old session breaks, or else the
+rule that keeping it as published would break given the other changes, with the change that forced it.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Mapping
 
 from .compare import Change, diff_plans
 from .problem import Problem
 from .plan import Plan, Session
+
+#: a mapping (stream, 期次) -> candidates (registered, or expected): what a change costs in people
+People = Mapping[tuple[str, int], int]
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Candidate points of a change (a choice of the bureau's, not a fact; see README "Re-planning").
+
+    A site change sends the candidate to another town, an afternoon's travel and new arrangements:
+    worth a month's delay (``site`` = 30 day-points). A date change costs its days, doubled when the
+    published exam is less than ``near_days`` after the re-plan's first day (candidates have taken
+    leave and are in their last weeks of training).
+    """
+
+    site: int = 30
+    near_days: int = 30
+    near_factor: int = 2
+
+    def day_factor(self, old: Session, from_date: dt.date) -> int:
+        return self.near_factor if (old.exam_date - from_date).days < self.near_days else 1
+
+
+DEFAULT_WEIGHTS = Weights()
 
 
 def fixed_sessions(plan: Plan, from_date: dt.date) -> list[Session]:
@@ -21,16 +61,25 @@ def fixed_sessions(plan: Plan, from_date: dt.date) -> list[Session]:
     return [s for s in plan.sessions if s.exam_date < from_date]
 
 
-def replan_pins(plan: Plan, from_date: dt.date, scenario=None) -> tuple[list[Session], dict]:
-    """Pins for a re-plan: the plan's sessions before the date, plus a scenario's own pins.
+def replan_pins(plan: Plan, from_date: dt.date, scenario=None, refuse=()) -> tuple[list[Session], dict]:
+    """Pins for a re-plan: the plan's sessions before the date, the refused changes, a scenario's own pins.
 
-    Returns the pins and, per session key, ``(file, key)`` naming where each was pinned. A scenario
-    pin that contradicts a session already held is an input error.
+    *refuse*: (stream, 期次) keys whose published session must stay as published (a planner refusing a
+    proposed knock-on change). Returns the pins and, per session key, ``(file, key)`` naming where
+    each was pinned. A scenario pin that contradicts a session already held is an input error.
     """
     from .errors import PlannerError
 
     pins = {s.key: s for s in fixed_sessions(plan, from_date)}
     where = {k: (plan.source, f"{s.stream} #{s.no} (before {from_date}, kept)") for k, s in pins.items()}
+    by_key = plan.by_key()
+    for key in refuse:
+        key = (str(key[0]), int(key[1]))
+        if key not in by_key:
+            raise PlannerError(f"refused change {key[0]} #{key[1]}: no such session in the published plan",
+                               file=plan.source, field="refuse")
+        pins[key] = by_key[key]
+        where[key] = (plan.source, f"{key[0]} #{key[1]} (change refused, kept as published)")
     for s in (scenario.pins if scenario is not None else ()):
         file, key = scenario.pin_keys[s.key]
         if s.key in pins and pins[s.key] != s:
@@ -52,60 +101,253 @@ def check_kept(pins: list[Session], ctx: Problem, where: dict) -> None:
                            "the scenario's change start after it)", file=err.file, field=err.field) from None
 
 
-def reasons(old: Plan, new: Plan, ctx: Problem, changes: list[Change] | None = None) -> dict:
-    """Why each change: the old session's violations of the new rules, else a knock-on of the nearest such."""
+# -- the cost in people -----------------------------------------------------------------------------
+
+def disturbance_points(old: Session, new: Session | None, from_date: dt.date,
+                       weights: Weights = DEFAULT_WEIGHTS) -> int:
+    """Points one candidate of *old* pays when it becomes *new* (None: cancelled, counted as a site change)."""
+    if new is None:
+        return weights.site
+    site = weights.site if new.institution != old.institution else 0
+    return site + abs((new.exam_date - old.exam_date).days) * weights.day_factor(old, from_date)
+
+
+@dataclass(frozen=True)
+class PeopleCost:
+    """What a change costs the candidates of one published session."""
+
+    candidates: int  # registered (or expected) candidates whose exam date or site changes
+    points: int  # candidates × disturbance_points
+
+
+def people_costs(old: Plan, new: Plan, people: People, from_date: dt.date,
+                 weights: Weights = DEFAULT_WEIGHTS) -> dict[tuple[str, int], PeopleCost]:
+    """Per published session whose exam date or site changed (or that was cancelled): its cost in people.
+
+    Recomputed on the two plans alone, so it checks the solver's own figure (a deadline or kind
+    change leaves a registered candidate's exam as it was and costs no points).
+    """
+    nb = new.by_key()
+    out = {}
+    for s in old.sessions:
+        n = nb.get(s.key)
+        if n is not None and (n.exam_date, n.institution) == (s.exam_date, s.institution):
+            continue
+        k = int(people.get(s.key, 0))
+        out[s.key] = PeopleCost(k, k * disturbance_points(s, n, from_date, weights))
+    return out
+
+
+def people_tiers(reference: Plan, people: People, from_date: dt.date, weights: Weights = DEFAULT_WEIGHTS):
+    """The solver's first tier, ``disturbance``: the same points as :func:`people_costs`, as a CP-SAT expression."""
+    def tiers(mv):
+        slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
+        terms, const = [], 0
+        for r in reference.sessions:
+            n = int(people.get(r.key, 0))
+            if n <= 0:
+                continue
+            slot = slot_of.get(r.key)
+            if slot is None:  # no slot for it any more: cancelled
+                const += n * weights.site
+                continue
+            lit = slot.at.get(r.institution)
+            terms.append(n * weights.site * (1 - lit) if lit is not None else n * weights.site)
+            rx = mv.day(r.exam_date)
+            d = mv.abs_dev(slot.x, rx, 2 * mv.horizon, f"people_days[{r.stream}#{r.no}]")
+            terms.append(n * weights.day_factor(r, from_date) * mv.if_present(slot, d, 2 * mv.horizon))
+        return [("disturbance", sum(terms) + const)]
+
+    return tiers
+
+
+def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
+    """Registrations per session from a CSV ``stream,no,报名人数`` (see README "Re-planning").
+
+    *stream* is the stream id (``managers``, ``special_ops``, ``on_demand``) or its 考试计划 name;
+    every row must name a session of *plan*; a session without a row has no registered candidate.
+    """
+    from .errors import PlannerError
+    from .textio import read_csv_rows
+
+    rows = read_csv_rows(path)
+    names = {st.name: sid for sid, st in (catalogue.streams.items() if catalogue is not None else ())}
+    out: dict[tuple[str, int], int] = {}
+    by_key = plan.by_key()
+    for i, rec in rows:
+        missing = [h for h in ("stream", "no", "报名人数") if h not in rec]
+        if missing:
+            raise PlannerError(f"no column {missing[0]!r} (header: stream,no,报名人数)", file=path, row=1)
+        stream = names.get(rec["stream"], rec["stream"])
+        try:
+            no = int(rec["no"])
+        except ValueError:
+            raise PlannerError(f"期次 is not a whole number: {rec['no'][:40]!r}", file=path, row=i, field="no") from None
+        try:
+            n = int(rec["报名人数"])
+        except ValueError:
+            raise PlannerError(f"not a whole number: {rec['报名人数'][:40]!r}", file=path, row=i,
+                               field="报名人数") from None
+        if not 0 <= n <= 100_000:
+            raise PlannerError(f"{n} is out of range [0, 100000]", file=path, row=i, field="报名人数")
+        if (stream, no) not in by_key:
+            raise PlannerError(f"{stream} #{no} is not a session of the published plan", file=path, row=i,
+                               field="no")
+        if (stream, no) in out:
+            raise PlannerError(f"{stream} #{no} is given twice", file=path, row=i, field="no")
+        out[(stream, no)] = n
+    return out
+
+
+# -- why each change -----------------------------------------------------------------------------------
+
+class Reason(str):
+    """Why one session changed: the text (changes.csv, the workbench), and what the notice needs of it.
+
+    ``rule``: the rule's name (e.g. ``institution_open``; "" when no rule forces the change alone).
+    ``own``: the published session itself breaks the new rules. Otherwise keeping it as published
+    would break ``rule`` given the other changes, and ``cause`` is the change that forced it (if one
+    does). A ``str`` so that every reader of the earlier plain-text reasons keeps working.
+    """
+
+    rule: str
+    own: bool
+    cause: tuple[str, int] | None
+
+    def __new__(cls, rule: str, text: str, own: bool, cause: tuple[str, int] | None = None) -> "Reason":
+        obj = super().__new__(cls, text)
+        obj.rule, obj.own, obj.cause = rule, own, cause
+        return obj
+
+    def __getnewargs__(self):  # pickled to and from the workbench's solve process
+        return self.rule, str(self), self.own, self.cause
+
+
+def _hard(plan: Plan, ctx: Problem):
     from .check import check_plan
 
+    return [v for v in check_plan(plan, ctx).violations if v.hard]
+
+
+def _with(plan: Plan, *sessions: Session) -> Plan:
+    keys = {s.key for s in sessions}
+    return plan.with_sessions([s for s in plan.sessions if s.key not in keys] + list(sessions))
+
+
+def reasons(old: Plan, new: Plan, ctx: Problem, changes: list[Change] | None = None) -> dict:
+    """(stream, 期次) -> :class:`Reason`, for every change from *old* to *new* under *ctx* (the new rules)."""
     changes = diff_plans(old, new) if changes is None else changes
-    report = check_plan(old, ctx)
-    own: dict[tuple[str, int], list[str]] = {}
-    stream_wide: dict[str, list[str]] = {}
-    for v in report.violations:
-        if not v.hard:
-            continue
+    ctx = ctx if ctx.published else ctx.revising(old)  # judged as a revision of *old*, as it was solved
+    own: dict[tuple[str, int], list] = {}
+    stream_wide: dict[str, list] = {}
+    for v in _hard(old, ctx):
         if v.no is None:
-            stream_wide.setdefault(v.stream or "", []).append(f"{v.rule}: {v.message}")
+            stream_wide.setdefault(v.stream or "", []).append(v)
         else:
-            own.setdefault((v.stream, v.no), []).append(f"{v.rule}: {v.message}")
-    broken = sorted((old.by_key()[k] for k in own if k in old.by_key()), key=lambda s: s.exam_date)
+            own.setdefault((v.stream, v.no), []).append(v)
     out = {}
     for c in changes:
         key = (c.stream, c.no)
         if key in own:
-            out[key] = "; ".join(dict.fromkeys(own[key]))
-        elif c.what in ("added", "removed") and c.stream in stream_wide:
-            out[key] = "; ".join(dict.fromkeys(stream_wide[c.stream]))
-        elif broken and c.old is not None:
-            near = min(broken, key=lambda s: (s.stream != c.stream, abs((s.exam_date - c.old.exam_date).days),
-                                              s.exam_date))
-            out[key] = f"knock-on: made room for {near.stream} #{near.no}, which breaks the new rules"
-        elif stream_wide.get(c.stream):
-            out[key] = "knock-on: " + "; ".join(dict.fromkeys(stream_wide[c.stream]))
+            v = own[key][0]
+            out[key] = Reason(v.rule, "; ".join(dict.fromkeys(f"{x.rule}: {x.message}" for x in own[key])), True)
+        elif c.old is None or c.new is None:
+            vs = stream_wide.get(c.stream) or [v for vs in stream_wide.values() for v in vs]
+            out[key] = (Reason(vs[0].rule, "; ".join(dict.fromkeys(f"{v.rule}: {v.message}" for v in vs)), True)
+                        if vs else Reason("session_count", "the new rules change the number of sessions", True))
         else:
-            out[key] = "knock-on: the new rules move the sessions around it"
+            out[key] = _knock_on(c, new, ctx, [d for d in changes if d is not c and d.old and d.new])
     return out
 
+
+def _knock_on(c: Change, new: Plan, ctx: Problem, others: list[Change]) -> Reason:
+    """Keeping *c* as published, with every other change made: the rule that breaks, and the change behind it."""
+    broken = _hard(_with(new, c.old), ctx)
+    if not broken:
+        return Reason("", "no rule forces it alone: it moves together with the changes around it", False)
+    mine = [v for v in broken if (v.stream, v.no) == (c.stream, c.no)] or broken
+    v = mine[0]
+    near = sorted(others, key=lambda d: (d.stream != c.stream, abs((d.old.exam_date - c.old.exam_date).days), d.no))
+    for d in near:
+        if not any(x.rule == v.rule for x in _hard(_with(new, c.old, d.old), ctx)):
+            return Reason(v.rule, f"knock-on of {d.label()} ({d.describe()}): kept as published it would break "
+                                  f"{v.rule}: {v.message}", False, (d.stream, d.no))
+    return Reason(v.rule, f"kept as published it would break {v.rule}: {v.message}", False)
+
+
+# -- the service ------------------------------------------------------------------------------------------
 
 @dataclass
 class Replan:
-    """A re-plan's outcome: the solver result, the pins it kept, and each change with its reason."""
+    """A re-plan's outcome: the solver result, the pins it kept, each change with its reason and cost in people."""
 
     result: object  # planner.solver.Result
     pins: list[Session]
+    ctx: Problem | None = None  # the revision problem the plan was solved (and is checked) under
     changes: list[Change] = field(default_factory=list)
-    reasons: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)  # (stream, 期次) -> Reason
+    people: dict = field(default_factory=dict)  # (stream, 期次) -> PeopleCost (empty without candidate counts)
+    counted: bool = False  # candidate counts were given (else changes.csv leaves its candidates columns blank)
+
+    @property
+    def candidates_affected(self) -> int:
+        return sum(p.candidates for p in self.people.values())
+
+    @property
+    def disturbance(self) -> int:
+        return sum(p.points for p in self.people.values())
 
 
-def replan(plan: Plan, ctx: Problem, from_date: dt.date, *, scenario=None, seed: int = 0,
-           time_limit: float = 30.0) -> Replan:
-    """Re-plan *plan* under *ctx* from *from_date* (the library face of ``planner replan``)."""
+def replan(plan: Plan, ctx: Problem, from_date: dt.date, *, scenario=None, people: People | None = None,
+           refuse=(), weights: Weights = DEFAULT_WEIGHTS, seed: int = 0, time_limit: float = 30.0) -> Replan:
+    """Re-plan the published *plan* under *ctx* (the new facts) from *from_date*: ``planner replan``'s library face.
+
+    *people*: candidates per published session (registrations, or expected candidates from any
+    source) — the first tier is then their disturbance. *refuse*: keys of proposed changes the
+    planner refuses (kept as published; the re-plan is solved again around them, or is infeasible
+    naming them as ``pin[stream#no]``).
+    """
     from .solver import solve
 
-    pins, where = replan_pins(plan, from_date, scenario)
+    ctx = ctx.revising(plan)
+    pins, where = replan_pins(plan, from_date, scenario, refuse)
     check_kept(pins, ctx, where)
-    result = solve(ctx, seed=seed, time_limit=time_limit, reference=plan, pins=pins)
-    out = Replan(result, pins)
-    if result.plan is not None:
-        out.changes = diff_plans(plan, result.plan)
-        out.reasons = reasons(plan, result.plan, ctx, out.changes)
+    tiers = people_tiers(plan, people, from_date, weights) if people else None
+    result = solve(ctx, seed=seed, time_limit=time_limit, reference=plan, pins=pins, first_tiers=tiers)
+    return explain_changes(Replan(result, pins, ctx), plan, from_date, people, weights)
+
+
+def explain_changes(out: Replan, plan: Plan, from_date: dt.date, people: People | None,
+                    weights: Weights = DEFAULT_WEIGHTS) -> Replan:
+    """Fill in *out*'s changes, reasons and costs in people from its result's plan (when there is one)."""
+    new = out.result.plan
+    if new is not None:
+        out.changes = diff_plans(plan, new)
+        out.reasons = reasons(plan, new, out.ctx, out.changes)
+        if people:
+            out.people = people_costs(plan, new, people, from_date, weights)
+            out.counted = True
     return out
+
+
+REPLAN_HEADER = ["change", "stream", "no", "exam A", "exam B", "days", "site A", "site B", "deadline A", "deadline B",
+                 "candidates", "points", "rule", "reason"]
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def changes_rows(rp: Replan) -> list[list[str]]:
+    """changes.csv: one row per change, with the candidates it affects and its reason (REPLAN_HEADER)."""
+    from .compare import change_rows
+
+    base = change_rows(rp.changes, {k: str(v) for k, v in rp.reasons.items()})
+    rows = []
+    for c, row in zip(rp.changes, base):
+        cost = rp.people.get((c.stream, c.no))
+        reason = rp.reasons.get((c.stream, c.no))
+        counts = [str(cost.candidates), str(cost.points)] if cost else ["0", "0"] if rp.counted else ["", ""]
+        rows.append(row[:10] + counts + [reason.rule if reason else "", _cell(row[10])])
+    return rows

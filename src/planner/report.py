@@ -103,14 +103,14 @@ def kpis(plan, ctx) -> list[tuple[str, object]]:
     if rotation:
         counts = [ops.get(i, 0) for i in rotation]
         out.append(("特种作业：每个轮转考点的场次 最少/最多", f"{min(counts)} / {max(counts)}"))
-    gaps = [(s.exam_date - s.registration_deadline).days for s in plan.sessions]
+    gaps = [s.gap_days for s in plan.sessions]
     out.append(("报名截止至考试（天） 最短/最长", f"{min(gaps)} / {max(gaps)}"))
     return out
 
 
 def gap_rows(plan) -> list[list]:
     """Registration gap distribution: days from deadline to exam -> sessions."""
-    gaps = Counter((s.exam_date - s.registration_deadline).days for s in plan.sessions)
+    gaps = Counter(s.gap_days for s in plan.sessions)
     return [[g, n] for g, n in sorted(gaps.items())]
 
 
@@ -184,16 +184,21 @@ def attachments_html(plan, ctx) -> str:
 
 
 def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
-                class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> str:
-    """The whole page as text (built in memory; the caller writes it atomically)."""
+                class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "", revision: list | None = None) -> str:
+    """The whole page as text (built in memory; the caller writes it atomically). *revision*: the rows of
+    the revision notice's table (planner.publish.revision) when the plan revises a published one."""
+    from .publish.revision import HEADERS as REVISION_HEADERS
+
     charts = charts or {}
-    title = f"运城市{plan.year}年安全培训考试计划"
+    title = f"运城市{plan.year}年安全培训考试计划" + ("（调整后）" if revision else "")
     start, stop = ctx.window
     header, rows = site_month_rows(plan, ctx)
     body = [
         f'<div class="flag">{esc(flag)}</div>' if flag else "",
         f"<h1>{esc(title)}</h1>",
         status_html(plan, ctx, report),
+        (f"<h2>本次调整（{len(revision)}个期次，详见调整通知 revision.docx）</h2>"
+         + table_html(REVISION_HEADERS, revision, (3, 6, 7))) if revision else "",
         attachments_html(plan, ctx),
         "<h2>全年考试日历</h2>" + (figure_html("calendar", charts["calendar"]) if "calendar" in charts else ""),
         "<h2>关键指标</h2>", '<div class="kpis">' + "".join(kpi_html(k, v) for k, v in kpis(plan, ctx)) + "</div>",

@@ -30,6 +30,8 @@ def summary_dict(result, ctx: Problem, **extra) -> dict:
         "calendar_official": ctx.calendar.is_official(),
         "objective": result.objective,  # the preferences' cost recomputed on the plan (check face)
         "solver_objective": result.solver_objective,  # what CP-SAT minimised (model face); a run where they differ is exit 70
+        "bound": result.bound,  # CP-SAT's proven lower bound on the objective (equal to it when OPTIMAL)
+        "gap": None if result.gap is None else round(result.gap, 6),  # (objective - bound) / objective
         "objective_parts": {k: {"weight": w, "cost": c, "weighted": w * c} for k, (w, c) in result.parts.items()},
         "tiers": result.tiers,
         "sessions": len(result.plan.sessions) if result.plan else 0,

@@ -25,10 +25,6 @@ CALENDAR_KEYS = {"source", "days_off", "makeup_workdays", "closed_days"}
 INSTITUTION_KEYS = {"id", "name", "plan_name", "short_name", "address", "phones", "contact", "scope", "rotation",
                     "on_demand"}
 PIN_KEYS = {"stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"}
-#: Hard rules whose verdict on a few sessions stands whatever the rest of the plan is, so a pinned session
-#: can be judged before solving. Plan-wide rules (counts, rotation, numbering, coverage) need the whole plan.
-SESSION_RULES = ("working_day", "plan_window", "registration_gap", "holiday_deadline", "scope", "institution_open",
-                 "kind", "daily_cap", "site_spacing", "stream_spacing")
 #: Where the friendly keys land in the rule-set document.
 SESSIONS_PATH = ("rules", "session_count", "sessions")
 COVERAGE_PATH = ("rules", "coverage", "streams")
@@ -411,7 +407,7 @@ def check_pins(sessions, ctx, where: dict) -> None:
         return
     plan = Plan(ctx.year, tuple(sessions), "pins")
     for rule in ctx.rules:
-        if rule.name not in SESSION_RULES:
+        if not rule.session_local:  # a plan-wide rule (counts, rotation, coverage) needs the whole plan
             continue
         for v in rule.check(plan, ctx):
             file, key = where.get((v.stream, v.no), (None, "pins"))

@@ -11,8 +11,10 @@ preferences) are solved one tier after another, each from the previous tier's so
 from __future__ import annotations
 
 import enum
+import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -20,23 +22,25 @@ from .errors import InternalError, PlannerError
 from .model import ModelVars, build_model, pin
 from .plan import Plan, Session
 from .problem import Problem
+from .rules.session_count import SessionCount
 
 
 class Status(enum.Enum):
-    OPTIMAL = "OPTIMAL"
-    FEASIBLE = "FEASIBLE"
+    OPTIMAL = "OPTIMAL"  # a plan, proven optimal (every tier)
+    TIME_LIMIT = "TIME_LIMIT"  # a plan, but the time limit stopped the search before it was proven optimal
     INFEASIBLE = "INFEASIBLE"
-    UNKNOWN = "UNKNOWN"
+    UNKNOWN = "UNKNOWN"  # no plan and no proof that none exists: the limit came first
     MODEL_INVALID = "MODEL_INVALID"
 
     @property
     def has_plan(self) -> bool:
-        return self in (Status.OPTIMAL, Status.FEASIBLE)
+        return self in (Status.OPTIMAL, Status.TIME_LIMIT)
 
 
+#: CP-SAT with one worker and no other stop condition returns FEASIBLE only when a limit stopped it
 _STATUS = {
     cp_model.OPTIMAL: Status.OPTIMAL,
-    cp_model.FEASIBLE: Status.FEASIBLE,
+    cp_model.FEASIBLE: Status.TIME_LIMIT,
     cp_model.INFEASIBLE: Status.INFEASIBLE,
     cp_model.MODEL_INVALID: Status.MODEL_INVALID,
 }
@@ -48,7 +52,9 @@ class Result:
     plan: Plan | None
     objective: int | None = None  # the preferences' cost recomputed on the plan (check face)
     solver_objective: int | None = None  # the value CP-SAT minimised (model face); equal, or InternalError
+    bound: float | None = None  # CP-SAT's proven lower bound on the preferences' cost (= objective when OPTIMAL)
     parts: dict[str, tuple[int, int]] = field(default_factory=dict)  # preference -> (weight, unweighted cost)
+    report: Any = None  # planner.check.CheckReport of the plan: every generated plan is checked once, here
     tiers: dict[str, int] = field(default_factory=dict)  # stability tiers (sessions_changed, days_moved)
     solve_seconds: float = 0.0
     deterministic_time: float = 0.0
@@ -59,6 +65,15 @@ class Result:
     seed: int = 0
     stopped_by: str = ""  # "" | "deterministic limit" | "wall-clock limit"
 
+    @property
+    def gap(self) -> float | None:
+        """Relative distance between the plan's cost and the proven bound: 0.0 when proven optimal."""
+        if self.objective is None or self.bound is None:
+            return None
+        if self.objective <= self.bound:
+            return 0.0
+        return (self.objective - self.bound) / self.objective
+
     def summary(self) -> str:
         lines = [f"status: {self.status.value}"]
         if self.plan is not None:
@@ -66,6 +81,8 @@ class Result:
                          + ", ".join(f"{s}={len(self.plan.stream(s))}" for s in self.plan.streams()))
         if self.objective is not None:
             lines.append(f"objective: {self.objective} (solver: {self.solver_objective})")
+            if self.bound is not None:
+                lines.append(f"bound: {self.bound:g}, gap: {100 * self.gap:.2f} %")
             for name, (w, c) in self.parts.items():
                 lines.append(f"  {name}: {w} x {c} = {w * c}")
         for name, v in self.tiers.items():
@@ -120,43 +137,26 @@ def _extract(mv: ModelVars, solver: cp_model.CpSolver, ctx: Problem, reference: 
             kind = kinds[solver.value(s.kind)] if s.kind is not None else kinds[0]
             exam = mv.date(x)
             deadline = mv.date(x - solver.value(s.gap))
-            r = ref.get((stream, s.k))
+            r = ref.get(s.key)
             notes = r.notes if r is not None and (r.exam_date, r.institution) == (exam, inst) else ""
             sessions.append(Session(stream, s.k, deadline, exam, inst, kind, notes))
     return Plan(ctx.year, tuple(sessions), "planner")
 
 
-def _stability(mv: ModelVars, ctx: Problem, reference: Plan) -> tuple[list, list, int]:
+def _stability(mv: ModelVars, reference: Plan) -> tuple[list, list, int]:
     """(changed literals, day deviations, constant count of reference sessions that have no slot)."""
-    m = mv.model
     changed, days = [], []
-    slot_keys = set()
-    for stream, slots in mv.slots.items():
-        kinds = ctx.streams[stream].kinds
-        ref = {s.no: s for s in reference.stream(stream)}
-        for s in slots:
-            slot_keys.add((stream, s.k))
-            r = ref.get(s.k)
-            if r is None:
-                continue
-            same = m.new_bool_var(f"same[{stream}#{s.k}]")
-            conds = [s.present]
-            rx = mv.day(r.exam_date)
-            m.add(s.x == rx).only_enforce_if(same)
-            m.add(s.gap == (r.exam_date - r.registration_deadline).days).only_enforce_if(same)
-            if r.institution in s.at:
-                conds.append(s.at[r.institution])
-            else:
-                m.add(same == 0)
-            if s.kind is not None and r.kind in kinds:
-                m.add(s.kind == kinds.index(r.kind)).only_enforce_if(same)
-            elif r.kind not in kinds[:1]:
-                m.add(same == 0)
-            m.add_bool_and(conds).only_enforce_if(same)
-            changed.append(1 - same)
-            d = mv.abs_dev(s.x, rx, 2 * mv.horizon, f"moved[{stream}#{s.k}]")
-            days.append(mv.if_present(s, d, 2 * mv.horizon))
-    missing = sum(1 for s in reference.sessions if s.key not in slot_keys)
+    ref = reference.by_key()
+    for s in mv.all_slots():
+        r = ref.get(s.key)
+        if r is None:
+            continue
+        same = mv.model.new_bool_var(f"same[{s.stream}#{s.k}]")
+        pin(mv, s, r, [same])  # same: the slot holds the reference session unchanged
+        changed.append(1 - same)
+        d = mv.abs_dev(s.x, mv.day(r.exam_date), 2 * mv.horizon, f"moved[{s.stream}#{s.k}]")
+        days.append(mv.if_present(s, d, 2 * mv.horizon))
+    missing = sum(mv.slot_for(r.key) is None for r in reference.sessions)
     return changed, days, missing
 
 
@@ -168,13 +168,13 @@ def _hint(mv: ModelVars, plan: Plan, known: dict | None = None) -> None:
     by_key = plan.by_key()
     values = dict(known or {})
     for slot in mv.all_slots():
-        s = by_key.get((slot.stream, slot.k))
+        s = by_key.get(slot.key)
         mv.model.add_hint(slot.present, s is not None)
         values[slot.present.index] = int(s is not None)
         if s is None:
             continue
         values[slot.x.index] = mv.day(s.exam_date)
-        values[slot.gap.index] = (s.exam_date - s.registration_deadline).days
+        values[slot.gap.index] = s.gap_days
         mv.model.add_hint(slot.x, values[slot.x.index])
         mv.model.add_hint(slot.gap, values[slot.gap.index])
         for i, lit in slot.at.items():
@@ -185,10 +185,9 @@ def _hint(mv: ModelVars, plan: Plan, known: dict | None = None) -> None:
 
 def _target_hint(mv: ModelVars, ctx: Problem) -> None:
     """Start the search from the month targets: each session on its target day, the rotation in order, the
-    preferred gap. Not always feasible; CP-SAT repairs it. Measured: a quarter's closure of a rotation site
-    went from 8.3 s to 1.0 s to proven optimality (deterministic time 0.97 to 0.10), same optimum."""
-    pref = ctx.ruleset.rule("preferred_gap")
-    gap = pref.days if pref is not None else 0
+    preferred gap. Not always feasible; CP-SAT repairs it, and starting near the optimum shortens the proof
+    most where a closure leaves the search far from it (figures in CHANGELOG.md)."""
+    gap = next((g for r in ctx.ruleset.all() if (g := r.hint_gap()) is not None), 0)
     for stream, slots in mv.slots.items():
         spec, targets = ctx.streams[stream], ctx.targets.get(stream, ())
         sites = [i for i in spec.sites if slots and i in slots[0].at]
@@ -212,21 +211,22 @@ def solve(
     pins: list[Session] | None = None,
     explain: bool = True,
     hint: Plan | None = None,
+    first_tiers=None,
 ) -> Result:
     """Plan the year under ``ctx``'s rule set.
 
     With *reference*, stay as close to it as possible (fewest sessions changed, then fewest days
     moved), then optimise the preferences; *pins* (and the problem's own pins) are fixed;
     *hint* is a plan to start the search from (default: the reference, else the month targets). *time_limit* bounds the whole run, explanation
-    included, in deterministic units and in wall seconds.
+    included, in deterministic units and in wall seconds. *first_tiers* (a re-plan's cost in people,
+    :func:`planner.replan.people_tiers`): ``mv -> [(name, expr)]``, minimised before every other tier.
     """
     clock = _Clock(time_limit)
     mv = build_model(ctx)
     m = mv.model
     all_pins = list({p.key: p for p in list(ctx.pins) + list(pins or [])}.values())
-    slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
     for p in all_pins:
-        slot = slot_of.get(p.key)
+        slot = mv.slot_for(p.key)
         if slot is None:
             raise PlannerError(f"pinned session {p.label()} has no place in the new plan (too few sessions)",
                                field="no")
@@ -239,13 +239,16 @@ def solve(
     pref_expr = mv.objective_expr()
     tiers: list[tuple[str, object]] = []
     missing = 0
+    if first_tiers is not None:
+        tiers += first_tiers(mv)
     if reference is not None:
-        changed, days, missing = _stability(mv, ctx, reference)
+        changed, days, missing = _stability(mv, reference)
         tiers += [("sessions_changed", sum(changed)), ("days_moved", sum(days))]
     tiers.append(("preferences", pref_expr))
 
     status = cp_model.UNKNOWN
     tier_values: dict[str, int] = {}
+    proven = True  # every tier so far proven optimal
     solver = None
     for i, (name, expr) in enumerate(tiers):
         m.minimize(expr)
@@ -255,6 +258,7 @@ def solve(
         clock.account(solver, status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
+        proven = proven and status == cp_model.OPTIMAL
         val = int(round(solver.objective_value))
         tier_values[name] = val + (missing if name == "sessions_changed" else 0)
         if i < len(tiers) - 1:
@@ -263,19 +267,24 @@ def solve(
             for v in _all_decisions(mv):
                 m.add_hint(v, solver.value(v))
     st = _STATUS.get(status, Status.UNKNOWN)
+    if st == Status.OPTIMAL and not proven:
+        st = Status.TIME_LIMIT  # the last tier is optimal only given an earlier tier the limit cut short
     result = Result(st, None, calendar_status=ctx.calendar.status(), seed=seed)
     if st == Status.MODEL_INVALID:
         raise InternalError("CP-SAT rejected the model as invalid: " + m.validate())
     if st.has_plan:
         result.plan = _extract(mv, solver, ctx, reference)
-        _assert_checks(result.plan, ctx)
-        result.parts = {p.name: (p.weight, p.cost(result.plan, ctx)) for p in ctx.preferences}
-        result.objective = sum(w * c for w, c in result.parts.values())
+        result.report = _assert_checks(result.plan, ctx)
+        result.parts, result.objective = result.report.costs, result.report.objective
         result.tiers = {k: v for k, v in tier_values.items() if k != "preferences"}
         result.solver_objective = tier_values.get("preferences")
+        # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
+        # The cost is a whole number, so the bound rounds up (the tolerance absorbs CP-SAT's float arithmetic).
+        bound = result.solver_objective if st == Status.OPTIMAL else math.ceil(solver.best_objective_bound - 1e-6)
+        result.bound = float(min(bound, result.objective))
         # A preference whose model face bounds its cost from above (short_wait: the model holds a possible seating,
         # the check face the best one) meets the cost only at the optimum; before it, it may only be higher.
-        from_above = st == Status.FEASIBLE and any(p.bounded_from_above and p.weight for p in ctx.preferences)
+        from_above = st == Status.TIME_LIMIT and any(p.bounded_from_above and p.weight for p in ctx.preferences)
         if (result.solver_objective != result.objective
                 and not (from_above and result.solver_objective > result.objective)):
             raise InternalError(f"the solver minimised {result.solver_objective} but the plan's preferences cost "
@@ -285,7 +294,7 @@ def solve(
         result.conflict_keys, result.conflict_minimal = explain_infeasibility(ctx, pins=all_pins, seed=seed,
                                                                               clock=clock)
         result.conflict = describe_conflicts(result.conflict_keys, ctx)
-    if status == cp_model.UNKNOWN or (st == Status.FEASIBLE):
+    if status == cp_model.UNKNOWN or st == Status.TIME_LIMIT:
         result.stopped_by = "wall-clock limit" if clock.wall_stop else "deterministic limit"
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
@@ -294,24 +303,25 @@ def solve(
 
 def _light_presolve(solver: cp_model.CpSolver) -> None:
     """One presolve pass without probing for the plan itself: its model presolves to a few dozen variables,
-    and the extra passes cost most of the solve. Measured on every year 2024-2030 and every shipped
-    scenario: each stays optimal with the same objective, and the solve drops from 0.30 to 0.17 s (2025)
-    and from 1.86 to 1.27 s (special_ops_plus25); CHANGELOG.md lists the plans whose tie-break changed.
-    The explanation's trials keep full presolve: they rely on it (with this, juteng_closed_quarter's
-    explanation took 5.4 s instead of 1.5 s)."""
+    and further passes cost more than they save (every year and shipped scenario keeps its optimum; figures
+    and the plans whose tie-break changed are in CHANGELOG.md). The explanation's trials keep full presolve:
+    proving a trial infeasible is what presolve does best there."""
     solver.parameters.max_presolve_iterations = 1
     solver.parameters.cp_model_probing_level = 0
 
 
-def _assert_checks(plan: Plan, ctx: Problem) -> None:
+def _assert_checks(plan: Plan, ctx: Problem):
     """Every generated plan passes the rule catalogue's check face, whoever asked for it (plan, replan,
-    sweep, notebooks). A failure here means a rule's two faces disagree: refuse the plan."""
+    sweep, notebooks). A failure here means a rule's two faces disagree: refuse the plan. Returns the
+    check report (its preference costs are the plan's objective)."""
     from .check import check_plan
 
-    bad = [v for v in check_plan(plan, ctx).violations if v.hard]
+    report = check_plan(plan, ctx)
+    bad = [v for v in report.violations if v.hard]
     if bad:
         raise InternalError(f"the generated plan fails check ({bad[0].rule}: {bad[0].where()} {bad[0].message}); "
                             "please report it with the inputs")
+    return report
 
 
 def _all_decisions(mv: ModelVars) -> list:
@@ -336,12 +346,10 @@ def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, 
     seconds. When a session count is off and a short first try is undecided, the trial tries the
     nominal counts: a plan found there is a plan of the trial (a restriction finds only real
     solutions), and CP-SAT finds it far faster than with the spare slots' presence left free
-    (measured: 240 sessions, 1.1 s against no answer in 5 s); else the trial with free counts again.
+    (on 240 sessions it decides trials the free counts leave open); else the trial with free counts again.
     """
     keys = set(keys)
-    counts_off = [sid for sid, spec in ctx.streams.items()
-                  if f"session_count[{sid}]" not in keys
-                  or any(f"session_count[{sid}@{i}]" not in keys for i in spec.site_bounds)]
+    counts_off = [sid for sid, spec in ctx.streams.items() if not set(SessionCount.count_keys(spec)) <= keys]
     if not counts_off:
         return _trial(ctx, keys, pins, clock, seed, share)
     st = _trial(ctx, keys, pins, clock, seed, share / 4)  # most trials are decided here, in hundredths of a second
@@ -355,11 +363,10 @@ def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, 
 
 def _trial(ctx: Problem, keys: set[str], pins, clock: _Clock, seed: int, share: float, nominal=()) -> int:
     mv = build_model(ctx, enabled={k for k in keys if not k.startswith("pin[")})
-    slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
     for p in pins or []:
         if f"pin[{p.stream}#{p.no}]" in keys:
-            if p.key in slot_of:
-                pin(mv, slot_of[p.key], p)
+            if mv.slot_for(p.key) is not None:
+                pin(mv, mv.slot_for(p.key), p)
             else:
                 mv.model.add_bool_or([mv.model.new_constant(0)])
     for sid in nominal:  # the stream's own count: no spare slot, and a fixed count is met
@@ -413,10 +420,9 @@ def explain_infeasibility(ctx: Problem, pins: list[Session] | None = None, seed:
 def _first_core(ctx: Problem, pins, seed: int, clock: _Clock, fixed: set[str]) -> list[str] | None:
     """A first infeasible set of items: CP-SAT's core under assumptions; every item when that is slow."""
     mv = build_model(ctx, explain=True)
-    slot_of = {(s.stream, s.k): s for s in mv.all_slots()}
     for p in pins or []:
-        if p.key in slot_of:
-            pin(mv, slot_of[p.key], p, mv.lits("pin", f"{p.stream}#{p.no}"))
+        if mv.slot_for(p.key) is not None:
+            pin(mv, mv.slot_for(p.key), p, mv.lits("pin", f"{p.stream}#{p.no}"))
     lits = dict(sorted(mv.enforcement.items()))
     for key, lit in lits.items():
         if key.partition("[")[0] in fixed:
@@ -425,8 +431,8 @@ def _first_core(ctx: Problem, pins, seed: int, clock: _Clock, fixed: set[str]) -
     by_index = {lit.index: key for key, lit in lits.items()}
     mv.model.add_assumptions([lits[k] for k in keys])
     solver = clock.solver(seed, 0.1)
-    # Presolve probing proves most of these, but at full depth it costs seconds of wall time on the free
-    # model (measured: 3 s of probing against 0.25 s for the whole solve at level 0).
+    # Presolve probing proves most of these, but at full depth it costs the free model (every institution,
+    # every day) far more than the whole solve does without it.
     solver.parameters.cp_model_probing_level = 0
     st = solver.solve(mv.model)
     clock.account(solver, st)
@@ -471,10 +477,7 @@ def describe_conflict(key: str, ctx: Problem) -> str:
     params = ", ".join(f"{k}={v}" for k, v in (rule.params() if rule else {}).items()
                        if not isinstance(v, (list, dict)) and v != "")
     text = f"{name}" + (f"[{detail}]" if detail else "") + f" ({title}" + (f"; {params}" if params else "") + ")"
-    if name == "session_count" and detail:
-        stream, _, site = detail.partition("@")
-        spec = ctx.streams.get(stream)
-        if spec is not None:
-            count = spec.count if spec.count is not None else "{}…{}".format(*(spec.count_range or (0, 0)))
-            text += f": {count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
+    extra = rule.conflict_detail(detail, ctx) if rule is not None and detail else ""
+    if extra:
+        text += f": {extra}"
     return text

@@ -23,7 +23,7 @@ class SweepRow:
     scenario: str
     path: str
     year: int | None = None
-    status: str = "ERROR"  # OPTIMAL | FEASIBLE | INFEASIBLE | UNKNOWN | ERROR (could not be read)
+    status: str = "ERROR"  # OPTIMAL | TIME_LIMIT | INFEASIBLE | UNKNOWN | ERROR (could not be read)
     sessions: int | None = None
     longest_gap: dict[str, int | None] = field(default_factory=dict)
     moves: int | None = None  # sessions changed against the baseline plan (same year only)
@@ -36,7 +36,7 @@ class SweepRow:
 
     @property
     def feasible(self) -> bool:
-        return self.status in ("OPTIMAL", "FEASIBLE")
+        return self.status in ("OPTIMAL", "TIME_LIMIT")
 
     @property
     def readable(self) -> bool:

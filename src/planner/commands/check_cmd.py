@@ -12,6 +12,9 @@ def register(sub) -> None:
     p = sub.add_parser("check", help="check a plan (CSV or notice.xlsx) against the rules")
     p.add_argument("plan", metavar="PLAN",
                    help="plan file (canonical CSV or a published notice.xlsx), or an output folder to verify")
+    p.add_argument("--revision-of", metavar="OLD", default=None,
+                   help="check PLAN as a revision of the published plan OLD (rotation binds only 期次 OLD lacks) "
+                        "[default: revision_of.csv beside PLAN, which planner replan writes]")
     add_context_options(p)
     p.set_defaults(func=run)
 
@@ -33,6 +36,11 @@ def run(args) -> int:
     catalogue = scenario.ctx.catalogue if scenario is not None else load_catalogue()
     plan = read_plan(args.plan, catalogue, year=args.year)
     ctx = context_from_args(args, year=plan.year)
+    old = args.revision_of or (Path(args.plan).with_name("revision_of.csv")
+                               if Path(args.plan).with_name("revision_of.csv").is_file() else None)
+    if old is not None:
+        ctx = ctx.revising(read_plan(old, catalogue, year=plan.year))
+        print(f"Checked as a revision of {old}")
     report = check_plan(plan, ctx)
     print(render_report(plan, report))
     return 0 if report.ok else 1

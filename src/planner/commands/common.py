@@ -10,7 +10,7 @@ def add_context_options(p: argparse.ArgumentParser, year: bool = True) -> None:
     if year:
         p.add_argument("--year", type=int, default=None, help="plan year (default: next calendar year)")
     p.add_argument("--rules", metavar="FILE", default=None,
-                   help="rule set TOML (default: the embedded constraints/yuncheng.toml)")
+                   help="rule set TOML (default: $PLANNER_RULES, else the embedded constraints/yuncheng.toml)")
     p.add_argument("--calendar-dir", metavar="DIR", default=None,
                    help="folder of YEAR.toml calendar overrides (default: constraints/calendar)")
     p.add_argument("--scenario", metavar="FILE", default=None,

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 
-def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None) -> int:
+def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None, first_tiers=None,
+                    publish_extra=None) -> int:
     """Solve, print, and add plan.csv + summary.json (+ the publish set) to the output set *tx*.
 
     When publishing, the publish workers are forked first (before OR-Tools is imported), so they load
     matplotlib and the document libraries while the solve runs (:mod:`planner.publish.workers`).
+
+    *first_tiers* go to :func:`planner.solver.solve`; *publish_extra*: ``plan -> dict`` of further
+    :func:`planner.publish.run.build_outputs` options for the solved plan (a re-plan's revision notice).
 
     Nothing reaches the output folder unless the whole run succeeds: an infeasible or unfinished
     search raises, and the caller's transaction leaves the previous set as it was.
@@ -14,17 +18,19 @@ def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None
     from ..publish.workers import start_workers
 
     with start_workers(ctx, publish=not getattr(args, "no_publish", False)) as workers:
-        return _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers)
+        return _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, first_tiers, publish_extra)
 
 
-def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers) -> int:
+def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, first_tiers=None,
+                     publish_extra=None) -> int:
     from ..solver import solve
 
-    result = solve(ctx, seed=args.seed, time_limit=args.time_limit, reference=reference, pins=pins)
-    return write_result(result, ctx, tx, args, extra_summary, workers)
+    result = solve(ctx, seed=args.seed, time_limit=args.time_limit, reference=reference, pins=pins,
+                   first_tiers=first_tiers)
+    return write_result(result, ctx, tx, args, extra_summary, workers, publish_extra)
 
 
-def write_result(result, ctx, tx, args, extra_summary=None, workers=None) -> int:
+def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publish_extra=None) -> int:
     """Print a solved year and add plan.csv + summary.json (+ the publish set) to *tx*; refuse a run without a plan."""
     from ..errors import InfeasibleError, InternalError, PlannerError
     from ..plan import plan_to_csv
@@ -36,11 +42,7 @@ def write_result(result, ctx, tx, args, extra_summary=None, workers=None) -> int
         raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict), result.conflict)
     if not result.status.has_plan:
         raise PlannerError(f"no plan found within the time limit ({args.time_limit}); raise --time-limit", field="time-limit")
-    from ..check import check_plan
-
-    report = check_plan(result.plan, ctx)
-    if not report.ok:  # cannot happen unless a rule's two faces disagree: refuse to publish such a plan
-        raise InternalError("the generated plan fails check: " + report.violations[0].message)
+    report = result.report  # solve() checked the plan and refuses one that fails
     from ..publish.tables import provisional_note
 
     tx.write_text("plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
@@ -49,7 +51,7 @@ def write_result(result, ctx, tx, args, extra_summary=None, workers=None) -> int
         from ..publish.run import publish_all
 
         publish_all(result.plan, ctx, tx, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})),
-                    workers=workers)
+                    workers=workers, **(publish_extra(result.plan) if publish_extra else {}))
     print(result.summary())
     print()
     rows = [[s.stream, str(s.no), s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution, s.kind]

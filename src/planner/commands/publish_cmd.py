@@ -45,6 +45,8 @@ def run(args) -> int:
     scenario = scenario_from_args(args, year=args.year)  # a scenario may add institutions: read against it
     plan = read_plan(args.plan, scenario.ctx.catalogue if scenario is not None else load_catalogue(), year=args.year)
     ctx = context_from_args(args, year=plan.year)
+    if args.revision_of:  # a revision is checked as one: the rules of a fresh year's generation bind only new 期次
+        ctx = ctx.revising(_published_old(args, plan, ctx)[0])
     report = check_plan(plan, ctx)
     summary_path = Path(args.summary) if args.summary else Path(args.plan).with_name("summary.json")
     summary = read_summary(summary_path) if summary_path.is_file() else None
@@ -86,34 +88,47 @@ def publish_options(args, plan, ctx, out) -> dict:
         except ValueError:
             raise PlannerError(f"not a date in YYYY-MM-DD form: {args.issued!r}", field="issued") from None
     if args.revision_of:
-        old = read_plan(args.revision_of, ctx.catalogue, year=plan.year)
-        if old.year != plan.year:
-            raise PlannerError(f"the old plan is for {old.year}, the new one for {plan.year}", file=args.revision_of)
+        old, original = _published_old(args, plan, ctx)
         options["revision_of"] = old
         options["revision_reasons"] = replan_reasons(Path(args.plan).with_name("changes.csv"))
+        options["revision_reasons"]["original"] = original
         if args.reason:
-            options["revision_reasons"]["*"] = args.reason
+            from ..publish.revision import check_reason
+
+            options["revision_reasons"]["*"] = check_reason(args.reason)
         # the calendars as subscribed: the folder's, else the old plan's own (every event at SEQUENCE 0)
         options["previous_ics"] = read_previous_ics(out) or ics_files(old, ctx)
     return options
 
 
+def _published_old(args, plan, ctx):
+    """The plan OLD of ``--revision-of`` and its notice's title and 发文字号; bad input unless OLD was published."""
+    from ..errors import PlannerError
+    from ..planio import read_plan
+    from ..publish.revision import published_notice
+
+    old = read_plan(args.revision_of, ctx.catalogue, year=plan.year)
+    if old.year != plan.year:
+        raise PlannerError(f"the old plan is for {old.year}, the new one for {plan.year}", file=args.revision_of)
+    return old, published_notice(args.revision_of, old)
+
+
 def replan_reasons(path) -> dict:
     """(stream, 期次) -> the reason in Chinese, from the changes.csv ``planner replan`` wrote next to the plan."""
-    from ..compare import CHANGE_HEADER
     from ..errors import PlannerError
-    from ..publish.wording import revision_reason
+    from ..publish.revision import row_reason_text
+    from ..replan import REPLAN_HEADER
     from ..textio import read_csv_rows
 
     if not path.is_file():
         return {}
     try:
-        rows = read_csv_rows(path, CHANGE_HEADER)
+        rows = read_csv_rows(path, REPLAN_HEADER)
     except PlannerError:
         return {}  # not ours to judge: the revision then says only what changed
     out = {}
     for _, rec in rows:
-        why = revision_reason(rec["reason"])
+        why = row_reason_text(rec["rule"], rec["reason"])
         if why and rec["no"].isdigit():
             out[(rec["stream"], int(rec["no"]))] = why
     return out

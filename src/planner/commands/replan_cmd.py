@@ -1,15 +1,27 @@
-"""``planner replan PLAN --from DATE``: keep what is published before DATE, change the rest as little as possible."""
+"""``planner replan PLAN --from DATE``: revise a published plan, changing only what the new facts force."""
 from __future__ import annotations
 
 
 def register(sub) -> None:
     from .common import add_context_options, add_output_options, add_solver_options
 
-    p = sub.add_parser("replan", help="re-plan a published plan from a date with the fewest changes")
-    p.add_argument("plan", metavar="PLAN", help="the published plan: canonical CSV or notice.xlsx")
+    p = sub.add_parser("replan", help="revise a published plan from a date, disturbing the fewest candidates")
+    p.add_argument("plan", metavar="PLAN", help="the published plan: plan.csv (or notice.xlsx) of a publish set")
     p.add_argument("--from", dest="from_date", metavar="DATE", required=True,
                    help="first day that may change (YYYY-MM-DD); every exam before it is kept (a date before "
                         "the window: every session may move)")
+    p.add_argument("--registrations", metavar="CSV", default=None,
+                   help="candidates registered per session (header stream,no,报名人数): the re-plan then disturbs "
+                        "the fewest candidates first")
+    p.add_argument("--reason", metavar="TEXT", default="",
+                   help="the reason printed in the revision notice (Chinese, one line; default: from the "
+                        "scenario, e.g. a closure's own reason)")
+    p.add_argument("--keep", metavar="STREAM#NO", action="append", default=[],
+                   help="keep this published session as it is (refuse a proposed change); repeatable")
+    p.add_argument("--draft", action="store_true",
+                   help="PLAN was never published (a draft): re-plan it all the same, without a revision notice")
+    p.add_argument("--issued", metavar="DATE", default=None,
+                   help="成文日期 of the revision notice (YYYY-MM-DD) [default: left blank to fill in]")
     add_context_options(p)
     add_solver_options(p)
     add_output_options(p)
@@ -20,6 +32,7 @@ def run(args) -> int:
     import datetime as dt
 
     from ..errors import PlannerError
+    from ..publish.revision import check_reason
     from .common import output_set
     from .output import print_written
 
@@ -27,6 +40,7 @@ def run(args) -> int:
         from_date = dt.date.fromisoformat(args.from_date)
     except ValueError:
         raise PlannerError(f"not a date in YYYY-MM-DD form: {args.from_date!r}", field="from") from None
+    args.reason = check_reason(args.reason)  # before anything is read or written
     with output_set(args.out, "replan") as tx:  # plan.csv, summary.json, changes.csv and the publish set: one set
         code = _replan(args, from_date, tx)
     print_written(tx.given, args)
@@ -34,14 +48,29 @@ def run(args) -> int:
     return code
 
 
+def _keys(texts: list[str]) -> list[tuple[str, int]]:
+    from ..errors import PlannerError
+
+    out = []
+    for t in texts:
+        stream, _, no = t.partition("#")
+        if not stream or not no.isdigit():
+            raise PlannerError(f"not STREAM#NO (e.g. special_ops#25): {t[:40]!r}", field="keep")
+        out.append((stream, int(no)))
+    return out
+
+
 def _replan(args, from_date, tx) -> int:
     import datetime as dt
 
-    from ..compare import CHANGE_HEADER, change_rows, diff_plans, moves, to_csv
+    from ..compare import moves, to_csv
     from ..data import load_catalogue
     from ..errors import PlannerError
+    from ..plan import plan_to_csv
     from ..planio import read_plan
-    from ..replan import check_kept, reasons, replan_pins
+    from ..publish.revision import published_notice
+    from ..replan import REPLAN_HEADER, Replan, changes_rows, check_kept, explain_changes, people_tiers, \
+        read_people, replan_pins
     from .common import context_from_args, scenario_from_args, table
     from .output import solve_and_write
 
@@ -51,33 +80,77 @@ def _replan(args, from_date, tx) -> int:
     if scenario is not None and scenario.year != plan.year:
         raise PlannerError(f"the scenario plans {scenario.year}, the plan is for {plan.year}", file=scenario.path,
                            field="year")
-    ctx = scenario.ctx if scenario else context_from_args(args, year=plan.year)
+    original = None if args.draft else published_notice(args.plan, plan)
+    ctx = (scenario.ctx if scenario else context_from_args(args, year=plan.year)).revising(plan)
     start, stop = ctx.window
     if from_date > stop + dt.timedelta(days=1):
         raise PlannerError(f"{from_date} is after the plan year's window {start} … {stop}: nothing is left to "
                            "re-plan", field="from")  # a date before the window: every session may move
-    pins, where = replan_pins(plan, from_date, scenario)
+    issued = None
+    if args.issued:
+        try:
+            issued = dt.date.fromisoformat(args.issued)
+        except ValueError:
+            raise PlannerError(f"not a date in YYYY-MM-DD form: {args.issued!r}", field="issued") from None
+    people = read_people(args.registrations, plan, catalogue) if args.registrations else None
+    pins, where = replan_pins(plan, from_date, scenario, _keys(args.keep))
     check_kept(pins, ctx, where)
     print(f"Re-planning {args.plan} from {from_date}: {len(pins)} session(s) kept as published"
-          + (f"; scenario {scenario.name}" if scenario else "") + "\n")
+          + (f"; scenario {scenario.name}" if scenario else "")
+          + (f"; {sum(people.values())} registered candidates" if people else "") + "\n")
     sink: list = []
     args._result_sink = sink
     extra = {"replan_of": str(args.plan), "replan_from": from_date.isoformat(), "kept": len(pins)}
     if scenario is not None:
         extra["scenario"] = str(scenario.path)
-    code = solve_and_write(ctx, tx, args, reference=plan, pins=pins, extra_summary=extra)
+    outcome: dict = {}
+
+    def revision(new):
+        """The revision notice (and the calendars' SEQUENCE) of the solved plan, built into the same set."""
+        from pathlib import Path
+
+        from ..publish.ics import ics_files
+        from ..publish.run import read_previous_ics
+
+        rp = explain_changes(Replan(_Result(new), pins, ctx), plan, from_date, people)
+        outcome["rp"] = rp
+        if original is None:  # a draft: nobody was told, so there is nothing to revise publicly
+            return {}
+        reasons = dict(rp.reasons)
+        reasons["original"] = original
+        if args.reason:
+            reasons["*"] = args.reason
+        return {"revision_of": plan, "revision_reasons": reasons, "issued": issued,
+                "previous_ics": read_previous_ics(Path(args.plan).parent)
+                or ics_files(plan, ctx)}
+
+    tiers = people_tiers(plan, people, from_date) if people else None
+    code = solve_and_write(ctx, tx, args, reference=plan, pins=pins, extra_summary=extra, first_tiers=tiers,
+                           publish_extra=revision)
     if not sink:
         return code
-    new = sink[0][0].plan
-    changes = diff_plans(plan, new)
-    why = reasons(plan, new, ctx, changes)
-    rows = change_rows(changes, why)
-    tx.write_text("changes.csv", to_csv(rows, CHANGE_HEADER))
-    n, days = moves(changes)
-    print(f"\nWhat changed against {args.plan}: {n} session(s) changed, {days} days moved in total"
-          + (f", {sum(c.what == 'added' for c in changes)} added, {sum(c.what == 'removed' for c in changes)} removed"
-             if any(c.what in ('added', 'removed') for c in changes) else ""))
+    rp = outcome.get("rp") or explain_changes(Replan(sink[0][0], pins, ctx), plan, from_date, people)
+    rows = changes_rows(rp)
+    tx.write_text("changes.csv", to_csv(rows, REPLAN_HEADER))
+    # the plan revised, kept in the set: `planner check` judges plan.csv as a revision of it
+    tx.write_text("revision_of.csv", plan_to_csv(plan))
+    n, days = moves(rp.changes)
+    sites = sum(c.site_changed for c in rp.changes)
+    print(f"\nWhat changed against {args.plan}: {n} session(s) changed ({sites} at another site), {days} days moved "
+          "in total" + (f", {sum(c.what == 'added' for c in rp.changes)} added, "
+                        f"{sum(c.what == 'removed' for c in rp.changes)} removed"
+                        if any(c.what in ('added', 'removed') for c in rp.changes) else "")
+          + (f"; {rp.candidates_affected} registered candidate(s) affected ({rp.disturbance} points)"
+             if people else ""))
     if rows:
-        print(table([[r[1] + " #" + r[2], r[3], r[4], r[5], r[6], r[7], r[10]] for r in rows],
-                    ["session", "exam before", "exam after", "days", "site before", "site after", "why"]))
+        print(table([[r[1] + " #" + r[2], r[3], r[4], r[5], r[6], r[7], r[10], r[13]] for r in rows],
+                    ["session", "exam before", "exam after", "days", "site before", "site after", "candidates",
+                     "why"]))
     return code
+
+
+class _Result:
+    """The part of a solver result explain_changes reads (the publish hook sees only the plan)."""
+
+    def __init__(self, plan) -> None:
+        self.plan = plan

@@ -9,6 +9,13 @@ not read from a file, 1 January of the year before the plan year) plus SEQUENCE 
 it grows with every revision and the same inputs give the same bytes. Sessions that
 disappeared are kept as STATUS:CANCELLED so subscribed calendars drop them.
 
+One state per UID across the set (plan.ics and every site's file, ``METHOD:PUBLISH``): an event's
+SEQUENCE is numbered from the highest one any previous file of the set gave it, and a session that
+moved to another site stays in its old site's file with its new content (same UID, same SEQUENCE,
+CONFIRMED, titled with the new site), so a calendar subscribed to both sites' files never sees one
+event cancelled in one and confirmed in the other. Only a session gone from the plan is cancelled,
+and then in every file that had it.
+
 For a phone: titles start with the site's short name and the stream ("华安·特种作业 第5期 考试"),
 registration deadlines remind the day before (VALARM), a provisional calendar makes every event
 STATUS:TENTATIVE with a line saying why, and a site's calendar is written only when it has sessions
@@ -155,7 +162,10 @@ def created_time(plan: Plan) -> dt.datetime:
     return dt.datetime(plan.year - 1, 1, 1, tzinfo=dt.timezone.utc)
 
 
-def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | None) -> bytes:
+def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | None,
+                   shared: dict[str, tuple[int, str, str]] | None = None) -> bytes:
+    """One calendar; *shared*: UID -> revision fields over every previous file of the set (:func:`set_index`),
+    so that an event gets the same SEQUENCE in every file it is in."""
     from icalendar import Alarm, Calendar, Event
 
     index = revision_index(previous) if previous else {}
@@ -163,9 +173,12 @@ def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | 
     if index is None or set(index) - {ev["uid"] for ev in events}:  # odd file, or old events to cancel
         prev = previous_events(previous)
         index = {uid: _revision_fields(e) for uid, e in prev.items()}
+    if shared:
+        index = {**index, **shared}
     cal = Calendar()
     cal.add("prodid", "-//planner//Yuncheng safety-exam plan//ZH")
     cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", name)
     cal.add("x-wr-timezone", TZ)
@@ -203,7 +216,7 @@ def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | 
         cal.add_component(e)
         current.add(ev["uid"])
     for u in sorted(set(prev) - current):
-        cal.add_component(_cancelled(prev[u], base))
+        cal.add_component(_cancelled(prev[u], base, index.get(u)))
     _add_timezones(cal)
     return cal.to_ical()
 
@@ -229,9 +242,10 @@ def _vtimezone(tzid: str):
         return None
 
 
-def _cancelled(old, base: dt.datetime):
-    """A session gone from the plan: the old event, cancelled (revised once, then kept as it is)."""
-    seq, _, status = _revision_fields(old)
+def _cancelled(old, base: dt.datetime, fields: tuple[int, str, str] | None = None):
+    """A session gone from the plan: the old event, cancelled (revised once, then kept as it is); *fields*:
+    its revision fields across the set, so that it is cancelled with the same SEQUENCE in every file."""
+    seq, _, status = fields or _revision_fields(old)
     if status == "CANCELLED":
         return old
     old.subcomponents = [c for c in old.subcomponents if c.name != "VALARM"]  # no reminder for a cancelled deadline
@@ -247,17 +261,35 @@ def ics_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str
               previous: dict[str, bytes] | None = None) -> dict[str, bytes]:
     """Relative path -> bytes: plan.ics (exams and deadlines) and one calendar per site with sessions."""
     previous = previous or {}
+    shared = set_index(previous)
     note = T.provisional_note(plan, ctx)
     title = W.CALENDAR_NAME.format(year=plan.year)
     everyone = [ev for s in plan.sessions for ev in _events(plan, ctx, s, class_days, False, flag, note)]
-    out = {"plan.ics": calendar_bytes(title, plan, everyone, previous.get("plan.ics"))}
+    out = {"plan.ics": calendar_bytes(title, plan, everyone, previous.get("plan.ics"), shared)}
     for inst in sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq):
-        evs = [ev for s in plan.sessions if s.institution == inst.id
-               for ev in _events(plan, ctx, s, class_days, True, flag, note)]
         rel = institution_file(inst)
+        had = set(revision_index(previous[rel]) or previous_events(previous[rel])) if previous.get(rel) else set()
+        # its own sessions, and those that moved away from it (their new content: see the module's docstring)
+        evs = [ev for s in plan.sessions
+               if s.institution == inst.id or any(uid(plan.year, s, w) in had for w in ("exam", "deadline"))
+               for ev in _events(plan, ctx, s, class_days, True, flag, note)]
         if evs or previous.get(rel):
             out[rel] = calendar_bytes(W.SITE_CALENDAR_NAME.format(year=plan.year, site=inst.short_name), plan, evs,
-                                      previous.get(rel))
+                                      previous.get(rel), shared)
+    return out
+
+
+def set_index(previous: dict[str, bytes]) -> dict[str, tuple[int, str, str]]:
+    """UID -> revision fields of its highest SEQUENCE in any previous calendar of the set."""
+    out: dict[str, tuple[int, str, str]] = {}
+    for rel in sorted(previous):
+        data = previous[rel]
+        index = revision_index(data) if data else {}
+        if index is None:
+            index = {u: _revision_fields(e) for u, e in previous_events(data).items()}
+        for u, fields in index.items():
+            if u not in out or fields[0] > out[u][0]:
+                out[u] = fields
     return out
 
 

@@ -15,7 +15,9 @@ def violations_list(report) -> list[dict]:
     return [{"rule": v.rule, "where": v.where(), "message": v.message, "hard": v.hard} for v in report.violations]
 
 
-def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> bytes:
+def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "",
+                    notice: dict | None = None) -> bytes:
+    """*notice*: the published notice's ``title`` and ``doc_no`` (发文字号), which a later 调整通知 cites."""
     from ..queueing import evaluate
 
     closes = DEADLINE_TIME.isoformat(timespec="minutes")
@@ -51,6 +53,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
     }
     if load is not None:
         doc["demand"] = load.report(ctx)
+    if notice is not None:
+        doc["notice"] = notice
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

@@ -2,12 +2,18 @@
 
 Lists exactly the sessions whose date, site or registration deadline differ from the plan as
 published before (matched by stream and 期次, as ``compare.diff_plans`` does), plus sessions
-added or cancelled, each with the new registration deadline and the reason, in the notice's
-official format (see ``notice_docx``).
+added or cancelled: old and new registration deadline, exam date and site, and a true reason
+per row (a site swap is a site change, never "顺延"). The notice cites the original by its exact
+title and 发文字号, read from the published set's ``plan.json`` (:func:`published_notice`), gives the
+reason the scenario states (a planner may override it, one line), and tells registered candidates
+what to do (an editable paragraph of ``templates/revision_body.md.j2``).
 """
 from __future__ import annotations
 
+import re
+
 from ..compare import Change, diff_plans
+from ..errors import PlannerError
 from ..plan import Plan
 from . import notice_docx as D
 from . import tables as T
@@ -15,9 +21,46 @@ from . import wording as W
 
 TEMPLATE = "revision_body.md.j2"
 TABLE_MARK = "[[调整表]]"
-HEADERS = ("期次", "原考试时间", "原考试地点", "调整后考试时间", "调整后考试地点", "调整后报名截止", "调整原因")
-COLS = (2.5, 2.3, 3.6, 2.3, 3.6, 2.5, 2.4)
+HEADERS = ("期次", "原报名截止", "原考试时间", "原考试地点", "调整后报名截止", "调整后考试时间", "调整后考试地点",
+           "调整原因")
+COLS = (2.6, 2.1, 2.0, 3.2, 2.1, 2.0, 3.2, 3.6)
 SHEET = "调整期次"
+#: the longest reason a planner may give (it sits in one sentence of the notice: one printed line and a half)
+MAX_REASON_CHARS = 40
+#: placeholder of a 发文字号 not yet known (GB/T 9704: 机关代字〔年份〕序号), left visible to be filled in
+DOC_NO_PLACEHOLDER = "运应急发〔{year}〕  号"
+
+#: a rule that forced a change, in the notice's words (the published session broke it, or would have)
+RULE_TEXT = {
+    "institution_open": "考点暂停考试",
+    "working_day": "原考试日不再是工作日",
+    "plan_window": "原考试日超出计划年度",
+    "registration_gap": "报名截止与考试间隔要求调整",
+    "holiday_deadline": "原报名截止日在节假日期间",
+    "daily_cap": "避免同日安排两场考试",
+    "site_spacing": "避免同一考点考试间隔过近",
+    "stream_spacing": "避免同一考点同类考试间隔过近",
+    "scope": "原考点不具备该类考试资质",
+    "session_count": "考试期次数量调整",
+    "coverage": "保证各工种考试间隔不超过规定天数",
+    "numbering": "保持期次顺序",
+    "rotation": "考点轮换顺序",
+    "kind": "考试类别调整",
+    "pin": "按工作安排确定",
+}
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def check_reason(text: str, field: str = "reason") -> str:
+    """A planner's reason for the notice: one line of at most MAX_REASON_CHARS characters, else bad input."""
+    text = text.strip()
+    if "\n" in text or "\r" in text:
+        raise PlannerError("the reason must be one line (it is printed inside one sentence of the notice)",
+                           field=field)
+    if len(text) > MAX_REASON_CHARS:
+        raise PlannerError(f"the reason has {len(text)} characters; at most {MAX_REASON_CHARS} (one line of the "
+                           "notice: put the details in the notice's other paragraphs)", field=field)
+    return text.rstrip("。，；")
 
 
 def what_changed(c: Change) -> str:
@@ -38,33 +81,180 @@ def what_changed(c: Change) -> str:
     return "和".join(parts) + "调整"
 
 
+def _short(ctx, institution: str) -> str:
+    inst = ctx.catalogue.institutions.get(institution)
+    return inst.short_name if inst is not None else institution
+
+
+def _closure(ctx, institution: str, day):
+    return next((c for c in ctx.closures if c.institution == institution and c.start <= day <= c.end), None)
+
+
+def row_reason(c: Change, reason, ctx) -> str:
+    """Why one 期次 changed, in the notice's words: its own broken rule, or the change that forced it."""
+    if reason is None:
+        return ""
+    if getattr(reason, "rule", None) is None:  # plain text: already in Chinese (a planner's, or changes.csv's)
+        return reason
+    rule = reason.rule.partition("[")[0]
+    if reason.own:
+        if rule == "institution_open" and c.old is not None:
+            return f"{_short(ctx, c.old.institution)}考点暂停考试"
+        return RULE_TEXT.get(rule, "按工作安排调整")
+    if not rule:
+        return "随其他期次一并调整"
+    text = RULE_TEXT.get(rule, "按工作安排调整")
+    if reason.cause is not None and c.new is not None:
+        no = reason.cause[1]
+        return f"第{no}期调整后，{text}" if reason.cause[0] == c.stream else f"其他考试调整后，{text}"
+    return text
+
+
+def row_reason_text(rule: str, text: str):
+    """A reason read back from changes.csv (its ``rule`` and ``reason`` columns) for :func:`row_reason`."""
+    from ..replan import Reason
+
+    if not text:
+        return None
+    own = not text.startswith(("knock-on", "kept as published", "no rule forces"))
+    m = re.match(r"knock-on of (\w+) #(\d+)", text)
+    return Reason(rule, text, own, (m.group(1), int(m.group(2))) if m else None)
+
+
+def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
+    """The reason the notice gives, from the new facts behind the changes (closures first, with their own reason)."""
+    out: list[str] = []
+    for c in changes:
+        r = reasons.get((c.stream, c.no))
+        if getattr(r, "rule", None) is None or not r.own:
+            continue
+        rule = r.rule.partition("[")[0]
+        if rule == "institution_open" and c.old is not None:
+            cl = _closure(ctx, c.old.institution, c.old.exam_date)
+            if cl is None:
+                continue
+            why = cl.reason.strip().rstrip("。，；") if _CJK.search(cl.reason or "") else ""
+            text = f"{_short(ctx, cl.institution)}考点{why + '，' if why and len(why) <= MAX_REASON_CHARS else ''}" \
+                   f"自{W.day_text(cl.start, year)}起暂停考试"
+        elif rule in ("working_day", "holiday_deadline", "plan_window"):
+            text = "国家法定节假日安排调整"
+        elif rule == "session_count":
+            text = "考试期次数量调整"
+        else:
+            continue
+        if text not in out:
+            out.append(text)
+    return "、".join(out)
+
+
 def revision_rows(old: Plan, new: Plan, ctx, reasons: dict | None = None) -> list[list[str]]:
-    """One row per changed session: "特种作业 第24期", old date and site, new date, site and deadline, reason."""
+    """One row per changed session: "特种作业\n第24期", old deadline, date and site, the new ones, the reason."""
     reasons = reasons or {}
     cat = ctx.catalogue
     rows = []
     for c in diff_plans(old, new):
         o, n = c.old, c.new
         why = what_changed(c)
-        extra = reasons.get((c.stream, c.no))
+        extra = row_reason(c, reasons.get((c.stream, c.no)), ctx)
         name = W.stream_short(c.stream, cat.streams[c.stream].name if c.stream in cat.streams else c.stream)
         rows.append([
             f"{name}\n第{c.no}期",
+            W.deadline_text(o.registration_deadline, old.year) if o else "—",
             W.day_text(o.exam_date, old.year) if o else "—", T.site_name(ctx, o.institution) if o else "—",
-            W.day_text(n.exam_date, new.year) if n else "取消", T.site_name(ctx, n.institution) if n else "—",
             W.deadline_text(n.registration_deadline, new.year) if n else "—",
+            W.day_text(n.exam_date, new.year) if n else "取消", T.site_name(ctx, n.institution) if n else "—",
             f"{why}（{extra}）" if extra else why,
         ])
     return rows
 
 
+def revised_notice_template(template: str | None, old: Plan, new: Plan, ctx, reasons: dict | None = None):
+    """The notice body template re-issued with a revision: one line after 主送 naming the changed 期次.
+
+    Returns (template text, the revision rows); the template unchanged when nothing changed.
+    """
+    from importlib.resources import files
+
+    rows = revision_rows(old, new, ctx, reasons)
+    if not rows:
+        return template, rows
+    text = template or files("planner").joinpath("templates", "notice_body.md.j2").read_text(encoding="utf-8")
+    by_stream: dict[str, list[str]] = {}
+    for c in diff_plans(old, new):
+        name = W.stream_short(c.stream, ctx.catalogue.streams[c.stream].name if c.stream in ctx.catalogue.streams
+                              else c.stream)
+        by_stream.setdefault(name, []).append(str(c.no))
+    which = "，".join(f"{name}第{'、'.join(nos)}期" for name, nos in by_stream.items())
+    line = f"（本计划已调整，调整的期次为{which}，详见调整通知；以本版为准。）"
+    lines = text.split("\n")
+    at = next((i for i, ln in enumerate(lines) if ln.startswith("> ")), None)
+    if at is None:
+        at = next((i for i, ln in enumerate(lines) if ln.startswith("# ")), -1)
+    lines[at + 1:at + 1] = ["", line.replace("{", "{{ '{' }}")]
+    return "\n".join(lines), rows
+
+
+def notice_title(year: int, template: str | None = None) -> str:
+    """The title line of the year's notice as notice.docx prints it (the template's "# " line)."""
+    from importlib.resources import files
+
+    import jinja2
+
+    text = template or files("planner").joinpath("templates", "notice_body.md.j2").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("# "):
+            try:
+                return jinja2.Environment().from_string(line[2:].strip()).render(year=year).strip()
+            except jinja2.TemplateError:
+                break
+    return f"运城市应急管理局关于印发{year}年全市安全生产培训考试计划的通知"
+
+
+def published_notice(plan_path, plan: Plan) -> dict:
+    """The published set *plan_path* belongs to: ``{"title", "doc_no"}`` of its notice, from plan.json.
+
+    A plan counts as published when the folder it sits in holds the publish set (plan.json) of the
+    same sessions. Raises :class:`PlannerError` (bad input) otherwise: a revision revises what
+    candidates were told, not a draft.
+    """
+    import json
+    from pathlib import Path
+
+    from ..textio import read_input_bytes
+
+    path = Path(plan_path)
+    meta = path.with_name("plan.json")
+    if not meta.is_file():
+        raise PlannerError("was never published (no plan.json of a publish set beside it): publish it first "
+                           "(planner publish) and revise the set's plan, or re-plan a draft with --draft", file=path)
+    try:
+        doc = json.loads(read_input_bytes(meta).decode("utf-8"))
+        published = {(s["stream"], int(s["no"])): (s["exam_date"], s["institution"], s["registration_deadline"])
+                     for s in doc["sessions"]}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        raise PlannerError("is not the plan.json of a publish set", file=meta) from None
+    mine = {s.key: (s.exam_date.isoformat(), s.institution, s.registration_deadline.isoformat())
+            for s in plan.sessions}
+    if doc.get("year") != plan.year or published != mine:
+        differ = sorted(set(published.items()) ^ set(mine.items()))
+        what = f"{differ[0][0][0]} #{differ[0][0][1]}" if differ else f"the year ({doc.get('year')})"
+        raise PlannerError(f"differs from the set published beside it (plan.json; first difference: {what}): "
+                           "this plan was never published as it is", file=path)
+    notice = doc.get("notice") if isinstance(doc.get("notice"), dict) else {}
+    return {"title": str(notice.get("title") or notice_title(plan.year)), "doc_no": str(notice.get("doc_no") or "")}
+
+
 def revision_docx_bytes(old: Plan, new: Plan, ctx, rows: list[list[str]], flag: str = "", reason: str = "",
-                        issued=None, template: str | None = None) -> bytes:
+                        issued=None, template: str | None = None, original: dict | None = None) -> bytes:
     from importlib.resources import files
 
     text = template or files("planner").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
-    values = {"year": new.year, "count": len(rows), "reason": reason, "issued": D.date_text(issued) if issued else D.BLANK_DATE,
-              "provisional": T.provisional_note(new, ctx), "original": f"运城市{new.year}年全市安全生产培训考试计划"}
+    original = original or {}
+    values = {"year": new.year, "count": len(rows), "reason": reason,
+              "issued": D.date_text(issued) if issued else D.BLANK_DATE,
+              "provisional": T.provisional_note(new, ctx),
+              "original": original.get("title") or notice_title(old.year),
+              "doc_no": original.get("doc_no") or DOC_NO_PLACEHOLDER.format(year=old.year)}
     lines = D.render_body(text, values, TEMPLATE)
     marks = D.Marks(flag, values["provisional"])
     title = next((ln[2:].strip() for ln in lines if ln.startswith("# ")), "调整通知")
@@ -101,7 +291,14 @@ def revision_xlsx_bytes(new: Plan, ctx, rows: list[list[str]], flag: str = "") -
 
 
 def revision_files(old: Plan, new: Plan, ctx, reasons: dict, flag: str = "", issued=None) -> dict[str, bytes]:
-    """revision.docx and revision.xlsx; *reasons*: (stream, 期次) -> text, or "*" -> the reason for all."""
+    """revision.docx and revision.xlsx.
+
+    *reasons*: (stream, 期次) -> a :class:`planner.replan.Reason` or a Chinese text; "*" -> the
+    planner's reason for the whole notice (else it is said from the new facts behind the changes);
+    "original" -> ``{"title", "doc_no"}`` of the notice revised (:func:`published_notice`).
+    """
     rows = revision_rows(old, new, ctx, reasons)
-    return {"revision.docx": revision_docx_bytes(old, new, ctx, rows, flag, reasons.get("*", ""), issued),
+    reason = reasons.get("*") or notice_reason(diff_plans(old, new), reasons, ctx, new.year)
+    return {"revision.docx": revision_docx_bytes(old, new, ctx, rows, flag, reason, issued,
+                                                 original=reasons.get("original")),
             "revision.xlsx": revision_xlsx_bytes(new, ctx, rows, flag)}

@@ -29,7 +29,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                   charts: bool = True, notice_pdf: bool = False, template: str | None = None,
                   template_name: str = "notice_body.md.j2", issued=None, revision_of=None,
                   revision_reasons: dict | None = None, wall_calendar: bool = False,
-                  workers=None) -> dict[str, bytes]:
+                  workers=None, doc_no: str | None = None) -> dict[str, bytes]:
     """Relative path -> bytes of every published file; raises before anything is written.
 
     notice.docx is always built; notice.pdf (LibreOffice, seconds) only with *notice_pdf*, so
@@ -37,7 +37,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     published before) the set adds revision.docx/.xlsx listing the changed sessions; *wall_calendar*
     adds calendar_a3.pdf (one A3 page, about a second or two to draw). *workers*
     (:class:`planner.publish.workers.PublishWorkers`) build the charts and the documents in parallel;
-    the bytes are the same as without them.
+    the bytes are the same as without them. *doc_no*: the notice's 发文字号, recorded in plan.json.
     """
     from ..check import check_plan
     from .csvfiles import csv_files
@@ -53,11 +53,19 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                                f"{hard[0].rule}: {hard[0].message}); fix it, or publish it marked as such "
                                "with --allow-violations")
     flag = watermark(report)
+    revised = None
+    if revision_of is not None:  # the re-issued notice says it is revised, and which 期次
+        from .revision import revised_notice_template
+
+        template, revised = revised_notice_template(template, revision_of, plan, ctx, revision_reasons)
     if workers is not None:
         workers.submit(plan, flag, class_days=class_days, previous_ics=previous_ics, template=template,
                        template_name=template_name, issued=issued, charts=charts)
     files = {f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()}
-    files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag)
+    from .revision import notice_title
+
+    title = notice_title(plan.year, template)  # kept in plan.json: a later 调整通知 cites it exactly
+    files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag, {"title": title, "doc_no": doc_no})
     documents = workers.result("documents") if workers is not None else None
     if documents is None:  # serial, or the worker could not: the same function, here
         documents = document_files(plan, ctx, flag, class_days, previous_ics, template, template_name, issued)
@@ -92,7 +100,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     from ..report import report_html
 
     files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
-                                       flag=flag).encode("utf-8")
+                                       flag=flag, revision=revised).encode("utf-8")
     return files
 
 

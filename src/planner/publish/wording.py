@@ -22,7 +22,6 @@ NOTE_ADDRESSES_ONE = "考试点详细地址："
 NOTE_ADDRESSES_MANY = "各考试点详细地址："
 #: 附件3 note 1: the on-demand sites; {names} joined by "、"
 NOTE_ON_DEMAND = "因{names}每年的培训体量较小，时间不固定，具体考试时间视情况酌情安排；"
-ON_DEMAND_HEADING = "按需安排考点考试计划"
 ADDRESS_LINE = "{name}地址：{address}"
 CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 
@@ -49,26 +48,19 @@ STREAM_SHORT = {"managers": "主要负责人和安管员", "special_ops": "特�
 SCHEDULE_HEADERS = ("考试计划", "期次", "考试地点", "报名截止", "考试时间", "最晚开班日期", "培训计划上传截止")
 
 
-#: why a session moved in a re-plan (changes.csv "reason": the first rule it names) in the revision notice's words
-REVISION_REASONS = {
-    "institution_open": "原考点暂停考试",
-    "rotation": "考点轮换顺序调整",
-    "working_day": "原日期不是工作日",
-    "plan_window": "原日期超出计划年度",
-    "registration_gap": "报名时间要求调整",
-    "daily_cap": "同日考试安排冲突",
-    "site_spacing": "同一考点考试间隔不足",
-    "scope": "考点培训范围不符",
-    "coverage": "保证各工种考试间隔",
-    "session_count": "考试期次数量调整",
-    "knock-on": "随相邻期次顺延调整",
-}
+#: why a session moved only to make room for another (changes.csv "knock-on"); a rule's own reason is its ``zh.revision``
+KNOCK_ON_REASON = "随相邻期次顺延调整"
 
 
 def revision_reason(text: str) -> str:
     """A re-plan's reason ("institution_open: xinshiji is closed …", "knock-on: …") in Chinese; "" if unknown."""
+    from ..rules import rule_class
+
     head = text.split(":", 1)[0].strip()
-    return REVISION_REASONS.get(head, "")
+    if head == "knock-on":
+        return KNOCK_ON_REASON
+    cls = rule_class(head)
+    return cls.zh.revision if cls is not None and cls.zh is not None else ""
 
 
 def stream_short(stream: str, name: str) -> str:

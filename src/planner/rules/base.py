@@ -7,6 +7,13 @@ facts of the compiled :class:`~planner.problem.Problem` (never another rule), an
 ``check`` finds nothing. A *soft* rule (``Preference``) has a weight; ``cost`` prices a concrete
 plan and ``terms`` gives the solver the same price as named penalty expressions, and the same
 harness shows the solver's objective equals the cost recomputed on the plan it returns.
+
+A rule owns everything about itself, so that adding one is its file, a line in
+``rules/__init__.py`` and its table in the rule-set TOML: its typed parameters (``PARAMS``), the
+facts it contributes to the compiled problem (``contribute``), the words a planner reads about it
+(``zh``: title, relaxation advice, the sentence for a broken rule, the reason a session moved),
+whether it is the model's own structure or judged session by session, and which peers model it.
+``tests/test_rule_registry.py`` walks every registered rule and fails when any of these is missing.
 """
 from __future__ import annotations
 
@@ -17,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 if TYPE_CHECKING:  # pragma: no cover
     from ..model import ModelVars
     from ..plan import Plan
+    from ..problem import Facts
     from ..problem import Problem as Context
 
 
@@ -77,14 +85,34 @@ DAYS = dict(minimum=0, maximum=366)
 WEIGHT_MAX = 1_000_000
 
 
+@dataclass(frozen=True)
+class Wording:
+    """What a planner reads about a rule, in the notice's Chinese (workbench, revision notice)."""
+
+    title: str  # the rule as a planner names it
+    broken: str  # said about one session that breaks it (a preference: that it prices); {date} {site} filled in
+    revision: str  # why a session moved, in a revision notice's 调整原因 column
+    relax: str = ""  # what to relax when it is part of a conflict ("" only for a structural rule or a preference)
+
+    def fields(self) -> dict[str, str]:
+        return {"title": self.title, "broken": self.broken, "revision": self.revision, "relax": self.relax}
+
+
 class Rule:
-    """A hard planning rule. Subclasses set ``name``, ``title``, ``PARAMS`` and implement both faces."""
+    """A hard planning rule. Subclasses set ``name``, ``title``, ``zh``, ``PARAMS`` and implement both faces."""
 
     name: ClassVar[str] = ""
-    title: ClassVar[str] = ""
+    title: ClassVar[str] = ""  # English, for the command line and the explanation of a conflict
+    zh: ClassVar[Wording | None] = None
     PARAMS: ClassVar[dict[str, Param]] = {}
-    #: structural rules (ordering, kinds) are never relaxed when explaining infeasibility
+    #: structural rules (ordering, kinds) are the model's own shape: never switched off or named in a conflict
     structural: ClassVar[bool] = False
+    #: its verdict on a few sessions stands whatever the rest of the plan is (a pinned session is judged
+    #: against it before solving); plan-wide rules (counts, rotation, coverage) need the whole plan
+    session_local: ClassVar[bool] = False
+    #: the peer formulations (``benchmarks/peers``) that model this rule; a rule set with a rule a peer
+    #: does not model is refused by that peer rather than solved as a different problem
+    peers: ClassVar[frozenset[str]] = frozenset()
     hard: ClassVar[bool] = True
 
     def __init__(self, **params: Any) -> None:
@@ -93,6 +121,18 @@ class Rule:
 
     def params(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.PARAMS}
+
+    @property
+    def key(self) -> str:
+        """The rule's table in the rule-set TOML (``rules.NAME`` or ``preferences.NAME``)."""
+        return f"{'rules' if self.hard else 'preferences'}.{self.name}"
+
+    def contribute(self, facts: "Facts", file) -> None:
+        """Add the facts this rule states to the problem being compiled (session counts, closures, …).
+
+        Runs before the problem exists; cross-checks against it belong in ``validate``.
+        """
+        return None
 
     def check(self, plan: "Plan", ctx: "Context") -> list[Violation]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -113,9 +153,21 @@ class Rule:
         """Cross-check the parameters against the problem's facts (run once, when it is compiled)."""
         return None
 
-    def instances(self, ctx: "Context") -> list[str]:
-        """The rule's instances (e.g. one per stream) as the explanation names them: ``rule[detail]``."""
-        return [self.name]
+    def hint_gap(self) -> int | None:
+        """Days from deadline to exam the search should start from, if this rule prefers some (else None)."""
+        return None
+
+    def conflict_detail(self, detail: str, ctx: "Context") -> str:
+        """What an instance named in a conflict (``rule[detail]``) amounts to, e.g. ``48 sessions``; "" for nothing."""
+        return ""
+
+    @staticmethod
+    def require_stream(problem: "Context", stream: str, file, field: str) -> None:
+        """A stream a parameter names must have its ``[streams.ID]`` table (else: bad input naming *field*)."""
+        if stream not in problem.streams:
+            from ..errors import PlannerError
+
+            raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=field)
 
     def violation(self, message: str, session=None, **kw: Any) -> Violation:
         if session is not None:

@@ -14,12 +14,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 
 class Coverage(Rule):
     name = "coverage"
     title = "each offered operation type at most max_days_between_opportunities apart"
+    zh = Wording(
+        title="每个作业类别两次考试机会的最长间隔",
+        broken="有工种两次考试机会相隔超过上限",
+        revision="保证各工种考试间隔",
+        relax="放宽“最长间隔天数”或缩短停考时段",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "max_days_between_opportunities": Param(int, 60, "longest wait for the next exam of a type",
                                                 minimum=1, maximum=366),
@@ -34,8 +41,7 @@ class Coverage(Rule):
         known = {o.category_code for o in problem.catalogue.operations.values()}
         for s, v in self.streams.items():
             f = f"{key}.streams.{s}"
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f)
+            self.require_stream(problem, s, file, f)
             if v != "all" and not (isinstance(v, list) and all(isinstance(c, str) for c in v)):
                 raise PlannerError('expected "all" or a list of category codes', file=file, field=f)
             for c in v if isinstance(v, list) else ():
@@ -59,9 +65,6 @@ class Coverage(Rule):
         for op, who in offered.items():
             classes[frozenset(who)].append(op)
         return {k: sorted(v) for k, v in sorted(classes.items(), key=lambda kv: sorted(kv[1]))}
-
-    def instances(self, ctx):
-        return [f"{self.name}[{s}:{ops[0]}]" for s in self.streams for ops in self.classes(s, ctx).values()]
 
     @staticmethod
     def offers(who: frozenset, session) -> bool:

@@ -6,12 +6,20 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 
 class DailyCap(Rule):
     name = "daily_cap"
     title = "at most max_exams_per_day exams a day city-wide"
+    zh = Wording(
+        title="全市每天考试场次上限",
+        broken="{date}全市考试场次超过每天上限",
+        revision="同日考试安排冲突",
+        relax="提高全市每天考试场次上限，或减少场次数",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     PARAMS = {"max_exams_per_day": Param(int, 1, "exams a day across all streams and sites", minimum=1, maximum=50)}
 
     def check(self, plan, ctx):

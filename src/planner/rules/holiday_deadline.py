@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 HOLIDAYS = ("national_day", "spring_festival")
 
@@ -20,6 +20,14 @@ HOLIDAYS = ("national_day", "spring_festival")
 class HolidayDeadline(Rule):
     name = "holiday_deadline"
     title = "no registration deadline inside the National Day or Spring Festival holiday"
+    zh = Wording(
+        title="报名截止日不在国庆、春节假期内",
+        broken="报名截止日落在国庆或春节假期内",
+        revision="报名截止日避开国庆、春节假期",
+        relax="放宽报名截止与考试的间隔天数，使截止日可提前到假期之前",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "holidays": Param(list, list(HOLIDAYS), "which long holidays: national_day, spring_festival"),
         "min_block_days": Param(int, 3, "a run of at least this many days off counts as a long holiday",

@@ -6,16 +6,42 @@ the AQ 8011-2023 rectification is out from 1 July. The compiled problem holds th
 """
 from __future__ import annotations
 
-from .base import Param, Rule
+from ..errors import PlannerError
+from ..problem import Closure, check_dated, parse_date
+from .base import Param, Rule, Wording
 
 
 class InstitutionOpen(Rule):
     name = "institution_open"
     title = "no session at a closed institution"
+    zh = Wording(
+        title="停考期间该机构不安排考试",
+        broken="{date}{site}处于停考期间",
+        revision="原考点暂停考试",
+        relax="缩短或取消停考时段",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})  # the peer refuses a rule set with closures: the rule itself holds trivially
     PARAMS = {"closures": Param(list, [], "list of {institution, start, end, reason} tables")}
+    CLOSURE_KEYS = ("end", "institution", "reason", "start")
 
-    def instances(self, ctx):
-        return [f"{self.name}[{i}]" for i in ctx.closed_sites()]
+    def contribute(self, facts, file):
+        for n, c in enumerate(self.closures, start=1):
+            key = f"{self.key}.closures[{n}]"
+            if not isinstance(c, dict):
+                raise PlannerError("must be a table {institution, start, end, reason}", file=file, field=key)
+            bad = sorted(set(c) - set(self.CLOSURE_KEYS))
+            if bad:
+                raise PlannerError(f"unknown key {bad[0]!r} (allowed: {', '.join(self.CLOSURE_KEYS)})", file=file,
+                                   field=f"{key}.{bad[0]}")
+            facts.closures.append(Closure(str(c.get("institution")),
+                                          parse_date(c.get("start", "2000-01-01"), file, key + ".start"),
+                                          parse_date(c.get("end", "2099-12-31"), file, key + ".end"),
+                                          str(c.get("reason", ""))))
+
+    def validate(self, problem, file, key):
+        for n, c in enumerate(problem.closures, start=1):
+            check_dated(problem, c, "closure", file, f"{key}.closures[{n}]")
 
     def check(self, plan, ctx):
         out = []

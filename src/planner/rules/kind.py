@@ -1,12 +1,19 @@
 """Each session's 考试类别 is one of its stream's kinds (streams.csv)."""
 from __future__ import annotations
 
-from .base import Rule
+from .base import Rule, Wording
 
 
 class Kind(Rule):
     name = "kind"
     title = "考试类别 is one of the stream's kinds"
+    zh = Wording(
+        title="考试类别须为本类考试的类别",
+        broken="考试类别不是本类考试的类别",
+        revision="考试类别调整",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     structural = True
 
     def check(self, plan, ctx):

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .base import Rule
+from .base import Rule, Wording
 
 
 class Numbering(Rule):
     name = "numbering"
     title = "期次 consecutive from 1 in date order within a stream"
+    zh = Wording(
+        title="期次按考试日期顺序编号",
+        broken="期次与考试日期的先后顺序不一致",
+        revision="期次顺序调整",
+    )
+    peers = frozenset({"highs_mip"})
     structural = True
 
     def check(self, plan, ctx):

@@ -9,12 +9,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .base import DAYS, Param, Rule
+from .base import DAYS, Param, Rule, Wording
 
 
 class PlanWindow(Rule):
     name = "plan_window"
     title = "session inside the plan-year window (between Spring Festivals)"
+    zh = Wording(
+        title="考试在年度计划区间内（两个春节之间）",
+        broken="{date}不在本年度计划区间内（两个春节之间）",
+        revision="原日期超出计划年度",
+        relax="减少场次数，或缩短节后报名须开放的天数",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "registration_open_days": Param(int, 0, "registration stays open at least this many days after the window "
                                                 "opens (applicants return from the holiday)", **DAYS),

@@ -7,12 +7,18 @@ single-kind stream listed here): the plan's cost and the solver's penalty agree 
 """
 from __future__ import annotations
 
-from .base import Param, Preference
+from .base import Param, Preference, Wording
 
 
 class RefresherFirstCycle(Preference):
     name = "refresher_first_cycle"
     title = "first cycle refresher-only, later sessions initial and refresher"
+    zh = Wording(
+        title="春节后第一轮只安排复训考试",
+        broken="考试类别与春节后首轮只考复训的安排不符",
+        revision="考试类别调整",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "streams": Param(list, ["special_ops"], "streams with a refresher-only opening cycle"),
         "kind": Param(str, "特种作业人员复训", "考试类别 of the refresher-only sessions"),
@@ -20,11 +26,8 @@ class RefresherFirstCycle(Preference):
     }
 
     def validate(self, problem, file, key):
-        from ..errors import PlannerError
-
         for s in self.streams:
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+            self.require_stream(problem, s, file, f"{key}.streams")
 
     def wanted(self, stream: str, k: int, ctx) -> str:
         if k <= self.cycles * ctx.streams[stream].cycle:

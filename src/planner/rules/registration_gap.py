@@ -5,12 +5,21 @@ closing at noon).
 """
 from __future__ import annotations
 
-from .base import DAYS, Param, Rule
+from ..problem import too_long
+from .base import DAYS, Param, Rule, Wording
 
 
 class RegistrationGap(Rule):
     name = "registration_gap"
     title = "registration deadline between min_days and max_days before the exam"
+    zh = Wording(
+        title="报名截止与考试之间的天数",
+        broken="报名截止与考试之间的天数不符合规定",
+        revision="报名时间要求调整",
+        relax="放宽报名截止与考试的间隔天数",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "min_days": Param(int, 4, "fewest calendar days from deadline to exam", **DAYS),
         "max_days": Param(int, 14, "most calendar days from deadline to exam", **DAYS),
@@ -22,11 +31,12 @@ class RegistrationGap(Rule):
         if self.max_days < self.min_days:
             raise PlannerError(f"max_days {self.max_days} is below min_days {self.min_days}", file=file,
                                field=f"{key}.max_days")
+        too_long(problem, self.min_days, file, f"{key}.min_days")
 
     def check(self, plan, ctx):
         out = []
         for s in plan.sessions:
-            gap = (s.exam_date - s.registration_deadline).days
+            gap = s.gap_days
             if gap < 0:
                 out.append(self.violation(
                     f"registration deadline {s.registration_deadline} is after the exam", s))

@@ -5,32 +5,45 @@
 further on only when every site in between is closed on its exam day (``institution_open``),
 so a closure passes the turn on instead of stalling the rotation. Sessions are judged against the
 previous 期次 (``numbering`` ties 期次 to the date order and reports gaps in them).
+
+Rotation is how a year is *generated*, not a promise to candidates. Once a plan is published
+(the Problem's ``published`` fact: a revision), a published 期次 keeps its site unless another
+rule forces it off, and closing one site must not send the other sites' candidates elsewhere to
+restore the order. So in a revision the rule binds only the sessions that were not published (a
+count raised mid-year): each of them still follows its predecessor in order, so the unpublished
+remainder rotates afresh from wherever the published part left off.
 """
 from __future__ import annotations
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 
 class Rotation(Rule):
     name = "rotation"
     title = "rotation across the stream's sites in order"
+    zh = Wording(
+        title="特种作业考点按顺序轮流",
+        broken="{site}不符合特种作业考点的轮流顺序",
+        revision="考点轮换顺序调整",
+        relax="调整考点轮转名单",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {
         "streams": Param(list, ["special_ops"], "streams whose sessions rotate over their sites"),
         "start": Param(str, "", "site of 期次 1 (default: the first site of the stream)"),
     }
 
+    def contribute(self, facts, file):
+        facts.rotating.update(self.streams)
+
     def validate(self, problem, file, key):
         from ..errors import PlannerError
 
         for s in self.streams:
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+            self.require_stream(problem, s, file, f"{key}.streams")
             if self.start and self.start not in problem.sites(s):
                 raise PlannerError(f"start site {self.start!r} is not a site of {s!r}", file=file,
                                    field=f"{key}.start")
-
-    def instances(self, ctx):
-        return [f"{self.name}[{s}]" for s in self.streams]
 
     def _before_first(self, order: list[str]) -> int:
         """Order index of the site 'before' 期次 1: the rotation starts right after it."""
@@ -53,6 +66,8 @@ class Rotation(Rule):
                 continue
             by_no = {s.no: s for s in plan.stream(stream)}
             for s in sorted(by_no.values(), key=lambda s: s.no):
+                if ctx.is_published(stream, s.no):
+                    continue  # a revision: a published session keeps its site, whatever the order
                 if s.no > 1 and s.no - 1 not in by_no:
                     continue  # a gap in the 期次: numbering reports it; the rotation is judged between neighbours
                 prev = by_no[s.no - 1].institution if s.no > 1 else None
@@ -96,7 +111,10 @@ class Rotation(Rule):
                         closed = open_lit(slot, b)
                         m.add_bool_or(neg + ([closed] if closed is not None else []))
 
-            transitions(None, None, slots[0])
+            if not ctx.is_published(stream, slots[0].k):
+                transitions(None, None, slots[0])
             for a, b in zip(slots, slots[1:]):
+                if ctx.is_published(stream, b.k):
+                    continue  # as in check: only a session that was not published must follow the order
                 for site, lit in a.at.items():
                     transitions(lit, site, b)

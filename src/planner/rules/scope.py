@@ -7,12 +7,25 @@ fall in that range.
 """
 from __future__ import annotations
 
-from .base import Rule
+from .base import Rule, Wording
 
 
 class Scope(Rule):
     name = "scope"
     title = "institution is a site of the stream and licensed for its category"
+    zh = Wording(
+        title="考点须具备该类别的培训资质（附件4）",
+        broken="{site}不具备这类考试的培训资质（附件4）",
+        revision="考点培训范围不符",
+        relax="为考点增加该类别的资质",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
+
+    @staticmethod
+    def site_detail(stream: str, site: str) -> str:
+        """The instance of this rule that keeps *stream* away from *site*: ``scope[stream@site]``."""
+        return f"{stream}@{site}"
 
     def check(self, plan, ctx):
         out = []
@@ -27,7 +40,7 @@ class Scope(Rule):
     def post(self, mv, ctx):
         for s in mv.all_slots():
             for i, lit in s.at.items():
-                guard = mv.lits(self.name, f"{s.stream}@{i}")
+                guard = mv.lits(self.name, self.site_detail(s.stream, i))
                 if not ctx.permits(i, s.stream):
                     if guard:
                         mv.model.add_implication(guard[0], lit.negated())

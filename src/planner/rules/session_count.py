@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .base import Param, Rule
+from ..problem import MAX_SESSIONS
+from .base import Param, Rule, Wording
 
 #: the most sessions one stream may have in a year (2024: 48); more is refused before any model is built
 MAX_PER_STREAM = 600
@@ -17,15 +18,30 @@ MAX_PER_STREAM = 600
 class SessionCount(Rule):
     name = "session_count"
     title = "number of sessions per stream (and per on-demand site)"
+    zh = Wording(
+        title="全年考试场次数",
+        broken="全年场次数不符合规定",
+        revision="考试期次数量调整",
+        relax="减少场次数",
+    )
+    peers = frozenset({"highs_mip"})
     PARAMS = {"sessions": Param(dict, {}, "stream -> count, or stream -> {site -> {min, max}}")}
+
+    @classmethod
+    def count_keys(cls, spec) -> list[str]:
+        """The instances that fix a stream's number of sessions: while all hold, its slot count is exact and
+        a trial model needs no spare slots for it (an on-demand stream, counted per site, always gets them)."""
+        return [f"{cls.name}[{spec.id}]"] + [f"{cls.name}[{spec.id}@{i}]" for i in spec.site_bounds]
+
+    def contribute(self, facts, file):
+        facts.counts.update(self.sessions)
 
     def validate(self, problem, file, key):
         from ..errors import PlannerError
 
         for stream, v in self.sessions.items():
             f = f"{key}.sessions.{stream}"
-            if stream not in problem.streams:
-                raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=f)
+            self.require_stream(problem, stream, file, f)
             if isinstance(v, bool) or not isinstance(v, (int, dict)):
                 raise PlannerError("expected a whole number or a table of sites", file=file, field=f)
             from ..problem import is_count_range
@@ -53,12 +69,18 @@ class SessionCount(Rule):
                     raise PlannerError(f"need 0 <= min <= max, got min={lo!r} max={hi!r}", file=file, field=g)
                 if hi > MAX_PER_STREAM:
                     raise PlannerError(f"max {hi} is out of range [0, {MAX_PER_STREAM}]", file=file, field=g)
+        total = problem.total_slots()
+        if total > MAX_SESSIONS:
+            raise PlannerError(f"{total} sessions in one year is more than the planner handles ({MAX_SESSIONS}); "
+                               "check the counts", file=file, field=f"{key}.sessions")
 
-    def instances(self, ctx):
-        out = []
-        for sid, spec in ctx.streams.items():
-            out += [f"{self.name}[{sid}]"] if spec.count is not None or spec.count_range else [f"{self.name}[{sid}@{i}]" for i in spec.sites]
-        return out
+    def conflict_detail(self, detail, ctx):
+        stream, _, site = detail.partition("@")
+        spec = ctx.streams.get(stream)
+        if spec is None:
+            return ""
+        count = spec.count if spec.count is not None else "{}…{}".format(*(spec.count_range or (0, 0)))
+        return f"{count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
 
     def check(self, plan, ctx):
         out = []

@@ -8,14 +8,18 @@ The hard ceiling is the rule ``waiting``; this is the soft limit below it (shift
 """
 from __future__ import annotations
 
-from .base import Param, Preference
+from .base import Param, Preference, Wording
 from .waiting import _days
 
 
 class ShortWait(Preference):
     name = "short_wait"
     title = "fewer candidates waiting longer than target_days"
-    title_zh = "候考超过目标天数的考生尽量少"
+    zh = Wording(
+        title="候考时间尽量短",
+        broken="本期有考生候考超过目标天数",
+        revision="缩短考生候考时间",
+    )
     bounded_from_above = True
     PARAMS = {"target_days": Param(int, 30, "a wait the bureau aims not to exceed (days)", minimum=0, maximum=366)}
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .base import Param, Rule
+from ..problem import too_long
+from .base import Param, Rule, Wording
 
 
 def spacing_violations(rule, sessions, min_days: int, what: str) -> list:
@@ -39,7 +40,18 @@ def post_spacing(mv, slots_at: list[tuple], min_days: int, guard: list, tag: str
 class SiteSpacing(Rule):
     name = "site_spacing"
     title = "sessions at one institution at least min_days apart"
+    zh = Wording(
+        title="同一考点两场考试的最短间隔",
+        broken="{site}两场考试相隔太近",
+        revision="同一考点考试间隔不足",
+        relax="缩短同一考点两场考试的最短间隔",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     PARAMS = {"min_days": Param(int, 2, "fewest days between two exams at one institution", minimum=1, maximum=366)}
+
+    def validate(self, problem, file, key):
+        too_long(problem, self.min_days, file, f"{key}.min_days")
 
     def check(self, plan, ctx):
         by_site = defaultdict(list)

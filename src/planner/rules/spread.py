@@ -14,7 +14,7 @@ on how many others the year ends up with — the plan's cost and the solver's pe
 """
 from __future__ import annotations
 
-from .base import DAYS, Param, Preference
+from .base import DAYS, Param, Preference, Wording
 
 SPREAD_PARAMS = {
     "streams": Param(list, ["managers", "special_ops"], "streams spread month by month"),
@@ -26,6 +26,14 @@ SPREAD_PARAMS = {
 
 
 class _Spread(Preference):
+    peers = frozenset({"highs_mip"})
+    #: the targets are laid out with this preference's parameters, whichever spread preference comes first
+    lays_out_targets: bool = False
+
+    def contribute(self, facts, file):
+        if facts.spread is None or self.lays_out_targets:
+            facts.spread = self.spread_params()
+
     def spread_params(self) -> dict:
         """The parameters the compiled problem lays the targets out with (defaults when not set here)."""
         return {k: getattr(self, k, spec.default) for k, spec in SPREAD_PARAMS.items()}
@@ -34,13 +42,13 @@ class _Spread(Preference):
         from ..errors import PlannerError
 
         for s, v in getattr(self, "position", {}).items():
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.position.{s}")
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v < 1:
+            self.require_stream(problem, s, file, f"{key}.position.{s}")
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise PlannerError(f"expected a number in [0, 1), got {v!r}", file=file, field=f"{key}.position.{s}")
+            if not 0 <= v < 1:
                 raise PlannerError(f"{v!r} is out of range [0, 1)", file=file, field=f"{key}.position.{s}")
         for s in getattr(self, "streams", ()):
-            if s not in problem.streams:
-                raise PlannerError(f"stream {s!r} has no [streams.{s}] table", file=file, field=f"{key}.streams")
+            self.require_stream(problem, s, file, f"{key}.streams")
 
     def _pairs(self, plan, ctx):
         for stream, targets in ctx.targets.items():
@@ -58,7 +66,13 @@ class _Spread(Preference):
 class EvenSpread(_Spread):
     name = "even_spread"
     title = "sessions evenly spread inside their month"
+    zh = Wording(
+        title="考试在月内均匀分布",
+        broken="{date}偏离本期次在月内的目标日期",
+        revision="均衡全年考试安排",
+    )
     PARAMS = SPREAD_PARAMS
+    lays_out_targets = True
 
     def cost(self, plan, ctx):
         return sum(abs((s.exam_date - t[0]).days) for s, t in self._pairs(plan, ctx))
@@ -73,6 +87,11 @@ class MonthlyCycle(_Spread):
 
     name = "monthly_cycle"
     title = "one rotation cycle a month, in order"
+    zh = Wording(
+        title="每月一轮考点轮换",
+        broken="{date}不在本期次的目标月份",
+        revision="按月均衡安排",
+    )
 
     def cost(self, plan, ctx):
         return sum(not (t[1] <= s.exam_date <= t[2]) for s, t in self._pairs(plan, ctx))

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 from .site_spacing import post_spacing, spacing_violations
 
 
 class StreamSpacing(Rule):
     name = "stream_spacing"
     title = "sessions of one stream at one institution at least min_days apart"
+    zh = Wording(
+        title="同一考点同类考试的最短间隔",
+        broken="{site}同类考试相隔太近",
+        revision="同一考点同类考试间隔不足",
+        relax="缩短同一考点同类考试的最短间隔，或增加考点",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
     PARAMS = {"min_days": Param(dict, {}, "stream -> fewest days between two of its sessions at one institution")}
 
     def validate(self, problem, file, key):
@@ -24,13 +32,9 @@ class StreamSpacing(Rule):
 
         for stream, v in self.min_days.items():
             f = f"{key}.min_days.{stream}"
-            if stream not in problem.streams:
-                raise PlannerError(f"stream {stream!r} has no [streams.{stream}] table", file=file, field=f)
+            self.require_stream(problem, stream, file, f)
             if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= 366:
                 raise PlannerError(f"expected a whole number of days in [0, 366], got {v!r}", file=file, field=f)
-
-    def instances(self, ctx):
-        return [f"{self.name}[{s}]" for s in self.min_days]
 
     def check(self, plan, ctx):
         out = []

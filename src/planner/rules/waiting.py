@@ -14,7 +14,7 @@ application; see ``coverage``), which the 附件4 scope of a category with one s
 """
 from __future__ import annotations
 
-from .base import Param, Rule
+from .base import Param, Rule, Wording
 
 
 def overdue_at_sessions(load_cat, facts, sessions, limit: int):
@@ -41,22 +41,17 @@ def _days(n: int):
 class Waiting(Rule):
     name = "waiting"
     title = "no candidate waits longer than max_wait_days for a seat"
-    title_zh = "考生候考不超过规定天数"
+    zh = Wording(
+        title="考生候考天数上限",
+        broken="本期考试时仍有考生候考超过规定天数",
+        revision="保证考生按期参加考试",
+        relax="增加考试场次或考位，或放宽候考天数上限",
+    )
     PARAMS = {"max_wait_days": Param(int, 60, "the longest a ready candidate may wait for an exam seat", minimum=1,
                                      maximum=366)}
 
     def applies(self, ctx) -> bool:
         return getattr(ctx, "demand", None) is not None
-
-    def instances(self, ctx):
-        facts = getattr(ctx, "demand", None)
-        if facts is None:
-            return []
-        return [f"{self.name}[{sid}{part}]" for sid, sf in facts.streams.items()
-                for part in [""] + [f":{c}" for c in sf.categories]]
-
-    def validate(self, problem, file, key):
-        return None
 
     def check(self, plan, ctx):
         from ..queueing import evaluate

@@ -6,12 +6,20 @@ problem's, and they stay working days for everything else (the plan-year window,
 """
 from __future__ import annotations
 
-from .base import Rule
+from .base import Rule, Wording
 
 
 class WorkingDay(Rule):
     name = "working_day"
     title = "exam on an official working day that is not exam-free"
+    zh = Wording(
+        title="考试安排在法定工作日（含调休上班日），且不在停考日",
+        broken="{date}不是法定工作日（周末、节假日或停考日）",
+        revision="原日期不是工作日",
+        relax="减少停考日（情景中“不安排考试的日期”）",
+    )
+    session_local = True
+    peers = frozenset({"highs_mip"})
 
     def allowed_days(self, ctx):
         cal = ctx.calendar

@@ -23,8 +23,20 @@ def text(key: str, **kw) -> str:
     return table()["texts"][key].format(**kw)
 
 
+def rule_texts(name: str) -> dict | None:
+    """{title, broken, revision, relax} of a rule (its own ``zh``), or of a conflict item that is not a rule
+    (``pin``, ``licenses``: messages.toml [items]); None when neither knows the name."""
+    from ..rules import rule_class
+
+    cls = rule_class(name)
+    if cls is not None and cls.zh is not None:
+        return cls.zh.fields()
+    return table()["items"].get(name)
+
+
 def rule_title(name: str) -> str:
-    return table()["rules"].get(name, {}).get("title", name)
+    info = rule_texts(name)
+    return info["title"] if info is not None else name
 
 
 def field_name(field: str | None) -> str:
@@ -77,7 +89,7 @@ def conflict_items(conflict: list[str], catalogue) -> list[dict]:
     for c in conflict:
         m = _KEY.match(c)
         name, det = (m.group(1), m.group(2) or "") if m else ("", "")
-        info = table()["rules"].get(name)
+        info = rule_texts(name)
         if info is None:
             items.append({"title": c, "detail": "", "relax": "", "original": c})
             continue
@@ -126,7 +138,7 @@ def reason(text_: str, catalogue) -> list[str]:
     out = []
     for part in text_.split("; "):
         name = part.split(":", 1)[0].strip()
-        out.append(rule_title(name) if name in table()["rules"] else part)
+        out.append(rule_title(name) if rule_texts(name) is not None else part)
     return list(dict.fromkeys(out))
 
 
@@ -150,8 +162,8 @@ def violation(v, session, ctx) -> str:
     """A rule violation (``rules.base.Violation``) as a Chinese sentence about the session."""
     from ..publish.wording import day_text
 
-    template = table()["broken"].get(v.rule)
-    if template is None:
+    template = (rule_texts(v.rule) or {}).get("broken")
+    if not template:
         return rule_title(v.rule)
     day = v.date or (session.exam_date if session is not None else None)
     site = ctx.catalogue.institutions[session.institution].short_name if session is not None else ""
