@@ -133,54 +133,94 @@ def test_the_queue_equals_a_candidate_by_candidate_simulation():
 
 
 # -- the rules' two faces -----------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def small_year():
+def small_doc(max_wait: int) -> dict:
     """A small rule set (2 managers' sessions, 12 special-ops sessions rotating over 4 sites) with the waiting rules."""
     doc = tiny_doc(managers=2, special_ops=12, rules={
         "working_day": {}, "plan_window": {}, "registration_gap": {"min_days": 4, "max_days": 14},
         "rotation": {"streams": ["special_ops"]}, "site_spacing": {"min_days": 2}, "daily_cap": {},
-        "waiting": {"max_wait_days": 75}})
+        "waiting": {"max_wait_days": max_wait}})
     doc["preferences"] = {"short_wait": {"weight": 1, "target_days": 30}}
-    return context_from_doc(doc)
+    return doc
 
 
-def test_faces_of_waiting_agree_on_a_small_year_and_its_mutations(small_year):
+@pytest.fixture(scope="module")
+def small_year():
+    return context_from_doc(small_doc(75))
+
+
+@pytest.fixture(scope="module")
+def small_plan(small_year):
+    """The small year spread by hand (a session every four weeks, rotating; two managers' sessions), valid under
+    its rules: the plans the faces are compared on are this one and its mutations."""
+    cal = small_year.calendar
+    start = small_year.window[0]
+
+    def working(d):
+        while not cal.is_working_day(d):
+            d += dt.timedelta(days=1)
+        return d
+
+    sites = ["huaan", "juteng", "ruiyang", "xinshiji"]
+    ss = [session("special_ops", k + 1, working(start + dt.timedelta(days=8 + 27 * k)) - dt.timedelta(days=5),
+                  working(start + dt.timedelta(days=8 + 27 * k)), sites[k % 4]) for k in range(12)]
+    ss = [Session(s.stream, s.no, s.exam_date - dt.timedelta(days=5), s.exam_date, s.institution, s.kind) for s in ss]
+    ss += [session("managers", k + 1, working(start + dt.timedelta(days=60 + 150 * k)) - dt.timedelta(days=5),
+                   working(start + dt.timedelta(days=60 + 150 * k))) for k in range(2)]
+    plan = Plan(small_year.year, tuple(ss))
+    assert check_plan(plan, small_year).ok, [str(v) for v in check_plan(plan, small_year).violations]
+    return plan
+
+
+def test_faces_of_waiting_agree_on_a_small_year_and_its_mutations(small_year, small_plan):
     from test_faces import _mutations, assert_faces_agree
-
-    from planner.solver import solve
 
     rng = random.Random(5)
     seen = {True: 0, False: 0}
     ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
-    for trial in range(3):
+    for trial in range(2):
         f = facts(ready, {"electrical": [rng.randint(0, 2) for _ in ready], "metal_mine": [rng.randint(0, 1) for _ in ready]},
                   {("huaan", "electrical"): 10, ("juteng", "electrical"): 10, ("ruiyang", "electrical"): 10,
                    ("xinshiji", "electrical"): 10, ("huaan", "metal_mine"): 3 + trial,
-                   ("ruiyang", "metal_mine"): 3})
+                   ("ruiyang", "metal_mine"): 3, ("juteng", "metal_mine"): 3})
         ctx = with_facts(small_year, f)
-        result = solve(ctx, time_limit=20, explain=False)
-        base = result.plan if result.plan is not None else solve(small_year, time_limit=20).plan
-        plans = [base] + _mutations(base, ctx, rng, 6)
+        plans = [small_plan] + _mutations(small_plan, ctx, rng, 5)
         assert_faces_agree(ctx, plans)
         for p in plans:
             seen[check_plan(p, ctx).per_rule["waiting"] == 0] += 1
     assert seen[True] and seen[False]  # both verdicts were compared
 
 
-def test_short_wait_cost_equals_the_solver_objective(small_year):
-    from planner.solver import Status, solve
+def test_short_wait_cost_equals_the_minimised_model_on_pinned_plans(small_plan):
+    """The preference's model face, minimised with a plan pinned, equals the cost the check face computes: on a
+    solved plan and its mutations, under demand that leaves some candidates late."""
+    from ortools.sat.python import cp_model
+    from test_faces import _mutations
 
+    from planner.model import build_model, pin_plan
+
+    small_year = context_from_doc(small_doc(366))  # waits are priced, hardly ever forbidden
     ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
     rng = random.Random(3)
-    for _ in range(3):
-        f = facts(ready, {"electrical": [rng.randint(0, 3) for _ in ready]},
-                  {("huaan", "electrical"): 12, ("juteng", "electrical"): 10, ("ruiyang", "electrical"): 10,
-                   ("xinshiji", "electrical"): 10})
+    compared = late = 0
+    for _ in range(2):
+        f = facts(ready, {"electrical": [rng.randint(0, 3) for _ in ready], "welding": [rng.randint(0, 2) for _ in ready]},
+                  {("huaan", "electrical"): 9, ("juteng", "electrical"): 7, ("ruiyang", "electrical"): 7,
+                   ("xinshiji", "electrical"): 7, ("huaan", "welding"): 5, ("juteng", "welding"): 4})
         ctx = with_facts(small_year, f)
-        result = solve(ctx, time_limit=20, explain=False)
-        assert result.status == Status.OPTIMAL
-        assert result.solver_objective == result.objective == check_plan(result.plan, ctx).objective
-        assert result.parts["short_wait"][1] == sum(c.over(30) for c in evaluate(result.plan, ctx).categories)
+        for plan in [small_plan] + _mutations(small_plan, ctx, rng, 10):
+            report = check_plan(plan, ctx)
+            if not report.ok:
+                continue
+            mv = build_model(ctx)
+            pin_plan(mv, plan)
+            mv.model.minimize(mv.objective_expr())
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = 1
+            assert solver.solve(mv.model) == cp_model.OPTIMAL
+            assert round(solver.objective_value) == report.objective
+            compared += 1
+            late += report.costs["short_wait"][1] > 0
+    assert compared >= 3 and late >= 1
 
 
 def test_the_waiting_rule_sees_late_candidates_and_out_of_order_deadlines(small_year):
