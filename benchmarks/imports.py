@@ -81,7 +81,7 @@ def audit(args: list[str]) -> tuple[float, list[tuple[str, float, str]], list[tu
 def table(year: int = 2025) -> tuple[str, list[str]]:
     with tempfile.TemporaryDirectory(prefix="planner-bench-") as tmp:
         cmds = {"check": ["check", "scenarios/plan_2024.csv"], "calendar": ["calendar", "--year", str(year)],
-                "plan": ["plan", "--year", str(year), "--out", str(Path(tmp) / "a")],
+                "plan": ["plan", "--year", str(year), "--no-pdf", "--out", str(Path(tmp) / "a")],
                 "plan --no-publish": ["plan", "--year", str(year), "--no-publish", "--out", str(Path(tmp) / "b")]}
         rows, findings = [], []
         for name, args in cmds.items():

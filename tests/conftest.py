@@ -29,6 +29,9 @@ def pytest_configure(config):
     import tempfile
 
     os.environ["PLANNER_RULES"] = str(RULES_2024)  # the subprocesses (CLI, notebooks) inherit it
+    # `planner plan`/`publish` make notice.pdf with LibreOffice (seconds each): the CLI tests skip it; the tests
+    # of the PDFs ask for them explicitly (build_outputs(notice_pdf=True))
+    os.environ.setdefault("PLANNER_PDF", "0")
     if "PLANNER_CACHE_DIR" not in os.environ:
         _OWN_CACHE.append(tempfile.mkdtemp(prefix="planner-test-cache-"))
         os.environ["PLANNER_CACHE_DIR"] = _OWN_CACHE[0]

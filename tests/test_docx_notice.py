@@ -54,11 +54,14 @@ def test_page_is_gbt9704_a4_with_standard_margins(doc):
     assert grid.get(qn("w:linePitch")) == "579"  # 22 lines on the type area
     footer_xml = sec.footer._element.xml + sec.even_page_footer._element.xml
     assert footer_xml.count("PAGE") == 2 and doc.settings.odd_and_even_pages_header_footer
-    assert doc.sections[-1].orientation == 1  # 附件4 in landscape
+    assert doc.sections[-2].orientation == 1  # 附件4 in landscape
+    assert doc.sections[-1].orientation == 0  # the 版记 on a portrait last page
 
 
 def test_title_recipients_sections_and_signature(doc, plan2024):
     paras = body_paragraphs(doc)
+    assert [p.text for p in paras[:2]] == ["运城市应急管理局文件", "运应急发〔2024〕  号"]  # 版头, 发文字号 blank
+    paras = paras[2:]
     title = paras[0]
     assert "2024年" in title.text and title.text.endswith("通知")
     assert east_asia(title.runs[0]) == "方正小标宋简体" and title.runs[0].font.size.pt == 22
@@ -82,14 +85,14 @@ def test_attachments_are_tables_with_repeating_header_and_unsplit_rows(doc, plan
     labels = [p.text for p in doc.paragraphs if re.fullmatch(r"附件\d", p.text)]
     assert labels == ["附件1", "附件2", "附件3", "附件4"]
     atts = T.attachments(plan2024, ctx2024)
-    assert len(doc.tables) == sum(len(a.sections) for a in atts) + 1
+    assert len(doc.tables) == sum(len(a.sections) for a in atts) + 2  # + 附件4 and the 版记
     for table, att in zip(doc.tables, atts):
         rows = table_text(table)
         assert tuple(rows[0]) == W.PLAN_HEADERS
         assert rows[1:] == [[str(v) for v in r] for r in T.plan_rows(att.sections[0].sessions, 2024, ctx2024)]
-    directory = table_text(doc.tables[-1])
+    directory = table_text(doc.tables[-2])
     assert [r[1] for r in directory[1:]] == [r[1] for r in T.directory_rows(ctx2024.catalogue)]
-    for table in doc.tables:
+    for table in doc.tables[:-1]:
         trs = table._tbl.findall(qn("w:tr"))
         assert trs[0].trPr.find(qn("w:tblHeader")) is not None
         assert all(tr.trPr.find(qn("w:cantSplit")) is not None for tr in trs)
@@ -120,7 +123,7 @@ def test_planner_template_edits_the_body(plan2024, ctx2024):
     template = "# 关于{{ year }}年考试计划的通知\n\n> 各有关单位：\n\n## 一、安排。共{{ total }}期。\n\n@ 运城市应急管理局\n@ {{ issued }}\n"
     doc = docx.Document(io.BytesIO(notice_docx_bytes(plan2024, ctx2024, template=template)))
     texts = [p.text for p in doc.paragraphs if p.text.strip()]
-    assert texts[:3] == ["关于2024年考试计划的通知", "各有关单位：", f"一、安排。共{len(plan2024.sessions)}期。"]
+    assert texts[2:5] == ["关于2024年考试计划的通知", "各有关单位：", f"一、安排。共{len(plan2024.sessions)}期。"]
     with pytest.raises(PlannerError, match="unknown value"):
         notice_docx_bytes(plan2024, ctx2024, template="{{ no_such_fact }}")
     with pytest.raises(PlannerError, match="row 2"):
@@ -135,7 +138,7 @@ def test_shipped_template_is_package_data():
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
 def test_notice_pdf_by_libreoffice_is_deterministic(doc_bytes, plan2024):
-    a, b = docx_to_pdf(doc_bytes, plan2024), docx_to_pdf(doc_bytes, plan2024)
+    a, b = docx_to_pdf(doc_bytes, dt.date(2024, 2, 10)), docx_to_pdf(doc_bytes, dt.date(2024, 2, 10))
     assert a.startswith(b"%PDF") and a == b
 
 

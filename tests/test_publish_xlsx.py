@@ -13,7 +13,7 @@ from planner.errors import PlannerError
 from planner.planio import read_plan
 from planner.publish import wording as W
 from planner.publish.xlsx import notice_xlsx_bytes, read_notice_xlsx
-from test_publish_support import published, with_on_demand  # noqa: F401 (fixture)
+from test_publish_support import published, solved, with_on_demand  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +92,11 @@ def test_print_setup_and_layout(wb):
     assert wb["附件3"].max_column == 6
     assert wb["附件3"]["B4"].alignment.wrap_text and wb["附件3"]["B4"].border.left.style == "thin"
     assert wb["附件3"].column_dimensions["E"].width >= 30
-    assert wb.properties.created == dt.datetime(2024, 1, 1) == wb.properties.modified
+    # dated the day it is published (the 成文日期), never later: issue 19
+    from planner.publish.letterhead import publish_day
+
+    assert wb.properties.created.date() <= publish_day() and wb.properties.created == wb.properties.modified
+    assert wb.properties.creator == "运城市应急管理局"
 
 
 def test_round_trip_identical(published, plan2024, catalogue):
@@ -194,3 +198,21 @@ def test_day_text_round_trip():
     assert W.day_text(dt.date(2025, 1, 3), 2024) == "2025年1月3日"
     with pytest.raises(ValueError):
         W.parse_day_text("13号", 2024)
+
+
+def test_every_sheet_prints_at_three_quarters_or_more(solved):
+    """No sheet is shrunk below 75 % (issue 19: 附件3 on one page at 53 % was about 6 pt type): a long table
+    flows over pages, its header row repeated."""
+    from planner.publish.xlsx import MIN_PRINT
+
+    for year in (2025, 2027):
+        wb = load_workbook(io.BytesIO(notice_xlsx_bytes(*solved(year))))
+        for ws in wb.worksheets:
+            if ws.sheet_state != "visible":
+                continue
+            if ws.page_setup.scale is not None:
+                assert ws.page_setup.scale >= 100 * MIN_PRINT, (year, ws.title)
+                assert ws.print_title_rows, (year, ws.title)
+            else:  # fitted to the page width: a one-column text sheet that is narrower than the page
+                assert ws.title == "附件1"
+        assert len(wb["附件3"].row_breaks.brk) >= 1  # 48 sessions flow over pages

@@ -99,7 +99,8 @@ class YearMaterials:
     regulation: str = ""
 
 
-#: published beside 附件1's title while a year's list is carried over and not yet confirmed
+#: the planner's note while a year's 附件1 list is carried over and not yet confirmed: it goes on the
+#: pre-publication checklist (planner.publish.checklist), never into a published file
 MATERIALS_REVIEW = "（待核定：沿用{year}年清单，须按当年施行的规定核对后确认）"
 
 
@@ -129,7 +130,7 @@ class Catalogue:
         review = "" if src.year == year and src.confirmed else MATERIALS_REVIEW.format(year=src.year)
         streams = {sid: (replace(st, kinds=src.kinds[sid]) if sid in src.kinds else st)
                    for sid, st in self.streams.items()}
-        return replace(self, streams=streams, materials=src.sections, materials_title=src.title + review,
+        return replace(self, streams=streams, materials=src.sections, materials_title=src.title,
                        materials_year=src.year, materials_review=review)
 
     def category_name(self, code: str) -> str:

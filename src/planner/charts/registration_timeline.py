@@ -52,9 +52,9 @@ def draw(plan, ctx, flag: str = ""):
     ax.set_xlabel("日（条形：报名截止日 → 考试日）")
     ax.legend(handles=[Patch(color=S.stream_color(sid), label=f"{S.stream_label(ctx, sid)}") for sid in plan.streams()],
               loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, frameon=False)
-    fig.suptitle(f"运城市{plan.year}年报名窗口（按考试月份）", fontsize=13)
+    extra = S.titled(fig, f"运城市{plan.year}年报名窗口（按考试月份）", plan, ctx)
     S.flag_figure(fig, flag)
-    S.place_axes(fig, left=0.8, right=0.1, top=0.6, bottom=1.1)
+    S.place_axes(fig, left=0.8, right=0.1, top=0.6 + extra, bottom=1.1)
     return fig
 
 

@@ -36,11 +36,11 @@ def draw(plan, ctx, flag: str = ""):
         ax.set_title(f"{ctx.catalogue.streams[sid].name}（共{len(sessions)}场）", fontsize=11, loc="left")
         ax.legend(title="考点", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
     axes[-1].set_xticks(x, [f"{m}月" if y == plan.year else f"{y}年{m}月" for y, m in months])
-    fig.suptitle(f"运城市{plan.year}年各考点每月考试场次", fontsize=13)
+    extra = S.titled(fig, f"运城市{plan.year}年各考点每月考试场次", plan, ctx)
     S.flag_figure(fig, flag)
     # the legends sit right of the panels: room for the longest site name (9 pt, about 0.13 in a character)
     longest = max((len(S.short(ctx, s.institution)) for s in plan.sessions), default=2)
-    S.place_axes(fig, left=0.5, right=max(1.0, 0.5 + 0.13 * longest), top=0.55, bottom=0.35, gap=0.4)
+    S.place_axes(fig, left=0.5, right=max(1.0, 0.5 + 0.13 * longest), top=0.55 + extra, bottom=0.35, gap=0.4)
     return fig
 
 

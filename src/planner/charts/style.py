@@ -130,6 +130,19 @@ def provisional_title(fig, plan, ctx) -> None:
         fig.suptitle(note, color=FLAG, fontsize=10)
 
 
+def titled(fig, title: str, plan, ctx, fontsize: float = 13) -> float:
+    """The chart's title and, in a provisional year, the provisional sentence in red under it; returns the
+    room (inches) the note needs above the axes (0 when official), so every chart says 暂定 (issue 19)."""
+    note = provisional_note_text(plan, ctx)
+    if not note:
+        fig.suptitle(title, fontsize=fontsize)
+        return 0.0
+    h = fig.get_size_inches()[1]  # placed in inches from the top, whatever the figure's height
+    fig.suptitle(title, fontsize=fontsize, y=1 - 0.08 / h, va="top")
+    fig.text(0.5, 1 - (0.08 + fontsize / 72 + 0.1) / h, note, color=FLAG, fontsize=10, ha="center", va="top")
+    return 0.2
+
+
 def flag_figure(fig, flag: str) -> None:
     """The "failed the rule check" mark, in red at the figure's top-left corner."""
     if flag:
@@ -141,13 +154,13 @@ METADATA = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None}}
 
 
-def figure_bytes(fig, formats=FORMATS) -> dict[str, bytes]:
+def figure_bytes(fig, formats=FORMATS, metadata: dict | None = None) -> dict[str, bytes]:
     """The figure in each of *formats* (each rendered once), without timestamps or version strings,
-    so reruns are byte-identical."""
+    so reruns are byte-identical; *metadata* adds fields (a PDF's Title and Author)."""
     out = {}
     for fmt in formats:
         buf = io.BytesIO()
-        fig.savefig(buf, format=fmt, metadata=METADATA[fmt])
+        fig.savefig(buf, format=fmt, metadata={**METADATA[fmt], **(metadata or {})})
         out[fmt] = buf.getvalue()
     if "svg" in out:
         out["svg"] = stable_svg_ids(out["svg"])
@@ -163,10 +176,10 @@ def stable_svg_ids(svg: bytes) -> bytes:
     return _CLIP_ID.sub(lambda m: names.setdefault(m.group(0), b"clip%d" % (len(names) + 1)), svg)
 
 
-def render(draw, *args, formats=FORMATS, **kwargs) -> dict[str, bytes]:
+def render(draw, *args, formats=FORMATS, metadata: dict | None = None, **kwargs) -> dict[str, bytes]:
     """Call *draw* (returning a Figure) under the chart style; its bytes in each of *formats*."""
     with chart_style():
-        return figure_bytes(draw(*args, **kwargs), formats)
+        return figure_bytes(draw(*args, **kwargs), formats, metadata)
 
 
 def write_chart(images: dict[str, bytes], out_path_stem) -> list[Path]:

@@ -14,6 +14,8 @@ from . import style as S
 
 A3_LANDSCAPE_IN = (16.54, 11.69)
 WEEKDAYS = "一二三四五六日"
+MAX_WEEKS = 6  # the most weeks a month spans (Monday first)
+TITLE_ROWS = 0.75  # the month's title, in day rows, above its weekday names
 #: stream names short enough for a day cell
 WALL_STREAM = {"managers": "负责人·安管员", "special_ops": "特种作业", "on_demand": "特种作业（按需）"}
 
@@ -42,7 +44,7 @@ def draw(plan, ctx, flag: str = ""):
     h = (top - bottom) / nrows
     for k, (y, m) in enumerate(months):
         col, row = k % ncols, k // ncols
-        ax = fig.add_axes((left + col * w + 0.004, top - (row + 1) * h + 0.004, w - 0.008, h - 0.012))
+        ax = fig.add_axes((left + col * w + 0.004, top - (row + 1) * h + 0.004, w - 0.008, h - 0.008))
         _month(ax, y, m, plan, ctx, by_day, deadlines)
     fig.text(0.02, 0.018, "图例：粉色=节假日（休）  灰色=周末  蓝色=调休上班（班）  格内为当日考试（考点 期次，类别："
              "橙色=主要负责人和安管员，绿色=特种作业）；“截”为报名截止（中午12点）", fontsize=10, color="#444")
@@ -56,10 +58,12 @@ def _month(ax, y: int, m: int, plan, ctx, by_day, deadlines) -> None:
     cal = ctx.calendar
     weeks = pycal.Calendar(firstweekday=0).monthdatescalendar(y, m)
     ax.set_xlim(0, 7)
-    ax.set_ylim(len(weeks) + 0.6, 0)
+    # every month has room for six weeks and its title inside its own box: a six-week month drawn in a
+    # five-week box squeezed its rows, and a title above the box printed over the month above (issue 19)
+    ax.set_ylim(MAX_WEEKS + 0.6, -TITLE_ROWS)
     ax.axis("off")
     title = f"{m}月" if y == plan.year else f"{y}年{m}月"
-    ax.text(3.5, -0.05, title, ha="center", va="bottom", fontsize=15)
+    ax.text(3.5, -0.1, title, ha="center", va="bottom", fontsize=15)
     for i, wd in enumerate(WEEKDAYS):
         ax.text(i + 0.5, 0.3, wd, ha="center", va="center", fontsize=8, color="#666")
     fills: dict[str, list] = {}
@@ -91,5 +95,7 @@ def _month(ax, y: int, m: int, plan, ctx, by_day, deadlines) -> None:
 
 
 def wall_calendar_pdf(plan, ctx, flag: str = "") -> bytes:
-    """The A3 page as PDF bytes (fixed metadata, so the same plan gives the same bytes)."""
-    return S.render(draw, plan, ctx, flag, formats=("pdf",))["pdf"]
+    """The A3 page as PDF bytes (fixed metadata naming the bureau and the title, no dates, so the same plan
+    gives the same bytes)."""
+    meta = {"Title": f"运城市{plan.year}年安全培训考试日历", "Author": "运城市应急管理局"}
+    return S.render(draw, plan, ctx, flag, formats=("pdf",), metadata=meta)["pdf"]

@@ -25,6 +25,38 @@ def add_output_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", metavar="DIR", default="out", help="output folder [default: out]")
     p.add_argument("--no-publish", action="store_true",
                    help="write only plan.csv and summary.json (skip notice.xlsx, CSV, ICS, charts, report)")
+    add_notice_options(p)
+
+
+def add_notice_options(p: argparse.ArgumentParser) -> None:
+    """The notice's own parts (plan, replan, publish): PDFs, 成文日期, 发文字号, the bureau's sections."""
+    p.add_argument("--no-pdf", action="store_true",
+                   help="skip notice.pdf (LibreOffice, a few seconds) and calendar_a3.pdf; PLANNER_PDF=0 does the same")
+    p.add_argument("--issued", metavar="DATE", default=None,
+                   help="成文日期 and 印发日期 (YYYY-MM-DD, not in the future) [default: today]")
+    p.add_argument("--doc-number", metavar="N", default="",
+                   help="发文字号: the serial number (12 → 运应急发〔YEAR〕12号) or the whole 字号 "
+                        "[default: a blank to fill in, listed in 发布前核对.txt]")
+    p.add_argument("--sections", metavar="FILE", default=None,
+                   help="the bureau's own sections of the notice, Markdown (see constraints/notice/README.md) "
+                        "[default: constraints/notice/sections/YEAR.md if there is one]")
+
+
+def notice_options(args) -> dict:
+    """build_outputs options from :func:`add_notice_options`' arguments (a bad date is one line, exit 2)."""
+    import datetime as dt
+    import os
+
+    from ..errors import PlannerError
+
+    pdf = not args.no_pdf and os.environ.get("PLANNER_PDF", "").strip() != "0"
+    options: dict = {"notice_pdf": pdf, "document_number": args.doc_number, "sections": args.sections}
+    if args.issued:
+        try:
+            options["issued"] = dt.date.fromisoformat(args.issued)
+        except ValueError:
+            raise PlannerError(f"not a date in YYYY-MM-DD form: {args.issued!r}", field="issued") from None
+    return options
 
 
 #: the longest solver limit accepted (a day): a larger or infinite one is not a limit

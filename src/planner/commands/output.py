@@ -43,15 +43,18 @@ def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publis
     if not result.status.has_plan:
         raise PlannerError(f"no plan found within the time limit ({args.time_limit}); raise --time-limit", field="time-limit")
     report = result.report  # solve() checked the plan and refuses one that fails
-    from ..publish.tables import provisional_note
-
-    tx.write_text("plan.csv", plan_to_csv(result.plan, provisional_note(result.plan, ctx)))
+    # the documented header is plan.csv's first line; a provisional calendar is said beside it, in summary.json
+    # ("calendar", "calendar_official") and the published plan.json ("calendar_note")
+    tx.write_text("plan.csv", plan_to_csv(result.plan))
     tx.write_text("summary.json", summary_json(result, ctx, **(extra_summary or {})))
     if not getattr(args, "no_publish", False):
         from ..publish.run import publish_all
+        from .common import notice_options
 
+        options = notice_options(args)  # the same set as ``planner publish`` writes
+        options.update(publish_extra(result.plan) if publish_extra else {})  # a re-plan's revision (and its date)
         publish_all(result.plan, ctx, tx, report=report, summary=summary_dict(result, ctx, **(extra_summary or {})),
-                    workers=workers, **(publish_extra(result.plan) if publish_extra else {}))
+                    workers=workers, wall_calendar=options["notice_pdf"], **options)
     print(result.summary())
     print()
     rows = [[s.stream, str(s.no), s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution, s.kind]
@@ -70,4 +73,8 @@ def print_written(out, args) -> None:
     """After the set is committed: say what is now in *out*."""
     print(f"\nwrote {out / 'plan.csv'} and {out / 'summary.json'}")
     if not getattr(args, "no_publish", False):
-        print(f"published notice.docx, notice.xlsx, CSV, ICS, plan.json, charts and report.html into {out}")
+        from ..publish.checklist import warn_if_listed
+
+        warn_if_listed(out)
+        print(f"published notice.docx/.pdf, notice.xlsx, CSV, ICS, plan.json, charts, calendar_a3.pdf and "
+              f"report.html into {out}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 def register(sub) -> None:
     from ..publish.tables import DEFAULT_CLASS_DAYS
-    from .common import add_context_options, int_range
+    from .common import add_context_options, add_notice_options, int_range
 
     p = sub.add_parser("publish", help="publish a plan: notice.docx/.pdf/.xlsx, CSV, ICS, JSON, charts, "
                                        "calendar_a3.pdf, report.html")
@@ -18,16 +18,13 @@ def register(sub) -> None:
     p.add_argument("--summary", metavar="FILE", default=None,
                    help="solver summary.json to show in the report [default: summary.json next to PLAN, if any]")
     p.add_argument("--no-charts", action="store_true", help="skip the charts and the A3 wall calendar (faster)")
-    p.add_argument("--no-pdf", action="store_true",
-                   help="skip notice.pdf (made by LibreOffice when installed; takes a few seconds)")
     p.add_argument("--template", metavar="FILE", default=None,
                    help="the notice body template to use instead of the shipped notice_body.md.j2 (Jinja2)")
-    p.add_argument("--issued", metavar="DATE", default=None,
-                   help="成文日期 printed under the signature (YYYY-MM-DD) [default: left blank to fill in]")
     p.add_argument("--revision-of", metavar="OLD", default=None,
                    help="the plan as published before: also write revision.docx/.xlsx (调整通知) listing the changed "
                         "sessions, and raise the ICS SEQUENCE of changed events only")
     p.add_argument("--reason", metavar="TEXT", default="", help="the reason printed in the revision notice (Chinese)")
+    add_notice_options(p)
     add_context_options(p)
     p.set_defaults(func=run)
 
@@ -60,6 +57,9 @@ def run(args) -> int:
     with start_workers(ctx, publish=True) as workers:  # charts and documents on the second core
         written = publish_all(plan, ctx, out, report=report, summary=summary, allow_violations=args.allow_violations,
                               class_days=args.class_days, charts=not args.no_charts, workers=workers, **options)
+    from ..publish.checklist import warn_if_listed
+
+    warn_if_listed(out)
     if not report.ok:
         warn("published a plan that fails check (--allow-violations); every output is marked 未通过规则检查")
     print(f"published {len(plan.sessions)} sessions of {plan.year} into {out}: " + ", ".join(
@@ -68,8 +68,7 @@ def run(args) -> int:
 
 
 def publish_options(args, plan, ctx, out) -> dict:
-    """build_outputs options of ``publish``: PDF, template, 成文日期, and the revision against OLD."""
-    import datetime as dt
+    """build_outputs options of ``publish``: PDFs, template, the notice's own parts, and the revision against OLD."""
     from pathlib import Path
 
     from ..errors import PlannerError
@@ -78,15 +77,13 @@ def publish_options(args, plan, ctx, out) -> dict:
     from ..publish.run import read_previous_ics
     from ..textio import read_text
 
-    options: dict = {"notice_pdf": not args.no_pdf, "wall_calendar": not args.no_charts}
+    from .common import notice_options
+
+    options: dict = notice_options(args)
+    options["wall_calendar"] = not args.no_charts and options["notice_pdf"]
     if args.template:
         options["template"] = read_text(args.template)
         options["template_name"] = str(args.template)
-    if args.issued:
-        try:
-            options["issued"] = dt.date.fromisoformat(args.issued)
-        except ValueError:
-            raise PlannerError(f"not a date in YYYY-MM-DD form: {args.issued!r}", field="issued") from None
     if args.revision_of:
         old, original = _published_old(args, plan, ctx)
         options["revision_of"] = old

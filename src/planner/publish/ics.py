@@ -36,6 +36,7 @@ from . import wording as W
 TZ = "Asia/Shanghai"
 DOMAIN = "planner.yuncheng-exams"
 DEADLINE_TIME = dt.time(12, 0)  # registration closes at noon (notice footnote)
+PROVISIONAL_TAG = "【暂定】"
 
 
 def uid(year: int, s: Session, what: str) -> str:
@@ -52,7 +53,8 @@ def _events(plan: Plan, ctx, s: Session, class_days: int, institution_view: bool
             provisional: str = "") -> list[dict]:
     """Event fields for one session: the exam, the registration deadline and (for sites) the upload date."""
     inst = ctx.catalogue.institutions[s.institution]
-    tag = "【未通过规则检查】" if flag else ""
+    # what a phone shows first says the plan is not final: failed its check, or dated in a provisional year
+    tag = ("【未通过规则检查】" if flag else "") + (PROVISIONAL_TAG if provisional else "")
     site = inst.plan_name
     closes = dt.datetime.combine(s.registration_deadline, DEADLINE_TIME, ZoneInfo(TZ))
     desc = [f"考试类别：{s.kind}", f"考试地点：{site}", f"地址：{inst.address}",
@@ -200,9 +202,9 @@ def calendar_bytes(name: str, plan: Plan, events: list[dict], previous: bytes | 
             e.add("dtstart", ev["date"])
             e.add("dtend", ev["date"] + dt.timedelta(days=1))
             e.add("transp", "TRANSPARENT")
-        else:
+        else:  # an instant (noon): no DTEND, which RFC 5545 3.6.1 reads as ending when it starts (a DTEND
+            # equal to DTSTART is invalid there: it must be later)
             e.add("dtstart", ev["time"])
-            e.add("dtend", ev["time"])
         for key in ("summary", "location", "description", "categories"):
             e.add(key, ev[key])
         e.add("status", ev["status"])

@@ -9,6 +9,7 @@ from . import tables as T
 from .ics import DEADLINE_TIME
 
 FORMAT = "planner plan.json 1"
+OFFICIAL_NOTE = "各日期均依国务院公布的节假日安排"
 
 
 def violations_list(report) -> list[dict]:
@@ -41,6 +42,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
         "year": plan.year,
         "calendar": ctx.calendar.status(),
         "calendar_official": ctx.calendar.is_official(),
+        # the same in the notice's words, for a reader of the file (issue 19: "provisional" only in English)
+        "calendar_note": T.provisional_note(plan, ctx) or OFFICIAL_NOTE,
         "class_days": class_days,
         "check": {"ok": report.ok, "violations": violations_list(report)},
         "watermark": flag or None,

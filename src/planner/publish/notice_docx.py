@@ -3,13 +3,19 @@
 The body text is a Jinja2 template (``planner/templates/notice_body.md.j2``, or a planner's copy)
 filled with the year's facts from the plan; 附件1–4 are built from the same rows as notice.xlsx
 (``tables``), as Word tables whose header row repeats on every page and whose rows never split.
-Format: A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm; title 方正小标宋简体 2号;
-body 仿宋_GB2312 3号 on a 22-line grid (fixed 28.95 pt line pitch); page numbers "— 1 —" in 宋体
-4号, odd pages right, even pages left. Word/WPS substitute fonts that are not installed.
+Format: A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm; 版头 (发文机关标志 in red,
+发文字号, the red separator) and 版记 (抄送, 印发机关 and 印发日期) from ``constraints/notice/letterhead.toml``;
+title 方正小标宋简体 2号; body 仿宋_GB2312 3号 on a grid of 22 lines × 28 characters; the bureau's own
+sections (``letterhead.read_sections``) with the standard's heading levels 一、（一）1.（1）; page numbers
+"— 1 —" in 宋体 4号, odd pages right, even pages left. Every font is declared with its fallbacks
+(``FALLBACKS``: in the font table for Word/WPS, and substituted by name where LibreOffice makes the PDF
+on a machine without the official fonts, which the run then says); East Asian language zh-CN in the
+styles, the theme and the settings.
 """
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,13 +31,32 @@ BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"
 PAGE_NUMBER_FONT = "宋体"
 TABLE_FONT = "仿宋_GB2312"
+KAI_FONT = "楷体_GB2312"
+#: each official font, then what stands in for it where it is missing (a serif CJK SC face for title and body,
+#: a sans one for 黑体): Word reads the first fallback from the font table, LibreOffice gets the first installed
+FALLBACKS = {
+    TITLE_FONT: ("华文中宋", "宋体", "Noto Serif CJK SC"),
+    BODY_FONT: ("仿宋", "FangSong", "Noto Serif CJK SC"),
+    HEADING_FONT: ("SimHei", "Noto Sans CJK SC"),
+    KAI_FONT: ("楷体", "KaiTi", "Noto Serif CJK SC"),
+    PAGE_NUMBER_FONT: ("SimSun", "Noto Serif CJK SC"),
+}
+#: the font table's description of each (GB2312 character set; roman = serif, modern/swiss = sans)
+FONT_FAMILY = {TITLE_FONT: "roman", BODY_FONT: "modern", HEADING_FONT: "modern", KAI_FONT: "modern",
+               PAGE_NUMBER_FONT: "auto"}
+RED = "FF0000"
+#: 发文机关标志: red 小标宋, centred, its top edge 35 mm below the type area's (GB/T 9704 7.2.2)
+MARK_PT, MARK_TOP_MM = 36, 35
+CHARS_PER_LINE = 28
 #: GB/T 9704: 3号 body, 2号 title, 4号 page numbers; tables in 五号 and notes in 小四, so six columns fit
 BODY_PT, TITLE_PT, PAGE_NO_PT, TABLE_PT, NOTE_PT = 16, 22, 14, 10.5, 12
 LINE_PITCH_PT = 28.95  # 22 lines on the 225 mm type area
 MARGINS_MM = {"top": 37, "bottom": 35, "left": 28, "right": 26}
 BLANK_DATE = "    年  月  日"
+#: 版记 in 4号 (GB/T 9704 7.4.1)
+RECORD_PT = 14
 #: relative column widths of the plan tables (期次 报名时间 考试时间 考试类别 考试地点 备注) and 附件4
-PLAN_COLS = (1.1, 3.0, 3.0, 4.1, 3.4, 0.8)
+PLAN_COLS = (1.1, 3.0, 3.0, 4.1, 3.4, 1.2)  # 备注 wide enough for its header (was 8 mm)
 DIRECTORY_COLS = (0.8, 2.6, 8.4, 2.4, 2.2, 1.1)
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -52,11 +77,34 @@ def read_template(path: str | Path | None) -> str:
 
 
 def date_text(d) -> str:
+    """成文日期 as GB/T 9704-2012 7.3.5 writes it: Arabic numerals, the year in full, no leading zeros."""
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def facts(plan: Plan, ctx, issued=None) -> dict:
+#: the line of the body template where the bureau's own sections go (see the shipped template)
+SECTIONS_MARK = "[[本局年度要求]]"
+
+
+@dataclass(frozen=True)
+class Paper:
+    """What makes the notice the bureau's document rather than the plan's: 成文日期, 发文字号, its own sections."""
+
+    issued: object = None  # datetime.date; None: left blank to fill in
+    document_number: str = ""  # the serial number ("12") or a whole 发文字号; "": a visible blank
+    sections: tuple = ()  # (level, text) from letterhead.read_sections; (): none given
+    letterhead: object = None  # letterhead.Letterhead; None: the shipped constraints/notice/letterhead.toml
+
+    def head(self):
+        from .letterhead import load_letterhead
+
+        return self.letterhead if self.letterhead is not None else load_letterhead()
+
+
+def facts(plan: Plan, ctx, issued=None, paper: Paper | None = None) -> dict:
     """The year's facts the template may use (documented at the end of the shipped template)."""
+    paper = paper or Paper(issued=issued)
+    issued = paper.issued if paper.issued is not None else issued
+    head = paper.head()
     cat = ctx.catalogue
     streams = []
     for sid in plan.streams():
@@ -75,6 +123,8 @@ def facts(plan: Plan, ctx, issued=None) -> dict:
         "first_exam": W.day_text(exams[0], plan.year), "last_exam": W.day_text(exams[-1], plan.year),
         "gap_min": min(gaps), "gap_max": max(gaps), "provisional": T.provisional_note(plan, ctx),
         "attachments": attachments, "issued": date_text(issued) if issued else BLANK_DATE,
+        "organ": head.organ, "recipients": head.recipients, "sections": SECTIONS_MARK,
+        "document_number": head.document_number(plan.year, paper.document_number),
     }
 
 
@@ -166,16 +216,45 @@ def _new_para(doc_or_cell, text, font, size, align, indent_chars, left_chars, ri
     if right_chars:
         pf.right_indent = Pt(size * right_chars)
     pf.keep_with_next = keep_next or None
-    if exact is not None and exact < LINE_PITCH_PT:  # smaller print (tables, notes) leaves the 22-line grid
+    if exact is not None and (exact < LINE_PITCH_PT or size != BODY_PT):
+        # smaller print (tables, notes) and larger (title, 发文机关标志) leave the 22-line grid: snapped, a
+        # 35 pt title line would take two grid lines
         from docx.oxml import OxmlElement
         from docx.oxml.ns import qn
 
         snap = OxmlElement("w:snapToGrid")
         snap.set(qn("w:val"), "0")
-        p._p.get_or_add_pPr().append(snap)
+        _place(p._p.get_or_add_pPr(), snap, PPR_ORDER)
     if text:
         _fonts(p.add_run(text), font, size, bold, color)
     return p
+
+
+#: the order OOXML's schema gives the children of w:pPr, w:rPr and w:tblPr (Word reports a file whose elements
+#: are out of order as damaged): :func:`_place` puts an added element where it belongs
+PPR_ORDER = ("pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers pBdr shd "
+             "tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE autoSpaceDN bidi "
+             "adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents suppressOverlap jc textDirection "
+             "textAlignment textboxTightWrap outlineLvl divId cnfStyle rPr sectPr pPrChange").split()
+RPR_ORDER = ("rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof "
+             "snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd fitText "
+             "vertAlign rtl cs em lang eastAsianLayout specVanish oMath").split()
+TBLPR_ORDER = ("tblStyle tblpPr tblOverlap bidiVisual tblStyleRowBandSize tblStyleColBandSize tblW jc "
+               "tblCellSpacing tblInd tblBorders shd tblLayout tblCellMar tblLook").split()
+
+
+def _place(parent, el, order: list[str]) -> None:
+    """Insert *el* into *parent* before the first child that the schema puts after it."""
+    def rank(node) -> int:
+        local = node.tag.rsplit("}", 1)[-1]
+        return order.index(local) if local in order else len(order)
+
+    mine = rank(el)
+    for child in parent:
+        if rank(child) > mine:
+            child.addprevious(el)
+            return
+    parent.append(el)
 
 
 def _page_setup(section, landscape: bool = False) -> None:
@@ -200,6 +279,16 @@ def _page_setup(section, landscape: bool = False) -> None:
         section._sectPr.append(grid)
     grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(round(LINE_PITCH_PT * 20)))
+
+
+def char_spacing_twips() -> int:
+    """Character spacing (twentieths of a point, negative: condensed) that puts CHARS_PER_LINE characters of 3号
+    on a line of the 156 mm type area: 28 × 16 pt is 158 mm, so each advances a quarter point less. (A
+    character grid would say the same to Word, but LibreOffice gives a character wider than the grid's
+    unit two units, 14 a line.)"""
+    width_pt = (210 - MARGINS_MM["left"] - MARGINS_MM["right"]) / 25.4 * 72
+    pitch = width_pt / CHARS_PER_LINE
+    return -math.ceil((BODY_PT - pitch) * 20 + 0.5)  # a little under the pitch, so the 28th never wraps
 
 
 def _page_number(paragraph) -> None:
@@ -249,8 +338,40 @@ def _row_props(row, header: bool) -> None:
         tr_pr.append(OxmlElement("w:tblHeader"))
 
 
-def _table(doc, header, rows, widths, usable_mm: float, left_cols: tuple[int, ...] = (), keep_last: int = 0):
-    """A grid table; the paragraphs of the last *keep_last* rows keep with what follows (the notes)."""
+#: a cell's left and right padding together (Word's default 0.08 in each side) plus a little slack, in mm
+CELL_PAD_MM = 2 * 1.91 + 1.2
+
+
+def fitted_widths(header, rows, widths, usable_mm: float, whole: tuple[int, ...] = ()) -> list[float]:
+    """Column widths in mm: in proportion to *widths*, but the columns in *whole* never narrower than their
+    longest line, header included (a phone number or a name must not split). Where even that cannot fit,
+    the plain proportions."""
+    mm = TABLE_PT / 72 * 25.4  # one character of the table's size
+
+    def need(c: int) -> float:
+        lines = [ln for r in [header, *rows] for ln in str(r[c] or "").split("\n")]
+        return max(text_chars(ln) for ln in lines) * mm + CELL_PAD_MM
+
+    floor = {c: need(c) for c in whole}
+    fixed: dict[int, float] = {}
+    while True:
+        free = [c for c in range(len(widths)) if c not in fixed]
+        room = usable_mm - sum(fixed.values())
+        total = sum(widths[c] for c in free)
+        out = {c: room * widths[c] / total for c in free}
+        short = [c for c in free if out[c] < floor.get(c, 0)]
+        if not short:
+            out.update(fixed)
+            return [out[c] for c in range(len(widths))]
+        if len(short) == len(free):
+            return [usable_mm * w / sum(widths) for w in widths]
+        fixed.update({c: floor[c] for c in short})
+
+
+def _table(doc, header, rows, widths, usable_mm: float, left_cols: tuple[int, ...] = (), keep_last: int = 0,
+           whole: tuple[int, ...] = ()):
+    """A grid table; the paragraphs of the last *keep_last* rows keep with what follows (the notes); the
+    columns in *whole* are wide enough for their longest line (:func:`fitted_widths`)."""
     from docx.enum.table import WD_TABLE_ALIGNMENT, WD_CELL_VERTICAL_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm
@@ -259,20 +380,20 @@ def _table(doc, header, rows, widths, usable_mm: float, left_cols: tuple[int, ..
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     table.autofit = False
-    scale = usable_mm / sum(widths)
+    mm = fitted_widths(header, rows, widths, usable_mm, whole)
     for k, values in enumerate([list(header), *rows]):
         row = table.add_row()
         _row_props(row, header=k == 0)
         for c, (cell, value) in enumerate(zip(row.cells, values)):
-            cell.width = Mm(widths[c] * scale)
+            cell.width = Mm(mm[c])
             cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
             cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
             lines = str(value if value is not None else "").split("\n")
             for line in lines:
                 align = WD_ALIGN_PARAGRAPH.LEFT if (c in left_cols and k) else WD_ALIGN_PARAGRAPH.CENTER
                 _para(cell, line, TABLE_FONT, TABLE_PT, align=align, bold=k == 0, exact=TABLE_PT * 1.4)
-    for c, w in enumerate(widths):
-        table.columns[c].width = Mm(w * scale)
+    for c, w in enumerate(mm):
+        table.columns[c].width = Mm(w)
     for row in table.rows[len(table.rows) - keep_last:] if keep_last else ():
         for cell in row.cells:
             for p in cell.paragraphs:
@@ -288,7 +409,7 @@ class Marks:
     provisional: str
 
 
-def _new_document(plan: Plan, title: str):
+def _new_document(plan: Plan, title: str, issued=None):
     import docx
     from docx.enum.text import WD_LINE_SPACING
     from docx.shared import Pt
@@ -296,26 +417,75 @@ def _new_document(plan: Plan, title: str):
     doc = docx.Document()
     normal = doc.styles["Normal"]
     _fonts(normal, BODY_FONT, BODY_PT)
+    _condensed(normal.element.get_or_add_rPr())
     normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     normal.paragraph_format.line_spacing = Pt(LINE_PITCH_PT)
+    _chinese(doc)
     doc.settings.odd_and_even_pages_header_footer = True
     section = doc.sections[0]
     _page_setup(section)
     _footers(section)
-    when = _fixed_time(plan)
+    when = _fixed_time(issued)
     cp = doc.core_properties
-    cp.author = cp.last_modified_by = "运城市应急管理局"
+    cp.author = cp.last_modified_by = ORGAN
     cp.title = title
+    cp.subject = f"运城市{plan.year}年安全生产培训考试计划"
+    cp.comments = ""
     cp.created = cp.modified = when
     cp.last_printed = when
     cp.revision = 1
     return doc
 
 
-def _fixed_time(plan: Plan):
+#: the author of every document's properties (the letterhead's organ is printed; this names the file's owner)
+ORGAN = "运城市应急管理局"
+
+
+def _condensed(rpr) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    el = OxmlElement("w:spacing")
+    el.set(qn("w:val"), str(char_spacing_twips()))
+    _place(rpr, el, RPR_ORDER)
+
+
+def _chinese(doc) -> None:
+    """East Asian language zh-CN and the body font as the document's defaults (styles and settings;
+    the theme is set when saving, see :func:`_package_parts`)."""
+    from docx.oxml.ns import qn
+
+    defaults = doc.styles.element.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _zh_cn(rpr, "w:lang")
+    for tag in ("w:sz", "w:szCs"):  # the default size: 3号, as the body
+        el = rpr.find(qn(tag))
+        if el is not None:
+            el.set(qn("w:val"), str(BODY_PT * 2))
+    fonts = rpr.find(qn("w:rFonts"))
+    for attr in list(fonts.attrib):
+        del fonts.attrib[attr]
+    for attr in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"):
+        fonts.set(qn(attr), BODY_FONT)
+    _zh_cn(doc.settings.element, "w:themeFontLang")
+
+
+def _zh_cn(parent, tag: str) -> None:
+    """*parent*'s *tag* element (made if missing) says en-US for Latin text and zh-CN for East Asian text."""
+    from docx.oxml.ns import qn
+
+    el = parent.find(qn(tag))
+    if el is None:
+        el = parent.makeelement(qn(tag), {})
+        parent.append(el)
+    el.set(qn("w:val"), "en-US")
+    el.set(qn("w:eastAsia"), "zh-CN")
+
+
+def _fixed_time(issued=None):
     from .xlsx import fixed_time
 
-    return fixed_time(plan)
+    return fixed_time(issued)
 
 
 def _usable_mm(section) -> float:
@@ -330,43 +500,183 @@ def _marks(doc, marks: Marks) -> None:
             _para(doc, f"【{text}】", HEADING_FONT, BODY_PT, align=WD_ALIGN_PARAGRAPH.CENTER, color="C00000")
 
 
-def _body(doc, lines: list[str], marks: Marks) -> None:
-    """Paint the template's lines (see the template's header for the markup)."""
+def _body(doc, lines: list[str], marks: Marks, paper: Paper | None = None, number: str = "") -> None:
+    """Paint the template's lines (see the template's header for the markup). With *paper*, the title comes
+    under the 版头 (发文机关标志, 发文字号 *number*, red separator) and the bureau's sections go in at
+    SECTIONS_MARK; headings are numbered in the standard's four levels across both."""
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
+    state = doc.__dict__.setdefault("_planner_body", {"counters": [0] * 5, "signature": []})
     in_attachments = False
-    for line in lines:
+    for line in [*lines, ""]:
         text = line.rstrip()
+        if not text.startswith("@ ") and state["signature"]:
+            _signature(doc, state.pop("signature"))
+            state["signature"] = []
         if not text.strip():
             in_attachments = False
             continue
+        level = len(text) - len(text.lstrip("#")) - 1  # "## " → 1 … "##### " → 4
         if text.startswith("# "):
-            _para(doc, "")
+            if paper is not None:
+                _letterhead(doc, paper.head(), number)
+            else:
+                _para(doc, "")
             _para(doc, text[2:].strip(), TITLE_FONT, TITLE_PT, align=WD_ALIGN_PARAGRAPH.CENTER, exact=35)
             _marks(doc, marks)
             _para(doc, "")
         elif text.startswith("> "):
             _para(doc, text[2:].strip())
-        elif text.startswith("## "):
-            body = text[3:].strip()
-            p = _para(doc, "", indent_chars=2)
-            head, sep, rest = body.partition("。")
-            _fonts(p.add_run(head + sep), HEADING_FONT, BODY_PT)
-            if rest:
-                _fonts(p.add_run(rest), BODY_FONT, BODY_PT)
-        elif text.startswith("附件："):
-            _para(doc, "")
-            _para(doc, text, indent_chars=2)
+        elif text.strip() == SECTIONS_MARK:
+            for lv, body in (paper.sections if paper is not None else ()):
+                if lv:
+                    _heading(doc, state["counters"], lv, body)
+                else:
+                    _para(doc, body, indent_chars=2)
+        elif 1 <= level <= 4 and text[level + 1:level + 2] == " ":
+            from .letterhead import strip_number
+
+            _heading(doc, state["counters"], level, strip_number(text[level + 2:]))
+        elif text.startswith("附件："):  # kept with the signature, which never stands alone on a page (7.3.5.4)
+            _para(doc, "", keep_next=True)
+            _para(doc, text, indent_chars=2, keep_next=True)
             in_attachments = True
         elif in_attachments:
-            _para(doc, text.strip(), left_chars=5)
+            _para(doc, text.strip(), left_chars=5, keep_next=True)
         elif text.startswith("@ "):
-            if not getattr(doc, "_signed", False):  # GB/T 9704 7.3.5.1: one blank line above the signature
-                _para(doc, "")
-                doc._signed = True
-            _para(doc, text[2:].strip(), align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=4)
+            state["signature"].append(text[2:].strip())
         else:
             _para(doc, text.strip(), indent_chars=2)
+
+
+#: per heading level: the lead sentence's font (GB/T 9704 7.3.3: 黑体, 楷体, then 仿宋)
+LEVEL_FONTS = {1: HEADING_FONT, 2: KAI_FONT, 3: BODY_FONT, 4: BODY_FONT}
+
+
+def _heading(doc, counters: list[int], level: int, body: str) -> None:
+    """"一、lead sentence。text": the number and the lead sentence in the level's font, the rest in 仿宋."""
+    from .letterhead import heading_number
+
+    counters[level] += 1
+    for deeper in range(level + 1, len(counters)):
+        counters[deeper] = 0
+    p = _para(doc, "", indent_chars=2)
+    head, sep, rest = body.partition("。")
+    _fonts(p.add_run(heading_number(level, counters[level]) + head + sep), LEVEL_FONTS[level], BODY_PT)
+    if rest:
+        _fonts(p.add_run(rest), BODY_FONT, BODY_PT)
+
+
+def text_chars(text: str) -> float:
+    """Width in characters of 3号: a Chinese character is one, a digit or Latin letter half."""
+    return sum(0.5 if ord(c) < 0x2E80 else 1.0 for c in text)
+
+
+def _signature(doc, lines: list[str]) -> None:
+    """发文机关署名 and 成文日期 (GB/T 9704 7.3.5.1, without a seal): one blank line above; the 署名 two
+    characters in from the right, the date under it starting two characters right of the 署名's first
+    character; a date longer than that keeps two characters from the right and moves the 署名 left."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    _para(doc, "", keep_next=True)
+    if len(lines) != 2:
+        for text in lines:
+            _para(doc, text, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=2, keep_next=True)
+        return
+    sig, date = lines
+    w_sig, w_date = text_chars(sig), text_chars(date)
+    right_sig, right_date = 2.0, w_sig - w_date
+    if right_date < 2:
+        right_sig, right_date = 4 + w_date - w_sig, 2.0
+    _para(doc, sig, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=right_sig, keep_next=True)
+    _para(doc, date, align=WD_ALIGN_PARAGRAPH.RIGHT, right_chars=right_date)
+
+
+def _border(paragraph_or_cell_pr, edge: str, size_eighths: int, color: str = "000000", space: int = 0) -> None:
+    """A line on one edge of a paragraph (w:pBdr) or a table (w:tblBorders): size in eighths of a point."""
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    el = OxmlElement(f"w:{edge}")
+    for key, value in (("val", "single" if size_eighths else "nil"), ("sz", size_eighths), ("space", space),
+                       ("color", color)):
+        el.set(qn(f"w:{key}"), str(value))
+    paragraph_or_cell_pr.append(el)
+
+
+def _letterhead(doc, head, number: str) -> None:
+    """版头: 发文机关标志 (red), two lines, 发文字号, the red separator 4 mm under it, two lines (GB/T 9704 7.2)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.shared import Mm, Pt
+
+    line = MARK_PT * 1.25
+    mark = _para(doc, head.mark, TITLE_FONT, MARK_PT, align=WD_ALIGN_PARAGRAPH.CENTER, color=RED, exact=line)
+    # the line box centres the characters: their top edge lies about (line - size) / 2 below the box's
+    mark.paragraph_format.space_before = Mm(MARK_TOP_MM) - Pt((line - MARK_PT) / 2)
+    _para(doc, "")
+    _para(doc, "")
+    p = _para(doc, number, align=WD_ALIGN_PARAGRAPH.CENTER)
+    bdr = OxmlElement("w:pBdr")
+    _border(bdr, "bottom", 12, RED, space=11)  # 1.5 pt, 4 mm (11 pt) under the 发文字号's line
+    _place(p._p.get_or_add_pPr(), bdr, PPR_ORDER)
+    _para(doc, "")
+    _para(doc, "")
+
+
+def _record(doc, head, issued) -> None:
+    """版记 on the last page, its last line on the type area's bottom edge (GB/T 9704 7.4): 抄送 (if any) and
+    印发机关 with 印发日期, between a thick line above and below and a thin one between."""
+    from docx.enum.section import WD_SECTION
+    from docx.enum.table import WD_TABLE_ALIGNMENT
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+    from docx.shared import Mm
+
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    _page_setup(section)
+    rows = ([f"抄送：{'，'.join(head.copy_to)}。"] if head.copy_to else []) + ["印发"]
+    pitch = LINE_PITCH_PT
+    # blank lines push the 版记 to the page's foot (22 lines a page); the last one a little short, so that
+    # the table's lines cannot carry it onto another page
+    for _ in range(22 - len(rows) - 1):
+        _para(doc, "")
+    _para(doc, "", exact=pitch - 6)
+    table = doc.add_table(rows=0, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    borders = OxmlElement("w:tblBorders")
+    for edge, size in (("top", 8), ("left", 0), ("bottom", 8), ("right", 0), ("insideH", 6), ("insideV", 0)):
+        _border(borders, edge, size)
+    _place(table._tbl.tblPr, borders, TBLPR_ORDER)
+    usable = _usable_mm(section)
+    when = date_text(issued) + "印发" if issued else BLANK_DATE + "印发"
+    for text in rows:
+        row = table.add_row()
+        _row_props(row, header=False)
+        cells = row.cells
+        if text != "印发":
+            cells = [cells[0].merge(cells[1])]
+            values = [(text, WD_ALIGN_PARAGRAPH.LEFT)]
+        else:
+            values = [(head.printed_by, WD_ALIGN_PARAGRAPH.LEFT), (when, WD_ALIGN_PARAGRAPH.RIGHT)]
+        for cell, (value, align) in zip(cells, values):
+            cell.paragraphs[0]._p.getparent().remove(cell.paragraphs[0]._p)
+            _para(cell, value, BODY_FONT, RECORD_PT, align=align, exact=pitch - 0.5,
+                  left_chars=1 if align == WD_ALIGN_PARAGRAPH.LEFT else 0,
+                  right_chars=1 if align == WD_ALIGN_PARAGRAPH.RIGHT else 0)
+    for c in range(2):
+        table.columns[c].width = Mm(usable / 2)
+        for cell in table.columns[c].cells:
+            cell.width = Mm(usable / 2)
+    margins = OxmlElement("w:tblCellMar")
+    for edge in ("left", "right"):
+        el = OxmlElement(f"w:{edge}")
+        el.set(qn("w:w"), "0")
+        el.set(qn("w:type"), "dxa")
+        margins.append(el)
+    _place(table._tbl.tblPr, margins, TBLPR_ORDER)
 
 
 def _attachment_head(doc, label: str, title: str, marks: Marks, new_page: bool = True) -> None:
@@ -405,7 +715,7 @@ def _plan_attachment(doc, att: T.Attachment, plan: Plan, ctx, marks: Marks) -> N
             _para(doc, sec.heading, HEADING_FONT, NOTE_PT + 2, keep_next=True)
         last = n == len(att.sections) - 1
         _table(doc, W.PLAN_HEADERS, T.plan_rows(sec.sessions, plan.year, ctx), PLAN_COLS, usable,
-               keep_last=2 if last else 0)
+               keep_last=2 if last else 0, whole=(0, 1, 2))
     _notes(doc, att.footnotes)
 
 
@@ -415,31 +725,77 @@ def _directory(doc, catalogue, marks: Marks) -> None:
     section = doc.add_section(WD_SECTION.NEW_PAGE)
     _page_setup(section, landscape=True)
     _attachment_head(doc, W.DIRECTORY_SHEET, W.DIRECTORY_TITLE, marks, new_page=False)
-    _table(doc, W.DIRECTORY_HEADERS, T.directory_rows(catalogue), DIRECTORY_COLS, _usable_mm(section), (2,))
+    _table(doc, W.DIRECTORY_HEADERS, T.directory_rows(catalogue), DIRECTORY_COLS, _usable_mm(section), (2,),
+           whole=(0, 4, 5))  # 序号, 联系电话, 负责人: a number or a name never splits
 
 
-def _save(doc, plan: Plan) -> bytes:
+def _save(doc, issued=None) -> bytes:
     from .xlsx import stable_zip
 
     buf = io.BytesIO()
     doc.save(buf)
-    return stable_zip(buf.getvalue(), _fixed_time(plan))
+    return stable_zip(_package_parts(buf.getvalue()), _fixed_time(issued))
+
+
+def _font_table() -> bytes:
+    """word/fontTable.xml: every font the notice uses, each with its first fallback (w:altName) and the
+    GB2312 character set, so Word/WPS substitute a Chinese face of the same kind where one is missing."""
+    ns = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    fonts = []
+    for name, alts in FALLBACKS.items():
+        fonts.append(f'<w:font w:name="{name}"><w:altName w:val="{alts[0]}"/><w:charset w:val="86"/>'
+                     f'<w:family w:val="{FONT_FAMILY[name]}"/><w:pitch w:val="variable"/></w:font>')
+    return (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<w:fonts xmlns:w="{ns}">'
+            + "".join(fonts) + "</w:fonts>").encode("utf-8")
+
+
+_THEME_EA = re.compile(rb'<a:ea typeface="[^"]*"/>')
+_APP = re.compile(rb"<Application>[^<]*</Application>")
+_THUMBNAIL_REL = re.compile(rb'<Relationship [^>]*Target="docProps/thumbnail.jpeg"/>')
+
+
+def _package_parts(data: bytes) -> bytes:
+    """python-docx's default package, made ours: the font table with fallbacks, the theme's East Asian
+    faces, no "Microsoft Macintosh Word" as the application, no thumbnail of another document."""
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            name, part = info.filename, src.read(info.filename)
+            if name == "docProps/thumbnail.jpeg":
+                continue
+            if name == "word/fontTable.xml":
+                part = _font_table()
+            elif name == "word/theme/theme1.xml":
+                part = _THEME_EA.sub('<a:ea typeface="宋体"/>'.encode(), part)
+            elif name == "docProps/app.xml":
+                part = _APP.sub(b"<Application>planner</Application>", part)
+            elif name == "_rels/.rels":
+                part = _THUMBNAIL_REL.sub(b"", part)
+            dst.writestr(info, part)
+    return out.getvalue()
 
 
 def notice_docx_bytes(plan: Plan, ctx, flag: str = "", template: str | None = None, template_name: str = TEMPLATE,
-                      issued=None) -> bytes:
+                      issued=None, paper: Paper | None = None) -> bytes:
     """The notice with 附件1–4, as .docx bytes (built in memory; nothing written)."""
+    paper = paper or Paper(issued=issued)
     marks = Marks(flag, T.provisional_note(plan, ctx))
-    lines = render_body(template if template is not None else default_template(), facts(plan, ctx, issued),
-                        template_name)
+    values = facts(plan, ctx, paper=paper)
+    lines = render_body(template if template is not None else default_template(), values, template_name)
+    if paper.sections and SECTIONS_MARK not in [ln.strip() for ln in lines]:  # a template from before the mark
+        at = next((k for k, ln in enumerate(lines) if ln.startswith("## ")), len(lines))
+        lines = [*lines[:at], SECTIONS_MARK, *lines[at:]]
     title = next((ln[2:].strip() for ln in lines if ln.startswith("# ")), f"运城市{plan.year}年安全培训考试计划")
-    doc = _new_document(plan, title)
-    _body(doc, lines, marks)
+    doc = _new_document(plan, title, paper.issued)
+    _body(doc, lines, marks, paper, values["document_number"])
     _materials(doc, ctx.catalogue, marks)
     for att in T.attachments(plan, ctx):
         _plan_attachment(doc, att, plan, ctx, marks)
     _directory(doc, ctx.catalogue, marks)
-    return _save(doc, plan)
+    _record(doc, paper.head(), paper.issued)
+    return _save(doc, paper.issued)
 
 
 # ----------------------------------------------------------------------------- PDF through LibreOffice
@@ -465,26 +821,78 @@ def _same_length(pattern: re.Pattern, data: bytes, fill) -> bytes:
     return pattern.sub(sub, data)
 
 
-def stable_pdf(data: bytes, plan: Plan) -> bytes:
+def stable_pdf(data: bytes, issued=None) -> bytes:
     """LibreOffice stamps the conversion time and a random id: replace them in place (same lengths, so
-    the cross-reference offsets stay valid) with the plan's fixed time and an id derived from the content."""
+    the cross-reference offsets stay valid) with the publish day and an id derived from the content."""
     import hashlib
 
-    stamp = _fixed_time(plan).strftime("%Y%m%d%H%M%S").encode()
+    when = _fixed_time(issued)
+    stamp = when.strftime("%Y%m%d%H%M%S").encode()
     digest = hashlib.sha256(_PDF_CHECKSUM.sub(b"", _PDF_ID.sub(b"", _PDF_DATE.sub(b"", _XMP_DATE.sub(b"", _XMP_UUID.sub(
         b"", data)))))).hexdigest().upper().encode()
     data = _same_length(_PDF_CHECKSUM, data, lambda m: b"/DocChecksum /" + digest[32:64])
     data = _same_length(_PDF_DATE, data, lambda m: b"/" + m.group(1) + b"(D:" + stamp + b"Z)")
     data = _same_length(_PDF_ID, data, lambda m: b"/ID [<" + digest[:32] + b"><" + digest[:32] + b">]")
-    iso = _fixed_time(plan).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    iso = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     data = _same_length(_XMP_DATE, data, lambda m: m.group(1) + iso + m.group(2))
     uuid = f"uuid:{digest[:8].decode()}-{digest[8:12].decode()}-{digest[12:16].decode()}-" \
            f"{digest[16:20].decode()}-{digest[20:32].decode()}".lower().encode()
     return _same_length(_XMP_UUID, data, lambda m: uuid)
 
 
-def docx_to_pdf(data: bytes, plan: Plan, name: str = "notice") -> bytes | None:
-    """PDF bytes converted by LibreOffice, or None when it is not installed (the caller notes the skip)."""
+#: seconds LibreOffice may take for one document (a hung conversion is an I/O failure, not a hang)
+SOFFICE_TIMEOUT = 180
+
+
+def installed_fonts() -> frozenset[str] | None:
+    """Font family names fontconfig knows (every name of each family), or None without fontconfig."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("fc-list")
+    if exe is None:
+        return None
+    try:
+        out = subprocess.run([exe, ":", "family"], capture_output=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return frozenset(name.strip() for line in out.decode("utf-8", "replace").splitlines()
+                     for name in line.split(",") if name.strip())
+
+
+def substitutes(installed: frozenset[str] | None) -> dict[str, str]:
+    """Official font -> the installed fallback the PDF uses instead (empty: every official font is there).
+    Without fontconfig nothing is known, and nothing is substituted."""
+    if installed is None:
+        return {}
+    out = {}
+    for name, alts in FALLBACKS.items():
+        if name not in installed:
+            out[name] = next((a for a in alts if a in installed), alts[-1])
+    return out
+
+
+def with_fonts(data: bytes, subs: dict[str, str]) -> bytes:
+    """The .docx with each official font name replaced by its stand-in (for LibreOffice only; the
+    published .docx keeps the official names)."""
+    import zipfile
+
+    if not subs:
+        return data
+    pattern = re.compile("|".join(re.escape(f'"{k}"') for k in sorted(subs, key=len, reverse=True)).encode())
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            part = src.read(info.filename)
+            if info.filename.endswith(".xml"):
+                part = pattern.sub(lambda m: f'"{subs[m.group(0).decode()[1:-1]]}"'.encode(), part)
+            dst.writestr(info, part)
+    return out.getvalue()
+
+
+def docx_to_pdf(data: bytes, issued=None, name: str = "notice", subs: dict[str, str] | None = None) -> bytes | None:
+    """PDF bytes converted by LibreOffice, or None when it is not installed (the caller notes the skip).
+    *subs* (see :func:`substitutes`; default: worked out here) names the stand-ins for missing fonts."""
     import os
     import subprocess
     import tempfile
@@ -492,15 +900,17 @@ def docx_to_pdf(data: bytes, plan: Plan, name: str = "notice") -> bytes | None:
     exe = soffice()
     if exe is None:
         return None
+    subs = substitutes(installed_fonts()) if subs is None else subs
     with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
         src = Path(tmp) / f"{name}.docx"
-        src.write_bytes(data)
+        src.write_bytes(with_fonts(data, subs))
         env = dict(os.environ, HOME=tmp)  # a private LibreOffice profile: no clash with a running instance
         try:
             subprocess.run([exe, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "pdf",
-                            "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=300, env=env)
+                            "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=SOFFICE_TIMEOUT,
+                           env=env)
             pdf = (Path(tmp) / f"{name}.pdf").read_bytes()
         except (OSError, subprocess.SubprocessError) as exc:
             raise PlannerError(f"LibreOffice could not convert {name}.docx to PDF ({type(exc).__name__})",
                                file=exe) from None
-    return stable_pdf(pdf, plan)
+    return stable_pdf(pdf, issued)

@@ -250,23 +250,27 @@ def revision_docx_bytes(old: Plan, new: Plan, ctx, rows: list[list[str]], flag: 
 
     text = template or files("planner").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
     original = original or {}
+    paper = D.Paper(issued=issued)
+    head = paper.head()
     values = {"year": new.year, "count": len(rows), "reason": reason,
               "issued": D.date_text(issued) if issued else D.BLANK_DATE,
               "provisional": T.provisional_note(new, ctx),
               "original": original.get("title") or notice_title(old.year),
-              "doc_no": original.get("doc_no") or DOC_NO_PLACEHOLDER.format(year=old.year)}
+              "doc_no": original.get("doc_no") or DOC_NO_PLACEHOLDER.format(year=old.year),
+              "organ": head.organ, "recipients": head.recipients}
     lines = D.render_body(text, values, TEMPLATE)
     marks = D.Marks(flag, values["provisional"])
     title = next((ln[2:].strip() for ln in lines if ln.startswith("# ")), "调整通知")
-    doc = D._new_document(new, title)
+    doc = D._new_document(new, title, issued)
     at = lines.index(TABLE_MARK) if TABLE_MARK in lines else len(lines)
-    D._body(doc, lines[:at], marks)
+    D._body(doc, lines[:at], marks, paper, head.document_number(new.year))
     D._table(doc, HEADERS, rows, COLS, D._usable_mm(doc.sections[-1]))
     D._body(doc, lines[at + 1:], D.Marks("", ""))
-    return D._save(doc, new)
+    D._record(doc, head, issued)
+    return D._save(doc, issued)
 
 
-def revision_xlsx_bytes(new: Plan, ctx, rows: list[list[str]], flag: str = "") -> bytes:
+def revision_xlsx_bytes(new: Plan, ctx, rows: list[list[str]], flag: str = "", issued=None) -> bytes:
     from openpyxl import Workbook
 
     from . import xlsx as X
@@ -284,9 +288,9 @@ def revision_xlsx_bytes(new: Plan, ctx, rows: list[list[str]], flag: str = "") -
         row += 1
         X._table_row(ws, st, row, values, widths)
     X._print_setup(ws, widths, True, marks, f"{header_row}:{header_row}")
-    when = X.fixed_time(new)
+    when = X.fixed_time(issued)
     wb.properties.created = wb.properties.modified = when
-    wb.properties.creator = wb.properties.lastModifiedBy = "planner"
+    wb.properties.creator = wb.properties.lastModifiedBy = D.ORGAN
     return X._save(wb, when)
 
 
@@ -301,4 +305,4 @@ def revision_files(old: Plan, new: Plan, ctx, reasons: dict, flag: str = "", iss
     reason = reasons.get("*") or notice_reason(diff_plans(old, new), reasons, ctx, new.year)
     return {"revision.docx": revision_docx_bytes(old, new, ctx, rows, flag, reason, issued,
                                                  original=reasons.get("original")),
-            "revision.xlsx": revision_xlsx_bytes(new, ctx, rows, flag)}
+            "revision.xlsx": revision_xlsx_bytes(new, ctx, rows, flag, issued)}

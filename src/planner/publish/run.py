@@ -29,7 +29,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                   charts: bool = True, notice_pdf: bool = False, template: str | None = None,
                   template_name: str = "notice_body.md.j2", issued=None, revision_of=None,
                   revision_reasons: dict | None = None, wall_calendar: bool = False,
-                  workers=None, doc_no: str | None = None) -> dict[str, bytes]:
+                  workers=None, document_number: str = "", sections=None) -> dict[str, bytes]:
     """Relative path -> bytes of every published file; raises before anything is written.
 
     notice.docx is always built; notice.pdf (LibreOffice, seconds) only with *notice_pdf*, so
@@ -37,7 +37,12 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     published before) the set adds revision.docx/.xlsx listing the changed sessions; *wall_calendar*
     adds calendar_a3.pdf (one A3 page, about a second or two to draw). *workers*
     (:class:`planner.publish.workers.PublishWorkers`) build the charts and the documents in parallel;
-    the bytes are the same as without them. *doc_no*: the notice's 发文字号, recorded in plan.json.
+    the bytes are the same as without them. The 发文字号 is recorded in plan.json (a later 调整通知 cites it).
+
+    *issued* is the 成文日期 and the date of every file (default today; a future day is refused);
+    *document_number* the 发文字号's serial number ("" leaves it blank to fill in); *sections* a file of the
+    bureau's own sections (default ``constraints/notice/sections/YEAR.md`` when there is one). What is
+    missing becomes an item of ``发布前核对.txt`` (:mod:`planner.publish.checklist`), never text in the files.
     """
     from ..check import check_plan
     from .csvfiles import csv_files
@@ -53,6 +58,11 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
                                f"{hard[0].rule}: {hard[0].message}); fix it, or publish it marked as such "
                                "with --allow-violations")
     flag = watermark(report)
+    from .letterhead import check_issued, read_sections
+    from .notice_docx import Paper
+
+    issued = check_issued(issued)
+    paper = Paper(issued=issued, document_number=document_number, sections=read_sections(sections, plan.year))
     revised = None
     if revision_of is not None:  # the re-issued notice says it is revised, and which 期次
         from .revision import revised_notice_template
@@ -60,32 +70,41 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
         template, revised = revised_notice_template(template, revision_of, plan, ctx, revision_reasons)
     if workers is not None:
         workers.submit(plan, flag, class_days=class_days, previous_ics=previous_ics, template=template,
-                       template_name=template_name, issued=issued, charts=charts)
+                       template_name=template_name, paper=paper, charts=charts)
     files = {f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()}
     from .revision import notice_title
 
     title = notice_title(plan.year, template)  # kept in plan.json: a later 调整通知 cites it exactly
+    from .letterhead import load_letterhead
+
+    doc_no = load_letterhead().document_number(plan.year, document_number) if document_number else ""
     files["plan.json"] = plan_json_bytes(plan, ctx, report, class_days, flag, {"title": title, "doc_no": doc_no})
     documents = workers.result("documents") if workers is not None else None
     if documents is None:  # serial, or the worker could not: the same function, here
-        documents = document_files(plan, ctx, flag, class_days, previous_ics, template, template_name, issued)
+        documents = document_files(plan, ctx, flag, class_days, previous_ics, template, template_name, paper)
     files.update(documents)
     if revision_of is not None:
         from .revision import revision_files
 
         files.update(revision_files(revision_of, plan, ctx, revision_reasons or {}, flag, issued))
+    official_fonts = None
     if notice_pdf:
-        from .notice_docx import docx_to_pdf
+        from .notice_docx import docx_to_pdf, installed_fonts, soffice, substitutes
 
+        subs = substitutes(installed_fonts()) if soffice() else {}
         for stem in ("notice", "revision"):
             if f"{stem}.docx" not in files:
                 continue
-            pdf = docx_to_pdf(files[f"{stem}.docx"], plan, stem)
+            pdf = docx_to_pdf(files[f"{stem}.docx"], issued, stem, subs)
             if pdf is None:
                 print(f"note: LibreOffice (soffice) is not installed: {stem}.pdf not written "
                       "(install libreoffice-writer to get it)", file=sys.stderr)
                 break
             files[f"{stem}.pdf"] = pdf
+            official_fonts = not subs
+        if subs and official_fonts is False:  # said once, whatever the number of PDFs
+            print("note: the official fonts are not installed here: the PDF uses " + ", ".join(
+                f"{v} for {k}" for k, v in subs.items()) + " (the .docx keeps the official fonts)", file=sys.stderr)
     images = {}
     if charts:
         images = workers.result("charts") if workers is not None else None
@@ -101,6 +120,12 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
 
     files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
                                        flag=flag, revision=revised).encode("utf-8")
+    from .checklist import CHECKLIST_FILE, checklist_items, checklist_text
+
+    items = checklist_items(plan, ctx, document_number=document_number, sections=paper.sections,
+                            official_fonts=official_fonts)
+    if items:  # the planner's notes go here, never into the files above
+        files[CHECKLIST_FILE] = checklist_text(items).encode("utf-8")
     return files
 
 

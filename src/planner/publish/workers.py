@@ -35,14 +35,15 @@ def chart_files(plan, ctx, flag: str) -> dict[str, dict[str, bytes]]:
 
 
 def document_files(plan, ctx, flag: str, class_days: int, previous_ics: dict[str, bytes] | None,
-                   template: str | None, template_name: str, issued) -> dict[str, bytes]:
-    """notice.xlsx, notice.docx and the ICS calendars: relative path -> bytes."""
+                   template: str | None, template_name: str, paper) -> dict[str, bytes]:
+    """notice.xlsx, notice.docx and the ICS calendars: relative path -> bytes (*paper*: a
+    :class:`planner.publish.notice_docx.Paper`)."""
     from .ics import ics_files
     from .notice_docx import notice_docx_bytes
     from .xlsx import notice_xlsx_bytes
 
-    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag),
-             "notice.docx": notice_docx_bytes(plan, ctx, flag, template, template_name, issued)}
+    files = {"notice.xlsx": notice_xlsx_bytes(plan, ctx, flag, paper.issued),
+             "notice.docx": notice_docx_bytes(plan, ctx, flag, template, template_name, paper=paper)}
     files.update(ics_files(plan, ctx, class_days, flag, previous_ics))
     return files
 
@@ -196,12 +197,12 @@ class PublishWorkers:
         return cls(workers)
 
     def submit(self, plan, flag: str, *, class_days: int, previous_ics, template, template_name: str,
-               issued, charts: bool = True) -> None:
+               paper, charts: bool = True) -> None:
         """Hand the solved plan to the workers; they start at once."""
         if charts and "charts" in self.workers:
             self.workers["charts"].send((plan, flag))
         if "documents" in self.workers:
-            self.workers["documents"].send((plan, flag, class_days, previous_ics, template, template_name, issued))
+            self.workers["documents"].send((plan, flag, class_days, previous_ics, template, template_name, paper))
 
     def result(self, role: str):
         w = self.workers.get(role)

@@ -28,15 +28,20 @@ from . import wording as W
 META_SHEET = "_planner"
 FORMAT = "planner notice.xlsx 1"
 LEGACY_STREAM_COL = 7  # column G carried the stream id in the first layout (now derived from headings)
-PLAN_WIDTHS = (6, 17, 17, 24, 32, 10)
+#: narrow enough that a plan sheet prints at MIN_PRINT or more on A4 portrait (a long kind wraps to two lines)
+PLAN_WIDTHS = (5, 15, 15, 20, 30, 8)
 DIRECTORY_WIDTHS = (6, 22, 60, 20, 16, 9)
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
 
 
-def fixed_time(plan: Plan) -> dt.datetime:
-    """Document timestamps derived from the plan (Jan 1 of its year), never the wall clock."""
-    return dt.datetime(plan.year, 1, 1)
+def fixed_time(issued: dt.date | None = None) -> dt.datetime:
+    """Document timestamps: the publish day (the 成文日期, default today) at midnight, never a clock time
+    and never a day after the set was made."""
+    from .letterhead import publish_day
+
+    day = issued or publish_day()
+    return dt.datetime(day.year, day.month, day.day)
 
 
 def text_width(text: str) -> int:
@@ -51,7 +56,7 @@ def line_count(text: str, width: float) -> int:
 
 # ----------------------------------------------------------------------------- writing
 
-def notice_xlsx_bytes(plan: Plan, ctx, flag: str = "") -> bytes:
+def notice_xlsx_bytes(plan: Plan, ctx, flag: str = "", issued: dt.date | None = None) -> bytes:
     """The workbook as bytes (built fully in memory, so a failure writes nothing)."""
     from openpyxl import Workbook
 
@@ -66,9 +71,9 @@ def notice_xlsx_bytes(plan: Plan, ctx, flag: str = "") -> bytes:
     meta.sheet_state = "hidden"
     for row in (("format", FORMAT), ("year", plan.year)):
         meta.append(row)
-    when = fixed_time(plan)
+    when = fixed_time(issued)
     wb.properties.created = wb.properties.modified = when
-    wb.properties.creator = wb.properties.lastModifiedBy = "planner"
+    wb.properties.creator = wb.properties.lastModifiedBy = "运城市应急管理局"  # the bureau owns the file
     wb.properties.title = marks.header
     wb.active = 0
     return _save(wb, when)
@@ -122,7 +127,10 @@ def _styles():
 
 #: page geometry (points): A4, margins of 0.75 in top/bottom (header and footer inside), 0.5 in left/right
 PAGE_PT = {"portrait": (595.0, 842.0), "landscape": (842.0, 595.0)}
-MARGIN_IN = {"top": 0.75, "bottom": 0.75, "left": 0.5, "right": 0.5, "header": 0.3, "footer": 0.3}
+MARGIN_IN = {"top": 0.75, "bottom": 0.75, "left": 0.4, "right": 0.4, "header": 0.3, "footer": 0.3}
+#: no sheet prints smaller than this (issue 19: 附件3 squeezed onto one page at 53 % was about 6 pt type);
+#: a longer table flows over pages instead, its header row repeated on each
+MIN_PRINT = 0.75
 #: a table may shrink this much more to stay on one page with its notes, rather than spill a few rows
 MIN_FIT = 0.8
 MIN_LAST_ROWS = 3
@@ -176,7 +184,8 @@ def paginate(ws, breakable: set[int], header_height: float, widths, landscape: b
     """Place page breaks so no page holds only a header row or a lone last row, and the notes stay with
     the table's last rows; returns the print scale in percent.
 
-    A sheet that fits one page at no less than MIN_FIT of the page-width scale is shrunk onto one page.
+    A sheet that fits one page at no less than MIN_FIT of the page-width scale, and not below MIN_PRINT, is
+    shrunk onto one page.
     Longer sheets are cut into pages of about equal height, only before rows in *breakable* (session
     rows, never a sub-table's first), the last page keeping at least MIN_LAST_ROWS sessions above the notes.
     """
@@ -188,7 +197,7 @@ def paginate(ws, breakable: set[int], header_height: float, widths, landscape: b
     heights = {r: ws.row_dimensions[r].height or 15 for r in range(1, ws.max_row + 1)}
     total = sum(heights.values())
     one_page = page / total
-    if one_page >= width_scale * MIN_FIT:
+    if one_page >= width_scale * MIN_FIT and min(width_scale, one_page) * SAFETY >= MIN_PRINT:
         return int(100 * min(width_scale, one_page) * SAFETY)
     usable = page / (width_scale * SAFETY)
     pages = -(-int(total) // int(usable))
