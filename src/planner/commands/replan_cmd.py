@@ -20,8 +20,6 @@ def register(sub) -> None:
                    help="keep this published session as it is (refuse a proposed change); repeatable")
     p.add_argument("--draft", action="store_true",
                    help="PLAN was never published (a draft): re-plan it all the same, without a revision notice")
-    p.add_argument("--issued", metavar="DATE", default=None,
-                   help="成文日期 of the revision notice (YYYY-MM-DD) [default: left blank to fill in]")
     add_context_options(p)
     add_solver_options(p)
     add_output_options(p)
