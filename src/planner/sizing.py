@@ -124,6 +124,29 @@ def capacity_bound(facts, limit: int, window_end) -> int:
     return need
 
 
+def _seatless(ctx, sized, limit: int) -> None:
+    """No count seats a category that no site of its stream may examine: say which, and who could, at once."""
+    import datetime as dt
+
+    from .errors import InfeasibleError
+    from .queueing import ready_before
+
+    for sid in sized:
+        facts = ctx.demand.streams.get(sid)
+        if facts is None:
+            continue
+        for c in facts.categories:
+            must = facts.cumulative(c)[ready_before(facts, ctx.window[1] - dt.timedelta(days=limit + 1))]
+            if must and not any(q for (site, cat), q in facts.quota.items() if cat == c):
+                who = sorted(i for i, inst in ctx.catalogue.institutions.items()
+                             if any(ctx.catalogue.operations[op].category_code == c for op in inst.scope))
+                where = ", ".join(who) if who else "no institution of 附件4"
+                raise InfeasibleError(
+                    f"waiting[{sid}:{c}]: {must} candidates of {ctx.catalogue.category_name(c)} must be seated within "
+                    f"the year, but no site of {sid} with seats may examine them (licensed: {where}); add such a "
+                    "site to the stream (with seats in the demand file) or its sessions", [f"waiting[{sid}:{c}]"])
+
+
 def _first_fit(ctx, demand, sized: dict[str, tuple[int, int]], max_wait, seed: int, clock):
     """A first plan that seats everyone in time, found fast: the year as `planner plan` makes it without
     candidates, at every site's longest sessions, with one more rotation cycle of a stream whose candidates
@@ -180,6 +203,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     free = replace(free, demand=replace(free.demand, free_days=True))
     out = Sizing("UNKNOWN", bounds=dict(sized))
     limit = free.ruleset.rule("waiting").max_wait_days
+    _seatless(free, sized, limit)
     out.capacity_bound = sum(capacity_bound(free.demand.streams[sid], limit, free.window[1])
                              for sid in sized if sid in free.demand.streams)
 

@@ -180,6 +180,9 @@ def _hint(mv: ModelVars, plan: Plan, known: dict | None = None) -> None:
         for i, lit in slot.at.items():
             mv.model.add_hint(lit, i == s.institution)
             values[lit.index] = int(i == s.institution)
+        kinds = mv.ctx.streams[slot.stream].kinds
+        if slot.kind is not None and s.kind in kinds:
+            mv.model.add_hint(slot.kind, kinds.index(s.kind))
     hint_queue(mv, values)
 
 
@@ -243,6 +246,8 @@ def solve(
         pin(mv, slot, p)
     if hint is not None or reference is not None:
         _hint(mv, hint if hint is not None else reference)
+        if getattr(ctx, "demand", None) is not None:
+            _complete_hint(mv, clock, seed)
     else:
         _target_hint(mv, ctx)
 
@@ -291,7 +296,7 @@ def solve(
         # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
         # The cost is a whole number, so the bound rounds up (the tolerance absorbs CP-SAT's float arithmetic).
         bound = result.solver_objective if st == Status.OPTIMAL else math.ceil(solver.best_objective_bound - 1e-6)
-        result.bound = float(min(bound, result.objective))
+        result.bound = float(max(0, min(bound, result.objective)))  # every preference costs 0 or more
         # A preference whose model face bounds its cost from above (short_wait: the model holds a possible seating,
         # the check face the best one) meets the cost only at the optimum; before it, it may only be higher.
         from_above = st == Status.TIME_LIMIT and any(p.bounded_from_above and p.weight for p in ctx.preferences)
@@ -309,6 +314,22 @@ def solve(
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result
+
+
+def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> None:
+    """Turn a plan's hint into a value for every variable: the hinted decisions fixed, CP-SAT fills in the rest
+    (the preferences' terms), which it does at once; left to its hint search, that took seconds."""
+    m = mv.model
+    solver = clock.solver(seed, 0.25)
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    _light_presolve(solver)
+    status = solver.solve(m)
+    clock.account(solver, status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        m.clear_hints()
+        for i in range(len(m.proto.variables)):
+            v = m.get_int_var_from_proto_index(i)
+            m.add_hint(v, solver.value(v))
 
 
 def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins) -> "Result | Plan | None":

@@ -44,6 +44,22 @@ def parse_bounds(items: list[str]) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _scenario(args, sized, year: int) -> str:
+    """The sized year as a scenario of the rule set it sized, so that ``planner check PLAN --scenario sizing.toml
+    --demand demand.toml`` judges the written plan by the counts chosen (paths as given, made absolute)."""
+    from pathlib import Path
+
+    lines = ["# The session counts planner size chose, on top of the rule set it sized. Check the plan with:",
+             "#   planner check plan.csv --scenario sizing.toml --demand demand.toml", 'name = "sizing"',
+             f"year = {year}"]
+    if args.scenario:
+        lines.append(f"extends = {str(Path(args.scenario).resolve())!r}".replace("'", '"'))
+    elif args.rules:
+        lines.append(f"rules = {str(Path(args.rules).resolve())!r}".replace("'", '"'))
+    lines += ["", "[sessions]"] + [f"{sid} = {n}" for sid, n in sized.sessions.items()]
+    return "\n".join(lines) + "\n"
+
+
 def run(args) -> int:
     from ..demand import default_demand_path, load_demand
     from ..errors import InfeasibleError, PlannerError
@@ -72,6 +88,7 @@ def run(args) -> int:
                                    field="time-limit")
             tx.write("sizing.csv", sizing_csv(sized))
             tx.write_text("demand.toml", sized.demand_toml())
+            tx.write_text("sizing.toml", _scenario(args, sized, ctx.year))
             write_result(sized.result, sized.ctx, tx, args, extra_summary={"sizing": sized.summary()},
                          workers=workers)
         print(sized.describe())
