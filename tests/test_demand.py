@@ -1,7 +1,6 @@
 """Demand as data: the file format and its errors, the shipped estimate and its sources, a bureau's import."""
 from __future__ import annotations
 
-import copy
 import csv
 import re
 import subprocess
@@ -15,6 +14,8 @@ from planner.demand import demand_from_dict, demand_to_toml, load_demand, ready_
 from planner.demand_estimate import default_text, read_basis
 from planner.errors import PlannerError
 from planner.textio import read_toml
+
+from conftest import replaced
 
 SHIPPED = constraints_dir() / "demand.toml"
 
@@ -82,13 +83,8 @@ def read_toml_text(text: str) -> dict:
     (("streams", "special_ops", "categories", "electrical", "typo"), 3, "typo"),
 ])
 def test_bad_demand_input_names_file_and_field(cat, doc, path, value, field):
-    bad = copy.deepcopy(doc)
-    node = bad
-    for k in path[:-1]:
-        node = node[k]
-    node[path[-1]] = value
     with pytest.raises(PlannerError) as e:
-        demand_from_dict(bad, "bad.toml", cat)
+        demand_from_dict(replaced(doc, path, value), "bad.toml", cat)
     assert e.value.file == "bad.toml" and field in (e.value.field or "")
 
 
