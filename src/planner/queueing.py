@@ -143,6 +143,39 @@ class Load:
         return out
 
 
+#: the columns of a load per stream and category (sizing.csv, report.html)
+CATEGORY_HEADER = ["考试计划", "类别", "预计考生", "场次", "考位", "已安排", "结转下年", "最长候考天数", "95%候考天数",
+                   "考位利用率", "数据"]
+
+
+def category_rows(load: "Load", plan, ctx) -> list[list]:
+    """Per stream and category: candidates, sessions, seats, seated, carried over, waits, utilisation, status."""
+    rows = []
+    for c in load.categories:
+        seats = sum(s.offered.get(c.category, 0) for s in load.sessions if s.stream == c.stream)
+        p95 = c.percentile(0.95)
+        rows.append([ctx.catalogue.streams[c.stream].name, ctx.catalogue.category_name(c.category), c.candidates,
+                     len(plan.stream(c.stream)), seats, c.seated, c.carried_over,
+                     "" if c.max_wait is None else c.max_wait, "" if p95 is None else p95,
+                     f"{c.seated / seats:.0%}" if seats else "", load.status])
+    return rows
+
+
+def site_month_candidates(load: "Load", ctx) -> tuple[list[str], list[list]]:
+    """Candidates seated and seats offered per site and month (plan-year months in order): people, not sessions."""
+    months = sorted({(s.exam_date.year, s.exam_date.month) for s in load.sessions})
+    sites = sorted({s.institution for s in load.sessions}, key=lambda i: ctx.catalogue.institutions[i].seq)
+    header = ["考点"] + [f"{m}月" for _, m in months]
+    rows = []
+    for site in sites:
+        cells = []
+        for ym in months:
+            ss = [s for s in load.sessions if s.institution == site and (s.exam_date.year, s.exam_date.month) == ym]
+            cells.append(f"{sum(s.candidates for s in ss)}/{sum(s.seats for s in ss)}" if ss else "")
+        rows.append([ctx.catalogue.institutions[site].short_name] + cells)
+    return header, rows
+
+
 def _ready_count(days: tuple[dt.date, ...], last: dt.date) -> int:
     """How many ready days fall on or before *last*."""
     return bisect.bisect_right(days, last)

@@ -268,25 +268,12 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     return out
 
 
-SIZING_HEADER = ["考试计划", "类别", "预计考生", "场次", "考位", "已安排", "结转下年", "最长候考天数", "95%候考天数",
-                 "考位利用率", "数据"]
-
-
 def sizing_csv(sized: Sizing) -> bytes:
     """Per stream and category: candidates, sessions, seats, seated, carried over, waits and utilisation (UTF-8
     with BOM, so Excel and WPS open it as Chinese). Every figure derives from the demand file: 估计 unless it
     holds the bureau's own registrations."""
     from .publish.csvfiles import bom_csv
-    from .queueing import evaluate
+    from .queueing import CATEGORY_HEADER, category_rows, evaluate
 
-    ctx, plan = sized.ctx, sized.result.plan
-    load = evaluate(plan, ctx)
-    rows = []
-    for c in load.categories:
-        seats = sum(s.offered.get(c.category, 0) for s in load.sessions if s.stream == c.stream)
-        p95 = c.percentile(0.95)
-        rows.append([ctx.catalogue.streams[c.stream].name, ctx.catalogue.category_name(c.category), c.candidates,
-                     len(plan.stream(c.stream)), seats, c.seated, c.carried_over,
-                     "" if c.max_wait is None else c.max_wait, "" if p95 is None else p95,
-                     f"{c.seated / seats:.0%}" if seats else "", load.status])
-    return bom_csv(rows, SIZING_HEADER)
+    load = evaluate(sized.result.plan, sized.ctx)
+    return bom_csv(category_rows(load, sized.result.plan, sized.ctx), CATEGORY_HEADER)
