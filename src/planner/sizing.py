@@ -147,24 +147,28 @@ def _seatless(ctx, sized, limit: int) -> None:
                     "site to the stream (with seats in the demand file) or its sessions", [f"waiting[{sid}:{c}]"])
 
 
-def _first_fit(ctx, demand, sized: dict[str, tuple[int, int]], max_wait, seed: int, clock):
+def _first_fit(ctx, demand, sized: dict[str, tuple[int, int]], max_wait, seed: int, clock, start: dict[str, int]):
     """A first plan that seats everyone in time, found fast: the year as `planner plan` makes it without
-    candidates, at every site's longest sessions, with one more rotation cycle of a stream whose candidates
-    wait too long, until the queue check passes (None when the bounds or the time run out first)."""
+    candidates, at every site's longest sessions, starting from *start* sessions a stream (its seats' lower
+    bound) with one more rotation cycle of a stream whose candidates wait too long, until the queue check
+    passes (None when the bounds or the time run out first)."""
     from .check import check_plan
-    from .solver import solve
+    from .solver import Status, solve
 
-    counts = {sid: min(hi, max(lo, ctx.streams[sid].count or lo)) for sid, (lo, hi) in sized.items()}
+    counts = {sid: min(hi, max(lo, start.get(sid, lo))) for sid, (lo, hi) in sized.items()}
     while clock.left > 1.0:
         trial = _with_counts(ctx, counts, max_wait)
         result = solve(trial, seed=seed, time_limit=clock.left / 2, explain=False)
         clock.det_used += result.deterministic_time
-        if result.plan is None:
+        if result.status == Status.INFEASIBLE:  # too few sessions for another rule (coverage, …): grow them all
+            late = set(counts)
+        elif result.plan is None:
             return None
-        late = {v.stream for v in check_plan(result.plan, trial.with_demand(demand)).violations
-                if v.rule == "waiting"}
-        if not late:
-            return result.plan
+        else:
+            late = {v.stream for v in check_plan(result.plan, trial.with_demand(demand)).violations
+                    if v.rule == "waiting"}
+            if not late:
+                return result.plan
         grown = False
         for sid in late & set(counts):
             step = ctx.streams[sid].cycle
@@ -204,12 +208,13 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     out = Sizing("UNKNOWN", bounds=dict(sized))
     limit = free.ruleset.rule("waiting").max_wait_days
     _seatless(free, sized, limit)
-    out.capacity_bound = sum(capacity_bound(free.demand.streams[sid], limit, free.window[1])
-                             for sid in sized if sid in free.demand.streams)
 
     clock = _Clock(0.6 * time_limit)  # the rest is the final plan's (every preference)
     longest = demand.with_days({site: s.max_days for site, s in demand.sites.items()})
-    start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock)
+    least = {sid: capacity_bound(free.demand.streams[sid], limit, free.window[1])
+             for sid in sized if sid in free.demand.streams}
+    out.capacity_bound = sum(least.values())
+    start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, least)
     if start_plan is not None:  # fewer sessions are sought: the first fit's counts bound the model's slots
         sized = {sid: (lo, max(lo, len(start_plan.stream(sid)))) for sid, (lo, hi) in sized.items()}
     mv = build_model(free, max_slots={sid: hi for sid, (_, hi) in sized.items()})
@@ -248,8 +253,14 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
         m.clear_hints()
         for v in [s.x for s in mv.all_slots()] + [s.present for s in mv.all_slots()]:
             m.add_hint(v, solver.value(v))
+    if not out.sessions and start_plan is not None:  # the model found nothing better in time: the first fit stands
+        out.status = "FEASIBLE"
+        out.sessions = {sid: len(start_plan.stream(sid)) for sid in sized}
+        out.days = {(sid, site): s.max_days for sid in sized for site, s in demand.sites.items()
+                    if site in free.streams[sid].sites}
+        best = start_plan
     if not out.sessions:
-        if status == cp_model.INFEASIBLE:
+        if status == cp_model.INFEASIBLE and start_plan is None:
             out.status = "INFEASIBLE"
             keys, _ = explain_infeasibility(free, seed=seed, clock=clock)
             out.conflict = describe_conflicts(keys, free)
