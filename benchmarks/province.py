@@ -473,6 +473,8 @@ class Run:
     unconstrained_over_days: int = 0
     verified: str = ""
     stopped: str = ""
+    seed: int = 0
+    budget: float = 0.0
 
     @property
     def gap(self) -> float:
@@ -532,6 +534,9 @@ def _decompose(ctxs, prov_ctx, cap, confs, t0: float, runner: Runner, verbose: b
     if not over(own, cap):
         offer([0] * len(cs), "own")
     note("cities alone")
+    if run.best is None:
+        offer(greedy(cs, cap, runner, record), "greedy")
+        note("greedy: cities fixed in turn, full days closed")
     # 2-3. rounds of prices; after each, province plans from the known city plans
     lam: dict[dt.date, float] = {d: INITIAL_PRICE for d in over(own, cap)}
     centre: dict[dt.date, float] = {}
@@ -580,6 +585,30 @@ def _decompose(ctxs, prov_ctx, cap, confs, t0: float, runner: Runner, verbose: b
     return run
 
 
+def greedy(cs: list[City], cap: int, runner: Runner, record) -> list[int] | None:
+    """A province plan early, whatever the crowding: the cities are fixed one after another (those whose own
+    optimum avoids the over-full days first), each keeping its cheapest known plan that uses no day already
+    holding *cap* exams, else solved again (from its own optimum) with those days closed. Each city then
+    fits by construction, so the only way to fail is a city without a plan within its solve's cap.
+    The index of each city's plan, or None."""
+    crowded = set(over([c.cols[0] for c in cs], cap))
+    order = sorted(range(len(cs)), key=lambda k: (len(cs[k].cols[0].dayset & crowded), k))
+    load: dict[dt.date, int] = {}
+    idx: list[int] = [0] * len(cs)
+    for k in order:
+        full = frozenset(d for d, n in load.items() if n >= cap)
+        fits = [i for i, s in enumerate(cs[k].cols) if not s.dayset & full]
+        if not fits:
+            runner.run([(k, {}, cs[k].cols[0].values, full)], record)
+            fits = [i for i, s in enumerate(cs[k].cols) if not s.dayset & full]
+            if not fits:
+                return None
+        idx[k] = min(fits, key=lambda i: cs[k].cols[i].cost)
+        for d in cs[k].cols[idx[k]].dayset:
+            load[d] = load.get(d, 0) + 1
+    return idx
+
+
 def summarize(entries: list[tuple[float, str, float, float]]) -> str:
     """The phases that moved the objective or the bound (and the last one), with how many rounds ran."""
     out, prev = [], None
@@ -591,22 +620,52 @@ def summarize(entries: list[tuple[float, str, float, float]]) -> str:
     return "; ".join(out) + (f" [{rounds} priced round{'s' if rounds != 1 else ''}]" if entries else "")
 
 
+#: the generated provinces every size is run on (seven, so that no figure rests on a chosen instance)
+SEEDS = (1, 2, 3, 4, 5, 6, 7)
+
+
 def table(city_counts: list[int], year: int, budgets: list[float], workers: int = 2,
-          seed: int = 2026) -> tuple[str, list[Run]]:
+          seeds: tuple[int, ...] = SEEDS) -> tuple[str, list[Run]]:
+    """One row per (size, seed, budget): every generated province run is reported."""
     rows, raw = [], []
     for C in city_counts:
-        for b in budgets:
-            r = decompose(C, year, b, workers=workers, seed=seed)
-            raw.append(r)
-            phases = summarize(r.log)
-            gap = "-" if r.gap == float("inf") else f"{100 * r.gap:.2f} %"
-            rows.append([C, r.sessions, r.cap, f"{b:g}", f"{r.city_opt_sum:.0f}", r.unconstrained_over_days,
-                         "-" if r.best_ub == float("inf") else f"{r.best_ub:.0f}", f"{r.best_lb:.1f}", gap,
-                         phases or r.stopped])
-            log(f"  province C={C} budget {b:g}s: UB {r.best_ub} LB {r.best_lb:.1f} gap {gap}")
-    return md_table(["cities", "sessions", "shared cap / day", "budget s", "sum of city optima",
+        for seed in seeds:
+            for b in budgets:
+                r = decompose(C, year, b, workers=workers, seed=seed)
+                r.seed, r.budget = seed, b
+                raw.append(r)
+                phases = summarize(r.log)
+                gap = "-" if r.gap == float("inf") else f"{100 * r.gap:.2f} %"
+                rows.append([C, seed, r.sessions, r.cap, f"{b:g}", f"{r.city_opt_sum:.0f}", r.unconstrained_over_days,
+                             "-" if r.best_ub == float("inf") else f"{r.best_ub:.0f}", f"{r.best_lb:.1f}", gap,
+                             _first_plan(r), phases or r.stopped])
+                log(f"  province C={C} seed {seed} budget {b:g}s: UB {r.best_ub} LB {r.best_lb:.1f} gap {gap}")
+    return md_table(["cities", "seed", "sessions", "shared cap / day", "budget s", "sum of city optima",
                      "days over the cap (cities alone)", "objective (checked)", "lower bound", "proven gap",
-                     "phases that moved a bound: time (objective / bound)"], rows), raw
+                     "first checked plan s", "phases that moved a bound: time (objective / bound)"], rows), raw
+
+
+def _first_plan(r: Run) -> str:
+    t = next((t for t, _, ub, _ in r.log if ub < float("inf")), None)
+    return "-" if t is None else f"{t:.1f}"
+
+
+def shares(raw: list[Run]) -> str:
+    """Per size and budget: how many provinces got a checked plan, how many a proven gap within 1 %."""
+    rows = []
+    for C, b in dict.fromkeys((r.cities, r.budget) for r in raw):
+        rs = [r for r in raw if r.cities == C and r.budget == b]
+        gaps = sorted(r.gap for r in rs)
+        planned = [r for r in rs if r.best_ub < float("inf")]
+        med = gaps[len(gaps) // 2]
+        rows.append([C, f"{b:g}", len(rs), f"{len(planned)} of {len(rs)}",
+                     f"{sum(g <= 0.01 for g in gaps)} of {len(rs)}",
+                     "-" if med == float("inf") else f"{100 * med:.2f} %",
+                     "-" if not planned else f"{100 * max(r.gap for r in planned):.2f} %",
+                     "-" if not planned else f"{max(float(_first_plan(r)) for r in planned):.1f}",
+                     ", ".join(str(r.unconstrained_over_days) for r in rs)])
+    return md_table(["cities", "budget s", "provinces", "checked plan", "proven gap <= 1 %", "median gap",
+                     "worst gap (with a plan)", "latest first plan s", "days over the cap (cities alone)"], rows)
 
 
 def _numbers(kind: type, least: float):
@@ -630,7 +689,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="comma list of wall-clock budgets, seconds [10]")
     ap.add_argument("--workers", type=int, choices=(1, 2), default=2 if (os.cpu_count() or 1) > 1 else 1,
                     help="processes for the city solves: 2 forks one helper, 1 solves here only [2]")
-    ap.add_argument("--seed", type=int, default=2026, help="seed of the generated provinces [2026]")
+    ap.add_argument("--seeds", type=_numbers(int, 0), default=list(SEEDS),
+                    help=f"comma list of seeds of the generated provinces [{','.join(map(str, SEEDS))}]")
     ap.add_argument("--verbose", action="store_true", help="each phase on stderr as it ends")
     a = ap.parse_args(argv)
     from planner.errors import PlannerError
@@ -638,10 +698,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if a.verbose:
             for C in a.cities:
-                for b in a.budget:
-                    decompose(C, a.year, b, a.workers, a.seed, verbose=True)
+                for seed in a.seeds:
+                    for b in a.budget:
+                        log(f"province C={C} seed {seed} budget {b:g} s")
+                        decompose(C, a.year, b, a.workers, seed, verbose=True)
             return 0
-        print(table(a.cities, a.year, a.budget, a.workers, a.seed)[0])
+        tbl, raw = table(a.cities, a.year, a.budget, a.workers, tuple(a.seeds))
+        print(shares(raw) + "\n\n" + tbl)
     except PlannerError as exc:  # e.g. a year outside the calendar data
         print(f"province.py: {exc}", file=sys.stderr)
         return 2

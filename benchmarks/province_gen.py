@@ -71,7 +71,8 @@ def city_confs(cities: int, year: int, seed: int = 2026) -> list[CityConf]:
         # where the city aims in the month: special ops anywhere in 0.3-0.7, managers halfway between two
         # special-ops targets, as a bureau calibrating its own plan would (own streams never aim at one day)
         ps = round(rng.uniform(0.3, 0.7), 2)
-        pm = round(((rng.randrange(len(rot)) + ps + 0.5) / len(rot)) % 1.0, 2)
+        # "% 1.0" once more after rounding: 0.996 rounds to 1.0, which the planner refuses (the month's start, 0.0)
+        pm = round(((rng.randrange(len(rot)) + ps + 0.5) / len(rot)) % 1.0, 2) % 1.0
         out.append(CityConf(f"_c{c}", rot, rng.randint(8, 12), cycles * len(rot), closures,
                             {"managers": pm, "special_ops": ps}))
     return out

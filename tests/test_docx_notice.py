@@ -138,8 +138,8 @@ def test_shipped_template_is_package_data():
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
 def test_notice_pdf_by_libreoffice_is_deterministic(doc_bytes, plan2024):
-    a, b = docx_to_pdf(doc_bytes, dt.date(2024, 2, 10)), docx_to_pdf(doc_bytes, dt.date(2024, 2, 10))
-    assert a.startswith(b"%PDF") and a == b
+    (a, note), (b, _) = docx_to_pdf(doc_bytes, dt.date(2024, 2, 10)), docx_to_pdf(doc_bytes, dt.date(2024, 2, 10))
+    assert note == "" and a.startswith(b"%PDF") and a == b
 
 
 # ----------------------------------------------------------------------------- revision notice
@@ -191,10 +191,10 @@ def test_ics_sequence_rises_for_changed_events_only(plan2024, ctx2024):
 
 
 def test_pdf_skipped_with_a_note_without_libreoffice(plan2024, ctx2024, monkeypatch, capsys):
-    from planner.publish import notice_docx
+    from planner.publish import pdfconvert
     from planner.publish.run import build_outputs
 
-    monkeypatch.setattr(notice_docx, "soffice", lambda: None)
+    monkeypatch.setattr(pdfconvert, "soffice", lambda: None)
     files = build_outputs(plan2024, ctx2024, charts=False, notice_pdf=True)
     assert "notice.docx" in files and "notice.pdf" not in files
     assert "LibreOffice (soffice) is not installed: notice.pdf not written" in capsys.readouterr().err

@@ -5,6 +5,8 @@
 * ``box_step``'s value is the cutting-plane model of L at the prices it returns, and no less than at
   the box's centre;
 * ``City.lb`` never exceeds the priced optimum it bounds, on random plan sets and prices;
+* ``greedy`` always returns one plan per city under the shared cap, re-solving a city only when none of its
+  known plans fits the days already full;
 * a city model solved with a closed day avoids it, priced days are paid once, and the helper process
   returns what this process computes (and, if it dies, this process solves its job).
 
@@ -174,3 +176,43 @@ def test_a_helper_that_dies_holding_a_job_costs_only_time(monkeypatch):
     finally:
         runner.close()
 
+
+
+class _FakeRunner:
+    """Stands in for the city solves: a closed-day solve returns the city's first plan with each closed day
+    moved to a day of its own (a fresh day no other plan uses), costing one unit per move."""
+
+    def __init__(self) -> None:
+        self.jobs: list[tuple] = []
+
+    def run(self, jobs, record) -> int:
+        for job in jobs:
+            k, _, values, closed = job
+            self.jobs.append(job)
+            days = {key: (DAYS[-1] + dt.timedelta(days=100 * (k + 1) + i) if d in closed else d)
+                    for i, (key, (d, *_)) in enumerate(sorted(values.items()))}
+            moved = sum(d in closed for d, *_ in values.values())
+            sol = P.CitySol("FEASIBLE", 0, 0.0, days, {key: (d, d, "x", "k") for key, d in days.items()})
+            sol.cost = moved  # one unit per moved exam
+            record(job, sol)
+        return len(jobs)
+
+
+def test_greedy_always_gives_a_plan_under_the_cap():
+    rng = random.Random(5)
+    for _ in range(80):
+        columns, cap = _random_columns(rng), rng.randint(1, 2)
+        cities = []
+        for cols in columns:
+            c = P.City()
+            c.cols = sorted(cols, key=lambda s: s.cost)  # the first known plan is the city's own optimum
+            cities.append(c)
+        runner = _FakeRunner()
+        idx = P.greedy(cities, cap, runner, lambda job, sol: cities[job[0]].record(job[1], sol, closed=True))
+        assert idx is not None
+        pick = [c.cols[i] for c, i in zip(cities, idx)]
+        assert not P.over(pick, cap)
+        # a city is solved again only when none of its known plans fits the days already full
+        assert all(job[3] for job in runner.jobs)
+        if not P.over([min(cols, key=lambda s: s.cost) for cols in columns], cap):
+            assert runner.jobs == []  # nothing crowded: every city keeps a known plan

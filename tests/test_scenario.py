@@ -147,6 +147,15 @@ BAD = [
      "field 'calendar.2025.holidays'"),
     ("calyear.toml", 'extends = "tiny_base.toml"\n[calendar.2025]\ndays_off = ["2024-01-01"]\n',
      "field 'calendar.2025.days_off'"),
+    # a closed day the plan year never reaches is a typo (as a closure there is), not a silent no-op
+    ("closedday.toml", 'extends = "tiny_base.toml"\nclosed_days = ["2024-05-06", "2031-05-06"]\n',
+     "field 'closed_days'"),
+    ("calclosed.toml", 'extends = "tiny_base.toml"\n[calendar.2031]\nclosed_days = ["2031-05-06"]\n',
+     "field 'calendar.2031.closed_days'"),
+    # a string where a number belongs: the rule set's own check, before anything reads it (it exited 70)
+    ("position.toml", 'extends = "tiny_base.toml"\n[ruleset.preferences.even_spread]\nweight = 1\n'
+     '[ruleset.preferences.even_spread.position]\nmanagers = "x"\n',
+     "field 'ruleset.preferences.even_spread.position.managers'"),
     ("pinkey.toml", 'extends = "tiny_base.toml"\n[[pins]]\nstream = "managers"\nnumber = 1\n', "field 'pins[1].number'"),
     ("pindate.toml", 'extends = "tiny_base.toml"\n[[pins]]\nstream = "managers"\nno = 1\nregistration_deadline = '
      '"2024-03-01"\nexam_date = "2024-3-6"\ninstitution = "huaan"\n', "field 'pins[1].exam_date'"),

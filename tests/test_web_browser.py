@@ -21,7 +21,7 @@ import pytest
 playwright = pytest.importorskip("playwright.sync_api")
 uvicorn = pytest.importorskip("uvicorn")
 
-CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+CHROMIUM = shutil.which("chromium")  # on PATH only: .ci/without-tools hides it to prove the skip
 if CHROMIUM is None:
     pytest.skip("no system Chromium (CI installs it: apt-get install -y chromium)", allow_module_level=True)
 
@@ -36,7 +36,10 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
         "--disable-sync", "--no-first-run", "--lang=zh-CN"]
 YEAR = next_year()
 QUARTER = (dt.date(YEAR, 4, 1), dt.date(YEAR, 6, 30))
-JOB_WAIT_MS = 180_000  # wall-clock bound for one background solve on a busy 2-core machine (not a timing assert)
+JOB_WAIT_MS = 600_000  # wall-clock bound for one background solve on a busy 2-core machine (not a timing assert)
+#: the infeasible job's time limit: its deterministic budget is far more than the explanation needs, and the
+#: job's wall-clock backstop (8 s per unit) far more than a loaded machine takes, so load cannot change the verdict
+EXPLAIN_LIMIT = "60"
 
 
 #: what one test hands the next (the module is one planner's session, in file order)
@@ -146,7 +149,7 @@ def test_close_juteng_for_a_quarter_names_the_conflict(page, server):
     fill_closure(page, server, "聚腾停考")
     go(page, server, "/plan")
     page.select_option("select[name=scenario]", "聚腾停考")
-    page.fill("input[name=time_limit]", "10")
+    page.fill("input[name=time_limit]", EXPLAIN_LIMIT)
     page.click("#generate")
     page.wait_for_selector('#job[data-state="infeasible"]', timeout=JOB_WAIT_MS)
     text = page.locator("#job-error").inner_text()

@@ -19,6 +19,9 @@ from .errors import PlannerError
 from .textio import atomic_write_text, read_csv_rows
 
 PLAN_HEADER = ["stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"]
+#: the longest 考试类别 or 备注 a published plan may carry: the notice's cells hold a few dozen characters, and an
+#: absurd length (a 200 000-character note) only stalls the layout (LibreOffice took minutes); checking reads any
+MAX_TEXT_CHARS = 500
 
 
 @dataclass(frozen=True, order=True)
@@ -112,6 +115,16 @@ def parse_date(value: str, file, row: int, fieldname: str, forms: set[str] | Non
             return d
     forms_named = "YYYY-MM-DD, 2027/2/19 or 2027年2月19日" if forms is not None else "YYYY-MM-DD form"
     raise PlannerError(f"not a date in {forms_named}: {value!r}", file=file, row=row, field=fieldname) from None
+
+
+def check_publishable(plan: Plan, file=None) -> None:
+    """Refuse, before any layout, a plan whose 考试类别 or 备注 is longer than a notice's cell can hold."""
+    for s in plan.sessions:
+        for name in ("kind", "notes"):
+            n = len(getattr(s, name))
+            if n > MAX_TEXT_CHARS:
+                raise PlannerError(f"{s.label()}: {n} characters; a published notice takes at most {MAX_TEXT_CHARS}",
+                                   file=file, field=name)
 
 
 def read_plan_csv(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:

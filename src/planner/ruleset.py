@@ -70,6 +70,9 @@ def _check_type(value: Any, spec, file, key: str) -> None:
         names = " or ".join(t.__name__ for t in types)
         raise PlannerError(f"expected {names}, got {type(value).__name__} {value!r}", file=file, field=key)
     spec.check_number(value, file, key)
+    if spec.items is not None and isinstance(value, dict):
+        for k, v in value.items():
+            _check_type(v, spec.items, file, f"{key}.{k}")
 
 
 def ruleset_from_dict(doc: dict, file, catalogue=None) -> RuleSet:

@@ -59,7 +59,7 @@ class _Merged:
     closures: list[tuple[Any, Path, str]] = field(default_factory=list)
     institutions: list[tuple[dict, Path, str]] = field(default_factory=list)
     licenses: list[tuple[dict, Path, str]] = field(default_factory=list)
-    closed_days: set[dt.date] = field(default_factory=set)
+    closed_days: dict[dt.date, tuple[Path, str]] = field(default_factory=dict)  # day -> where it was closed
     calendar: dict[int, dict] = field(default_factory=dict)
     calendar_src: dict[int, tuple[Path, str]] = field(default_factory=dict)
     pins: dict[tuple[str, int], tuple[dict, Path, str]] = field(default_factory=dict)
@@ -183,7 +183,8 @@ def _apply_layer(m: _Merged, file: Path, doc: dict) -> None:
     for i, inst in enumerate(_array(doc, "new_institutions", file), start=1):
         m.institutions.append((inst, file, f"new_institutions[{i}]"))
     if "closed_days" in doc:
-        m.closed_days |= _parse_days(doc["closed_days"], file, "closed_days")
+        m.closed_days.update(dict.fromkeys(_parse_days(doc["closed_days"], file, "closed_days"),
+                                           (file, "closed_days")))
     for ys, table in _table(doc, "calendar", file).items():
         key = f"calendar.{ys}"
         if not ys.isdigit():
@@ -199,6 +200,9 @@ def _apply_layer(m: _Merged, file: Path, doc: dict) -> None:
         except PlannerError as err:
             raise PlannerError(err.message, file=file, field=f"{key}.{err.field}" if err.field else key) from None
         m.calendar[int(ys)] = {**m.calendar.get(int(ys), {}), **table}
+        if "closed_days" in table:
+            m.closed_days.update(dict.fromkeys(_parse_days(table["closed_days"], file, f"{key}.closed_days"),
+                                               (file, f"{key}.closed_days")))
         m.calendar_src[int(ys)] = (file, key)
     for i, p in enumerate(_array(doc, "pins", file), start=1):
         key = f"pins[{i}]"
@@ -323,6 +327,11 @@ def load_scenario(path: str | Path, year: int | None = None, calendar_dir: str |
             _, file, key = m.licenses[n - 1]
             raise PlannerError(err.message, file=file, field=key + err.field.split("]", 1)[1]) from None
         raise _traced(err, m, leaf) from None
+    first, last = ctx.horizon
+    for d, (file, key) in sorted(m.closed_days.items()):
+        if not first <= d <= last:  # as for closures: a day the plan never reaches is a typo, not a no-op
+            raise PlannerError(f"closed day {d} lies outside plan year {y}'s calendar ({first} … {last}); "
+                               "wrong year?", file=file, field=key)
     pins, pin_keys = _pins(m, ctx)
     return Scenario(rs.name, leaf, header_comment(leaf), tuple(f for f, _ in chain), ctx.with_pins(pins), pins,
                     pin_keys)

@@ -34,6 +34,7 @@ def run(args) -> int:
 
     from ..check import check_plan
     from ..data import load_catalogue
+    from ..plan import check_publishable
     from ..planio import read_plan
     from ..publish.run import publish_all, read_summary
     from .common import context_from_args, scenario_from_args, warn
@@ -41,6 +42,7 @@ def run(args) -> int:
     out = Path(args.out)  # publish_all writes one transaction, locked and checked before anything is built
     scenario = scenario_from_args(args, year=args.year)  # a scenario may add institutions: read against it
     plan = read_plan(args.plan, scenario.ctx.catalogue if scenario is not None else load_catalogue(), year=args.year)
+    check_publishable(plan, args.plan)
     ctx = context_from_args(args, year=plan.year)
     if args.revision_of:  # a revision is checked as one: the rules of a fresh year's generation bind only new 期次
         ctx = ctx.revising(_published_old(args, plan, ctx)[0])

@@ -800,12 +800,6 @@ def notice_docx_bytes(plan: Plan, ctx, flag: str = "", template: str | None = No
 
 # ----------------------------------------------------------------------------- PDF through LibreOffice
 
-def soffice() -> str | None:
-    import shutil
-
-    return shutil.which("soffice") or shutil.which("libreoffice")
-
-
 _PDF_DATE = re.compile(rb"/(CreationDate|ModDate)\s*\(D:[^)]*\)")
 _PDF_ID = re.compile(rb"/ID\s*\[\s*<[0-9A-Fa-f]+>\s*<[0-9A-Fa-f]+>\s*\]")
 _XMP_DATE = re.compile(rb"(<xmp:(?:CreateDate|ModifyDate|MetadataDate)>)[^<]*(</xmp:)")
@@ -838,10 +832,6 @@ def stable_pdf(data: bytes, issued=None) -> bytes:
     uuid = f"uuid:{digest[:8].decode()}-{digest[8:12].decode()}-{digest[12:16].decode()}-" \
            f"{digest[16:20].decode()}-{digest[20:32].decode()}".lower().encode()
     return _same_length(_XMP_UUID, data, lambda m: uuid)
-
-
-#: seconds LibreOffice may take for one document (a hung conversion is an I/O failure, not a hang)
-SOFFICE_TIMEOUT = 180
 
 
 def installed_fonts() -> frozenset[str] | None:
@@ -890,27 +880,21 @@ def with_fonts(data: bytes, subs: dict[str, str]) -> bytes:
     return out.getvalue()
 
 
-def docx_to_pdf(data: bytes, issued=None, name: str = "notice", subs: dict[str, str] | None = None) -> bytes | None:
-    """PDF bytes converted by LibreOffice, or None when it is not installed (the caller notes the skip).
-    *subs* (see :func:`substitutes`; default: worked out here) names the stand-ins for missing fonts."""
-    import os
+def docx_to_pdf(data: bytes, issued=None, name: str = "notice",
+                subs: dict[str, str] | None = None) -> tuple[bytes | None, str]:
+    """(PDF bytes, "") converted by LibreOffice (``planner.publish.pdfconvert``: bounded, private profile, killed
+    with the command), or (None, the note saying why not) when it is missing or ran out of time. *subs* (see
+    :func:`substitutes`; default: worked out here) names the stand-ins for missing fonts."""
     import subprocess
-    import tempfile
 
-    exe = soffice()
-    if exe is None:
-        return None
+    from .pdfconvert import convert_docx, soffice
+
     subs = substitutes(installed_fonts()) if subs is None else subs
-    with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
-        src = Path(tmp) / f"{name}.docx"
-        src.write_bytes(with_fonts(data, subs))
-        env = dict(os.environ, HOME=tmp)  # a private LibreOffice profile: no clash with a running instance
-        try:
-            subprocess.run([exe, f"-env:UserInstallation=file://{tmp}/profile", "--headless", "--convert-to", "pdf",
-                            "--outdir", tmp, str(src)], check=True, capture_output=True, timeout=SOFFICE_TIMEOUT,
-                           env=env)
-            pdf = (Path(tmp) / f"{name}.pdf").read_bytes()
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise PlannerError(f"LibreOffice could not convert {name}.docx to PDF ({type(exc).__name__})",
-                               file=exe) from None
-    return stable_pdf(pdf, issued)
+    try:
+        pdf, note = convert_docx(with_fonts(data, subs), name)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise PlannerError(f"LibreOffice could not convert {name}.docx to PDF ({type(exc).__name__})",
+                           file=soffice()) from None
+    if pdf is None:
+        return None, note
+    return stable_pdf(pdf, issued), ""

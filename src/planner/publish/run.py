@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from ..errors import PlannerError
+from ..plan import check_publishable
 from . import tables as T
 from . import wording as W
 
@@ -49,6 +50,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     from .jsonout import plan_json_bytes
     from .workers import chart_files, document_files
 
+    check_publishable(plan)
     if class_days < 1:
         raise PlannerError(f"class length must be at least 1 day, got {class_days}", field="class-days")
     report = report if report is not None else check_plan(plan, ctx)
@@ -89,16 +91,16 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
         files.update(revision_files(revision_of, plan, ctx, revision_reasons or {}, flag, issued))
     official_fonts = None
     if notice_pdf:
-        from .notice_docx import docx_to_pdf, installed_fonts, soffice, substitutes
+        from .notice_docx import docx_to_pdf, installed_fonts, substitutes
+        from .pdfconvert import soffice
 
         subs = substitutes(installed_fonts()) if soffice() else {}
         for stem in ("notice", "revision"):
             if f"{stem}.docx" not in files:
                 continue
-            pdf = docx_to_pdf(files[f"{stem}.docx"], issued, stem, subs)
+            pdf, note = docx_to_pdf(files[f"{stem}.docx"], issued, stem, subs)
             if pdf is None:
-                print(f"note: LibreOffice (soffice) is not installed: {stem}.pdf not written "
-                      "(install libreoffice-writer to get it)", file=sys.stderr)
+                print(f"note: {note}", file=sys.stderr)
                 break
             files[f"{stem}.pdf"] = pdf
             official_fonts = not subs

@@ -60,6 +60,8 @@ class Param:
     minimum: float | None = None
     maximum: float | None = None
     open_max: bool = False
+    #: the type and range of each value of a table parameter (checked with the table, before anything reads it)
+    items: "Param | None" = None
 
     def range_text(self) -> str:
         lo = "" if self.minimum is None else f"{self.minimum}"

@@ -18,7 +18,8 @@ from .base import DAYS, Param, Preference, Wording
 
 SPREAD_PARAMS = {
     "streams": Param(list, ["managers", "special_ops"], "streams spread month by month"),
-    "position": Param(dict, {}, "stream -> fraction of the month the cycle starts at, in [0, 1) (default 0.5)"),
+    "position": Param(dict, {}, "stream -> fraction of the month the cycle starts at, in [0, 1) (default 0.5)",
+                      items=Param((int, float), 0.5, minimum=0, maximum=1, open_max=True)),
     "full_month_min_working_days": Param(int, 1, "working days inside the window that make a month full",
                                          minimum=1, maximum=31),
     "end_margin_days": Param(int, 0, "leave the last days before the next Spring Festival break free", **DAYS),

@@ -1,0 +1,90 @@
+"""DOCX → PDF through LibreOffice, bounded and contained.
+
+* **Bounded**: one conversion gets :data:`TIMEOUT` seconds; past that LibreOffice is killed and the caller
+  publishes the .docx alone with a note (a PDF is a convenience copy, never worth a hung command).
+* **Private**: every conversion runs with its own profile folder (``-env:UserInstallation``), so it neither
+  waits on a LibreOffice the user has open nor on another conversion.
+* **Contained**: LibreOffice runs in a process group of its own (``soffice`` forks ``oosplash``, which forks
+  ``soffice.bin``). The group is killed when the conversion ends in any way — timeout, an error, Ctrl-C or
+  SIGTERM unwinding through here — and on Linux a small shell at its head is told by the kernel when the
+  command dies outright (SIGKILL) and takes the group with it.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+#: seconds one conversion may take (the whole notice converts in about 3 s here)
+TIMEOUT = 60.0
+
+#: the group's head: waits for LibreOffice; on SIGTERM (sent by the kernel when the command dies) kills the group
+_HEAD = 'trap "kill -9 0" TERM; "$@" & wait $!'
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """Linux: SIGTERM to this process when the thread that started it dies (PR_SET_PDEATHSIG)."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        if hasattr(os, "killpg"):
+            os.killpg(proc.pid, signal.SIGKILL)
+        elif proc.poll() is None:  # no process groups (Windows): LibreOffice itself at least
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def run_contained(argv: list[str], timeout: float, env: dict | None = None) -> tuple[int, bytes]:
+    """Run *argv* in its own process group, killed whole on return, on timeout and on any exception.
+
+    Returns (exit code, stderr); raises ``subprocess.TimeoutExpired`` when *timeout* runs out."""
+    linux = sys.platform.startswith("linux")
+    cmd = ["/bin/sh", "-c", _HEAD, "sh", *argv] if linux and Path("/bin/sh").exists() else argv
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=env, start_new_session=True, preexec_fn=_die_with_parent if linux else None)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+        return proc.returncode, err
+    finally:
+        _kill_group(proc)  # also the helpers LibreOffice leaves behind after a normal exit
+
+
+def convert_docx(data: bytes, name: str, timeout: float = TIMEOUT) -> tuple[bytes | None, str]:
+    """(PDF bytes, "") or (None, why not): LibreOffice missing or out of time. Other failures raise
+    ``OSError``/``subprocess.SubprocessError`` for the caller to report."""
+    exe = soffice()
+    if exe is None:
+        return None, f"LibreOffice (soffice) is not installed: {name}.pdf not written (install libreoffice-writer " \
+                     "to get it)"
+    with tempfile.TemporaryDirectory(prefix="planner-pdf-") as tmp:
+        src = Path(tmp) / f"{name}.docx"
+        src.write_bytes(data)
+        env = dict(os.environ, HOME=tmp)
+        argv = [exe, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless", "--norestore",
+                "--convert-to", "pdf", "--outdir", tmp, str(src)]
+        try:
+            code, err = run_contained(argv, timeout, env)
+        except subprocess.TimeoutExpired:
+            return None, f"LibreOffice did not convert {name}.docx within {timeout:g} s (stopped): {name}.pdf " \
+                         f"not written; {name}.docx is complete"
+        out = Path(tmp) / f"{name}.pdf"
+        if code != 0 or not out.is_file():
+            raise subprocess.CalledProcessError(code, argv[0], stderr=err)
+        return out.read_bytes(), ""
