@@ -253,7 +253,8 @@ def _streams(catalogue: Catalogue, ruleset, facts: Facts) -> dict[str, StreamSpe
             out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType({}), rotates,
                                   (int(v.get("min", 0)), int(v["max"])))
         else:
-            bounds = {site: (int(mm.get("min", 0)), int(mm.get("max", 0))) for site, mm in v.items()}
+            bounds = {site: (int(mm.get("min", 0)), int(mm.get("max", 0))) for site, mm in v.items()
+                      if isinstance(mm, dict)}  # anything else is refused by session_count.validate, naming it
             out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType(bounds), rotates)
     return out
 

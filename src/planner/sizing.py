@@ -277,14 +277,3 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
                            "limit; raise --time-limit", field="time-limit")
     out.seconds = time.perf_counter() - start
     return out
-
-
-def sizing_csv(sized: Sizing) -> bytes:
-    """Per stream and category: candidates, sessions, seats, seated, carried over, waits and utilisation (UTF-8
-    with BOM, so Excel and WPS open it as Chinese). Every figure derives from the demand file: 估计 unless it
-    holds the bureau's own registrations."""
-    from .publish.csvfiles import bom_csv
-    from .queueing import CATEGORY_HEADER, category_rows, evaluate
-
-    load = evaluate(sized.result.plan, sized.ctx)
-    return bom_csv(category_rows(load, sized.result.plan, sized.ctx), CATEGORY_HEADER)

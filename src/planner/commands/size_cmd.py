@@ -60,11 +60,22 @@ def _scenario(args, sized, year: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sizing_csv(sized) -> bytes:
+    """Per stream and category: candidates, sessions, seats, seated, carried over, waits and utilisation (UTF-8
+    with BOM, so Excel and WPS open it as Chinese). Every figure derives from the demand file: 估计 unless it
+    holds the bureau's own registrations."""
+    from ..publish.csvfiles import bom_csv
+    from ..queueing import CATEGORY_HEADER, category_rows, evaluate
+
+    load = evaluate(sized.result.plan, sized.ctx)
+    return bom_csv(category_rows(load, sized.result.plan, sized.ctx), CATEGORY_HEADER)
+
+
 def run(args) -> int:
     from ..demand import default_demand_path, load_demand
     from ..errors import InfeasibleError, PlannerError
     from ..publish.workers import start_workers
-    from ..sizing import size, sizing_csv
+    from ..sizing import size
     from .common import context_from_args, output_set, warn
     from .output import print_written, write_result
 

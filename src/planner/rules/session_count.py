@@ -25,9 +25,11 @@ class SessionCount(Rule):
         relax="减少场次数",
     )
     peers = frozenset({"highs_mip"})
-    PARAMS = {"sessions": Param(dict, {}, "stream -> count, or stream -> {site -> {min, max}}",
+    PARAMS = {"sessions": Param(dict, {}, "stream -> count, stream -> {min, max} (sizing chooses), or stream -> "
+                                "{site -> {min, max}}",
                                 items=Param((int, dict), 0, minimum=1, maximum=MAX_PER_STREAM, items=Param(
-                                    dict, {}, items=Param(int, 0, minimum=0, maximum=MAX_PER_STREAM))))}
+                                    (int, dict), 0, minimum=0, maximum=MAX_PER_STREAM,
+                                    items=Param(int, 0, minimum=0, maximum=MAX_PER_STREAM))))}
 
     @classmethod
     def count_keys(cls, spec) -> list[str]:
