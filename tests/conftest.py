@@ -102,3 +102,15 @@ def mutate(plan: Plan, key, **changes) -> Plan:
             s = Session(**{**s.__dict__, **changes})
         out.append(s)
     return plan.with_sessions(out)
+
+
+def replaced(doc: dict, path: tuple, value) -> dict:
+    """A deep copy of a TOML document with the value at *path* (a tuple of keys) replaced."""
+    import copy
+
+    out = copy.deepcopy(doc)
+    node = out
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return out

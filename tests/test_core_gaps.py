@@ -13,7 +13,7 @@ from planner.errors import PlannerError
 from planner.scenario import load_scenario
 from planner.solver import Status, solve
 
-from conftest import context_from_doc, mutate
+from conftest import context_from_doc, mutate, replaced
 from scenario_fixtures import tiny_scenario, write
 
 D = dt.date
@@ -141,13 +141,8 @@ def test_position_and_weights_and_sizes_are_bounded(default_doc):
                                (("preferences", "preferred_gap", "weight"), 10 ** 9, "preferences.preferred_gap.weight"),
                                (("rules", "session_count", "sessions", "special_ops"), 10_000,
                                 "rules.session_count.sessions.special_ops")]:
-        doc = copy.deepcopy(default_doc)
-        cur = doc
-        for p in path[:-1]:
-            cur = cur[p]
-        cur[path[-1]] = value
         with pytest.raises(PlannerError) as e:
-            context_from_doc(doc)
+            context_from_doc(replaced(default_doc, path, value))
         assert e.value.field == field, str(e.value)
 
 

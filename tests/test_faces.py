@@ -125,7 +125,7 @@ def assert_faces_agree(ctx, plans: list[Plan]) -> int:
     broken = 0
     for p, holds, feasible in zip(plans, free, whole):
         report = check_plan(p, ctx)
-        for rule in ctx.ruleset.rules:
+        for rule in ctx.rules:
             checked_ok = report.per_rule[rule.name] == 0
             broken += not checked_ok
             assert holds.get(rule.name, True) == checked_ok, (

@@ -10,12 +10,13 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "planner"
 
 LAYERS = [
     ("errors", "textio", "outset"),
-    ("data", "plan", "calendar", "targets"),
-    ("problem",),
+    ("data", "plan", "calendar", "targets", "demand"),
+    ("problem", "queueing"),
     ("rules", "ruleset"),
     ("model", "check"),
     ("solver",),
-    ("api", "scenario", "replan", "compare", "sweep", "reproduce", "runinfo"),
+    ("api", "scenario", "replan", "compare", "sweep", "reproduce", "runinfo", "sizing", "demand_import",
+     "demand_estimate"),
     ("publish", "charts", "report", "planio"),
     ("commands", "cli", "__main__", "__init__", "web", "calibration"),
 ]

@@ -24,6 +24,7 @@ def make_context(
     overrides: dict[int, CalendarOverride] | None = None,
     licenses=(),
     pins=(),
+    demand=None,
 ) -> Problem:
     """The planning problem of *year* (default next year) under a rule set (default the embedded one)."""
     cat = catalogue if catalogue is not None else load_catalogue()
@@ -33,4 +34,9 @@ def make_context(
     ovs = dict(load_overrides(calendar_dir))
     ovs.update(overrides or {})
     cal = build_calendar(y, ovs)
-    return compile_problem(cat, cal, rs, licenses=licenses, pins=pins)
+    problem = compile_problem(cat, cal, rs, licenses=licenses, pins=pins)
+    if demand is not None:
+        from .demand import Demand, load_demand
+
+        problem = problem.with_demand(demand if isinstance(demand, Demand) else load_demand(demand, cat))
+    return problem

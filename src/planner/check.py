@@ -28,10 +28,10 @@ def check_plan(plan: Plan, ctx: Problem) -> CheckReport:
     """All violations of *plan*, rule by rule, and what each preference costs."""
     violations: list[Violation] = []
     per_rule: dict[str, int] = {}
-    for rule in ctx.ruleset.rules:
+    for rule in ctx.rules:
         vs = rule.check(plan, ctx)
         per_rule[rule.name] = len(vs)
         violations.extend(vs)
-    costs = {p.name: (p.weight, p.cost(plan, ctx)) for p in ctx.ruleset.preferences}
+    costs = {p.name: (p.weight, p.cost(plan, ctx)) for p in ctx.preferences}
     violations.sort(key=lambda v: (v.stream or "", v.no or 0, v.rule))
     return CheckReport(violations, per_rule, costs, ctx.calendar.status())

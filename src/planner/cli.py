@@ -34,6 +34,8 @@ COMMANDS = {
     "replan": "replan_cmd",
     "compare": "compare_cmd",
     "sweep": "sweep_cmd",
+    "size": "size_cmd",
+    "demand": "demand_cmd",
     "serve": "serve_cmd",
 }
 

@@ -133,6 +133,10 @@ class Catalogue:
         return replace(self, streams=streams, materials=src.sections, materials_title=src.title,
                        materials_year=src.year, materials_review=review)
 
+    def category_name(self, code: str) -> str:
+        """The notice's name of an operation category (电工作业 …), or the code when it has none."""
+        return next((o.category for o in self.operations.values() if o.category_code == code), code)
+
     def licensed(self, institution: str, stream: str) -> bool:
         """May *institution* hold exams of *stream*? (its scope meets the stream's categories)"""
         inst = self.institutions[institution]

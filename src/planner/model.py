@@ -63,6 +63,7 @@ class ModelVars:
     enforcement: dict[str, cp_model.IntVar] = field(default_factory=dict)
     prefix: str = ""
     enabled: frozenset[str] | None = None  # trial mode: only these rule instances hold (plan-mode domains)
+    shared: dict = field(default_factory=dict)  # variables several rules read (the candidates' queue), built once
 
     # -- dates ---------------------------------------------------------------------------
     def day(self, d: dt.date) -> int:
@@ -115,7 +116,7 @@ class ModelVars:
         cal = self.ctx.calendar
         days = set(cal.days(cal.first_day, cal.last_day))
         guard: list = []
-        for rule in self.ctx.ruleset.rules:
+        for rule in self.ctx.rules:
             if self.enabled is not None and rule.name not in self.enabled:
                 continue
             allowed = rule.allowed_days(self.ctx)
@@ -232,11 +233,11 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
             slots.append(Slot(stream, k, x, gap, present, at, kind))
         mv.slots[stream] = slots
 
-    for r in ctx.ruleset.rules:
+    for r in ctx.rules:
         if enabled is None or r.structural or any(k.partition("[")[0] == r.name for k in enabled):
             r.post(mv, ctx)
     if not explain and enabled is None:
-        for p in ctx.ruleset.preferences:
+        for p in ctx.preferences:
             p.post(mv, ctx)
     return mv
 

@@ -56,8 +56,9 @@ from .errors import IOFailure, PlannerError
 MANIFEST = "manifest.json"
 #: command -> the commands whose files in the current set it replaces
 SUPERSEDES: dict[str, frozenset[str]] = {
-    "plan": frozenset({"plan", "replan", "publish"}),
-    "replan": frozenset({"plan", "replan", "publish"}),
+    "plan": frozenset({"plan", "replan", "publish", "size"}),
+    "replan": frozenset({"plan", "replan", "publish", "size"}),
+    "size": frozenset({"plan", "replan", "publish", "size"}),
     "publish": frozenset({"publish"}),
     "compare": frozenset({"compare"}),
     "sweep": frozenset({"sweep"}),

@@ -62,12 +62,15 @@ class StreamSpec:
     count: int | None  # fixed number of sessions, or None when bounded per site
     site_bounds: Mapping[str, tuple[int, int]]  # on-demand sites: (min, max)
     rotates: bool
+    count_range: tuple[int, int] | None = None  # {min, max} sessions: the count is the model's to choose (sizing)
 
     @property
     def max_sessions(self) -> int:
         """How many sessions the stream can have: its slot count in the model."""
         if self.count is not None:
             return self.count
+        if self.count_range is not None:
+            return self.count_range[1]
         return sum(hi for _, hi in self.site_bounds.values())
 
     @property
@@ -97,6 +100,7 @@ class Problem:
     #: (stream, 期次) of every session of the published plan this problem revises; empty for a fresh year.
     #: Rules that only say how a year is generated (rotation) bind only the sessions not in it.
     published: frozenset = frozenset()
+    demand: Any = None  # planner.demand.DemandFacts: candidates and seats, when a demand file is given
 
     # -- basic facts ---------------------------------------------------------------------------
     @property
@@ -107,6 +111,15 @@ class Problem:
     def horizon(self) -> tuple[dt.date, dt.date]:
         """The days the calendar data covers (years Y and Y+1): the model's day range."""
         return self.calendar.first_day, self.calendar.last_day
+
+    @property
+    def rules(self) -> list:
+        """The hard rules that speak to this problem (the waiting rules only when a demand is given)."""
+        return [r for r in self.ruleset.rules if r.applies(self)]
+
+    @property
+    def preferences(self) -> list:
+        return [p for p in self.ruleset.preferences if p.applies(self)]
 
     def sites(self, stream: str) -> tuple[str, ...]:
         """The exam sites configured for *stream*, in rotation order."""
@@ -119,6 +132,12 @@ class Problem:
     def with_pins(self, pins) -> "Problem":
         """The same problem with *pins* (sessions fixed by a scenario) added."""
         return replace(self, pins=tuple(self.pins) + tuple(pins))
+
+    def with_demand(self, demand) -> "Problem":
+        """The same problem with a demand file's candidates and seats (``None`` removes them)."""
+        from .demand import compile_demand
+
+        return replace(self, demand=compile_demand(demand, self) if demand is not None else None)
 
     def revising(self, plan) -> "Problem":
         """The same problem as a revision of the published *plan* (a planner.plan.Plan): see ``published``."""
@@ -200,6 +219,11 @@ def parse_date(v, file, field_: str) -> dt.date:
         raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=field_) from None
 
 
+def is_count_range(v) -> bool:
+    """A stream's session count given as ``{min = …, max = …}`` (the count is chosen), not per site."""
+    return isinstance(v, dict) and "max" in v and set(v) <= {"min", "max"}
+
+
 @dataclass
 class Facts:
     """What the rules state about the year, gathered before the problem is built (``Rule.contribute``).
@@ -225,8 +249,12 @@ def _streams(catalogue: Catalogue, ruleset, facts: Facts) -> dict[str, StreamSpe
         rotates = sid in facts.rotating
         if isinstance(v, int):
             out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, v, MappingProxyType({}), rotates)
+        elif is_count_range(v):
+            out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType({}), rotates,
+                                  (int(v.get("min", 0)), int(v["max"])))
         else:
-            bounds = {site: (int(mm.get("min", 0)), int(mm.get("max", 0))) for site, mm in v.items()}
+            bounds = {site: (int(mm.get("min", 0)), int(mm.get("max", 0))) for site, mm in v.items()
+                      if isinstance(mm, dict)}  # anything else is refused by session_count.validate, naming it
             out[sid] = StreamSpec(sid, tuple(sites), st.kinds, st.categories, None, MappingProxyType(bounds), rotates)
     return out
 
@@ -247,8 +275,7 @@ def compile_problem(catalogue: Catalogue, calendar: WorkCalendar, ruleset, *, li
         for sid, spec in list(specs.items()):
             if (lic.category in spec.categories and lic.institution not in spec.sites and not spec.rotates
                     and spec.count is not None):
-                specs[sid] = StreamSpec(spec.id, spec.sites + (lic.institution,), spec.kinds, spec.categories,
-                                        spec.count, spec.site_bounds, spec.rotates)
+                specs[sid] = replace(spec, sites=spec.sites + (lic.institution,))
     problem = Problem(catalogue, calendar, ruleset, window, MappingProxyType(specs), tuple(facts.closures), lics,
                       MappingProxyType({}), tuple(pins), MappingProxyType(dict(facts.shared)))
     validate(problem)  # before the targets are laid out: they read parameters only validate() has checked

@@ -183,6 +183,24 @@ def attachments_html(plan, ctx) -> str:
     return "".join(parts)
 
 
+def demand_html(plan, ctx) -> str:
+    """考生与考位: per category and per site and month, people rather than sessions ("" without a demand file)."""
+    from .queueing import CATEGORY_HEADER, category_rows, evaluate, site_month_candidates
+
+    load = evaluate(plan, ctx)
+    if load is None:
+        return ""
+    s = load.summary()
+    note = ("以下人数为估计值（依据 constraints/demand.toml 所列公开数据推算），仅供安排场次参考。" if ctx.demand.demand.estimated
+            else "以下人数依据本局报名数据推算。")
+    head, rows = site_month_candidates(load, ctx)
+    return (f"<h2>考生与考位（{esc(load.status)}）</h2><p>{esc(note)}全年预计考生{s['expected_candidates']}人，"
+            f"考位{s['seats']}个，已安排{s['seated']}人，结转下年{s['unserved']}人；最长候考{s['max_wait_days']}天，"
+            f"95%的考生候考不超过{s['p95_wait_days']}天。</p>"
+            + table_html(CATEGORY_HEADER, category_rows(load, plan, ctx), (0, 1))
+            + "<h3>各考点每月安排考生/考位（人）</h3>" + table_html(head, rows))
+
+
 def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
                 class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "", revision: list | None = None) -> str:
     """The whole page as text (built in memory; the caller writes it atomically). *revision*: the rows of
@@ -203,6 +221,7 @@ def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
         "<h2>全年考试日历</h2>" + (figure_html("calendar", charts["calendar"]) if "calendar" in charts else ""),
         "<h2>关键指标</h2>", '<div class="kpis">' + "".join(kpi_html(k, v) for k, v in kpis(plan, ctx)) + "</div>",
         "<h3>各考点每月场次</h3>", table_html(header, rows),
+        demand_html(plan, ctx),
         *[figure_html(stem, images) for stem, images in charts.items() if stem != "calendar"],
         "<h3>报名间隔分布（报名截止日至考试日的天数）</h3>",
         table_html(["天数", "场次"], gap_rows(plan)),

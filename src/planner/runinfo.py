@@ -46,6 +46,10 @@ def summary_dict(result, ctx: Problem, **extra) -> dict:
         "ruleset_sha256": ctx.ruleset.digest(),
         "inputs_sha256": inputs_digest(ctx),
     }
+    if getattr(ctx, "demand", None) is not None and result.plan is not None:
+        from .queueing import evaluate
+
+        out["demand"] = evaluate(result.plan, ctx).report(ctx)
     out.update(extra)
     return out
 

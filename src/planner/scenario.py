@@ -415,7 +415,7 @@ def check_pins(sessions, ctx, where: dict) -> None:
     if not sessions:
         return
     plan = Plan(ctx.year, tuple(sessions), "pins")
-    for rule in ctx.ruleset.rules:
+    for rule in ctx.rules:
         if not rule.session_local:  # a plan-wide rule (counts, rotation, coverage) needs the whole plan
             continue
         for v in rule.check(plan, ctx):

@@ -173,18 +173,30 @@ def _stability(mv: ModelVars, reference: Plan) -> tuple[list, list, int]:
     return changed, days, missing
 
 
-def _hint(mv: ModelVars, plan: Plan) -> None:
-    """Start the search from *plan* (e.g. each city's own optimum in a province)."""
+def _hint(mv: ModelVars, plan: Plan, known: dict | None = None) -> None:
+    """Start the search from *plan* (e.g. each city's own optimum in a province); *known* adds the values of other
+    decisions (var index -> value), from which the candidates' queue is hinted too."""
+    from .queueing import hint_queue
+
     by_key = plan.by_key()
+    values = dict(known or {})
     for slot in mv.all_slots():
         s = by_key.get(slot.key)
         mv.model.add_hint(slot.present, s is not None)
+        values[slot.present.index] = int(s is not None)
         if s is None:
             continue
-        mv.model.add_hint(slot.x, mv.day(s.exam_date))
-        mv.model.add_hint(slot.gap, s.gap_days)
+        values[slot.x.index] = mv.day(s.exam_date)
+        values[slot.gap.index] = s.gap_days
+        mv.model.add_hint(slot.x, values[slot.x.index])
+        mv.model.add_hint(slot.gap, values[slot.gap.index])
         for i, lit in slot.at.items():
             mv.model.add_hint(lit, i == s.institution)
+            values[lit.index] = int(i == s.institution)
+        kinds = mv.ctx.streams[slot.stream].kinds
+        if slot.kind is not None and s.kind in kinds:
+            mv.model.add_hint(slot.kind, kinds.index(s.kind))
+    hint_queue(mv, values)
 
 
 def _target_hint(mv: ModelVars, ctx: Problem) -> None:
@@ -224,7 +236,17 @@ def solve(
     *hint* is a plan to start the search from (default: the reference, else the month targets). *time_limit* bounds the whole run, explanation
     included, in deterministic units and in wall seconds. *first_tiers* (a re-plan's cost in people,
     :func:`planner.replan.people_tiers`): ``mv -> [(name, expr)]``, minimised before every other tier.
+
+    With candidates (``ctx.demand``) the year is first planned without them, which takes a fraction of the
+    time: when that plan keeps every wait within the limit and seats nobody late, it is also the best plan
+    with them (it is optimal for fewer terms and pays nothing for the others) and is returned as it is;
+    otherwise it is where the search with the candidates starts.
     """
+    if getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
+        quick = _without_candidates(ctx, seed, time_limit, pins)
+        if isinstance(quick, Result):
+            return quick
+        hint = quick
     clock = _Clock(time_limit)
     mv = build_model(ctx)
     m = mv.model
@@ -237,6 +259,8 @@ def solve(
         pin(mv, slot, p)
     if hint is not None or reference is not None:
         _hint(mv, hint if hint is not None else reference)
+        if getattr(ctx, "demand", None) is not None:
+            _complete_hint(mv, clock, seed)
     else:
         _target_hint(mv, ctx)
 
@@ -285,8 +309,12 @@ def solve(
         # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
         # The cost is a whole number, so the bound rounds up (the tolerance absorbs CP-SAT's float arithmetic).
         bound = result.solver_objective if st == Status.OPTIMAL else math.ceil(solver.best_objective_bound - 1e-6)
-        result.bound = float(min(bound, result.objective))
-        if result.solver_objective != result.objective:
+        result.bound = float(max(0, min(bound, result.objective)))  # every preference costs 0 or more
+        # A preference whose model face bounds its cost from above (short_wait: the model holds a possible seating,
+        # the check face the best one) meets the cost only at the optimum; before it, it may only be higher.
+        from_above = st == Status.TIME_LIMIT and any(p.bounded_from_above and p.weight for p in ctx.preferences)
+        if (result.solver_objective != result.objective
+                and not (from_above and result.solver_objective > result.objective)):
             raise InternalError(f"the solver minimised {result.solver_objective} but the plan's preferences cost "
                                 f"{result.objective}: a preference's two faces disagree; please report it with "
                                 "the inputs")
@@ -299,6 +327,39 @@ def solve(
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result
+
+
+def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> None:
+    """Turn a plan's hint into a value for every variable: the hinted decisions fixed, CP-SAT fills in the rest
+    (the preferences' terms), which it does at once; left to its hint search, that took seconds."""
+    m = mv.model
+    solver = clock.solver(seed, 0.25)
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    _light_presolve(solver)
+    status = solver.solve(m)
+    clock.account(solver, status)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        m.clear_hints()
+        for i in range(len(m.proto.variables)):
+            v = m.get_int_var_from_proto_index(i)
+            m.add_hint(v, solver.value(v))
+
+
+def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins) -> "Result | Plan | None":
+    """The year planned without its candidates: a Result that is optimal with them too, else a plan to start from."""
+    from .check import check_plan
+
+    plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 4, pins=pins, explain=False)
+    if plain.plan is None:
+        return None
+    report = check_plan(plain.plan, ctx)
+    if not report.ok:
+        return plain.plan
+    if plain.status != Status.OPTIMAL or report.objective != plain.objective:
+        return plain.plan  # a candidate arrives late: the candidates' preference has something to improve
+    plain.report, plain.parts, plain.objective = report, report.costs, report.objective
+    plain.solver_objective = report.objective
+    return plain
 
 
 def _light_presolve(solver: cp_model.CpSolver) -> None:
@@ -334,7 +395,7 @@ def _all_decisions(mv: ModelVars) -> list:
 
 
 def structural_keys(ctx: Problem) -> set[str]:
-    return {r.name for r in ctx.ruleset.rules if r.structural}
+    return {r.name for r in ctx.rules if r.structural}
 
 
 def trial_status(ctx: Problem, keys, pins: list[Session] | None, clock: _Clock, seed: int = 0,

@@ -15,6 +15,9 @@ def add_context_options(p: argparse.ArgumentParser, year: bool = True) -> None:
                    help="folder of YEAR.toml calendar overrides (default: constraints/calendar)")
     p.add_argument("--scenario", metavar="FILE", default=None,
                    help="scenario TOML (what-if: extends, overrides, closures, pins; see scenarios/README.md)")
+    p.add_argument("--demand", metavar="FILE", default=None,
+                   help="expected candidates and seats (constraints/demand.toml for the shipped estimate, or a "
+                        "bureau's own file; see constraints/README.md): waits and seats join the plan")
 
 
 def add_output_options(p: argparse.ArgumentParser) -> None:
@@ -119,9 +122,19 @@ def context_from_args(args, year: int | None = None):
 
     scenario = scenario_from_args(args, year)
     if scenario is not None:
-        return scenario.ctx
-    return make_context(year if year is not None else getattr(args, "year", None), args.rules,
-                        calendar_dir=args.calendar_dir)
+        return with_demand_from_args(scenario.ctx, args)
+    return with_demand_from_args(make_context(year if year is not None else getattr(args, "year", None), args.rules,
+                                              calendar_dir=args.calendar_dir), args)
+
+
+def with_demand_from_args(ctx, args):
+    """*ctx* with the candidates and seats of ``--demand`` (unchanged without it)."""
+    path = getattr(args, "demand", None)
+    if not path:
+        return ctx
+    from ..demand import load_demand
+
+    return ctx.with_demand(load_demand(path, ctx.catalogue))
 
 
 def warn(msg: str) -> None:

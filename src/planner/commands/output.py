@@ -23,14 +23,21 @@ def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None
 
 def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, first_tiers=None,
                      publish_extra=None) -> int:
-    from ..errors import InfeasibleError, InternalError, PlannerError
-    from ..plan import plan_to_csv
-    from ..runinfo import summary_dict, summary_json
-    from ..solver import Status, solve
-    from .common import table
+    from ..solver import solve
 
     result = solve(ctx, seed=args.seed, time_limit=args.time_limit, reference=reference, pins=pins,
                    first_tiers=first_tiers)
+    return write_result(result, ctx, tx, args, extra_summary, workers, publish_extra)
+
+
+def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publish_extra=None) -> int:
+    """Print a solved year and add plan.csv + summary.json (+ the publish set) to *tx*; refuse a run without a plan."""
+    from ..errors import InfeasibleError, InternalError, PlannerError
+    from ..plan import plan_to_csv
+    from ..runinfo import summary_dict, summary_json
+    from ..solver import Status
+    from .common import table
+
     if result.status == Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict), result.conflict)
     if not result.status.has_plan:

@@ -13,7 +13,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from .common import context_from_args, output_set, scenario_from_args
+    from .common import context_from_args, output_set, scenario_from_args, with_demand_from_args
     from .output import print_written, solve_and_write
 
     with output_set(args.out, "plan") as tx:  # fail before solving when the folder is unusable or busy
@@ -24,6 +24,6 @@ def run(args) -> int:
             print(f"scenario {scenario.name}" + (f": {scenario.question}" if scenario.question else "") + "\n")
             extra = {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
                      "pinned": len(scenario.pins)}
-            code = solve_and_write(scenario.ctx, tx, args, pins=list(scenario.pins) or None, extra_summary=extra)
+            code = solve_and_write(with_demand_from_args(scenario.ctx, args), tx, args, pins=list(scenario.pins) or None, extra_summary=extra)
     print_written(tx.given, args)
     return code

@@ -19,7 +19,10 @@ def violations_list(report) -> list[dict]:
 def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "",
                     notice: dict | None = None) -> bytes:
     """*notice*: the published notice's ``title`` and ``doc_no`` (发文字号), which a later 调整通知 cites."""
+    from ..queueing import evaluate
+
     closes = DEADLINE_TIME.isoformat(timespec="minutes")
+    load = evaluate(plan, ctx)
     sessions = []
     for s in plan.sessions:
         inst = ctx.catalogue.institutions[s.institution]
@@ -32,6 +35,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
             "class_opens_latest": T.class_opens(s, class_days).isoformat(),
             "training_plan_upload_by": T.upload_by(s, class_days).isoformat(),
         })
+        if load is not None and s.key in load.by_key:  # 估计 unless the demand file holds the bureau's own figures
+            sessions[-1].update(expected_candidates=load.by_key[s.key].candidates, seats=load.by_key[s.key].seats)
     doc = {
         "format": FORMAT,
         "year": plan.year,
@@ -49,6 +54,8 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
                          for i in sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq)},
         "sessions": sessions,
     }
+    if load is not None:
+        doc["demand"] = load.report(ctx)
     if notice is not None:
         doc["notice"] = notice
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")

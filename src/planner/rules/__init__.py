@@ -21,18 +21,20 @@ from .registration_gap import RegistrationGap
 from .rotation import Rotation
 from .scope import Scope
 from .session_count import SessionCount
+from .short_wait import ShortWait
 from .site_spacing import SiteSpacing
 from .spread import EvenSpread, MonthlyCycle
 from .stream_spacing import StreamSpacing
+from .waiting import Waiting
 from .working_day import WorkingDay
 
 RULES: dict[str, type[Rule]] = {
     r.name: r
     for r in (WorkingDay, PlanWindow, RegistrationGap, HolidayDeadline, DailyCap, Rotation, Scope, InstitutionOpen,
-              SiteSpacing, StreamSpacing, SessionCount, Numbering, Kind, Coverage)
+              SiteSpacing, StreamSpacing, SessionCount, Numbering, Kind, Coverage, Waiting)
 }
 PREFERENCES: dict[str, type[Preference]] = {
-    p.name: p for p in (PreferredGap, MonthlyCycle, EvenSpread, RefresherFirstCycle)
+    p.name: p for p in (PreferredGap, MonthlyCycle, EvenSpread, RefresherFirstCycle, ShortWait)
 }
 
 

@@ -142,6 +142,11 @@ class Rule:
     def post(self, mv: "ModelVars", ctx: "Context") -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def applies(self, ctx: "Context") -> bool:
+        """Does the rule speak to this problem? (The waiting rules need a demand; without one they are left out
+        of checks, models and reports, so a plan without demand is judged exactly as before.)"""
+        return True
+
     def allowed_days(self, ctx: "Context") -> set[dt.date] | None:
         """Days an exam may fall on under this rule, if it is a calendar fact (goes into domains)."""
         return None
@@ -178,6 +183,8 @@ class Preference(Rule):
     """A soft rule: a weighted penalty. ``cost(plan)`` and the solver's ``terms`` price a plan alike."""
 
     hard: ClassVar[bool] = False
+    #: the model's terms are at least the cost and equal it at the optimum (not term for term before it)
+    bounded_from_above: ClassVar[bool] = False
 
     def __init__(self, weight: int = 1, **params: Any) -> None:
         super().__init__(**params)

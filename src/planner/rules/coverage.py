@@ -56,7 +56,7 @@ class Coverage(Rule):
             return {}  # a stream without sessions this year offers nothing to keep covered
         offered: dict[str, set] = defaultdict(set)
         for i in spec.sites:
-            if spec.count is None and spec.bounds(i)[1] == 0:
+            if spec.count is None and spec.count_range is None and spec.bounds(i)[1] == 0:
                 continue  # an on-demand site with no sessions offers nothing
             for op, days in ctx.offered(i, stream).items():
                 if want == "all" or ctx.catalogue.operations[op].category_code in want:

@@ -25,9 +25,11 @@ class SessionCount(Rule):
         relax="减少场次数",
     )
     peers = frozenset({"highs_mip"})
-    PARAMS = {"sessions": Param(dict, {}, "stream -> count, or stream -> {site -> {min, max}}",
+    PARAMS = {"sessions": Param(dict, {}, "stream -> count, stream -> {min, max} (sizing chooses), or stream -> "
+                                "{site -> {min, max}}",
                                 items=Param((int, dict), 0, minimum=1, maximum=MAX_PER_STREAM, items=Param(
-                                    dict, {}, items=Param(int, 0, minimum=0, maximum=MAX_PER_STREAM))))}
+                                    (int, dict), 0, minimum=0, maximum=MAX_PER_STREAM,
+                                    items=Param(int, 0, minimum=0, maximum=MAX_PER_STREAM))))}
 
     @classmethod
     def count_keys(cls, spec) -> list[str]:
@@ -46,6 +48,15 @@ class SessionCount(Rule):
             self.require_stream(problem, stream, file, f)
             if isinstance(v, bool) or not isinstance(v, (int, dict)):
                 raise PlannerError("expected a whole number or a table of sites", file=file, field=f)
+            from ..problem import is_count_range
+
+            if is_count_range(v):
+                lo, hi = v.get("min", 0), v["max"]
+                if not all(isinstance(x, int) and not isinstance(x, bool) for x in (lo, hi)) or not 0 <= lo <= hi:
+                    raise PlannerError(f"need 0 <= min <= max, got min={lo!r} max={hi!r}", file=file, field=f)
+                if hi > MAX_PER_STREAM:
+                    raise PlannerError(f"max {hi} is out of range [0, {MAX_PER_STREAM}]", file=file, field=f)
+                continue
             if isinstance(v, int):
                 if not 1 <= v <= MAX_PER_STREAM:
                     raise PlannerError(f"{v} is out of range [1, {MAX_PER_STREAM}] (disable a stream by removing it)",
@@ -72,7 +83,8 @@ class SessionCount(Rule):
         spec = ctx.streams.get(stream)
         if spec is None:
             return ""
-        return f"{spec.count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
+        count = spec.count if spec.count is not None else "{}…{}".format(*(spec.count_range or (0, 0)))
+        return f"{count if not site else '{}…{}'.format(*spec.bounds(site))} sessions"
 
     def check(self, plan, ctx):
         out = []
@@ -83,6 +95,11 @@ class SessionCount(Rule):
                 want = spec.count if spec is not None else 0
                 if len(ss) != want:
                     out.append(self.violation(f"{len(ss)} sessions, expected {want}", stream=stream))
+                continue
+            if spec.count_range is not None:
+                lo, hi = spec.count_range
+                if not lo <= len(ss) <= hi:
+                    out.append(self.violation(f"{len(ss)} sessions, expected {lo}…{hi}", stream=stream))
                 continue
             per_site = Counter(s.institution for s in ss)
             for site in sorted(set(spec.site_bounds) | set(per_site)):
@@ -97,6 +114,10 @@ class SessionCount(Rule):
             spec = ctx.streams[stream]
             if spec.count is not None:
                 mv.model.add(sum(s.present for s in slots) == spec.count).only_enforce_if(mv.lits(self.name, stream))
+                continue
+            if spec.count_range is not None:
+                n = sum(s.present for s in slots)
+                mv.model.add_linear_constraint(n, *spec.count_range).only_enforce_if(mv.lits(self.name, stream))
                 continue
             for site in sorted({i for s in slots for i in s.at} | set(spec.site_bounds)):
                 lo, hi = spec.bounds(site)

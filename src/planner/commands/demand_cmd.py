@@ -1,0 +1,55 @@
+"""``planner demand``: the candidates and seats behind the waiting rules — import a bureau's registrations, show one."""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("demand", help="import a bureau's registration export as a demand file, or show one")
+    s = p.add_subparsers(dest="action", metavar="ACTION")
+    s.required = True
+    imp = s.add_parser("import", help="per-session registrations (CSV/XLSX) -> a demand file (status 实际)")
+    imp.add_argument("export", metavar="EXPORT", help="the exam system's per-session registration export")
+    imp.add_argument("--out", metavar="FILE", required=True, help="the demand TOML to write")
+    imp.add_argument("--base", metavar="FILE", default=None,
+                     help="demand file whose seats and retake assumptions are kept [default: the shipped estimate]")
+    show = s.add_parser("show", help="a demand file's candidates per stream and category, and seats per site")
+    show.add_argument("file", metavar="FILE", nargs="?", default=None, help="[default: constraints/demand.toml]")
+    show.add_argument("--year", type=int, default=None, help="plan year whose window spreads the candidates")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..data import load_catalogue
+
+    cat = load_catalogue()
+    if args.action == "import":
+        from ..demand import default_demand_path, demand_to_toml, load_demand
+        from ..demand_import import import_registrations
+        from ..textio import atomic_write_text
+
+        base = load_demand(args.base or default_demand_path(), cat)
+        demand, notes = import_registrations(args.export, cat, base)
+        atomic_write_text(args.out, demand_to_toml(demand, f"Imported from {args.export} by planner demand import."))
+        for line in notes:
+            print(line)
+        print(f"wrote {args.out}")
+        return 0
+    from ..api import make_context
+    from ..demand import default_demand_path, load_demand
+    from .common import table
+
+    path = args.file or default_demand_path()
+    ctx = make_context(args.year, demand=load_demand(path, cat))
+    rows = []
+    for sid, sf in ctx.demand.streams.items():
+        sd = ctx.demand.demand.streams[sid]
+        for c in sf.categories:
+            cd = sd.categories[c]
+            rows.append([sid, cat.category_name(c), str(cd.base), str(cd.returning), str(sf.total(c)),
+                         f"{cd.show_rate:.3f}", f"{cd.pass_rate:.3f}"])
+    print(f"{path} ({ctx.demand.status}), plan year {ctx.year}, window {ctx.window[0]} … {ctx.window[1]}")
+    print(table(rows, ["stream", "category", "entering", "returning", "registrations", "show", "pass"]))
+    seats = [[i, str(s.seats_per_day), str(s.days_per_session), str(s.max_days)]
+             for i, s in ctx.demand.demand.sites.items()]
+    print()
+    print(table(seats, ["site", "seats/day", "days/session", "max days"]))
+    return 0

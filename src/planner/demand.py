@@ -1,0 +1,420 @@
+"""Demand as data: expected candidates per stream and category, and the seats each site offers.
+
+A demand file (``constraints/demand.toml``, format in ``constraints/README.md``) says, per exam
+stream and operation category, how many candidates the plan year expects (first attempts,
+renewals and retakes carried over from the year before), when in the year they become ready (12
+monthly weights), and which share shows up, passes and retakes; per site, how many seats one exam
+day offers (computers × sittings) and how many consecutive exam days one session uses. The file
+says whether it is an estimate (``status = "估计"``) or a bureau's own figures (``"实际"``); every
+output that shows a number derived from it carries that status.
+
+:func:`compile_demand` turns it into the facts the waiting rules read for one plan year
+(:class:`DemandFacts`): candidates ready on each *ready day* of the plan-year window, and each
+site's seats per exam day for each category. Both are whole numbers, so the check face and the
+CP-SAT face of the waiting rules compute the same queue exactly (see ``planner.queueing``).
+"""
+from __future__ import annotations
+
+import calendar as _cal
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+from .errors import PlannerError
+
+#: statuses a demand file may carry: an estimate, or the bureau's own registration figures
+STATUSES = ("估计", "实际")
+#: more candidates than this in one stream and category is a typo, not a city (Beijing: ~20 000 a month)
+MAX_CANDIDATES = 2_000_000
+MAX_SEATS_PER_DAY = 100_000
+MAX_DAYS_PER_SESSION = 10
+
+LINES = ("first_time", "renewal", "retake")
+CATEGORY_KEYS = set(LINES) | {"profile", "show_rate", "pass_rate", "retake_share", "basis"}
+STREAM_KEYS = {"arrival_every_days", "retake_lag_days", "categories"}
+SITE_KEYS = {"seats_per_day", "days_per_session", "max_days", "basis"}
+
+
+@dataclass(frozen=True)
+class CategoryDemand:
+    """Expected candidates of one operation category in one stream, for the plan year."""
+
+    first_time: int
+    renewal: int
+    retake: int
+    profile: tuple[float, ...]  # 12 weights, January … December
+    show_rate: float
+    pass_rate: float
+    retake_share: float
+    basis: str = ""
+
+    @property
+    def base(self) -> int:
+        """Candidates who enter the year: first attempts, renewals and last year's retakes."""
+        return self.first_time + self.renewal + self.retake
+
+    @property
+    def return_rate(self) -> float:
+        """Share of the candidates seated at a session who come back later: absent or failed, and retaking."""
+        return (1.0 - self.show_rate * self.pass_rate) * self.retake_share
+
+    @property
+    def returning(self) -> int:
+        """Candidates who come back within the year (estimated, not simulated: every return may fail again,
+        so the base is multiplied by r + r² + … = r / (1 − r))."""
+        r = self.return_rate
+        return int(round(self.base * r / (1.0 - r))) if r < 1 else 0
+
+    @property
+    def registrations(self) -> int:
+        return self.base + self.returning
+
+
+@dataclass(frozen=True)
+class StreamDemand:
+    arrival_every_days: int
+    retake_lag_days: int
+    categories: Mapping[str, CategoryDemand]
+
+
+@dataclass(frozen=True)
+class SiteSeats:
+    seats_per_day: int
+    days_per_session: int
+    max_days: int
+    basis: str = ""
+
+
+@dataclass(frozen=True)
+class Demand:
+    """A demand file as read: validated against the catalogue, not yet tied to a plan year."""
+
+    streams: Mapping[str, StreamDemand]
+    sites: Mapping[str, SiteSeats]
+    status: str = "估计"
+    name: str = ""
+    source: str = ""
+    method: str = ""
+    file: str = ""
+
+    @property
+    def estimated(self) -> bool:
+        return self.status == "估计"
+
+    def with_days(self, days: Mapping[str, int]) -> "Demand":
+        """The same demand with other exam days per session at some sites (what sizing decides)."""
+        sites = {i: (SiteSeats(s.seats_per_day, days[i], s.max_days, s.basis) if i in days else s)
+                 for i, s in self.sites.items()}
+        return Demand(self.streams, MappingProxyType(sites), self.status, self.name, self.source, self.method,
+                      self.file)
+
+    def scaled(self, candidates: float = 1.0, seats: float = 1.0) -> "Demand":
+        """Candidates and seats multiplied (what-if and sensitivity: demand ± 20 %)."""
+        def cat(c: CategoryDemand) -> CategoryDemand:
+            return CategoryDemand(*(int(round(getattr(c, k) * candidates)) for k in LINES), c.profile, c.show_rate,
+                                  c.pass_rate, c.retake_share, c.basis)
+        streams = {sid: StreamDemand(sd.arrival_every_days, sd.retake_lag_days,
+                                     MappingProxyType({c: cat(v) for c, v in sd.categories.items()}))
+                   for sid, sd in self.streams.items()}
+        sites = {i: SiteSeats(max(1, int(round(s.seats_per_day * seats))), s.days_per_session, s.max_days, s.basis)
+                 for i, s in self.sites.items()}
+        return Demand(MappingProxyType(streams), MappingProxyType(sites), self.status, self.name, self.source,
+                      self.method, self.file)
+
+
+# -- reading ------------------------------------------------------------------------------------------------------
+def _number(v, file, key: str, *, whole: bool, lo: float, hi: float):
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or (whole and not isinstance(v, int)):
+        raise PlannerError(f"expected {'a whole number' if whole else 'a number'}, got {v!r}", file=file, field=key)
+    if v != v or not lo <= v <= hi:
+        raise PlannerError(f"{v} is out of range [{lo}, {hi}]", file=file, field=key)
+    return v
+
+
+def _unknown(doc: dict, allowed: set, file, key: str) -> None:
+    bad = sorted(set(doc) - allowed)
+    if bad:
+        raise PlannerError(f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(allowed))})", file=file,
+                           field=f"{key}.{bad[0]}" if key else bad[0])
+
+
+def _table(v, file, key: str) -> dict:
+    if not isinstance(v, dict):
+        raise PlannerError("expected a table", file=file, field=key)
+    return v
+
+
+def _category(doc, file, key: str) -> CategoryDemand:
+    doc = _table(doc, file, key)
+    _unknown(doc, CATEGORY_KEYS, file, key)
+    lines = {k: _number(doc.get(k, 0), file, f"{key}.{k}", whole=True, lo=0, hi=MAX_CANDIDATES) for k in LINES}
+    prof = doc.get("profile", [1] * 12)
+    if not isinstance(prof, list) or len(prof) != 12:
+        raise PlannerError("expected 12 monthly weights (January … December)", file=file, field=f"{key}.profile")
+    weights = tuple(float(_number(w, file, f"{key}.profile[{m}]", whole=False, lo=0, hi=1e9))
+                    for m, w in enumerate(prof, start=1))
+    if sum(lines.values()) > 0 and sum(weights) <= 0:
+        raise PlannerError("the monthly weights are all 0 but candidates are expected", file=file,
+                           field=f"{key}.profile")
+    rates = {k: float(_number(doc.get(k, d), file, f"{key}.{k}", whole=False, lo=lo, hi=1))
+             for k, d, lo in (("show_rate", 1.0, 0.01), ("pass_rate", 1.0, 0.01), ("retake_share", 0.0, 0))}
+    if (1 - rates["show_rate"] * rates["pass_rate"]) * rates["retake_share"] > 0.9:
+        raise PlannerError("nine in ten candidates or more would come back: check show_rate, pass_rate and "
+                           "retake_share", file=file, field=f"{key}.retake_share")
+    return CategoryDemand(**lines, profile=weights, **rates, basis=str(doc.get("basis", "")))
+
+
+def demand_from_dict(doc: dict, file, catalogue) -> Demand:
+    """Validate a demand document against the catalogue. Raises :class:`PlannerError` naming file and key."""
+    _unknown(doc, {"name", "status", "source", "method", "streams", "sites"}, file, "")
+    status = str(doc.get("status", "估计"))
+    if status not in STATUSES:
+        raise PlannerError(f"status must be one of {', '.join(STATUSES)}, got {status!r}", file=file, field="status")
+    streams = {}
+    for sid, sdoc in _table(doc.get("streams", {}), file, "streams").items():
+        key = f"streams.{sid}"
+        if sid not in catalogue.streams:
+            raise PlannerError(f"unknown stream {sid!r} (known: {', '.join(sorted(catalogue.streams))})", file=file,
+                               field=key)
+        sdoc = _table(sdoc, file, key)
+        _unknown(sdoc, STREAM_KEYS, file, key)
+        allowed = set(catalogue.streams[sid].categories)
+        cats = {}
+        for cid, cdoc in _table(sdoc.get("categories", {}), file, f"{key}.categories").items():
+            ckey = f"{key}.categories.{cid}"
+            if cid not in allowed:
+                raise PlannerError(f"{cid!r} is not a category of stream {sid!r} (known: {', '.join(sorted(allowed))})",
+                                   file=file, field=ckey)
+            cats[cid] = _category(cdoc, file, ckey)
+        streams[sid] = StreamDemand(
+            _number(sdoc.get("arrival_every_days", 7), file, f"{key}.arrival_every_days", whole=True, lo=1, hi=31),
+            _number(sdoc.get("retake_lag_days", 30), file, f"{key}.retake_lag_days", whole=True, lo=0, hi=180),
+            MappingProxyType(dict(sorted(cats.items()))))
+    sites = {}
+    for iid, idoc in _table(doc.get("sites", {}), file, "sites").items():
+        key = f"sites.{iid}"
+        if iid not in catalogue.institutions:
+            raise PlannerError(f"unknown institution {iid!r}", file=file, field=key)
+        idoc = _table(idoc, file, key)
+        _unknown(idoc, SITE_KEYS, file, key)
+        seats = _number(idoc.get("seats_per_day"), file, f"{key}.seats_per_day", whole=True, lo=1,
+                        hi=MAX_SEATS_PER_DAY) if "seats_per_day" in idoc else None
+        if seats is None:
+            raise PlannerError("seats_per_day is required (computers × sittings, at least 1)", file=file,
+                               field=f"{key}.seats_per_day")
+        most = _number(idoc.get("max_days", 1), file, f"{key}.max_days", whole=True, lo=1, hi=MAX_DAYS_PER_SESSION)
+        days = _number(idoc.get("days_per_session", 1), file, f"{key}.days_per_session", whole=True, lo=1, hi=most)
+        sites[iid] = SiteSeats(seats, days, most, str(idoc.get("basis", "")))
+    return Demand(MappingProxyType(streams), MappingProxyType(dict(sorted(sites.items()))), status,
+                  str(doc.get("name", "")), str(doc.get("source", "")), str(doc.get("method", "")), str(file))
+
+
+def default_demand_path() -> Path:
+    from .data import constraints_dir
+
+    return constraints_dir() / "demand.toml"
+
+
+def load_demand(path: str | Path | None, catalogue) -> Demand:
+    from .textio import read_toml
+
+    p = Path(path) if path is not None else default_demand_path()
+    return demand_from_dict(read_toml(p), p, catalogue)
+
+
+# -- one plan year's facts ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class StreamFacts:
+    """One stream's queue inputs for one plan year, in whole candidates."""
+
+    stream: str
+    ready_days: tuple[dt.date, ...]  # the days candidates become ready, increasing
+    arrivals: Mapping[str, tuple[int, ...]]  # category -> candidates ready on each ready day
+    quota: Mapping[tuple[str, str], int]  # (site, category) -> seats per exam day for that category
+    days: Mapping[str, int]  # site -> exam days one session uses
+    max_days: Mapping[str, int]  # site -> the most exam days one session may use (sizing)
+    seats_per_day: Mapping[str, int]
+    #: (site, category) -> days the site may examine the category, for a dated licence only (else absent: always)
+    licence_days: Mapping[tuple[str, str], frozenset] = field(default_factory=dict)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return tuple(self.arrivals)
+
+    def total(self, category: str) -> int:
+        return sum(self.arrivals[category])
+
+    def cumulative(self, category: str) -> tuple[int, ...]:
+        """cum[i]: candidates ready on the first i ready days (cum[0] = 0)."""
+        out, acc = [0], 0
+        for a in self.arrivals[category]:
+            acc += a
+            out.append(acc)
+        return tuple(out)
+
+    def seats(self, site: str, category: str, day: dt.date, days: int | None = None) -> int:
+        """Seats for *category* in one session at *site* on *day* (its exam days × the category's seats per day)."""
+        lic = self.licence_days.get((site, category))
+        if lic is not None and day not in lic:
+            return 0
+        return self.quota.get((site, category), 0) * (self.days.get(site, 1) if days is None else days)
+
+
+@dataclass(frozen=True)
+class DemandFacts:
+    demand: Demand
+    streams: Mapping[str, StreamFacts] = field(default_factory=dict)
+    window: tuple[dt.date, dt.date] | None = None
+    free_days: bool = False  # sizing: the model chooses each site's exam days per session (1 … max_days)
+
+    @property
+    def status(self) -> str:
+        return self.demand.status
+
+    def stream(self, sid: str) -> StreamFacts | None:
+        return self.streams.get(sid)
+
+
+def _daily_weights(days: list[dt.date], profile: tuple[float, ...]) -> list[float]:
+    """A month's weight spread evenly over its days (so a partial month gets its share)."""
+    return [profile[d.month - 1] / _cal.monthrange(d.year, d.month)[1] for d in days]
+
+
+def ready_profile(days: list[dt.date], profile: tuple[float, ...], total: int, step: int,
+                  lag: int = 0) -> list[int]:
+    """*total* candidates spread over *days* by the monthly *profile* (shifted *lag* days later), counted
+    on every *step*-th day: the candidates of a ready day are those who became ready since the previous one.
+    Whole numbers that add up to *total* (rounded cumulative sums)."""
+    w = _daily_weights(days, profile)
+    if lag:
+        w = [0.0] * min(lag, len(w)) + w[:max(0, len(w) - lag)]  # nobody returns before lag days have passed
+    s = sum(w)
+    if s <= 0 or total == 0:
+        return [0] * len(range(step - 1, len(days), step))
+    cum, acc, out, prev = [], 0.0, [], 0
+    for x in w:
+        acc += x
+        cum.append(acc)
+    marks = list(range(step - 1, len(days), step))
+    if marks[-1] != len(days) - 1:
+        marks.append(len(days) - 1)
+    for i in marks:
+        c = int(math.floor(total * cum[i] / s + 0.5)) if i < len(days) - 1 else total
+        out.append(c - prev)
+        prev = c
+    return out
+
+
+def ready_days(window: tuple[dt.date, dt.date], step: int) -> list[dt.date]:
+    days = [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+    marks = list(range(step - 1, len(days), step))
+    if not marks or marks[-1] != len(days) - 1:
+        marks.append(len(days) - 1)
+    return [days[i] for i in marks]
+
+
+def _quota(seats: int, weights: dict[str, float]) -> dict[str, int]:
+    """A site's seats per exam day shared among its categories by expected candidates (largest remainder),
+    each category with candidates getting at least one seat while there are seats to give."""
+    cats = [c for c, w in weights.items() if w > 0]
+    if not cats:
+        return {}
+    out = {c: 0 for c in cats}
+    left = seats
+    if seats >= len(cats):
+        for c in cats:
+            out[c] = 1
+        left -= len(cats)
+    total = sum(weights[c] for c in cats)
+    raw = {c: left * weights[c] / total for c in cats}
+    for c in cats:
+        out[c] += int(raw[c])
+    rest = left - sum(int(raw[c]) for c in cats)
+    for c in sorted(cats, key=lambda c: (-(raw[c] - int(raw[c])), c))[:rest]:
+        out[c] += 1
+    return out
+
+
+def _categories_offered(problem, site: str, stream: str) -> dict[str, frozenset | None]:
+    """Categories *site* may examine for *stream* -> the days it may (None: always, 附件4 scope)."""
+    when: dict[str, frozenset | None] = {}
+    for op, op_days in problem.offered(site, stream).items():
+        cid = problem.catalogue.operations[op].category_code
+        before = when.get(cid, frozenset())
+        when[cid] = None if op_days is None or before is None else before | op_days
+    return when
+
+
+def compile_demand(demand: Demand, problem) -> DemandFacts:
+    """The queue inputs of *problem*'s plan year: ready days and candidates per category, seats per site.
+
+    Candidates become ready within the plan-year window (the year's Spring Festival break to the next),
+    spread by the monthly profile; those who come back (absent or failed, retaking) are spread the same way
+    ``retake_lag_days`` later. A site's seats go to the categories it may examine for the stream (附件4 scope
+    and dated licences) in proportion to their expected candidates.
+    """
+    window = problem.window
+    streams = {}
+    for sid, sd in demand.streams.items():
+        spec = problem.streams.get(sid)
+        if spec is None:
+            continue  # a stream the rule set does not plan (its candidates are not this plan's concern)
+        days = [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+        rdays = ready_days(window, sd.arrival_every_days)
+        arrivals = {}
+        for cid, c in sd.categories.items():
+            if c.registrations == 0:
+                continue
+            first = ready_profile(days, c.profile, c.base, sd.arrival_every_days)
+            back = ready_profile(days, c.profile, c.returning, sd.arrival_every_days, lag=sd.retake_lag_days)
+            arrivals[cid] = tuple(a + b for a, b in zip(first, back))
+        quota: dict[tuple[str, str], int] = {}
+        dated: dict[tuple[str, str], frozenset] = {}
+        offers = {site: _categories_offered(problem, site, sid) for site in spec.sites if site in demand.sites}
+        n_sites = {cid: sum(cid in w for w in offers.values()) for cid in arrivals}
+        for site, when in offers.items():
+            # each category's candidates spread over the sites that may examine it, so a category only one
+            # site offers gets that site's seats for all of its candidates
+            weights = {cid: sum(arrivals[cid]) / n_sites[cid] for cid in arrivals if cid in when}
+            for cid, q in _quota(demand.sites[site].seats_per_day, weights).items():
+                quota[(site, cid)] = q
+                if when[cid] is not None:
+                    dated[(site, cid)] = when[cid]
+        streams[sid] = StreamFacts(
+            sid, tuple(rdays), MappingProxyType(arrivals), MappingProxyType(quota),
+            MappingProxyType({i: s.days_per_session for i, s in demand.sites.items()}),
+            MappingProxyType({i: s.max_days for i, s in demand.sites.items()}),
+            MappingProxyType({i: s.seats_per_day for i, s in demand.sites.items()}), MappingProxyType(dated))
+    return DemandFacts(demand, MappingProxyType(streams), window)
+
+
+# -- writing ------------------------------------------------------------------------------------------------------
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _num(v: float) -> str:
+    return str(v) if isinstance(v, int) else f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def demand_to_toml(demand: Demand, header: str = "") -> str:
+    """A demand as a demand file (read back by :func:`demand_from_dict` to an equal object)."""
+    lines = [f"# {h}" for h in header.splitlines()] if header else []
+    lines += [f"name = {_toml_str(demand.name)}", f"status = {_toml_str(demand.status)}",
+              f"source = {_toml_str(demand.source)}", f"method = {_toml_str(demand.method)}", ""]
+    for sid, sd in demand.streams.items():
+        lines += [f"[streams.{sid}]", f"arrival_every_days = {sd.arrival_every_days}",
+                  f"retake_lag_days = {sd.retake_lag_days}", ""]
+        for cid, c in sd.categories.items():
+            lines += [f"[streams.{sid}.categories.{cid}]"]
+            lines += [f"{k} = {getattr(c, k)}" for k in LINES]
+            lines += [f"profile = [{', '.join(_num(w) for w in c.profile)}]",
+                      f"show_rate = {_num(c.show_rate)}", f"pass_rate = {_num(c.pass_rate)}",
+                      f"retake_share = {_num(c.retake_share)}", f"basis = {_toml_str(c.basis)}", ""]
+    for iid, s in demand.sites.items():
+        lines += [f"[sites.{iid}]", f"seats_per_day = {s.seats_per_day}", f"days_per_session = {s.days_per_session}",
+                  f"max_days = {s.max_days}", f"basis = {_toml_str(s.basis)}", ""]
+    return "\n".join(lines).rstrip() + "\n"

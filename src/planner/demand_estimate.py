@@ -1,0 +1,123 @@
+"""The shipped demand estimate, built from public figures by a stated method (``python -m planner.demand_estimate``).
+
+Yuncheng publishes no candidate numbers. ``constraints/demand_basis.csv`` lists every figure used, each
+quoted from a row of ``constraints/demand_anchors.csv`` (other cities' published figures, with sources) or
+marked 假设 (an assumption). The method, per stream and category:
+
+1. sittings a year = 襄阳's 2024 person-exams of the category × ``scale`` (假设 1.0: a prefecture-level city
+   of the same order; the README's sensitivity table shows what ±20 % changes);
+2. registrations = sittings ÷ the share who show up (北京 2023-11: 92.7 %);
+3. candidates entering the year (``first_time``) = registrations × (1 − r), r = (1 − show × pass) × retake
+   share: the rest are the year's own returns, which the demand model adds back ``retake_lag_days`` later;
+4. seats per exam day at every site of the stream = 北京's registrations of one exam week ÷ its sites ÷ the
+   week's days; one session takes ``days_per_session`` exam days;
+5. the monthly profile is flat (no public monthly figures).
+
+Every number written says 估计 and where it came from; ``tests/test_demand.py`` rebuilds the shipped file
+and compares bytes, so the file cannot drift from its method.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from .data import constraints_dir
+from .errors import PlannerError
+from .textio import atomic_write_text, read_csv_rows
+
+BASIS_HEADER = ["key", "value", "place", "period", "quote"]
+
+
+def read_basis(path: Path) -> dict[str, tuple[float, str]]:
+    out = {}
+    for row, rec in read_csv_rows(path, BASIS_HEADER):
+        try:
+            value = float(rec["value"])
+        except ValueError:
+            raise PlannerError(f"not a number: {rec['value']!r}", file=path, row=row, field="value") from None
+        out[rec["key"]] = (value, f"{rec['place']} {rec['period']}".strip() + f"：{rec['quote']}")
+    return out
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.4f}".rstrip("0").rstrip(".")
+
+
+def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str, ...]]) -> str:
+    """The demand TOML text for the streams and sites in *rule_streams* (stream -> its sites)."""
+    def v(key: str) -> float:
+        if key not in basis:
+            raise PlannerError(f"missing figure {key!r}", file="demand_basis.csv", field="key")
+        return basis[key][0]
+
+    show, share, scale = v("show_rate"), v("retake_share"), v("scale")
+    seats = round(v("seats.registered") / v("seats.sites") / v("seats.days"))
+    lines = [
+        "# Demand for the Yuncheng plan year: an ESTIMATE (估计) built from other cities' public figures by",
+        "# `python -m planner.demand_estimate` (method in its docstring; figures in demand_basis.csv).",
+        "# A bureau replaces it with its own registrations: `planner demand import EXPORT --out FILE`.",
+        "# Format: constraints/README.md.",
+        'name = "yuncheng-estimate"',
+        'status = "估计"',
+        'source = "constraints/demand_anchors.csv (北京 2023-11, 襄阳 2024), constraints/demand_basis.csv"',
+        f'method = "襄阳2024年考试人次×{_fmt(scale)}（假设）÷到考率{_fmt(show)}，扣除当年补考回流；'
+        f'考位按北京一周{int(v("seats.registered"))}人/{int(v("seats.sites"))}个考点/{int(v("seats.days"))}天估计"',
+        "",
+    ]
+    for sid in rule_streams:
+        cats = sorted({k.split(".")[1] for k in basis if k.startswith(sid + ".") and k.endswith(".sat")})
+        if not cats:
+            continue
+        lines += [f"[streams.{sid}]", f"arrival_every_days = {int(v('arrival_every_days'))}   # 假设：每周一批结业",
+                  f"retake_lag_days = {int(v('retake_lag_days'))}      # 假设", ""]
+        for c in cats:
+            sat, src = basis[f"{sid}.{c}.sat"]
+            pas = v(f"{sid}.{c}.pass_rate")
+            r = (1 - show * pas) * share
+            first = round(sat * scale / show * (1 - r))
+            lines += [
+                f"[streams.{sid}.categories.{c}]",
+                f"first_time = {first}",
+                "renewal = 0        # 估计未拆分：公开数字只有总人次",
+                "retake = 0",
+                "profile = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]   # 假设：无公开的月度数字",
+                f"show_rate = {_fmt(show)}",
+                f"pass_rate = {_fmt(pas)}",
+                f"retake_share = {_fmt(share)}",
+                f'basis = "估计：{src} 人次×{_fmt(scale)}÷{_fmt(show)}×(1−{_fmt(r)})；合格率 {basis[f"{sid}.{c}.pass_rate"][1]}"',
+                "",
+            ]
+    sites = sorted({i for ss in rule_streams.values() for i in ss})
+    for site in sites:
+        lines += [f"[sites.{site}]", f"seats_per_day = {seats}",
+                  f"days_per_session = {int(v('days_per_session'))}", f"max_days = {int(v('max_days'))}",
+                  f'basis = "估计：{basis["seats.registered"][1]}人÷{int(v("seats.sites"))}个考点÷'
+                  f'{int(v("seats.days"))}天；每期{int(v("days_per_session"))}天为假设"', ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def default_text() -> str:
+    """The shipped estimate for the embedded rule set's streams (those the rotation and managers tables hold)."""
+    from .ruleset import load_ruleset
+
+    rs = load_ruleset(None)
+    streams = {sid: tuple(sites) for sid, sites in rs.streams.items() if sid in ("managers", "special_ops")}
+    return build(read_basis(constraints_dir() / "demand_basis.csv"), streams)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m planner.demand_estimate",
+                                 description="Rebuild constraints/demand.toml from constraints/demand_basis.csv.")
+    ap.add_argument("--out", default=str(constraints_dir() / "demand.toml"))
+    args = ap.parse_args(argv)
+    try:
+        atomic_write_text(args.out, default_text())
+    except PlannerError as e:
+        print(f"planner.demand_estimate: {e}", file=sys.stderr)
+        return e.exit_code
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

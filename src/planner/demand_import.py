@@ -1,0 +1,199 @@
+"""A bureau's own registrations replace the estimate: the exam system's per-session export -> a demand file.
+
+Accepted: a CSV (UTF-8 or GBK) or an XLSX (first sheet) with one row per session and category and these
+columns (the first row is the header; names as the exam system writes them, English aliases accepted):
+
+==========================  =====================================================================================
+column                      meaning
+==========================  =====================================================================================
+考试日期 (考试时间, exam_date)  the session's exam date: 2024-03-06, 2024/3/6 or an Excel date
+类别 (考试类别, 作业类别, category)  an operation category (电工作业 …), an operation type (低压电工作业 …) or its code
+报名人数 (registered)          candidates registered
+参考人数 (sat)                 candidates who sat the exam
+合格人数 (passed)              candidates who passed
+期次 (no), 考试计划 (stream)    optional: the session number; the stream (managers / special_ops or the 附件 table
+                            name); without it a managers' category is the managers' stream, any other special_ops
+==========================  =====================================================================================
+
+Derived per stream and category: the year's registrations, the share who showed up (参考 ÷ 报名), the pass rate
+(合格 ÷ 参考), the monthly profile (registrations by exam month), and the candidates entering the year (the
+registrations less the year's own returns, with the retake share of the base file, which the export cannot
+show). The result has status 实际; seats per site come from the base file.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from types import MappingProxyType
+
+from .demand import CategoryDemand, Demand, StreamDemand
+from .errors import PlannerError
+
+COLUMNS = {
+    "exam_date": ("考试日期", "考试时间", "exam_date"),
+    "category": ("类别", "考试类别", "作业类别", "category"),
+    "registered": ("报名人数", "registered"),
+    "sat": ("参考人数", "sat"),
+    "passed": ("合格人数", "passed"),
+    "no": ("期次", "no"),
+    "stream": ("考试计划", "stream"),
+}
+REQUIRED = ("exam_date", "category", "registered", "sat", "passed")
+MAX_PER_ROW = 100_000
+
+
+def _rows(path: Path) -> list[tuple[int, list]]:
+    """(row number, cells) of the export, header first."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        from .textio import check_input_file
+
+        check_input_file(path)
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # a damaged or foreign file: openpyxl raises many kinds
+            raise PlannerError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path) from None
+        try:
+            ws = wb.worksheets[0]
+            out = []
+            for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+                if n > 10_001:
+                    raise PlannerError("more than 10 000 rows", file=path)
+                out.append((n, list(row)))
+            return out
+        finally:
+            wb.close()
+    import csv
+    import io
+
+    from .textio import read_text
+
+    text = read_text(path)
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise PlannerError(f"not readable as CSV ({exc})", file=path) from None
+    if len(rows) > 10_001:
+        raise PlannerError("more than 10 000 rows", file=path)
+    return [(n, r) for n, r in enumerate(rows, start=1)]
+
+
+def _header(cells: list, path: Path, row: int) -> dict[str, int]:
+    names = [str(c).strip() if c is not None else "" for c in cells]
+    found = {}
+    for key, aliases in COLUMNS.items():
+        for i, name in enumerate(names):
+            if name in aliases:
+                found[key] = i
+                break
+    missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
+    if missing:
+        raise PlannerError(f"missing column {missing[0]} (the header needs {', '.join(COLUMNS[k][0] for k in REQUIRED)})",
+                           file=path, row=row, field=missing[0])
+    return found
+
+
+def _date(v, path, row) -> dt.date:
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    m = re.fullmatch(r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*", str(v or ""))
+    if m:
+        try:
+            return dt.date(*map(int, m.groups()))
+        except ValueError:
+            pass
+    raise PlannerError(f"not a date (write 2024-03-06): {str(v)[:40]!r}", file=path, row=row, field="考试日期")
+
+
+def _count(v, path, row, field: str) -> int:
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if isinstance(v, str) and re.fullmatch(r"\s*\d+\s*", v):
+        v = int(v)
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PER_ROW:
+        raise PlannerError(f"expected a whole number of candidates (0 … {MAX_PER_ROW}), got {str(v)[:40]!r}",
+                           file=path, row=row, field=field)
+    return v
+
+
+def _category(v, catalogue, path, row) -> str:
+    text = str(v or "").strip()
+    for op in catalogue.operations.values():
+        if text in (op.category, op.category_code, op.name, op.code):
+            return op.category_code
+    raise PlannerError(f"unknown category {text[:40]!r} (an operation category or type of 附件4)", file=path, row=row,
+                       field="类别")
+
+
+def _stream(v, category: str, catalogue, path, row) -> str:
+    text = str(v or "").strip()
+    if not text:
+        return "managers" if category == "managers" else "special_ops"
+    for sid, st in catalogue.streams.items():
+        if text in (sid, st.name, st.title) or text == st.attachment:
+            return sid
+    raise PlannerError(f"unknown 考试计划 {text[:40]!r}", file=path, row=row, field="考试计划")
+
+
+def import_registrations(path, catalogue, base: Demand) -> tuple[Demand, list[str]]:
+    """The demand a registration export shows; notes say what was kept from *base*."""
+    p = Path(path)
+    rows = _rows(p)
+    while rows and not any(c not in (None, "") for c in rows[0][1]):
+        rows.pop(0)
+    if not rows:
+        raise PlannerError("the export is empty", file=p)
+    cols = _header(rows[0][1], p, rows[0][0])
+    sums: dict[tuple[str, str], list] = {}
+    for n, cells in rows[1:]:
+        if not any(c not in (None, "") for c in cells):
+            continue
+
+        def cell(key):
+            i = cols.get(key)
+            return cells[i] if i is not None and i < len(cells) else None
+
+        day = _date(cell("exam_date"), p, n)
+        cat = _category(cell("category"), catalogue, p, n)
+        sid = _stream(cell("stream"), cat, catalogue, p, n)
+        if cat not in catalogue.streams[sid].categories:
+            raise PlannerError(f"category {cat} is not examined in {catalogue.streams[sid].name}", file=p, row=n,
+                               field="类别")
+        reg, sat, ok = (_count(cell(k), p, n, COLUMNS[k][0]) for k in ("registered", "sat", "passed"))
+        if sat > reg or ok > sat:
+            raise PlannerError(f"needs 合格人数 <= 参考人数 <= 报名人数, got {ok} / {sat} / {reg}", file=p, row=n,
+                               field="参考人数" if sat > reg else "合格人数")
+        acc = sums.setdefault((sid, cat), [0, 0, 0, [0] * 12])
+        acc[0] += reg
+        acc[1] += sat
+        acc[2] += ok
+        acc[3][day.month - 1] += reg
+    if not sums:
+        raise PlannerError("the export has no session rows", file=p)
+    streams: dict[str, dict[str, CategoryDemand]] = {}
+    notes = []
+    for (sid, cat), (reg, sat, ok, months) in sorted(sums.items()):
+        old = base.streams.get(sid)
+        share = old.categories[cat].retake_share if old and cat in old.categories else 0.0
+        show = sat / reg if reg else 1.0
+        passed = ok / sat if sat else 1.0
+        r = (1 - show * passed) * share
+        basis = (f"实际：{p.name} 报名{reg}人、参考{sat}人、合格{ok}人；补考比例{share:g}沿用"
+                 f"{Path(base.file).name or '原需求文件'}")
+        streams.setdefault(sid, {})[cat] = CategoryDemand(
+            int(round(reg * (1 - r))), 0, 0, tuple(float(m) for m in months), max(0.01, round(show, 4)),
+            max(0.01, round(passed, 4)), share, basis)
+    for sid in sorted(set(base.streams) - set(streams)):
+        notes.append(f"note: the export has no {sid} sessions; that stream has no candidates in the new file")
+    out = {}
+    for sid, cats in streams.items():
+        old = base.streams.get(sid)
+        out[sid] = StreamDemand(old.arrival_every_days if old else 7, old.retake_lag_days if old else 30,
+                                MappingProxyType(dict(sorted(cats.items()))))
+    notes.append(f"seats per site and the retake shares are those of {base.file}")
+    return Demand(MappingProxyType(out), base.sites, "实际", f"{p.stem}", str(p),
+                  f"planner demand import {p.name}"), notes

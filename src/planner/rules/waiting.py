@@ -1,0 +1,99 @@
+"""No candidate waits longer than ``max_wait_days`` for a seat (with a demand file; otherwise it says nothing).
+
+The queue is ``planner.queueing``'s: candidates of a stream and category become ready on the demand's
+ready days and take seats in 期次 order, earliest ready first. The rule, as both faces state it: when a
+session of the stream is held, nobody of any category is still unseated who became ready more than
+``max_wait_days`` days before it; and at the end of the plan-year window nobody unseated became ready more
+than that before it. With it, registration deadlines follow the 期次 order (a later session never closes
+earlier), which makes the queue first come, first served. For a plan in date order (rule ``numbering``) that is exactly "every seated candidate
+waited at most ``max_wait_days`` days, and nobody carried over to the next year has already waited longer"
+(``tests/test_waiting.py`` compares the two).
+
+2024 value: 60 days, the regulation's own wait (Order No. 30 art. 13: the exam within 60 days of the
+application; see ``coverage``), which the 附件4 scope of a category with one site makes binding first.
+"""
+from __future__ import annotations
+
+from .base import Param, Rule, Wording
+
+
+def overdue_at_sessions(load_cat, facts, sessions, limit: int):
+    """Check face, per session in 期次 order: candidates unseated before it who became ready more than *limit*
+    days before its exam (and, last, those unseated at the window's end)."""
+    from ..queueing import ready_before
+
+    cum = facts.cumulative(load_cat.category)
+    out = []
+    for s, done in zip(sorted(sessions, key=lambda s: s.no), load_cat.seated_by):
+        late = cum[ready_before(facts, s.exam_date - _days(limit + 1))] - done
+        if late > 0:
+            out.append((s, late))
+    late = cum[ready_before(facts, load_cat.window_end - _days(limit + 1))] - load_cat.seated
+    return out, max(0, late)
+
+
+def _days(n: int):
+    import datetime as dt
+
+    return dt.timedelta(days=n)
+
+
+class Waiting(Rule):
+    name = "waiting"
+    title = "no candidate waits longer than max_wait_days for a seat"
+    zh = Wording(
+        title="考生候考天数上限",
+        broken="本期考试时仍有考生候考超过规定天数",
+        revision="保证考生按期参加考试",
+        relax="增加考试场次或考位，或放宽候考天数上限",
+    )
+    PARAMS = {"max_wait_days": Param(int, 60, "the longest a ready candidate may wait for an exam seat", minimum=1,
+                                     maximum=366)}
+
+    def applies(self, ctx) -> bool:
+        return getattr(ctx, "demand", None) is not None
+
+    def check(self, plan, ctx):
+        from ..queueing import evaluate
+
+        load = evaluate(plan, ctx)
+        if load is None:
+            return []
+        out = []
+        for sid in ctx.demand.streams:
+            ss = sorted(plan.stream(sid), key=lambda s: s.no)
+            for a, b in zip(ss, ss[1:]):
+                if b.registration_deadline < a.registration_deadline:
+                    out.append(self.violation(f"registration closes before 期次 {a.no}'s ({a.registration_deadline}): "
+                                              "candidates could not queue in order", b))
+        for cat in load.categories:
+            facts = ctx.demand.streams[cat.stream]
+            late, carried = overdue_at_sessions(cat, facts, plan.stream(cat.stream), self.max_wait_days)
+            name = ctx.catalogue.category_name(cat.category)
+            for s, n in late[:1]:
+                out.append(self.violation(f"{n} candidates of {name} have waited more than {self.max_wait_days} days "
+                                          f"when this session is held", s))
+            if carried:
+                out.append(self.violation(f"{carried} candidates of {name} are still unseated at the end of the plan "
+                                          f"year after waiting more than {self.max_wait_days} days", stream=cat.stream))
+        return out
+
+    def post(self, mv, ctx):
+        from ..queueing import model_flows, ready_before, ready_expr
+
+        limit = self.max_wait_days
+        for sid, flows in model_flows(mv, ctx, (limit,)).items():
+            slots = mv.stream_slots(sid)
+            order = mv.lits(self.name, sid)
+            for a, b in zip(slots, slots[1:]):
+                mv.model.add(b.x - b.gap >= a.x - a.gap).only_enforce_if(order + [b.present])
+            for c in flows.facts.categories:
+                guard = mv.lits(self.name, f"{sid}:{c}")
+                cum = flows.facts.cumulative(c)
+                seated = flows.seated[c]
+                for k, s in enumerate(slots):
+                    due = ready_expr(flows.ready_by[limit][k], flows.facts.arrivals[c])
+                    mv.model.add(seated[k] >= due).only_enforce_if(guard + [s.present])
+                end = cum[ready_before(flows.facts, ctx.window[1] - _days(limit + 1))]
+                mv.model.add(seated[-1] >= end).only_enforce_if(guard)
+

@@ -1,0 +1,177 @@
+"""Demand as data: the file format and its errors, the shipped estimate and its sources, a bureau's import."""
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from planner.data import constraints_dir, load_catalogue
+from planner.demand import demand_from_dict, demand_to_toml, load_demand, ready_profile
+from planner.demand_estimate import default_text, read_basis
+from planner.errors import PlannerError
+from planner.textio import read_toml
+
+from conftest import replaced
+
+SHIPPED = constraints_dir() / "demand.toml"
+
+
+@pytest.fixture(scope="module")
+def cat():
+    return load_catalogue()
+
+
+@pytest.fixture(scope="module")
+def doc():
+    return read_toml(SHIPPED)
+
+
+def test_the_shipped_estimate_is_its_method_applied_to_its_figures():
+    """Rebuilt from demand_basis.csv by the stated method, byte for byte: nobody tuned the file by hand."""
+    assert default_text() == SHIPPED.read_text(encoding="utf-8")
+
+
+def test_every_figure_of_the_estimate_is_quoted_from_a_public_anchor_or_marked_as_an_assumption():
+    anchors = list(csv.DictReader(open(constraints_dir() / "demand_anchors.csv", encoding="utf-8")))
+    for key, (value, where) in read_basis(constraints_dir() / "demand_basis.csv").items():
+        place = where.split(" ", 1)[0].split("：")[0]
+        if place == "假设":
+            continue
+        rows = [" ".join(r.values()) for r in anchors if r["place"] == place]
+        assert rows, (key, place)
+        quote = where.split("：", 1)[1]
+        for number in re.findall(r"\d+(?:\.\d+)?", quote):
+            assert any(number in r for r in rows), (key, number)
+
+
+def test_every_derived_number_says_estimate(doc):
+    assert doc["status"] == "估计"
+    for sd in doc["streams"].values():
+        for c in sd["categories"].values():
+            assert c["basis"].startswith("估计")
+    for s in doc["sites"].values():
+        assert s["basis"].startswith("估计")
+
+
+def test_a_demand_file_reads_back_equal(cat):
+    d = load_demand(SHIPPED, cat)
+    again = demand_from_dict(read_toml_text(demand_to_toml(d)), "again.toml", cat)
+    assert again.streams == d.streams and again.sites == d.sites and again.status == d.status
+
+
+def read_toml_text(text: str) -> dict:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+@pytest.mark.parametrize("path, value, field", [
+    (("streams", "special_ops", "categories", "electrical", "first_time"), -5, "first_time"),
+    (("streams", "special_ops", "categories", "electrical", "first_time"), "many", "first_time"),
+    (("streams", "special_ops", "categories", "electrical", "first_time"), 10**9, "first_time"),
+    (("streams", "special_ops", "categories", "electrical", "profile"), [1] * 11, "profile"),
+    (("streams", "special_ops", "categories", "electrical", "profile"), [1] * 11 + [-1], "profile[12]"),
+    (("streams", "special_ops", "categories", "electrical", "show_rate"), 1.5, "show_rate"),
+    (("sites", "huaan", "seats_per_day"), 0, "seats_per_day"),
+    (("sites", "huaan", "days_per_session"), 9, "days_per_session"),
+    (("streams", "special_ops", "categories", "fireworks"), {"first_time": 3}, "fireworks"),
+    (("sites", "nowhere"), {"seats_per_day": 3}, "nowhere"),
+    (("streams", "special_ops", "categories", "electrical", "typo"), 3, "typo"),
+])
+def test_bad_demand_input_names_file_and_field(cat, doc, path, value, field):
+    with pytest.raises(PlannerError) as e:
+        demand_from_dict(replaced(doc, path, value), "bad.toml", cat)
+    assert e.value.file == "bad.toml" and field in (e.value.field or "")
+
+
+def test_ready_profile_keeps_every_candidate_and_follows_the_weights():
+    import datetime as dt
+
+    days = [dt.date(2025, 2, 10) + dt.timedelta(days=i) for i in range(300)]
+    flat = ready_profile(days, (1,) * 12, 1000, 7)
+    assert sum(flat) == 1000 and max(flat) <= 1.2 * min(flat[:-1])  # a month is a month: February's days weigh more
+    june = ready_profile(days, tuple(1 if m == 6 else 0 for m in range(1, 13)), 90, 7)
+    ready = [days[min(i * 7 + 6, 299)] for i in range(len(june))]
+    assert sum(june) == 90 and all(n == 0 or r.month in (6, 7) for n, r in zip(june, ready))
+    later = ready_profile(days, (1,) * 12, 1000, 7, lag=30)
+    assert sum(later) == 1000 and sum(later[:4]) == 0  # nobody comes back before the lag
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "planner", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=600)
+
+
+def test_import_of_a_registration_export_becomes_the_bureau_s_own_demand(tmp_path, cat):
+    export = tmp_path / "报名.csv"
+    export.write_text("期次,考试日期,类别,报名人数,参考人数,合格人数\n"
+                      "1,2024-03-06,电工作业,200,180,162\n2,2024-03-20,低压电工作业,100,90,81\n"
+                      "3,2024-07-08,焊接与热切割作业,50,50,45\n4,2024-05-10,高危行业主要负责人、安全管理员,40,36,30\n",
+                      encoding="utf-8")
+    out = tmp_path / "demand.toml"
+    r = run_cli("demand", "import", str(export), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    d = load_demand(out, cat)
+    assert d.status == "实际" and not d.estimated
+    elec = d.streams["special_ops"].categories["electrical"]
+    assert elec.registrations == pytest.approx(300, abs=1)  # the year's registrations come back
+    assert elec.show_rate == pytest.approx(270 / 300, abs=1e-4) and elec.pass_rate == pytest.approx(243 / 270, abs=1e-4)
+    assert elec.profile[2] == 300 and sum(elec.profile) == 300
+    assert d.streams["managers"].categories["managers"].basis.startswith("实际")
+
+
+@pytest.mark.parametrize("text, field", [
+    ("期次,考试日期,类别,报名人数\n1,2024-03-06,电工作业,3\n", "参考人数"),
+    ("考试日期,类别,报名人数,参考人数,合格人数\n2024-13-06,电工作业,3,3,3\n", "考试日期"),
+    ("考试日期,类别,报名人数,参考人数,合格人数\n2024-03-06,烟花爆竹作业,3,3,3\n", "类别"),
+    ("考试日期,类别,报名人数,参考人数,合格人数\n2024-03-06,电工作业,3,5,3\n", "参考人数"),
+    ("考试日期,类别,报名人数,参考人数,合格人数\n2024-03-06,电工作业,x,3,3\n", "报名人数"),
+])
+def test_a_bad_export_is_one_line_exit_2_and_nothing_written(tmp_path, text, field):
+    export = tmp_path / "bad.csv"
+    export.write_text(text, encoding="utf-8")
+    out = tmp_path / "demand.toml"
+    r = run_cli("demand", "import", str(export), "--out", str(out))
+    assert r.returncode == 2 and not out.exists()
+    assert len(r.stderr.strip().splitlines()) == 1 and field in r.stderr and "bad.csv" in r.stderr
+
+
+def test_plan_without_demand_is_unchanged_and_with_demand_reports_the_load(tmp_path):
+    """--demand adds the waiting rules and the load; without it summary.json has no demand block."""
+    import json
+
+    r = run_cli("plan", "--year", "2025", "--no-publish", "--out", str(tmp_path / "a"))
+    assert r.returncode == 0, r.stderr
+    assert "demand" not in json.loads((tmp_path / "a" / "summary.json").read_text())
+    small = tmp_path / "small.toml"
+    doc = read_toml(SHIPPED)
+    for sd in doc["streams"].values():
+        for c in sd["categories"].values():
+            c["first_time"] = c["first_time"] // 4
+    from planner.demand import demand_from_dict as parse
+
+    small.write_text(demand_to_toml(parse(doc, small, load_catalogue())), encoding="utf-8")
+    live = str(constraints_dir() / "yuncheng.toml")  # the tests' own rule set has no waiting rules
+    r = run_cli("plan", "--year", "2025", "--no-publish", "--demand", str(small), "--out", str(tmp_path / "b"),
+                "--time-limit", "8", "--rules", live)
+    assert r.returncode == 0, r.stderr
+    block = json.loads((tmp_path / "b" / "summary.json").read_text())["demand"]
+    for key in ("max_wait_days", "p95_wait_days", "unserved", "seats", "expected_candidates"):
+        assert key in block
+    assert block["status"] == "估计" and block["max_wait_days"] <= 60
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert "short_wait" in summary["objective_parts"]
+    r = run_cli("check", str(tmp_path / "b" / "plan.csv"), "--demand", str(small), "--rules", live)
+    assert r.returncode == 0 and "waiting" in r.stdout, r.stdout + r.stderr
+
+
+def test_a_bad_demand_file_stops_plan_before_anything_is_written(tmp_path):
+    bad = tmp_path / "d.toml"
+    bad.write_text('[sites.huaan]\nseats_per_day = 0\n', encoding="utf-8")
+    r = run_cli("plan", "--year", "2025", "--no-publish", "--demand", str(bad), "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and not (tmp_path / "o").exists()
+    assert "seats_per_day" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -1,0 +1,235 @@
+"""The queue of candidates (planner.queueing): worked by hand, against a plain candidate-by-candidate
+simulation, and the two faces of the rules that read it (waiting, short_wait)."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+from types import MappingProxyType
+
+import pytest
+
+from planner.check import check_plan
+from planner.demand import Demand, DemandFacts, StreamFacts
+from planner.plan import Plan, Session
+from planner.queueing import evaluate, evaluate_stream, wait_percentile
+
+from conftest import context_from_doc, session, tiny_doc
+
+D = dt.date
+
+
+def facts(ready, arrivals: dict[str, list[int]], quota: dict[tuple[str, str], int], days=None, stream="special_ops",
+          licence_days=None) -> StreamFacts:
+    sites = {i for i, _ in quota}
+    return StreamFacts(stream, tuple(ready), MappingProxyType({c: tuple(a) for c, a in arrivals.items()}),
+                       MappingProxyType(dict(quota)), MappingProxyType(days or {i: 1 for i in sites}),
+                       MappingProxyType({i: 5 for i in sites}), MappingProxyType({i: 100 for i in sites}),
+                       MappingProxyType(licence_days or {}))
+
+
+def with_facts(ctx, *stream_facts: StreamFacts):
+    demand = Demand(MappingProxyType({}), MappingProxyType({}), "估计")
+    return dataclasses.replace(ctx, demand=DemandFacts(demand, MappingProxyType({f.stream: f for f in stream_facts}),
+                                                       ctx.window))
+
+
+# -- by hand ------------------------------------------------------------------------------------------------------
+def test_two_sessions_worked_by_hand():
+    # 10 candidates ready on 3月1日, 5 on 3月8日; 8 seats a day at 华安, 6 at 聚腾 (one category).
+    f = facts([D(2024, 3, 1), D(2024, 3, 8)], {"electrical": [10, 5]}, {("huaan", "electrical"): 8,
+                                                                      ("juteng", "electrical"): 6})
+    s1 = session("special_ops", 1, D(2024, 3, 5), D(2024, 3, 10), "huaan")  # deadline before the second batch
+    s2 = session("special_ops", 2, D(2024, 3, 12), D(2024, 3, 16), "juteng")
+    loads, cats = evaluate_stream(f, [s2, s1], D(2024, 12, 31))
+    # session 1 seats 8 of the first 10 (waits 9 days); session 2 seats the other 2 (15 days) and 4 of the
+    # 5 of 3月8日 (8 days), leaving 1 carried over
+    assert [ld.served["electrical"] for ld in loads] == [8, 6]
+    c = cats[0]
+    assert c.waits == {9: 8, 15: 2, 8: 4}
+    assert c.carried == {D(2024, 3, 8): 1}
+    assert c.max_wait == 15 and c.seated == 14 and c.carried_over == 1
+    assert c.percentile(0.95) == 15 and c.percentile(0.5) == 9
+    assert c.seated_by == (0, 8)
+
+
+def test_a_site_without_the_category_seats_nobody_of_it_and_a_dated_licence_counts_only_on_its_days():
+    f = facts([D(2024, 3, 1)], {"metal_mine": [3], "electrical": [3]},
+              {("huaan", "metal_mine"): 5, ("huaan", "electrical"): 5, ("juteng", "electrical"): 5,
+               ("ruiyang", "metal_mine"): 5},
+              licence_days={("ruiyang", "metal_mine"): frozenset({D(2024, 4, 1)})})
+    s1 = session("special_ops", 1, D(2024, 3, 2), D(2024, 3, 6), "juteng")
+    s2 = session("special_ops", 2, D(2024, 3, 8), D(2024, 3, 12), "ruiyang")  # not licensed on 3月12日
+    s3 = session("special_ops", 3, D(2024, 3, 20), D(2024, 3, 25), "huaan")
+    loads, cats = evaluate_stream(f, [s1, s2, s3], D(2024, 12, 31))
+    assert [(ld.served.get("metal_mine"), ld.served.get("electrical")) for ld in loads] == [(0, 3), (0, 0), (3, 0)]
+    assert {c.category: c.max_wait for c in cats} == {"metal_mine": 24, "electrical": 5}
+
+
+def test_a_deadline_before_the_candidates_are_ready_seats_nobody():
+    f = facts([D(2024, 3, 10)], {"electrical": [4]}, {("huaan", "electrical"): 10})
+    s1 = session("special_ops", 1, D(2024, 3, 5), D(2024, 3, 11), "huaan")
+    _, cats = evaluate_stream(f, [s1], D(2024, 12, 31))
+    assert cats[0].seated == 0 and cats[0].carried == {D(2024, 3, 10): 4}
+
+
+def test_percentile_is_the_smallest_wait_covering_the_share():
+    assert wait_percentile({3: 90, 10: 10}, 0.95) == 10
+    assert wait_percentile({3: 95, 10: 5}, 0.95) == 3
+    assert wait_percentile({}, 0.95) is None
+
+
+# -- against a plain simulation -------------------------------------------------------------------------------------
+def simulate(f: StreamFacts, sessions):
+    """Candidate by candidate: each session, in 期次 order, takes the earliest-ready waiting candidates of each
+    category who were ready by its deadline, up to its seats for the category."""
+    waiting = {c: [r for r, n in zip(f.ready_days, f.arrivals[c]) for _ in range(n)] for c in f.categories}
+    served, waits = [], {c: {} for c in f.categories}
+    for s in sorted(sessions, key=lambda s: s.no):
+        got = {}
+        for c in f.categories:
+            seats = f.seats(s.institution, c, s.exam_date)
+            take = [r for r in waiting[c] if r <= s.registration_deadline][:seats]
+            for r in take:
+                waiting[c].remove(r)
+                w = (s.exam_date - r).days
+                waits[c][w] = waits[c].get(w, 0) + 1
+            got[c] = len(take)
+        served.append(got)
+    carried = {c: {} for c in f.categories}
+    for c, rs in waiting.items():
+        for r in rs:
+            carried[c][r] = carried[c].get(r, 0) + 1
+    return served, waits, carried
+
+
+def random_case(rng: random.Random):
+    start = D(2024, 2, 20)
+    ready = sorted(rng.sample(range(0, 300), rng.randint(1, 12)))
+    cats = rng.sample(["electrical", "welding", "height", "metal_mine"], rng.randint(1, 3))
+    sites = ["huaan", "juteng", "ruiyang"]
+    quota = {(i, c): rng.randint(0, 6) for i in sites for c in cats}
+    f = facts([start + dt.timedelta(days=d) for d in ready], {c: [rng.randint(0, 9) for _ in ready] for c in cats},
+              quota, days={i: rng.randint(1, 3) for i in sites})
+    sessions, day = [], 0
+    for no in range(1, rng.randint(1, 14)):
+        day += rng.randint(0, 40)
+        exam = start + dt.timedelta(days=day)
+        sessions.append(session("special_ops", no, exam - dt.timedelta(days=rng.randint(-3, 20)), exam,
+                                rng.choice(sites)))
+    rng.shuffle(sessions)
+    return f, sessions
+
+
+def test_the_queue_equals_a_candidate_by_candidate_simulation():
+    rng = random.Random(17)
+    for _ in range(300):
+        f, sessions = random_case(rng)
+        loads, cats = evaluate_stream(f, sessions, D(2025, 1, 20))
+        served, waits, carried = simulate(f, sessions)
+        assert [ld.served for ld in loads] == served
+        assert {c.category: c.waits for c in cats} == waits
+        assert {c.category: c.carried for c in cats} == carried
+
+
+# -- the rules' two faces -----------------------------------------------------------------------------------------
+def small_doc(max_wait: int) -> dict:
+    """A small rule set (2 managers' sessions, 12 special-ops sessions rotating over 4 sites) with the waiting rules."""
+    doc = tiny_doc(managers=2, special_ops=12, rules={
+        "working_day": {}, "plan_window": {}, "registration_gap": {"min_days": 4, "max_days": 14},
+        "rotation": {"streams": ["special_ops"]}, "site_spacing": {"min_days": 2}, "daily_cap": {},
+        "waiting": {"max_wait_days": max_wait}})
+    doc["preferences"] = {"short_wait": {"weight": 1, "target_days": 30}}
+    return doc
+
+
+@pytest.fixture(scope="module")
+def small_year():
+    return context_from_doc(small_doc(75))
+
+
+@pytest.fixture(scope="module")
+def small_plan(small_year):
+    """The small year spread by hand (a session every four weeks, rotating; two managers' sessions), valid under
+    its rules: the plans the faces are compared on are this one and its mutations."""
+    cal = small_year.calendar
+    start = small_year.window[0]
+
+    def working(d):
+        while not cal.is_working_day(d):
+            d += dt.timedelta(days=1)
+        return d
+
+    sites = ["huaan", "juteng", "ruiyang", "xinshiji"]
+    ss = [session("special_ops", k + 1, working(start + dt.timedelta(days=8 + 27 * k)) - dt.timedelta(days=5),
+                  working(start + dt.timedelta(days=8 + 27 * k)), sites[k % 4]) for k in range(12)]
+    ss = [Session(s.stream, s.no, s.exam_date - dt.timedelta(days=5), s.exam_date, s.institution, s.kind) for s in ss]
+    ss += [session("managers", k + 1, working(start + dt.timedelta(days=60 + 150 * k)) - dt.timedelta(days=5),
+                   working(start + dt.timedelta(days=60 + 150 * k))) for k in range(2)]
+    plan = Plan(small_year.year, tuple(ss))
+    assert check_plan(plan, small_year).ok, [str(v) for v in check_plan(plan, small_year).violations]
+    return plan
+
+
+def test_faces_of_waiting_agree_on_a_small_year_and_its_mutations(small_year, small_plan):
+    from test_faces import _mutations, assert_faces_agree
+
+    rng = random.Random(5)
+    seen = {True: 0, False: 0}
+    ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
+    for trial in range(2):
+        f = facts(ready, {"electrical": [rng.randint(0, 2) for _ in ready], "metal_mine": [rng.randint(0, 1) for _ in ready]},
+                  {("huaan", "electrical"): 10, ("juteng", "electrical"): 10, ("ruiyang", "electrical"): 10,
+                   ("xinshiji", "electrical"): 10, ("huaan", "metal_mine"): 3 + trial,
+                   ("ruiyang", "metal_mine"): 3, ("juteng", "metal_mine"): 3})
+        ctx = with_facts(small_year, f)
+        plans = [small_plan] + _mutations(small_plan, ctx, rng, 5)
+        assert_faces_agree(ctx, plans)
+        for p in plans:
+            seen[check_plan(p, ctx).per_rule["waiting"] == 0] += 1
+    assert seen[True] and seen[False]  # both verdicts were compared
+
+
+def test_short_wait_cost_equals_the_minimised_model_on_pinned_plans(small_plan):
+    """The preference's model face, minimised with a plan pinned, equals the cost the check face computes: on a
+    solved plan and its mutations, under demand that leaves some candidates late."""
+    from ortools.sat.python import cp_model
+    from test_faces import _mutations
+
+    from planner.model import build_model, pin_plan
+
+    small_year = context_from_doc(small_doc(366))  # waits are priced, hardly ever forbidden
+    ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
+    rng = random.Random(3)
+    compared = late = 0
+    for _ in range(2):
+        f = facts(ready, {"electrical": [rng.randint(0, 3) for _ in ready], "welding": [rng.randint(0, 2) for _ in ready]},
+                  {("huaan", "electrical"): 9, ("juteng", "electrical"): 7, ("ruiyang", "electrical"): 7,
+                   ("xinshiji", "electrical"): 7, ("huaan", "welding"): 5, ("juteng", "welding"): 4})
+        ctx = with_facts(small_year, f)
+        for plan in [small_plan] + _mutations(small_plan, ctx, rng, 10):
+            report = check_plan(plan, ctx)
+            if not report.ok:
+                continue
+            mv = build_model(ctx)
+            pin_plan(mv, plan)
+            mv.model.minimize(mv.objective_expr())
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = 1
+            assert solver.solve(mv.model) == cp_model.OPTIMAL
+            assert round(solver.objective_value) == report.objective
+            compared += 1
+            late += report.costs["short_wait"][1] > 0
+    assert compared >= 3 and late >= 1
+
+
+def test_the_waiting_rule_sees_late_candidates_and_out_of_order_deadlines(small_year):
+    f = facts([small_year.window[0]], {"electrical": [5]}, {("huaan", "electrical"): 2})
+    ctx = with_facts(small_year, f)
+    w0 = small_year.window[0]
+    day = lambda n: w0 + dt.timedelta(days=n)  # noqa: E731
+    plan = Plan(2024, (session("special_ops", 1, day(5), day(10), "huaan"),
+                       session("special_ops", 2, day(3), day(90), "huaan")))  # 2 left after 2 sessions, and late
+    msgs = [v.message for v in check_plan(plan, ctx).violations if v.rule == "waiting"]
+    assert any("registration closes before" in m for m in msgs)
+    assert any("waited more than 75 days" in m for m in msgs)
