@@ -10,6 +10,7 @@ as official.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -247,7 +248,8 @@ class WorkCalendar:
             return "a locally closed (exam-free) day"
         return "a working day"
 
-    def off_blocks(self, min_days: int = 1) -> list[tuple[dt.date, dt.date]]:
+    @functools.lru_cache(maxsize=64)  # a calendar never changes (identity hash); holiday_deadline asks on every check
+    def off_blocks(self, min_days: int = 1) -> tuple[tuple[dt.date, dt.date], ...]:
         """Runs of consecutive official days off (weekends and holidays) of at least *min_days* days."""
         out, start, prev = [], None, None
         for d in self.days(self.first_day, self.last_day):
@@ -260,7 +262,7 @@ class WorkCalendar:
                 start = None
         if start is not None and (prev - start).days + 1 >= min_days:
             out.append((start, prev))
-        return out
+        return tuple(out)
 
     def days(self, start: dt.date, end: dt.date):
         for i in range((end - start).days + 1):
