@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import html
 from collections import Counter
+from pathlib import Path
 
 from .publish import tables as T
 from .publish import wording as W
@@ -230,10 +231,10 @@ def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
         f"<h2>{esc(W.DIRECTORY_SHEET)} {esc(W.DIRECTORY_TITLE)}</h2>",
         table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4), wide=(2,)),
         "<details><summary>技术信息（供技术人员查看）</summary>",
-        f"<p>Plan file: {esc(plan.source or '-')} · year {plan.year} · plan-year window {start} … {stop} · "
-        f"calendar: {esc(ctx.calendar.status())}</p>",
-        "<h3>Rule check</h3>", check_html(report),
-        "<h3>Solver summary</h3>", summary_html(summary),
+        f"<p>计划文件：{esc(Path(plan.source).name if plan.source else '-')} · 计划年度{plan.year}年 · "
+        f"排考区间{W.day_text(start, plan.year)}至{W.day_text(stop, plan.year)} · 节假日安排：{'正式' if ctx.calendar.is_official() else '暂定'}</p>",
+        "<h3>规则检查（规则名为程序内部名称）</h3>", check_html(report),
+        "<h3>求解摘要（summary.json）</h3>", summary_html(summary),
         "</details>",
     ]
     return ("<!DOCTYPE html>\n<html lang=\"zh-CN\"><head><meta charset=\"utf-8\">"

@@ -46,11 +46,11 @@ def draw(plan_a, plan_b, ctx, flag: str = ""):
     axes[-1].xaxis.set_major_locator(mdates.MonthLocator())
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     axes[0].legend(handles=[
-        Line2D([], [], marker="o", mfc="none", color=A_COLOR, linestyle="", label="方案A"),
-        Line2D([], [], marker="o", color=B_COLOR, linestyle="", label="方案B"),
+        Line2D([], [], marker="o", mfc="none", color=A_COLOR, linestyle="", label="原计划"),
+        Line2D([], [], marker="o", color=B_COLOR, linestyle="", label="新计划"),
         Line2D([], [], color="#d62728", label="改期/换考点")], loc="upper left", bbox_to_anchor=(1.0, 1.0),
         frameon=False)
-    fig.suptitle(f"方案对比：A {len(a)}场，B {len(b)}场，改期或换考点 {moved}场，"
+    fig.suptitle(f"计划对比：原计划{len(a)}场，新计划{len(b)}场，改期或换考点 {moved}场，"
                  f"新增 {len(set(b) - set(a))}场，取消 {len(set(a) - set(b))}场", fontsize=12)
     S.flag_figure(fig, flag)
     return fig
