@@ -32,7 +32,7 @@ def test_first_screen_then_tables_calendar_and_folded_technical_part(published):
                                       "关键指标", "<details><summary>技术信息")]
     assert order == sorted(order)
     technical = page[page.index("<details>"):]
-    for t in ("规则检查", "求解摘要", "working_day"):
+    for t in ("规则检查（规则名为程序内部名称）", "求解摘要（summary.json）", "working_day"):
         assert t in technical and t not in page[:page.index("<details>")]
     assert "Plan file" not in technical and "计划文件：plan_2024.csv" in technical  # the name, never the folder
     assert "特种作业：每个轮转考点的场次 最少/最多" in page and "<b>4 / 4</b>" not in page  # 12 each in 2024
