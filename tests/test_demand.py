@@ -175,3 +175,12 @@ def test_a_bad_demand_file_stops_plan_before_anything_is_written(tmp_path):
     r = run_cli("plan", "--year", "2025", "--no-publish", "--demand", str(bad), "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and not (tmp_path / "o").exists()
     assert "seats_per_day" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_the_demand_charts_come_only_with_a_demand_and_are_deterministic(ctx2024, plan2024):
+    from planner.charts import all_charts
+
+    assert {"candidates_month", "waits"}.isdisjoint(all_charts(plan2024, ctx2024))
+    ctx = ctx2024.with_demand(load_demand(SHIPPED, ctx2024.catalogue))
+    a, b = all_charts(plan2024, ctx), all_charts(plan2024, ctx)
+    assert {"candidates_month", "waits"} <= set(a) and a == b

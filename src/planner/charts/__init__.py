@@ -7,6 +7,8 @@ CHARTS = {
     "site_month": "site_month",
     "registration_windows": "registration_timeline",
 }
+#: drawn only with a demand file (people, not sessions)
+DEMAND_CHARTS = {"candidates_month": "candidates_month", "waits": "waits"}
 
 
 def all_charts(plan, ctx, flag: str = "", formats=("svg",)) -> dict[str, dict[str, bytes]]:
@@ -18,5 +20,8 @@ def all_charts(plan, ctx, flag: str = "", formats=("svg",)) -> dict[str, dict[st
 
     from .style import render
 
+    charts = dict(CHARTS)
+    if getattr(ctx, "demand", None) is not None:
+        charts.update(DEMAND_CHARTS)
     return {stem: render(importlib.import_module(f"{__name__}.{mod}").draw, plan, ctx, flag, formats=formats)
-            for stem, mod in CHARTS.items()}
+            for stem, mod in charts.items()}
