@@ -184,3 +184,16 @@ def test_the_demand_charts_come_only_with_a_demand_and_are_deterministic(ctx2024
     ctx = ctx2024.with_demand(load_demand(SHIPPED, ctx2024.catalogue))
     a, b = all_charts(plan2024, ctx), all_charts(plan2024, ctx)
     assert {"candidates_month", "waits"} <= set(a) and a == b
+
+
+def test_import_into_a_folder_is_one_line_and_exit_2(tmp_path):
+    export = tmp_path / "x.csv"
+    export.write_text("考试日期,类别,报名人数,参考人数,合格人数\n2024-03-06,电工作业,3,3,3\n", encoding="utf-8")
+    r = run_cli("demand", "import", str(export), "--out", str(tmp_path))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "is a folder" in r.stderr
+
+
+def test_size_with_bounds_for_an_unknown_stream_is_one_line_and_exit_2(tmp_path):
+    r = run_cli("size", "--sessions", "nostream=1:3", "--max-wait", "60", "--no-publish", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "nostream" in r.stderr
+    assert not (tmp_path / "o").exists()

@@ -209,3 +209,29 @@ def plan_span(plan, ctx):
     start, stop = ctx.window
     dates = [d for s in plan.sessions for d in (s.registration_deadline, s.exam_date)]
     return min([start, *dates]), max([stop, *dates])
+
+
+def site_month_bars(ax, months: list[tuple[int, int]], sessions, ctx, weight) -> list:
+    """Bars per month stacked by site (institution order) of ``weight(session)`` summed; the monthly totals.
+    *sessions* need ``institution`` and ``exam_date`` (plan sessions, or the queue's session loads)."""
+    colors = site_colors(ctx)
+    x = list(range(len(months)))
+    sites = sorted({s.institution for s in sessions}, key=lambda i: ctx.catalogue.institutions[i].seq)
+    bottom = [0] * len(months)
+    for inst in sites:
+        values = [sum(weight(s) for s in sessions if s.institution == inst and (s.exam_date.year, s.exam_date.month) == ym)
+                  for ym in months]
+        ax.bar(x, values, bottom=bottom, color=colors[inst], label=short(ctx, inst), width=0.7)
+        bottom = [b + v for b, v in zip(bottom, values)]
+    return bottom
+
+
+def finish_month_panels(fig, axes, months: list[tuple[int, int]], plan, ctx, title: str, flag: str, sessions,
+                        left: float) -> None:
+    """The shared month axis, the title (暂定 where it applies), the flag, and room at the right for the site
+    legends: the longest site name at 9 pt, about 0.13 in a character."""
+    axes[-1].set_xticks(list(range(len(months))), [f"{m}月" if y == plan.year else f"{y}年{m}月" for y, m in months])
+    extra = titled(fig, title, plan, ctx)
+    flag_figure(fig, flag)
+    longest = max((len(short(ctx, s.institution)) for s in sessions), default=2)
+    place_axes(fig, left=left, right=max(1.0, 0.5 + 0.13 * longest), top=0.55 + extra, bottom=0.35, gap=0.4)

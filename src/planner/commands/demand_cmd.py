@@ -26,6 +26,13 @@ def run(args) -> int:
         from ..demand_import import import_registrations
         from ..textio import atomic_write_text
 
+        from pathlib import Path
+
+        from ..errors import PlannerError
+
+        if Path(args.out).is_dir():
+            raise PlannerError("is a folder: give the demand file's name, e.g. demand.toml", file=args.out,
+                               field="out")
         base = load_demand(args.base or default_demand_path(), cat)
         demand, notes = import_registrations(args.export, cat, base)
         atomic_write_text(args.out, demand_to_toml(demand, f"Imported from {args.export} by planner demand import."))

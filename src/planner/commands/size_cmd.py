@@ -85,9 +85,6 @@ def run(args) -> int:
         args.demand = None  # the demand joins the sized problem, not the bounds' one
         ctx = context_from_args(args)
         demand = load_demand(path, ctx.catalogue)
-        if demand.estimated:
-            warn(f"candidates and seats from {path} are an estimate (估计); a bureau's own registrations replace "
-                 "them (planner demand import)")
         with start_workers(ctx, publish=not args.no_publish) as workers:
             sized = size(ctx, demand, bounds=bounds, max_wait=args.max_wait, time_limit=args.time_limit,
                          seed=args.seed)
@@ -103,6 +100,9 @@ def run(args) -> int:
             write_result(sized.result, sized.ctx, tx, args, extra_summary={"sizing": sized.summary()},
                          workers=workers)
         print(sized.describe())
+        if demand.estimated:  # said once the sizing stands, so that bad input stays one line
+            warn(f"candidates and seats from {path} are an estimate (估计); a bureau's own registrations replace "
+                 "them (planner demand import)")
     print_written(tx.given, args)
     print(f"sizing.csv and demand.toml (exam days chosen) are in {tx.given}")
     return 0
