@@ -70,7 +70,7 @@ def test_a_lost_or_damaged_database_is_refused_then_restored_without_loss(tmp_pa
     with pytest.raises(WorkspaceDamaged) as err:
         Workspace(ws.root)
     msg = err.value.message
-    assert str(ws.db_path) in msg and "--restore" in msg and "2 个版本" in msg
+    assert err.value.file == str(ws.db_path) and str(ws.root) in msg and "--restore" in msg and "2 个版本" in msg
     assert _files(ws) == files  # nothing written, nothing removed
     from planner.web.app import create_app
 

@@ -45,10 +45,14 @@ def db_state(path) -> tuple[str, str]:
 
 
 def damaged_message(ws, state: str, folders: int) -> str:
-    """What the planner reads (page or terminal): which file, what is wrong, how to get the history back."""
-    return (f"工作区数据库 {ws.db_path} {STATES[state]}，而 {ws.root / 'versions'} 中有 {folders} 个版本。"
+    """What the planner reads (page or terminal): which file, what is wrong, how to get the history back.
+
+    The error's file is the database's path; the message names the workspace's path only in the command
+    to run, so the one-line error cap never cuts what is wrong out of the middle of a long path."""
+    backups = ws.backup_dir.relative_to(ws.root) if ws.backup_dir.is_relative_to(ws.root) else ws.backup_dir
+    return (f"工作区数据库{STATES[state]}，而同一工作区的 versions/ 中有 {folders} 个版本。"
             f"为免覆盖这些版本，工作台没有启动，也没有改动任何文件。恢复方法：运行 "
-            f"planner serve --workspace {ws.root} --restore（用 {ws.backup_dir} 中最新的备份恢复历史，"
+            f"planner serve --workspace {ws.root} --restore（用 {backups}/ 中最新的备份恢复历史，"
             f"备份之后新增的版本从 versions/ 找回；原数据库文件改名保留）。")
 
 
