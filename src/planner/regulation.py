@@ -32,7 +32,7 @@ FILE = "regulation.toml"
 WAVE_FILE = "renewal_wave.csv"
 STATUSES = ("已确认", "待核定")
 PENDING = "待核定"
-REGIME_KEYS = {"id", "name", "from", "source", "status", "renewal_wave", "kinds", "renewal", "renewal_every_years",
+REGIME_KEYS = {"id", "name", "streams", "from", "source", "status", "renewal_wave", "kinds", "renewal", "renewal_every_years",
                "max_retakes", "any_authority", "materials"}
 FACTS = ("kinds", "renewal", "renewal_every_years", "max_retakes", "any_authority", "materials")
 #: how the planner's checklist names each fact
@@ -64,6 +64,7 @@ class Fact:
 class Regime:
     id: str
     name: str
+    streams: frozenset[str]  # the streams it governs
     start: dt.date | None  # None: in force since before any plan year
     status: str
     source: str
@@ -105,10 +106,14 @@ class Regulation:
                 out = r
         return out
 
-    def spans(self, window: tuple[dt.date, dt.date]) -> list[tuple[Regime, dt.date, dt.date]]:
-        """The regimes in force during *window*, each with the first and last day of the window it governs."""
+    def spans(self, window: tuple[dt.date, dt.date], stream: str | None = None
+              ) -> list[tuple[Regime, dt.date, dt.date]]:
+        """The regimes in force during *window* (governing *stream*, if given), each with the first and last day
+        of the window it governs."""
         out = []
         for k, r in enumerate(self.regimes):
+            if stream is not None and stream not in r.streams:
+                continue
             nxt = self.regimes[k + 1].start if k + 1 < len(self.regimes) else None
             lo = max(window[0], r.start) if r.start else window[0]
             hi = min(window[1], nxt - dt.timedelta(days=1)) if nxt else window[1]
@@ -177,6 +182,13 @@ def regulation_from_dict(doc: dict, file, streams) -> Regulation:
         if r.get("status") not in STATUSES:
             raise PlannerError(f"status must be one of {', '.join(STATUSES)}, got {r.get('status')!r}", file=file,
                                field=f"{where}.status")
+        gov = r.get("streams")
+        if not isinstance(gov, list) or not gov or not all(isinstance(s, str) for s in gov):
+            raise PlannerError("expected the list of streams it governs", file=file, field=f"{where}.streams")
+        for s in gov:
+            if s not in streams:
+                raise PlannerError(f"unknown stream {s!r} (known: {', '.join(sorted(streams))})", file=file,
+                                   field=f"{where}.streams")
         start = r.get("from")
         if start is not None and (not isinstance(start, dt.date) or isinstance(start, dt.datetime)):
             raise PlannerError(f"expected a date (2026-06-01), got {start!r}", file=file, field=f"{where}.from")
@@ -188,7 +200,11 @@ def regulation_from_dict(doc: dict, file, streams) -> Regulation:
         if not isinstance(r.get("renewal_wave", False), bool):
             raise PlannerError("expected true or false", file=file, field=f"{where}.renewal_wave")
         facts = {k: _fact(k, r[k], file, where, streams) for k in FACTS if k in r}
-        reg = Regime(r["id"], r["name"], start, r["status"], r["source"].strip(), MappingProxyType(facts),
+        for sid in facts["kinds"].value if "kinds" in facts else ():
+            if sid not in gov:
+                raise PlannerError(f"{sid!r} is not one of the streams it governs", file=file,
+                                   field=f"{where}.kinds.value.{sid}")
+        reg = Regime(r["id"], r["name"], frozenset(gov), start, r["status"], r["source"].strip(), MappingProxyType(facts),
                      r.get("renewal_wave", False))
         for prev in out:  # kinds match across regimes by position, so every list of a stream has one length
             for sid in set(prev.value("kinds", {})) & set(reg.value("kinds", {})):
@@ -332,6 +348,19 @@ def retake_series(r: float, k: int | None) -> float:
 
 
 @dataclass(frozen=True)
+class Wave:
+    """A category's renewal wave in one plan year, on the days a renewing-every-N-years regime governs."""
+
+    first_day: dt.date | None  # the first day of those
+    added: int  # renewal candidates added (the wave row × the share of the year those days hold)
+    replaced: int  # an estimate's renewal candidates of the regime before, taken out on those days
+    row: WaveRow | None = None
+
+
+NO_WAVE = Wave(None, 0, 0)
+
+
+@dataclass(frozen=True)
 class YearRules:
     """The regimes of one plan year over its days, for the demand model."""
 
@@ -339,38 +368,44 @@ class YearRules:
     year: int
     window: tuple[dt.date, dt.date]
 
-    @property
-    def spans(self):
-        return self.regulation.spans(self.window)
-
-    def _shares(self, days: list[dt.date], weights: list[float]) -> list[tuple[Regime, float]]:
+    def _shares(self, stream: str, days: list[dt.date], weights: list[float]) -> list[tuple[Regime, float]]:
         total = sum(weights)
         out = []
-        for regime, lo, hi in self.spans:
+        for regime, lo, hi in self.regulation.spans(self.window, stream):
             w = sum(x for d, x in zip(days, weights) if lo <= d <= hi)
             out.append((regime, w / total if total > 0 else 0.0))
         return out
 
-    def returning(self, base: int, r: float, days, weights) -> int:
+    def returning(self, stream: str, base: int, r: float, days, weights) -> int:
         """Candidates coming back within the year: each regime's retake limit over its share of the year's
-        candidates (by the monthly profile); without regimes, no limit (``CategoryDemand.returning``)."""
-        shares = self._shares(days, weights)
-        if not shares:
-            return int(round(base * retake_series(r, None)))
-        return int(round(base * sum(s * retake_series(r, g.value("max_retakes")) for g, s in shares)))
+        candidates (by the monthly profile); days no regime governs (or a stream none governs): no limit,
+        as ``CategoryDemand.returning``."""
+        shares = self._shares(stream, days, weights)
+        rest = 1.0 - sum(s for _, s in shares)
+        return int(round(base * (sum(s * retake_series(r, g.value("max_retakes")) for g, s in shares)
+                                 + rest * retake_series(r, None))))
 
-    def wave(self, stream: str, category: str, days, weights) -> tuple[int, dt.date | None, WaveRow | None]:
-        """(renewals entering, their first day, the row) of the renewal wave: the year's row of renewal_wave.csv
-        times the share of the year governed by a regime that renews that way."""
+    def wave(self, stream: str, category: str, entering: int, days, weights) -> Wave:
+        """The renewal wave of an estimate's category: the year's row of renewal_wave.csv times the share of
+        the year a renewing-every-N-years regime governs. The estimate's *entering* candidates hold the renewal
+        candidates of the regime before it, every M years: as many as the wave × N / M (the same certificates,
+        renewed more often), which that regime's days lose (never more than they hold)."""
         row = self.regulation.wave.get((self.year, stream, category))
-        parts = [(g, s) for g, s in self._shares(days, weights) if g.renewal_wave]
+        shares = self._shares(stream, days, weights)
+        parts = [(k, g, s) for k, (g, s) in enumerate(shares) if g.renewal_wave and s > 0]
         if row is None or not parts:
-            return 0, None, row
-        first = min(lo for g, lo, _ in self.spans if g.renewal_wave)
-        return int(round(row.renewals * sum(s for _, s in parts))), first, row
-
-    def wave_expected(self) -> bool:
-        return any(g.renewal_wave for g, _, _ in self.spans)
+            return NO_WAVE
+        spans = self.regulation.spans(self.window, stream)
+        first = min(spans[k][1] for k, _, _ in parts)
+        share = sum(s for _, _, s in parts)
+        wave_regime = parts[0][1]
+        k = self.regulation.regimes.index(wave_regime)
+        before = [g for g in self.regulation.regimes[:k] if stream in g.streams]
+        new_every = wave_regime.value("renewal_every_years")
+        old_every = before[-1].value("renewal_every_years") if before else None
+        ratio = new_every / old_every if new_every and old_every else 0.0
+        replaced = min(int(round(row.renewals * ratio * share)), int(round(entering * share)))
+        return Wave(first, int(round(row.renewals * share)), replaced, row)
 
 
 def year_rules(problem) -> YearRules:
@@ -408,4 +443,25 @@ def pending_items(catalogue, window: tuple[dt.date, dt.date], demand=None) -> li
     year = window[0].year
     if any(g.renewal_wave for g, _, _ in spans) and not any(k[0] == year for k in reg.wave):
         out.append(f"{year}年没有到期换证人数的估计（constraints/{WAVE_FILE}），需求中未计换证考生。")
+    return out
+
+
+def demand_notes(ctx) -> list[str]:
+    """What `planner demand show` says under its tables: the regimes of the year and what they change in the
+    demand, then the 待核定 facts (for the planner; never in a published file)."""
+    reg = of_catalogue(ctx.catalogue)
+    out = []
+    for g, lo, hi in reg.spans(ctx.window):
+        retakes = g.value("max_retakes")
+        out.append(f"{lo} … {hi}: {g.name}（{g.status}）; returning candidates counted with at most "
+                   f"{'no limit of' if retakes is None else retakes} retake(s)"
+                   + ("; renewal wave from renewal_wave.csv" if g.renewal_wave else ""))
+    if ctx.demand is not None and ctx.demand.demand.estimated and any(
+            ln["renewal_wave"] for sf in ctx.demand.streams.values() for ln in sf.lines.values()):
+        out.append("renewal wave (估计, renewal_wave.csv): on the days the revised rules govern, the estimate's "
+                   "renewal candidates of Order No. 30 (复审 every 3 years: 'old renewals') are replaced by those "
+                   "of certificates issued 6 years before; method in planner/demand_estimate.py")
+        out.append("待核定：新规定下到期换证是否须参加考试（换证考生按参加考试计入需求）。")
+    out += [f"待核定：{x}" if not x.startswith(("《", "本计划")) and "待核定" not in x else x
+            for x in pending_items(ctx.catalogue, ctx.window)]
     return out
