@@ -161,21 +161,16 @@ def _fact(key: str, doc, file, where: str, streams) -> Fact:
 
 def regulation_from_dict(doc: dict, file, streams) -> Regulation:
     """Validate a regulation document against the streams. Raises :class:`PlannerError` naming file and key."""
-    bad = sorted(set(doc) - {"regime"})
-    if bad:
-        raise PlannerError(f"unknown key {bad[0]!r} (allowed: regime)", file=file, field=bad[0])
+    from .demand import _table, _unknown  # the demand file's checks: same messages, same fields
+
+    _unknown(doc, {"regime"}, file, "")
     regs = doc.get("regime", [])
     if not isinstance(regs, list):
         raise PlannerError("expected [[regime]] tables", file=file, field="regime")
     out: list[Regime] = []
     for n, r in enumerate(regs, start=1):
         where = f"regime[{n}]"
-        if not isinstance(r, dict):
-            raise PlannerError("expected a table", file=file, field=where)
-        bad = sorted(set(r) - REGIME_KEYS)
-        if bad:
-            raise PlannerError(f"unknown key {bad[0]!r} (allowed: {', '.join(sorted(REGIME_KEYS))})", file=file,
-                               field=f"{where}.{bad[0]}")
+        _unknown(_table(r, file, where), REGIME_KEYS, file, where)
         for key in ("id", "name", "source"):
             if not isinstance(r.get(key), str) or not r[key].strip():
                 raise PlannerError("must be a non-empty text", file=file, field=f"{where}.{key}")
