@@ -32,9 +32,8 @@ FILE = "regulation.toml"
 WAVE_FILE = "renewal_wave.csv"
 STATUSES = ("已确认", "待核定")
 PENDING = "待核定"
-REGIME_KEYS = {"id", "name", "streams", "from", "source", "status", "renewal_wave", "kinds", "renewal", "renewal_every_years",
-               "max_retakes", "any_authority", "materials"}
 FACTS = ("kinds", "renewal", "renewal_every_years", "max_retakes", "any_authority", "materials")
+REGIME_KEYS = {"id", "name", "streams", "from", "source", "status", "renewal_wave", *FACTS}
 #: how the planner's checklist names each fact
 FACT_LABELS = {
     "kinds": "附件3考试类别写法",
@@ -199,8 +198,8 @@ def regulation_from_dict(doc: dict, file, streams) -> Regulation:
             if sid not in gov:
                 raise PlannerError(f"{sid!r} is not one of the streams it governs", file=file,
                                    field=f"{where}.kinds.value.{sid}")
-        reg = Regime(r["id"], r["name"], frozenset(gov), start, r["status"], r["source"].strip(), MappingProxyType(facts),
-                     r.get("renewal_wave", False))
+        reg = Regime(r["id"], r["name"], frozenset(gov), start, r["status"], r["source"].strip(),
+                     MappingProxyType(facts), r.get("renewal_wave", False))
         for prev in out:  # kinds match across regimes by position, so every list of a stream has one length
             for sid in set(prev.value("kinds", {})) & set(reg.value("kinds", {})):
                 if len(prev.kinds(sid)) != len(reg.kinds(sid)):
