@@ -240,7 +240,8 @@ class StreamFacts:
     #: (site, category) -> days the site may examine the category, for a dated licence only (else absent: always)
     licence_days: Mapping[tuple[str, str], frozenset] = field(default_factory=dict)
     #: category -> the year's candidates by line: entering (the file's first_time + renewal + retake), the renewal
-    #: wave added by the regulation, and those returning within the year (the regulation's retake limit)
+    #: wave the regulation adds and the old renewals it replaces (an estimate only), and those returning within
+    #: the year (the regulation's retake limit); CategoryDemand.returning is the same without any regulation
     lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property

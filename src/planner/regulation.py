@@ -158,18 +158,25 @@ def _fact(key: str, doc, file, where: str, streams) -> Fact:
     return Fact(v, status, source.strip())
 
 
+def _keys(v, allowed: set, file, where: str) -> None:
+    """*v* is a table whose keys are all in *allowed*; else one line naming the first key that is not."""
+    if not isinstance(v, dict):
+        raise PlannerError("expected a table", file=file, field=where or None)
+    for k in sorted(set(v) - allowed)[:1]:
+        raise PlannerError(f"unknown key {k!r} (allowed: {', '.join(sorted(allowed))})", file=file,
+                           field=f"{where}.{k}" if where else k)
+
+
 def regulation_from_dict(doc: dict, file, streams) -> Regulation:
     """Validate a regulation document against the streams. Raises :class:`PlannerError` naming file and key."""
-    from .demand import _table, _unknown  # the demand file's checks: same messages, same fields
-
-    _unknown(doc, {"regime"}, file, "")
+    _keys(doc, {"regime"}, file, "")
     regs = doc.get("regime", [])
     if not isinstance(regs, list):
         raise PlannerError("expected [[regime]] tables", file=file, field="regime")
     out: list[Regime] = []
     for n, r in enumerate(regs, start=1):
         where = f"regime[{n}]"
-        _unknown(_table(r, file, where), REGIME_KEYS, file, where)
+        _keys(r, REGIME_KEYS, file, where)
         for key in ("id", "name", "source"):
             if not isinstance(r.get(key), str) or not r[key].strip():
                 raise PlannerError("must be a non-empty text", file=file, field=f"{where}.{key}")
