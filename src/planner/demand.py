@@ -239,6 +239,10 @@ class StreamFacts:
     seats_per_day: Mapping[str, int]
     #: (site, category) -> days the site may examine the category, for a dated licence only (else absent: always)
     licence_days: Mapping[tuple[str, str], frozenset] = field(default_factory=dict)
+    #: category -> the year's candidates by line: entering (the file's first_time + renewal + retake), the renewal
+    #: wave the regulation adds and the old renewals it replaces (an estimate only), and those returning within
+    #: the year (the regulation's retake limit); CategoryDemand.returning is the same without any regulation
+    lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -284,23 +288,26 @@ def _daily_weights(days: list[dt.date], profile: tuple[float, ...]) -> list[floa
 
 
 def ready_profile(days: list[dt.date], profile: tuple[float, ...], total: int, step: int,
-                  lag: int = 0) -> list[int]:
+                  lag: int = 0, start: dt.date | None = None, stop: dt.date | None = None) -> list[int]:
     """*total* candidates spread over *days* by the monthly *profile* (shifted *lag* days later), counted
     on every *step*-th day: the candidates of a ready day are those who became ready since the previous one.
-    Whole numbers that add up to *total* (rounded cumulative sums)."""
+    Whole numbers that add up to *total* (rounded cumulative sums). With *start* (*stop*), nobody before
+    (from) that day."""
     w = _daily_weights(days, profile)
+    if start is not None or stop is not None:
+        w = [x if (start is None or d >= start) and (stop is None or d < stop) else 0.0 for d, x in zip(days, w)]
     if lag:
         w = [0.0] * min(lag, len(w)) + w[:max(0, len(w) - lag)]  # nobody returns before lag days have passed
     s = sum(w)
+    marks = list(range(step - 1, len(days), step))
+    if not marks or marks[-1] != len(days) - 1:
+        marks.append(len(days) - 1)
     if s <= 0 or total == 0:
-        return [0] * len(range(step - 1, len(days), step))
+        return [0] * len(marks)  # one per ready day (the last day included), like a spread total
     cum, acc, out, prev = [], 0.0, [], 0
     for x in w:
         acc += x
         cum.append(acc)
-    marks = list(range(step - 1, len(days), step))
-    if marks[-1] != len(days) - 1:
-        marks.append(len(days) - 1)
     for i in marks:
         c = int(math.floor(total * cum[i] / s + 0.5)) if i < len(days) - 1 else total
         out.append(c - prev)
@@ -355,8 +362,16 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
     spread by the monthly profile; those who come back (absent or failed, retaking) are spread the same way
     ``retake_lag_days`` later. A site's seats go to the categories it may examine for the stream (附件4 scope
     and dated licences) in proportion to their expected candidates.
+
+    The regulation in force (``planner.regulation``) limits the returns: each regime's ``max_retakes`` over the
+    share of the year's candidates it governs. An estimate (status 估计) whose category has no ``renewal`` line
+    gains the year's renewal wave (``renewal_wave.csv``) on the days of a regime that renews that way; a
+    bureau's own figures (实际) count their renewals themselves.
     """
+    from .regulation import NO_WAVE, year_rules
+
     window = problem.window
+    rules = year_rules(problem)
     streams = {}
     for sid, sd in demand.streams.items():
         spec = problem.streams.get(sid)
@@ -365,12 +380,29 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
         days = [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
         rdays = ready_days(window, sd.arrival_every_days)
         arrivals = {}
+        lines = {}
         for cid, c in sd.categories.items():
-            if c.registrations == 0:
+            weights = _daily_weights(days, c.profile)
+            wave = NO_WAVE
+            if demand.estimated and c.renewal == 0:
+                wave = rules.wave(sid, cid, c.base, days, weights)
+            entering = c.base + wave.added - wave.replaced
+            returning = rules.returning(sid, entering, c.return_rate, days, weights)
+            if entering + returning == 0:
                 continue
-            first = ready_profile(days, c.profile, c.base, sd.arrival_every_days)
-            back = ready_profile(days, c.profile, c.returning, sd.arrival_every_days, lag=sd.retake_lag_days)
+            if wave.first_day is None:
+                first = ready_profile(days, c.profile, c.base, sd.arrival_every_days)
+            else:  # the renewing regime's days: the wave in, the regime before's renewal candidates out
+                after = int(round(c.base * sum(w for d, w in zip(days, weights) if d >= wave.first_day)
+                                  / sum(weights)))
+                first = [a + b for a, b in zip(
+                    ready_profile(days, c.profile, c.base - after, sd.arrival_every_days, stop=wave.first_day),
+                    ready_profile(days, c.profile, after + wave.added - wave.replaced, sd.arrival_every_days,
+                                  start=wave.first_day))]
+            back = ready_profile(days, c.profile, returning, sd.arrival_every_days, lag=sd.retake_lag_days)
             arrivals[cid] = tuple(a + b for a, b in zip(first, back))
+            lines[cid] = MappingProxyType({"entering": c.base, "renewal_wave": wave.added,
+                                           "renewal_replaced": wave.replaced, "returning": returning})
         quota: dict[tuple[str, str], int] = {}
         dated: dict[tuple[str, str], frozenset] = {}
         offers = {site: _categories_offered(problem, site, sid) for site in spec.sites if site in demand.sites}
@@ -387,7 +419,8 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
             sid, tuple(rdays), MappingProxyType(arrivals), MappingProxyType(quota),
             MappingProxyType({i: s.days_per_session for i, s in demand.sites.items()}),
             MappingProxyType({i: s.max_days for i, s in demand.sites.items()}),
-            MappingProxyType({i: s.seats_per_day for i, s in demand.sites.items()}), MappingProxyType(dated))
+            MappingProxyType({i: s.seats_per_day for i, s in demand.sites.items()}), MappingProxyType(dated),
+            MappingProxyType(lines))
     return DemandFacts(demand, MappingProxyType(streams), window)
 
 

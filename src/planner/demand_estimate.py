@@ -13,6 +13,15 @@ marked 假设 (an assumption). The method, per stream and category:
    week's days; one session takes ``days_per_session`` exam days;
 5. the monthly profile is flat (no public monthly figures).
 
+The renewal wave (``constraints/renewal_wave.csv``, :func:`wave_text`), per plan year from the first year of
+a regime that renews every N years (``regulation.toml``, ``renewal_wave = true``; N = 6, 待核定) for five
+years, per special-operations category. The candidates entering a year (``first_time`` above, F) are taken
+to be, under the regime before (renewal every M = 3 years), initial candidates I and renewals of the
+certificates they earn: F = I + (N / M) × s × p × I, with p the pass rate and s = ``renewal_share`` (假设:
+the share of holders who renew here), issuance being the same every year (假设: no yearly history is
+public). So certificates issued N years before = I × p, and the wave = I × p × s. On the days the new
+regime governs, the demand model takes the old renewals (wave × N / M) out of F and puts the wave in.
+
 Every number written says 估计 and where it came from; ``tests/test_demand.py`` rebuilds the shipped file
 and compares bytes, so the file cannot drift from its method.
 """
@@ -97,6 +106,56 @@ def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str
     return "\n".join(lines).rstrip() + "\n"
 
 
+WAVE_STREAMS = ("special_ops",)  # the regulation's change is for special operations; managers' rules differ
+WAVE_YEARS = 5
+
+
+def wave_text(basis: dict[str, tuple[float, str]], regulation) -> str:
+    """renewal_wave.csv: the expected renewals per plan year and category, by the method in the docstring."""
+    import csv
+    import io
+
+    def v(key: str) -> float:
+        if key not in basis:
+            raise PlannerError(f"missing figure {key!r}", file="demand_basis.csv", field="key")
+        return basis[key][0]
+
+    buf = io.StringIO()
+    buf.write("# The renewal wave: expected renewals per plan year and category, an ESTIMATE (估计) built by\n"
+              "# `python -m planner.demand_estimate` (method in its docstring; figures in demand_basis.csv).\n"
+              "# A bureau replaces a row with the certificates it issued (status 实际). Format: constraints/README.md.\n")
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["year", "stream", "category", "issued_year", "issued", "renewal_share", "renewals", "status",
+                "basis"])
+    scale, share, show = v("scale"), v("renewal_share"), v("show_rate")
+    for k, regime in enumerate(regulation.regimes):
+        before = [g for g in regulation.regimes[:k] if set(WAVE_STREAMS) <= g.streams]
+        if not regime.renewal_wave or regime.start is None or not before:
+            continue
+        every, old = regime.value("renewal_every_years", 6), before[-1].value("renewal_every_years", 3)
+        for year in range(regime.start.year, regime.start.year + WAVE_YEARS):
+            for sid in WAVE_STREAMS:
+                for c in sorted({k.split(".")[1] for k in basis if k.startswith(sid + ".") and k.endswith(".sat")}):
+                    sat, src = basis[f"{sid}.{c}.sat"]
+                    pas = v(f"{sid}.{c}.pass_rate")
+                    first = round(sat * scale / show * (1 - (1 - show * pas) * v("retake_share")))  # as build()
+                    initial = first / (1 + every / old * share * pas)
+                    issued = round(initial * pas)
+                    w.writerow([year, sid, c, year - every, issued, _fmt(share), round(issued * share), "估计",
+                                f"估计：{year - every}年发证数＝初次考生×合格率{_fmt(pas)}，初次考生＝入年考生{first}"
+                                f"÷(1＋{every}/{old}×{_fmt(share)}×{_fmt(pas)})（{src}人次；各年相同，假设）；"
+                                f"换证比例{_fmt(share)}（假设）；每{every}年换证（{regime.id}），此前每{old}年复审"])
+    return buf.getvalue()
+
+
+def default_wave_text() -> str:
+    from .data import load_catalogue
+    from .regulation import load_regulation
+
+    d = constraints_dir()
+    return wave_text(read_basis(d / "demand_basis.csv"), load_regulation(d, load_catalogue().streams))
+
+
 def default_text() -> str:
     """The shipped estimate for the embedded rule set's streams (those the rotation and managers tables hold)."""
     from .ruleset import load_ruleset
@@ -108,11 +167,15 @@ def default_text() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m planner.demand_estimate",
-                                 description="Rebuild constraints/demand.toml from constraints/demand_basis.csv.")
+                                 description="Rebuild constraints/demand.toml and renewal_wave.csv from "
+                                             "constraints/demand_basis.csv.")
     ap.add_argument("--out", default=str(constraints_dir() / "demand.toml"))
+    ap.add_argument("--wave-out", default=str(constraints_dir() / "renewal_wave.csv"))
     args = ap.parse_args(argv)
     try:
+        wave = default_wave_text()  # both built before either is written
         atomic_write_text(args.out, default_text())
+        atomic_write_text(args.wave_out, wave)
     except PlannerError as e:
         print(f"planner.demand_estimate: {e}", file=sys.stderr)
         return e.exit_code

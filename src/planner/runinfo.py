@@ -9,11 +9,12 @@ from .problem import Problem
 
 
 def inputs_digest(ctx: Problem) -> str:
-    """Hash of the notice data files the run read (institutions, scope, operations, streams, materials)."""
+    """Hash of the notice data files the run read (institutions, scope, operations, streams, materials, and the
+    regulation with its renewal wave, which word 附件3 and move the candidates)."""
     h = hashlib.sha256()
     d = Path(ctx.catalogue.source_dir)
-    for name in ("institutions.csv", "operations.csv", "scope.csv", "streams.csv",
-                 *sorted(p.relative_to(d).as_posix() for p in (d / "materials").glob("*.toml"))):
+    for name in ("institutions.csv", "operations.csv", "scope.csv", "streams.csv", "regulation.toml",
+                 "renewal_wave.csv", *sorted(p.relative_to(d).as_posix() for p in (d / "materials").glob("*.toml"))):
         f = d / name
         if f.exists():
             h.update(name.encode() + b"\0" + f.read_bytes())

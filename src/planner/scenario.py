@@ -395,6 +395,10 @@ def _pins(m: _Merged, ctx) -> tuple[tuple, dict]:
                 raise PlannerError("is required", file=file, field=f"{key}.{k}")
         if "kind" not in rec and rec["stream"] in ctx.catalogue.streams:
             rec["kind"] = ctx.catalogue.streams[rec["stream"]].default_kind
+        elif "kind" in rec:  # a pin may say 考试类别 as the notice prints it on its date (planner.regulation)
+            from .regulation import plan_kind
+
+            rec["kind"] = plan_kind(ctx.catalogue, rec["stream"], rec["kind"])
         try:
             s = plan_from_records([(0, rec)], ctx.catalogue, file, year=ctx.year).sessions[0]
         except PlannerError as err:

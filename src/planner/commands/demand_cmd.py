@@ -46,17 +46,25 @@ def run(args) -> int:
 
     path = args.file or default_demand_path()
     ctx = make_context(args.year, demand=load_demand(path, cat))
+    from ..regulation import demand_notes
+
     rows = []
     for sid, sf in ctx.demand.streams.items():
         sd = ctx.demand.demand.streams[sid]
         for c in sf.categories:
-            cd = sd.categories[c]
-            rows.append([sid, cat.category_name(c), str(cd.base), str(cd.returning), str(sf.total(c)),
-                         f"{cd.show_rate:.3f}", f"{cd.pass_rate:.3f}"])
+            cd, ln = sd.categories[c], sf.lines[c]
+            rows.append([sid, cat.category_name(c), str(ln["entering"]), str(ln["renewal_wave"]),
+                         str(-ln["renewal_replaced"]), str(ln["returning"]),
+                         str(sf.total(c)), f"{cd.show_rate:.3f}", f"{cd.pass_rate:.3f}"])
     print(f"{path} ({ctx.demand.status}), plan year {ctx.year}, window {ctx.window[0]} … {ctx.window[1]}")
-    print(table(rows, ["stream", "category", "entering", "returning", "registrations", "show", "pass"]))
+    print(table(rows, ["stream", "category", "entering", "renewal wave", "old renewals", "returning",
+                       "registrations", "show", "pass"]))
     seats = [[i, str(s.seats_per_day), str(s.days_per_session), str(s.max_days)]
              for i, s in ctx.demand.demand.sites.items()]
     print()
     print(table(seats, ["site", "seats/day", "days/session", "max days"]))
+    notes = demand_notes(ctx)
+    if notes:
+        print()
+        print("\n".join(notes))
     return 0

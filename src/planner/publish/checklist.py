@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..regulation import pending_items
 from . import tables as T
 
 #: the checklist's file name in the output set; it is the one file of the set not meant to be sent out
@@ -31,6 +32,8 @@ def checklist_items(plan, ctx, *, document_number: str = "", sections: tuple = (
     if cat.materials_review:
         items.append(f"附件1“{cat.materials_title}”{cat.materials_review}；确认后在 constraints/materials/"
                      f"{plan.year}.toml 中记录（confirmed = true），再重新发布。")
+    # the regulation's facts not checked against its text (constraints/regulation.toml, status 待核定)
+    items += pending_items(cat, ctx.window)
     note = T.provisional_note(plan, ctx)
     if note:
         items.append(f"{note}：国务院公布节假日安排后，须核对各期日期并重新发布（文件中已注明“暂定”）。")

@@ -30,6 +30,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from ..plan import Plan, Session
+from ..regulation import printed_kind
 from . import tables as T
 from . import wording as W
 
@@ -57,14 +58,15 @@ def _events(plan: Plan, ctx, s: Session, class_days: int, institution_view: bool
     tag = ("【未通过规则检查】" if flag else "") + (PROVISIONAL_TAG if provisional else "")
     site = inst.plan_name
     closes = dt.datetime.combine(s.registration_deadline, DEADLINE_TIME, ZoneInfo(TZ))
-    desc = [f"考试类别：{s.kind}", f"考试地点：{site}", f"地址：{inst.address}",
+    kind = printed_kind(ctx, s)
+    desc = [f"考试类别：{kind}", f"考试地点：{site}", f"地址：{inst.address}",
             f"报名截止：{W.deadline_text(s.registration_deadline, plan.year)}（中午12点）",
             f"考试时间：{W.day_text(s.exam_date, plan.year)}"]
     if s.notes:
         desc.append(f"备注：{s.notes}")
     if provisional:
         desc.insert(0, provisional)
-    common = {"location": f"{site}，{inst.address}", "description": "\n".join(desc), "categories": s.kind,
+    common = {"location": f"{site}，{inst.address}", "description": "\n".join(desc), "categories": kind,
               "status": "TENTATIVE" if provisional else "CONFIRMED"}
     name = label(ctx, s)
     out = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..plan import Plan
+from ..regulation import printed_kind
 from . import tables as T
 from .ics import DEADLINE_TIME
 
@@ -27,7 +28,7 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
     for s in plan.sessions:
         inst = ctx.catalogue.institutions[s.institution]
         sessions.append({
-            "stream": s.stream, "no": s.no, "kind": s.kind, "notes": s.notes,
+            "stream": s.stream, "no": s.no, "kind": printed_kind(ctx, s), "notes": s.notes,
             "registration_deadline": s.registration_deadline.isoformat(),
             "registration_closes": f"{s.registration_deadline.isoformat()}T{closes}:00+08:00",
             "exam_date": s.exam_date.isoformat(),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ..data import MANAGERS_CATEGORY
 from ..plan import Plan, Session
+from ..regulation import printed_kind
 from . import published as P
 from . import wording as W
 
@@ -62,7 +63,7 @@ def plan_row(s: Session, plan_year: int, ctx, above: Session | None = None) -> l
     dy = above.registration_deadline.year if above is not None else None
     ey = above.exam_date.year if above is not None else None
     return [s.no, W.deadline_text(s.registration_deadline, plan_year, dy), W.day_text(s.exam_date, plan_year, ey),
-            s.kind, site_name(ctx, s.institution), s.notes]
+            printed_kind(ctx, s), site_name(ctx, s.institution), s.notes]
 
 
 def plan_rows(sessions, plan_year: int, ctx) -> list[list]:

@@ -7,6 +7,7 @@ single-kind stream listed here): the plan's cost and the solver's penalty agree 
 """
 from __future__ import annotations
 
+from ..regulation import plan_kind
 from .base import Param, Preference, Wording
 
 
@@ -31,7 +32,8 @@ class RefresherFirstCycle(Preference):
 
     def wanted(self, stream: str, k: int, ctx) -> str:
         if k <= self.cycles * ctx.streams[stream].cycle:
-            return self.kind
+            # the refresher-only kind as the plan year's regulation words it (复训 under Order No. 30)
+            return plan_kind(ctx.catalogue, stream, self.kind)
         return ctx.streams[stream].kinds[0]
 
     def cost(self, plan, ctx):
