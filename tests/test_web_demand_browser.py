@@ -1,0 +1,100 @@
+"""需求与考位 in a real browser (Debian's Chromium via Playwright) at 1280 and 390 px: a bad number refused next
+to its field, the edit saved as a version, the two charts shown, 推荐场次 run from the page to its result.
+Screenshots go to ``tests/artifacts/web/`` (git-ignored); every page is checked for horizontal scrolling.
+The workspace holds the 2024 plan as a version (no solve) and a tiny rule set for the sizing job.
+"""
+from __future__ import annotations
+
+import pytest
+
+playwright = pytest.importorskip("playwright.sync_api")
+# the browser, the artifacts folder and the live server of the walk-through (which skips without Chromium)
+from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, JOB_WAIT_MS, live_server  # noqa: E402
+from test_web_demand import PLAN_CSV, TINY_RULES  # noqa: E402
+
+from planner.web import demands as D  # noqa: E402
+from planner.web.app import create_app  # noqa: E402
+
+WIDTHS = (1280, 390)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    app = create_app(tmp_path_factory.mktemp("ws"))
+    app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None, parent=None,
+                             note="2024年通知", kind="upload")
+    rules = tmp_path_factory.mktemp("rules") / "hand.toml"
+    rules.write_text(TINY_RULES, encoding="utf-8")
+    app.state.ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
+    with live_server(app) as base:
+        yield app, base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
+def page(request, browser):
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
+    pg = context.new_page()
+    pg.set_default_timeout(30_000)
+    pg.width = request.param
+    yield pg
+    context.close()
+
+
+def fits(page) -> None:
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.width}.png"), full_page=True)
+
+
+def loaded(page, selector: str) -> bool:
+    return page.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0")
+
+
+def test_edit_refuse_save_and_see_the_charts(page, server):
+    app, base = server
+    page.goto(f"{base}/demand")
+    assert "估计" in page.inner_text("#demand-status")
+    page.wait_for_function("() => [...document.querySelectorAll('img.chart')].every(i => i.complete)")
+    assert loaded(page, "#chart-candidates") and loaded(page, "#chart-waits")
+    fits(page)
+    shot(page, "demand")
+    field = 'input[name="s.huaan.seats_per_day"]'
+    page.fill(field, "0")
+    page.click("#save-demand")
+    page.wait_for_selector("#form-errors")
+    assert "须在 1–100000 之间" in page.inner_text("#err-s\\.huaan\\.seats_per_day")
+    fits(page)
+    shot(page, "demand-error")
+    before = D.numbers(app.state.ws)
+    page.fill(field, "120")
+    page.fill('input[name="c.special_ops.welding.first_time"]', "10000")
+    page.click("#save-demand")
+    page.wait_for_selector("#saved")
+    assert D.numbers(app.state.ws) == before + [(before or [0])[-1] + 1]
+    assert page.input_value(field) == "120"
+    assert "各考点每月安排考生/考位" in page.inner_text("#load")
+
+
+def test_recommended_counts_from_the_page(page, server):
+    app, base = server
+    page.goto(f"{base}/demand")
+    page.select_option('#size-form select[name="scenario"]', "hand")
+    page.fill('#size-form input[name="time_limit"]', "5")
+    page.click("#size-run")
+    page.wait_for_url("**/job/*")
+    page.wait_for_selector("#sizing-result", timeout=JOB_WAIT_MS)
+    text = page.inner_text("#sizing-result")
+    assert "推荐场次（估计）" in text and "共需" in text and "最长候考" in text
+    fits(page)
+    shot(page, "demand-sizing")
