@@ -240,17 +240,16 @@ def statuses() -> tuple[str, ...]:
 
 
 # -- 推荐场次, in the solver process ----------------------------------------------------------------------------
-def compute_size(spec: dict) -> dict:
-    """The sizing job: ``planner size`` on the workspace's demand (scaled by the scenario's 需求 ± %); plain data."""
+def compute_size(spec: dict, ctx, sc) -> dict:
+    """The sizing job: ``planner size`` in *ctx* (the rules of the scenario *sc*, or the embedded ones) on the
+    workspace's demand, scaled by the scenario's 需求 ± %; plain data."""
     from ..errors import InfeasibleError
     from ..plan import plan_to_csv
     from ..queueing import CATEGORY_HEADER, category_rows, evaluate
     from ..sizing import size
-    from .jobs import load_context
     from .workspace import Workspace
 
     ws = Workspace(spec["root"], verify=False)
-    ctx, sc = load_context(spec["root"], spec.get("scenario"), spec.get("year"))
     demand = load(ws, spec.get("demand"), ctx.catalogue)
     if sc is not None:
         demand = sc.scale_demand(demand)
