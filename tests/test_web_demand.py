@@ -194,8 +194,48 @@ def test_recommended_counts_are_planner_size_s_figures(env):
     for row in rows:
         assert "".join(f"<td>{x}</td>" for x in row) in page
     assert "已证明是最少场次" in page and sized.status == "OPTIMAL"
+    r = post(app, client, f"/demand/size/{jid}/scenario", {})
+    assert r.status_code == 303
+    name = f"推荐场次-{jid}"
+    kept = load_scenario(ws.scenario_path(name))
+    assert kept.year == 2024 and {s: len(kept.ctx.streams[s].sites) and kept.ctx.streams[s].count
+                                  for s in sized.sessions} == sized.sessions
+    assert post(app, client, "/demand/size/000000000000/scenario", {}).status_code == 404
     r = post(app, client, "/demand/size", {"d": str(n), "scenario": "nope", "time_limit": "10"})
     assert r.status_code == 400 and "没有这个情景" in r.text
+    r = post(app, client, "/demand/size", {"d": str(n), "year": "1900", "time_limit": "10"})
+    assert r.status_code == 400 and "年度须为" in r.text
+
+
+def test_a_site_s_days_are_judged_against_its_most_days_and_a_broken_file_is_said(env):
+    app, client, vid, _ = env
+    ws = app.state.ws
+    assert post(app, client, "/demand", {"s.huaan.days_per_session": "5", "s.huaan.max_days": "5"}).status_code == 303
+    r = post(app, client, "/demand", {"s.huaan.max_days": "3"})  # the saved 5 days a session no longer fit
+    assert r.status_code == 400 and 'id="err-s.huaan.days_per_session">须在 1–3 之间' in r.text
+    r = post(app, client, "/demand", {"s.huaan.max_days": "3", "s.huaan.days_per_session": "3"})
+    assert r.status_code == 303
+    n = D.numbers(ws)[-1]
+    assert D.load(ws, n, load_catalogue()).sites["huaan"].max_days == 3
+    broken = D.path(ws, n).with_name(f"{n + 1}.toml")
+    broken.write_text('status = "猜的"\n', encoding="utf-8")  # a file edited by hand outside the workbench
+    r = client.get("/demand")
+    assert r.status_code == 200 and f"第{n + 1}版的需求文件 {n + 1}.toml 无法读取" in r.text
+    assert "数据性质：<strong>估计</strong>" in r.text
+    r = post(app, client, "/demand/restore", {"d": str(n)})
+    assert r.status_code == 303 and D.numbers(ws)[-1] == n + 2 and broken.is_file()
+
+
+def test_a_running_sizing_is_cancelled(env):
+    """取消 stops 推荐场次 as it stops a solve (the shipped estimate under the full rules takes far longer)."""
+    app, client, vid, _ = env
+    app.state.ws.write_scenario("live", f'name = "live"\nrules = "{constraints_dir() / "yuncheng.toml"}"\n')
+    post(app, client, "/demand/restore", {"d": "estimate"})
+    r = post(app, client, "/demand/size", {"scenario": "live", "year": "2024", "time_limit": "300"})
+    jid = r.headers["location"].rsplit("/", 1)[-1]
+    r = post(app, client, f"/job/{jid}/cancel", {})
+    assert r.status_code == 303
+    assert app.state.jobs.wait(jid, timeout=60).state == "cancelled"
 
 
 def test_scaling_is_each_line_times_the_factor_rounded_half_up():

@@ -188,22 +188,32 @@ def apply_form(base: Demand, form: dict, catalogue) -> tuple[Demand | None, dict
         table, key = _where(doc, k)
         table[key] = _typed(raw)
     errors: dict[str, str] = {}
-    for _ in range(len(values) + 1):
+
+    def revert(key: str) -> None:
+        if key == "status":
+            doc["status"] = saved["status"]
+        else:
+            table, name = _where(doc, key)
+            table[name] = _typed(saved[key])
+
+    whole: set[str] = set()  # rows put back as saved: a field refused for a sibling's value (days against max_days)
+    for _ in range(2 * len(values) + 2):
         try:
             demand = demand_from_dict(doc, base.file, catalogue)
             return (None if errors else demand), values, errors
         except PlannerError as err:
             key = field_of(err)
-            if not key or key in errors:  # not one of the form's fields: the saved file itself is refused
+            row = key.rpartition(".")[0] or key
+            if key not in saved or row in whole:  # not a field of the form: the saved file itself is refused
                 raise
-            errors[key] = message(err)
-            if key == "status":
-                doc["status"] = saved["status"]
+            if key not in errors:
+                errors[key] = message(err)
+                revert(key)
             else:
-                table, name = _where(doc, key)
-                table[name] = _typed(saved[key])
-                if name == "max_days":  # the reader checks days against the most days: keep both as saved
-                    table["days_per_session"] = _typed(saved[key.replace("max_days", "days_per_session")])
+                whole.add(row)
+                for k in saved:
+                    if k == row or k.startswith(row + "."):
+                        revert(k)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -235,6 +245,18 @@ def saved_text(saved) -> str:
     return f"{t.month}月{t.day}日 {t:%H:%M}"
 
 
+def sizing_scenario(name: str, job) -> str:
+    """The counts of a 推荐场次 job as a scenario of the workbench (on top of the scenario it sized, if any), so
+    that 年度计划 can plan the year with them."""
+    o, base = job.outcome, job.spec.get("scenario")
+    which = f"第{job.spec['demand']}版" if job.spec.get("demand") else "：程序提供的估计"
+    lines = [f"# 推荐场次（需求{which}，{o['demand_status']}）", f'name = "{name}"', f"year = {o['year']}"]
+    if base:
+        lines.append(f'extends = "{base}.toml"')
+    lines += ["", "[sessions]"] + [f"{sid} = {n}" for sid, n in o["counts"].items()]
+    return "\n".join(lines) + "\n"
+
+
 def statuses() -> tuple[str, ...]:
     return STATUSES
 
@@ -264,6 +286,7 @@ def compute_size(spec: dict, ctx, sc) -> dict:
     names = ctx.catalogue
     return {"ok": True, "year": ctx.year, "status": sized.status, "estimated": demand.estimated,
             "demand_status": demand.status, "sessions": [[names.streams[s].name, n] for s, n in sized.sessions.items()],
+            "counts": dict(sized.sessions),
             "total": sized.total, "lower_bound": sized.lower_bound,
             "gap": None if sized.gap is None else round(100 * sized.gap, 1),
             "days": sorted({(names.institutions[site].short_name, d) for (_, site), d in sized.days.items()}),

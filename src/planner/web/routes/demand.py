@@ -9,6 +9,7 @@ from starlette.exceptions import HTTPException
 
 from ...errors import PlannerError
 from .. import demands as D
+from .. import i18n
 from ..bench import bench, catalogue
 
 router = APIRouter()
@@ -62,7 +63,13 @@ def figures(b, version, n) -> dict:
 def demand_page(request, n, values=None, errors=None, status=200, saved=False, v=None, general=""):
     b = bench(request)
     cat = catalogue()
-    demand = D.load(b.ws, n, cat)
+    try:
+        demand = D.load(b.ws, n, cat)
+    except PlannerError as err:  # a file edited by hand outside the workbench: said, and the estimate shown
+        general = (f"第{n}版的需求文件 {D.path(b.ws, n).name} 无法读取（{i18n.input_error(err.field)}；原文："
+                   f"{err.message}），下面显示程序提供的估计；可从“各版本”恢复其他版本。")
+        n, values, errors = None, None, None
+        demand = D.load(b.ws, None, cat)
     version = b.latest_or(v)
     kw = {"n": n, "demand": demand, "values": values or D.values_of(demand), "errors": errors or {},
           "saved": saved, "general": general, "categories": D.category_table(demand, cat),
@@ -127,18 +134,25 @@ def demand_export(request: Request, d: str | None = None):
 @router.post("/demand/size")
 async def demand_size(request: Request):
     """推荐场次: ``planner size`` on this demand (and a scenario's rules and 需求 ± %) in the background."""
-    from ...api import next_year
-
     b = bench(request)
     form = await b.form_of(request)
+    from ...calendar import FIRST_YEAR, LAST_YEAR
+
     errors: dict[str, str] = {}
     n = _demand_no(b, str(form.get("d", "") or ""))
+    raw = str(form.get("year", "") or "").strip()
+    year = None  # the scenario's year, else next year (as ``planner size``)
+    try:
+        if raw:
+            year = int(raw)
+            if not FIRST_YEAR <= year <= LAST_YEAR - 1:
+                raise ValueError
+    except ValueError:
+        errors["year"] = f"年度须为 {FIRST_YEAR}–{LAST_YEAR - 1} 之间的整数"
     limit = b.time_limit(form, errors)
     scenario = b.scenario_choice(form, errors)
     if errors:
         raise HTTPException(400, "；".join(errors.values()))
-    version = b.latest_or(None)
-    year = version.year if version is not None else next_year()
     job = b.submit({"kind": "size", "root": str(b.ws.root), "year": year, "scenario": scenario, "demand": n,
                     "time_limit": limit})
     return RedirectResponse(f"/job/{job.id}", status_code=303)
@@ -170,3 +184,30 @@ def demand_chart(request: Request, stem: str, v: str, d: str | None = None):
             b.charts.pop(next(iter(b.charts)))
         b.charts[key] = png
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/demand/size/{jid}/scenario")
+async def sizing_as_scenario(request: Request, jid: str):
+    """推荐场次's counts kept as a scenario (read by the core before it is written), to plan the year with them."""
+    from urllib.parse import quote
+
+    from ...scenario import load_scenario
+
+    b = bench(request)
+    await b.form_of(request)
+    job = b.jobs.get(jid)
+    if job is None or job.spec.get("kind") != "size" or job.state != "done":
+        raise HTTPException(404, "没有这个推荐结果。")
+    name = f"推荐场次-{jid}"
+    text = D.sizing_scenario(name, job)
+    trial = b.ws.scenario_path(name).with_name(f".{name}.trial.toml")  # beside the scenario it may extend
+    try:
+        trial.write_text(text, encoding="utf-8")
+        load_scenario(trial)
+    except PlannerError as err:
+        raise HTTPException(400, "推荐场次无法保存为情景：" + i18n.input_error(err.field) + f"（原文：{err.message}）") from None
+    finally:
+        trial.unlink(missing_ok=True)
+    b.ws.write_scenario(name, text)
+    b.forget_contexts()
+    return RedirectResponse(f"/scenario?name={quote(name)}&saved=1", status_code=303)
