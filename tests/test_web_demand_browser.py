@@ -98,3 +98,13 @@ def test_recommended_counts_from_the_page(page, server):
     assert "推荐场次（估计）" in text and "共需" in text and "最长候考" in text
     fits(page)
     shot(page, "demand-sizing")
+    page.click("#sizing-as-scenario")
+    page.wait_for_url("**/scenario?name=*")
+    assert "已保存" in page.inner_text("#saved")
+    assert page.input_value('input[name="sessions_managers"]')  # the recommended count, ready to plan with
+    page.fill('input[name="demand_percent"]', "600")
+    page.click("#save-scenario")
+    page.wait_for_selector("#err-demand_percent")
+    assert "需求 ± %须在 -90–500 之间" in page.inner_text("#err-demand_percent")
+    fits(page)
+    shot(page, "scenario-demand-percent")
