@@ -13,44 +13,22 @@ import tomllib
 
 import pytest
 
-pytest.importorskip("fastapi")
-pytest.importorskip("httpx")
+# the test client (skipped without fastapi and httpx) and the 2024 plan stored as a version, as 修改一场 uses them
+from test_web_edit import PLAN_CSV, TestClient
 
-import warnings  # noqa: E402
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")
-    from fastapi.testclient import TestClient  # noqa: E402
-
-from planner.data import constraints_dir, load_catalogue, scenarios_dir  # noqa: E402
-from planner.demand import LINES, demand_to_toml, load_demand, scale_candidates  # noqa: E402
-from planner.queueing import evaluate  # noqa: E402
-from planner.web import demands as D  # noqa: E402
-from planner.web.app import create_app  # noqa: E402
-
-PLAN_CSV = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
-TINY_RULES = """name = "hand"
-[streams.managers]
-sites = ["huaan"]
-[rules.numbering]
-[rules.kind]
-[rules.working_day]
-[rules.plan_window]
-[rules.registration_gap]
-min_days = 4
-max_days = 14
-[rules.session_count.sessions]
-managers = 4
-[rules.waiting]
-max_wait_days = 200
-"""
+from planner.data import constraints_dir, load_catalogue, scenarios_dir
+from planner.demand import LINES, demand_to_toml, load_demand, scale_candidates
+from planner.queueing import evaluate
+from planner.web import demands as D
+from planner.web.app import create_app
+from test_sizing import HAND_RULES  # one managers' site and a waiting limit
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("ws")
     rules = tmp_path_factory.mktemp("rules") / "hand.toml"
-    rules.write_text(TINY_RULES, encoding="utf-8")
+    rules.write_text(HAND_RULES, encoding="utf-8")
     app = create_app(root)
     vid = app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None,
                                    parent=None, note="2024年通知", kind="upload")

@@ -8,14 +8,14 @@ from __future__ import annotations
 import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
-# the browser, the artifacts folder and the live server of the walk-through (which skips without Chromium)
-from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, JOB_WAIT_MS, live_server  # noqa: E402
-from test_web_demand import PLAN_CSV, TINY_RULES  # noqa: E402
+# the live server and job bound of the walk-through (which skips without Chromium)
+from test_web_browser import JOB_WAIT_MS, live_server  # noqa: E402
+from test_web_demand import HAND_RULES, PLAN_CSV  # noqa: E402
+# the browser at 1280 and 390 px, its page, and the width and screenshot checks of the other feature walk-through
+from test_web_features_browser import browser, fits, page, shot  # noqa: E402,F401
 
 from planner.web import demands as D  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
-
-WIDTHS = (1280, 390)
 
 
 @pytest.fixture(scope="module")
@@ -24,37 +24,10 @@ def server(tmp_path_factory):
     app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None, parent=None,
                              note="2024年通知", kind="upload")
     rules = tmp_path_factory.mktemp("rules") / "hand.toml"
-    rules.write_text(TINY_RULES, encoding="utf-8")
+    rules.write_text(HAND_RULES, encoding="utf-8")
     app.state.ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
     with live_server(app) as base:
         yield app, base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
-def page(request, browser):
-    context = browser.new_context(viewport={"width": request.param, "height": 900})
-    pg = context.new_page()
-    pg.set_default_timeout(30_000)
-    pg.width = request.param
-    yield pg
-    context.close()
-
-
-def fits(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
-
-
-def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.width}.png"), full_page=True)
 
 
 def loaded(page, selector: str) -> bool:
