@@ -273,3 +273,30 @@ def load_plan(path):
     from planner import read_plan
 
     return read_plan(path, load_catalogue())
+
+
+def test_size_with_a_scenario_s_percent_sizes_the_scaled_demand_and_checks_back(tmp_path):
+    """25 candidates + 100 % = 50, 10 seats a day, at most 2 days a session: 3 sessions (worked by hand); the
+    written sizing.toml does not scale the written demand.toml a second time, so `check` passes."""
+    import json
+    import subprocess
+    import sys
+
+    from test_sizing import one_batch
+
+    (tmp_path / "rules.toml").write_text(HAND_RULES, encoding="utf-8")
+    (tmp_path / "d.toml").write_text(demand_to_toml(one_batch(25, 10, 2)), encoding="utf-8")
+    (tmp_path / "s.toml").write_text('name = "s"\nyear = 2024\nrules = "rules.toml"\ndemand_percent = 100\n',
+                                     encoding="utf-8")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "planner", "size", "--scenario", str(tmp_path / "s.toml"), "--demand",
+                        str(tmp_path / "d.toml"), "--out", str(out), "--no-publish", "--time-limit", "30"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["sizing"]["sessions"] == {"managers": 3}
+    assert summary["demand"]["expected_candidates"] == 50
+    r = subprocess.run([sys.executable, "-m", "planner", "check", str(out / "plan.csv"), "--scenario",
+                        str(out / "sizing.toml"), "--demand", str(out / "demand.toml")], capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
