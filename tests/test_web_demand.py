@@ -172,6 +172,7 @@ def test_recommended_counts_are_planner_size_s_figures(env):
     for row in rows:
         assert "".join(f"<td>{x}</td>" for x in row) in page
     assert "已证明是最少场次" in page and sized.status == "OPTIMAL"
+    assert ws.pending() == []  # a sizing is no proposal waiting for 接受: it never crowds one out of pending/
     r = post(app, client, f"/demand/size/{jid}/scenario", {})
     assert r.status_code == 303
     name = f"推荐场次-{jid}"
