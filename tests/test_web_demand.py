@@ -29,7 +29,7 @@ def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("ws")
     rules = tmp_path_factory.mktemp("rules") / "hand.toml"
     rules.write_text(HAND_RULES, encoding="utf-8")
-    app = create_app(root)
+    app = create_app(root, documents=False)  # 发布 without LibreOffice's PDFs (seconds)
     vid = app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None,
                                    parent=None, note="2024年通知", kind="upload")
     with TestClient(app) as client:
@@ -110,6 +110,19 @@ def test_edits_are_saved_as_versions_exported_and_restored_never_overwritten(env
     assert any(c["what"].startswith("save-demand") for c in ws.changes())
     assert client.get("/demand?d=999").status_code == 404
     assert client.get("/demand?d=../x").status_code == 404
+
+
+def test_publish_adds_the_candidates_only_when_the_planner_asks(env):
+    app, client, vid, _ = env
+    ws = app.state.ws
+    assert post(app, client, f"/publish/{vid}", {}).status_code == 303
+    assert "charts/candidates_month.svg" not in ws.published_files(vid)
+    assert "考生与考位" not in ws.published_file(vid, "report.html").read_text(encoding="utf-8")
+    assert post(app, client, f"/publish/{vid}", {"with_demand": "1"}).status_code == 303
+    files = ws.published_files(vid)
+    assert {"charts/candidates_month.svg", "charts/waits.svg"} <= set(files)
+    status = D.load(ws, D.chosen(ws, None), load_catalogue()).status
+    assert f"考生与考位（{status}）" in ws.published_file(vid, "report.html").read_text(encoding="utf-8")
 
 
 def test_the_charts_are_png_of_the_plan_under_the_demand(env):

@@ -81,3 +81,12 @@ def test_recommended_counts_from_the_page(page, server):
     assert "需求 ± %须在 -90–500 之间" in page.inner_text("#err-demand_percent")
     fits(page)
     shot(page, "scenario-demand-percent")
+
+
+def test_publish_offers_the_candidates(page, server):
+    app, base = server
+    page.goto(f"{base}/publish")
+    assert "附上考生与考位" in page.inner_text("main")
+    assert not page.is_checked("#with-demand")  # an estimate leaves the office only when the planner asks
+    fits(page)
+    shot(page, "publish-with-demand")
