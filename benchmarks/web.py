@@ -85,7 +85,7 @@ def measure_pages(runs: int = 20, versions: int = 50) -> dict:
             pages = {"年度计划 /plan": f"/plan?v={last}", "调整/情景 /scenario": "/scenario",
                      "重新排期 /replan": f"/replan?v={last}", "固定一场 /pin (session chosen)": f"/pin?v={last}&s=special_ops-5",
                      "修改一场 /edit": f"/edit?v={last}&s=special_ops-5", "对比 /compare": f"/compare?a={first}&b={last}",
-                     "检查 /check": "/check", "发布 /publish": f"/publish?v={last}",
+                     "检查 /check": "/check", "发布 /publish": f"/publish?v={last}", "需求与考位 /demand": f"/demand?v={last}",
                      "subscription /ics/huaan.ics": "/ics/huaan.ics"}
             out = {}
             for name, url in pages.items():

@@ -15,6 +15,24 @@ from planner.sizing import size
 from conftest import context_from_doc, tiny_doc
 
 
+#: one managers' site, the hard rules a session needs and a waiting limit: the rule set of the hand-sized cases
+HAND_RULES = """name = "hand"
+[streams.managers]
+sites = ["huaan"]
+[rules.numbering]
+[rules.kind]
+[rules.working_day]
+[rules.plan_window]
+[rules.registration_gap]
+min_days = 4
+max_days = 14
+[rules.session_count.sessions]
+managers = 4
+[rules.waiting]
+max_wait_days = 200
+"""
+
+
 def one_batch(candidates: int, seats: int, max_days: int):
     """Every candidate ready on one day (all arrive in February, counted on the window's first ready day)."""
     doc = {"status": "估计",
@@ -61,21 +79,7 @@ def test_planner_size_writes_sizing_csv_and_the_chosen_days(tmp_path):
     d = tmp_path / "hand.toml"
     d.write_text(demand_to_toml(one_batch(25, 10, 2)), encoding="utf-8")
     rules = tmp_path / "rules.toml"
-    rules.write_text("""name = "hand"
-[streams.managers]
-sites = ["huaan"]
-[rules.numbering]
-[rules.kind]
-[rules.working_day]
-[rules.plan_window]
-[rules.registration_gap]
-min_days = 4
-max_days = 14
-[rules.session_count.sessions]
-managers = 4
-[rules.waiting]
-max_wait_days = 200
-""", encoding="utf-8")
+    rules.write_text(HAND_RULES, encoding="utf-8")
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "planner", "size", "--year", "2024", "--rules", str(rules), "--demand",
                         str(d), "--out", str(out), "--no-publish", "--time-limit", "30"], capture_output=True,

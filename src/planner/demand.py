@@ -18,7 +18,7 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -33,6 +33,9 @@ MAX_SEATS_PER_DAY = 100_000
 MAX_DAYS_PER_SESSION = 10
 
 LINES = ("first_time", "renewal", "retake")
+#: a what-if's change of the expected candidates, in percent (scenario key ``demand_percent``, the workbench's
+#: 需求 ± %): from a tenth of the estimate to six times it
+PERCENT_RANGE = (-90, 500)
 CATEGORY_KEYS = set(LINES) | {"profile", "show_rate", "pass_rate", "retake_share", "basis"}
 STREAM_KEYS = {"arrival_every_days", "retake_lag_days", "categories"}
 SITE_KEYS = {"seats_per_day", "days_per_session", "max_days", "basis"}
@@ -123,6 +126,27 @@ class Demand:
                  for i, s in self.sites.items()}
         return Demand(MappingProxyType(streams), MappingProxyType(sites), self.status, self.name, self.source,
                       self.method, self.file)
+
+
+def scale_candidates(demand: Demand, percent: int) -> Demand:
+    """*demand* with every line of expected candidates (first attempts, renewals, retakes) of every category
+    multiplied by (100 + *percent*) / 100, each rounded half up to a whole candidate (integer arithmetic: the
+    same on every machine); seats, profiles and rates unchanged. The one scaling of a what-if (scenario key
+    ``demand_percent``, the workbench's 需求 ± %)."""
+    percent = check_percent(percent, demand.file)
+    if percent == 0:
+        return demand
+
+    def cat(c: CategoryDemand) -> CategoryDemand:
+        return replace(c, **{k: (getattr(c, k) * (100 + percent) + 50) // 100 for k in LINES})
+    streams = {sid: replace(sd, categories=MappingProxyType({c: cat(v) for c, v in sd.categories.items()}))
+               for sid, sd in demand.streams.items()}
+    return replace(demand, streams=MappingProxyType(streams))
+
+
+def check_percent(v, file=None, key: str = "demand_percent") -> int:
+    """A what-if percentage: a whole number within :data:`PERCENT_RANGE`, else one line naming file and key."""
+    return _number(v, file, key, whole=True, lo=PERCENT_RANGE[0], hi=PERCENT_RANGE[1])
 
 
 # -- reading ------------------------------------------------------------------------------------------------------

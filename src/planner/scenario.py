@@ -19,7 +19,7 @@ from .errors import PlannerError
 from .ruleset import deep_merge, default_ruleset_path, read_toml, ruleset_from_dict
 
 SCENARIO_KEYS = {"extends", "name", "year", "rules", "ruleset", "sessions", "sites", "coverage", "closures",
-                 "new_institutions", "closed_days", "calendar", "pins", "licenses"}
+                 "new_institutions", "closed_days", "calendar", "pins", "licenses", "demand_percent"}
 LICENSE_KEYS = {"institution", "category", "start", "end", "reason"}
 CALENDAR_KEYS = {"source", "days_off", "makeup_workdays", "closed_days"}
 INSTITUTION_KEYS = {"id", "name", "plan_name", "short_name", "address", "phones", "contact", "scope", "rotation",
@@ -43,10 +43,17 @@ class Scenario:
     ctx: Any  # planner.context.Context
     pins: tuple = ()  # planner.plan.Session
     pin_keys: dict = field(default_factory=dict)  # (stream, no) -> (file, key) where it was pinned
+    demand_percent: int = 0  # expected candidates ± this percent, wherever a demand file joins the run
 
     @property
     def year(self) -> int:
         return self.ctx.year
+
+    def scale_demand(self, demand):
+        """*demand* as this what-if expects it: candidates ± ``demand_percent`` (``demand.scale_candidates``)."""
+        from .demand import scale_candidates
+
+        return scale_candidates(demand, self.demand_percent)
 
 
 @dataclass
@@ -63,6 +70,7 @@ class _Merged:
     calendar: dict[int, dict] = field(default_factory=dict)
     calendar_src: dict[int, tuple[Path, str]] = field(default_factory=dict)
     pins: dict[tuple[str, int], tuple[dict, Path, str]] = field(default_factory=dict)
+    demand_percent: int = 0
     #: rule-set path -> (scenario file, scenario key) for every value a scenario set
     origin: dict[str, tuple[Path, str]] = field(default_factory=dict)
 
@@ -153,6 +161,10 @@ def _apply_layer(m: _Merged, file: Path, doc: dict) -> None:
     if m.ruleset_doc is None:
         m.ruleset_file = default_ruleset_path()
         m.ruleset_doc = read_toml(m.ruleset_file)
+    if "demand_percent" in doc:
+        from .demand import check_percent
+
+        m.demand_percent = check_percent(doc["demand_percent"], file)
     if "year" in doc:
         y = doc["year"]
         if not isinstance(y, int) or isinstance(y, bool):
@@ -280,6 +292,18 @@ def _traced(err: PlannerError, m: _Merged, leaf: Path) -> PlannerError:
     return PlannerError(err.message, file=m.ruleset_file, field=err.field)
 
 
+def demand_percent_of(path: str | Path) -> int:
+    """The ``demand_percent`` of a scenario file and what it extends (the later file wins, as in
+    :func:`load_scenario`), without building its context: what the workbench's figures need."""
+    from .demand import check_percent
+
+    percent = 0
+    for file, doc in read_chain(path):
+        if "demand_percent" in doc:
+            percent = check_percent(doc["demand_percent"], file)
+    return percent
+
+
 def load_scenario(path: str | Path, year: int | None = None, calendar_dir: str | Path | None = None) -> Scenario:
     """Read *path* and everything it extends into a context and pins; *year* overrides the file's."""
     from .api import make_context, next_year
@@ -334,7 +358,7 @@ def load_scenario(path: str | Path, year: int | None = None, calendar_dir: str |
                                "wrong year?", file=file, field=key)
     pins, pin_keys = _pins(m, ctx)
     return Scenario(rs.name, leaf, header_comment(leaf), tuple(f for f, _ in chain), ctx.with_pins(pins), pins,
-                    pin_keys)
+                    pin_keys, m.demand_percent)
 
 
 def _licenses(m: _Merged, catalogue) -> tuple:

@@ -122,19 +122,21 @@ def context_from_args(args, year: int | None = None):
 
     scenario = scenario_from_args(args, year)
     if scenario is not None:
-        return with_demand_from_args(scenario.ctx, args)
+        return with_demand_from_args(scenario.ctx, args, scenario)
     return with_demand_from_args(make_context(year if year is not None else getattr(args, "year", None), args.rules,
                                               calendar_dir=args.calendar_dir), args)
 
 
-def with_demand_from_args(ctx, args):
-    """*ctx* with the candidates and seats of ``--demand`` (unchanged without it)."""
+def with_demand_from_args(ctx, args, scenario=None):
+    """*ctx* with the candidates and seats of ``--demand`` (unchanged without it), scaled by the *scenario*'s
+    ``demand_percent``."""
     path = getattr(args, "demand", None)
     if not path:
         return ctx
     from ..demand import load_demand
 
-    return ctx.with_demand(load_demand(path, ctx.catalogue))
+    demand = load_demand(path, ctx.catalogue)
+    return ctx.with_demand(scenario.scale_demand(demand) if scenario is not None else demand)
 
 
 def warn(msg: str) -> None:

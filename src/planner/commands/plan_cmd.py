@@ -24,6 +24,6 @@ def run(args) -> int:
             print(f"scenario {scenario.name}" + (f": {scenario.question}" if scenario.question else "") + "\n")
             extra = {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
                      "pinned": len(scenario.pins)}
-            code = solve_and_write(with_demand_from_args(scenario.ctx, args), tx, args, pins=list(scenario.pins) or None, extra_summary=extra)
+            code = solve_and_write(with_demand_from_args(scenario.ctx, args, scenario), tx, args, pins=list(scenario.pins) or None, extra_summary=extra)
     print_written(tx.given, args)
     return code

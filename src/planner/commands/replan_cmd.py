@@ -69,7 +69,7 @@ def _replan(args, from_date, tx) -> int:
     from ..publish.revision import published_notice
     from ..replan import REPLAN_HEADER, Replan, changes_rows, check_kept, explain_changes, people_tiers, \
         read_people, replan_pins
-    from .common import context_from_args, scenario_from_args, table
+    from .common import context_from_args, scenario_from_args, table, with_demand_from_args
     from .output import solve_and_write
 
     scenario = scenario_from_args(args)
@@ -79,7 +79,8 @@ def _replan(args, from_date, tx) -> int:
         raise PlannerError(f"the scenario plans {scenario.year}, the plan is for {plan.year}", file=scenario.path,
                            field="year")
     original = None if args.draft else published_notice(args.plan, plan)
-    ctx = (scenario.ctx if scenario else context_from_args(args, year=plan.year)).revising(plan)
+    ctx = (with_demand_from_args(scenario.ctx, args, scenario) if scenario
+           else context_from_args(args, year=plan.year)).revising(plan)
     start, stop = ctx.window
     if from_date > stop + dt.timedelta(days=1):
         raise PlannerError(f"{from_date} is after the plan year's window {start} … {stop}: nothing is left to "

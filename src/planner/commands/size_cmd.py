@@ -54,6 +54,7 @@ def _scenario(args, sized, year: int) -> str:
              f"year = {year}"]
     if args.scenario:
         lines.append(f"extends = {str(Path(args.scenario).resolve())!r}".replace("'", '"'))
+        lines.append("demand_percent = 0  # demand.toml holds the candidates as the scenario scaled them")
     elif args.rules:
         lines.append(f"rules = {str(Path(args.rules).resolve())!r}".replace("'", '"'))
     lines += ["", "[sessions]"] + [f"{sid} = {n}" for sid, n in sized.sessions.items()]
@@ -76,15 +77,18 @@ def run(args) -> int:
     from ..errors import InfeasibleError, PlannerError
     from ..publish.workers import start_workers
     from ..sizing import size
-    from .common import context_from_args, output_set, warn
+    from .common import context_from_args, output_set, scenario_from_args, warn
     from .output import print_written, write_result
 
     bounds = parse_bounds(args.sessions)
     with output_set(args.out, "size") as tx:
         path = args.demand or default_demand_path()
         args.demand = None  # the demand joins the sized problem, not the bounds' one
-        ctx = context_from_args(args)
+        scenario = scenario_from_args(args)
+        ctx = scenario.ctx if scenario is not None else context_from_args(args)
         demand = load_demand(path, ctx.catalogue)
+        if scenario is not None:
+            demand = scenario.scale_demand(demand)
         with start_workers(ctx, publish=not args.no_publish) as workers:
             sized = size(ctx, demand, bounds=bounds, max_wait=args.max_wait, time_limit=args.time_limit,
                          seed=args.seed)

@@ -75,7 +75,7 @@ class Bench:
         (``pending/``), so a restart does not lose a proposal the planner has not looked at yet."""
         if job.spec["kind"] == "generate":
             job.version = self.store(job, parent=None, note=job.spec.get("note", ""))
-        else:
+        elif job.spec["kind"] in ("replan", "pin"):  # a 推荐场次 is recomputed, never crowds out a proposal
             self.ws.save_pending(job.id, {"spec": job.spec, "outcome": job.outcome})
 
     def _reload_pending(self) -> None:

@@ -102,6 +102,10 @@ def _compute(spec: dict) -> dict:
     from .workspace import Workspace
 
     kind = spec["kind"]
+    if kind == "size":  # 推荐场次 (需求与考位)
+        from .demands import compute_size
+
+        return compute_size(spec, *load_context(spec["root"], spec.get("scenario"), spec.get("year")))
     ws = Workspace(spec["root"], verify=False)
     limit = float(spec["time_limit"])
     base = None

@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 
 from ..calendar import FIRST_YEAR, LAST_YEAR
+from ..demand import PERCENT_RANGE
 from ..errors import PlannerError
 from .workspace import NAME_RE
 
@@ -35,7 +36,7 @@ class FormResult:
 
 
 def empty_values() -> dict:
-    v = {"name": "", "question": "", "year": "", "gap_min": "", "gap_max": "", "coverage_days": "",
+    v = {"name": "", "question": "", "year": "", "gap_min": "", "gap_max": "", "coverage_days": "", "demand_percent": "",
          "closed_days": "", "license_institution": "", "license_category": "", "license_start": "",
          "license_end": "", "license_reason": ""}
     for s in STREAMS:
@@ -53,6 +54,7 @@ def values_from_toml(text: str, name: str) -> dict:
     v["name"] = name
     v["question"] = " ".join(ln.lstrip("#").strip() for ln in text.splitlines() if ln.startswith("#")).strip()
     v["year"] = str(doc.get("year", ""))
+    v["demand_percent"] = str(doc.get("demand_percent", ""))
     for s in STREAMS:
         v[f"sessions_{s}"] = str(doc.get("sessions", {}).get(s, ""))
     rules = doc.get("ruleset", {}).get("rules", {})
@@ -119,6 +121,7 @@ def build(form: dict, catalogue) -> FormResult:
     if gmin is not None and gmax is not None and gmin > gmax:
         err["gap_max"] = "最长间隔不能小于最短间隔"
     cover = _int(v, "coverage_days", err, 1, 400, "最长间隔天数")
+    percent = _int(v, "demand_percent", err, *PERCENT_RANGE, "需求 ± %")
     closures = []
     for i in range(1, CLOSURE_ROWS + 1):
         keys = [f"closure_{x}_{i}" for x in ("institution", "start", "end", "reason")]
@@ -168,6 +171,8 @@ def build(form: dict, catalogue) -> FormResult:
     lines.append(f"name = {_s(v['name'])}")
     if year is not None:
         lines.append(f"year = {year}")
+    if percent is not None:
+        lines.append(f"demand_percent = {percent}")
     if days:
         lines.append("closed_days = [" + ", ".join(_s(d) for d in days) + "]")
     if any(c is not None for c in counts.values()):
@@ -200,6 +205,7 @@ _FIELD_RE = [
     (re.compile(r"^closed_days"), "closed_days"),
     (re.compile(r"^licenses"), "license_institution"),
     (re.compile(r"^year"), "year"),
+    (re.compile(r"^demand_percent"), "demand_percent"),
 ]
 
 

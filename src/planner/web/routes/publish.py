@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from ...errors import PlannerError
 from ...publish.checklist import CHECKLIST_FILE
+from .. import demands as D
 from .. import i18n
 from ..bench import bench, hostname
 from ..workspace import OutsideWorkspace
@@ -65,7 +66,7 @@ async def publish_version(request: Request, vid: str):
         return b.page(request, "confirm.html", 409, version=version, newer=newer,
                       action=f"/publish/{version.id}", what="重新发布")
     try:
-        await run_in_threadpool(_publish, b, version)
+        await run_in_threadpool(_publish, b, version, form.get("with_demand") == "1")
     except PlannerError as err:
         return b.page(request, "publish.html", 400, version=version, files=b.ws.published_files(version.id),
                       errors={"publish": "该版本未通过规则检查，不能发布"
@@ -75,14 +76,19 @@ async def publish_version(request: Request, vid: str):
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
 
-def _publish(b, version) -> None:
+def _publish(b, version, with_demand: bool = False) -> None:
     """Build the set in memory, then swap it in whole, as ``planner publish`` does: notice.pdf and the A3
     wall calendar too (``b.documents``), and, when another version of the year is what the institutions
     have now, the 调整通知 (revision.docx/.xlsx/.pdf) from that version to this one. The calendars the
-    subscribers have are passed on, so a revision's changed events carry a higher SEQUENCE."""
+    subscribers have are passed on, so a revision's changed events carry a higher SEQUENCE. *with_demand*: the
+    planner chose to add the candidates of 需求与考位 (report.html's 考生与考位, the two charts of people)."""
     from ...publish.run import build_outputs, read_previous_ics
 
     plan, ctx = b.plan_of(version)
+    if with_demand:
+        from .demand import loaded
+
+        plan, ctx, _, _ = loaded(b, version, D.chosen(b.ws, None))
     latest = b.ws.latest_published()
     previous = read_previous_ics(b.ws.published_dir(latest)) if latest is not None else {}
     options: dict = {"notice_pdf": b.documents, "wall_calendar": b.documents}

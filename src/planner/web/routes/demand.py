@@ -1,0 +1,213 @@
+"""需求与考位: expected candidates and seats edited and saved (``web/demands.py``), the load of a plan version
+under them (the queue of ``planner.queueing``, the two demand charts of ``planner.charts``), and 推荐场次
+(``planner size`` as a background job)."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException
+
+from ...errors import PlannerError
+from .. import demands as D
+from .. import i18n
+from ..bench import bench, catalogue
+
+router = APIRouter()
+#: the two charts of people, not sessions (``charts.DEMAND_CHARTS``)
+CHARTS = ("candidates_month", "waits")
+#: 推荐场次's default time limit: the README's sizing of the shipped estimate ran at 30 (and took 30.8 s)
+SIZE_LIMIT = 30
+
+
+def _demand_no(b, d):
+    try:
+        return D.chosen(b.ws, d)
+    except LookupError:
+        raise HTTPException(404, "没有这个需求版本。") from None
+
+
+def _percent(b, scenario: str | None) -> int:
+    """The 需求 ± % of a version's scenario (0 without one, or when the file no longer reads)."""
+    from ...scenario import demand_percent_of
+
+    if not scenario or scenario not in b.ws.scenarios():
+        return 0
+    try:
+        return demand_percent_of(b.ws.scenario_path(scenario))
+    except PlannerError:
+        return 0
+
+
+def loaded(b, version, n):
+    """(plan, ctx with the demand, load, percent) of a plan version under demand version *n*."""
+    from ...demand import scale_candidates
+    from ...queueing import evaluate
+
+    plan, ctx = b.plan_of(version)
+    percent = _percent(b, version.scenario)
+    demand = scale_candidates(D.load(b.ws, n, ctx.catalogue), percent)
+    ctx = ctx.with_demand(demand)
+    return plan, ctx, evaluate(plan, ctx), percent
+
+
+def figures(b, version, n) -> dict:
+    from ...queueing import CATEGORY_HEADER, category_rows, site_month_candidates
+
+    plan, ctx, load, percent = loaded(b, version, n)
+    head, rows = site_month_candidates(load, ctx)
+    return {"load": load.summary(), "header": CATEGORY_HEADER, "rows": category_rows(load, plan, ctx),
+            "month_header": head, "month_rows": rows, "percent": percent,
+            "limit": getattr(ctx.ruleset.rule("waiting"), "max_wait_days", None)}
+
+
+def demand_page(request, n, values=None, errors=None, status=200, saved=False, v=None, general=""):
+    b = bench(request)
+    cat = catalogue()
+    try:
+        demand = D.load(b.ws, n, cat)
+    except PlannerError as err:  # a file edited by hand outside the workbench: said, and the estimate shown
+        general = (f"第{n}版的需求文件 {D.path(b.ws, n).name} 无法读取（{i18n.input_error(err.field)}；原文："
+                   f"{err.message}），下面显示程序提供的估计；可从“各版本”恢复其他版本。")
+        n, values, errors = None, None, None
+        demand = D.load(b.ws, None, cat)
+    version = b.latest_or(v)
+    kw = {"n": n, "demand": demand, "values": values or D.values_of(demand), "errors": errors or {},
+          "saved": saved, "general": general, "categories": D.category_table(demand, cat),
+          "sites": D.site_table(demand, cat), "statuses": D.statuses(), "history": [
+              {"n": k, **D.meta(b.ws, k)} for k in reversed(D.numbers(b.ws))], "version": version,
+          "size_limit": SIZE_LIMIT}
+    for h in kw["history"]:
+        h["saved_text"] = D.saved_text(h.get("saved"))
+    if version is not None:
+        kw["fig"] = figures(b, version, n)
+    return b.page(request, "demand.html", status, **kw)
+
+
+@router.get("/demand", response_class=HTMLResponse)
+def demand_get(request: Request, d: str | None = None, v: str | None = None, saved: str = ""):
+    b = bench(request)
+    return demand_page(request, _demand_no(b, d), saved=bool(saved), v=v)
+
+
+@router.post("/demand")
+async def demand_post(request: Request):
+    """The edits as a new demand version; a refused field is said next to it and nothing is saved."""
+    from .versions import who
+
+    b = bench(request)
+    form = await b.form_of(request)
+    n = _demand_no(b, str(form.get("d", "") or ""))
+    base = D.load(b.ws, n, catalogue())
+    demand, values, errors = D.apply_form(base, {k: x for k, x in form.items() if isinstance(x, str)}, catalogue())
+    if errors:
+        return demand_page(request, n, values, errors, 400, v=str(form.get("v", "") or "") or None)
+    new = D.save(b.ws, demand, who(request), str(form.get("note", ""))[:200], n)
+    v = str(form.get("v", "") or "")
+    return RedirectResponse(f"/demand?d={new}&saved=1" + (f"&v={v}" if v.isdigit() else ""), status_code=303)
+
+
+@router.post("/demand/restore")
+async def demand_restore(request: Request):
+    """An older version (or the shipped estimate) saved again as the newest: nothing is overwritten."""
+    from .versions import who
+
+    b = bench(request)
+    form = await b.form_of(request)
+    raw = str(form.get("d", "") or "")
+    n = None if raw == "estimate" else _demand_no(b, raw)
+    new = D.save(b.ws, D.load(b.ws, n, catalogue()), who(request), "恢复自" + (f"第{n}版" if n else "程序提供的估计"), n)
+    return RedirectResponse(f"/demand?d={new}&saved=1", status_code=303)
+
+
+@router.get("/demand/export.toml")
+def demand_export(request: Request, d: str | None = None):
+    """The demand file itself, as ``planner plan --demand`` and ``planner size --demand`` read it."""
+    from urllib.parse import quote
+
+    b = bench(request)
+    n = _demand_no(b, d)
+    name = f"demand-{n}.toml" if n else "demand-估计.toml"
+    return Response(D.path(b.ws, n).read_bytes(), media_type="application/toml; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@router.post("/demand/size")
+async def demand_size(request: Request):
+    """推荐场次: ``planner size`` on this demand (and a scenario's rules and 需求 ± %) in the background."""
+    b = bench(request)
+    form = await b.form_of(request)
+    from ...calendar import FIRST_YEAR, LAST_YEAR
+
+    errors: dict[str, str] = {}
+    n = _demand_no(b, str(form.get("d", "") or ""))
+    raw = str(form.get("year", "") or "").strip()
+    year = None  # the scenario's year, else next year (as ``planner size``)
+    try:
+        if raw:
+            year = int(raw)
+            if not FIRST_YEAR <= year <= LAST_YEAR - 1:
+                raise ValueError
+    except ValueError:
+        errors["year"] = f"年度须为 {FIRST_YEAR}–{LAST_YEAR - 1} 之间的整数"
+    limit = b.time_limit(form, errors)
+    scenario = b.scenario_choice(form, errors)
+    if errors:
+        raise HTTPException(400, "；".join(errors.values()))
+    job = b.submit({"kind": "size", "root": str(b.ws.root), "year": year, "scenario": scenario, "demand": n,
+                    "time_limit": limit})
+    return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+
+@router.get("/demand/chart/{stem}.png")
+def demand_chart(request: Request, stem: str, v: str, d: str | None = None):
+    """A demand chart of a version under a demand version, drawn once per (version, demand, scenario %)."""
+    import importlib
+
+    from ...charts import DEMAND_CHARTS
+    from ...charts.style import render
+
+    b = bench(request)
+    if stem not in CHARTS:
+        raise HTTPException(404, "没有这张图。")
+    if request.headers.get("sec-fetch-site") == "cross-site":  # another site's page may not make us draw
+        raise HTTPException(403, "请在工作台页面上查看图表。")
+    version = b.need_version(v)
+    n = _demand_no(b, d)
+    key = ("demand", stem, version.id, version.sha256, n, _percent(b, version.scenario))
+    png = b.charts.get(key)
+    if png is None:
+        plan, ctx, _, _ = loaded(b, version, n)
+        draw = importlib.import_module(f"planner.charts.{DEMAND_CHARTS[stem]}").draw
+        with b.publish_lock:
+            png = render(draw, plan, ctx, formats=("png",))["png"]
+        if len(b.charts) >= 32:
+            b.charts.pop(next(iter(b.charts)))
+        b.charts[key] = png
+    return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
+
+
+@router.post("/demand/size/{jid}/scenario")
+async def sizing_as_scenario(request: Request, jid: str):
+    """推荐场次's counts kept as a scenario (read by the core before it is written), to plan the year with them."""
+    from urllib.parse import quote
+
+    from ...scenario import load_scenario
+
+    b = bench(request)
+    await b.form_of(request)
+    job = b.jobs.get(jid)
+    if job is None or job.spec.get("kind") != "size" or job.state != "done":
+        raise HTTPException(404, "没有这个推荐结果。")
+    name = f"推荐场次-{jid}"
+    text = D.sizing_scenario(name, job)
+    trial = b.ws.scenario_path(name).with_name(f".{name}.trial.toml")  # beside the scenario it may extend
+    try:
+        trial.write_text(text, encoding="utf-8")
+        load_scenario(trial)
+    except PlannerError as err:
+        raise HTTPException(400, "推荐场次无法保存为情景：" + i18n.input_error(err.field) + f"（原文：{err.message}）") from None
+    finally:
+        trial.unlink(missing_ok=True)
+    b.ws.write_scenario(name, text)
+    b.forget_contexts()
+    return RedirectResponse(f"/scenario?name={quote(name)}&saved=1", status_code=303)

@@ -1,0 +1,316 @@
+"""需求与考位 through Starlette's test client: the demand edited, refused in Chinese, saved as versions and exported;
+the load of a plan under it (figures equal to the queue's own), the two charts, 需求 ± % in the scenario form, and
+推荐场次 as a background job whose figures equal ``planner size``'s sizing.csv.
+
+One workspace for the module, holding the published 2024 plan as a version (no solve) and a tiny rule set for
+the sizing job (one managers' site, a hand-sized demand), so the module stays quick.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import tomllib
+
+import pytest
+
+# the test client (skipped without fastapi and httpx) and the 2024 plan stored as a version, as 修改一场 uses them
+from test_web_edit import PLAN_CSV, TestClient
+
+from planner.data import constraints_dir, load_catalogue, scenarios_dir
+from planner.demand import LINES, demand_to_toml, load_demand, scale_candidates
+from planner.queueing import evaluate
+from planner.web import demands as D
+from planner.web.app import create_app
+from test_sizing import HAND_RULES  # one managers' site and a waiting limit
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ws")
+    rules = tmp_path_factory.mktemp("rules") / "hand.toml"
+    rules.write_text(HAND_RULES, encoding="utf-8")
+    app = create_app(root, documents=False)  # 发布 without LibreOffice's PDFs (seconds)
+    vid = app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None,
+                                   parent=None, note="2024年通知", kind="upload")
+    with TestClient(app) as client:
+        yield app, client, vid, rules
+
+
+def post(app, client, url, data, **kw):
+    return client.post(url, data={"csrf": app.state.csrf, **data}, follow_redirects=False, **kw)
+
+
+def estimate():
+    return load_demand(None, load_catalogue())
+
+
+def test_the_page_shows_the_estimate_and_a_plan_s_load_as_the_queue_computes_it(env):
+    app, client, vid, _ = env
+    r = client.get(f"/demand?v={vid}")
+    assert r.status_code == 200
+    assert "数据性质：<strong>估计</strong>" in r.text and "程序提供的估计" in r.text
+    assert 'href="/demand"' in r.text and "需求与考位" in r.text  # the menu entry
+    for name in ("电工作业", "焊接与热切割作业", "华安"):
+        assert name in r.text
+    plan, ctx = app.state.bench.plan_of(app.state.ws.version(vid))
+    load = evaluate(plan, ctx.with_demand(estimate())).summary()
+    assert f"全年预计考生{load['expected_candidates']}人（估计）" in r.text
+    assert f"结转下年{load['unserved']}人；最长候考{load['max_wait_days']}天" in r.text
+    assert f"95%的考生不超过{load['p95_wait_days']}天" in r.text
+    assert 'id="chart-candidates"' in r.text and 'id="chart-waits"' in r.text
+
+
+def test_bad_values_are_refused_in_chinese_field_by_field_and_nothing_is_saved(env):
+    app, client, vid, _ = env
+    before = D.numbers(app.state.ws)
+    bad = {"c.special_ops.electrical.first_time": "-5", "c.managers.managers.renewal": "abc",
+           "s.huaan.seats_per_day": "0", "s.juteng.days_per_session": "9", "c.special_ops.welding.retake": "2.5"}
+    r = post(app, client, "/demand", bad)
+    assert r.status_code == 400
+    assert "表单有 5 处需要修改" in r.text
+    assert 'id="err-c.special_ops.electrical.first_time">须在 0–2000000 之间' in r.text
+    assert 'id="err-c.managers.managers.renewal">须为整数' in r.text
+    assert 'id="err-s.huaan.seats_per_day">须在 1–100000 之间' in r.text
+    assert 'id="err-s.juteng.days_per_session">须在 1–5 之间' in r.text  # against that site's most days
+    assert 'id="err-c.special_ops.welding.retake">须为整数' in r.text
+    assert 'value="abc"' in r.text  # what the planner typed stays in the form
+    assert D.numbers(app.state.ws) == before
+
+
+def test_edits_are_saved_as_versions_exported_and_restored_never_overwritten(env):
+    app, client, vid, _ = env
+    ws = app.state.ws
+    r = post(app, client, "/demand", {"c.special_ops.electrical.first_time": "12000", "s.ruiyang.seats_per_day": "80",
+                                      "status": "实际", "note": "3月报名", "v": str(vid)})
+    assert r.status_code == 303
+    first = D.numbers(ws)[-1]
+    assert r.headers["location"] == f"/demand?d={first}&saved=1&v={vid}"
+    saved = D.load(ws, first, load_catalogue())
+    assert saved.streams["special_ops"].categories["electrical"].first_time == 12000
+    assert saved.sites["ruiyang"].seats_per_day == 80 and saved.status == "实际"
+    base = estimate()
+    assert saved.streams["managers"] == base.streams["managers"]  # the rest as it was
+    assert D.meta(ws, first)["note"] == "3月报名"
+    page = client.get(r.headers["location"]).text
+    assert f"已保存为第{first}版" in page and "数据性质：<strong>实际</strong>" in page
+    exported = client.get(f"/demand/export.toml?d={first}")
+    assert exported.status_code == 200 and exported.content == D.path(ws, first).read_bytes()
+    assert tomllib.loads(exported.text)["streams"]["special_ops"]["categories"]["electrical"]["first_time"] == 12000
+    text_first = D.path(ws, first).read_text(encoding="utf-8")
+    post(app, client, "/demand", {"d": str(first), "c.special_ops.electrical.first_time": "1"})
+    second = D.numbers(ws)[-1]
+    assert second == first + 1 and D.path(ws, first).read_text(encoding="utf-8") == text_first
+    r = post(app, client, "/demand/restore", {"d": str(first)})
+    third = D.numbers(ws)[-1]
+    assert r.status_code == 303 and third == second + 1
+    again, was = D.load(ws, third, load_catalogue()), D.load(ws, first, load_catalogue())
+    assert (again.streams, again.sites, again.status) == (was.streams, was.sites, was.status)
+    post(app, client, "/demand/restore", {"d": "estimate"})
+    assert D.load(ws, D.numbers(ws)[-1], load_catalogue()).streams == base.streams
+    assert any(c["what"].startswith("save-demand") for c in ws.changes())
+    assert client.get("/demand?d=999").status_code == 404
+    assert client.get("/demand?d=../x").status_code == 404
+
+
+def test_publish_adds_the_candidates_only_when_the_planner_asks(env):
+    app, client, vid, _ = env
+    ws = app.state.ws
+    assert post(app, client, f"/publish/{vid}", {}).status_code == 303
+    assert "charts/candidates_month.svg" not in ws.published_files(vid)
+    assert "考生与考位" not in ws.published_file(vid, "report.html").read_text(encoding="utf-8")
+    assert post(app, client, f"/publish/{vid}", {"with_demand": "1"}).status_code == 303
+    files = ws.published_files(vid)
+    assert {"charts/candidates_month.svg", "charts/waits.svg"} <= set(files)
+    status = D.load(ws, D.chosen(ws, None), load_catalogue()).status
+    assert f"考生与考位（{status}）" in ws.published_file(vid, "report.html").read_text(encoding="utf-8")
+
+
+def test_the_charts_are_png_of_the_plan_under_the_demand(env):
+    app, client, vid, _ = env
+    for stem in ("candidates_month", "waits"):
+        r = client.get(f"/demand/chart/{stem}.png?v={vid}")
+        assert r.status_code == 200 and r.content.startswith(b"\x89PNG") and r.headers["content-type"] == "image/png"
+    assert client.get(f"/demand/chart/calendar.png?v={vid}").status_code == 404
+    assert client.get(f"/demand/chart/waits.png?v={vid}", headers={"sec-fetch-site": "cross-site"}).status_code == 403
+
+
+def test_demand_percent_in_the_scenario_form_is_checked_in_chinese_and_scales_the_plan_s_figures(env):
+    app, client, vid, _ = env
+    ws = app.state.ws
+    for raw, msg in (("abc", "需求 ± %须为整数"), ("501", "需求 ± %须在 -90–500 之间"), ("-91", "需求 ± %须在 -90–500 之间")):
+        r = post(app, client, "/scenario", {"name": "plus", "demand_percent": raw})
+        assert r.status_code == 400 and msg in r.text, raw
+    assert "plus" not in ws.scenarios()
+    r = post(app, client, "/scenario", {"name": "plus", "year": "2024", "demand_percent": "20"})
+    assert r.status_code == 303
+    assert "demand_percent = 20" in ws.scenario_path("plus").read_text(encoding="utf-8")
+    assert 'name="demand_percent" value="20"' in client.get("/scenario?name=plus").text
+    pv = ws.add_version(PLAN_CSV, {"year": 2024}, year=2024, scenario="plus", parent=None, note="", kind="upload")
+    latest = D.chosen(ws, None)
+    page = client.get(f"/demand?v={pv}&d={latest}").text
+    plan, ctx = app.state.bench.plan_of(ws.version(pv))
+    scaled = scale_candidates(D.load(ws, latest, ctx.catalogue), 20)
+    load = evaluate(plan, ctx.with_demand(scaled)).summary()
+    plain = evaluate(plan, ctx.with_demand(D.load(ws, latest, ctx.catalogue))).summary()
+    assert load["expected_candidates"] > plain["expected_candidates"]
+    assert "需求 +20%" in page and f"全年预计考生{load['expected_candidates']}人" in page
+
+
+def test_recommended_counts_are_planner_size_s_figures(env):
+    """推荐场次 runs in the job queue; its table is sizing.csv's rows for the same rules, demand and limit."""
+    from planner.commands.size_cmd import sizing_csv
+    from planner.scenario import load_scenario
+    from planner.sizing import size
+
+    app, client, vid, rules = env
+    ws = app.state.ws
+    ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
+    zero = {D.category_key(sid, cid, k): "0" for sid, sd in estimate().streams.items() for cid in sd.categories
+            for k in LINES}
+    r = post(app, client, "/demand", {**zero, "c.managers.managers.first_time": "25", "s.huaan.seats_per_day": "10",
+                                      "s.huaan.days_per_session": "1", "s.huaan.max_days": "2"})
+    n = D.numbers(ws)[-1]
+    assert r.status_code == 303
+    r = post(app, client, "/demand/size", {"d": str(n), "scenario": "hand", "time_limit": "10"})
+    assert r.status_code == 303
+    jid = r.headers["location"].rsplit("/", 1)[-1]
+    job = app.state.jobs.wait(jid, timeout=300)
+    assert job.state == "done", job.outcome
+    page = client.get(f"/job/{jid}").text
+    ctx = load_scenario(ws.scenario_path("hand")).ctx
+    sized = size(ctx, D.load(ws, n, ctx.catalogue), time_limit=10)
+    rows = list(csv.reader(io.StringIO(sizing_csv(sized).decode("utf-8-sig"))))[1:]
+    assert [[str(x) for x in row] for row in job.outcome["rows"]] == rows
+    assert f"共需 <strong>{sized.total}</strong> 场" in page and "推荐场次（估计）" in page
+    for row in rows:
+        assert "".join(f"<td>{x}</td>" for x in row) in page
+    assert "已证明是最少场次" in page and sized.status == "OPTIMAL"
+    assert ws.pending() == []  # a sizing is no proposal waiting for 接受: it never crowds one out of pending/
+    r = post(app, client, f"/demand/size/{jid}/scenario", {})
+    assert r.status_code == 303
+    name = f"推荐场次-{jid}"
+    kept = load_scenario(ws.scenario_path(name))
+    assert kept.year == 2024 and {s: len(kept.ctx.streams[s].sites) and kept.ctx.streams[s].count
+                                  for s in sized.sessions} == sized.sessions
+    assert post(app, client, "/demand/size/000000000000/scenario", {}).status_code == 404
+    r = post(app, client, "/demand/size", {"d": str(n), "scenario": "nope", "time_limit": "10"})
+    assert r.status_code == 400 and "没有这个情景" in r.text
+    r = post(app, client, "/demand/size", {"d": str(n), "year": "1900", "time_limit": "10"})
+    assert r.status_code == 400 and "年度须为" in r.text
+
+
+def test_a_site_s_days_are_judged_against_its_most_days_and_a_broken_file_is_said(env):
+    app, client, vid, _ = env
+    ws = app.state.ws
+    assert post(app, client, "/demand", {"s.huaan.days_per_session": "5", "s.huaan.max_days": "5"}).status_code == 303
+    r = post(app, client, "/demand", {"s.huaan.max_days": "3"})  # the saved 5 days a session no longer fit
+    assert r.status_code == 400 and 'id="err-s.huaan.days_per_session">须在 1–3 之间' in r.text
+    r = post(app, client, "/demand", {"s.huaan.max_days": "3", "s.huaan.days_per_session": "3"})
+    assert r.status_code == 303
+    n = D.numbers(ws)[-1]
+    assert D.load(ws, n, load_catalogue()).sites["huaan"].max_days == 3
+    broken = D.path(ws, n).with_name(f"{n + 1}.toml")
+    broken.write_text('status = "猜的"\n', encoding="utf-8")  # a file edited by hand outside the workbench
+    r = client.get("/demand")
+    assert r.status_code == 200 and f"第{n + 1}版的需求文件 {n + 1}.toml 无法读取" in r.text
+    assert "数据性质：<strong>估计</strong>" in r.text
+    r = post(app, client, "/demand/restore", {"d": str(n)})
+    assert r.status_code == 303 and D.numbers(ws)[-1] == n + 2 and broken.is_file()
+
+
+def test_a_running_sizing_is_cancelled(env):
+    """取消 stops 推荐场次 as it stops a solve (the shipped estimate under the full rules takes far longer)."""
+    app, client, vid, _ = env
+    app.state.ws.write_scenario("live", f'name = "live"\nrules = "{constraints_dir() / "yuncheng.toml"}"\n')
+    post(app, client, "/demand/restore", {"d": "estimate"})
+    r = post(app, client, "/demand/size", {"scenario": "live", "year": "2024", "time_limit": "300"})
+    jid = r.headers["location"].rsplit("/", 1)[-1]
+    r = post(app, client, f"/job/{jid}/cancel", {})
+    assert r.status_code == 303
+    assert app.state.jobs.wait(jid, timeout=60).state == "cancelled"
+
+
+def test_scaling_is_each_line_times_the_factor_rounded_half_up():
+    import random
+
+    from planner.demand import PERCENT_RANGE, check_percent
+    from planner.errors import PlannerError
+
+    base = estimate()
+    rng = random.Random(17)
+    for percent in [PERCENT_RANGE[0], -50, -1, 0, 1, 20, 33, PERCENT_RANGE[1]] + rng.sample(range(-90, 501), 40):
+        scaled = scale_candidates(base, percent)
+        for sid, sd in base.streams.items():
+            for cid, c in sd.categories.items():
+                got = scaled.streams[sid].categories[cid]
+                for k in LINES:
+                    exact = getattr(c, k) * (100 + percent) / 100
+                    assert abs(getattr(got, k) - exact) <= 0.5 and (getattr(got, k) - exact != -0.5), (percent, k)
+                assert (got.profile, got.show_rate, got.pass_rate) == (c.profile, c.show_rate, c.pass_rate)
+        assert scaled.sites == base.sites and scaled.status == base.status
+    for bad in (-91, 501, 2.5, "10", True):
+        with pytest.raises(PlannerError) as e:
+            check_percent(bad, "s.toml")
+        assert e.value.field == "demand_percent"
+
+
+def test_a_scenario_s_demand_percent_reaches_the_cli_check(tmp_path):
+    """`planner check --scenario S --demand F` judges the plan under F's candidates scaled by S's demand_percent."""
+    import subprocess
+    import sys
+
+    from planner.check import check_plan
+    from planner.commands.check_cmd import render_report
+    from planner.scenario import load_scenario
+
+    demand = tmp_path / "d.toml"
+    demand.write_text(demand_to_toml(estimate()), encoding="utf-8")
+    sc = tmp_path / "s.toml"
+    live = constraints_dir() / "yuncheng.toml"  # the rule set with the waiting rules (the tests' copy has none)
+    sc.write_text(f'name = "s"\nyear = 2024\nrules = "{live}"\ndemand_percent = -30\n', encoding="utf-8")
+    path = scenarios_dir() / "plan_2024.csv"
+    plan, ctx = load_plan(path), load_scenario(sc).ctx
+    want = render_report(plan, check_plan(plan, ctx.with_demand(scale_candidates(estimate(), -30))))
+    assert want != render_report(plan, check_plan(plan, ctx.with_demand(estimate())))  # the scaling shows
+    r = subprocess.run([sys.executable, "-m", "planner", "check", str(path), "--scenario", str(sc), "--demand",
+                        str(demand)], capture_output=True, text=True)
+    assert r.returncode in (0, 1), r.stderr
+    assert want in r.stdout
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "b"\ndemand_percent = 900\n', encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "planner", "check", str(path), "--scenario", str(bad)],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "demand_percent" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def load_plan(path):
+    from planner import read_plan
+
+    return read_plan(path, load_catalogue())
+
+
+def test_size_with_a_scenario_s_percent_sizes_the_scaled_demand_and_checks_back(tmp_path):
+    """25 candidates + 100 % = 50, 10 seats a day, at most 2 days a session: 3 sessions (worked by hand); the
+    written sizing.toml does not scale the written demand.toml a second time, so `check` passes."""
+    import json
+    import subprocess
+    import sys
+
+    from test_sizing import one_batch
+
+    (tmp_path / "rules.toml").write_text(HAND_RULES, encoding="utf-8")
+    (tmp_path / "d.toml").write_text(demand_to_toml(one_batch(25, 10, 2)), encoding="utf-8")
+    (tmp_path / "s.toml").write_text('name = "s"\nyear = 2024\nrules = "rules.toml"\ndemand_percent = 100\n',
+                                     encoding="utf-8")
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "planner", "size", "--scenario", str(tmp_path / "s.toml"), "--demand",
+                        str(tmp_path / "d.toml"), "--out", str(out), "--no-publish", "--time-limit", "30"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["sizing"]["sessions"] == {"managers": 3}
+    assert summary["demand"]["expected_candidates"] == 50
+    r = subprocess.run([sys.executable, "-m", "planner", "check", str(out / "plan.csv"), "--scenario",
+                        str(out / "sizing.toml"), "--demand", str(out / "demand.toml")], capture_output=True,
+                       text=True, timeout=600)
+    assert r.returncode == 0, r.stdout + r.stderr
