@@ -314,3 +314,26 @@ def test_size_with_a_scenario_s_percent_sizes_the_scaled_demand_and_checks_back(
                         str(out / "sizing.toml"), "--demand", str(out / "demand.toml")], capture_output=True,
                        text=True, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_year_s_returning_candidates_are_the_queue_s_under_that_year_s_regulation(env):
+    """The table's 年内再次报考 for a plan version is the compiled line the queue uses (the retake limit of the
+    year's regulation), not the file's unlimited series."""
+    import re
+
+    app, client, vid, _ = env
+    r = client.get(f"/demand?v={vid}")
+    assert "2024年内再次报考（估计）" in r.text
+    plan, ctx = app.state.bench.plan_of(app.state.ws.version(vid))
+    facts = ctx.with_demand(estimate()).demand
+    cat, differs = load_catalogue(), 0
+    for sid, sd in estimate().streams.items():
+        for cid, c in sd.categories.items():
+            lines = facts.streams[sid].lines.get(cid)
+            if lines is None:
+                continue
+            row = re.search(rf'<td class="cat">{re.escape(cat.category_name(cid))}</td>.*?</tr>', r.text, re.S)
+            cells = re.findall(r"<td>([^<]*)</td>", row.group(0))
+            assert cells[1] == str(lines["returning"]), cid
+            differs += lines["returning"] != c.returning
+    assert differs  # the regulation's retake limit is what the page shows, not the unlimited series

@@ -218,13 +218,18 @@ def apply_form(base: Demand, form: dict, catalogue) -> tuple[Demand | None, dict
 
 
 # -- what the page shows ------------------------------------------------------------------------------------------
-def category_table(demand: Demand, catalogue) -> list[dict]:
+def category_table(demand: Demand, catalogue, lines=None) -> list[dict]:
+    """The page's rows; *lines*, the compiled (stream, category) -> lines of a plan year, gives the returning
+    candidates and the renewal wave the queue uses that year (the regulation's retake limit), else the file's own
+    unlimited series."""
     rows = []
     for sid, sd in demand.streams.items():
         for cid, c in sd.categories.items():
-            rows.append({"stream": catalogue.streams[sid].name if sid in catalogue.streams else sid,
+            year = (lines or {}).get((sid, cid), {})
+            rows.append({"returning": year.get("returning", c.returning),
+                         "wave": year.get("renewal_wave", 0) - year.get("renewal_replaced", 0),"stream": catalogue.streams[sid].name if sid in catalogue.streams else sid,
                          "name": catalogue.category_name(cid), "keys": {k: category_key(sid, cid, k) for k in LINES},
-                         "base": c.base, "returning": c.returning,
+                         "base": c.base,
                          "profile": "、".join(f"{w:g}" for w in c.profile) if len(set(c.profile)) > 1 else "全年均匀",
                          "show": f"{c.show_rate:.1%}", "pass": f"{c.pass_rate:.1%}",
                          "retake": f"{c.retake_share:.0%}"})

@@ -56,7 +56,8 @@ def figures(b, version, n) -> dict:
     plan, ctx, load, percent = loaded(b, version, n)
     head, rows = site_month_candidates(load, ctx)
     return {"load": load.summary(), "header": CATEGORY_HEADER, "rows": category_rows(load, plan, ctx),
-            "month_header": head, "month_rows": rows, "percent": percent,
+            "month_header": head, "month_rows": rows, "percent": percent, "year": plan.year,
+            "lines": {(sid, cid): lines for sid, sf in ctx.demand.streams.items() for cid, lines in sf.lines.items()},
             "limit": getattr(ctx.ruleset.rule("waiting"), "max_wait_days", None)}
 
 
@@ -72,14 +73,15 @@ def demand_page(request, n, values=None, errors=None, status=200, saved=False, v
         demand = D.load(b.ws, None, cat)
     version = b.latest_or(v)
     kw = {"n": n, "demand": demand, "values": values or D.values_of(demand), "errors": errors or {},
-          "saved": saved, "general": general, "categories": D.category_table(demand, cat),
-          "sites": D.site_table(demand, cat), "statuses": D.statuses(), "history": [
+          "saved": saved, "general": general, "sites": D.site_table(demand, cat), "statuses": D.statuses(), "history": [
               {"n": k, **D.meta(b.ws, k)} for k in reversed(D.numbers(b.ws))], "version": version,
           "size_limit": SIZE_LIMIT}
     for h in kw["history"]:
         h["saved_text"] = D.saved_text(h.get("saved"))
     if version is not None:
         kw["fig"] = figures(b, version, n)
+    # the year's own lines (its regulation's retake limit and renewal wave) when a plan version gives the year
+    kw["categories"] = D.category_table(demand, cat, kw["fig"]["lines"] if "fig" in kw else None)
     return b.page(request, "demand.html", status, **kw)
 
 
