@@ -201,7 +201,7 @@ def library_answer(year: int) -> LibraryAnswer:
     from .holiday_forecast import METHOD
 
     # the prediction is part of the answer: a new method gets new files
-    name = f"calendar-holidays-{hol.__version__}-forecast{METHOD}-{year}.json"
+    name = f"calendar-holidays-{hol.__version__}-forecast-{METHOD}-{year}.json"
     path = folder / name if folder is not None else None
     if path is not None:
         try:

@@ -31,11 +31,14 @@ Spring Festival) are not predicted and count as misses there.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
-#: the method's version (part of the calendar cache's file names)
-METHOD = 1
+#: the method's version, part of the calendar cache's file names (a cached prediction is only a copy):
+#: this file's own digest, so that any change to the method gets new files
+METHOD = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:10]
 FIRST_LEARNED_YEAR = 2008
 #: an analogue is at most this many years older than the year predicted: practice moves (劳动节 five days
 #: from 2020; a one-day festival on a Wednesday bridged to the weekend in 2010-2013, alone since). Chosen on
@@ -259,8 +262,9 @@ def _predict(year: int, history: tuple[int, ...]) -> Forecast:
     copied: dict[tuple[int, str], tuple[dt.date, ...]] = {}
     method: dict[str, str] = {}
     for y, f, s in festivals:
-        past = [learned[h][f] for h in reversed(history) if f in learned[h]]
-        twin = next((p for p in past if p.key == _key(s) and p.year >= y - ANALOGUE_YEARS), None)
+        recent = [learned[h][f] for h in reversed(history) if f in learned[h] and h >= y - ANALOGUE_YEARS]
+        past = recent or [learned[h][f] for h in reversed(history) if f in learned[h]]
+        twin = next((p for p in past if p.key == _key(s)), None)
         if twin is not None:
             a = s[0] + dt.timedelta(days=twin.start)
             blocks[y, f] = (a, a + dt.timedelta(days=twin.length - 1))
