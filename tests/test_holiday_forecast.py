@@ -114,3 +114,21 @@ def test_check_flags_an_exam_on_a_predicted_day(provisional):
                                    + [o for o in plan.sessions if o is not s])
         rules = {v.rule for v in check_plan(moved, ctx).violations}
         assert "working_day" in rules, day
+
+
+def test_predicted_days_are_marked_where_the_planner_sees_them(provisional):
+    from planner.publish.checklist import checklist_items
+    from planner.web import views
+
+    ctx, plan = provisional
+    cells = {c["iso"]: c for m in views.months(plan, ctx, {}) for w in m["weeks"] for c in w if c}
+    assert cells["2027-10-06"]["mark"] == "预计休" and "predicted" in cells["2027-10-06"]["classes"]
+    assert cells["2027-09-26"]["mark"] == "预计班"
+    items = "\n".join(checklist_items(plan, ctx))
+    assert "预计放假" in items and "国庆节10月1日至7日" in items and "9月26日" in items
+    from planner import make_context, solve
+
+    ctx25 = make_context(2025)
+    plan25 = solve(ctx25, time_limit=10).plan
+    cells25 = [c for m in views.months(plan25, ctx25, {}) for w in m["weeks"] for c in w if c]
+    assert not any("预计" in c["mark"] for c in cells25) and "预计" not in "".join(checklist_items(plan25, ctx25))
