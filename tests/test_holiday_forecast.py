@@ -132,3 +132,17 @@ def test_predicted_days_are_marked_where_the_planner_sees_them(provisional):
     plan25 = solve(ctx25, time_limit=10).plan
     cells25 = [c for m in views.months(plan25, ctx25, {}) for w in m["weeks"] for c in w if c]
     assert not any("预计" in c["mark"] for c in cells25) and "预计" not in "".join(checklist_items(plan25, ctx25))
+
+
+def test_both_faces_agree_on_predicted_days(provisional):
+    from test_faces import assert_faces_agree
+
+    ctx, plan = provisional
+    cal = ctx.calendar
+    made_up = sorted(d for d in cal.predicted if d in cal.makeup_workdays and ctx.window[0] < d < ctx.window[1])
+    plans = []
+    for i, day in enumerate([D(2027, 10, 6), D(2027, 10, 4), *made_up[:3]]):
+        s = plan.sessions[10 + 5 * i]
+        plans.append(plan.with_sessions([replace(s, exam_date=day, registration_deadline=day - dt.timedelta(days=6))]
+                                        + [o for o in plan.sessions if o is not s]))
+    assert assert_faces_agree(ctx, plans) >= len(plans)  # each breaks working_day at least, in both faces
