@@ -9,15 +9,17 @@ years the package carries and applies it. The method, per festival (元旦, 春�
 2023 and 2025, and stays apart when earlier, as in 2015, 2018, 2021 and 2026):
 
 1. **The festival's statutory days** S of the year, and its anchor a, the first of them.
-2. **Analogue.** The most recent earlier official year, at most ten years before, in which the festival had as many statutory days,
-   placed alike (the same offsets from a) and with a on the same weekday: the block of days off and the
-   make-up working days are copied at the same offsets from a. A copied make-up day that falls inside
-   another festival's predicted block is placed again by step 4.
-3. **Otherwise, the general rule** learned from the festival's most recent official year: a block of that
-   year's length (the most recent year with as many statutory days, else the most recent year), starting
-   as near that year's offset from a as a valid block allows, fewest make-up days next. A valid block
-   holds all of S, and the day before and after it can be working days (a weekend day touching the block
-   must be a make-up day, else the block would be longer).
+2. **Analogue.** The most recent earlier official year, at most ten years before, in which the festival
+   had as many statutory days, placed alike (the same offsets from a) and with a on the same weekday: the
+   block of days off and the make-up working days are copied at the same offsets from a. A copied make-up
+   day that falls inside another festival's predicted block is placed again by step 4.
+3. **Otherwise, the general rule**, learned from the festival's years of the last ten (all years when
+   there are none): the longest valid block no longer than the latest year's (the latest with as many
+   statutory days, if any) that owes no more make-up days than the festival ever did with as many
+   statutory days, and adds weekdays only to reach a weekend; fewest make-up days next, then the start
+   nearest the latest year's offset from a. A valid block holds all of S, and the days just before and
+   after it can be working days (a weekend day touching the block must be a make-up day, else the block
+   would be longer).
 4. **Make-up working days.** A block owes one working day for every weekday in it beyond the statutory
    days (a statutory day on a weekend is made good on a weekday, 补假, and owes nothing). Weekend days
    touching the block go first; then the nearest weekend day before the block, then the nearest after,
