@@ -17,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlannerError
+from .holiday_forecast import official_years
 from .textio import read_toml
 
 OVERRIDE_KEYS = {"year", "source", "days_off", "makeup_workdays", "closed_days"}
@@ -106,13 +107,6 @@ def load_overrides(directory: str | Path | None) -> dict[int, CalendarOverride]:
             ov = load_override(f)
             out[ov.year] = ov
     return out
-
-
-def official_years() -> frozenset[int]:
-    """Years for which the installed ``holidays`` carries the State Council's arrangement."""
-    from holidays.countries.china import ChinaStaticHolidays
-
-    return frozenset(ChinaStaticHolidays.special_public_holidays)
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,13 @@ def _weekend(d: dt.date) -> bool:
     return d.weekday() >= 5
 
 
+def official_years() -> frozenset[int]:
+    """Years for which the installed ``holidays`` carries the State Council's arrangement."""
+    from holidays.countries.china import ChinaStaticHolidays
+
+    return frozenset(ChinaStaticHolidays.special_public_holidays)
+
+
 @lru_cache(maxsize=256)
 def statutory(year: int) -> dict[str, tuple[dt.date, ...]]:
     """Festival → its statutory days in *year*, from the ``holidays`` package (lunar dates included).
@@ -247,8 +254,6 @@ def predict(year: int, history: tuple[int, ...] | None = None) -> Forecast:
 
     The next year's 元旦 is predicted too, for a 12月31日 it may take."""
     if history is None:
-        from .calendar import official_years
-
         history = tuple(y for y in sorted(official_years()) if FIRST_LEARNED_YEAR <= y < year)
     return _predict(year, tuple(sorted(y for y in history if y < year)))
 
