@@ -71,6 +71,8 @@ def test_backtest_file_is_what_the_code_gives_and_the_readme_quotes_it():
     figures = re.findall(r"\*\*([^*]+)\*\*", total)[1:]
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert figures and all(f in readme for f in figures), figures
+    for zh, exact, n in re.findall(r"^\| (\S+) \| (\d+) of (\d+) \|", text, re.M):
+        assert f"{zh} {exact}/{n}" in readme, zh
 
 
 def test_backtest_beats_the_baseline_on_a_few_years():
