@@ -42,7 +42,10 @@ def test_status_official_and_provisional():
     assert build_calendar(2024).is_official()
     c27 = build_calendar(2027)
     assert not c27.is_official() and "2027" in c27.status() and c27.status().startswith("provisional")
-    assert not c27.makeup_workdays  # the arrangement is unknown, so are its make-up days
+    # the arrangement is unknown: its days off beyond the statute and its make-up days are predicted
+    assert c27.makeup_workdays and c27.makeup_workdays <= c27.predicted
+    assert all(c27.holidays[d].endswith("（预计）") for d in c27.holidays)
+    assert not build_calendar(2024).predicted and not build_calendar(2025).predicted
 
 
 def _write_2027(tmp_path):

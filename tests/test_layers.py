@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "planner"
 
 LAYERS = [
     ("errors", "textio", "outset"),
-    ("data", "plan", "calendar", "targets", "demand", "regulation"),
+    ("data", "plan", "calendar", "holiday_forecast", "targets", "demand", "regulation"),
     ("problem", "queueing"),
     ("rules", "ruleset"),
     ("model", "check"),

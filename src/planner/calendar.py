@@ -3,9 +3,10 @@
 Rules in code, yearly exceptions in data: the ``holidays`` package carries the State
 Council's arrangement (days off and the 调休 make-up working days) for every year it has
 been published. A year it does not yet carry is *provisional*: only the statutory holidays
-are known and the make-up days are not. A planner can type in the arrangement (and local
-closed days) in an override file ``constraints/calendar/YEAR.toml``; the year then counts
-as official.
+are known, and the blocks of days off and their make-up days are *predicted* (预计) from the
+official years before it (:mod:`planner.holiday_forecast`). A planner can type in the
+arrangement (and local closed days) in an override file ``constraints/calendar/YEAR.toml``;
+the year then counts as official.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlannerError
+from .holiday_forecast import official_years
 from .textio import read_toml
 
 OVERRIDE_KEYS = {"year", "source", "days_off", "makeup_workdays", "closed_days"}
@@ -107,27 +109,26 @@ def load_overrides(directory: str | Path | None) -> dict[int, CalendarOverride]:
     return out
 
 
-def official_years() -> frozenset[int]:
-    """Years for which the installed ``holidays`` carries the State Council's arrangement."""
-    from holidays.countries.china import ChinaStaticHolidays
-
-    return frozenset(ChinaStaticHolidays.special_public_holidays)
-
-
 @dataclass(frozen=True)
 class LibraryAnswer:
     """What the installed ``holidays`` says for plan year Y: the days off of Y and Y+1 with their names, the
-    make-up working days, the years it carries officially, and 春节 of Y and Y+1."""
+    make-up working days, the years it carries officially, and 春节 of Y and Y+1; for a year of the two it
+    does not carry, the predicted days off and make-up days (learned from the library's official years)."""
 
     days_off: dict[dt.date, str]
     makeup: frozenset[dt.date]
     official: frozenset[int]
     new_year_days: dict[int, dt.date]
+    predicted_off: dict[dt.date, str] = field(default_factory=dict)
+    predicted_makeup: frozenset[dt.date] = frozenset()
 
     def to_json(self) -> dict:
+        iso = lambda days: sorted(d.isoformat() for d in days)  # noqa: E731
         return {"days_off": {d.isoformat(): n for d, n in sorted(self.days_off.items())},
-                "makeup": sorted(d.isoformat() for d in self.makeup), "official": sorted(self.official),
-                "new_year_days": {str(y): d.isoformat() for y, d in sorted(self.new_year_days.items())}}
+                "makeup": iso(self.makeup), "official": sorted(self.official),
+                "new_year_days": {str(y): d.isoformat() for y, d in sorted(self.new_year_days.items())},
+                "predicted_off": {d.isoformat(): n for d, n in sorted(self.predicted_off.items())},
+                "predicted_makeup": iso(self.predicted_makeup)}
 
     def answers(self, year: int) -> bool:
         """Whether this is an answer about plan year *year*: 春节 of Y and Y+1 among the days off, a day off in
@@ -142,7 +143,9 @@ class LibraryAnswer:
         day = dt.date.fromisoformat
         return cls({day(d): str(n) for d, n in doc["days_off"].items()}, frozenset(map(day, doc["makeup"])),
                    frozenset(int(y) for y in doc["official"]),
-                   {int(y): day(d) for y, d in doc["new_year_days"].items()})
+                   {int(y): day(d) for y, d in doc["new_year_days"].items()},
+                   {day(d): str(n) for d, n in doc["predicted_off"].items()},
+                   frozenset(map(day, doc["predicted_makeup"])))
 
 
 def ask_library(year: int) -> LibraryAnswer:
@@ -155,7 +158,13 @@ def ask_library(year: int) -> LibraryAnswer:
     sf = hol.China(years=[year, year + 1, year + 2], language="en_US")
     cny = {y: min(d for d, n in sf.items() if d.year == y and n.startswith("Chinese New Year (Spring Festival)"))
            for y in (year, year + 1)}
-    return LibraryAnswer(dict(lib.items()), frozenset(getattr(lib, "weekend_workdays", ())), official_years(), cny)
+    from .holiday_forecast import predict
+
+    official = official_years()
+    forecasts = [predict(y) for y in (year, year + 1) if y not in official]
+    return LibraryAnswer(dict(lib.items()), frozenset(getattr(lib, "weekend_workdays", ())), official, cny,
+                         {d: n for f in forecasts for d, n in f.days_off.items()},
+                         frozenset(d for f in forecasts for d in f.makeup))
 
 
 def cache_dir() -> Path | None:
@@ -183,7 +192,11 @@ def library_answer(year: int) -> LibraryAnswer:
     from .textio import atomic_write_text
 
     folder = cache_dir()
-    path = folder / f"calendar-holidays-{hol.__version__}-{year}.json" if folder is not None else None
+    from .holiday_forecast import METHOD
+
+    # the prediction is part of the answer: a new method gets new files
+    name = f"calendar-holidays-{hol.__version__}-forecast-{METHOD}-{year}.json"
+    path = folder / name if folder is not None else None
     if path is not None:
         try:
             kept = LibraryAnswer.from_json(json.loads(path.read_text(encoding="utf-8")))
@@ -214,6 +227,8 @@ class WorkCalendar:
     official: dict[int, bool]
     new_year_days: dict[int, dt.date]
     sources: dict[int, str] = field(default_factory=dict)
+    #: days of ``holidays`` and ``makeup_workdays`` that are predicted (预计), not yet arranged
+    predicted: frozenset[dt.date] = frozenset()
 
     @property
     def first_day(self) -> dt.date:
@@ -241,7 +256,7 @@ class WorkCalendar:
         if not self.first_day <= d <= self.last_day:
             return f"outside the calendar data of this plan year ({self.first_day} … {self.last_day})"
         if d in self.holidays:
-            return f"a public holiday ({self.holidays[d]})"
+            return f"a {'predicted day off' if d in self.predicted else 'public holiday'} ({self.holidays[d]})"
         if not self.is_working_day(d):
             return "a weekend day that is not a make-up working day"
         if d in self.closed_days:
@@ -326,6 +341,7 @@ def _build(year: int, overrides: tuple) -> WorkCalendar:
     closed: set[dt.date] = set()
     official: dict[int, bool] = {}
     sources: dict[int, str] = {}
+    predicted: set[dt.date] = set()
     for y in years:
         ov = ovs.get(y)
         if ov is not None and ov.official:
@@ -333,12 +349,21 @@ def _build(year: int, overrides: tuple) -> WorkCalendar:
             makeup.update(ov.makeup_workdays)
             official[y] = True
             sources[y] = ov.source or "override file"
-        else:
+        elif y in lib.official:
             hdays.update({d: n for d, n in lib.days_off.items() if d.year == y})
             makeup.update(d for d in lib.makeup if d.year == y)
-            official[y] = y in lib.official
-            sources[y] = f"holidays {hol.__version__}" + ("" if official[y] else " (statutory holidays only)")
+            official[y] = True
+            sources[y] = f"holidays {hol.__version__}"
+        else:  # statutory days from the library, blocks and make-up days predicted
+            off = {d: n for d, n in lib.predicted_off.items() if d.year == y}
+            mk = {d for d in lib.predicted_makeup if d.year == y}
+            hdays.update(off)
+            makeup.update(mk)
+            predicted.update(off, mk)
+            official[y] = False
+            sources[y] = f"holidays {hol.__version__} (statutory holidays; blocks and 调休 predicted)"
         if ov is not None:
             closed.update(ov.closed_days)
     cny = dict(lib.new_year_days)
-    return WorkCalendar(year, hdays, frozenset(makeup), frozenset(closed), official, cny, sources)
+    return WorkCalendar(year, hdays, frozenset(makeup), frozenset(closed), official, cny, sources,
+                        frozenset(predicted))

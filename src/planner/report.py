@@ -120,7 +120,8 @@ def status_html(plan, ctx, report) -> str:
     note = T.provisional_note(plan, ctx)
     years = sorted({d.year for s in plan.sessions for d in (s.registration_deadline, s.exam_date)})
     if note:
-        cal = f'<div class="warn"><b>日历：暂定</b>{esc(note)}。国务院公布后如有调整，将发布调整通知。</div>'
+        cal = (f'<div class="warn"><b>日历：暂定</b>{esc(note)}。国务院公布后如有调整，将发布调整通知。'
+               f'{esc(T.predicted_days_text(ctx))}</div>')
     else:
         cal = (f'<div class="good"><b>日历：正式</b>{esc("、".join(map(str, years)))}年节假日安排均已公布，'
                "考试均安排在法定工作日。</div>")

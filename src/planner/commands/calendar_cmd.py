@@ -26,12 +26,13 @@ def run(args) -> int:
     print(table(rows, ["date", "周", "holiday"]))
     print("\nMake-up working days (调休, weekend days that are working days):")
     mk = sorted(cal.makeup_workdays)
-    print(table([[d.isoformat(), "日一二三四五六"[(d.weekday() + 1) % 7]] for d in mk], ["date", "周"]) if mk
-          else "  none known" + (" (provisional year: the State Council has not published them)"
-                                 if not cal.is_official() else ""))
+    print(table([[d.isoformat(), "日一二三四五六"[(d.weekday() + 1) % 7], "预计 (predicted; no exam)" if d in cal.predicted
+                  else ""] for d in mk], ["date", "周", ""]) if mk else "  none known")
     if cal.closed_days:
         print("\nLocally closed days:")
         print("  " + ", ".join(d.isoformat() for d in sorted(cal.closed_days)))
     if not cal.is_official():
-        print("\nPROVISIONAL: put the State Council's arrangement in constraints/calendar/<YEAR>.toml to make it official.")
+        print("\nPROVISIONAL: days marked （预计）/ 预计 are predicted from the official years before "
+              "(README, \"Calendar\"); put the State Council's arrangement in constraints/calendar/<YEAR>.toml "
+              "to make it official.")
     return 0

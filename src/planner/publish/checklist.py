@@ -36,7 +36,8 @@ def checklist_items(plan, ctx, *, document_number: str = "", sections: tuple = (
     items += pending_items(cat, ctx.window)
     note = T.provisional_note(plan, ctx)
     if note:
-        items.append(f"{note}：国务院公布节假日安排后，须核对各期日期并重新发布（文件中已注明“暂定”）。")
+        items.append(f"{note}：国务院公布节假日安排后，须核对各期日期并重新发布（文件中已注明“暂定”）。"
+                     + T.predicted_days_text(ctx))
     if not document_number:
         items.append("发文字号尚未填写：通知版头的字号留有空位，取得字号后用 --doc-number 填写并重新发布。")
     if not sections:

@@ -50,6 +50,27 @@ def provisional_note(plan: Plan, ctx) -> str:
     return W.PROVISIONAL_NOTE.format(years="、".join(map(str, years))) if years else ""
 
 
+def predicted_days_text(ctx) -> str:
+    """The predicted (预计) blocks of days off and make-up days inside the plan-year window, for the planner:
+    "预计放假：国庆节10月1日至7日……；预计调休上班：9月26日……" ("" when the calendar predicts nothing there)."""
+    cal = ctx.calendar
+    start, stop = ctx.window
+    blocks, seen = [], set()
+    for a, b in cal.off_blocks():
+        days = [d for d in cal.days(a, b) if d in cal.predicted and d in cal.holidays]
+        if days and start <= b and a <= stop and not seen & set(days):
+            seen.update(days)
+            name = cal.holidays[days[0]].removesuffix("（预计）")
+            end = f"{b.day}日" if (b.year, b.month) == (a.year, a.month) else W.day_text(b, ctx.year)
+            span = W.day_text(a, ctx.year) + ("" if a == b else "至" + end)
+            blocks.append(f"{name}{span}")
+    made = [W.day_text(d, ctx.year) for d in sorted(cal.makeup_workdays & cal.predicted) if start <= d <= stop]
+    if not blocks and not made:
+        return ""
+    return ("预计放假：" + "，".join(blocks) + ("；预计调休上班（不安排考试）：" + "、".join(made) if made else "")
+            + "（按往年节假日安排规律推算，以国务院公布为准）")
+
+
 def site_name(ctx, institution: str) -> str:
     return ctx.catalogue.institutions[institution].plan_name
 

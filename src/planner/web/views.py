@@ -67,13 +67,17 @@ def months(plan: Plan, ctx, moved: dict | None = None) -> list[dict]:
                     classes.append("makeup")
                 elif not cal.is_working_day(d):
                     classes.append("weekend")
+                if d in cal.predicted:  # not yet arranged by the State Council
+                    classes.append("predicted")
                 if not start <= d <= stop:
                     classes.append("outside")
                 if d in closed_on:
                     classes.append("closure")
                 row.append({
                     "day": d.day, "iso": d.isoformat(), "classes": " ".join(classes),
-                    "mark": "休" if d in cal.holidays else ("班" if d in cal.makeup_workdays else ""),
+                    "mark": ("预计" if d in cal.predicted else "") + ("休" if d in cal.holidays else
+                                                                     "班" if d in cal.makeup_workdays else "")
+                    if d in cal.holidays or d in cal.makeup_workdays else "",
                     "closed": "、".join(closed_on.get(d, [])),
                     "closed_label": d in closed_on and (d in named or d.day == 1),
                     "exams": [{"stream": s.stream, "no": s.no, "mark": STREAM_MARK.get(s.stream, "?"),

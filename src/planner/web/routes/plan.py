@@ -31,7 +31,7 @@ def plan_page(request: Request, v: str | None = None, deleted: str | None = None
         moved = _moved(b, version, plan)
         months = views.months(plan, ctx, moved)
         shown |= {"version": version, "plan": plan, "months": months, "any_moved": bool(moved),
-                 "any_closed": bool(getattr(ctx, "closures", ())),
+                 "any_closed": bool(getattr(ctx, "closures", ())), "any_predicted": bool(ctx.calendar.predicted),
                  "published": bool(b.ws.published_files(version.id)),
                  "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
                  "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
