@@ -56,6 +56,25 @@ def test_highs_peer_refuses_closures():
         slot_data(ctx)
 
 
+def test_highs_peer_takes_the_live_rule_set_and_refuses_a_demand():
+    """The live configuration's waiting rules speak only with a demand: without one the peer formulates the
+    year (the benchmarks run it on the live file), with one it refuses rather than ignore the candidates."""
+    pytest.importorskip("highspy")
+    from highs_mip import NotModelled, slot_data
+
+    from planner import make_context
+    from planner.data import constraints_dir
+    from planner.demand import load_demand
+    from planner.ruleset import read_toml, ruleset_from_dict
+
+    live = ruleset_from_dict(read_toml(constraints_dir() / "yuncheng.toml"), "<live>")
+    assert {"waiting", "short_wait"} <= {r.name for r in [*live.rules, *live.preferences]}
+    ctx = make_context(2025, live)
+    assert slot_data(ctx)
+    with pytest.raises(NotModelled, match="waiting"):
+        slot_data(ctx.with_demand(load_demand(None, ctx.catalogue)))
+
+
 def test_clerk_fills_every_session_on_working_days():
     from clerk import clerk_plan
 

@@ -73,8 +73,9 @@ class SlotData:
 def slot_data(ctx) -> list[SlotData]:
     """Slots, their fixed sites and kinds, and per admissible day the cost and the registration gap."""
     rs = ctx.ruleset
-    names = {r.name for r in rs.rules}
-    prefs = {p.name: p for p in rs.preferences}
+    # the rules that speak to this problem: the waiting rules only with a demand, which the peer does not take
+    names = {r.name for r in ctx.rules}
+    prefs = {p.name: p for p in ctx.preferences}
     if (names | set(prefs)) - KNOWN_RULES:
         raise NotModelled(f"rules not formulated: {sorted((names | set(prefs)) - KNOWN_RULES)}")
     if ctx.closures:
@@ -83,7 +84,7 @@ def slot_data(ctx) -> list[SlotData]:
         raise NotModelled("dated licences and pinned sessions")
     start, stop = ctx.window
     allowed = set(ctx.calendar.days(start, stop))
-    for r in rs.rules:
+    for r in ctx.rules:
         a = r.allowed_days(ctx)
         if a is not None:
             allowed &= a
