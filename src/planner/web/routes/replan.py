@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...errors import PlannerError
+from ...plan import plan_to_csv
 from ...publish import wording as W
 from .. import i18n, views
 from ..bench import DEFAULT_TIME_LIMIT, bench, session_of
@@ -39,6 +40,34 @@ def _from_date_errors(b, form, base, scenario, errors: dict) -> dt.date | None:
     return from_date
 
 
+#: a registrations CSV (one row per session of a year) is a few kB; more is not one
+MAX_REGISTRATIONS = 256 * 1024
+
+
+async def _registrations(b, form, base, errors: dict) -> list | None:
+    """The uploaded registrations per session (``replan.read_people``) as [stream, 期次, count] rows, or None."""
+    upload = form.get("registrations")
+    if upload is None or isinstance(upload, str) or not upload.filename or base is None:
+        return None
+    data = await upload.read(MAX_REGISTRATIONS + 1)
+    if len(data) > MAX_REGISTRATIONS:
+        errors["registrations"] = f"报名人数文件过大（超过 {MAX_REGISTRATIONS // 1024} KB）"
+        return None
+    from ...replan import read_people
+
+    plan, ctx = b.plan_of(base)
+    with b.ws.scratch() as tmp:
+        path = tmp / "registrations.csv"
+        path.write_bytes(data)
+        try:
+            people = read_people(path, plan, ctx.catalogue)
+        except PlannerError as err:
+            errors["registrations"] = (i18n.input_error(err.field, err.row) + "（表头须为 stream,no,报名人数，每行一场已发布的考试）"
+                                       + f" 原文：{err.message}")
+            return None
+    return [[s, n, k] for (s, n), k in sorted(people.items())]
+
+
 @router.post("/replan")
 async def replan_post(request: Request):
     b = bench(request)
@@ -50,11 +79,191 @@ async def replan_post(request: Request):
     limit = b.time_limit(form, errors)
     scenario = b.scenario_choice(form, errors)
     from_date = _from_date_errors(b, form, base, scenario, errors)
+    people = await _registrations(b, form, base, errors)
     if errors:
-        return b.page(request, "replan.html", 400, errors=errors, form=dict(form))
+        return b.page(request, "replan.html", 400, errors=errors,
+                      form={k: v for k, v in form.items() if isinstance(v, str)})
     job = b.submit({"kind": "replan", "root": str(b.ws.root), "base": base.id, "scenario": scenario,
-                         "from_date": from_date.isoformat(), "time_limit": limit})
+                    "from_date": from_date.isoformat(), "time_limit": limit, "people": people, "refuse": []})
     return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+
+# -- the 调整 page: a re-plan's proposal, its changes with the candidates affected, refusals, the notice ------------
+
+def proposal(b, job) -> dict:
+    """A finished re-plan job's proposal for the 调整 page and its notice, from the job's own changes.csv rows:
+
+    ``base``/``new`` (plans), ``ctx``, ``changes`` (``compare.Change``), ``reasons`` ((stream, 期次) ->
+    ``replan.Reason``, read back from changes.csv's ``rule`` and ``reason`` columns, as ``planner publish
+    --revision-of`` reads them), ``rows`` (changes.csv's rows, keyed like the changes)."""
+    from ...compare import diff_plans
+    from ...planio import read_plan
+    from ...publish.revision import row_reason_text
+
+    base_v = b.ws.version(job.spec["base"])
+    base, ctx = b.plan_of(base_v)
+    if job.version is not None:
+        new = b.plan_of(b.ws.version(job.version))[0]
+    else:
+        with b.ws.scratch() as tmp:
+            (tmp / "plan.csv").write_text(job.outcome["plan_csv"], encoding="utf-8")
+            new = read_plan(tmp / "plan.csv", ctx.catalogue, year=base_v.year)
+    ctx = b.ctx_for(job.spec.get("scenario"), base_v.year)
+    rows = {(r[1], int(r[2])): r for r in job.outcome.get("rows", [])}
+    reasons = {k: row_reason_text(r[12], r[13]) for k, r in rows.items()}
+    return {"base": base, "new": new, "ctx": ctx, "changes": diff_plans(base, new), "rows": rows,
+            "reasons": {k: r for k, r in reasons.items() if r is not None}}
+
+
+def published_original(b, vid: int, plan) -> dict | None:
+    """The notice a version was published as (title, 发文字号: ``revision.published_notice``), None if never."""
+    from ...publish.revision import published_notice
+
+    if not (b.ws.published_dir(vid) / "plan.json").is_file():
+        return None
+    try:
+        return published_notice(b.ws.published_dir(vid) / "plan.csv", plan)
+    except PlannerError:
+        return None
+
+
+def revision_view(b, job, form: dict | None = None) -> dict:
+    """What the 调整 page shows of a finished re-plan: each change in the notice's words, with the candidates
+    it affects and why (changes.csv's figures), which changes may be refused, and the notice's text fields."""
+    from ...publish import tables as T
+    from ...publish.revision import default_advice, notice_reason, row_reason, what_changed
+
+    p = proposal(b, job)
+    ctx, year = p["ctx"], p["base"].year
+    cat = ctx.catalogue
+
+    def side(s):
+        return None if s is None else {"exam": W.day_text(s.exam_date, year),
+                                        "deadline": W.deadline_text(s.registration_deadline, year),
+                                        "site": T.site_name(ctx, s.institution)}
+
+    out = []
+    for c in p["changes"]:
+        row = p["rows"].get((c.stream, c.no))
+        reason = p["reasons"].get((c.stream, c.no))
+        rule = reason.rule.partition("[")[0] if reason is not None else ""
+        out.append({"key": f"{c.stream}-{c.no}", "stream": cat.streams[c.stream].name, "no": c.no,
+                    "what": what_changed(c), "old": side(c.old), "new": side(c.new),
+                    "days": f"{c.days:+d}天" if c.old and c.new and c.days else "",
+                    "candidates": row[10] if row else "", "reason": row_reason(c, reason, ctx),
+                    "rule": i18n.rule_title(rule) if rule else "",
+                    "refusable": bool(c.old and c.new and reason is not None and not reason.own)})
+    refused = [f"{cat.streams[s].name}第{n}期" for s, n in job.spec.get("refuse", ())]
+    original = published_original(b, job.spec["base"], p["base"])
+    form = form or job.outcome.get("notice_texts") or {}
+    default = notice_reason(p["changes"], p["reasons"], ctx, year)
+    from ...publish.pdfconvert import soffice
+
+    return {"revision": out, "refused": refused, "counted": job.outcome.get("counted", False),
+            "catalogue": cat, "pdf": b.documents and soffice() is not None, "documents": b.documents,
+            "affected": sum(int(r[10]) for r in p["rows"].values() if r[10].isdigit()),
+            "original": original,
+            "notice_form": {"reason": form.get("reason", default), "advice": form.get("advice", default_advice())},
+            "revision_files": [f for f in b.ws.published_files(job.version)
+                               if f.startswith("revision.") or f == "changes.csv"] if job.version else []}
+
+
+def replan_job(b, jid: str):
+    from starlette.exceptions import HTTPException
+
+    job = b.jobs.get(jid)
+    if job is None or job.state != "done" or job.spec["kind"] != "replan" or "rows" not in (job.outcome or {}):
+        raise HTTPException(404, "没有这个重新排期方案。")
+    return job
+
+
+@router.post("/job/{jid}/refuse")
+async def refuse_change(request: Request, jid: str):
+    """拒绝这项调整: solve again with this knock-on change kept as published, keeping the earlier refusals
+    (``replan(..., refuse=…)``); the proposal refused from stays as it is (its page, pending/)."""
+    b = bench(request)
+    form = await b.form_of(request)
+    job = replan_job(b, jid)
+    stream, _, no = str(form.get("key", "")).rpartition("-")
+    view = {c["key"]: c for c in revision_view(b, job)["revision"]}
+    chosen = view.get(f"{stream}-{no}")
+    if chosen is None or not chosen["refusable"]:
+        return b.plain_page(request, 400, "不能拒绝这项调整",
+                            "只能拒绝因其他场次调整而连带的调整；原安排本身违反新规则的场次必须调整。")
+    spec = {**job.spec, "refuse": [*job.spec.get("refuse", []), [stream, int(no)]], "prev": job.id}
+    new = b.submit(spec)
+    return RedirectResponse(f"/job/{new.id}", status_code=303)
+
+
+def changes_csv_bytes(job) -> bytes:
+    """The proposal's changes.csv, byte for byte as `planner replan` writes it (the rows the 调整 page shows)."""
+    from ...compare import to_csv
+    from ...replan import REPLAN_HEADER
+
+    return to_csv(job.outcome["rows"], REPLAN_HEADER).encode("utf-8")
+
+
+@router.get("/job/{jid}/changes.csv")
+def changes_csv(request: Request, jid: str):
+    job = replan_job(bench(request), jid)
+    return Response(changes_csv_bytes(job), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=changes.csv"})
+
+
+@router.post("/job/{jid}/publish")
+async def publish_revision(request: Request, jid: str):
+    """发布调整通知: accept the proposal as a version (once) and publish its whole set with the 调整通知
+    (revision.docx/.xlsx, .pdf with LibreOffice), changes.csv and revision_of.csv, as `planner replan` writes
+    them: one transaction (``Workspace.write_published``); bad text is said next to its field, nothing written."""
+    from starlette.concurrency import run_in_threadpool
+
+    from ...publish.revision import check_advice, check_reason
+    from .versions import who
+
+    b = bench(request)
+    form = await b.form_of(request)
+    job = replan_job(b, jid)
+    errors: dict[str, str] = {}
+    texts = {"reason": str(form.get("reason", "")), "advice": str(form.get("advice", ""))}
+    try:
+        reason = check_reason(texts["reason"])
+    except PlannerError:
+        errors["reason"] = "调整原因须为一行，不超过 40 个字（写在通知的一句话中）"
+    try:
+        advice = check_advice(texts["advice"])
+    except PlannerError:
+        errors["advice"] = "对已报名考生的说明须为一段（不换行），不超过 300 个字，且不以 #、>、@ 等排版符号开头"
+    base_plan = b.plan_of(b.ws.version(job.spec["base"]))[0]
+    original = published_original(b, job.spec["base"], base_plan)
+    if original is None:
+        errors["publish"] = f"版本{job.spec['base']}尚未发布（或发布后被改动），没有可调整的通知：接受后在“发布”页发布即可。"
+    if errors:
+        from .jobs import job_view
+
+        return job_view(request, jid, "job.html", status=400, errors=errors, notice_form=texts)
+    if job.version is None:
+        job.version = b.store(job, parent=int(job.spec["base"]), note=str(form.get("note", "")) or "调整通知",
+                              who=who(request))
+        b.ws.drop_pending(job.id)
+    p = proposal(b, job)
+    reasons = {**p["reasons"], "original": original, "advice": advice}
+    if reason:
+        reasons["*"] = reason
+    from .publish import publish_set
+
+    try:
+        await run_in_threadpool(publish_set, b, b.ws.version(job.version), p["base"], reasons,
+                                {"changes.csv": changes_csv_bytes(job),
+                                 "revision_of.csv": plan_to_csv(p["base"]).encode("utf-8")})
+    except PlannerError as err:
+        from .jobs import job_view
+
+        return job_view(request, jid, "job.html", status=400, notice_form=texts, errors={
+            "publish": "调整后的计划未通过规则检查，不能发布" if type(err).__name__ == "CheckFailedError"
+            else i18n.input_error(err.field) + f" 原文：{err.message}"})
+    b.ws.set_current(job.version, who(request), "publish")
+    job.outcome["notice_texts"] = texts  # the page keeps showing what was published
+    return RedirectResponse(f"/job/{jid}#revision-files", status_code=303)
 
 
 def allowed_days(b, version, chosen, ctx) -> list:
