@@ -241,3 +241,36 @@ def test_a_read_only_token_cannot_publish_or_download(tmp_path):
             assert r.status_code == 403 and "只能订阅日历" in r.text
         assert client.get(f"/job/abc/changes.csv?token={sub}").status_code == 403
         assert client.get(f"/files/1/revision.docx?token={sub}").status_code == 403
+
+
+def test_refusals_accumulate_and_the_rest_is_solved_around_them(env):
+    """聚腾 closed mid-summer: 期次30 comes earlier (coverage of 电力电缆作业, only at 聚腾), a knock-on. Refused,
+    it stays as published and another session takes the duty; refusing that one too keeps both refusals."""
+    app, client, vid, _, _ = env
+    app.state.ws.write_scenario("聚腾整改", SCENARIO.replace("huaan", "juteng"))
+    r = client.post("/replan", data=form(app, v=str(vid), from_date=FROM.isoformat(), scenario="聚腾整改",
+                                         time_limit=LIMIT), follow_redirects=False)
+    jid, job = wait(app, r)
+    assert job.state == "done" and page_rows(client.get(f"/job/{jid}").text)[("special_ops", 30)]["refuse"]
+    published = read_plan(app.state.ws.plan_csv_path(vid), load_catalogue()).by_key()
+    chain = [jid]
+    for _ in range(2):
+        rows = page_rows(client.get(f"/job/{chain[-1]}").text)
+        key = ("special_ops", 30) if len(chain) == 1 else next(k for k, r in rows.items() if r["refuse"])
+        r = client.post(f"/job/{chain[-1]}/refuse", data=form(app, key=f"{key[0]}-{key[1]}"), follow_redirects=False)
+        jid2, job = wait(app, r)
+        assert job.spec["prev"] == chain[-1] and job.spec["refuse"][-1] == list(key)
+        assert len(job.spec["refuse"]) == len(chain)
+        if job.state != "done":  # infeasible: said, and the proposal before it stays
+            assert job.state == "infeasible" and 'id="back"' in client.get(f"/job/{jid2}").text
+            break
+        html = client.get(f"/job/{jid2}").text
+        refused = [tuple(k) for k in job.spec["refuse"]]
+        assert all(k not in page_rows(html) for k in refused)  # kept as published: no longer a change
+        assert "已拒绝的调整（保持原安排）" in html and f"第{key[1]}期" in html.split('id="refused"')[1][:400]
+        with app.state.ws.scratch() as tmp:
+            (tmp / "p.csv").write_text(job.outcome["plan_csv"], encoding="utf-8")
+            new = read_plan(tmp / "p.csv", load_catalogue(), year=2024).by_key()
+        assert all(new[k] == published[k] for k in refused)
+        chain.append(jid2)
+    assert len(chain) >= 2
