@@ -274,3 +274,26 @@ def test_refusals_accumulate_and_the_rest_is_solved_around_them(env):
         assert all(new[k] == published[k] for k in refused)
         chain.append(jid2)
     assert len(chain) >= 2
+
+
+def test_pin_on_a_published_version_is_solved_as_a_revision(env, monkeypatch):
+    """固定一场 as `planner replan` does it: a published version's problem is a revision of it (rotation binds only
+    what was never published); a version never published is a fresh year's problem."""
+    import planner.solver
+    from planner.web.jobs import compute
+
+    app, _, vid, _, _ = env
+    seen = []
+
+    def fake_solve(ctx, **kw):
+        seen.append(ctx.published)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(planner.solver, "solve", fake_solve)
+    csv = app.state.ws.plan_csv_path(vid).read_text(encoding="utf-8")
+    draft = app.state.ws.add_version(csv, {}, year=2024, scenario=None, parent=None, note="草稿", kind="upload")
+    for v in (vid, draft):
+        out = compute({"kind": "pin", "root": str(app.state.ws.root), "base": v, "scenario": None,
+                       "stream": "special_ops", "no": 30, "date": "2024-09-02", "time_limit": 1})
+        assert out["ok"] is False and "stop here" in out["message"]
+    assert bool(seen[0]) and not seen[1]
