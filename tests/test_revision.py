@@ -449,3 +449,17 @@ def test_replan_with_demand_counts_the_expected_candidates_of_each_published_ses
     moved = _recompute(old, read_plan(out / "plan.csv", cat, year=2024), {k: 1 for k in people}, D(2024, 5, 1))
     assert sum(int(r["candidates"]) for r in rows) == moved[0] and "registered candidate(s) affected" in \
         capsys.readouterr().out
+
+
+def test_replan_with_a_bad_demand_file_is_one_line_exit_2_and_writes_nothing(published_may, capsys, tmp_path):
+    folder, _ = published_may
+    bad = tmp_path / "demand.toml"
+    bad.write_text('status = "估计"\n[streams.special_ops.categories.x]\nfirst_time = -5\n', encoding="utf-8")
+    sc = folder / "close_bad.toml"
+    sc.write_text(f'rules = "may.toml"\nyear = 2024\n{closure("juteng", "2024-05-13", "2024-05-31")}', encoding="utf-8")
+    for demand in (bad, tmp_path / "missing.toml"):
+        code = main(["replan", str(folder / "pub" / "notice.xlsx"), "--from", "2024-05-01", "--scenario", str(sc),
+                     "--demand", str(demand), "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and demand.name in err
+        assert not (tmp_path / "o").exists()
