@@ -19,7 +19,7 @@ from planner.plan import Plan
 from planner.replan import DEFAULT_WEIGHTS, people_costs, replan
 
 from conftest import context_from_doc, session, tiny_doc
-from scenario_fixtures import tiny_plan, tiny_scenario, closure
+from scenario_fixtures import TINY_RULES, tiny_plan, tiny_scenario, closure
 from test_faces import _mutations, assert_faces_agree
 
 D = dt.date
@@ -368,28 +368,9 @@ def test_the_original_is_cited_as_its_set_recorded_it(published, tmp_path, capsy
 
 # -- --demand without --registrations: the expected candidates of each published session ---------------------
 
-MAY_RULES = """\
-name = "may"
-[streams.managers]
-sites = ["huaan"]
-[streams.special_ops]
-sites = ["huaan", "juteng", "ruiyang", "xinshiji"]
-[rules.working_day]
-[rules.registration_gap]
-min_days = 4
-max_days = 14
-[rules.daily_cap]
-[rules.scope]
-[rules.rotation]
-[rules.numbering]
-[rules.kind]
-[rules.institution_open]
-closures = []
-[rules.stream_spacing.min_days]
-special_ops = 11
-[rules.session_count.sessions]
-special_ops = 4
-"""
+#: the tiny rule set with four special-ops sessions in rotation, 11 days apart at least
+MAY_RULES = TINY_RULES.replace("managers = 3", "special_ops = 4") + (
+    "[rules.rotation]\n[rules.stream_spacing.min_days]\nspecial_ops = 11\n")
 
 
 @pytest.fixture(scope="module")

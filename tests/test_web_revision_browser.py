@@ -20,7 +20,7 @@ from planner import read_plan  # noqa: E402
 from planner.data import load_catalogue, scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
 
-from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, JOB_WAIT_MS, live_server  # noqa: E402
+from test_web_browser import ARTIFACTS, JOB_WAIT_MS, live_server, page  # noqa: E402,F401 - page: its fixture
 from test_web_revision import SCENARIO  # noqa: E402
 
 
@@ -33,19 +33,6 @@ def server(tmp_path_factory):
     ws.write_scenario("华安整改", SCENARIO)
     with live_server(app) as base:
         yield app, base, vid
-
-
-@pytest.fixture(scope="module")
-def page(server):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN", accept_downloads=True)
-        pg = context.new_page()
-        pg.set_default_timeout(60_000)
-        yield pg
-        context.close()
-        browser.close()
 
 
 def fits(page, name: str) -> None:
