@@ -54,7 +54,7 @@ def job_view(request: Request, jid: str, template: str, status: int = 200, error
         kw["year"] = base.year
         kw["kept"] = job.outcome["summary"].get("kept")
         if job.spec["kind"] == "replan" and "rows" in job.outcome:
-            from .replan import revision_view
+            from ..revision import revision_view
 
             kw.update(revision_view(b, job, notice_form))
     if job.spec.get("prev") and job.spec.get("refuse"):  # a refusal: what was refused, and the way back
