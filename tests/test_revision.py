@@ -19,7 +19,7 @@ from planner.plan import Plan
 from planner.replan import DEFAULT_WEIGHTS, people_costs, replan
 
 from conftest import context_from_doc, session, tiny_doc
-from scenario_fixtures import tiny_plan, tiny_scenario, closure
+from scenario_fixtures import TINY_RULES, tiny_plan, tiny_scenario, closure
 from test_faces import _mutations, assert_faces_agree
 
 D = dt.date
@@ -364,3 +364,83 @@ def test_the_original_is_cited_as_its_set_recorded_it(published, tmp_path, capsy
     # refusing the forced change keeps a session at a closed site: one line, exit 2, nothing written
     err = _bad(args + ["--keep", "managers#2"], capsys, tmp_path / "o")
     assert "managers #2" in err and "institution_open" in err
+
+
+# -- --demand without --registrations: the expected candidates of each published session ---------------------
+
+#: the tiny rule set with four special-ops sessions in rotation, 11 days apart at least
+MAY_RULES = TINY_RULES.replace("managers = 3", "special_ops = 4") + (
+    "[rules.rotation]\n[rules.stream_spacing.min_days]\nspecial_ops = 11\n")
+
+
+@pytest.fixture(scope="module")
+def published_may(tmp_path_factory):
+    """The four May sessions published with the shipped demand: plan.json carries each one's expected candidates."""
+    from planner.data import constraints_dir
+    from planner.plan import write_plan
+
+    folder = tmp_path_factory.mktemp("may")
+    (folder / "may.toml").write_text(MAY_RULES, encoding="utf-8")
+    write_plan(_may_plan(), folder / "may.csv")
+    demand = constraints_dir() / "demand.toml"
+    assert main(["publish", str(folder / "may.csv"), "--rules", str(folder / "may.toml"), "--year", "2024",
+                 "--demand", str(demand), "--out", str(folder / "pub"), "--no-charts", "--no-pdf"]) == 0
+    return folder, demand
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_replan_with_demand_counts_the_expected_candidates_of_each_published_session(published_may, seed, capsys):
+    """`replan --demand` without registrations: the reported candidates affected (changes.csv, stdout) equal the
+    sum recomputed from the published set's plan.json (its sessions and their expected_candidates) and the new
+    plan, on random closures; registrations, when given, win over the demand."""
+    import csv
+    import json
+
+    from planner.data import load_catalogue
+    from planner.planio import read_plan
+
+    cat = load_catalogue()
+    folder, demand = published_may
+    rng = random.Random(seed)
+    sites = rng.sample(ROTATION[1:], rng.choice([1, 2]))
+    body = "".join(closure(s, "2024-05-13", "2024-05-31") for s in sites)
+    sc = folder / f"close{seed}.toml"
+    sc.write_text(f'rules = "may.toml"\nyear = 2024\n{body}', encoding="utf-8")
+    out = folder / f"out{seed}"
+    assert main(["replan", str(folder / "pub" / "notice.xlsx"), "--from", "2024-05-01", "--scenario", str(sc),
+                 "--demand", str(demand), "--out", str(out), "--time-limit", "5"]) == 0
+    said = capsys.readouterr().out
+    doc = json.loads((folder / "pub" / "plan.json").read_text(encoding="utf-8"))
+    people = {(s["stream"], int(s["no"])): s["expected_candidates"] for s in doc["sessions"]}
+    assert sum(people.values()) > 0
+    old = Plan(2024, tuple(session(s["stream"], int(s["no"]), D.fromisoformat(s["registration_deadline"]),
+                                   D.fromisoformat(s["exam_date"]), s["institution"]) for s in doc["sessions"]), "p")
+    new = read_plan(out / "plan.csv", cat, year=2024)
+    want = _recompute(old, new, people, D(2024, 5, 1))
+    rows = list(csv.DictReader(open(out / "changes.csv", encoding="utf-8-sig")))
+    assert rows and all(r["candidates"] != "" for r in rows)
+    assert (sum(int(r["candidates"]) for r in rows), sum(int(r["points"]) for r in rows)) == want
+    assert want[0] > 0 and f"; {want[0]} expected candidate(s) affected ({want[1]} points)" in said
+    # registrations win: one registered candidate per session, and the figures are theirs
+    regs = folder / f"regs{seed}.csv"
+    regs.write_text("stream,no,报名人数\n" + "".join(f"special_ops,{k},1\n" for k in range(1, 5)), encoding="utf-8")
+    assert main(["replan", str(folder / "pub" / "notice.xlsx"), "--from", "2024-05-01", "--scenario", str(sc),
+                 "--demand", str(demand), "--registrations", str(regs), "--out", str(out), "--time-limit", "5"]) == 0
+    rows = list(csv.DictReader(open(out / "changes.csv", encoding="utf-8-sig")))
+    moved = _recompute(old, read_plan(out / "plan.csv", cat, year=2024), {k: 1 for k in people}, D(2024, 5, 1))
+    assert sum(int(r["candidates"]) for r in rows) == moved[0] and "registered candidate(s) affected" in \
+        capsys.readouterr().out
+
+
+def test_replan_with_a_bad_demand_file_is_one_line_exit_2_and_writes_nothing(published_may, capsys, tmp_path):
+    folder, _ = published_may
+    bad = tmp_path / "demand.toml"
+    bad.write_text('status = "估计"\n[streams.special_ops.categories.x]\nfirst_time = -5\n', encoding="utf-8")
+    sc = folder / "close_bad.toml"
+    sc.write_text(f'rules = "may.toml"\nyear = 2024\n{closure("juteng", "2024-05-13", "2024-05-31")}', encoding="utf-8")
+    for demand in (bad, tmp_path / "missing.toml"):
+        code = main(["replan", str(folder / "pub" / "notice.xlsx"), "--from", "2024-05-01", "--scenario", str(sc),
+                     "--demand", str(demand), "--out", str(tmp_path / "o")])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and demand.name in err
+        assert not (tmp_path / "o").exists()

@@ -161,6 +161,19 @@ def people_tiers(reference: Plan, people: People, from_date: dt.date, weights: W
     return tiers
 
 
+def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
+    """Expected candidates per session of the published *plan* under *ctx*'s demand model (``--demand``).
+
+    The queue (``queueing.evaluate``) seats the demand's candidates in *plan*'s sessions: a session's
+    expected candidates are those it seats, the figure ``plan --demand`` writes to plan.json as
+    ``expected_candidates``. Empty without a demand (nothing to count).
+    """
+    from .queueing import evaluate
+
+    load = evaluate(plan, ctx)
+    return {} if load is None else {k: s.candidates for k, s in sorted(load.by_key.items()) if s.candidates}
+
+
 def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
     """Registrations per session from a CSV ``stream,no,报名人数`` (see README "Re-planning").
 

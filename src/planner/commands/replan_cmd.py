@@ -12,7 +12,8 @@ def register(sub) -> None:
                         "the window: every session may move)")
     p.add_argument("--registrations", metavar="CSV", default=None,
                    help="candidates registered per session (header stream,no,报名人数): the re-plan then disturbs "
-                        "the fewest candidates first")
+                        "the fewest candidates first; without it, --demand's expected candidates per published "
+                        "session are counted instead")
     p.add_argument("--reason", metavar="TEXT", default="",
                    help="the reason printed in the revision notice (Chinese, one line; default: from the "
                         "scenario, e.g. a closure's own reason)")
@@ -67,8 +68,8 @@ def _replan(args, from_date, tx) -> int:
     from ..plan import plan_to_csv
     from ..planio import read_plan
     from ..publish.revision import published_notice
-    from ..replan import REPLAN_HEADER, Replan, changes_rows, check_kept, explain_changes, people_tiers, \
-        read_people, replan_pins
+    from ..replan import REPLAN_HEADER, Replan, changes_rows, check_kept, expected_people, explain_changes, \
+        people_tiers, read_people, replan_pins
     from .common import context_from_args, scenario_from_args, table, with_demand_from_args
     from .output import solve_and_write
 
@@ -91,12 +92,14 @@ def _replan(args, from_date, tx) -> int:
             issued = dt.date.fromisoformat(args.issued)
         except ValueError:
             raise PlannerError(f"not a date in YYYY-MM-DD form: {args.issued!r}", field="issued") from None
-    people = read_people(args.registrations, plan, catalogue) if args.registrations else None
+    # registrations are what candidates did; the demand model only what they are expected to do: the first wins
+    people = read_people(args.registrations, plan, catalogue) if args.registrations else expected_people(plan, ctx)
+    counted = "registered" if args.registrations else "expected"
     pins, where = replan_pins(plan, from_date, scenario, _keys(args.keep))
     check_kept(pins, ctx, where)
     print(f"Re-planning {args.plan} from {from_date}: {len(pins)} session(s) kept as published"
           + (f"; scenario {scenario.name}" if scenario else "")
-          + (f"; {sum(people.values())} registered candidates" if people else "") + "\n")
+          + (f"; {sum(people.values())} {counted} candidates" if people else "") + "\n")
     sink: list = []
     args._result_sink = sink
     extra = {"replan_of": str(args.plan), "replan_from": from_date.isoformat(), "kept": len(pins)}
@@ -139,7 +142,7 @@ def _replan(args, from_date, tx) -> int:
           "in total" + (f", {sum(c.what == 'added' for c in rp.changes)} added, "
                         f"{sum(c.what == 'removed' for c in rp.changes)} removed"
                         if any(c.what in ('added', 'removed') for c in rp.changes) else "")
-          + (f"; {rp.candidates_affected} registered candidate(s) affected ({rp.disturbance} points)"
+          + (f"; {rp.candidates_affected} {counted} candidate(s) affected ({rp.disturbance} points)"
              if people else ""))
     if rows:
         print(table([[r[1] + " #" + r[2], r[3], r[4], r[5], r[6], r[7], r[10], r[13]] for r in rows],

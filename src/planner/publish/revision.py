@@ -63,6 +63,35 @@ def check_reason(text: str, field: str = "reason") -> str:
     return text.rstrip("。，；")
 
 
+#: the longest "what registered candidates do" paragraph a planner may write (the default is about 110)
+MAX_ADVICE_CHARS = 300
+#: a line starting so is markup in the notice body (title, 主送, signature, heading, table): never a planner's paragraph
+_MARKUP = ("#", "> ", "@ ", "附件：", "[[")
+
+
+def check_advice(text: str, field: str = "advice") -> str:
+    """A planner's paragraph telling registered candidates what to do: one paragraph, not markup, bounded."""
+    text = text.strip()
+    if "\n" in text or "\r" in text:
+        raise PlannerError("the advice to registered candidates must be one paragraph (no line breaks)", field=field)
+    if len(text) > MAX_ADVICE_CHARS:
+        raise PlannerError(f"the advice has {len(text)} characters; at most {MAX_ADVICE_CHARS}", field=field)
+    if text.startswith(_MARKUP):
+        raise PlannerError(f"the advice starts with {text[:3]!r}, which the notice reads as layout markup",
+                           field=field)
+    return text
+
+
+def default_advice(template: str | None = None) -> str:
+    """What registered candidates are told when the planner writes nothing: the template's ``default_advice``."""
+    from importlib.resources import files
+
+    import jinja2
+
+    text = template or files("planner").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
+    return str(getattr(jinja2.Environment().from_string(text).module, "default_advice", ""))
+
+
 def what_changed(c: Change) -> str:
     """The change in the notice's words."""
     if c.old is None:
@@ -245,7 +274,8 @@ def published_notice(plan_path, plan: Plan) -> dict:
 
 
 def revision_docx_bytes(old: Plan, new: Plan, ctx, rows: list[list[str]], flag: str = "", reason: str = "",
-                        issued=None, template: str | None = None, original: dict | None = None) -> bytes:
+                        issued=None, template: str | None = None, original: dict | None = None,
+                        advice: str = "") -> bytes:
     from importlib.resources import files
 
     text = template or files("planner").joinpath("templates", TEMPLATE).read_text(encoding="utf-8")
@@ -257,7 +287,7 @@ def revision_docx_bytes(old: Plan, new: Plan, ctx, rows: list[list[str]], flag: 
               "provisional": T.provisional_note(new, ctx),
               "original": original.get("title") or notice_title(old.year),
               "doc_no": original.get("doc_no") or DOC_NO_PLACEHOLDER.format(year=old.year),
-              "organ": head.organ, "recipients": head.recipients}
+              "organ": head.organ, "recipients": head.recipients, "advice": advice}
     lines = D.render_body(text, values, TEMPLATE)
     marks = D.Marks(flag, values["provisional"])
     title = next((ln[2:].strip() for ln in lines if ln.startswith("# ")), "调整通知")
@@ -299,10 +329,11 @@ def revision_files(old: Plan, new: Plan, ctx, reasons: dict, flag: str = "", iss
 
     *reasons*: (stream, 期次) -> a :class:`planner.replan.Reason` or a Chinese text; "*" -> the
     planner's reason for the whole notice (else it is said from the new facts behind the changes);
-    "original" -> ``{"title", "doc_no"}`` of the notice revised (:func:`published_notice`).
+    "original" -> ``{"title", "doc_no"}`` of the notice revised (:func:`published_notice`); "advice" -> what
+    registered candidates do, as the planner wrote it (else the template's default).
     """
     rows = revision_rows(old, new, ctx, reasons)
     reason = reasons.get("*") or notice_reason(diff_plans(old, new), reasons, ctx, new.year)
     return {"revision.docx": revision_docx_bytes(old, new, ctx, rows, flag, reason, issued,
-                                                 original=reasons.get("original")),
+                                                 original=reasons.get("original"), advice=reasons.get("advice") or ""),
             "revision.xlsx": revision_xlsx_bytes(new, ctx, rows, flag, issued)}

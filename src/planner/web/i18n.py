@@ -67,6 +67,12 @@ def detail(detail: str, catalogue) -> str:
     ``special_ops#12`` → 特种作业人员第12期."""
     if not detail:
         return ""
+    if ", " in detail:  # a list (e.g. the sites a stream lacks a licence at): each item in Chinese
+        return "、".join(_detail(item, catalogue) for item in detail.split(", "))
+    return _detail(detail, catalogue)
+
+
+def _detail(detail: str, catalogue) -> str:
     out = []
     for part in re.split(r"[:@]", detail):
         stream, hash_, no = part.partition("#")

@@ -126,7 +126,9 @@ def _compute(spec: dict) -> dict:
         start, stop = ctx.window
         if not start <= from_date <= stop + dt.timedelta(days=1):
             raise PlannerError(f"{from_date} is outside the plan year's window {start} … {stop}", field="from")
-        r = replan(base, ctx, from_date, scenario=sc, time_limit=limit)
+        people = replan_people(spec, ws)
+        r = replan(base, ctx, from_date, scenario=sc, people=people,
+                   refuse=[tuple(k) for k in spec.get("refuse", ())], time_limit=limit)
         result, reason_of = r.result, r.reasons
         extra.update(replan_of=spec["base"], replan_from=spec["from_date"], kept=len(r.pins))
     elif kind == "pin":
@@ -134,6 +136,8 @@ def _compute(spec: dict) -> dict:
         day = dt.date.fromisoformat(spec["date"])
         moved = Session(old.stream, old.no, day - (old.exam_date - old.registration_deadline), day,
                         old.institution, old.kind, old.notes)
+        if ws.published_dir(spec["base"]).is_dir():  # a revision of what candidates were told, as `planner replan`
+            ctx = ctx.revising(base)
         result = solve(ctx, time_limit=limit, reference=base, pins=[moved])
         extra.update(pinned=f"{old.stream}#{old.no}", pinned_date=spec["date"])
         if result.plan is not None:
@@ -151,7 +155,30 @@ def _compute(spec: dict) -> dict:
                            "old": session_dict(c.old), "new": session_dict(c.new),
                            "reason": reason_of.get((c.stream, c.no), "")}
                           for c in diff_plans(base, result.plan)]
+    if kind == "replan":  # changes.csv's own rows (candidates affected, rule, reason): the 调整 page shows them
+        from ..replan import changes_rows
+
+        out["rows"], out["counted"] = changes_rows(r), r.counted
+        for c, row in zip(out["changes"], out["rows"]):
+            c["row"] = row
     return out
+
+
+def replan_people(spec: dict, ws) -> dict | None:
+    """Candidates per published session for a re-plan's first tier: the registrations the planner uploaded
+    (``spec["people"]``, read by ``replan.read_people``), else the expected candidates the base version's
+    published set recorded (plan.json, ``plan --demand``), else None (sessions changed come first)."""
+    import json
+
+    if spec.get("people"):
+        return {(str(s), int(n)): int(k) for s, n, k in spec["people"]}
+    try:
+        doc = json.loads((ws.published_dir(spec["base"]) / "plan.json").read_text(encoding="utf-8"))
+        found = {(str(s["stream"]), int(s["no"])): int(s["expected_candidates"]) for s in doc["sessions"]
+                 if s.get("expected_candidates")}
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return found or None
 
 
 def session_dict(s) -> dict | None:

@@ -27,7 +27,10 @@ def _error_catalogue(b, job):
         return catalogue()
 
 
-def job_view(request: Request, jid: str, template: str):
+def job_view(request: Request, jid: str, template: str, status: int = 200, errors: dict | None = None,
+             notice_form: dict | None = None):
+    """A job's page (or its polled fragment); a finished re-plan is the 调整 page (``replan.revision_view``);
+    *errors* and *notice_form*: the 调整通知 form sent back with what was wrong (nothing written)."""
     b = bench(request)
     job = b.jobs.get(jid)
     if job is None:
@@ -50,7 +53,15 @@ def job_view(request: Request, jid: str, template: str):
         kw["changes"] = b.changes(changes, ctx, base.year)
         kw["year"] = base.year
         kw["kept"] = job.outcome["summary"].get("kept")
-    resp = b.page(request, template, **kw)
+        if job.spec["kind"] == "replan" and "rows" in job.outcome:
+            from ..revision import revision_view
+
+            kw.update(revision_view(b, job, notice_form))
+    if job.spec.get("prev") and job.spec.get("refuse"):  # a refusal: what was refused, and the way back
+        s, n = job.spec["refuse"][-1]
+        kw["refusing"] = f"{_error_catalogue(b, job).streams[s].name}第{n}期"
+    kw["errors"] = errors or {}
+    resp = b.page(request, template, status, **kw)
     if job.state == "done" and job.spec["kind"] == "generate" and job.version and template.startswith("_"):
         resp.headers["HX-Redirect"] = f"/plan?v={job.version}"
     return resp

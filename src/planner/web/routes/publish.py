@@ -19,7 +19,7 @@ from ..workspace import OutsideWorkspace
 
 router = APIRouter()
 #: files of a published set for the planner's eyes only (``publish.checklist``): never in the zip that goes out
-PLANNER_ONLY = {CHECKLIST_FILE}
+PLANNER_ONLY = {CHECKLIST_FILE, "changes.csv", "revision_of.csv"}
 #: a fixed timestamp for zip members, so the same published set gives the same zip
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MEDIA = {".ics": "text/calendar; charset=utf-8", ".csv": "text/csv; charset=utf-8",
@@ -77,11 +77,22 @@ async def publish_version(request: Request, vid: str):
 
 
 def _publish(b, version, with_demand: bool = False) -> None:
+    """Publish *version*; when another version of the year is what the institutions have now, with the
+    调整通知 (revision.docx/.xlsx/.pdf) from that version to this one (see :func:`publish_set`)."""
+    latest = b.ws.latest_published()
+    before = b.ws.version(latest) if latest is not None and latest != version.id else None
+    revision_of = b.plan_of(before)[0] if before is not None and before.year == version.year else None
+    publish_set(b, version, revision_of, with_demand=with_demand)
+
+
+def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra: dict | None = None,
+                with_demand: bool = False) -> None:
     """Build the set in memory, then swap it in whole, as ``planner publish`` does: notice.pdf and the A3
-    wall calendar too (``b.documents``), and, when another version of the year is what the institutions
-    have now, the 调整通知 (revision.docx/.xlsx/.pdf) from that version to this one. The calendars the
-    subscribers have are passed on, so a revision's changed events carry a higher SEQUENCE. *with_demand*: the
-    planner chose to add the candidates of 需求与考位 (report.html's 考生与考位, the two charts of people)."""
+    wall calendar too (``b.documents``), and with *revision_of* (the plan the institutions were told) the
+    调整通知 with *reasons* (``revision.revision_files``). The calendars the subscribers have are passed on,
+    so a revision's changed events carry a higher SEQUENCE. *extra*: further files of the same set (the 调整
+    page's changes.csv and revision_of.csv, as `planner replan` writes them). *with_demand*: the planner chose
+    to add the candidates of 需求与考位 (report.html's 考生与考位, the two charts of people)."""
     from ...publish.run import build_outputs, read_previous_ics
 
     plan, ctx = b.plan_of(version)
@@ -92,12 +103,12 @@ def _publish(b, version, with_demand: bool = False) -> None:
     latest = b.ws.latest_published()
     previous = read_previous_ics(b.ws.published_dir(latest)) if latest is not None else {}
     options: dict = {"notice_pdf": b.documents, "wall_calendar": b.documents}
-    before = b.ws.version(latest) if latest is not None and latest != version.id else None
-    if before is not None and before.year == version.year:
-        options["revision_of"] = b.plan_of(before)[0]
+    if revision_of is not None:  # judged as a revision of what candidates were told, as `planner replan` does
+        ctx = ctx.revising(revision_of)
+        options.update(revision_of=revision_of, revision_reasons=reasons)
     with b.publish_lock:
         files = build_outputs(plan, ctx, summary=b.ws.summary(version.id) or None, previous_ics=previous, **options)
-    b.ws.write_published(version.id, files)
+    b.ws.write_published(version.id, {**files, **(extra or {})})
 
 
 @router.get("/files/{vid}/{rel:path}")

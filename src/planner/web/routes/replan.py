@@ -4,11 +4,13 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ...errors import PlannerError
+from ...plan import plan_to_csv
 from ...publish import wording as W
 from .. import i18n, views
+from ..revision import changes_csv_bytes, proposal, published_original, replan_job, revision_view
 from ..bench import DEFAULT_TIME_LIMIT, bench, session_of
 
 router = APIRouter()
@@ -39,6 +41,34 @@ def _from_date_errors(b, form, base, scenario, errors: dict) -> dt.date | None:
     return from_date
 
 
+#: a registrations CSV (one row per session of a year) is a few kB; more is not one
+MAX_REGISTRATIONS = 256 * 1024
+
+
+async def _registrations(b, form, base, errors: dict) -> list | None:
+    """The uploaded registrations per session (``replan.read_people``) as [stream, 期次, count] rows, or None."""
+    upload = form.get("registrations")
+    if upload is None or isinstance(upload, str) or not upload.filename or base is None:
+        return None
+    data = await upload.read(MAX_REGISTRATIONS + 1)
+    if len(data) > MAX_REGISTRATIONS:
+        errors["registrations"] = f"报名人数文件过大（超过 {MAX_REGISTRATIONS // 1024} KB）"
+        return None
+    from ...replan import read_people
+
+    plan, ctx = b.plan_of(base)
+    with b.ws.scratch() as tmp:
+        path = tmp / "registrations.csv"
+        path.write_bytes(data)
+        try:
+            people = read_people(path, plan, ctx.catalogue)
+        except PlannerError as err:
+            errors["registrations"] = (i18n.input_error(err.field, err.row) + "（表头须为 stream,no,报名人数，每行一场已发布的考试）"
+                                       + f" 原文：{err.message}")
+            return None
+    return [[s, n, k] for (s, n), k in sorted(people.items())]
+
+
 @router.post("/replan")
 async def replan_post(request: Request):
     b = bench(request)
@@ -50,11 +80,96 @@ async def replan_post(request: Request):
     limit = b.time_limit(form, errors)
     scenario = b.scenario_choice(form, errors)
     from_date = _from_date_errors(b, form, base, scenario, errors)
+    people = await _registrations(b, form, base, errors)
     if errors:
-        return b.page(request, "replan.html", 400, errors=errors, form=dict(form))
+        return b.page(request, "replan.html", 400, errors=errors,
+                      form={k: v for k, v in form.items() if isinstance(v, str)})
     job = b.submit({"kind": "replan", "root": str(b.ws.root), "base": base.id, "scenario": scenario,
-                         "from_date": from_date.isoformat(), "time_limit": limit})
+                    "from_date": from_date.isoformat(), "time_limit": limit, "people": people, "refuse": []})
     return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+
+# -- the 调整 page's actions (what it shows: ..revision) --------------------------------------------------------------
+
+@router.post("/job/{jid}/refuse")
+async def refuse_change(request: Request, jid: str):
+    """拒绝这项调整: solve again with this knock-on change kept as published, keeping the earlier refusals
+    (``replan(..., refuse=…)``); the proposal refused from stays as it is (its page, pending/)."""
+    b = bench(request)
+    form = await b.form_of(request)
+    job = replan_job(b, jid)
+    stream, _, no = str(form.get("key", "")).rpartition("-")
+    view = {c["key"]: c for c in revision_view(b, job)["revision"]}
+    chosen = view.get(f"{stream}-{no}")
+    if chosen is None or not chosen["refusable"]:
+        return b.plain_page(request, 400, "不能拒绝这项调整",
+                            "只能拒绝因其他场次调整而连带的调整；原安排本身违反新规则的场次必须调整。")
+    spec = {**job.spec, "refuse": [*job.spec.get("refuse", []), [stream, int(no)]], "prev": job.id}
+    new = b.submit(spec)
+    return RedirectResponse(f"/job/{new.id}", status_code=303)
+
+
+@router.get("/job/{jid}/changes.csv")
+def changes_csv(request: Request, jid: str):
+    job = replan_job(bench(request), jid)
+    return Response(changes_csv_bytes(job), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=changes.csv"})
+
+
+@router.post("/job/{jid}/publish")
+async def publish_revision(request: Request, jid: str):
+    """发布调整通知: accept the proposal as a version (once) and publish its whole set with the 调整通知
+    (revision.docx/.xlsx, .pdf with LibreOffice), changes.csv and revision_of.csv, as `planner replan` writes
+    them: one transaction (``Workspace.write_published``); bad text is said next to its field, nothing written."""
+    from starlette.concurrency import run_in_threadpool
+
+    from ...publish.revision import check_advice, check_reason
+    from .versions import who
+
+    b = bench(request)
+    form = await b.form_of(request)
+    job = replan_job(b, jid)
+    errors: dict[str, str] = {}
+    texts = {"reason": str(form.get("reason", "")), "advice": str(form.get("advice", ""))}
+    try:
+        reason = check_reason(texts["reason"])
+    except PlannerError:
+        errors["reason"] = "调整原因须为一行，不超过 40 个字（写在通知的一句话中）"
+    try:
+        advice = check_advice(texts["advice"])
+    except PlannerError:
+        errors["advice"] = "对已报名考生的说明须为一段（不换行），不超过 300 个字，且不以 #、>、@ 等排版符号开头"
+    base_plan = b.plan_of(b.ws.version(job.spec["base"]))[0]
+    original = published_original(b, job.spec["base"], base_plan)
+    if original is None:
+        errors["publish"] = f"版本{job.spec['base']}尚未发布（或发布后被改动），没有可调整的通知：接受后在“发布”页发布即可。"
+    if errors:
+        from .jobs import job_view
+
+        return job_view(request, jid, "job.html", status=400, errors=errors, notice_form=texts)
+    if job.version is None:
+        job.version = b.store(job, parent=int(job.spec["base"]), note=str(form.get("note", "")) or "调整通知",
+                              who=who(request))
+        b.ws.drop_pending(job.id)
+    p = proposal(b, job)
+    reasons = {**p["reasons"], "original": original, "advice": advice}
+    if reason:
+        reasons["*"] = reason
+    from .publish import publish_set
+
+    try:
+        await run_in_threadpool(publish_set, b, b.ws.version(job.version), p["base"], reasons,
+                                {"changes.csv": changes_csv_bytes(job),
+                                 "revision_of.csv": plan_to_csv(p["base"]).encode("utf-8")})
+    except PlannerError as err:
+        from .jobs import job_view
+
+        return job_view(request, jid, "job.html", status=400, notice_form=texts, errors={
+            "publish": "调整后的计划未通过规则检查，不能发布" if type(err).__name__ == "CheckFailedError"
+            else i18n.input_error(err.field) + f" 原文：{err.message}"})
+    b.ws.set_current(job.version, who(request), "publish")
+    job.outcome["notice_texts"] = texts  # the page keeps showing what was published
+    return RedirectResponse(f"/job/{jid}#revision-files", status_code=303)
 
 
 def allowed_days(b, version, chosen, ctx) -> list:
