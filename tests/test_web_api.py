@@ -487,10 +487,34 @@ def test_publish_zip_files_and_ics_subscription(env, tmp_path):
     assert {"revision.docx", "revision.xlsx", "calendar_a3.pdf"} <= files
     if __import__("shutil").which("soffice"):
         assert {"notice.pdf", "revision.pdf"} <= files
+    _revision_as_the_cli_words_it(app, vid, rev.id)
     inst = sorted(moved)[0]
     revised = client.get(f"/ics/{inst}.ics").content
     assert revised == app.state.ws.published_file(rev.id, f"ics/{inst}.ics").read_bytes()
     assert b"SEQUENCE:1" in revised
+
+
+def _revision_as_the_cli_words_it(app, vid, rid):
+    """The 发布 page's 调整通知 gives each row the reason `planner replan` gives (``replan.reasons``) and cites the
+    notice the institutions had by its exact title, as the 调整 page does."""
+    import json
+
+    import docx
+    import openpyxl
+
+    from planner.publish.revision import revision_rows
+    from planner.replan import reasons
+
+    ws = app.state.ws
+    old, (new, ctx) = read_plan(ws.plan_csv_path(vid), load_catalogue()), app.state.bench.plan_of(ws.version(rid))
+    want = [r[-1] for r in revision_rows(old, new, ctx, reasons(old, new, ctx))]
+    assert want and any("（" in w for w in want)  # a reason beyond "what changed"
+    sheet = openpyxl.load_workbook(ws.published_file(rid, "revision.xlsx")).active
+    cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None}
+    assert set(want) <= cells
+    title = json.loads(ws.published_file(vid, "plan.json").read_text(encoding="utf-8"))["notice"]["title"]
+    text = "\n".join(p.text for p in docx.Document(str(ws.published_file(rid, "revision.docx"))).paragraphs)
+    assert title in text
 
 
 @pytest.mark.parametrize("path", [

@@ -81,8 +81,17 @@ def _publish(b, version, with_demand: bool = False) -> None:
     调整通知 (revision.docx/.xlsx/.pdf) from that version to this one (see :func:`publish_set`)."""
     latest = b.ws.latest_published()
     before = b.ws.version(latest) if latest is not None and latest != version.id else None
-    revision_of = b.plan_of(before)[0] if before is not None and before.year == version.year else None
-    publish_set(b, version, revision_of, with_demand=with_demand)
+    if before is None or before.year != version.year:
+        return publish_set(b, version, None, with_demand=with_demand)
+    from ...replan import reasons
+    from ..revision import published_original
+
+    # the 调整通知 as the 调整 page and `planner replan` word it: a true reason per row, the original cited
+    revision_of = b.plan_of(before)[0]
+    why = reasons(revision_of, *b.plan_of(version))
+    original = published_original(b, before.id, revision_of)
+    publish_set(b, version, revision_of, {**why, **({"original": original} if original else {})},
+                with_demand=with_demand)
 
 
 def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra: dict | None = None,
