@@ -337,3 +337,22 @@ def test_the_year_s_returning_candidates_are_the_queue_s_under_that_year_s_regul
             assert cells[1] == str(lines["returning"]), cid
             differs += lines["returning"] != c.returning
     assert differs  # the regulation's retake limit is what the page shows, not the unlimited series
+
+
+def test_the_year_s_unconfirmed_regulation_is_listed_for_the_planner(env, monkeypatch):
+    """The regulation's 待核定 facts of the plan version's year are on the page (none for 2024, whose Order No. 30
+    facts are confirmed); what pending_items gives for the year is what the page lists, escaped."""
+    from planner import regulation
+
+    app, client, vid, _ = env
+    assert 'id="regulation-pending"' not in client.get(f"/demand?v={vid}").text
+    seen = []
+
+    def pending(catalogue, window, demand=None):
+        seen.append(window)
+        return ["补考次数上限待核定：5 <b>", "附件3考试类别写法待核定"]
+
+    monkeypatch.setattr(regulation, "pending_items", pending)
+    r = client.get(f"/demand?v={vid}")
+    assert seen and seen[0][0].year == 2024
+    assert "2024年施行规定中有2项待核定" in r.text and "补考次数上限待核定：5 &lt;b&gt;" in r.text

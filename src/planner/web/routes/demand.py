@@ -51,12 +51,15 @@ def loaded(b, version, n):
 
 
 def figures(b, version, n) -> dict:
+    from ... import regulation
     from ...queueing import CATEGORY_HEADER, category_rows, site_month_candidates
 
     plan, ctx, load, percent = loaded(b, version, n)
     head, rows = site_month_candidates(load, ctx)
     return {"load": load.summary(), "header": CATEGORY_HEADER, "rows": category_rows(load, plan, ctx),
             "month_header": head, "month_rows": rows, "percent": percent, "year": plan.year,
+            # the year's regulation facts not yet checked against its text: the planner's to confirm
+            "pending": regulation.pending_items(ctx.catalogue, ctx.window),
             "lines": {(sid, cid): lines for sid, sf in ctx.demand.streams.items() for cid, lines in sf.lines.items()},
             "limit": getattr(ctx.ruleset.rule("waiting"), "max_wait_days", None)}
 
