@@ -262,13 +262,13 @@ def _ready_by(mv, expr, lo: int, hi: int, days: list[int], name: str) -> list:
             out.append(0)
         else:
             lit = m.new_bool_var(f"{name}>={b}")
-            define(mv, lit, lambda val, b=b: int(val(expr) >= b))
             if inner:
                 m.add_implication(lit, inner[-1][1])  # ready days in order: later ones only when earlier ones
             inner.append((b, lit))
             out.append(lit)
     if inner:
         bs, ls = [b for b, _ in inner], [lit for _, lit in inner]
+        define(mv, ls, lambda val: [int(v >= b) for v in (val(expr),) for b in bs])  # one closure for them all
         # expr >= b_t: the steps between consecutive ready days, summed over the literals set (from lo)
         m.add(expr >= lo + sum((b - a) * lit for a, b, lit in zip([lo] + bs, bs, ls)))
         # expr <= b_{t+1} - 1; past the last ready day only the expression's own bounds hold (any large step)
@@ -279,7 +279,8 @@ def _ready_by(mv, expr, lo: int, hi: int, days: list[int], name: str) -> list:
 
 def define(mv, var, value) -> None:
     """Record how *var* follows from the plan's own decisions, so a plan can hint every variable of the queue
-    (CP-SAT completes a partial hint poorly here: a plan it is handed would not even be its first solution)."""
+    (CP-SAT completes a partial hint poorly here: a plan it is handed would not even be its first solution).
+    *var* may be a list, then *value* returns one value per variable."""
     mv.shared.setdefault("queue", {}).setdefault("defs", []).append((var, value))
 
 
@@ -296,8 +297,9 @@ def hint_queue(mv, solution) -> None:
         return flat.offset + sum(c * known.get(v.index, 0) for v, c in zip(flat.vars, flat.coeffs))
 
     for var, value in mv.shared.get("queue", {}).get("defs", []):
-        known[var.index] = int(value(val))
-        mv.model.add_hint(var, known[var.index])
+        for v, x in zip(var, value(val)) if isinstance(var, list) else ((var, value(val)),):
+            known[v.index] = int(x)
+            mv.model.add_hint(v, known[v.index])
 
 
 def ready_expr(flags: list, arrivals: tuple[int, ...]):
