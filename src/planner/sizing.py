@@ -151,18 +151,26 @@ def _seatless(ctx, sized, limit: int) -> None:
                     "site to the stream (with seats in the demand file) or its sessions", [f"waiting[{sid}:{c}]"])
 
 
-def _probe(ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, clock, seed: int, share: float):
+def _probe(ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, clock, seed: int, share: float,
+           presolve_only: bool = False):
     """Is there a plan with each sized stream's count within its range, under every hard rule and the waiting limit,
     sessions at their longest (more exam days only seat more, sooner)? CP-SAT with its full presolve and no
-    objective: near the seats' bound presolve alone proves most counts impossible, in a fraction of a second.
-    Returns (CP-SAT status, a plan or None)."""
+    objective: near the seats' bound presolve alone proves most counts impossible, in a fraction of a second
+    (*presolve_only*: stop there, undecided otherwise). Returns (CP-SAT status, a plan or None)."""
     from .model import build_model
-    from .solver import _extract
+    from .solver import _extract, _light_presolve
 
     trial = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in ranges.items()}, max_wait)
     trial = trial.with_demand(demand)
     mv = build_model(trial, max_slots={sid: hi for sid, (_, hi) in ranges.items()})
     solver = clock.solver(seed, share)
+    # Presolve, which decides most probes, costs no deterministic time but wall time, which a loaded machine
+    # stretches: a probe may use a quarter of the wall time left, its search is bounded by its deterministic share.
+    wall_left = clock.wall - (time.perf_counter() - clock.start)
+    solver.parameters.max_time_in_seconds = max(solver.parameters.max_time_in_seconds, 0.25 * wall_left)
+    if presolve_only:  # one light pass decides the impossible counts as well as the full presolve does, faster
+        solver.parameters.stop_after_presolve = True
+        _light_presolve(solver)
     status = solver.solve(mv.model)
     clock.account(solver, status)
     plan = _extract(mv, solver, trial, None) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
@@ -175,18 +183,19 @@ def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int):
     to its upper bound (so each step covers every plan). Stops at the first count that is possible (a plan with
     it is returned) or undecided. Returns (least counts proven, a plan at the least counts of every stream or None)."""
     lb = {sid: max(lo, least.get(sid, lo)) for sid, (lo, hi) in sized.items()}
-    stop = clock.left / 2  # the other half is the first fit's and the tiers', should the least counts not fit together
+    budget = clock.left  # the probes take at most 40 % of it and the counts together 15 %: the rest is the first
+    stop = 0.6 * budget  # fit's and the tiers', should the least counts not fit together
     for sid in sorted(sized, key=lambda s: (-lb[s], s)):
         while lb[sid] <= sized[sid][1] and clock.left > stop:
             ranges = {o: (lb[o], sized[o][1]) for o in sized}
             ranges[sid] = (lb[sid], lb[sid])
-            status, _ = _probe(ctx, demand, ranges, max_wait, clock, seed, 0.05)
+            status, _ = _probe(ctx, demand, ranges, max_wait, clock, seed, 0.03, presolve_only=True)
             if status != cp_model.INFEASIBLE:
                 break
             lb[sid] += 1
-    if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= stop:
+    if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= 0.5 * budget:
         return lb, None
-    _, found = _probe(ctx, demand, {sid: (lb[sid], lb[sid]) for sid in sized}, max_wait, clock, seed, 0.2)
+    _, found = _probe(ctx, demand, {sid: (lb[sid], lb[sid]) for sid in sized}, max_wait, clock, seed, 0.3)
     return lb, found
 
 
