@@ -177,11 +177,12 @@ def _probe(ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, clock, see
     return status, plan
 
 
-def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int):
+def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int, known=None):
     """Each sized stream's least count, proven count by count: from the seats' bound up, a count is impossible
     when no plan has the stream at exactly that count and every other stream anywhere from its own proven least
     to its upper bound (so each step covers every plan). Stops at the first count that is possible (a plan with
-    it is returned) or undecided. Returns (least counts proven, a plan at the least counts of every stream or None)."""
+    it is returned) or undecided. Returns (least counts proven, a plan at the least counts of every stream or None:
+    *known*, a plan found before, when it has them)."""
     lb = {sid: max(lo, least.get(sid, lo)) for sid, (lo, hi) in sized.items()}
     budget = clock.left  # the probes take at most 40 % of it and the counts together 15 %: the rest is the first
     stop = 0.6 * budget  # fit's and the tiers', should the least counts not fit together
@@ -193,6 +194,8 @@ def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int):
             if status != cp_model.INFEASIBLE:
                 break
             lb[sid] += 1
+    if known is not None and all(len(known.stream(sid)) == lb[sid] for sid in sized):
+        return lb, known  # the first fit already has the least counts
     if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= 0.5 * budget:
         return lb, None
     _, found = _probe(ctx, demand, {sid: (lb[sid], lb[sid]) for sid in sized}, max_wait, clock, seed, 0.3)
@@ -266,15 +269,17 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     least = {sid: capacity_bound(free.demand.streams[sid], limit, free.window[1])
              for sid in sized if sid in free.demand.streams}
     out.capacity_bound = sum(least.values())
-    lb, start_plan = _least_counts(ctx, longest, sized, least, max_wait, clock, seed)
+    # the first fit first, so that a loaded machine, whose wall clock cuts the probes short, still gets a plan
+    start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, least)
+    lb, probed = _least_counts(ctx, longest, sized, least, max_wait, clock, seed, start_plan)
+    if probed is not None:
+        start_plan = probed
     if all(lb[sid] <= hi for sid, (_, hi) in sized.items()):  # else no count within the bounds: the model says why
         out.probe_bound = sum(lb.values())
         sized = {sid: (lb[sid], hi) for sid, (_, hi) in sized.items()}
         ranged = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in sized.items()}, max_wait)
         free = ranged.with_demand(demand)
         free = replace(free, demand=replace(free.demand, free_days=True))
-    if start_plan is None:
-        start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, least)
     if start_plan is not None:  # fewer sessions are sought: the first fit's counts bound the model's slots
         sized = {sid: (lo, max(lo, len(start_plan.stream(sid)))) for sid, (lo, hi) in sized.items()}
     mv = build_model(free, max_slots={sid: hi for sid, (_, hi) in sized.items()})
