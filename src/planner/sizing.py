@@ -184,8 +184,8 @@ def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int, known=N
     it is returned) or undecided. Returns (least counts proven, a plan at the least counts of every stream or None:
     *known*, a plan found before, when it has them)."""
     lb = {sid: max(lo, least.get(sid, lo)) for sid, (lo, hi) in sized.items()}
-    budget = clock.left  # the probes take at most 40 % of it and the counts together 15 %: the rest is the first
-    stop = 0.6 * budget  # fit's and the tiers', should the least counts not fit together
+    stop = 0.6 * clock.left  # the probes take at most 40 % of what the first fit left, the counts together half
+    # the rest; what remains is the tiers', should the least counts not fit together
     for sid in sorted(sized, key=lambda s: (-lb[s], s)):
         while lb[sid] <= sized[sid][1] and clock.left > stop:
             ranges = {o: (lb[o], sized[o][1]) for o in sized}
@@ -196,9 +196,9 @@ def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int, known=N
             lb[sid] += 1
     if known is not None and all(len(known.stream(sid)) == lb[sid] for sid in sized):
         return lb, known  # the first fit already has the least counts
-    if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= 0.5 * budget:
+    if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= 1.0:
         return lb, None
-    _, found = _probe(ctx, demand, {sid: (lb[sid], lb[sid]) for sid in sized}, max_wait, clock, seed, 0.3)
+    _, found = _probe(ctx, demand, {sid: (lb[sid], lb[sid]) for sid in sized}, max_wait, clock, seed, 0.5)
     return lb, found
 
 
