@@ -154,9 +154,9 @@ def _seatless(ctx, sized, limit: int) -> None:
 def _probe(ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, clock, seed: int, share: float,
            presolve_only: bool = False):
     """Is there a plan with each sized stream's count within its range, under every hard rule and the waiting limit,
-    sessions at their longest (more exam days only seat more, sooner)? CP-SAT with its full presolve and no
-    objective: near the seats' bound presolve alone proves most counts impossible, in a fraction of a second
-    (*presolve_only*: stop there, undecided otherwise). Returns (CP-SAT status, a plan or None)."""
+    sessions at their longest (more exam days only seat more, sooner)? CP-SAT without objective; with
+    *presolve_only* one light presolve pass and no search, which near the seats' bound proves most counts
+    impossible in a fraction of a second (undecided otherwise). Returns (CP-SAT status, a plan or None)."""
     from .model import build_model
     from .solver import _extract, _light_presolve
 
