@@ -111,3 +111,22 @@ seats_per_day = 50
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 3, r.stderr
     assert "coal_mine" in r.stderr and not (tmp_path / "out").exists()
+
+
+def test_the_least_count_is_proven_where_the_seats_alone_say_less():
+    """15 candidates in three batches four months apart (February, June, October), 10 seats a session, a 60-day
+    limit: the seats alone say 2 sessions, but no session can seat two batches in time, so 3 — proven by the
+    count probes (2 is impossible), not found by search."""
+    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {}, "site_spacing": {"min_days": 2},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "waiting": {"max_wait_days": 60}})
+    ctx = context_from_doc(doc)
+    demand = demand_from_dict({
+        "status": "估计",
+        "streams": {"managers": {"arrival_every_days": 31, "categories": {"managers": {
+            "first_time": 15, "profile": [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0], "show_rate": 1, "pass_rate": 1}}}},
+        "sites": {"huaan": {"seats_per_day": 10, "days_per_session": 1, "max_days": 1}}}, "hand.toml", load_catalogue())
+    sized = size(ctx, demand, bounds={"managers": (1, 5)}, time_limit=30)
+    assert sized.capacity_bound == 2 and sized.probe_bound == 3
+    assert sized.status == "OPTIMAL" and sized.sessions == {"managers": 3} and sized.gap == 0
+    assert check_plan(sized.result.plan, sized.ctx).ok

@@ -34,6 +34,7 @@ class Sizing:
     days: dict[tuple[str, str], int] = field(default_factory=dict)  # (stream, site) -> exam days per session
     sessions_bound: int | None = None  # CP-SAT's proven lower bound on the total sessions
     capacity_bound: int | None = None  # a bound from the seats alone (see capacity_bound())
+    probe_bound: int | None = None  # the sum of each stream's least count not proven impossible (see _least_counts())
     exam_days: int | None = None
     exam_days_bound: int | None = None
     demand: object = None  # the demand with the chosen days (planner.demand.Demand)
@@ -41,6 +42,8 @@ class Sizing:
     ctx: object = None  # the problem the final plan was solved under
     conflict: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    answer_seconds: float = 0.0  # wall and process CPU seconds until the counts and days were settled (before the
+    answer_cpu_seconds: float = 0.0  # final plan with every preference, which has the rest of the time limit)
 
     @property
     def total(self) -> int:
@@ -49,7 +52,7 @@ class Sizing:
     @property
     def lower_bound(self) -> int | None:
         """The best proven lower bound on the total sessions: CP-SAT's, or the seats' (whichever is higher)."""
-        bounds = [b for b in (self.sessions_bound, self.capacity_bound) if b is not None]
+        bounds = [b for b in (self.sessions_bound, self.capacity_bound, self.probe_bound) if b is not None]
         return max(bounds) if bounds else None
 
     def summary(self) -> dict:
@@ -60,6 +63,7 @@ class Sizing:
             "exam_days_per_session": {site: d for (_, site), d in sorted(self.days.items())},
             "exam_days": self.exam_days, "exam_days_lower_bound": self.exam_days_bound,
             "demand_status": self.demand.status if self.demand is not None else None,
+            "answer_seconds": round(self.answer_seconds, 3), "answer_cpu_seconds": round(self.answer_cpu_seconds, 3),
         }
 
     def describe(self) -> str:
@@ -147,6 +151,57 @@ def _seatless(ctx, sized, limit: int) -> None:
                     "site to the stream (with seats in the demand file) or its sessions", [f"waiting[{sid}:{c}]"])
 
 
+def _probe(ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, clock, seed: int, share: float,
+           presolve_only: bool = False):
+    """Is there a plan with each sized stream's count within its range, under every hard rule and the waiting limit,
+    sessions at their longest (more exam days only seat more, sooner)? CP-SAT without objective; with
+    *presolve_only* one light presolve pass and no search, which near the seats' bound proves most counts
+    impossible in a fraction of a second (undecided otherwise). Returns (CP-SAT status, a plan or None)."""
+    from .model import build_model
+    from .solver import _extract, _light_presolve
+
+    trial = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in ranges.items()}, max_wait)
+    trial = trial.with_demand(demand)
+    mv = build_model(trial, max_slots={sid: hi for sid, (_, hi) in ranges.items()})
+    solver = clock.solver(seed, share)
+    # Presolve, which decides most probes, costs no deterministic time but wall time, which a loaded machine
+    # stretches: a probe may use a quarter of the wall time left, its search is bounded by its deterministic share.
+    wall_left = clock.wall - (time.perf_counter() - clock.start)
+    solver.parameters.max_time_in_seconds = max(solver.parameters.max_time_in_seconds, 0.25 * wall_left)
+    if presolve_only:  # one light pass decides the impossible counts as well as the full presolve does, faster
+        solver.parameters.stop_after_presolve = True
+        _light_presolve(solver)
+    status = solver.solve(mv.model)
+    clock.account(solver, status)
+    plan = _extract(mv, solver, trial, None) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
+    return status, plan
+
+
+def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int, known=None):
+    """Each sized stream's least count, proven count by count: from the seats' bound up, a count is impossible
+    when no plan has the stream at exactly that count and every other stream anywhere from its own proven least
+    to its upper bound (so each step covers every plan). Stops at the first count that is possible (a plan with
+    it is returned) or undecided. Returns (least counts proven, a plan at the least counts of every stream or None:
+    *known*, a plan found before, when it has them)."""
+    lb = {sid: max(lo, least.get(sid, lo)) for sid, (lo, hi) in sized.items()}
+    stop = 0.6 * clock.left  # the probes take at most 40 % of what the first fit left, the counts together half
+    # the rest; what remains is the tiers', should the least counts not fit together
+    for sid in sorted(sized, key=lambda s: (-lb[s], s)):
+        while lb[sid] <= sized[sid][1] and clock.left > stop:
+            ranges = {o: (lb[o], sized[o][1]) for o in sized}
+            ranges[sid] = (lb[sid], lb[sid])
+            status, _ = _probe(ctx, demand, ranges, max_wait, clock, seed, 0.03, presolve_only=True)
+            if status != cp_model.INFEASIBLE:
+                break
+            lb[sid] += 1
+    if known is not None and all(len(known.stream(sid)) == lb[sid] for sid in sized):
+        return lb, known  # the first fit already has the least counts
+    if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= 1.0:
+        return lb, None
+    _, found = _probe(ctx, demand, {sid: (lb[sid], lb[sid]) for sid in sized}, max_wait, clock, seed, 0.5)
+    return lb, found
+
+
 def _first_fit(ctx, demand, sized: dict[str, tuple[int, int]], max_wait, seed: int, clock, start: dict[str, int]):
     """A first plan that seats everyone in time, found fast: the year as `planner plan` makes it without
     candidates, at every site's longest sessions, starting from *start* sessions a stream (its seats' lower
@@ -190,7 +245,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     from .solver import (_Clock, _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility,
                          solve)
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     if ctx.ruleset.rule("waiting") is None and max_wait is None:
         raise PlannerError("sizing needs a waiting limit: add [rules.waiting] to the rule set or give --max-wait",
                            field="max-wait")
@@ -214,7 +269,17 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     least = {sid: capacity_bound(free.demand.streams[sid], limit, free.window[1])
              for sid in sized if sid in free.demand.streams}
     out.capacity_bound = sum(least.values())
+    # the first fit first, so that a loaded machine, whose wall clock cuts the probes short, still gets a plan
     start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, least)
+    lb, probed = _least_counts(ctx, longest, sized, least, max_wait, clock, seed, start_plan)
+    if probed is not None:
+        start_plan = probed
+    if all(lb[sid] <= hi for sid, (_, hi) in sized.items()):  # else no count within the bounds: the model says why
+        out.probe_bound = sum(lb.values())
+        sized = {sid: (lb[sid], hi) for sid, (_, hi) in sized.items()}
+        ranged = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in sized.items()}, max_wait)
+        free = ranged.with_demand(demand)
+        free = replace(free, demand=replace(free.demand, free_days=True))
     if start_plan is not None:  # fewer sessions are sought: the first fit's counts bound the model's slots
         sized = {sid: (lo, max(lo, len(start_plan.stream(sid)))) for sid, (lo, hi) in sized.items()}
     mv = build_model(free, max_slots={sid: hi for sid, (_, hi) in sized.items()})
@@ -266,6 +331,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
             out.conflict = describe_conflicts(keys, free)
         out.seconds = time.perf_counter() - start
         return out
+    out.answer_seconds, out.answer_cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     # the plan with the counts and days found, as `planner plan` would make it
     chosen = demand.with_days({site: d for (_, site), d in out.days.items() if site in demand.sites})
     final = _with_counts(ctx, dict(out.sessions), max_wait).with_demand(chosen)

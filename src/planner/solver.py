@@ -242,8 +242,9 @@ def solve(
     with them (it is optimal for fewer terms and pays nothing for the others) and is returned as it is;
     otherwise it is where the search with the candidates starts.
     """
+    floor = None  # a proven lower bound on the preferences' cost from the plan without candidates
     if getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
-        quick = _without_candidates(ctx, seed, time_limit, pins)
+        quick, floor = _without_candidates(ctx, seed, time_limit, pins)
         if isinstance(quick, Result):
             return quick
         hint = quick
@@ -309,6 +310,8 @@ def solve(
         # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
         # The cost is a whole number, so the bound rounds up (the tolerance absorbs CP-SAT's float arithmetic).
         bound = result.solver_objective if st == Status.OPTIMAL else math.ceil(solver.best_objective_bound - 1e-6)
+        if floor is not None:
+            bound = max(bound, floor)
         result.bound = float(max(0, min(bound, result.objective)))  # every preference costs 0 or more
         # A preference whose model face bounds its cost from above (short_wait: the model holds a possible seating,
         # the check face the best one) meets the cost only at the optimum; before it, it may only be higher.
@@ -345,21 +348,24 @@ def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> None:
             m.add_hint(v, solver.value(v))
 
 
-def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins) -> "Result | Plan | None":
-    """The year planned without its candidates: a Result that is optimal with them too, else a plan to start from."""
+def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins) -> tuple["Result | Plan | None", int | None]:
+    """The year planned without its candidates: a Result that is optimal with them too, else a plan to start from;
+    and, when that plan is proven optimal, its cost: a lower bound on the cost with the candidates (that problem
+    has every rule and preference of this one and more, and the candidates' preference costs nothing below 0)."""
     from .check import check_plan
 
     plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 4, pins=pins, explain=False)
     if plain.plan is None:
-        return None
+        return None, None
+    floor = plain.objective if plain.status == Status.OPTIMAL else None
     report = check_plan(plain.plan, ctx)
     if not report.ok:
-        return plain.plan
+        return plain.plan, floor
     if plain.status != Status.OPTIMAL or report.objective != plain.objective:
-        return plain.plan  # a candidate arrives late: the candidates' preference has something to improve
+        return plain.plan, floor  # a candidate arrives late: the candidates' preference has something to improve
     plain.report, plain.parts, plain.objective = report, report.costs, report.objective
     plain.solver_objective = report.objective
-    return plain
+    return plain, floor
 
 
 def _light_presolve(solver: cp_model.CpSolver) -> None:
