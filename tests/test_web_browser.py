@@ -307,8 +307,7 @@ def test_pages_fit_1280_and_390_without_horizontal_scrolling(page, server):
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         for name, path in pages.items():
-            go(page, server, path)
-            page.wait_for_load_state("networkidle")
+            go(page, server, path)  # goto waits for the load event: the page and its chart images are in
             sw, iw = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
             assert sw <= iw, f"{name} at {width}px scrolls sideways ({sw} > {iw})"
             shot(page, f"{name}-{width}")
