@@ -1,8 +1,10 @@
 """Charts: PNG + SVG for every chart, Chinese glyphs from the bundled font, no missing-glyph warnings."""
 from __future__ import annotations
 
+import datetime as dt
 import importlib
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -56,6 +58,7 @@ def test_each_chart_png_svg(stem, plan2024, ctx2024, catalogue):
     assert b"<svg" in images["svg"][:500]
     assert b"Date" not in images["svg"] and b"Software" not in images["png"][:200]
     svg = render_quietly(draw, plan, ctx2024, "未通过规则检查", formats=("svg",))["svg"]
+    S.clear_memo()  # drawn again, not served from the memo
     assert render_quietly(draw, plan, ctx2024, "未通过规则检查", formats=("svg",))["svg"] == svg
 
 
@@ -76,6 +79,7 @@ def test_publish_renders_each_chart_once_as_svg(plan2024, ctx2024, monkeypatch):
 
     from planner.charts import all_charts
 
+    S.clear_memo()
     saved = []
     real = Figure.savefig
     monkeypatch.setattr(Figure, "savefig", lambda self, buf, **kw: saved.append(kw["format"]) or real(self, buf, **kw))
@@ -130,4 +134,71 @@ def test_wall_calendar_is_one_a3_landscape_page(solved, year, banner):
     assert any("节假日安排尚未公布" in t for t in texts) == banner
     pdf = wall_calendar_pdf(plan, ctx)
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(b"/Type /Page>") <= 1
+    S.clear_memo()  # drawn again, not served from the memo
     assert pdf == wall_calendar_pdf(plan, ctx)
+
+
+# -- the memo of rendered charts (style.render) ----------------------------------------------------------------
+def _fresh(draw, *args, formats=("svg",)):
+    S.clear_memo()
+    return S.render(draw, *args, formats=formats)
+
+
+@pytest.mark.parametrize("stem", list(CHARTS))
+def test_a_memo_hit_is_the_bytes_a_fresh_rendering_gives(stem, plan2024, ctx2024, catalogue):
+    """Served from the memo under equal inputs built anew (another plan object, another problem of the same
+    year) = drawn afresh; a changed session, flag or format is drawn, not served."""
+    from planner.api import make_context
+    from planner.data import scenarios_dir
+    from planner.planio import read_plan
+
+    from conftest import mutate
+
+    draw = importlib.import_module(f"planner.charts.{CHARTS[stem]}").draw
+    fresh = _fresh(draw, plan2024, ctx2024)
+    again = read_plan(scenarios_dir() / "plan_2024.csv", catalogue)
+    assert again is not plan2024
+    calls = []
+    real = S.figure_bytes
+    try:
+        S.figure_bytes = lambda *a, **k: calls.append(1) or real(*a, **k)
+        assert S.render(draw, again, make_context(2024), formats=("svg",)) == fresh and calls == []
+        s = plan2024.sessions[3]
+        shifted = mutate(plan2024, s.key, exam_date=s.exam_date + dt.timedelta(days=35))  # another month
+        assert S.render(draw, shifted, ctx2024, formats=("svg",)) != fresh and len(calls) == 1
+        assert S.render(draw, plan2024, ctx2024, "未通过规则检查", formats=("svg",)) != fresh and len(calls) == 2
+        assert set(S.render(draw, plan2024, ctx2024, formats=("png",))) == {"png"} and len(calls) == 3
+    finally:
+        S.figure_bytes = real
+    assert S.render(draw, shifted, ctx2024, formats=("svg",)) == _fresh(draw, shifted, ctx2024)
+
+
+def test_the_memo_tells_calendars_and_demands_apart(plan2024, ctx2024):
+    """Another calendar (provisional days) or a demand file makes another chart: the memo's key holds them."""
+    from planner.api import make_context
+    from planner.charts import all_charts
+    from planner.demand import load_demand
+
+    plain = all_charts(plan2024, ctx2024)
+    with_demand = all_charts(plan2024, ctx2024.with_demand(load_demand(None, ctx2024.catalogue)))
+    assert {"candidates_month", "waits"} <= set(with_demand) and {"candidates_month", "waits"}.isdisjoint(plain)
+    other = replace(ctx2024, calendar=make_context(2098).calendar)
+    assert all_charts(plan2024, other)["calendar"] != plain["calendar"]
+
+
+def test_a_chart_reads_only_what_the_memo_keys_on(plan2024, ctx2024):
+    """A chart reaching for a part of the problem the memo's key does not name fails, never served stale."""
+    from matplotlib.figure import Figure
+
+    def peeks_at_closures(plan, ctx):
+        ctx.closures
+        return Figure()
+
+    def reads_the_calendar(plan, ctx):
+        ctx.calendar, ctx.catalogue, ctx.window, ctx.demand, ctx.ruleset
+        return Figure()
+
+    S.clear_memo()
+    with pytest.raises(AttributeError, match="closures"):
+        S.render(peeks_at_closures, plan2024, ctx2024, formats=("svg",))
+    assert b"<svg" in S.render(reads_the_calendar, plan2024, ctx2024, formats=("svg",))["svg"]

@@ -42,7 +42,10 @@ def test_first_screen_then_tables_calendar_and_folded_technical_part(published):
 def test_report_is_deterministic(published, plan2024, ctx2024):
     from planner.publish.run import build_outputs
 
+    from planner.charts.style import clear_memo
+
     out, _ = published
+    clear_memo()  # the charts it embeds drawn again, not served from the memo
     assert build_outputs(plan2024, ctx2024)["report.html"] == (out / "report.html").read_bytes()
 
 

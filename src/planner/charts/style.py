@@ -177,9 +177,105 @@ def stable_svg_ids(svg: bytes) -> bytes:
 
 
 def render(draw, *args, formats=FORMATS, metadata: dict | None = None, **kwargs) -> dict[str, bytes]:
-    """Call *draw* (returning a Figure) under the chart style; its bytes in each of *formats*."""
+    """Call *draw* (returning a Figure) under the chart style; its bytes in each of *formats*.
+
+    A chart is a pure function of what it is drawn from, and drawing one costs a second or more: the same
+    chart of the same plan under the same facts (a version published again, its report, its page) is
+    rendered once per process and then served from a small memo (:class:`_Memo`)."""
+    key = _MEMO.key(draw, args, kwargs, formats, metadata)
+    if key is not None:
+        hit = _MEMO.get(key)
+        if hit is not None:
+            return dict(hit)
+        args = tuple(ChartFacts(a) if _is_problem(a) else a for a in args)
     with chart_style():
-        return figure_bytes(draw(*args, **kwargs), formats, metadata)
+        out = figure_bytes(draw(*args, **kwargs), formats, metadata)
+    if key is not None:
+        _MEMO.put(key, out)
+    return out
+
+
+def _is_problem(a) -> bool:
+    return hasattr(a, "calendar") and hasattr(a, "catalogue") and hasattr(a, "window")
+
+
+class ChartFacts:
+    """What a chart may read of the problem: the catalogue, the calendar, the window, the demand and the rule
+    set. The memo's key names exactly these (:meth:`_Memo.key`), so a chart that reached for anything else
+    would be served stale; it fails here instead."""
+
+    FIELDS = ("catalogue", "calendar", "window", "demand", "ruleset", "year")
+    __slots__ = ("_ctx",)
+
+    def __init__(self, ctx):
+        object.__setattr__(self, "_ctx", ctx)
+
+    def __getattr__(self, name):
+        if name in ChartFacts.FIELDS:
+            return getattr(self._ctx, name)
+        raise AttributeError(f"a chart reads only {', '.join(ChartFacts.FIELDS)} of the problem, not {name!r} "
+                             "(add it to ChartFacts.FIELDS and to the memo's key)")
+
+
+class _Memo:
+    """Rendered charts by what they were drawn from: the draw function, its plain arguments, each plan's
+    content, and of a problem its catalogue, calendar and demand (immutable; the calendar compares by
+    identity, and is held here, so an identity is never reused while its entry lives), its window and its
+    rule set's digest. Anything else as an argument: not memoised."""
+
+    SIZE = 24
+
+    def __init__(self):
+        import threading
+
+        self.entries: list[tuple[tuple, dict[str, bytes]]] = []  # least recently used first
+        self.lock = threading.Lock()
+
+    def key(self, draw, args, kwargs, formats, metadata):
+        named = sorted(kwargs.items())
+        parts = [_part(a) for a in args] + [_part(a) for _, a in named]
+        if any(p is None for p in parts):
+            return None
+        return (draw.__module__, draw.__qualname__, tuple(formats), repr(sorted((metadata or {}).items())),
+                tuple(name for name, _ in named), *parts)
+
+    def get(self, key):
+        with self.lock:
+            for i, (k, v) in enumerate(self.entries):  # keys hold unhashable tables (the catalogue): compared
+                if k == key:
+                    self.entries.append(self.entries.pop(i))
+                    return v
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.entries.append((key, dict(value)))
+            del self.entries[:-self.SIZE]
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+
+
+def _part(a):
+    """One argument's share of a memo key (None: an argument the memo cannot name, so no memo)."""
+    from ..plan import Plan
+
+    if a is None or isinstance(a, (str, int, float, bool)):
+        return (type(a).__name__, a)
+    if isinstance(a, Plan):
+        return ("plan", a.year, a.sessions, a.source)
+    if _is_problem(a):
+        return ("problem", a.catalogue, a.calendar, a.demand, a.window, a.ruleset.digest())
+    return None
+
+
+_MEMO = _Memo()
+
+
+def clear_memo() -> None:
+    """Forget every rendered chart (a test that compares two renderings of the same chart calls it between)."""
+    _MEMO.clear()
 
 
 def write_chart(images: dict[str, bytes], out_path_stem) -> list[Path]:
