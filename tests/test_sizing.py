@@ -163,6 +163,16 @@ def test_the_tiers_way_finds_the_same_answer(year, monkeypatch):
     assert check_plan(sized.result.plan, sized.ctx).ok
 
 
+def test_a_short_time_limit_fits_first_then_settles_the_counts(year):
+    """Below FAST_FIRST the first fit goes first (a plan whatever the load), then the fast way proves the count."""
+    from planner.sizing import FAST_FIRST
+
+    assert 0.6 * 10 < FAST_FIRST
+    sized = size(year, one_batch(25, 10, 2), bounds={"managers": (1, 5)}, time_limit=10)
+    assert sized.status == "OPTIMAL" and sized.sessions == {"managers": 2} and sized.exam_days == 4
+    assert sized.probe_bound == 2 and check_plan(sized.result.plan, sized.ctx).ok
+
+
 def hand_facts(ready_every: int, arrivals: list[int], quota: dict, max_days: dict):
     """A stream's queue inputs made by hand: one category per quota key's second part, ready every
     *ready_every* days from 2025-01-01 (day 0)."""

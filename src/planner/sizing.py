@@ -269,28 +269,32 @@ class _Counts:
                 d[0], d[1] = (0, 1) if n is None or not self.prefix else (int(s.k <= n), int(s.k <= n))
 
     def solve(self, counts: dict[str, int], clock, seed: int, share: float, *, cap: float | None = None,
-              presolve_only: bool = False):
+              presolve_only: bool = False, reserve: float = 0.0):
         """CP-SAT on the model with *counts* fixed: a search without presolve (its root propagation rules out most
         impossible counts at once, and it finds a plan of a possible one in a fraction of a second), its work
         bounded by *share* of the deterministic time left and at most *cap* units; or, *presolve_only*, one light
         presolve pass and no search (it proves some counts the root does not, in about half a CPU second, wall
-        time only). Returns (CP-SAT status, the solver)."""
+        time only). Never into the last *reserve* of the clock (deterministic units and wall seconds alike).
+        Returns (CP-SAT status, the solver)."""
         from .solver import _light_presolve
 
         self.fix(counts)
         solver = clock.solver(seed, share)
-        if cap is not None:
-            solver.parameters.max_deterministic_time = min(solver.parameters.max_deterministic_time, cap)
+        p = solver.parameters
+        wall_left = clock.wall - (time.perf_counter() - clock.start)
         if presolve_only:
             # Presolve costs no deterministic time but wall time, which a loaded machine stretches: a quarter of
             # the wall time left at most
-            wall_left = clock.wall - (time.perf_counter() - clock.start)
-            solver.parameters.max_time_in_seconds = max(solver.parameters.max_time_in_seconds, 0.25 * wall_left)
-            solver.parameters.stop_after_presolve = True
+            p.max_time_in_seconds = max(p.max_time_in_seconds, 0.25 * wall_left)
+            p.stop_after_presolve = True
             _light_presolve(solver)
         else:
-            solver.parameters.cp_model_presolve = False
-            solver.parameters.linearization_level = 0
+            p.cp_model_presolve = False
+            p.linearization_level = 0
+        det = min(p.max_deterministic_time, cap if cap is not None else p.max_deterministic_time,
+                  clock.limit - clock.det_used - reserve)
+        p.max_deterministic_time = max(0.001, det)
+        p.max_time_in_seconds = max(0.01, min(p.max_time_in_seconds, wall_left - reserve))
         status = solver.solve(self.mv.model)
         clock.account(solver, status)
         return status, solver
@@ -318,6 +322,8 @@ def _seatless(ctx, sized, limit: int) -> None:
 
 #: counts past the least being proven that a stream's probe model holds before it is built again
 _SPAN = 6
+#: sizing clocks (deterministic units, 60 % of the time limit) from which the fast way goes before the first fit
+FAST_FIRST = 8.0
 #: deterministic units a quick probe may take: root propagation rules an impossible count out in next to none,
 #: and a count it does not rule out is left to the model with every count fixed
 _QUICK = 0.01
@@ -337,20 +343,24 @@ def _least_counts(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed
                 ranges = {o: (lb[o], sized[o][1]) for o in sized}
                 ranges[sid] = (lb[sid], min(hi, lb[sid] + _SPAN))
                 model = _Counts(ctx, longest, ranges, max_wait, only=sid)
-            status, _ = model.solve({sid: lb[sid]}, clock, seed, 0.05, cap=_QUICK)
+            # bounded by deterministic units: a loaded machine's wall clock, generous here, does not decide
+            status, _ = model.solve({sid: lb[sid]}, clock, seed, 0.25, cap=_QUICK, reserve=reserve)
             if status != cp_model.INFEASIBLE:
                 break
             lb[sid] += 1
 
 
-def _impossible(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed: int, sid: str) -> bool:
+def _impossible(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed: int, sid: str,
+                reserve: float) -> bool:
     """Is *sid*'s least count impossible after all, tried harder: one presolve pass, then a longer search."""
     ranges = {o: (lb[o], sized[o][1]) for o in sized}
     ranges[sid] = (lb[sid], lb[sid])
     model = _Counts(ctx, longest, ranges, max_wait, only=sid)
     for presolve_only in (True, False):
-        status, _ = model.solve({sid: lb[sid]}, clock, seed, 0.05, cap=None if presolve_only else 1.0,
-                                presolve_only=presolve_only)
+        if clock.left <= reserve:
+            break
+        status, _ = model.solve({sid: lb[sid]}, clock, seed, 0.25, cap=None if presolve_only else 1.0,
+                                presolve_only=presolve_only, reserve=reserve)
         if status == cp_model.INFEASIBLE:
             return True
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -358,7 +368,7 @@ def _impossible(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed: 
     return False
 
 
-def _fewest_days(ctx, demand, counts: dict[str, int], max_wait, clock, seed: int, share: float):
+def _fewest_days(ctx, demand, counts: dict[str, int], max_wait, clock, seed: int, reserve: float):
     """The model with every sized stream at exactly *counts* and each site's exam days per session a decision,
     minimising the exam days. Returns (the model, its queue flows, CP-SAT status, the solver)."""
     from .queueing import model_flows
@@ -366,7 +376,7 @@ def _fewest_days(ctx, demand, counts: dict[str, int], max_wait, clock, seed: int
     joint = _Counts(ctx, demand, {sid: (n, n) for sid, n in counts.items()}, max_wait, free_days=True)
     flows = model_flows(joint.mv, joint.ctx)
     joint.mv.model.minimize(sum(d for sid in counts if sid in flows for d in flows[sid].exam_days))
-    status, solver = joint.solve(counts, clock, seed, share)
+    status, solver = joint.solve(counts, clock, seed, 1.0, reserve=reserve)
     return joint, flows, status, solver
 
 
@@ -380,14 +390,13 @@ def _settle(ctx, demand, longest, sized, lb: dict[str, int], max_wait, clock, se
         _least_counts(ctx, longest, sized, lb, max_wait, clock, seed, reserve)
         if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= reserve:
             return None, 0
-        joint, flows, status, solver = _fewest_days(ctx, demand, lb, max_wait, clock, seed,
-                                                    max(0.05, 1 - reserve / clock.left))
+        joint, flows, status, solver = _fewest_days(ctx, demand, lb, max_wait, clock, seed, reserve)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return (joint, flows, status, solver), 0
         if status != cp_model.INFEASIBLE:
             return None, 0
         raised = [sid for sid in sorted(sized)
-                  if _impossible(ctx, longest, sized, lb, max_wait, clock, seed, sid)]
+                  if _impossible(ctx, longest, sized, lb, max_wait, clock, seed, sid, reserve)]
         if not raised:
             return None, 1  # each least count is possible alone (as far as proven), not all of them together
         for sid in raised:
@@ -473,9 +482,16 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
         out.queue_bound = (out.queue_bound or 0) + least
         lb[sid] = max(lo, least)
     # The fast way first, with 40 % of the clock; the tiers' way, should it not settle the counts, has the rest.
-    settled, more = (None, 0)
-    if all(lb[sid] <= hi for sid, (_, hi) in sized.items()):
-        settled, more = _settle(ctx, demand, longest, sized, lb, max_wait, clock, seed, reserve=0.6 * clock.left)
+    # With a short time limit the first fit goes first, as it always did, so that a loaded machine, whose wall
+    # clock stretches every step, still gets a plan; the fast way then has 60 % of what is left, if the first fit
+    # left half the clock.
+    settled, more, start_plan = (None, 0, None)
+    short = clock.limit < FAST_FIRST
+    if short:
+        start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
+    if all(lb[sid] <= hi for sid, (_, hi) in sized.items()) and clock.left >= 0.5 * clock.limit:
+        settled, more = _settle(ctx, demand, longest, sized, lb, max_wait, clock, seed,
+                                reserve=(0.4 if short else 0.6) * clock.left)
     if all(lb[sid] <= hi for sid, (_, hi) in sized.items()):  # else no count within the bounds: the model says why
         out.probe_bound = sum(lb.values()) + more
     if settled is not None:
@@ -489,7 +505,8 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
         return _final(out, ctx, demand, max_wait, _extract(joint.mv, solver, joint.ctx, None), time_limit, seed,
                       start, cpu)
     # the tiers' way: a first fit found fast, then the counts as decisions from their proven least up
-    start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
+    if not short:
+        start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
     if out.probe_bound is not None:
         sized = {sid: (lb[sid], hi) for sid, (_, hi) in sized.items()}
         ranged = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in sized.items()}, max_wait)
