@@ -250,8 +250,9 @@ class _Counts:
         self.mv = build_model(self.ctx, max_slots={sid: hi for sid, (_, hi) in ranges.items()})
         self.prefix = any(r.name == "numbering" for r in self.ctx.rules)
         m = self.mv.model
+        # a stream without slots has no count to move (and CP-SAT would fold the empty sum into a constant)
         self.count = {sid: m.add_linear_constraint(sum(s.present for s in self.mv.stream_slots(sid)), lo, hi)
-                      for sid, (lo, hi) in ranges.items()}
+                      for sid, (lo, hi) in ranges.items() if self.mv.stream_slots(sid)}
 
     def covers(self, sid: str, n: int) -> bool:
         lo, hi = self.ranges[sid]
@@ -262,6 +263,8 @@ class _Counts:
         proto = self.mv.model.proto
         for sid, (lo, hi) in self.ranges.items():
             n = counts.get(sid)
+            if sid not in self.count:
+                continue
             dom = self.count[sid].proto.linear.domain
             dom[0], dom[1] = (lo, hi) if n is None else (n, n)
             for s in self.mv.stream_slots(sid):
