@@ -1,6 +1,6 @@
 """Candidates in the plan (issue 17): sizing, the cost of --demand, the model's size and memory, sensitivity.
 
-    python benchmarks/demand.py [--time-limit S] [--year Y] > benchmarks/RESULTS-demand.md
+    python benchmarks/demand.py [--time-limit S] [--year Y] [--parts size,plan,model,memory] > benchmarks/RESULTS-demand.md
 
 Parts, each a subprocess or a fresh model so one does not warm the next:
 
@@ -125,16 +125,20 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--year", type=int, default=2025)
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--parts", default="size,plan,model,memory",
+                    help="which parts to run, comma-separated (default: all; e.g. size alone after a sizing change)")
     args = ap.parse_args(argv)
+    parts = set(args.parts.split(","))
     lines = [f"# Candidates in the plan: measured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
              f"year {args.year}, time limit {args.time_limit:g} s, load average {_load()} at the start", ""]
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        log("size on the estimate")
         rows = []
         for label, c, s, wf in (("estimate", 1, 1, ""), ("estimate, deterministic limit only", 1, 1, "20"),
                                 ("candidates +20 %", 1.2, 1, ""), ("candidates −20 %", 0.8, 1, ""),
                                 ("seats +20 %", 1, 1.2, ""), ("seats −20 %", 1, 0.8, "")):
+            if "size" not in parts:
+                break
             log(f"size: {label}")
             load = _load()
             demand = DEMAND if (c, s) == (1, 1) else _scaled_demand(folder, c, s)
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
                          f"{100 * z['gap']:.1f} %", dm["max_wait_days"], dm["p95_wait_days"], dm["unserved"],
                          f"{z['answer_seconds']:.1f} / {z['answer_cpu_seconds']:.1f}",
                          f"{r['wall']:.1f} / {r['cpu']:.1f}", load, z["status"]])
-        lines += ["## planner size on the shipped estimate, and its sensitivity", "",
+        lines += [] if "size" not in parts else ["## planner size on the shipped estimate, and its sensitivity", "",
                   "*answer*: until the counts and exam days are settled (proven or not); *command*: the whole "
                   "`planner size --no-publish`, whose final plan with every preference has the rest of the time "
                   "limit. Seconds as wall / CPU. *Deterministic limit only*: `PLANNER_WALL_FACTOR=20` (as the tests "
@@ -157,22 +161,22 @@ def main(argv: list[str] | None = None) -> int:
                             "answer s", "command s", "load", "status"], rows), ""]
         log("plan --demand against plain plan")
         load = _load()
-        r = plan_ratio(folder, args.year, args.runs, args.time_limit)
-        (pw, pc), (dw, dc), sm = r["plain"], r["demand"], r["summary"]
-        lines += ["## planner plan --no-publish, with and without --demand (median of "
+        r = plan_ratio(folder, args.year, args.runs, args.time_limit) if "plan" in parts else None
+        (pw, pc), (dw, dc), sm = (r["plain"], r["demand"], r["summary"]) if r else ((1, 1), (1, 1), {})
+        lines += [] if r is None else ["## planner plan --no-publish, with and without --demand (median of "
                   f"{args.runs} interleaved runs, load {load} at the start)", "",
                   md_table(["plain wall s", "plain CPU s", "--demand wall s", "--demand CPU s", "ratio wall",
                             "ratio CPU", "--demand status", "objective", "proven bound"],
                            [[f"{pw:.2f}", f"{pc:.2f}", f"{dw:.2f}", f"{dc:.2f}", f"{dw / pw:.2f}×", f"{dc / pc:.2f}×",
                              sm.get("status"), sm.get("objective"), sm.get("bound")]]), ""]
     log("model size")
-    sizes = [[n, *model_size(n, args.year)] for n in (1_000, 100_000)]
-    lines += ["## The model's size does not grow with the candidates", "",
+    sizes = [[n, *model_size(n, args.year)] for n in (1_000, 100_000)] if "model" in parts else []
+    lines += [] if not sizes else ["## The model's size does not grow with the candidates", "",
               md_table(["expected candidates", "variables", "constraints"], sizes), ""]
     log("memory at 240 sessions")
     load = _load()
-    peak, wall, cpu, status = memory_240(args.year, args.time_limit)
-    lines += ["## Peak memory, 240 sessions with candidates (own process)", "",
+    peak, wall, cpu, status = memory_240(args.year, args.time_limit) if "memory" in parts else (None, 0, 0, "")
+    lines += [] if not status else ["## Peak memory, 240 sessions with candidates (own process)", "",
               (f"{peak:.0f} MiB" if peak else "not measured (no /proc)")
               + f" ({status}, {wall:.1f} s wall / {cpu:.1f} s CPU, load {load} at the start)", ""]
     print("\n".join(lines))

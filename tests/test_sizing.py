@@ -113,20 +113,112 @@ seats_per_day = 50
     assert "coal_mine" in r.stderr and not (tmp_path / "out").exists()
 
 
-def test_the_least_count_is_proven_where_the_seats_alone_say_less():
-    """15 candidates in three batches four months apart (February, June, October), 10 seats a session, a 60-day
-    limit: the seats alone say 2 sessions, but no session can seat two batches in time, so 3 — proven by the
-    count probes (2 is impossible), not found by search."""
-    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {}, "site_spacing": {"min_days": 2},
-                                      "registration_gap": {"min_days": 4, "max_days": 14},
-                                      "waiting": {"max_wait_days": 60}})
-    ctx = context_from_doc(doc)
-    demand = demand_from_dict({
+def three_batches():
+    """15 candidates in three batches four months apart (February, June, October), 10 seats a session."""
+    return demand_from_dict({
         "status": "估计",
         "streams": {"managers": {"arrival_every_days": 31, "categories": {"managers": {
             "first_time": 15, "profile": [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0], "show_rate": 1, "pass_rate": 1}}}},
         "sites": {"huaan": {"seats_per_day": 10, "days_per_session": 1, "max_days": 1}}}, "hand.toml", load_catalogue())
-    sized = size(ctx, demand, bounds={"managers": (1, 5)}, time_limit=30)
-    assert sized.capacity_bound == 2 and sized.probe_bound == 3
+
+
+def test_the_least_count_is_proven_where_the_seats_alone_say_less():
+    """Three batches four months apart, 10 seats a session, a 60-day limit: the seats alone say 2 sessions, but
+    no session can seat two batches in time, so 3 — the queue's timing says so before any model (queue_bound)."""
+    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {}, "site_spacing": {"min_days": 2},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "waiting": {"max_wait_days": 60}})
+    sized = size(context_from_doc(doc), three_batches(), bounds={"managers": (1, 5)}, time_limit=30)
+    assert sized.capacity_bound == 2 and sized.queue_bound == 3 and sized.probe_bound == 3
     assert sized.status == "OPTIMAL" and sized.sessions == {"managers": 3} and sized.gap == 0
     assert check_plan(sized.result.plan, sized.ctx).ok
+
+
+def test_the_least_count_is_proven_by_the_probes_where_no_plain_bound_sees_it():
+    """25 candidates ready in February, 50 seats a session: the seats and the queue say one session. But an exam
+    at least every 100 days, counted from the window's opening and to its end (coverage with its edges), over
+    the 2024 window of 344 days needs 3: two sessions leave 3 gaps of at most 100 days, 300 < 344; three leave
+    4, 400 >= 344. Only the count probes know the rule; they prove 1 and 2 impossible."""
+    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {}, "site_spacing": {"min_days": 2},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "coverage": {"max_days_between_opportunities": 100,
+                                                   "include_window_edges": True, "streams": {"managers": "all"}},
+                                      "waiting": {"max_wait_days": 200}})
+    ctx = context_from_doc(doc)
+    assert (ctx.window[1] - ctx.window[0]).days == 344  # the hand calculation's premise
+    sized = size(ctx, one_batch(25, 50, 1), bounds={"managers": (1, 5)}, time_limit=30)
+    assert sized.queue_bound == 1 and sized.probe_bound == 3
+    assert sized.status == "OPTIMAL" and sized.sessions == {"managers": 3} and sized.gap == 0
+    assert check_plan(sized.result.plan, sized.ctx).ok
+
+
+def test_the_tiers_way_finds_the_same_answer(year, monkeypatch):
+    """When the fast way does not settle the counts (time, or least counts that do not fit together), the first
+    fit and the tiers answer: the same fewest sessions and exam days on the hand-worked case."""
+    import planner.sizing as sizing
+
+    monkeypatch.setattr(sizing, "_settle", lambda *a, **k: (None, 0))
+    sized = size(year, one_batch(25, 10, 2), bounds={"managers": (1, 5)}, time_limit=30)
+    assert sized.status == "OPTIMAL" and sized.sessions == {"managers": 2} and sized.exam_days == 4
+    assert check_plan(sized.result.plan, sized.ctx).ok
+
+
+def test_a_short_time_limit_fits_first_then_settles_the_counts(year):
+    """Below FAST_FIRST the first fit goes first (a plan whatever the load), then the fast way proves the count."""
+    from planner.sizing import FAST_FIRST
+
+    assert 0.6 * 10 < FAST_FIRST
+    sized = size(year, one_batch(25, 10, 2), bounds={"managers": (1, 5)}, time_limit=10)
+    assert sized.status == "OPTIMAL" and sized.sessions == {"managers": 2} and sized.exam_days == 4
+    assert sized.probe_bound == 2 and check_plan(sized.result.plan, sized.ctx).ok
+
+
+def hand_facts(ready_every: int, arrivals: list[int], quota: dict, max_days: dict):
+    """A stream's queue inputs made by hand: one category per quota key's second part, ready every
+    *ready_every* days from 2025-01-01 (day 0)."""
+    import datetime as dt
+
+    from planner.demand import StreamFacts
+
+    day0 = dt.date(2025, 1, 1)
+    cats = sorted({c for _, c in quota})
+    return StreamFacts("hand", tuple(day0 + dt.timedelta(days=ready_every * i) for i in range(len(arrivals))),
+                       {c: tuple(arrivals) for c in cats}, quota, dict(max_days), dict(max_days),
+                       {site: 1 for site, _ in quota}), day0
+
+
+def test_queue_bound_worked_by_hand():
+    """10 candidates ready every 10 days from day 0 to day 90 (100 in all), 50 seats a session (25 a day, two
+    days), a 30-day limit, registration closing at least 5 days before the exam. The first unseated is ready on
+    day 0, so the first exam is by day 30 and seats those ready by day 25: 30. Then first unseated day 30: exam by
+    day 60, ready by 55: 60 (50 seats, 30 new). Then 90, then 100: 4 sessions, where the seats alone say 2."""
+    import datetime as dt
+
+    from planner.sizing import capacity_bound, queue_bound
+
+    facts, day0 = hand_facts(10, [10] * 10, {("a", "x"): 25}, {"a": 2})
+    end = day0 + dt.timedelta(days=365)  # everyone must be seated within the year
+    assert capacity_bound(facts, 30, end) == 2
+    assert queue_bound(facts, 30, end, 5) == 4
+    # without a registration deadline any session may seat anyone ready by then: 50, then 100 — the seats' 2
+    assert queue_bound(facts, 30, end, None) == 2
+    # a window ending on day 100: only those ready by day 100 − 31 = 69 must be seated (70): 30, 60, 90 → 3
+    assert queue_bound(facts, 30, day0 + dt.timedelta(days=100), 5) == 3
+    # a limit shorter than the registration gap seats nobody in time: no count does
+    assert queue_bound(facts, 3, end, 5) is None
+
+
+def test_seats_bound_counts_the_sites_a_category_may_use():
+    """30 candidates of x examined only at a, 30 of y only at b, 10 seats a session each: the best site's seats
+    say 3 sessions, but a session sits at one site, so 3 at a and 3 at b: 6. A site c seating 10 of each in
+    one session brings it back to 3."""
+    import datetime as dt
+
+    from planner.sizing import capacity_bound, seats_bound
+
+    facts, day0 = hand_facts(1, [30], {("a", "x"): 10, ("b", "y"): 10}, {"a": 1, "b": 1})
+    end = day0 + dt.timedelta(days=365)
+    assert capacity_bound(facts, 30, end) == 3 and seats_bound(facts, 30, end) == 6
+    facts, _ = hand_facts(1, [30], {("a", "x"): 10, ("b", "y"): 10, ("c", "x"): 5, ("c", "y"): 5},
+                          {"a": 1, "b": 1, "c": 2})
+    assert seats_bound(facts, 30, end) == 3

@@ -3,8 +3,17 @@
 ``planner size`` turns each sized stream's session count into a decision within bounds (``{min, max}`` in
 ``session_count``) and each site's exam days per session into a decision within ``1 … max_days`` of the
 demand file, keeps every hard rule of the rule set (rotation, spacing, coverage, the waiting limit …), and
-solves in two tiers: fewest sessions, then fewest exam days. A tier that stops at its time limit keeps the
-best plan found and reports the proven bound, so the answer says how far from optimal it may be.
+answers the fewest sessions, then the fewest exam days.
+
+The fast way, tried first: a lower bound per stream in plain Python (the seats site by site, and the queue's
+timing: :func:`seats_bound`, :func:`queue_bound`); then each stream's least count proven count by count by
+CP-SAT on one model per stream, built once, the count moved by the domains of the slots' presence
+(:class:`_Counts`; a count CP-SAT calls INFEASIBLE is a proof); then one model with every count fixed at its
+least, which minimises the exam days. When that model has a plan, the count is proven optimal. Otherwise
+(the least counts do not fit together, or time is short) the two tiers: a first fit found fast, then CP-SAT
+with the counts as decisions from the proven least counts up — fewest sessions, then fewest exam days. A tier
+that stops at its time limit keeps the best plan found and reports the proven bound, so the answer says how far
+from optimal it may be.
 
 The counts and days found then plan the year as ``planner plan`` would (every preference, short waits
 included), with the demand file's days replaced by the chosen ones — so ``planner check --demand`` on the
@@ -13,6 +22,7 @@ written ``demand.toml`` recomputes the same waits.
 from __future__ import annotations
 
 import copy
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -34,6 +44,7 @@ class Sizing:
     days: dict[tuple[str, str], int] = field(default_factory=dict)  # (stream, site) -> exam days per session
     sessions_bound: int | None = None  # CP-SAT's proven lower bound on the total sessions
     capacity_bound: int | None = None  # a bound from the seats alone (see capacity_bound())
+    queue_bound: int | None = None  # the plain-Python bound: seats site by site and the queue's timing (see size())
     probe_bound: int | None = None  # the sum of each stream's least count not proven impossible (see _least_counts())
     exam_days: int | None = None
     exam_days_bound: int | None = None
@@ -52,7 +63,8 @@ class Sizing:
     @property
     def lower_bound(self) -> int | None:
         """The best proven lower bound on the total sessions: CP-SAT's, or the seats' (whichever is higher)."""
-        bounds = [b for b in (self.sessions_bound, self.capacity_bound, self.probe_bound) if b is not None]
+        bounds = [b for b in (self.sessions_bound, self.capacity_bound, self.queue_bound, self.probe_bound)
+                  if b is not None]
         return max(bounds) if bounds else None
 
     def summary(self) -> dict:
@@ -100,8 +112,12 @@ def sized_streams(ctx, demand) -> dict[str, tuple[int, int]]:
     return out
 
 
-def _with_counts(ctx, counts: dict[str, object], max_wait: int | None):
+def _with_counts(ctx, counts: dict[str, object], max_wait: int | None, preferences: bool = True):
+    """*ctx*'s problem with other session counts (and waiting limit); without *preferences* for a model that only
+    asks what is possible (a preference's terms never forbid a plan, and building them costs a third of the time)."""
     doc = copy.deepcopy(ctx.ruleset.doc)
+    if not preferences:
+        doc.pop("preferences", None)
     sessions = doc.setdefault("rules", {}).setdefault("session_count", {}).setdefault("sessions", {})
     sessions.update(counts)
     if max_wait is not None:
@@ -110,37 +126,193 @@ def _with_counts(ctx, counts: dict[str, object], max_wait: int | None):
     return compile_problem(ctx.catalogue, ctx.calendar, rs, licenses=ctx.licenses, pins=ctx.pins)
 
 
+def _must(facts, category: str, limit: int, window_end) -> int:
+    """Candidates of *category* who must be seated within the year: ready more than *limit* days before the
+    window's end (the waiting rule's last condition)."""
+    import datetime as dt
+
+    from .queueing import ready_before
+
+    return facts.cumulative(category)[ready_before(facts, window_end - dt.timedelta(days=limit + 1))]
+
+
+def _session_seats(facts, site: str, category: str) -> int:
+    """The most seats one session at *site* can offer *category*: its seats per day × its longest session (a dated
+    licence only takes seats away)."""
+    return facts.quota.get((site, category), 0) * facts.max_days.get(site, 1)
+
+
 def capacity_bound(facts, limit: int, window_end) -> int:
     """Sessions a stream needs for its seats alone: everyone of a category ready more than *limit* days before the
     window's end must be seated within the year, and no session offers the category more than its best site's
     seats per day × that site's longest session. Valid for any plan, so it bounds the count from below."""
-    import datetime as dt
-    import math
-
-    from .queueing import ready_before
-
     need = 0
     for c in facts.categories:
-        must = facts.cumulative(c)[ready_before(facts, window_end - dt.timedelta(days=limit + 1))]
-        best = max((q * facts.max_days.get(site, 1) for (site, cat), q in facts.quota.items() if cat == c), default=0)
+        must = _must(facts, c, limit, window_end)
+        best = max((_session_seats(facts, site, c) for (site, cat) in facts.quota if cat == c), default=0)
         if must and best:
             need = max(need, math.ceil(must / best))
     return need
 
 
-def _seatless(ctx, sized, limit: int) -> None:
-    """No count seats a category that no site of its stream may examine: say which, and who could, at once."""
+def seats_bound(facts, limit: int, window_end) -> int:
+    """The seats site by site: a session sits at one site, so with n_s sessions at site s, every category c needs
+    sum_s n_s × (s's seats for c per session) >= the candidates of c who must be seated within the year. The
+    fewest sessions meeting that for every category at once (a small integer program, solved exactly; its proven
+    bound, rounded up, should the tiny budget run out) bounds the count from below: every plan's n_s meet it.
+    Never below :func:`capacity_bound`, and above it when the categories that need many seats are examined at
+    different sites."""
+    sites = sorted({site for (site, _), q in facts.quota.items() if q > 0})
+    needs = {c: _must(facts, c, limit, window_end) for c in facts.categories}
+    needs = {c: m for c, m in needs.items() if m > 0 and any(_session_seats(facts, s, c) for s in sites)}
+    if not needs:
+        return 0
+    m = cp_model.CpModel()
+    # more sessions at a site than its most needed category asks for never help: a valid cap on each n_s
+    top = {s: max((math.ceil(need / q) for c, need in needs.items() if (q := _session_seats(facts, s, c))),
+                  default=0) for s in sites}
+    n = {s: m.new_int_var(0, top[s], f"n[{s}]") for s in sites}
+    for c, need in needs.items():
+        m.add(sum(n[s] * _session_seats(facts, s, c) for s in sites) >= need)
+    m.minimize(sum(n.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = 1.0
+    status = solver.solve(m)
+    if status == cp_model.INFEASIBLE:  # pragma: no cover - each n_s may reach its most needed category's count
+        return capacity_bound(facts, limit, window_end)
+    return max(0, math.ceil(solver.best_objective_bound - 1e-6))
+
+
+def queue_bound(facts, limit: int, window_end, min_gap: int | None) -> int | None:
+    """The queue's timing, category by category: the fewest sessions that could seat everyone of the category in
+    time, each placed as late as the waiting limit allows and offering the category its best site's seats.
+
+    The waiting rule asks, before each session at day x, that everyone ready by x − 1 − *limit* is seated, and
+    at the window's end everyone ready more than *limit* days before it (:func:`_must`); a session seats at most
+    its seats, and only candidates ready by its registration deadline, which is at least *min_gap* days before
+    the exam (the rule ``registration_gap``; None: no such rule, any candidate). So with S seated before it, the
+    next session is on day x <= r + *limit*, r the first unseated candidate's ready day, and seats at most
+    min(S + seats, ready by x − *min_gap*). The greedy takes x = r + *limit* every time: both limits only grow
+    with S and with x, so by induction it has seated at least as many as any plan after as many sessions, and
+    the first n at which it has seated everyone who must be is a lower bound on every plan's count. None when no
+    count can seat them in time (a limit shorter than the registration gap)."""
     import datetime as dt
 
-    from .errors import InfeasibleError
     from .queueing import ready_before
+
+    need = 0
+    days = facts.ready_days
+    for c in facts.categories:
+        must = _must(facts, c, limit, window_end)
+        seats = max((_session_seats(facts, site, c) for (site, cat) in facts.quota if cat == c), default=0)
+        if not must or not seats:
+            continue
+        cum = facts.cumulative(c)
+        seated = sessions = 0
+        first = 0  # the first unseated candidate's ready-day index: cum[first + 1] > seated
+        while seated < must:
+            while cum[first + 1] <= seated:
+                first += 1
+            exam = days[first] + dt.timedelta(days=limit)
+            ready = cum[-1] if min_gap is None else cum[ready_before(facts, exam - dt.timedelta(days=min_gap))]
+            now = min(seated + seats, ready)
+            if now <= seated:
+                return None
+            seated, sessions = now, sessions + 1
+        need = max(need, sessions)
+    return need
+
+
+class _Counts:
+    """One CP-SAT model of the year with every hard rule and the waiting limit (no preferences), each sized
+    stream's slots between its range's ends, the count moved between solves by domains, never rebuilt: a count n
+    fixes the presence of slots 1 … n on and the rest off (with the rule ``numbering`` present slots are a prefix,
+    so that is every plan with n sessions; without it only their sum is fixed).
+
+    *only*: the candidates of that stream alone (a relaxation: the other streams' waiting limits are dropped, so a
+    count impossible here is impossible in the year; the model is half the size). *free_days*: each site's exam
+    days per session are decisions (else every session at its longest, as *demand* says)."""
+
+    def __init__(self, ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, *, only: str | None = None,
+                 free_days: bool = False):
+        from dataclasses import replace
+
+        from .model import build_model
+
+        trial = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in ranges.items()}, max_wait,
+                             preferences=False).with_demand(demand)
+        facts = trial.demand
+        if only is not None:
+            facts = replace(facts, streams={sid: f for sid, f in facts.streams.items() if sid == only})
+        self.ctx = replace(trial, demand=replace(facts, free_days=free_days))
+        self.ranges = dict(ranges)
+        self.mv = build_model(self.ctx, max_slots={sid: hi for sid, (_, hi) in ranges.items()})
+        self.prefix = any(r.name == "numbering" for r in self.ctx.rules)
+        m = self.mv.model
+        # a stream without slots has no count to move (and CP-SAT would fold the empty sum into a constant)
+        self.count = {sid: m.add_linear_constraint(sum(s.present for s in self.mv.stream_slots(sid)), lo, hi)
+                      for sid, (lo, hi) in ranges.items() if self.mv.stream_slots(sid)}
+
+    def covers(self, sid: str, n: int) -> bool:
+        lo, hi = self.ranges[sid]
+        return lo <= n <= hi
+
+    def fix(self, counts: dict[str, int]) -> None:
+        """Each stream of *counts* at exactly its count, every other sized stream anywhere in its range."""
+        proto = self.mv.model.proto
+        for sid, (lo, hi) in self.ranges.items():
+            n = counts.get(sid)
+            if sid not in self.count:
+                continue
+            dom = self.count[sid].proto.linear.domain
+            dom[0], dom[1] = (lo, hi) if n is None else (n, n)
+            for s in self.mv.stream_slots(sid):
+                d = proto.variables[s.present.index].domain
+                d[0], d[1] = (0, 1) if n is None or not self.prefix else (int(s.k <= n), int(s.k <= n))
+
+    def solve(self, counts: dict[str, int], clock, seed: int, share: float, *, cap: float | None = None,
+              presolve_only: bool = False, reserve: float = 0.0):
+        """CP-SAT on the model with *counts* fixed: a search without presolve (its root propagation rules out most
+        impossible counts at once, and it finds a plan of a possible one in a fraction of a second), its work
+        bounded by *share* of the deterministic time left and at most *cap* units; or, *presolve_only*, one light
+        presolve pass and no search (it proves some counts the root does not, in about half a CPU second, wall
+        time only). Never into the last *reserve* of the clock (deterministic units and wall seconds alike).
+        Returns (CP-SAT status, the solver)."""
+        from .solver import _light_presolve
+
+        self.fix(counts)
+        solver = clock.solver(seed, share)
+        p = solver.parameters
+        wall_left = clock.wall - (time.perf_counter() - clock.start)
+        if presolve_only:
+            # Presolve costs no deterministic time but wall time, which a loaded machine stretches: a quarter of
+            # the wall time left at most
+            p.max_time_in_seconds = max(p.max_time_in_seconds, 0.25 * wall_left)
+            p.stop_after_presolve = True
+            _light_presolve(solver)
+        else:
+            p.cp_model_presolve = False
+            p.linearization_level = 0
+        det = min(p.max_deterministic_time, cap if cap is not None else p.max_deterministic_time,
+                  clock.limit - clock.det_used - reserve)
+        p.max_deterministic_time = max(0.001, det)
+        p.max_time_in_seconds = max(0.01, min(p.max_time_in_seconds, wall_left - reserve))
+        status = solver.solve(self.mv.model)
+        clock.account(solver, status)
+        return status, solver
+
+
+def _seatless(ctx, sized, limit: int) -> None:
+    """No count seats a category that no site of its stream may examine: say which, and who could, at once."""
+    from .errors import InfeasibleError
 
     for sid in sized:
         facts = ctx.demand.streams.get(sid)
         if facts is None:
             continue
         for c in facts.categories:
-            must = facts.cumulative(c)[ready_before(facts, ctx.window[1] - dt.timedelta(days=limit + 1))]
+            must = _must(facts, c, limit, ctx.window[1])
             if must and not any(q for (site, cat), q in facts.quota.items() if cat == c):
                 who = sorted(i for i, inst in ctx.catalogue.institutions.items()
                              if any(ctx.catalogue.operations[op].category_code == c for op in inst.scope))
@@ -151,55 +323,88 @@ def _seatless(ctx, sized, limit: int) -> None:
                     "site to the stream (with seats in the demand file) or its sessions", [f"waiting[{sid}:{c}]"])
 
 
-def _probe(ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, clock, seed: int, share: float,
-           presolve_only: bool = False):
-    """Is there a plan with each sized stream's count within its range, under every hard rule and the waiting limit,
-    sessions at their longest (more exam days only seat more, sooner)? CP-SAT without objective; with
-    *presolve_only* one light presolve pass and no search, which near the seats' bound proves most counts
-    impossible in a fraction of a second (undecided otherwise). Returns (CP-SAT status, a plan or None)."""
-    from .model import build_model
-    from .solver import _extract, _light_presolve
-
-    trial = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in ranges.items()}, max_wait)
-    trial = trial.with_demand(demand)
-    mv = build_model(trial, max_slots={sid: hi for sid, (_, hi) in ranges.items()})
-    solver = clock.solver(seed, share)
-    # Presolve, which decides most probes, costs no deterministic time but wall time, which a loaded machine
-    # stretches: a probe may use a quarter of the wall time left, its search is bounded by its deterministic share.
-    wall_left = clock.wall - (time.perf_counter() - clock.start)
-    solver.parameters.max_time_in_seconds = max(solver.parameters.max_time_in_seconds, 0.25 * wall_left)
-    if presolve_only:  # one light pass decides the impossible counts as well as the full presolve does, faster
-        solver.parameters.stop_after_presolve = True
-        _light_presolve(solver)
-    status = solver.solve(mv.model)
-    clock.account(solver, status)
-    plan = _extract(mv, solver, trial, None) if status in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
-    return status, plan
+#: counts past the least being proven that a stream's probe model holds before it is built again
+_SPAN = 6
+#: sizing clocks (deterministic units, 60 % of the time limit) from which the fast way goes before the first fit
+FAST_FIRST = 8.0
+#: deterministic units a quick probe may take: root propagation rules an impossible count out in next to none,
+#: and a count it does not rule out is left to the model with every count fixed
+_QUICK = 0.01
 
 
-def _least_counts(ctx, demand, sized, least, max_wait, clock, seed: int, known=None):
-    """Each sized stream's least count, proven count by count: from the seats' bound up, a count is impossible
-    when no plan has the stream at exactly that count and every other stream anywhere from its own proven least
-    to its upper bound (so each step covers every plan). Stops at the first count that is possible (a plan with
-    it is returned) or undecided. Returns (least counts proven, a plan at the least counts of every stream or None:
-    *known*, a plan found before, when it has them)."""
-    lb = {sid: max(lo, least.get(sid, lo)) for sid, (lo, hi) in sized.items()}
-    stop = 0.6 * clock.left  # the probes take at most 40 % of what the first fit left, the counts together half
-    # the rest; what remains is the tiers', should the least counts not fit together
-    for sid in sorted(sized, key=lambda s: (-lb[s], s)):
-        while lb[sid] <= sized[sid][1] and clock.left > stop:
-            ranges = {o: (lb[o], sized[o][1]) for o in sized}
-            ranges[sid] = (lb[sid], lb[sid])
-            status, _ = _probe(ctx, demand, ranges, max_wait, clock, seed, 0.03, presolve_only=True)
+def _least_counts(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed: int, reserve: float) -> None:
+    """Raise each sized stream's least count *lb* (in place) past every count proven impossible, count by count
+    from *lb* up: the stream at exactly that count in a model of its own candidates (:class:`_Counts`), every other
+    stream anywhere from its own least to its upper bound, so each step covers every plan and the sum of the least
+    counts bounds the total from below. The first count not ruled out at once ends the stream's proof; the model
+    with every count fixed then decides it. Stops when only *reserve* of the clock is left."""
+    for sid in sorted(sized, key=lambda s: (lb[s], s)):
+        hi = sized[sid][1]
+        model = None
+        while lb[sid] <= hi and clock.left > reserve:
+            if model is None or not model.covers(sid, lb[sid]):
+                ranges = {o: (lb[o], sized[o][1]) for o in sized}
+                ranges[sid] = (lb[sid], min(hi, lb[sid] + _SPAN))
+                model = _Counts(ctx, longest, ranges, max_wait, only=sid)
+            # bounded by deterministic units: a loaded machine's wall clock, generous here, does not decide
+            status, _ = model.solve({sid: lb[sid]}, clock, seed, 0.25, cap=_QUICK, reserve=reserve)
             if status != cp_model.INFEASIBLE:
                 break
             lb[sid] += 1
-    if known is not None and all(len(known.stream(sid)) == lb[sid] for sid in sized):
-        return lb, known  # the first fit already has the least counts
-    if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= 1.0:
-        return lb, None
-    _, found = _probe(ctx, demand, {sid: (lb[sid], lb[sid]) for sid in sized}, max_wait, clock, seed, 0.5)
-    return lb, found
+
+
+def _impossible(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed: int, sid: str,
+                reserve: float) -> bool:
+    """Is *sid*'s least count impossible after all, tried harder: one presolve pass, then a longer search."""
+    ranges = {o: (lb[o], sized[o][1]) for o in sized}
+    ranges[sid] = (lb[sid], lb[sid])
+    model = _Counts(ctx, longest, ranges, max_wait, only=sid)
+    for presolve_only in (True, False):
+        if clock.left <= reserve:
+            break
+        status, _ = model.solve({sid: lb[sid]}, clock, seed, 0.25, cap=None if presolve_only else 1.0,
+                                presolve_only=presolve_only, reserve=reserve)
+        if status == cp_model.INFEASIBLE:
+            return True
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False
+    return False
+
+
+def _fewest_days(ctx, demand, counts: dict[str, int], max_wait, clock, seed: int, reserve: float):
+    """The model with every sized stream at exactly *counts* and each site's exam days per session a decision,
+    minimising the exam days. Returns (the model, its queue flows, CP-SAT status, the solver)."""
+    from .queueing import model_flows
+
+    joint = _Counts(ctx, demand, {sid: (n, n) for sid, n in counts.items()}, max_wait, free_days=True)
+    flows = model_flows(joint.mv, joint.ctx)
+    joint.mv.model.minimize(sum(d for sid in counts if sid in flows for d in flows[sid].exam_days))
+    status, solver = joint.solve(counts, clock, seed, 1.0, reserve=reserve)
+    return joint, flows, status, solver
+
+
+def _settle(ctx, demand, longest, sized, lb: dict[str, int], max_wait, clock, seed: int, reserve: float):
+    """The fast way: prove the least counts (:func:`_least_counts`), then plan the year with every count at its
+    least and the fewest exam days (:func:`_fewest_days`). When that model is impossible, each stream's least
+    count is tried harder; one proven impossible is raised and the whole repeats. Raises *lb* in place. Returns
+    (the model, its flows, status, solver) of a plan at the least counts, or None; and 1 when the least counts are
+    proven not to fit together (so the total needs one more), else 0."""
+    while clock.left > reserve:
+        _least_counts(ctx, longest, sized, lb, max_wait, clock, seed, reserve)
+        if any(lb[sid] > hi for sid, (_, hi) in sized.items()) or clock.left <= reserve:
+            return None, 0
+        joint, flows, status, solver = _fewest_days(ctx, demand, lb, max_wait, clock, seed, reserve)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return (joint, flows, status, solver), 0
+        if status != cp_model.INFEASIBLE:
+            return None, 0
+        raised = [sid for sid in sorted(sized)
+                  if _impossible(ctx, longest, sized, lb, max_wait, clock, seed, sid, reserve)]
+        if not raised:
+            return None, 1  # each least count is possible alone (as far as proven), not all of them together
+        for sid in raised:
+            lb[sid] += 1
+    return None, 0
 
 
 def _first_fit(ctx, demand, sized: dict[str, tuple[int, int]], max_wait, seed: int, clock, start: dict[str, int]):
@@ -242,8 +447,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
 
     from .model import build_model
     from .queueing import model_flows
-    from .solver import (_Clock, _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility,
-                         solve)
+    from .solver import _Clock, _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility
 
     start, cpu = time.perf_counter(), time.process_time()
     if ctx.ruleset.rule("waiting") is None and max_wait is None:
@@ -266,16 +470,47 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
 
     clock = _Clock(0.6 * time_limit)  # the rest is the final plan's (every preference)
     longest = demand.with_days({site: s.max_days for site, s in demand.sites.items()})
-    least = {sid: capacity_bound(free.demand.streams[sid], limit, free.window[1])
-             for sid in sized if sid in free.demand.streams}
-    out.capacity_bound = sum(least.values())
-    # the first fit first, so that a loaded machine, whose wall clock cuts the probes short, still gets a plan
-    start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, least)
-    lb, probed = _least_counts(ctx, longest, sized, least, max_wait, clock, seed, start_plan)
-    if probed is not None:
-        start_plan = probed
+    window_end = free.window[1]
+    gap = ctx.ruleset.rule("registration_gap")
+    lb = {}
+    for sid, (lo, hi) in sized.items():
+        facts = free.demand.streams.get(sid)
+        if facts is None:
+            lb[sid] = lo
+            continue
+        seats, queue = capacity_bound(facts, limit, window_end), queue_bound(facts, limit, window_end,
+                                                                             gap.min_days if gap else None)
+        out.capacity_bound = (out.capacity_bound or 0) + seats
+        least = max(seats, seats_bound(facts, limit, window_end), hi + 1 if queue is None else queue)
+        out.queue_bound = (out.queue_bound or 0) + least
+        lb[sid] = max(lo, least)
+    # The fast way first, with 40 % of the clock; the tiers' way, should it not settle the counts, has the rest.
+    # With a short time limit the first fit goes first, as it always did, so that a loaded machine, whose wall
+    # clock stretches every step, still gets a plan; the fast way then has 60 % of what is left, if the first fit
+    # left half the clock.
+    settled, more, start_plan = (None, 0, None)
+    short = clock.limit < FAST_FIRST
+    if short:
+        start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
+    if all(lb[sid] <= hi for sid, (_, hi) in sized.items()) and clock.left >= 0.5 * clock.limit:
+        settled, more = _settle(ctx, demand, longest, sized, lb, max_wait, clock, seed,
+                                reserve=(0.4 if short else 0.6) * clock.left)
     if all(lb[sid] <= hi for sid, (_, hi) in sized.items()):  # else no count within the bounds: the model says why
-        out.probe_bound = sum(lb.values())
+        out.probe_bound = sum(lb.values()) + more
+    if settled is not None:
+        joint, flows, status, solver = settled
+        out.sessions, out.sessions_bound = dict(lb), out.probe_bound
+        out.exam_days = int(round(solver.objective_value))
+        out.exam_days_bound = math.ceil(solver.best_objective_bound - 1e-6)
+        out.days = {(sid, site): (d if isinstance(d, int) else int(solver.value(d)))
+                    for sid in sized if sid in flows for site, d in flows[sid].days.items()}
+        out.status = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
+        return _final(out, ctx, demand, max_wait, _extract(joint.mv, solver, joint.ctx, None), time_limit, seed,
+                      start, cpu)
+    # the tiers' way: a first fit found fast, then the counts as decisions from their proven least up
+    if not short:
+        start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
+    if out.probe_bound is not None:
         sized = {sid: (lb[sid], hi) for sid, (_, hi) in sized.items()}
         ranged = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in sized.items()}, max_wait)
         free = ranged.with_demand(demand)
@@ -293,6 +528,8 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     count = sum(s.present for sid in sized for s in mv.stream_slots(sid))
     days = sum(d for sid in sized if sid in flows for d in flows[sid].exam_days)
     m = mv.model
+    if out.probe_bound is not None:
+        m.add(count >= out.probe_bound)  # proven: lets CP-SAT stop at a plan that meets it
     status = cp_model.UNKNOWN
     best = None
     for tier, expr in (("sessions", count), ("exam_days", days)):
@@ -331,8 +568,15 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
             out.conflict = describe_conflicts(keys, free)
         out.seconds = time.perf_counter() - start
         return out
+    return _final(out, ctx, demand, max_wait, best, time_limit, seed, start, cpu)
+
+
+def _final(out: Sizing, ctx, demand, max_wait, best, time_limit: float, seed: int, start: float, cpu: float) -> Sizing:
+    """The year planned with the counts and exam days found, as `planner plan` would make it (every preference),
+    from *best*, a plan with them."""
+    from .solver import solve
+
     out.answer_seconds, out.answer_cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
-    # the plan with the counts and days found, as `planner plan` would make it
     chosen = demand.with_days({site: d for (_, site), d in out.days.items() if site in demand.sites})
     final = _with_counts(ctx, dict(out.sessions), max_wait).with_demand(chosen)
     out.demand, out.ctx = chosen, final
