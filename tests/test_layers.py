@@ -108,3 +108,18 @@ def test_no_cycles_between_modules():
             visit(n)
     cycles = [c for c in cycles if "__init__" not in c]
     assert not cycles, cycles
+
+
+#: the longest a function in src/ may be (issue 20): one a reader can hold in their head
+MAX_FUNCTION_LINES = 120
+
+
+def test_no_function_is_longer_than_a_reader_can_hold():
+    long = []
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(SRC)}:{node.lineno} {node.name} ({lines} lines)")
+    assert long == []

@@ -440,14 +440,32 @@ def _first_fit(ctx, demand, sized: dict[str, tuple[int, int]], max_wait, seed: i
     return None
 
 
+def _plain_bounds(free, sized, limit: int, out: Sizing) -> dict[str, int]:
+    """Each sized stream's least count from plain-Python bounds (the seats, the seats site by site, the queue's
+    timing), recorded in *out* (capacity_bound, queue_bound)."""
+    window_end = free.window[1]
+    gap = free.ruleset.rule("registration_gap")
+    lb = {}
+    for sid, (lo, hi) in sized.items():
+        facts = free.demand.streams.get(sid)
+        if facts is None:
+            lb[sid] = lo
+            continue
+        seats, queue = capacity_bound(facts, limit, window_end), queue_bound(facts, limit, window_end,
+                                                                             gap.min_days if gap else None)
+        out.capacity_bound = (out.capacity_bound or 0) + seats
+        least = max(seats, seats_bound(facts, limit, window_end), hi + 1 if queue is None else queue)
+        out.queue_bound = (out.queue_bound or 0) + least
+        lb[sid] = max(lo, least)
+    return lb
+
+
 def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_wait: int | None = None,
          time_limit: float = 30.0, seed: int = 0) -> Sizing:
     """Fewest sessions, then fewest exam days, under every hard rule of *ctx* and the waiting limit."""
     from dataclasses import replace
 
-    from .model import build_model
-    from .queueing import model_flows
-    from .solver import _Clock, _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility
+    from .solver import _Clock, _extract
 
     start, cpu = time.perf_counter(), time.process_time()
     if ctx.ruleset.rule("waiting") is None and max_wait is None:
@@ -470,20 +488,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
 
     clock = _Clock(0.6 * time_limit)  # the rest is the final plan's (every preference)
     longest = demand.with_days({site: s.max_days for site, s in demand.sites.items()})
-    window_end = free.window[1]
-    gap = ctx.ruleset.rule("registration_gap")
-    lb = {}
-    for sid, (lo, hi) in sized.items():
-        facts = free.demand.streams.get(sid)
-        if facts is None:
-            lb[sid] = lo
-            continue
-        seats, queue = capacity_bound(facts, limit, window_end), queue_bound(facts, limit, window_end,
-                                                                             gap.min_days if gap else None)
-        out.capacity_bound = (out.capacity_bound or 0) + seats
-        least = max(seats, seats_bound(facts, limit, window_end), hi + 1 if queue is None else queue)
-        out.queue_bound = (out.queue_bound or 0) + least
-        lb[sid] = max(lo, least)
+    lb = _plain_bounds(free, sized, limit, out)
     # The fast way first, with 40 % of the clock; the tiers' way, should it not settle the counts, has the rest.
     # With a short time limit the first fit goes first, as it always did, so that a loaded machine, whose wall
     # clock stretches every step, still gets a plan; the fast way then has 60 % of what is left, if the first fit
@@ -510,6 +515,23 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     # the tiers' way: a first fit found fast, then the counts as decisions from their proven least up
     if not short:
         start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
+    best = _tiers(out, ctx, demand, sized, lb, start_plan, free, max_wait, clock, seed)
+    if best is None:
+        out.seconds = time.perf_counter() - start
+        return out
+    return _final(out, ctx, demand, max_wait, best, time_limit, seed, start, cpu)
+
+
+def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, clock, seed: int):
+    """The tiers' way: CP-SAT with the counts as decisions from their proven least up (started from the first
+    fit), fewest sessions, then fewest exam days with them. Fills *out*; the best plan, or None (with *out*'s
+    status INFEASIBLE and the conflict when the model proves no count fits)."""
+    from dataclasses import replace
+
+    from .model import build_model
+    from .queueing import model_flows
+    from .solver import _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility
+
     if out.probe_bound is not None:
         sized = {sid: (lb[sid], hi) for sid, (_, hi) in sized.items()}
         ranged = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in sized.items()}, max_wait)
@@ -566,9 +588,8 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
             out.status = "INFEASIBLE"
             keys, _ = explain_infeasibility(free, seed=seed, clock=clock)
             out.conflict = describe_conflicts(keys, free)
-        out.seconds = time.perf_counter() - start
-        return out
-    return _final(out, ctx, demand, max_wait, best, time_limit, seed, start, cpu)
+        return None
+    return best
 
 
 def _final(out: Sizing, ctx, demand, max_wait, best, time_limit: float, seed: int, start: float, cpu: float) -> Sizing:
