@@ -356,3 +356,42 @@ def test_the_year_s_unconfirmed_regulation_is_listed_for_the_planner(env, monkey
     r = client.get(f"/demand?v={vid}")
     assert seen and seen[0][0].year == 2024
     assert "2024年施行规定中有2项待核定" in r.text and "补考次数上限待核定：5 &lt;b&gt;" in r.text
+
+
+def test_generate_with_the_demand_plans_under_the_waiting_limit_and_says_so(env):
+    """生成 with 按需求与考位: the newest saved demand joins the solve (a tiny rule set with a waiting limit), the
+    version's summary carries the queue's figures, equal to the queue of the stored plan, and the plan page says
+    the plan was made with them; without the box, a plan has no demand block."""
+    from planner.check import check_plan
+    from planner.planio import read_plan
+    from planner.scenario import load_scenario
+
+    app, client, _, rules = env
+    ws = app.state.ws
+    ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
+    zero = {D.category_key(sid, cid, k): "0" for sid, sd in estimate().streams.items() for cid in sd.categories
+            for k in LINES}
+    assert post(app, client, "/demand", {**zero, "c.managers.managers.first_time": "30",
+                                         "s.huaan.seats_per_day": "10", "s.huaan.days_per_session": "1",
+                                         "s.huaan.max_days": "1"}).status_code == 303
+    n = D.numbers(ws)[-1]
+    made = {}
+    for box in ("1", ""):
+        r = post(app, client, "/generate", {"year": "2024", "scenario": "hand", "time_limit": "10",
+                                            "with_demand": box})
+        assert r.status_code == 303
+        job = app.state.jobs.wait(r.headers["location"].rsplit("/", 1)[-1], timeout=300)
+        assert job.state == "done" and job.version, job.outcome
+        made[box] = job.version
+    summary = ws.summary(made["1"])
+    assert "demand" not in ws.summary(made[""]) and summary["demand_version"] == n
+    ctx = load_scenario(ws.scenario_path("hand")).ctx.with_demand(D.load(ws, n, load_catalogue()))
+    plan = read_plan(ws.plan_csv_path(made["1"]), ctx.catalogue, year=2024)
+    load = evaluate(plan, ctx).summary()
+    assert {k: summary["demand"][k] for k in load} == load and load["expected_candidates"] >= 30  # + retakes
+    assert check_plan(plan, ctx).ok  # the waiting limit (200 days) held
+    page = client.get(f"/plan?v={made['1']}").text
+    assert 'id="planned-with-demand"' in page and f"需求版本{n}" in page
+    assert f"预计考生 {load['expected_candidates']} 人" in page and f"结转下年 {load['unserved']} 人" in page
+    assert 'id="planned-with-demand"' not in client.get(f"/plan?v={made['']}").text
+    assert 'name="with_demand"' in client.get("/plan").text

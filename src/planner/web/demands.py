@@ -266,7 +266,13 @@ def statuses() -> tuple[str, ...]:
     return STATUSES
 
 
-# -- 推荐场次, in the solver process ----------------------------------------------------------------------------
+# -- in the solver process ------------------------------------------------------------------------------------
+def scaled(ws, n: int | None, ctx, sc):
+    """Demand version *n* (None: the shipped estimate) as the scenario *sc* expects it (需求 ± %)."""
+    demand = load(ws, n, ctx.catalogue)
+    return sc.scale_demand(demand) if sc is not None else demand
+
+
 def compute_size(spec: dict, ctx, sc) -> dict:
     """The sizing job: ``planner size`` in *ctx* (the rules of the scenario *sc*, or the embedded ones) on the
     workspace's demand, scaled by the scenario's 需求 ± %; plain data."""
@@ -276,10 +282,7 @@ def compute_size(spec: dict, ctx, sc) -> dict:
     from ..sizing import size
     from .workspace import Workspace
 
-    ws = Workspace(spec["root"], verify=False)
-    demand = load(ws, spec.get("demand"), ctx.catalogue)
-    if sc is not None:
-        demand = sc.scale_demand(demand)
+    demand = scaled(Workspace(spec["root"], verify=False), spec.get("demand"), ctx, sc)
     sized = size(ctx, demand, time_limit=float(spec["time_limit"]))
     if sized.status == "INFEASIBLE":
         raise InfeasibleError("no count within the bounds seats every candidate in time: " + "; ".join(sized.conflict),

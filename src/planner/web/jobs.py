@@ -120,6 +120,11 @@ def _compute(spec: dict) -> dict:
     extra: dict[str, Any] = {"scenario": spec.get("scenario") or ""}
     reason_of: dict = {}
     if kind == "generate":
+        if spec.get("with_demand"):  # 按需求与考位: the waiting rules join, the load goes into the summary
+            from .demands import scaled
+
+            ctx = ctx.with_demand(scaled(ws, spec.get("demand"), ctx, sc))
+            extra["demand_version"] = spec.get("demand")
         result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None)
     elif kind == "replan":
         from_date = dt.date.fromisoformat(spec["from_date"])

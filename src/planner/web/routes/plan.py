@@ -75,8 +75,13 @@ async def generate(request: Request):
     if errors:
         return b.page(request, "plan.html", 400, default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
                       errors=errors, form=dict(form))
-    job = b.submit({"kind": "generate", "root": str(b.ws.root), "year": year, "scenario": scenario,
-                         "time_limit": limit, "note": str(form.get("note", ""))[:200]})
+    spec = {"kind": "generate", "root": str(b.ws.root), "year": year, "scenario": scenario, "time_limit": limit,
+            "note": str(form.get("note", ""))[:200]}
+    if form.get("with_demand") == "1":  # the 需求与考位 page's newest saved figures (else the shipped estimate)
+        from .. import demands as D
+
+        spec.update(with_demand=True, demand=D.chosen(b.ws, None))
+    job = b.submit(spec)
     return RedirectResponse(f"/job/{job.id}", status_code=303)
 
 
