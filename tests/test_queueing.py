@@ -233,3 +233,23 @@ def test_the_waiting_rule_sees_late_candidates_and_out_of_order_deadlines(small_
     msgs = [v.message for v in check_plan(plan, ctx).violations if v.rule == "waiting"]
     assert any("registration closes before" in m for m in msgs)
     assert any("waited more than 75 days" in m for m in msgs)
+
+
+def test_the_model_has_the_same_size_at_a_thousand_and_a_hundred_thousand_candidates(small_year):
+    """The queue is one integer per session and category, so the model's size follows the categories the demand
+    file lists, not how many candidates they bring; at 1 000 candidates the estimate's 8 冶金 candidates round to
+    none, and the category stays (issue 17 item 7)."""
+    from planner.demand import compile_demand, load_demand
+    from planner.model import build_model
+
+    demand = load_demand(None, small_year.catalogue)
+    total = sum(c.registrations for sd in demand.streams.values() for c in sd.categories.values())
+    sizes, empty = [], []
+    for n in (1_000, 100_000):
+        scaled = demand.scaled(candidates=n / total)
+        facts = compile_demand(scaled, small_year)
+        empty.append(sorted(c for f in facts.streams.values() for c in f.categories if not f.total(c)))
+        proto = build_model(dataclasses.replace(small_year, demand=facts)).model.proto
+        sizes.append((len(proto.variables), len(proto.constraints)))
+    assert empty[0] and not empty[1]  # the small demand does leave a listed category without candidates
+    assert sizes[0] == sizes[1]
