@@ -171,8 +171,10 @@ def main(argv: list[str] | None = None) -> int:
                              sm.get("status"), sm.get("objective"), sm.get("bound")]]), ""]
     log("model size")
     sizes = [[n, *model_size(n, args.year)] for n in (1_000, 100_000)] if "model" in parts else []
+    for row in sizes:
+        row.append("yes" if row[1:] == sizes[-1][1:] else "NO")
     lines += [] if not sizes else ["## The model's size does not grow with the candidates", "",
-              md_table(["expected candidates", "variables", "constraints"], sizes), ""]
+              md_table(["expected candidates", "variables", "constraints", "same as at 100 000"], sizes), ""]
     log("memory at 240 sessions")
     load = _load()
     peak, wall, cpu, status = memory_240(args.year, args.time_limit) if "memory" in parts else (None, 0, 0, "")

@@ -233,3 +233,55 @@ def test_the_waiting_rule_sees_late_candidates_and_out_of_order_deadlines(small_
     msgs = [v.message for v in check_plan(plan, ctx).violations if v.rule == "waiting"]
     assert any("registration closes before" in m for m in msgs)
     assert any("waited more than 75 days" in m for m in msgs)
+
+
+def test_the_model_has_the_same_size_at_a_thousand_and_a_hundred_thousand_candidates(small_year):
+    """The queue is one integer per session and category, so the model's size follows the categories the demand
+    file lists, not how many candidates they bring; at 1 000 candidates the estimate's 8 冶金 candidates round to
+    none, and the category stays (issue 17 item 7)."""
+    from planner.demand import compile_demand, load_demand
+    from planner.model import build_model
+
+    demand = load_demand(None, small_year.catalogue)
+    total = sum(c.registrations for sd in demand.streams.values() for c in sd.categories.values())
+    sizes, empty = [], []
+    for n in (1_000, 100_000):
+        scaled = demand.scaled(candidates=n / total)
+        facts = compile_demand(scaled, small_year)
+        empty.append(sorted(c for f in facts.streams.values() for c in f.categories if not f.total(c)))
+        proto = build_model(dataclasses.replace(small_year, demand=facts)).model.proto
+        sizes.append((len(proto.variables), len(proto.constraints)))
+    assert empty[0] and not empty[1]  # the small demand does leave a listed category without candidates
+    assert sizes[0] == sizes[1]
+
+
+def test_a_plan_that_breaks_the_waiting_limit_is_repaired_and_its_cost_bounds_the_plan_with_candidates():
+    """The plan without candidates holds its two managers' sessions on 2月 and 8月; 40 candidates ready in September
+    may wait 20 days. Repaired (every rule, the calendar preferences only, from that plan), the best plan costs more
+    than the plan without candidates, and no more than the best plan with them (here, where nobody waits past the
+    target, exactly as much): a valid, stronger bound for ``plan --demand``."""
+    from planner.data import load_catalogue
+    from planner.demand import demand_from_dict
+    from planner.model import build_model
+    from planner.solver import _Clock, _complete_hint, _hint, _repair_hint, solve
+
+    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "waiting": {"max_wait_days": 20}},
+                   prefs={"even_spread": {"weight": 2, "streams": ["managers"]}, "preferred_gap": {"weight": 3, "days": 5},
+                          "short_wait": {"weight": 1, "target_days": 30}})
+    ctx = context_from_doc(doc)
+    demand = demand_from_dict({"status": "估计", "streams": {"managers": {"arrival_every_days": 7, "categories": {
+        "managers": {"first_time": 40, "profile": [0] * 8 + [1, 0, 0, 0], "show_rate": 1, "pass_rate": 1}}}},
+        "sites": {"huaan": {"seats_per_day": 100}}}, "t.toml", ctx.catalogue)
+    plain = solve(ctx, time_limit=10)
+    with_candidates = ctx.with_demand(demand)
+    assert plain.status.value == "OPTIMAL" and not check_plan(plain.plan, with_candidates).ok
+    mv = build_model(with_candidates)
+    _hint(mv, plain.plan)
+    clock = _Clock(10)
+    assert not _complete_hint(mv, clock, 0)
+    floor = _repair_hint(mv, with_candidates, clock, 0)
+    best = solve(with_candidates, time_limit=10)
+    assert best.status.value == "OPTIMAL" and best.parts["short_wait"][1] == 0
+    assert plain.objective < floor == best.objective

@@ -412,8 +412,9 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
                 wave = rules.wave(sid, cid, c.base, days, weights)
             entering = c.base + wave.added - wave.replaced
             returning = rules.returning(sid, entering, c.return_rate, days, weights)
-            if entering + returning == 0:
-                continue
+            # A category the file lists stays one with no candidates this year (e.g. a handful that rounds to
+            # none when the demand is scaled down): its queue is then zero throughout, and the model's size
+            # depends on which categories there are, never on how many candidates (issue 17 item 7).
             if wave.first_day is None:
                 first = ready_profile(days, c.profile, c.base, sd.arrival_every_days)
             else:  # the renewing regime's days: the wave in, the regime before's renewal candidates out

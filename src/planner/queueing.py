@@ -300,8 +300,13 @@ def hint_queue(mv, solution) -> None:
 
 
 def ready_expr(flags: list, arrivals: tuple[int, ...]):
-    """Candidates ready by a day given its ready-day flags: ``sum(arrivals[j] * flag[j])``."""
-    return sum(a * f for a, f in zip(arrivals, flags) if a and not (isinstance(f, int) and f == 0))
+    """Candidates ready by a day given its ready-day flags: ``sum(arrivals[j] * flag[j])``, always a CP-SAT
+    expression (a constant one too), so that a comparison with it is a constraint however many candidates there
+    are: a plain ``0 >= 0`` would add a constant variable instead, and the model's size follow the arrivals."""
+    from ortools.sat.python import cp_model
+
+    pairs = [(f, a) for a, f in zip(arrivals, flags) if a and not (isinstance(f, int) and f == 0)]
+    return cp_model.LinearExpr.weighted_sum([f for f, _ in pairs], [a for _, a in pairs])
 
 
 def model_flows(mv, ctx, limits: tuple[int, ...] = ()) -> dict[str, StreamFlows]:

@@ -240,7 +240,9 @@ def solve(
     With candidates (``ctx.demand``) the year is first planned without them, which takes a fraction of the
     time: when that plan keeps every wait within the limit and seats nobody late, it is also the best plan
     with them (it is optimal for fewer terms and pays nothing for the others) and is returned as it is;
-    otherwise it is where the search with the candidates starts.
+    otherwise it is where the search with the candidates starts. When it breaks the waiting limit, the search
+    starts instead from the best plan by the other preferences that keeps every rule (:func:`_repair_hint`), whose
+    proven cost is then the bound the result states.
     """
     floor = None  # a proven lower bound on the preferences' cost from the plan without candidates
     if getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
@@ -261,7 +263,11 @@ def solve(
     if hint is not None or reference is not None:
         _hint(mv, hint if hint is not None else reference)
         if getattr(ctx, "demand", None) is not None:
-            _complete_hint(mv, clock, seed)
+            kept = _complete_hint(mv, clock, seed)
+            if not kept and reference is None and first_tiers is None:
+                repaired = _repair_hint(mv, ctx, clock, seed)
+                if repaired is not None:
+                    floor = max(floor or 0, repaired)
     else:
         _target_hint(mv, ctx)
 
@@ -332,20 +338,43 @@ def solve(
     return result
 
 
-def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> None:
+def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> bool:
     """Turn a plan's hint into a value for every variable: the hinted decisions fixed, CP-SAT fills in the rest
-    (the preferences' terms), which it does at once; left to its hint search, that took seconds."""
+    (the preferences' terms), which it does at once; left to its hint search, that took seconds. False when the
+    plan breaks a rule of this model (the waiting limit, for the plan without candidates)."""
     m = mv.model
     solver = clock.solver(seed, 0.25)
     solver.parameters.fix_variables_to_their_hinted_value = True
     _light_presolve(solver)
     status = solver.solve(m)
     clock.account(solver, status)
+    _hint_all(m, solver, status)
+    return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+
+
+def _hint_all(m: cp_model.CpModel, solver: cp_model.CpSolver, status) -> None:
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         m.clear_hints()
         for i in range(len(m.proto.variables)):
             v = m.get_int_var_from_proto_index(i)
             m.add_hint(v, solver.value(v))
+
+
+def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> int | None:
+    """The hinted plan breaks the waiting limit: start instead from the plan that keeps every rule and is best by
+    the preferences the year has without its candidates, searched from the hint (on the 2025 estimate CP-SAT
+    proves it in under a deterministic unit). Returns its cost when proven: every plan with the candidates costs
+    at least that, since the candidates' own preference costs 0 or more (on the estimate 859, where the plan
+    without candidates could only claim its 70). The caller minimises the whole objective afterwards."""
+    plain = {p.name for p in ctx.with_demand(None).preferences}
+    m = mv.model
+    m.minimize(sum(w * sum(t) for name, (w, t) in mv.penalties.items() if name in plain))
+    solver = clock.solver(seed, 0.2)
+    _light_presolve(solver)
+    status = solver.solve(m)
+    clock.account(solver, status)
+    _hint_all(m, solver, status)
+    return int(round(solver.objective_value)) if status == cp_model.OPTIMAL else None
 
 
 def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins) -> tuple["Result | Plan | None", int | None]:

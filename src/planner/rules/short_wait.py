@@ -77,6 +77,7 @@ class ShortWait(Preference):
                     define(mv, upto, lambda val, a=a, b=b: min(val(a), val(b)))
                     ok = m.new_int_var(0, top, f"on_time[{sid}#{s.k},{c}]")
                     m.add_max_equality(ok, [0, upto])  # none on time when all it seats were ready too early
+                    m.add(ok <= a)  # implied (a >= 0), but the LP does not see it through the max
                     define(mv, ok, lambda val, upto=upto: max(0, val(upto)))
                     on_time.append(ok)
                 end = cum[ready_before(flows.facts, ctx.window[1] - _days(w + 1))]
