@@ -187,12 +187,24 @@ def render(draw, *args, formats=FORMATS, metadata: dict | None = None, **kwargs)
         hit = _MEMO.get(key)
         if hit is not None:
             return dict(hit)
-        args = tuple(ChartFacts(a) if _is_problem(a) else a for a in args)
+        args = tuple(_seen(a) for a in args)
     with chart_style():
         out = figure_bytes(draw(*args, **kwargs), formats, metadata)
     if key is not None:
         _MEMO.put(key, out)
     return out
+
+
+def _seen(a):
+    """An argument as a memoised chart sees it: a problem through :class:`ChartFacts`, a plan without the file it
+    was read from (which the key leaves out, so the same sessions read from two files share a chart)."""
+    from dataclasses import replace
+
+    from ..plan import Plan
+
+    if _is_problem(a):
+        return ChartFacts(a)
+    return replace(a, source="") if isinstance(a, Plan) and a.source else a
 
 
 def _is_problem(a) -> bool:
@@ -264,7 +276,7 @@ def _part(a):
     if a is None or isinstance(a, (str, int, float, bool)):
         return (type(a).__name__, a)
     if isinstance(a, Plan):
-        return ("plan", a.year, a.sessions, a.source)
+        return ("plan", a.year, a.sessions)
     if _is_problem(a):
         return ("problem", a.catalogue, a.calendar, a.demand, a.window, a.ruleset.digest())
     return None
