@@ -395,3 +395,22 @@ def test_generate_with_the_demand_plans_under_the_waiting_limit_and_says_so(env)
     assert f"预计考生 {load['expected_candidates']} 人" in page and f"结转下年 {load['unserved']} 人" in page
     assert 'id="planned-with-demand"' not in client.get(f"/plan?v={made['']}").text
     assert 'name="with_demand"' in client.get("/plan").text
+
+
+def test_a_damaged_saved_demand_stops_generate_and_points_to_the_demand_page(env):
+    """生成 with 按需求与考位 whose saved figures no longer read (a seat count made negative on disk): the job fails
+    with the file's field, no version is stored, and the page sends the planner to 需求与考位, not the scenario."""
+    app, client, _, rules = env
+    ws = app.state.ws
+    ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
+    n = D.save(ws, estimate(), who="测试")
+    D.path(ws, n).write_text("[sites.huaan]\nseats_per_day = -3\n", encoding="utf-8")
+    before = [v.id for v in ws.versions()]
+    r = post(app, client, "/generate", {"year": "2024", "scenario": "hand", "time_limit": "5", "with_demand": "1"})
+    jid = r.headers["location"].rsplit("/", 1)[-1]
+    job = app.state.jobs.wait(jid, timeout=300)
+    assert job.state == "failed" and job.outcome["field"] == "sites.huaan.seats_per_day"
+    assert [v.id for v in ws.versions()] == before
+    page = client.get(f"/job/{jid}").text
+    assert 'id="demand-at-fault"' in page and f'href="/demand?d={n}"' in page and f"需求版本{n}：须在 1–100000 之间" in page
+    D.path(ws, n).unlink()  # the module's later tests read the newest saved demand

@@ -27,6 +27,22 @@ def _error_catalogue(b, job):
         return catalogue()
 
 
+def _demand_at_fault(b, job) -> int | None:
+    """The saved demand version a failed job read, when the error lies in its file (the planner mends it on
+    需求与考位, not in the scenario)."""
+    from pathlib import Path
+
+    from .. import demands as D
+
+    n, where = job.spec.get("demand"), job.outcome.get("file")
+    if n is None or not where:
+        return None
+    try:
+        return int(n) if Path(where).resolve() == D.path(b.ws, int(n)).resolve() else None
+    except (OSError, ValueError, PlannerError):
+        return None
+
+
 def job_view(request: Request, jid: str, template: str, status: int = 200, errors: dict | None = None,
              notice_form: dict | None = None):
     """A job's page (or its polled fragment); a finished re-plan is the 调整 page (``replan.revision_view``);
@@ -43,6 +59,12 @@ def job_view(request: Request, jid: str, template: str, status: int = 200, error
         kw["year"] = b.ws.version(job.spec["base"]).year
     if job.state in FINISHED and job.outcome and not job.outcome.get("ok"):
         kw["error"] = i18n.error_view(job.outcome, _error_catalogue(b, job))
+        kw["demand_at_fault"] = _demand_at_fault(b, job)
+        if kw["demand_at_fault"] is not None:
+            from .. import demands as D
+
+            o = job.outcome
+            kw["demand_reason"] = D.message(PlannerError(o.get("message", ""), field=o.get("field")))
     if job.state == "done" and job.spec["kind"] in ("replan", "pin"):
         base = b.ws.version(job.spec["base"])
         ctx = b.ctx_for(job.spec.get("scenario"), base.year)
