@@ -90,13 +90,15 @@ def test_infeasible_input_exits_3_and_names_conflict(tmp_path, capsys, default_d
 
     text = (tmp_path / "r.toml")
     body = open(make_context(2024).ruleset.source, encoding="utf-8").read()
-    body = body.replace("special_ops = 48", "special_ops = 245")  # 240 working days in the 2024 window
-    text.write_text(body, encoding="utf-8")
+    # 30 managers' sessions at 华安 alone, each two weeks after the last, do not fit the 2024 window (24 fit)
+    count = "managers = 11                      # 附件2: 期次 1-11"
+    assert count in body
+    text.write_text(body.replace(count, "managers = 30"), encoding="utf-8")
     code = main(["plan", "--year", "2024", "--rules", str(text), "--out", str(tmp_path / "o"), "--no-publish"])
     err = capsys.readouterr().err
     assert code == 3
     # one irreducible set (tests/test_explain.py asserts irreducibility); the count is in every one of them
-    assert "session_count[special_ops]" in err and "Traceback" not in err and "not proven minimal" not in err
+    assert "session_count[managers]" in err and "Traceback" not in err and "not proven minimal" not in err
     assert not (tmp_path / "o" / "plan.csv").exists()
 
 

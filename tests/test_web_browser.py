@@ -3,12 +3,13 @@
 One server (a free port, its own workspace) and one browser for the whole module; the tests run in
 file order and build on each other like a planner's session: generate next year, close 聚腾 for a
 quarter (infeasible, conflict named), relax and re-plan, pin a session, publish, download the zip,
-upload an edited notice.xlsx. Screenshots of every page at 1280 px and 390 px go to
-``tests/artifacts/web/`` (git-ignored); each page is checked for horizontal scrolling.
+upload an edited notice.xlsx. Each page is checked for horizontal scrolling at 1280 px and 390 px; with
+``PLANNER_SCREENSHOTS=1`` screenshots of every page go to ``tests/artifacts/web/`` (git-ignored) for a person to look at.
 """
 from __future__ import annotations
 
 import datetime as dt
+import os
 from contextlib import contextmanager
 import shutil
 import socket
@@ -95,8 +96,20 @@ def go(page, server, path: str) -> None:
     page.goto(server[1] + path)
 
 
+#: screenshots for a person to look at (``PLANNER_SCREENSHOTS=1``): no test reads them, and a full-page PNG of
+#: each walk-through step costs the suite seconds that prove nothing
+SCREENSHOTS = os.environ.get("PLANNER_SCREENSHOTS") == "1"
+
+
+def save_shot(page, name: str) -> None:
+    """``tests/artifacts/web/<name>.png``, the whole page, when screenshots are asked for."""
+    if SCREENSHOTS:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    save_shot(page, name)
 
 
 def versions(server) -> list:

@@ -1,6 +1,6 @@
 """需求与考位 in a real browser (Debian's Chromium via Playwright) at 1280 and 390 px: a bad number refused next
 to its field, the edit saved as a version, the two charts shown, 推荐场次 run from the page to its result.
-Screenshots go to ``tests/artifacts/web/`` (git-ignored); every page is checked for horizontal scrolling.
+With ``PLANNER_SCREENSHOTS=1`` screenshots go to ``tests/artifacts/web/`` (git-ignored); every page is checked for horizontal scrolling.
 The workspace holds the 2024 plan as a version (no solve) and a tiny rule set for the sizing job.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The planner's new abilities in a real browser (Debian's Chromium via Playwright) at 1280 and 390 px:
 修改一场 with the live verdict, restore / delete and undo, the change log, the print view, the Chinese file
-picker. Screenshots go to ``tests/artifacts/web/`` (git-ignored); every page is checked for horizontal
-scrolling. No solve: the workspace starts with the 2024 plan stored as a version.
+picker. Every page is checked for horizontal scrolling; screenshots go to ``tests/artifacts/web/`` (git-ignored)
+with ``PLANNER_SCREENSHOTS=1``. No solve: the workspace starts with the 2024 plan stored as a version.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
 # the browser, the artifacts folder and the live server of the walk-through (which skips without Chromium)
-from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, live_server  # noqa: E402
+from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, live_server, save_shot  # noqa: E402
 
 from planner.data import scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
@@ -55,7 +55,7 @@ def fits(page) -> None:
 
 
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.width}.png"), full_page=True)
+    save_shot(page, f"{name}-{page.width}")
 
 
 def first_version(server) -> int:

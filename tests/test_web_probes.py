@@ -297,6 +297,41 @@ def test_a_full_job_queue_says_so_in_chinese(tmp_path):
         assert app.state.jobs.running() is None and not app.state.ws.versions()
 
 
+def test_a_job_page_learns_a_new_state_at_once_and_otherwise_after_the_wait(tmp_path):
+    """The status fragment long-polls: asked with the state the page shows, it answers when the state changes
+    (here: cancelled from another thread) and otherwise after ``STATUS_WAIT``; the fragment asks again."""
+    import threading
+    import time
+
+    from planner.web.jobs import JobQueue
+    from planner.web.routes import jobs as R
+
+    q = JobQueue()
+    q._stop = True  # no worker takes jobs: the job stays queued until cancelled
+    q._cv.acquire(), q._cv.notify_all(), q._cv.release()
+    job = q.submit({"kind": "generate"})
+    t0 = time.monotonic()
+    assert q.wait_change(job.id, "queued", 0.05).state == "queued"  # nothing changed: back after the wait
+    assert q.wait_change(job.id, "running", 60).state == "queued"  # the page is behind: at once
+    threading.Timer(0.2, q.cancel, args=(job.id,)).start()
+    assert q.wait_change(job.id, "queued", 60).state == "cancelled"
+    assert time.monotonic() - t0 < 30  # woken by the change, not by the 60 s bound (a liveness bound)
+    app = create_app(tmp_path / "w")
+    app.state.jobs._stop = True
+    with app.state.jobs._cv:
+        app.state.jobs._cv.notify_all()
+    with TestClient(app) as client:
+        waiting = app.state.jobs.submit({"kind": "generate", "year": 2027})
+        frag = client.get(f"/job/{waiting.id}/status?seen=running").text  # the page is behind: at once
+        assert f'hx-get="/job/{waiting.id}/status?seen=queued" hx-trigger="load"' in frag
+        t = time.monotonic()
+        client.get(f"/job/{waiting.id}/status?seen=queued")
+        assert time.monotonic() - t >= R.STATUS_WAIT * 0.9  # held for the wait when nothing changed
+        app.state.jobs.cancel(waiting.id)
+        frag = client.get(f"/job/{waiting.id}/status?seen=queued").text
+        assert 'data-state="cancelled"' in frag and "hx-get" not in frag  # finished: the page stops asking
+
+
 # -- probe 11: the database damaged while running ---------------------------------------------------------
 def test_a_database_damaged_while_running_gives_a_chinese_hint(tmp_path):
     app = create_app(tmp_path / "w")

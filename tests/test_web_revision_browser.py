@@ -3,7 +3,7 @@
 The published 2024 plan, 华安 closed 15 July – 31 August, re-planned from 1 July (worked out by hand in
 tests/test_revision.py): the planner sees the three changes with their candidates and reasons, refuses the
 knock-on (infeasible: said, and the way back), returns, and publishes the 调整通知 with her own reason.
-Screenshots at 1280 px and 390 px go to ``tests/artifacts/web/`` (git-ignored); no page scrolls sideways.
+With ``PLANNER_SCREENSHOTS=1``, screenshots at 1280 px and 390 px go to ``tests/artifacts/web/`` (git-ignored); no page scrolls sideways.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from planner import read_plan  # noqa: E402
 from planner.data import load_catalogue, scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
 
-from test_web_browser import ARTIFACTS, JOB_WAIT_MS, live_server, page  # noqa: E402,F401 - page: its fixture
+from test_web_browser import JOB_WAIT_MS, live_server, page, save_shot  # noqa: E402,F401 - page: its fixture
 from test_web_revision import SCENARIO  # noqa: E402
 
 
@@ -36,13 +36,13 @@ def server(tmp_path_factory):
 
 
 def fits(page, name: str) -> None:
-    """Screenshots at 1280 and 390 px; neither scrolls sideways."""
+    """Neither 1280 nor 390 px scrolls sideways (screenshots of both when asked for)."""
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_load_state("networkidle")
+        page.wait_for_function("() => [...document.images].every(i => i.complete)")  # the charts are laid out
         sw, iw = page.evaluate("[document.scrollingElement.scrollWidth, innerWidth]")
         assert sw <= iw, f"{name} at {width}px scrolls sideways ({sw} > {iw})"
-        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}.png"), full_page=True)
+        save_shot(page, f"{name}-{width}")
     page.set_viewport_size({"width": 1280, "height": 900})
 
 

@@ -277,6 +277,18 @@ class JobQueue:
                 self._cv.wait(0.2 if left is None else min(0.2, left))
         return self._jobs[jid]
 
+    def wait_change(self, jid: str, seen: str, timeout: float) -> Job | None:
+        """Block until the job's state is no longer *seen* (or *timeout* seconds): a job's page asks for its next
+        state and gets it the moment it changes, instead of polling on a fixed beat."""
+        end = time.monotonic() + timeout
+        with self._cv:
+            while (job := self._jobs.get(jid)) is not None and job.state == seen:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self._cv.wait(left)
+        return self._jobs.get(jid)
+
     def shutdown(self) -> None:
         with self._cv:
             self._stop = True
@@ -310,6 +322,7 @@ class JobQueue:
                 job = self._jobs[self._queue.popleft()] if self._queue else None
                 if job is not None:
                     job.state, job.started = RUNNING, time.monotonic()
+                    self._cv.notify_all()  # a page waiting on the job's state (:meth:`wait_change`)
             if job is None:
                 try:
                     self._worker_conn()

@@ -94,8 +94,17 @@ def job_page(request: Request, jid: str):
     return job_view(request, jid, "job.html")
 
 
+#: how long a job's page waits for the job's next state before it is sent the page as it is: the running
+#: job's seconds tick at this beat, and a state change reaches the page at once
+STATUS_WAIT = 1.0
+
+
 @router.get("/job/{jid}/status", response_class=HTMLResponse)
-def job_status(request: Request, jid: str):
+def job_status(request: Request, jid: str, seen: str = ""):
+    """The job's status fragment; with *seen* (the state the page shows), once that state has changed or
+    :data:`STATUS_WAIT` has passed (a sync route: the wait takes a worker thread, not the event loop)."""
+    if seen:
+        bench(request).jobs.wait_change(jid, seen, STATUS_WAIT)
     return job_view(request, jid, "_job_status.html")
 
 
