@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ import pytest
 from test_web_edit import PLAN_CSV, TestClient
 
 from planner.data import constraints_dir, load_catalogue, scenarios_dir
+from planner.ruleset import read_toml
 from planner.demand import LINES, demand_to_toml, load_demand, scale_candidates
 from planner.queueing import evaluate
 from planner.web import demands as D
@@ -397,6 +399,25 @@ def test_generate_with_the_demand_plans_under_the_waiting_limit_and_says_so(env)
     assert 'name="with_demand"' in client.get("/plan").text
 
 
+def test_a_demand_file_s_fields_are_named_as_the_demand_page_labels_them():
+    """Every field a demand file can be refused on reads in Chinese, with the site or category it belongs to, in
+    the words of the 需求与考位 page's columns (one table: messages.toml [demand_fields])."""
+    from planner.web import i18n
+
+    cat = load_catalogue()
+    assert i18n.field_name("sites.huaan.seats_per_day", cat) == "华安·每个考试日考位"
+    cid = next(iter(cat.streams["special_ops"].categories))
+    assert i18n.field_name(f"streams.special_ops.categories.{cid}.pass_rate", cat) == f"{cat.category_name(cid)}·合格率"
+    assert i18n.field_name("sites.nowhere.seats_per_day", cat) == "sites.nowhere.seats_per_day"  # unknown: as written
+    doc = read_toml(constraints_dir() / "demand.toml")
+    keys = {k for s in doc["sites"].values() for k in s} | {k for sd in doc["streams"].values()
+                                                          for c in sd["categories"].values() for k in c}
+    keys |= {k for sd in doc["streams"].values() for k in sd}
+    assert keys <= set(i18n.table()["demand_fields"]), keys - set(i18n.table()["demand_fields"])
+    page = Path(i18n.__file__).with_name("templates") / "demand.html"
+    assert "首次参考" not in page.read_text(encoding="utf-8")  # the page takes its labels from the same table
+
+
 def test_a_damaged_saved_demand_stops_generate_and_points_to_the_demand_page(env):
     """生成 with 按需求与考位 whose saved figures no longer read (a seat count made negative on disk): the job fails
     with the file's field, no version is stored, and the page sends the planner to 需求与考位, not the scenario."""
@@ -413,4 +434,5 @@ def test_a_damaged_saved_demand_stops_generate_and_points_to_the_demand_page(env
     assert [v.id for v in ws.versions()] == before
     page = client.get(f"/job/{jid}").text
     assert 'id="demand-at-fault"' in page and f'href="/demand?d={n}"' in page and f"需求版本{n}：须在 1–100000 之间" in page
+    assert "“华安·每个考试日考位”不正确" in page and "sites.huaan" not in page.split("原文")[0]  # the field in Chinese
     D.path(ws, n).unlink()  # the module's later tests read the newest saved demand

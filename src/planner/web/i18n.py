@@ -39,11 +39,42 @@ def rule_title(name: str) -> str:
     return info["title"] if info is not None else name
 
 
-def field_name(field: str | None) -> str:
+def field_name(field: str | None, catalogue=None) -> str:
     if not field:
         return ""
+    if field.startswith(("sites.", "streams.")):  # a demand file's (planner.demand): names from the catalogue
+        from ..data import load_catalogue
+
+        return demand_field(field, catalogue if catalogue is not None else load_catalogue())
     head = re.split(r"[.\[]", field, maxsplit=1)[0]
     return table()["fields"].get(field, table()["fields"].get(head, field))
+
+
+def demand_label(key: str) -> str:
+    """A demand file's key (``seats_per_day``, ``first_time`` …) as the 需求与考位 page labels it."""
+    return table()["demand_fields"].get(key, key)
+
+
+def demand_field(field: str, catalogue) -> str:
+    """A demand file's field in Chinese: ``sites.huaan.seats_per_day`` → 华安·每个考试日考位;
+    ``streams.special_ops.categories.elec_low.first_time`` → 低压电工作业·首次参考; what it does not know stays as
+    written."""
+    parts = field.split(".")
+    try:
+        if parts[0] == "sites" and len(parts) >= 2:
+            names = [catalogue.institutions[parts[1]].short_name]
+            rest = parts[2:]
+        elif parts[0] == "streams" and len(parts) >= 4 and parts[2] == "categories":
+            names = [catalogue.category_name(parts[3])]
+            rest = parts[4:]
+        elif parts[0] == "streams" and len(parts) >= 2:
+            names = [catalogue.streams[parts[1]].name]
+            rest = parts[2:]
+        else:
+            return field
+    except (KeyError, AttributeError):
+        return field
+    return "·".join(names + [demand_label(k) for k in rest])
 
 
 def state(name: str) -> str:
@@ -121,12 +152,12 @@ def error_view(outcome: dict, catalogue) -> dict:
     if kind_ == "input":
         if outcome.get("field") == "time-limit":
             return {"headline": text("no_plan_in_time"), "items": [], "original": outcome.get("message", "")}
-        return {"headline": input_error(outcome.get("field"), outcome.get("row")), "items": [],
+        return {"headline": input_error(outcome.get("field"), outcome.get("row"), catalogue=catalogue), "items": [],
                 "original": outcome.get("message", "")}
     return {"headline": text("internal"), "items": [], "original": outcome.get("message", "")}
 
 
-def input_error(field: str | None, row: int | None = None, message: str = "") -> str:
+def input_error(field: str | None, row: int | None = None, message: str = "", catalogue=None) -> str:
     """"输入有误：第3行，“考试时间”不正确"; for a whole-file problem (no row, no field) what is wrong with it."""
     if field is None and row is None and message:
         return text("unreadable_upload", problem=problem(message))
@@ -134,7 +165,7 @@ def input_error(field: str | None, row: int | None = None, message: str = "") ->
     if row is not None:
         where += f"第{row}行，"
     if field:
-        where += f"“{field_name(field)}”"
+        where += f"“{field_name(field, catalogue)}”"
     return text("input_error", field=where, message="" if not where else "不正确")
 
 
