@@ -100,6 +100,55 @@ def test_the_conversion_dies_with_the_command_that_started_it(tmp_path, monkeypa
     assert gone(pids)
 
 
+def test_the_notice_converts_while_the_charts_are_drawn_and_dies_with_a_failing_publish(tmp_path, monkeypatch,
+                                                                                        ctx2024, plan2024):
+    """build_outputs starts LibreOffice before it draws the charts; when drawing fails, LibreOffice and its child are
+    stopped before the error comes out (nothing keeps running, nothing is written)."""
+    from planner.publish import workers
+    from planner.publish.run import build_outputs
+
+    log = fake_soffice(tmp_path, monkeypatch, HANGS)
+    seen = []
+
+    def charts_fail(*a, **k):
+        end = time.monotonic() + 60
+        while not (log.exists() and len(log.read_text().split()) == 2):  # LibreOffice runs while charts draw
+            assert time.monotonic() < end, "LibreOffice did not start before the charts"
+            time.sleep(0.05)
+        seen.extend(int(x) for x in log.read_text().split())
+        assert all(alive(p) for p in seen)  # still converting: the charts do not wait for it
+        raise RuntimeError("the charts failed")
+
+    monkeypatch.setattr(workers, "chart_files", charts_fail)
+    with pytest.raises(RuntimeError, match="the charts failed"):
+        build_outputs(plan2024, ctx2024, notice_pdf=True)
+    assert len(seen) == 2 and gone(seen)
+
+
+BOTH = """#!/bin/sh
+for a; do last="$a"; done
+echo "$last" >> "{log}"
+n=0
+while [ "$(wc -l < "{log}")" -lt 2 ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n+1)); done
+[ "$(wc -l < "{log}")" -ge 2 ] || exit 3
+printf '%%PDF-1.4 stand-in' > "$(dirname "$last")/$(basename "$last" .docx).pdf"
+"""
+
+
+def test_the_notice_and_the_revision_convert_side_by_side(tmp_path, monkeypatch, doc_bytes_small):
+    """Each stand-in LibreOffice waits until the other has started: only two conversions under way at once both
+    finish (one after the other, the first gives up after 20 s and no PDF is made)."""
+    from planner.publish.run import _finish_pdfs, _start_pdfs
+
+    log = fake_soffice(tmp_path, monkeypatch, BOTH)
+    files = {"notice.docx": doc_bytes_small, "revision.docx": doc_bytes_small}
+    pending, subs = _start_pdfs(files, None)
+    monkeypatch.setattr("planner.publish.notice_docx.stable_pdf", lambda pdf, issued: pdf)
+    _finish_pdfs(pending, subs, files)
+    assert files["notice.pdf"] == files["revision.pdf"] == b"%PDF-1.4 stand-in"
+    assert sorted(Path(x).name for x in log.read_text().split()) == ["notice.docx", "revision.docx"]
+
+
 def test_an_absurd_note_is_refused_before_layout(tmp_path, capsys):
     """``check`` reads it (tests/test_faults.py); ``publish`` refuses it before any document is laid out."""
     lines = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8").splitlines()

@@ -885,16 +885,34 @@ def docx_to_pdf(data: bytes, issued=None, name: str = "notice",
     """(PDF bytes, "") converted by LibreOffice (``planner.publish.pdfconvert``: bounded, private profile, killed
     with the command), or (None, the note saying why not) when it is missing or ran out of time. *subs* (see
     :func:`substitutes`; default: worked out here) names the stand-ins for missing fonts."""
-    import subprocess
+    return PendingPdf(data, issued, name, subs).result()
 
-    from .pdfconvert import convert_docx, soffice
 
-    subs = substitutes(installed_fonts()) if subs is None else subs
-    try:
-        pdf, note = convert_docx(with_fonts(data, subs), name)
-    except (OSError, subprocess.SubprocessError) as exc:
-        raise PlannerError(f"LibreOffice could not convert {name}.docx to PDF ({type(exc).__name__})",
-                           file=soffice()) from None
-    if pdf is None:
-        return None, note
-    return stable_pdf(pdf, issued), ""
+class PendingPdf:
+    """:func:`docx_to_pdf` started now and finished by :meth:`result`: LibreOffice works while the caller does
+    something else; :meth:`abandon` stops it when the caller will not wait."""
+
+    def __init__(self, data: bytes, issued=None, name: str = "notice", subs: dict[str, str] | None = None) -> None:
+        from .pdfconvert import Conversion
+
+        subs = substitutes(installed_fonts()) if subs is None else subs
+        self.issued, self.name = issued, name
+        self.conversion = self._failing(lambda: Conversion(with_fonts(data, subs), name))
+
+    def result(self) -> tuple[bytes | None, str]:
+        pdf, note = self._failing(self.conversion.result)
+        return (None, note) if pdf is None else (stable_pdf(pdf, self.issued), "")
+
+    def abandon(self) -> None:
+        self.conversion.abandon()
+
+    def _failing(self, step):
+        import subprocess
+
+        from .pdfconvert import soffice
+
+        try:
+            return step()
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise PlannerError(f"LibreOffice could not convert {self.name}.docx to PDF ({type(exc).__name__})",
+                               file=soffice()) from None

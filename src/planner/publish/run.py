@@ -89,39 +89,30 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
         from .revision import revision_files
 
         files.update(revision_files(revision_of, plan, ctx, revision_reasons or {}, flag, issued))
-    official_fonts = None
-    if notice_pdf:
-        from .notice_docx import docx_to_pdf, installed_fonts, substitutes
-        from .pdfconvert import soffice
+    # LibreOffice converts the notice (and the revision) while the charts and the report are drawn here
+    pending, subs = _start_pdfs(files, issued) if notice_pdf else ([], {})
+    try:
+        later: dict[str, bytes] = {}
+        images = {}
+        if charts:
+            images = workers.result("charts") if workers is not None else None
+            if images is None:
+                images = chart_files(plan, ctx, flag)
+            for stem, by_fmt in images.items():
+                later.update({f"charts/{stem}.{fmt}": data for fmt, data in by_fmt.items()})
+        if wall_calendar:
+            from ..charts.wall_calendar import wall_calendar_pdf
 
-        subs = substitutes(installed_fonts()) if soffice() else {}
-        for stem in ("notice", "revision"):
-            if f"{stem}.docx" not in files:
-                continue
-            pdf, note = docx_to_pdf(files[f"{stem}.docx"], issued, stem, subs)
-            if pdf is None:
-                print(f"note: {note}", file=sys.stderr)
-                break
-            files[f"{stem}.pdf"] = pdf
-            official_fonts = not subs
-        if subs and official_fonts is False:  # said once, whatever the number of PDFs
-            print("note: the official fonts are not installed here: the PDF uses " + ", ".join(
-                f"{v} for {k}" for k, v in subs.items()) + " (the .docx keeps the official fonts)", file=sys.stderr)
-    images = {}
-    if charts:
-        images = workers.result("charts") if workers is not None else None
-        if images is None:
-            images = chart_files(plan, ctx, flag)
-        for stem, by_fmt in images.items():
-            files.update({f"charts/{stem}.{fmt}": data for fmt, data in by_fmt.items()})
-    if wall_calendar:
-        from ..charts.wall_calendar import wall_calendar_pdf
+            later["calendar_a3.pdf"] = wall_calendar_pdf(plan, ctx, flag)
+        from ..report import report_html
 
-        files["calendar_a3.pdf"] = wall_calendar_pdf(plan, ctx, flag)
-    from ..report import report_html
-
-    files["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
-                                       flag=flag, revision=revised).encode("utf-8")
+        later["report.html"] = report_html(plan, ctx, report, summary=summary, charts=images, class_days=class_days,
+                                           flag=flag, revision=revised).encode("utf-8")
+        official_fonts = _finish_pdfs(pending, subs, files)
+    finally:
+        for _, p in pending:
+            p.abandon()
+    files.update(later)  # after the PDFs, in the order the set has always had
     from .checklist import CHECKLIST_FILE, checklist_items, checklist_text
 
     items = checklist_items(plan, ctx, document_number=document_number, sections=paper.sections,
@@ -129,6 +120,42 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
     if items:  # the planner's notes go here, never into the files above
         files[CHECKLIST_FILE] = checklist_text(items).encode("utf-8")
     return files
+
+
+def _start_pdfs(files: dict[str, bytes], issued) -> tuple[list, dict]:
+    """notice.pdf (and revision.pdf) under way, side by side, each in a LibreOffice of its own; and the stand-ins
+    for the official fonts missing here."""
+    from .notice_docx import PendingPdf, installed_fonts, substitutes
+    from .pdfconvert import soffice
+
+    subs = substitutes(installed_fonts()) if soffice() else {}
+    pending = []
+    try:
+        for stem in ("notice", "revision"):
+            if f"{stem}.docx" in files:
+                pending.append((stem, PendingPdf(files[f"{stem}.docx"], issued, stem, subs)))
+    except BaseException:
+        for _, p in pending:
+            p.abandon()
+        raise
+    return pending, subs
+
+
+def _finish_pdfs(pending: list, subs: dict, files: dict[str, bytes]) -> bool | None:
+    """The PDFs into *files*, in order, up to the first that could not be made (its note said once); whether they
+    use the official fonts (None: no PDF)."""
+    official_fonts = None
+    for stem, p in pending:
+        pdf, note = p.result()
+        if pdf is None:
+            print(f"note: {note}", file=sys.stderr)
+            break
+        files[f"{stem}.pdf"] = pdf
+        official_fonts = not subs
+    if subs and official_fonts is False:  # said once, whatever the number of PDFs
+        print("note: the official fonts are not installed here: the PDF uses " + ", ".join(
+            f"{v} for {k}" for k, v in subs.items()) + " (the .docx keeps the official fonts)", file=sys.stderr)
+    return official_fonts
 
 
 def read_previous_ics(out: Path) -> dict[str, bytes]:
