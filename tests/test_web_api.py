@@ -44,7 +44,7 @@ def wait_job(app, resp):
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("ws")
-    app = create_app(root)
+    app = create_app(root, warm=False)
     with TestClient(app) as client:
         r = client.post("/generate", data={"csrf": app.state.csrf, "year": str(YEAR), "time_limit": LIMIT},
                         follow_redirects=False)
@@ -568,7 +568,7 @@ def test_a_failed_write_leaves_no_version(tmp_path, monkeypatch):
 
 # -- token --------------------------------------------------------------------------------------------
 def test_token_is_required_then_kept_in_a_cookie(tmp_path):
-    app = create_app(tmp_path / "w", token="s3cret")
+    app = create_app(tmp_path / "w", token="s3cret", warm=False)
     with TestClient(app) as client:
         r = client.get("/plan")
         assert r.status_code == 403 and "访问令牌" in r.text
@@ -592,7 +592,7 @@ def test_token_is_required_then_kept_in_a_cookie(tmp_path):
 
 
 def test_loopback_server_answers_only_loopback_host_names(tmp_path):
-    app = create_app(tmp_path / "w", allowed_hosts={"127.0.0.1", "localhost", "::1"})
+    app = create_app(tmp_path / "w", allowed_hosts={"127.0.0.1", "localhost", "::1"}, warm=False)
     with TestClient(app, base_url="http://127.0.0.1:8765") as client:
         assert client.get("/plan").status_code == 200
         assert client.get("/plan", headers={"host": "[::1]:8765"}).status_code == 200

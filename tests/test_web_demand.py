@@ -31,7 +31,7 @@ def env(tmp_path_factory):
     root = tmp_path_factory.mktemp("ws")
     rules = tmp_path_factory.mktemp("rules") / "hand.toml"
     rules.write_text(HAND_RULES, encoding="utf-8")
-    app = create_app(root, documents=False)  # 发布 without LibreOffice's PDFs (seconds)
+    app = create_app(root, documents=False, warm=False)  # 发布 without LibreOffice's PDFs (seconds)
     vid = app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None,
                                    parent=None, note="2024年通知", kind="upload")
     with TestClient(app) as client:

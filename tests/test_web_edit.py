@@ -29,7 +29,7 @@ PLAN_CSV = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    app = create_app(tmp_path_factory.mktemp("edit"))
+    app = create_app(tmp_path_factory.mktemp("edit"), warm=False)
     vid = app.state.ws.add_version(PLAN_CSV, {"year": 2024}, year=2024, scenario=None, parent=None, note="",
                                    kind="upload")
     with TestClient(app) as client:

@@ -41,7 +41,7 @@ def _store(app, note: str = "") -> int:
 def published(tmp_path_factory):
     """A token-protected app with the 2024 plan published once."""
     app = create_app(tmp_path_factory.mktemp("probe"), token=ADMIN, public_url="http://192.0.2.10:8765/",
-                     documents=False)
+                     documents=False, warm=False)
     with TestClient(app) as client:
         client.get(f"/plan?token={ADMIN}")
         vid = _store(app)
@@ -77,7 +77,7 @@ def test_the_subscription_token_opens_calendars_and_nothing_else(published):
 
 def test_the_subscription_token_survives_a_restart(published, tmp_path):
     app, _, _ = published
-    again = create_app(app.state.ws.root, token="Another9TokenOf24Chars_x")
+    again = create_app(app.state.ws.root, token="Another9TokenOf24Chars_x", warm=False)
     assert again.state.bench.sub_token == app.state.bench.sub_token
 
 
@@ -289,12 +289,28 @@ def test_a_full_job_queue_says_so_in_chinese(tmp_path):
     q.submit({"kind": "generate"})
     with pytest.raises(QueueFull):
         q.submit({"kind": "generate"})
-    app = create_app(tmp_path / "w")
+    app = create_app(tmp_path / "w", warm=False)
     app.state.jobs.max_waiting = 0
     with TestClient(app) as client:
         r = client.post("/generate", data={"csrf": app.state.csrf, "year": "2027", "time_limit": "5"})
         assert r.status_code == 503 and "任务队列已满" in r.text
         assert app.state.jobs.running() is None and not app.state.ws.versions()
+
+
+def test_the_solver_process_starts_with_the_server_only_when_asked(tmp_path):
+    """``planner serve`` (warm, the default) starts the solver process with the server, so the first 生成 does not wait
+    for OR-Tools to load; an app made with ``warm=False`` starts none until a job comes."""
+    import time
+
+    with TestClient(create_app(tmp_path / "warm")) as client:
+        q = client.app.state.jobs
+        end = time.monotonic() + 120  # a liveness bound for a loaded machine, not a timing assert
+        while (q._proc is None or not q._proc.is_alive()) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert q._proc is not None and q._proc.is_alive()
+    with TestClient(create_app(tmp_path / "cold", warm=False)) as client:
+        q = client.app.state.jobs
+        assert not q._warm and q._proc is None  # not asked for, not under way
 
 
 def test_a_job_page_learns_a_new_state_at_once_and_otherwise_after_the_wait(tmp_path):
@@ -316,7 +332,7 @@ def test_a_job_page_learns_a_new_state_at_once_and_otherwise_after_the_wait(tmp_
     threading.Timer(0.2, q.cancel, args=(job.id,)).start()
     assert q.wait_change(job.id, "queued", 60).state == "cancelled"
     assert time.monotonic() - t0 < 30  # woken by the change, not by the 60 s bound (a liveness bound)
-    app = create_app(tmp_path / "w")
+    app = create_app(tmp_path / "w", warm=False)
     app.state.jobs._stop = True
     with app.state.jobs._cv:
         app.state.jobs._cv.notify_all()
@@ -334,7 +350,7 @@ def test_a_job_page_learns_a_new_state_at_once_and_otherwise_after_the_wait(tmp_
 
 # -- probe 11: the database damaged while running ---------------------------------------------------------
 def test_a_database_damaged_while_running_gives_a_chinese_hint(tmp_path):
-    app = create_app(tmp_path / "w")
+    app = create_app(tmp_path / "w", warm=False)
     with TestClient(app) as client:
         _store(app)
         db = app.state.ws.db_path

@@ -69,7 +69,7 @@ def page_rows(html: str) -> dict:
 def env(tmp_path_factory):
     """The app, its client, the published version, the re-plan job with registrations, and the registrations."""
     root = tmp_path_factory.mktemp("ws")
-    app = create_app(root, documents=False)
+    app = create_app(root, documents=False, warm=False)
     with TestClient(app) as client:
         ws = app.state.ws
         csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
@@ -236,7 +236,7 @@ def test_bad_registrations_are_said_on_the_form_and_queue_nothing(env):
 
 
 def test_a_read_only_token_cannot_publish_or_download(tmp_path):
-    app = create_app(tmp_path / "w", token="s3cret-planner-token", documents=False)
+    app = create_app(tmp_path / "w", token="s3cret-planner-token", documents=False, warm=False)
     with TestClient(app) as client:
         sub = app.state.bench.sub_token
         for path in ("/job/abc/publish", "/job/abc/refuse"):

@@ -75,7 +75,7 @@ def test_a_lost_or_damaged_database_is_refused_then_restored_without_loss(tmp_pa
     from planner.web.app import create_app
 
     with pytest.raises(WorkspaceDamaged):
-        create_app(ws.root)
+        create_app(ws.root, warm=False)
     assert main(["serve", "--workspace", str(ws.root), "--restore", "--port", "1"]) == 0
     again = Workspace(ws.root)
     assert _files(again) == files

@@ -22,7 +22,7 @@ PLAN_CSV = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
 
 @pytest.fixture()
 def env(tmp_path):
-    app = create_app(tmp_path / "w", documents=False)
+    app = create_app(tmp_path / "w", documents=False, warm=False)
     with TestClient(app) as client:
         ws = app.state.ws
         one = ws.add_version(PLAN_CSV, {"year": 2024}, year=2024, scenario=None, parent=None, note="", kind="upload")
@@ -138,7 +138,7 @@ def test_a_replan_not_yet_accepted_survives_a_restart(env, tmp_path):
     job = Job("0123456789ab", {"kind": "replan", "root": str(app.state.ws.root), "base": one, "scenario": None,
                                "from_date": "2024-06-01", "time_limit": 5}, state=DONE, outcome=outcome)
     app.state.bench._stored(job)  # what the queue does when the solve ends
-    again = create_app(app.state.ws.root, documents=False)  # the server restarted
+    again = create_app(app.state.ws.root, documents=False, warm=False)  # the server restarted
     with TestClient(again) as other:
         page = other.get(f"/job/{job.id}")
         assert page.status_code == 200 and "调整方案" in page.text and 'id="accept"' in page.text

@@ -28,18 +28,21 @@ from .workspace import OutsideWorkspace
 
 def create_app(workspace: str | Path = "planner-workspace", *, token: str | None = None,
                allowed_hosts: set[str] | None = None, public_url: str | None = None,
-               documents: bool = True) -> FastAPI:
+               documents: bool = True, warm: bool = True) -> FastAPI:
     """The app on *workspace*. *token*: the planner's token, required on every request (a read-only
     subscription token is made beside it for the calendars); *allowed_hosts*: the only Host names answered
     (``planner serve`` on loopback passes the loopback names, so a page elsewhere cannot reach it through a
     rebinding DNS name); *public_url*: the address other machines use, for the links handed out;
     *documents*: 发布 makes the PDFs and the wall calendar as ``planner publish`` does (tests that only need
-    the set's other files pass False: LibreOffice takes seconds)."""
+    the set's other files pass False: LibreOffice takes seconds); *warm*: start the solver process with the
+    server, so the first 生成 does not wait for OR-Tools to load (an app that may never solve, like most tests',
+    passes False: the process then starts with the first job)."""
     b = Bench(workspace, token, public_url, documents)
 
     @asynccontextmanager
     async def lifespan(_app):
-        b.jobs.warm()
+        if warm:
+            b.jobs.warm()
         yield
         b.jobs.shutdown()  # a running solve is stopped with the server
 
