@@ -360,6 +360,16 @@ def test_the_year_s_unconfirmed_regulation_is_listed_for_the_planner(env, monkey
     assert "2024年施行规定中有2项待核定" in r.text and "补考次数上限待核定：5 &lt;b&gt;" in r.text
 
 
+def save_small_demand(app, client) -> int:
+    """30 managers' candidates, 10 seats a day at 华安, nobody else, saved on 需求与考位: its version number."""
+    zero = {D.category_key(sid, cid, k): "0" for sid, sd in estimate().streams.items() for cid in sd.categories
+            for k in LINES}
+    assert post(app, client, "/demand", {**zero, "c.managers.managers.first_time": "30",
+                                         "s.huaan.seats_per_day": "10", "s.huaan.days_per_session": "1",
+                                         "s.huaan.max_days": "1"}).status_code == 303
+    return D.numbers(app.state.ws)[-1]
+
+
 def test_generate_with_the_demand_plans_under_the_waiting_limit_and_says_so(env):
     """生成 with 按需求与考位: the newest saved demand joins the solve (a tiny rule set with a waiting limit), the
     version's summary carries the queue's figures, equal to the queue of the stored plan, and the plan page says
@@ -371,12 +381,7 @@ def test_generate_with_the_demand_plans_under_the_waiting_limit_and_says_so(env)
     app, client, _, rules = env
     ws = app.state.ws
     ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
-    zero = {D.category_key(sid, cid, k): "0" for sid, sd in estimate().streams.items() for cid in sd.categories
-            for k in LINES}
-    assert post(app, client, "/demand", {**zero, "c.managers.managers.first_time": "30",
-                                         "s.huaan.seats_per_day": "10", "s.huaan.days_per_session": "1",
-                                         "s.huaan.max_days": "1"}).status_code == 303
-    n = D.numbers(ws)[-1]
+    n = save_small_demand(app, client)
     made = {}
     for box in ("1", ""):
         r = post(app, client, "/generate", {"year": "2024", "scenario": "hand", "time_limit": "10",
@@ -397,6 +402,38 @@ def test_generate_with_the_demand_plans_under_the_waiting_limit_and_says_so(env)
     assert f"预计考生 {load['expected_candidates']} 人" in page and f"结转下年 {load['unserved']} 人" in page
     assert 'id="planned-with-demand"' not in client.get(f"/plan?v={made['']}").text
     assert 'name="with_demand"' in client.get("/plan").text
+
+
+def test_replan_with_the_demand_keeps_the_waiting_limit_and_counts_the_expected_candidates(env):
+    """重新排期 with 按需求与考位 (as `planner replan --demand`): the newest saved demand joins the re-plan, the
+    proposal keeps the waiting limit, and without uploaded registrations the candidates disturbed are the demand's
+    expected ones (changes.csv's candidates columns filled)."""
+    from planner.check import check_plan
+    from planner.planio import read_plan
+    from planner.scenario import load_scenario
+
+    app, client, _, rules = env
+    ws = app.state.ws
+    ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
+    assert 'name="with_demand"' in client.get("/replan").text
+    n = save_small_demand(app, client)
+    r = post(app, client, "/generate", {"year": "2024", "scenario": "hand", "time_limit": "10", "with_demand": "1"})
+    base = app.state.jobs.wait(r.headers["location"].rsplit("/", 1)[-1], timeout=300).version
+    r = post(app, client, "/replan", {"v": str(base), "from_date": "2024-06-01", "scenario": "hand",
+                                      "time_limit": "10", "with_demand": "1"})
+    assert r.status_code == 303
+    jid = r.headers["location"].rsplit("/", 1)[-1]
+    job = app.state.jobs.wait(jid, timeout=300)
+    assert job.state == "done", job.outcome
+    assert job.outcome["summary"]["demand_version"] == n and "demand" in job.outcome["summary"]
+    assert job.outcome["counted"]  # the demand's expected candidates were the first tier
+    ctx = load_scenario(ws.scenario_path("hand")).ctx.with_demand(D.load(ws, n, load_catalogue()))
+    assert "按需求与考位" in client.get(f"/job/{jid}").text
+    assert post(app, client, f"/job/{jid}/accept", {}).status_code == 303  # the proposal becomes a version
+    new = ws.versions()[0]
+    assert new.parent == base and ws.summary(new.id)["demand_version"] == n
+    plan = read_plan(ws.plan_csv_path(new.id), ctx.catalogue, year=2024)
+    assert check_plan(plan, ctx.revising(read_plan(ws.plan_csv_path(base), ctx.catalogue, year=2024))).ok
 
 
 def test_a_demand_file_s_fields_are_named_as_the_demand_page_labels_them():

@@ -119,12 +119,12 @@ def _compute(spec: dict) -> dict:
         ctx, sc = load_context(spec["root"], spec.get("scenario"), spec.get("year"))
     extra: dict[str, Any] = {"scenario": spec.get("scenario") or ""}
     reason_of: dict = {}
-    if kind == "generate":
-        if spec.get("with_demand"):  # 按需求与考位: the waiting rules join, the load goes into the summary
-            from .demands import scaled
+    if spec.get("with_demand"):  # 按需求与考位: the waiting rules join, the load goes into the summary
+        from .demands import scaled
 
-            ctx = ctx.with_demand(scaled(ws, spec.get("demand"), ctx, sc))
-            extra["demand_version"] = spec.get("demand")
+        ctx = ctx.with_demand(scaled(ws, spec.get("demand"), ctx, sc))
+        extra["demand_version"] = spec.get("demand")
+    if kind == "generate":
         result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None)
     elif kind == "replan":
         from_date = dt.date.fromisoformat(spec["from_date"])
@@ -132,6 +132,10 @@ def _compute(spec: dict) -> dict:
         if not start <= from_date <= stop + dt.timedelta(days=1):
             raise PlannerError(f"{from_date} is outside the plan year's window {start} … {stop}", field="from")
         people = replan_people(spec, ws)
+        if people is None and ctx.demand is not None:  # as `planner replan --demand`: the demand's expected ones
+            from ..replan import expected_people
+
+            people = expected_people(base, ctx.revising(base)) or None
         r = replan(base, ctx, from_date, scenario=sc, people=people,
                    refuse=[tuple(k) for k in spec.get("refuse", ())], time_limit=limit)
         result, reason_of = r.result, r.reasons

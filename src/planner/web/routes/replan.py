@@ -84,8 +84,13 @@ async def replan_post(request: Request):
     if errors:
         return b.page(request, "replan.html", 400, errors=errors,
                       form={k: v for k, v in form.items() if isinstance(v, str)})
-    job = b.submit({"kind": "replan", "root": str(b.ws.root), "base": base.id, "scenario": scenario,
-                    "from_date": from_date.isoformat(), "time_limit": limit, "people": people, "refuse": []})
+    spec = {"kind": "replan", "root": str(b.ws.root), "base": base.id, "scenario": scenario,
+            "from_date": from_date.isoformat(), "time_limit": limit, "people": people, "refuse": []}
+    if form.get("with_demand") == "1":  # as 生成's box: the 需求与考位 page's newest saved figures
+        from .. import demands as D
+
+        spec.update(with_demand=True, demand=D.chosen(b.ws, None))
+    job = b.submit(spec)
     return RedirectResponse(f"/job/{job.id}", status_code=303)
 
 
