@@ -285,3 +285,84 @@ def test_a_plan_that_breaks_the_waiting_limit_is_repaired_and_its_cost_bounds_th
     best = solve(with_candidates, time_limit=10)
     assert best.status.value == "OPTIMAL" and best.parts["short_wait"][1] == 0
     assert plain.objective < floor == best.objective
+
+
+def test_implied_spans_keep_every_valid_plan_and_its_cost(small_plan):
+    """``implied_spans`` narrows each slot's exam days, deadlines and sites to what the rules without the queue
+    allow, before the queue's per-day literals are built. Exact: every valid plan (the hand-spread year and its
+    mutations) lies inside them, and pinned into the narrowed model it is feasible exactly when check finds it
+    valid, with the preferences' cost check computes."""
+    from ortools.sat.python import cp_model
+    from test_faces import _mutations
+
+    from planner.model import build_model, implied_spans, pin_plan
+
+    small_year = context_from_doc(small_doc(75))
+    ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
+    rng = random.Random(11)
+    f = facts(ready, {"electrical": [rng.randint(0, 2) for _ in ready], "metal_mine": [rng.randint(0, 1) for _ in ready]},
+              {("huaan", "electrical"): 10, ("juteng", "electrical"): 10, ("ruiyang", "electrical"): 10,
+               ("xinshiji", "electrical"): 10, ("huaan", "metal_mine"): 3, ("juteng", "metal_mine"): 3,
+               ("ruiyang", "metal_mine"): 3})
+    ctx = with_facts(small_year, f)
+    spans = implied_spans(ctx)
+    plain = build_model(ctx)
+    narrowed = build_model(ctx, spans=spans)
+    # the rotation leaves each special-ops slot one site, the registration gap bounds each deadline: both narrow
+    assert all(len(spans[s.key][2]) == 1 for s in plain.stream_slots("special_ops"))
+    assert all(narrowed.deadline_span(s)[0] > plain.deadline_span(s)[0] for s in plain.all_slots())
+    valid = invalid = 0
+    for plan in [small_plan] + _mutations(small_plan, ctx, rng, 4):
+        report = check_plan(plan, ctx)
+        if report.ok:
+            for s in plan.sessions:
+                (x_lo, x_hi), (d_lo, d_hi), sites = spans[s.key]
+                assert x_lo <= plain.day(s.exam_date) <= x_hi and d_lo <= plain.day(s.registration_deadline) <= d_hi
+                assert s.institution in sites
+        mv = build_model(ctx, spans=spans)
+        pin_plan(mv, plan)
+        mv.model.minimize(mv.objective_expr())
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        status = solver.solve(mv.model)
+        assert (status == cp_model.OPTIMAL) == report.ok
+        if report.ok:
+            assert round(solver.objective_value) == report.objective
+        valid += report.ok
+        invalid += not report.ok
+    assert valid >= 1 and invalid >= 2
+
+
+def test_implied_spans_keep_the_optimum():
+    """Three managers' sessions, one every 150 days at most (the window's edges included), 30 candidates a
+    week: the best plan with the queue built inside the implied spans is the best plan without them, and the
+    spans do narrow the first and last session's days."""
+    from ortools.sat.python import cp_model
+
+    from planner.data import load_catalogue
+    from planner.demand import demand_from_dict
+    from planner.model import build_model, implied_spans
+
+    doc = tiny_doc(managers=3, rules={"working_day": {}, "plan_window": {},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "coverage": {"max_days_between_opportunities": 150, "include_window_edges": True,
+                                                   "streams": {"managers": "all"}},
+                                      "waiting": {"max_wait_days": 150}},
+                   prefs={"preferred_gap": {"weight": 3, "days": 5}, "short_wait": {"weight": 1, "target_days": 30}})
+    ctx = context_from_doc(doc)
+    ctx = ctx.with_demand(demand_from_dict({"status": "估计", "streams": {"managers": {"arrival_every_days": 7,
+        "categories": {"managers": {"first_time": 1500, "show_rate": 1, "pass_rate": 1}}}},
+        "sites": {"huaan": {"seats_per_day": 300}}}, "t.toml", ctx.catalogue))
+    spans = implied_spans(ctx)
+    best = []
+    for sp in (None, spans):
+        mv = build_model(ctx, spans=sp)
+        mv.model.minimize(mv.objective_expr())
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        assert solver.solve(mv.model) == cp_model.OPTIMAL
+        best.append(round(solver.objective_value))
+    assert best[0] == best[1] > 0
+    first, last = (spans[("managers", k)][0] for k in (1, 3))
+    lo, hi = mv.x_span
+    assert first[1] < hi and last[0] > lo

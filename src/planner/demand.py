@@ -440,6 +440,8 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
                 quota[(site, cid)] = q
                 if when[cid] is not None:
                     dated[(site, cid)] = when[cid]
+            for cid in weights:  # a category the site examines is in the table even without candidates (0 seats):
+                quota.setdefault((site, cid), 0)  # the queue's model is shaped by who examines what, not by how many
         streams[sid] = StreamFacts(
             sid, tuple(rdays), MappingProxyType(arrivals), MappingProxyType(quota),
             MappingProxyType({i: s.days_per_session for i, s in demand.sites.items()}),

@@ -328,9 +328,12 @@ def model_flows(mv, ctx, limits: tuple[int, ...] = ()) -> dict[str, StreamFlows]
 
 def _limit_index(mv, flows: StreamFlows, limit: int) -> list:
     days = [mv.day(d) for d in flows.facts.ready_days]
-    lo, hi = mv.x_span
-    return [_ready_by(mv, s.x - 1 - limit, lo - 1 - limit, hi - 1 - limit, days, f"ready[{s.stream}#{s.k},-{limit}]")
-            for s in mv.stream_slots(flows.facts.stream)]
+    out = []
+    for s in mv.stream_slots(flows.facts.stream):
+        lo, hi = mv.exam_span(s)
+        out.append(_ready_by(mv, s.x - 1 - limit, lo - 1 - limit, hi - 1 - limit, days,
+                             f"ready[{s.stream}#{s.k},-{limit}]"))
+    return out
 
 
 def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
@@ -347,16 +350,18 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
             site_days[site] = shared[site]
         else:
             site_days[site] = sf.days.get(site, 1)
+    offers = {site: {c for i, c in sf.quota if i == site} for site in sorted({i for s in slots for i in s.at})}
     seated = {c: [0] for c in sf.categories}
     seats = {c: [] for c in sf.categories}
     exam_days = []
     lic_lits: dict[tuple[int, str, str], object] = {}
     for s in slots:
-        lo, hi = mv.x_span
-        flags = _ready_by(mv, s.x - s.gap, lo - 2 * mv.horizon, hi, days, f"ready_by_deadline[{s.stream}#{s.k}]")
+        lo, hi = mv.deadline_span(s)
+        flags = _ready_by(mv, s.x - s.gap, lo, hi, days, f"ready_by_deadline[{s.stream}#{s.k}]")
         # exam days used at each site: at × days (a product when sizing chooses the days)
         used = {}
-        for site, lit in s.at.items():
+        for site in mv.sites(s):
+            lit = s.at[site]
             d = site_days.get(site, 1)
             if isinstance(d, int):
                 used[site] = (lit, d)
@@ -387,9 +392,15 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
                 else:
                     terms.append(q * k * v)
             seats[c].append(sum(terms) if terms else 0)
+            prev = seated[c][-1]
+            if not any(c in offers[site] for site in used):
+                # no site the slot can take (mv.sites) examines c: it seats no one, S_k = S_{k-1}. Decided by who
+                # examines what (the seat table lists a category a site examines even without candidates), not by
+                # the seats, so the model's size does not follow the candidates.
+                seated[c].append(prev)
+                continue
             total = sf.total(c)
             ready = ready_expr(flags, sf.arrivals[c])
-            prev = seated[c][-1]
             # At most what the queue seats (see "The CP-SAT face" in the module docstring): every rule that
             # reads it asks for more seated sooner, so the greedy fill is what the solver's best choice equals.
             now = m.new_int_var(0, total, f"seated[{s.stream}#{s.k},{c}]")

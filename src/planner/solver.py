@@ -19,7 +19,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from .errors import InternalError, PlannerError
-from .model import ModelVars, build_model, pin
+from .model import ModelVars, build_model, implied_spans, pin
 from .plan import Plan, Session
 from .problem import Problem
 from .rules.session_count import SessionCount
@@ -251,7 +251,8 @@ def solve(
             return quick
         hint = quick
     clock = _Clock(time_limit)
-    mv = build_model(ctx)
+    # With candidates, the queue builds literals per ready day a slot's days can reach: narrow those days first.
+    mv = build_model(ctx, spans=implied_spans(ctx, time_limit=0.1 * time_limit) if ctx.demand is not None else None)
     m = mv.model
     all_pins = list({p.key: p for p in list(ctx.pins) + list(pins or [])}.values())
     for p in all_pins:

@@ -69,6 +69,8 @@ class ShortWait(Preference):
                 top = cum[-1]
                 on_time = []
                 for k, s in enumerate(slots):
+                    if seated[k + 1] is seated[k]:
+                        continue  # a slot with no seat for c seats no one, late or on time
                     due = ready_expr(flows.ready_by[w][k], flows.facts.arrivals[c])
                     upto = m.new_int_var(-top, top, f"on_time_upto[{sid}#{s.k},{c}]")
                     a, b = seated[k + 1] - seated[k], seated[k + 1] - due
