@@ -45,10 +45,11 @@ def pytest_configure(config):
 #: worker finishing a long file while the other idles (``--no-loadscope-reorder`` in ``pyproject.toml`` keeps
 #: this order). Only an order: a file missing here runs after them, in pytest's order, and no result changes.
 LONG_FIRST = (
-    "test_web_browser.py", "test_planner.py", "test_web_features_browser.py", "test_charts.py",
-    "test_web_api.py", "test_faces.py", "test_revision.py", "test_web_demand_browser.py", "test_demand.py",
-    "test_notebooks.py", "test_publish_outputs.py", "test_publish_workers.py", "test_web_revision.py",
-    "test_docx_notice.py", "test_notice_outgoing.py", "test_web_revision_browser.py", "test_web_demand.py",
+    "test_web_browser.py", "test_web_features_browser.py", "test_charts.py", "test_revision.py", "test_demand.py",
+    "test_notice_outgoing.py", "test_planner.py", "test_web_demand_browser.py", "test_notebooks.py",
+    "test_docx_notice.py", "test_web_api.py", "test_publish_workers.py", "test_publish_outputs.py", "test_faces.py",
+    "test_web_revision_browser.py", "test_web_demand.py", "test_web_revision.py", "test_faults.py",
+    "test_web_probes.py", "test_web_versions.py",
 )
 
 

@@ -157,7 +157,7 @@ def test_plan_without_demand_is_unchanged_and_with_demand_reports_the_load(tmp_p
     small.write_text(demand_to_toml(parse(doc, small, load_catalogue())), encoding="utf-8")
     live = str(constraints_dir() / "yuncheng.toml")  # the tests' own rule set has no waiting rules
     r = run_cli("plan", "--year", "2025", "--no-publish", "--demand", str(small), "--out", str(tmp_path / "b"),
-                "--time-limit", "1", "--rules", live)
+                "--time-limit", "0.4", "--rules", live)  # any plan with the demand will do: its load is checked
     assert r.returncode == 0, r.stderr
     block = json.loads((tmp_path / "b" / "summary.json").read_text())["demand"]
     for key in ("max_wait_days", "p95_wait_days", "unserved", "seats", "expected_candidates"):
