@@ -40,15 +40,16 @@ def pytest_configure(config):
         os.environ["PLANNER_CACHE_DIR"] = _OWN_CACHE[0]
 
 
-#: The files that take longest, longest first (seconds of test time each, measured per test on this 2-core
-#: machine, 2026-12-03). The xdist workers are handed these first, so a run ends on short files instead of one
-#: worker finishing a long file while the other idles (``--no-loadscope-reorder`` in ``pyproject.toml`` keeps
-#: this order). Only an order: a file missing here runs after them, in pytest's order, and no result changes.
+#: The files that take longest (seconds of test time each, measured per test on this 2-core machine, 2026-12-03),
+#: longest first except that a browser walk-through alternates with a file of plain computing: the two workers
+#: then rarely drive two Chromiums at once. The workers are handed these first, so a run ends on short files
+#: instead of one worker finishing a long file while the other idles (``--no-loadscope-reorder`` in
+#: ``pyproject.toml`` keeps this order). Only an order: a file missing here runs after them, in pytest's order.
 LONG_FIRST = (
-    "test_web_browser.py", "test_web_features_browser.py", "test_charts.py", "test_revision.py", "test_demand.py",
-    "test_notice_outgoing.py", "test_planner.py", "test_web_demand_browser.py", "test_notebooks.py",
-    "test_docx_notice.py", "test_web_api.py", "test_publish_workers.py", "test_publish_outputs.py", "test_faces.py",
-    "test_web_revision_browser.py", "test_web_demand.py", "test_web_revision.py", "test_faults.py",
+    "test_web_browser.py", "test_charts.py", "test_web_features_browser.py", "test_revision.py", "test_planner.py",
+    "test_web_demand_browser.py", "test_demand.py", "test_notice_outgoing.py", "test_web_revision_browser.py",
+    "test_notebooks.py", "test_docx_notice.py", "test_web_api.py", "test_publish_workers.py",
+    "test_publish_outputs.py", "test_faces.py", "test_web_demand.py", "test_web_revision.py", "test_faults.py",
     "test_web_probes.py", "test_web_versions.py",
 )
 

@@ -89,7 +89,7 @@ def test_the_conversion_dies_with_the_command_that_started_it(tmp_path, monkeypa
     log = fake_soffice(tmp_path, monkeypatch, HANGS)
     cmd = subprocess.Popen([sys.executable, "-c",
                             "from planner.publish.pdfconvert import convert_docx; convert_docx(b'x', 'notice')"],
-                           env=dict(os.environ))
+                           env=dict(os.environ, TMPDIR=str(tmp_path)))  # the killed command's folder stays here
     end = time.monotonic() + 60
     while len(log.read_text().split()) < 2 if log.exists() else True:
         assert time.monotonic() < end and cmd.poll() is None

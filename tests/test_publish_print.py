@@ -23,11 +23,14 @@ SESSION = re.compile(r"^\s*\d+\s+(\d{4}年)?\d+月\d+日前\s")
 
 
 def to_pdf_pages(tmp_path, name: str, data: bytes) -> list[str]:
+    """The workbook printed by LibreOffice as publishing runs it (a private profile, bounded, contained)."""
+    from planner.publish.pdfconvert import Conversion
+
     src = tmp_path / name
-    src.write_bytes(data)
-    subprocess.run([SOFFICE, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(src)],
-                   check=True, capture_output=True, timeout=180)
+    out, note = Conversion(data, src.stem, suffix=src.suffix).result(timeout=180)
+    assert out is not None, note
     pdf = src.with_suffix(".pdf")
+    pdf.write_bytes(out)
     if shutil.which("pdftoppm"):
         subprocess.run(["pdftoppm", "-png", "-r", "40", str(pdf), str(tmp_path / src.stem)], check=False)
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True).stdout

@@ -85,11 +85,11 @@ def run_contained(argv: list[str], timeout: float, env: dict | None = None) -> t
 
 
 class Conversion:
-    """One DOCX → PDF conversion under way: started at once, so that the caller can do other work (the charts)
+    """One DOCX (or, with *suffix*, XLSX) → PDF conversion under way: started at once, so that the caller can do other work (the charts)
     while LibreOffice runs, and several conversions run side by side, each with its own profile."""
 
-    def __init__(self, data: bytes, name: str) -> None:
-        self.name = name
+    def __init__(self, data: bytes, name: str, suffix: str = ".docx") -> None:
+        self.name, self.suffix = name, suffix
         self.run: Contained | None = None
         self.missing = ""
         exe = soffice()
@@ -100,7 +100,7 @@ class Conversion:
         self._tmp = tempfile.TemporaryDirectory(prefix="planner-pdf-")
         tmp = self._tmp.name
         try:
-            src = Path(tmp) / f"{name}.docx"
+            src = Path(tmp) / f"{name}{suffix}"
             src.write_bytes(data)
             self.argv = [exe, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless", "--norestore",
                          "--convert-to", "pdf", "--outdir", tmp, str(src)]
@@ -118,8 +118,8 @@ class Conversion:
             try:
                 code, err = self.run.finish(timeout)
             except subprocess.TimeoutExpired:
-                return None, f"LibreOffice did not convert {self.name}.docx within {timeout:g} s (stopped): " \
-                             f"{self.name}.pdf not written; {self.name}.docx is complete"
+                return None, f"LibreOffice did not convert {self.name}{self.suffix} within {timeout:g} s " \
+                             f"(stopped): {self.name}.pdf not written; {self.name}{self.suffix} is complete"
             out = Path(self._tmp.name) / f"{self.name}.pdf"
             if code != 0 or not out.is_file():
                 raise subprocess.CalledProcessError(code, self.argv[0], stderr=err)
