@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import functools
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,10 +18,16 @@ from planner.solver import Status, solve
 from conftest import context_from_doc
 
 
+@functools.lru_cache(maxsize=None)
+def solved_year(year: int):
+    """(context, result) of a year under the tests' rule set, solved once per process for the tests below."""
+    ctx = make_context(year)
+    return ctx, solve(ctx)
+
+
 @pytest.mark.parametrize("year", [2024, 2025, 2026, 2027, 2028, 2029, 2030])
 def test_generated_plan_passes_check(year):
-    ctx = make_context(year)
-    res = solve(ctx)
+    ctx, res = solved_year(year)
     assert res.status == Status.OPTIMAL
     report = check_plan(res.plan, ctx)
     assert report.ok, [str(v) for v in report.violations]
@@ -116,7 +123,7 @@ def test_closing_the_only_licensed_site_is_explained(tmp_path, capsys):
 def test_managers_keep_one_session_a_month_two_weeks_apart():
     """2027: no month holds two managers' sessions, consecutive ones are >= 14 days apart, and January 2028
     (before the next Spring Festival) is used rather than doubling up around the short February."""
-    plan = solve(make_context(2027)).plan
+    plan = solved_year(2027)[1].plan
     days = [s.exam_date for s in plan.stream("managers")]
     months = [(d.year, d.month) for d in days]
     assert len(set(months)) == len(months) == 11

@@ -24,7 +24,7 @@ WIDTHS = (1280, 390)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    app = create_app(tmp_path_factory.mktemp("ws"))
+    app = create_app(tmp_path_factory.mktemp("ws"), warm=False)  # nothing here solves
     app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None, parent=None,
                              note="2024年通知", kind="upload")
     with live_server(app) as base:
