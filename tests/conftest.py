@@ -23,9 +23,8 @@ _OWN_CACHE: list[str] = []
 
 
 def pytest_configure(config):
-    """The tests keep the holidays library's cached answers (and, where the machine writes no bytecode, their
-    processes' compiled code) in folders of their own, never the user's (the CLI tests' subprocesses inherit them
-    and the wall factor below); removed at the end."""
+    """The tests keep the holidays library's cached answers in a folder of their own, never the user's (the CLI
+    tests' subprocesses inherit it and the wall factor below); removed at the end."""
     import os
     import tempfile
 
@@ -39,13 +38,6 @@ def pytest_configure(config):
     if "PLANNER_CACHE_DIR" not in os.environ:
         _OWN_CACHE.append(tempfile.mkdtemp(prefix="planner-test-cache-"))
         os.environ["PLANNER_CACHE_DIR"] = _OWN_CACHE[-1]
-    if os.environ.get("PYTHONDONTWRITEBYTECODE") and "PYTHONPYCACHEPREFIX" not in os.environ:
-        # The machine asks Python to write no bytecode (into the tree). Every process the tests start (the xdist
-        # workers, CLI runs, solver processes, notebook kernels) would then compile the planner anew; instead they
-        # share compiled code in a folder of this run's own, removed at the end, and the tree stays as it was.
-        _OWN_CACHE.append(tempfile.mkdtemp(prefix="planner-test-pycache-"))
-        del os.environ["PYTHONDONTWRITEBYTECODE"]
-        os.environ["PYTHONPYCACHEPREFIX"] = _OWN_CACHE[-1]
 
 
 #: The files that take longest (seconds of test time each, measured per test on this 2-core machine, 2026-12-03),
