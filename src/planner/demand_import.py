@@ -16,19 +16,23 @@ column                      meaning
 ==========================  =====================================================================================
 
 Derived per stream and category: the year's registrations, the share who showed up (参考 ÷ 报名), the pass rate
-(合格 ÷ 参考), the monthly profile (registrations by exam month), and the candidates entering the year (the
-registrations less the year's own returns, with the retake share of the base file, which the export cannot
-show). The result has status 实际; seats per site come from the base file.
+(合格 ÷ 参考), the monthly profile (registrations by exam month), and the candidates entering the year: the
+registrations less the year's own returns, with the retake share of the base file (which the export cannot show)
+and the retake limit of the regulation in force in the export's plan year (the year most of its exam dates fall
+in), so that the demand model gives that year back exactly the registrations the export shows. The result has
+status 实际; seats per site come from the base file.
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from pathlib import Path
 from types import MappingProxyType
 
 from .demand import CategoryDemand, Demand, StreamDemand
 from .errors import PlannerError
+from .regulation import retake_series
 
 COLUMNS = {
     "exam_date": ("考试日期", "考试时间", "exam_date"),
@@ -139,6 +143,36 @@ def _stream(v, category: str, catalogue, path, row) -> str:
     raise PlannerError(f"unknown 考试计划 {text[:40]!r}", file=path, row=row, field="考试计划")
 
 
+def _return_factor(catalogue, year: int):
+    """``(stream, return rate, monthly profile) -> returns per candidate entering`` in plan year *year*, as the
+    demand model counts them (``compile_demand``: the regulation's retake limits over the year's window)."""
+    from .calendar import build_calendar
+    from .demand import _daily_weights
+    from .regulation import YearRules, of_catalogue
+
+    try:
+        window = build_calendar(year).window()
+    except PlannerError:  # a year the calendar data does not reach: no regulation is known for it either
+        window = None
+    rules = YearRules(of_catalogue(catalogue), year, window) if window is not None else None
+    days = [] if window is None else [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+
+    def factor(stream: str, r: float, profile: tuple[float, ...]) -> float:
+        if rules is None or not any(profile):
+            return retake_series(r, None)
+        return rules.return_factor(stream, r, days, _daily_weights(days, profile))
+
+    return factor
+
+
+def _entering(registrations: int, factor: float) -> int:
+    """The candidates entering whose registrations in the model (``n + round(n × factor)``, as
+    ``YearRules.returning`` rounds) come nearest *registrations* (the fewer on a tie)."""
+    n = int(registrations / (1.0 + factor))
+    return min((k for k in (n - 1, n, n + 1, n + 2) if k >= 0),
+               key=lambda k: (abs(k + int(round(k * factor)) - registrations), k))
+
+
 def import_registrations(path, catalogue, base: Demand) -> tuple[Demand, list[str]]:
     """The demand a registration export shows; notes say what was kept from *base*."""
     p = Path(path)
@@ -149,6 +183,7 @@ def import_registrations(path, catalogue, base: Demand) -> tuple[Demand, list[st
         raise PlannerError("the export is empty", file=p)
     cols = _header(rows[0][1], p, rows[0][0])
     sums: dict[tuple[str, str], list] = {}
+    years: list[int] = []
     for n, cells in rows[1:]:
         if not any(c not in (None, "") for c in cells):
             continue
@@ -167,6 +202,7 @@ def import_registrations(path, catalogue, base: Demand) -> tuple[Demand, list[st
         if sat > reg or ok > sat:
             raise PlannerError(f"needs 合格人数 <= 参考人数 <= 报名人数, got {ok} / {sat} / {reg}", file=p, row=n,
                                field="参考人数" if sat > reg else "合格人数")
+        years.append(day.year)
         acc = sums.setdefault((sid, cat), [0, 0, 0, [0] * 12])
         acc[0] += reg
         acc[1] += sat
@@ -174,19 +210,23 @@ def import_registrations(path, catalogue, base: Demand) -> tuple[Demand, list[st
         acc[3][day.month - 1] += reg
     if not sums:
         raise PlannerError("the export has no session rows", file=p)
+    count = Counter(years)  # the export's plan year: the one most exam dates fall in (the earlier on a tie)
+    year = min(y for y, n in count.items() if n == max(count.values()))
+    returns = _return_factor(catalogue, year)
     streams: dict[str, dict[str, CategoryDemand]] = {}
     notes = []
     for (sid, cat), (reg, sat, ok, months) in sorted(sums.items()):
         old = base.streams.get(sid)
         share = old.categories[cat].retake_share if old and cat in old.categories else 0.0
-        show = sat / reg if reg else 1.0
-        passed = ok / sat if sat else 1.0
-        r = (1 - show * passed) * share
+        show = max(0.01, round(sat / reg, 4)) if reg else 1.0
+        passed = max(0.01, round(ok / sat, 4)) if sat else 1.0
+        profile = tuple(float(m) for m in months)
+        # the rates as the file keeps them (rounded), so the model's returns are the ones inverted here
+        factor = returns(sid, (1.0 - show * passed) * share, profile)
         basis = (f"实际：{p.name} 报名{reg}人、参考{sat}人、合格{ok}人；补考比例{share:g}沿用"
-                 f"{Path(base.file).name or '原需求文件'}")
+                 f"{Path(base.file).name or '原需求文件'}，补考次数按{year}年规定折算")
         streams.setdefault(sid, {})[cat] = CategoryDemand(
-            int(round(reg * (1 - r))), 0, 0, tuple(float(m) for m in months), max(0.01, round(show, 4)),
-            max(0.01, round(passed, 4)), share, basis)
+            _entering(reg, factor), 0, 0, profile, show, passed, share, basis)
     for sid in sorted(set(base.streams) - set(streams)):
         notes.append(f"note: the export has no {sid} sessions; that stream has no candidates in the new file")
     out = {}

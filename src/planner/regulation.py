@@ -377,14 +377,17 @@ class YearRules:
             out.append((regime, w / total if total > 0 else 0.0))
         return out
 
-    def returning(self, stream: str, base: int, r: float, days, weights) -> int:
-        """Candidates coming back within the year: each regime's retake limit over its share of the year's
-        candidates (by the monthly profile); days no regime governs (or a stream none governs): no limit,
+    def return_factor(self, stream: str, r: float, days, weights) -> float:
+        """Returns within the year per candidate entering: each regime's retake limit over its share of the
+        year's candidates (by the monthly profile); days no regime governs (or a stream none governs): no limit,
         as ``CategoryDemand.returning``."""
         shares = self._shares(stream, days, weights)
         rest = 1.0 - sum(s for _, s in shares)
-        return int(round(base * (sum(s * retake_series(r, g.value("max_retakes")) for g, s in shares)
-                                 + rest * retake_series(r, None))))
+        return sum(s * retake_series(r, g.value("max_retakes")) for g, s in shares) + rest * retake_series(r, None)
+
+    def returning(self, stream: str, base: int, r: float, days, weights) -> int:
+        """Candidates coming back within the year (:meth:`return_factor` of *base* entering)."""
+        return int(round(base * self.return_factor(stream, r, days, weights)))
 
     def wave(self, stream: str, category: str, entering: int, days, weights) -> Wave:
         """The renewal wave of an estimate's category: the year's row of renewal_wave.csv times the share of
