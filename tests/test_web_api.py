@@ -339,6 +339,54 @@ def test_pin_offers_only_allowed_days_and_moves_the_session(env):
     assert app.state.ws.version(new).kind == "pin"
 
 
+def _pin(app, client, vid, s, day):
+    r = client.post("/pin", data={**csrf(app), "v": str(vid), "s": f"{s.stream}-{s.no}", "date": day.isoformat(),
+                                  "time_limit": LIMIT}, follow_redirects=False)
+    return wait_job(app, r)
+
+
+def test_a_pin_s_knock_on_change_can_be_refused(env):
+    """固定一场 proposes the knock-on changes it needs; each has 拒绝此调整 (the moved session has none). Refusing
+    one solves again with that session kept as the version has it: a plan that keeps it, or the conflict that
+    names it; either way the earlier proposal stays, and a refusal of the moved session itself is refused."""
+    import re
+
+    app, client, vid = env
+    plan = read_plan(app.state.ws.plan_csv_path(vid), load_catalogue())
+    ctx = app.state.bench.plan_of(app.state.ws.version(vid))[1]
+    for s in sorted(plan.stream("special_ops"), key=lambda s: s.no)[3:9]:
+        day = next(d for d in (s.exam_date + dt.timedelta(n) for n in range(14, 21)) if ctx.calendar.is_working_day(d))
+        jid, job = _pin(app, client, vid, s, day)
+        assert job.state == "done", job.outcome
+        page = client.get(f"/job/{jid}").text
+        keys = re.findall(r'name="key" value="([a-z_]+-\d+)"', page)
+        if keys:
+            break
+    else:
+        pytest.fail("no pin 14-20 days later needed a knock-on change")
+    knock_ons = {f"{c['stream']}-{c['no']}" for c in job.outcome["changes"] if c["old"] and c["new"]}
+    rows = page.split('<tr class="change">')[1:]
+    said = [d for r in rows for d in re.findall(r"<div>([^<]*)</div>", r.split("</tr>")[0])]
+    assert said and not [d for d in said if re.search(r"[A-Za-z]", d)]  # every reason in Chinese
+    assert set(keys) == knock_ons - {f"{s.stream}-{s.no}"} and f"{s.stream}-{s.no}" not in keys
+    before = snapshot(app.state.ws)
+    own = client.post(f"/job/{jid}/refuse", data={**csrf(app), "key": f"{s.stream}-{s.no}"})
+    assert own.status_code == 400 and "不能拒绝" in own.text and snapshot(app.state.ws) == before
+    r = client.post(f"/job/{jid}/refuse", data={**csrf(app), "key": keys[0]}, follow_redirects=False)
+    new_id, new = wait_job(app, r)
+    assert new.spec["refuse"] == [[keys[0].rpartition("-")[0], int(keys[0].rpartition("-")[2])]]
+    page = client.get(f"/job/{new_id}").text
+    assert f'href="/job/{jid}"' in page  # the way back to the proposal refused from
+    refused = plan.by_key()[(keys[0].rpartition("-")[0], int(keys[0].rpartition("-")[2]))]
+    if new.state == "done":  # a plan that keeps the refused session as it was, the pinned one where asked
+        assert "已拒绝" in page
+        moved = {(c["stream"], c["no"]): c for c in new.outcome["changes"]}
+        assert refused.key not in moved and moved[s.key]["new"]["exam"] == day.isoformat()
+    else:
+        assert "后没有可行方案" in page and f"第{refused.no}期" in page
+    assert client.get(f"/job/{jid}").status_code == 200 and app.state.jobs.get(jid).state == "done"
+
+
 # -- check uploads --------------------------------------------------------------------------------------
 def upload(client, app, name, data, ctype="text/csv"):
     return client.post("/check", data=csrf(app), files={"plan": (name, data, ctype)})

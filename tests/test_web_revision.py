@@ -320,3 +320,22 @@ def test_candidates_come_from_the_registrations_else_the_published_expected_cand
     first = (doc["sessions"][3]["stream"], int(doc["sessions"][3]["no"]))
     assert replan_people({"base": other}, ws) == {first: 41}
     assert replan_people({"base": other, "people": [["managers", 2, 7]]}, ws) == {("managers", 2): 7}
+
+
+@pytest.mark.parametrize("no", [5, 9])
+def test_every_reason_a_pin_gives_is_worded_in_chinese(ctx2024, plan2024, no):
+    """The reasons `replan.reasons` gives a 固定一场 proposal's changes (the knock-ons with and without the change
+    behind them), as the workbench words them (``i18n.reason``): Chinese, the rule by its title."""
+    from planner.plan import Session
+    from planner.replan import reasons
+    from planner.solver import solve
+    from planner.web import i18n
+
+    s = plan2024.by_key()[("special_ops", no)]
+    day = next(d for d in (s.exam_date + dt.timedelta(n) for n in range(14, 21)) if ctx2024.calendar.is_working_day(d))
+    moved = Session(s.stream, s.no, day - (s.exam_date - s.registration_deadline), day, s.institution, s.kind, s.notes)
+    new = solve(ctx2024, time_limit=5, reference=plan2024, pins=[moved], explain=False).plan
+    why = [str(r) for k, r in reasons(plan2024, new, ctx2024).items() if k != s.key]
+    assert why  # the pin moved others
+    said = [x for r in why for x in i18n.reason(r, ctx2024.catalogue)]
+    assert said and not [x for x in said if re.search(r"[A-Za-z]", x)], list(zip(why, said))

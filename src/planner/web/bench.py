@@ -210,7 +210,7 @@ def _change_row(c: dict, ctx, year: int) -> dict:
     if what == "moved":
         site = c["old"]["institution"] != c["new"]["institution"]
         what = ("moved_both" if site else "moved_day") if days else "moved_site"
-    return {"stream": ctx.catalogue.streams[c["stream"]].name, "no": c["no"],
+    return {"key": f"{c['stream']}-{c['no']}", "stream": ctx.catalogue.streams[c["stream"]].name, "no": c["no"],
             "what": i18n.change(what), "old": side(c["old"]), "new": side(c["new"]), "days": days,
             "reasons": i18n.reason(c.get("reason", ""), ctx.catalogue), "original": c.get("reason", "")}
 

@@ -189,10 +189,14 @@ def reason(text_: str, catalogue) -> list[str]:
     """A re-plan reason (``rule: message; …`` or ``knock-on: …``) as Chinese phrases."""
     if not text_:
         return []
-    if text_.startswith("knock-on"):
-        return [text("knock_on")]
     if text_ == "pinned":
         return [text("pinned")]
+    # a knock-on change (``replan._knock_on``): kept as it was, it would break this rule given the other changes
+    broken = re.search(r"kept as published it would break (\w+):", text_)
+    if broken and rule_texts(broken.group(1)) is not None:
+        return [text("knock_on_rule", rule=rule_title(broken.group(1)))]
+    if text_.startswith(("knock-on", "no rule forces it alone")):
+        return [text("knock_on")]
     out = []
     for part in text_.split("; "):
         name = part.split(":", 1)[0].strip()

@@ -147,7 +147,10 @@ def _compute(spec: dict) -> dict:
                         old.institution, old.kind, old.notes)
         if ws.published_dir(spec["base"]).is_dir():  # a revision of what candidates were told, as `planner replan`
             ctx = ctx.revising(base)
-        result = solve(ctx, time_limit=limit, reference=base, pins=[moved])
+        # 拒绝此调整: a refused knock-on change keeps its session as the base version has it
+        kept = [base.by_key()[(str(k[0]), int(k[1]))] for k in spec.get("refuse", ())
+                if (str(k[0]), int(k[1])) in base.by_key() and (str(k[0]), int(k[1])) != old.key]
+        result = solve(ctx, time_limit=limit, reference=base, pins=[moved, *kept])
         extra.update(pinned=f"{old.stream}#{old.no}", pinned_date=spec["date"])
         if result.plan is not None:
             reason_of = reasons(base, result.plan, ctx)

@@ -73,6 +73,8 @@ def job_view(request: Request, jid: str, template: str, status: int = 200, error
             pinned = (job.spec["stream"], int(job.spec["no"]))
             changes = [{**c, "reason": PINNED} if (c["stream"], c["no"]) == pinned else c for c in changes]
         kw["changes"] = b.changes(changes, ctx, base.year)
+        if job.spec["kind"] == "pin" and not job.version:
+            kw["refusable"] = {c["key"] for c, raw in zip(kw["changes"], changes) if pin_refusable(raw, job.spec)}
         kw["year"] = base.year
         kw["kept"] = job.outcome["summary"].get("kept")
         if job.spec["kind"] == "replan" and "rows" in job.outcome:
@@ -87,6 +89,13 @@ def job_view(request: Request, jid: str, template: str, status: int = 200, error
     if job.state == "done" and job.spec["kind"] == "generate" and job.version and template.startswith("_"):
         resp.headers["HX-Redirect"] = f"/plan?v={job.version}"
     return resp
+
+
+def pin_refusable(change: dict, spec: dict) -> bool:
+    """May the planner refuse this change of a 固定一场 proposal? A session moved to make room (a knock-on, before
+    and after both there), not the one the planner moved."""
+    return bool(change["old"] and change["new"]) and (change["stream"], change["no"]) != (spec["stream"],
+                                                                                            int(spec["no"]))
 
 
 @router.get("/job/{jid}", response_class=HTMLResponse)

@@ -98,17 +98,28 @@ async def replan_post(request: Request):
 
 @router.post("/job/{jid}/refuse")
 async def refuse_change(request: Request, jid: str):
-    """拒绝这项调整: solve again with this knock-on change kept as published, keeping the earlier refusals
-    (``replan(..., refuse=…)``); the proposal refused from stays as it is (its page, pending/)."""
+    """拒绝这项调整: solve again with this knock-on change kept as it was, keeping the earlier refusals (a re-plan's
+    ``replan(..., refuse=…)``, or a 固定一场 proposal's pins); the proposal refused from stays as it is (its page,
+    pending/)."""
+    from .jobs import pin_refusable
+
     b = bench(request)
     form = await b.form_of(request)
-    job = replan_job(b, jid)
-    stream, _, no = str(form.get("key", "")).rpartition("-")
-    view = {c["key"]: c for c in revision_view(b, job)["revision"]}
-    chosen = view.get(f"{stream}-{no}")
-    if chosen is None or not chosen["refusable"]:
-        return b.plain_page(request, 400, "不能拒绝这项调整",
-                            "只能拒绝因其他场次调整而连带的调整；原安排本身违反新规则的场次必须调整。")
+    job = b.jobs.get(jid)
+    if job is not None and job.state == "done" and job.spec["kind"] == "pin" and not job.version:
+        key = str(form.get("key", ""))
+        refusable = any(f"{c['stream']}-{c['no']}" == key and pin_refusable(c, job.spec)
+                        for c in job.outcome.get("changes", ()))
+        refused_why = "只能拒绝为腾出日期而连带的调整；要固定的这一场不能拒绝。"
+    else:
+        job = replan_job(b, jid)
+        key = str(form.get("key", ""))
+        chosen = {c["key"]: c for c in revision_view(b, job)["revision"]}.get(key)
+        refusable = chosen is not None and chosen["refusable"]
+        refused_why = "只能拒绝因其他场次调整而连带的调整；原安排本身违反新规则的场次必须调整。"
+    stream, _, no = key.rpartition("-")
+    if not refusable:
+        return b.plain_page(request, 400, "不能拒绝这项调整", refused_why)
     spec = {**job.spec, "refuse": [*job.spec.get("refuse", []), [stream, int(no)]], "prev": job.id}
     new = b.submit(spec)
     return RedirectResponse(f"/job/{new.id}", status_code=303)
