@@ -89,10 +89,11 @@ class Rotation(Rule):
                 continue
             lits = mv.lits(self.name, stream)
             closed_lit: dict[tuple[int, str], object] = {}
+            shut = {site: ctx.closed_days(site) for site in order}  # asked for every slot and site below
 
             def open_lit(slot, site):
                 """Literal: *site* is open on slot's exam day (None when it never closes)."""
-                days = ctx.closed_days(site)
+                days = shut[site]  # only sites of the rotation are passed over
                 if not days:
                     return None
                 key = (slot.k, site)
