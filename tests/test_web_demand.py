@@ -436,6 +436,29 @@ def test_replan_with_the_demand_keeps_the_waiting_limit_and_counts_the_expected_
     assert check_plan(plan, ctx.revising(read_plan(ws.plan_csv_path(base), ctx.catalogue, year=2024))).ok
 
 
+def test_a_damaged_saved_demand_stops_replan_and_points_to_the_demand_page(env):
+    """重新排期 with 按需求与考位 on a saved demand damaged on disk: as 生成, the job fails naming the field in
+    Chinese, no proposal is kept, nothing is stored, and the page sends the planner to 需求与考位."""
+    app, client, _, rules = env
+    ws = app.state.ws
+    ws.write_scenario("hand", f'name = "hand"\nyear = 2024\nrules = "{rules}"\n')
+    r = post(app, client, "/generate", {"year": "2024", "scenario": "hand", "time_limit": "5"})
+    base = app.state.jobs.wait(r.headers["location"].rsplit("/", 1)[-1], timeout=300).version
+    n = D.save(ws, estimate(), who="测试")
+    D.path(ws, n).write_text("[sites.huaan]\nseats_per_day = -3\n", encoding="utf-8")
+    before = ([v.id for v in ws.versions()], sorted(p.name for p in ws.root.rglob("*") if "pending" in p.parts))
+    r = post(app, client, "/replan", {"v": str(base), "from_date": "2024-06-01", "scenario": "hand",
+                                      "time_limit": "5", "with_demand": "1"})
+    jid = r.headers["location"].rsplit("/", 1)[-1]
+    job = app.state.jobs.wait(jid, timeout=300)
+    assert job.state == "failed" and job.outcome["field"] == "sites.huaan.seats_per_day"
+    assert ([v.id for v in ws.versions()], sorted(p.name for p in ws.root.rglob("*") if "pending" in p.parts)) == before
+    page = client.get(f"/job/{jid}").text
+    assert 'id="demand-at-fault"' in page and f'href="/demand?d={n}"' in page
+    assert "“华安·每个考试日考位”不正确" in page and "sites.huaan" not in page.split("原文")[0]
+    D.path(ws, n).unlink()  # the module's later tests read the newest saved demand
+
+
 def test_a_demand_file_s_fields_are_named_as_the_demand_page_labels_them():
     """Every field a demand file can be refused on reads in Chinese, with the site or category it belongs to, in
     the words of the 需求与考位 page's columns (one table: messages.toml [demand_fields])."""
