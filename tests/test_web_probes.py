@@ -316,6 +316,7 @@ def test_the_solver_process_starts_with_the_server_only_when_asked(tmp_path):
 def test_a_job_page_learns_a_new_state_at_once_and_otherwise_after_the_wait(tmp_path):
     """The status fragment long-polls: asked with the state the page shows, it answers when the state changes
     (here: cancelled from another thread) and otherwise after ``STATUS_WAIT``; the fragment asks again."""
+    import asyncio
     import threading
     import time
 
@@ -327,10 +328,10 @@ def test_a_job_page_learns_a_new_state_at_once_and_otherwise_after_the_wait(tmp_
     q._cv.acquire(), q._cv.notify_all(), q._cv.release()
     job = q.submit({"kind": "generate"})
     t0 = time.monotonic()
-    assert q.wait_change(job.id, "queued", 0.05).state == "queued"  # nothing changed: back after the wait
-    assert q.wait_change(job.id, "running", 60).state == "queued"  # the page is behind: at once
+    assert asyncio.run(q.wait_change(job.id, "queued", 0.05)).state == "queued"  # nothing changed: after the wait
+    assert asyncio.run(q.wait_change(job.id, "running", 60)).state == "queued"  # the page is behind: at once
     threading.Timer(0.2, q.cancel, args=(job.id,)).start()
-    assert q.wait_change(job.id, "queued", 60).state == "cancelled"
+    assert asyncio.run(q.wait_change(job.id, "queued", 60)).state == "cancelled"
     assert time.monotonic() - t0 < 30  # woken by the change, not by the 60 s bound (a liveness bound)
     app = create_app(tmp_path / "w", warm=False)
     app.state.jobs._stop = True
@@ -346,6 +347,17 @@ def test_a_job_page_learns_a_new_state_at_once_and_otherwise_after_the_wait(tmp_
         app.state.jobs.cancel(waiting.id)
         frag = client.get(f"/job/{waiting.id}/status?seen=queued").text
         assert 'data-state="cancelled"' in frag and "hx-get" not in frag  # finished: the page stops asking
+
+
+def test_a_waiting_job_page_holds_no_worker_thread():
+    """The long-poll waits on the event loop, not in the server's pool of worker threads (40): with a thread
+    each, 45 open job pages made every other page wait 0.3–0.6 s (benchmarks/longpoll.py)."""
+    import inspect
+
+    from planner.web.jobs import JobQueue
+    from planner.web.routes import jobs as R
+
+    assert inspect.iscoroutinefunction(R.job_status) and inspect.iscoroutinefunction(JobQueue.wait_change)
 
 
 # -- probe 11: the database damaged while running ---------------------------------------------------------

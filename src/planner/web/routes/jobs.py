@@ -109,12 +109,15 @@ STATUS_WAIT = 1.0
 
 
 @router.get("/job/{jid}/status", response_class=HTMLResponse)
-def job_status(request: Request, jid: str, seen: str = ""):
+async def job_status(request: Request, jid: str, seen: str = ""):
     """The job's status fragment; with *seen* (the state the page shows), once that state has changed or
-    :data:`STATUS_WAIT` has passed (a sync route: the wait takes a worker thread, not the event loop)."""
+    :data:`STATUS_WAIT` has passed. The wait holds no worker thread (``JobQueue.wait_change``); the page is
+    rendered in one, as a sync route's would be."""
+    from starlette.concurrency import run_in_threadpool
+
     if seen:
-        bench(request).jobs.wait_change(jid, seen, STATUS_WAIT)
-    return job_view(request, jid, "_job_status.html")
+        await bench(request).jobs.wait_change(jid, seen, STATUS_WAIT)
+    return await run_in_threadpool(job_view, request, jid, "_job_status.html")
 
 
 @router.post("/job/{jid}/cancel")
