@@ -127,6 +127,38 @@ def test_publish_adds_the_candidates_only_when_the_planner_asks(env):
     assert f"考生与考位（{status}）" in ws.published_file(vid, "report.html").read_text(encoding="utf-8")
 
 
+def test_a_pin_of_a_published_version_counts_the_candidates_it_moves(env):
+    """固定一场 on a version published with its candidates: the proposal says, change by change, how many of the
+    published set's expected candidates (plan.json) see their exam date or site change, and their sum, recomputed
+    here from plan.json and the proposal's changes alone."""
+    import datetime as dt
+    import json
+
+    from planner.planio import read_plan
+
+    app, client, vid, _ = env
+    ws = app.state.ws
+    assert post(app, client, f"/publish/{vid}", {"with_demand": "1"}).status_code == 303
+    doc = json.loads(ws.published_file(vid, "plan.json").read_text(encoding="utf-8"))
+    expected = {(s["stream"], int(s["no"])): int(s.get("expected_candidates") or 0) for s in doc["sessions"]}
+    plan, ctx = app.state.bench.plan_of(ws.version(vid))
+    s = sorted(plan.stream("special_ops"), key=lambda x: x.no)[4]
+    day = next(d for d in (s.exam_date + dt.timedelta(n) for n in range(14, 21)) if ctx.calendar.is_working_day(d))
+    r = post(app, client, "/pin", {"v": str(vid), "s": f"{s.stream}-{s.no}", "date": day.isoformat(),
+                                   "time_limit": "5"})
+    jid = r.headers["location"].rsplit("/", 1)[-1]
+    job = app.state.jobs.wait(jid, timeout=300)
+    assert job.state == "done", job.outcome
+    moved = [(c["stream"], c["no"]) for c in job.outcome["changes"] if c["new"] is None
+             or (c["new"]["exam"], c["new"]["institution"]) != (c["old"]["exam"], c["old"]["institution"])]
+    want = sum(expected[k] for k in moved)
+    assert s.key in moved and want >= expected[s.key] > 0
+    page = client.get(f"/job/{jid}").text
+    assert "受影响考生" in page and f'id="affected">{want}</strong>' in page
+    assert read_plan(ws.plan_csv_path(vid), ctx.catalogue, year=2024).sessions == plan.sessions  # nothing stored
+    ws.drop_pending(jid)  # the module's later tests expect no proposal waiting
+
+
 def test_the_charts_are_png_of_the_plan_under_the_demand(env):
     app, client, vid, _ = env
     for stem in ("candidates_month", "waits"):

@@ -212,7 +212,8 @@ def _change_row(c: dict, ctx, year: int) -> dict:
         what = ("moved_both" if site else "moved_day") if days else "moved_site"
     return {"key": f"{c['stream']}-{c['no']}", "stream": ctx.catalogue.streams[c["stream"]].name, "no": c["no"],
             "what": i18n.change(what), "old": side(c["old"]), "new": side(c["new"]), "days": days,
-            "reasons": i18n.reason(c.get("reason", ""), ctx.catalogue), "original": c.get("reason", "")}
+            "reasons": i18n.reason(c.get("reason", ""), ctx.catalogue), "original": c.get("reason", ""),
+            "candidates": c.get("candidates")}
 
 
 def hostname(host: str) -> str:

@@ -122,6 +122,7 @@ def _compute(spec: dict) -> dict:
         ctx, sc = load_context(spec["root"], spec.get("scenario"), spec.get("year"))
     extra: dict[str, Any] = {"scenario": spec.get("scenario") or ""}
     reason_of: dict = {}
+    affected: dict | None = None  # 固定一场: candidates per published session whose exam date or site changes
     if spec.get("with_demand"):  # 按需求与考位: the waiting rules join, the load goes into the summary
         from .demands import scaled
 
@@ -157,6 +158,11 @@ def _compute(spec: dict) -> dict:
         extra.update(pinned=f"{old.stream}#{old.no}", pinned_date=spec["date"])
         if result.plan is not None:
             reason_of = reasons(base, result.plan, ctx)
+            people = replan_people(spec, ws)  # the published set's expected candidates, when it has them
+            if people:
+                from ..replan import people_costs
+
+                affected = {k: c.candidates for k, c in people_costs(base, result.plan, people, ctx.window[0]).items()}
     else:
         raise ValueError(f"unknown job kind {kind!r}")
     if result.status == Status.INFEASIBLE:
@@ -170,6 +176,10 @@ def _compute(spec: dict) -> dict:
                            "old": session_dict(c.old), "new": session_dict(c.new),
                            "reason": reason_of.get((c.stream, c.no), "")}
                           for c in diff_plans(base, result.plan)]
+    if affected is not None:
+        out["counted"] = True
+        for c in out["changes"]:
+            c["candidates"] = affected.get((c["stream"], c["no"]))
     if kind == "replan":  # changes.csv's own rows (candidates affected, rule, reason): the 调整 page shows them
         from ..replan import changes_rows
 
