@@ -300,7 +300,8 @@ class JobQueue:
     async def wait_change(self, jid: str, seen: str, timeout: float) -> Job | None:
         """Until the job's state is no longer *seen* (or *timeout* seconds): a job's page asks for its next state
         and gets it within :data:`STATE_POLL` of its change. It holds no thread while it waits (a thread each,
-        40 open job pages took the server's whole pool: measured, every other page then waited 0.5–1.1 s)."""
+        45 open job pages took the server's pool of 40: every other page then waited 0.3 s, 1.1 s with 80;
+        benchmarks/RESULTS-longpoll.md)."""
         end = time.monotonic() + timeout
         while (job := self._jobs.get(jid)) is not None and job.state == seen and (left := end - time.monotonic()) > 0:
             await asyncio.sleep(min(STATE_POLL, left))
