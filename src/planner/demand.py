@@ -339,8 +339,13 @@ def ready_profile(days: list[dt.date], profile: tuple[float, ...], total: int, s
     return out
 
 
+def window_days(window: tuple[dt.date, dt.date]) -> list[dt.date]:
+    """Every day of a plan-year window, first to last: the days the candidates' monthly profile is spread over."""
+    return [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+
+
 def ready_days(window: tuple[dt.date, dt.date], step: int) -> list[dt.date]:
-    days = [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+    days = window_days(window)
     marks = list(range(step - 1, len(days), step))
     if not marks or marks[-1] != len(days) - 1:
         marks.append(len(days) - 1)
@@ -401,7 +406,7 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
         spec = problem.streams.get(sid)
         if spec is None:
             continue  # a stream the rule set does not plan (its candidates are not this plan's concern)
-        days = [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+        days = window_days(window)
         rdays = ready_days(window, sd.arrival_every_days)
         arrivals = {}
         lines = {}

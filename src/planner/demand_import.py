@@ -147,7 +147,7 @@ def _return_factor(catalogue, year: int):
     """``(stream, return rate, monthly profile) -> returns per candidate entering`` in plan year *year*, as the
     demand model counts them (``compile_demand``: the regulation's retake limits over the year's window)."""
     from .calendar import build_calendar
-    from .demand import _daily_weights
+    from .demand import _daily_weights, window_days
     from .regulation import YearRules, of_catalogue
 
     try:
@@ -155,7 +155,7 @@ def _return_factor(catalogue, year: int):
     except PlannerError:  # a year the calendar data does not reach: no regulation is known for it either
         window = None
     rules = YearRules(of_catalogue(catalogue), year, window) if window is not None else None
-    days = [] if window is None else [window[0] + dt.timedelta(days=i) for i in range((window[1] - window[0]).days + 1)]
+    days = [] if window is None else window_days(window)
 
     def factor(stream: str, r: float, profile: tuple[float, ...]) -> float:
         if rules is None or not any(profile):
