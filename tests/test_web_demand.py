@@ -155,6 +155,7 @@ def test_a_pin_of_a_published_version_counts_the_candidates_it_moves(env):
     assert s.key in moved and want >= expected[s.key] > 0
     page = client.get(f"/job/{jid}").text
     assert "受影响考生" in page and f'id="affected">{want}</strong>' in page
+    assert f"（按发布时的预计考生数，{doc['demand']['status']}）" in page  # an estimate says so
     assert read_plan(ws.plan_csv_path(vid), ctx.catalogue, year=2024).sessions == plan.sessions  # nothing stored
     ws.drop_pending(jid)  # the module's later tests expect no proposal waiting
 
@@ -460,7 +461,9 @@ def test_replan_with_the_demand_keeps_the_waiting_limit_and_counts_the_expected_
     assert job.outcome["summary"]["demand_version"] == n and "demand" in job.outcome["summary"]
     assert job.outcome["counted"]  # the demand's expected candidates were the first tier
     ctx = load_scenario(ws.scenario_path("hand")).ctx.with_demand(D.load(ws, n, load_catalogue()))
-    assert "按需求与考位" in client.get(f"/job/{jid}").text
+    page = client.get(f"/job/{jid}").text
+    assert "按需求与考位" in page
+    assert f"按需求与考位的预计考生数，{D.load(ws, n, load_catalogue()).status}" in page  # whose candidates, said
     assert post(app, client, f"/job/{jid}/accept", {}).status_code == 303  # the proposal becomes a version
     new = ws.versions()[0]
     assert new.parent == base and ws.summary(new.id)["demand_version"] == n

@@ -123,6 +123,7 @@ def _compute(spec: dict) -> dict:
     extra: dict[str, Any] = {"scenario": spec.get("scenario") or ""}
     reason_of: dict = {}
     affected: dict | None = None  # 固定一场: candidates per published session whose exam date or site changes
+    extra_people = ""  # where the candidates counted come from, for the page (people_basis)
     if spec.get("with_demand"):  # 按需求与考位: the waiting rules join, the load goes into the summary
         from .demands import scaled
 
@@ -140,6 +141,7 @@ def _compute(spec: dict) -> dict:
             from ..replan import expected_people
 
             people = expected_people(base, ctx.revising(base)) or None
+        extra_people = people_basis(spec, ws, ctx)
         r = replan(base, ctx, from_date, scenario=sc, people=people,
                    refuse=[tuple(k) for k in spec.get("refuse", ())], time_limit=limit)
         result, reason_of = r.result, r.reasons
@@ -163,6 +165,7 @@ def _compute(spec: dict) -> dict:
                 from ..replan import people_costs
 
                 affected = {k: c.candidates for k, c in people_costs(base, result.plan, people, ctx.window[0]).items()}
+                extra_people = people_basis(spec, ws, None)
     else:
         raise ValueError(f"unknown job kind {kind!r}")
     if result.status == Status.INFEASIBLE:
@@ -176,6 +179,8 @@ def _compute(spec: dict) -> dict:
                            "old": session_dict(c.old), "new": session_dict(c.new),
                            "reason": reason_of.get((c.stream, c.no), "")}
                           for c in diff_plans(base, result.plan)]
+    if extra_people:
+        out["people_basis"] = extra_people
     if affected is not None:
         out["counted"] = True
         for c in out["changes"]:
@@ -204,6 +209,25 @@ def replan_people(spec: dict, ws) -> dict | None:
     except (OSError, ValueError, KeyError, TypeError):
         return None
     return found or None
+
+
+def people_basis(spec: dict, ws, ctx) -> str:
+    """Where a revision's candidates come from, in the page's words, an estimate said as such: the registrations
+    uploaded, the published set's expected candidates (with its demand's status: 估计 or 实际), or the demand joined to
+    the re-plan (*ctx*'s); "" when none counts them. The same order as :func:`replan_people`."""
+    import json
+
+    if spec.get("people"):
+        return "按上传的报名人数"
+    try:
+        doc = json.loads((ws.published_dir(spec["base"]) / "plan.json").read_text(encoding="utf-8"))
+        if any(s.get("expected_candidates") for s in doc["sessions"]):
+            return f"按发布时的预计考生数，{doc.get('demand', {}).get('status', '估计')}"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    if ctx is not None and ctx.demand is not None:
+        return f"按需求与考位的预计考生数，{ctx.demand.demand.status}"
+    return ""
 
 
 def session_dict(s) -> dict | None:
