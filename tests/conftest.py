@@ -35,6 +35,14 @@ def pytest_configure(config):
     # Solves stop at their deterministic limit, the same on any machine; the wall-clock backstop (one second per
     # unit outside the tests) moves out of the way, so a loaded machine cannot change a test's outcome.
     os.environ.setdefault("PLANNER_WALL_FACTOR", "20")
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        # the planner's bytecode, written once: where none is written (PYTHONDONTWRITEBYTECODE, -B), each of
+        # the suite's interpreters (CLI runs, scripts, notebook kernels; about 40) would compile it from source
+        import compileall
+
+        import planner
+
+        compileall.compile_dir(Path(planner.__file__).parent, quiet=1)
     if "PLANNER_CACHE_DIR" not in os.environ:
         _OWN_CACHE.append(tempfile.mkdtemp(prefix="planner-test-cache-"))
         os.environ["PLANNER_CACHE_DIR"] = _OWN_CACHE[-1]

@@ -134,8 +134,6 @@ def test_every_number_has_a_range(default_doc, rule, key, value, text):
 
 
 def test_position_and_weights_and_sizes_are_bounded(default_doc):
-    import copy
-
     for path, value, field in [(("preferences", "even_spread", "position", "managers"), 1.0,
                                 "preferences.even_spread.position.managers"),
                                (("preferences", "preferred_gap", "weight"), 10 ** 9, "preferences.preferred_gap.weight"),

@@ -9,7 +9,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "planner"
 
 LAYERS = [
-    ("errors", "textio", "outset"),
+    ("errors", "textio", "outset", "children"),
     ("data", "plan", "calendar", "holiday_forecast", "targets", "demand", "regulation"),
     ("problem", "queueing"),
     ("rules", "ruleset"),

@@ -12,7 +12,7 @@ import pytest
 from planner.check import check_plan
 from planner.demand import Demand, DemandFacts, StreamFacts
 from planner.plan import Plan, Session
-from planner.queueing import evaluate, evaluate_stream, wait_percentile
+from planner.queueing import evaluate_stream, wait_percentile
 
 from conftest import context_from_doc, session, tiny_doc
 
@@ -260,7 +260,6 @@ def test_a_plan_that_breaks_the_waiting_limit_is_repaired_and_its_cost_bounds_th
     may wait 20 days. Repaired (every rule, the calendar preferences only, from that plan), the best plan costs more
     than the plan without candidates, and no more than the best plan with them (here, where nobody waits past the
     target, exactly as much): a valid, stronger bound for ``plan --demand``."""
-    from planner.data import load_catalogue
     from planner.demand import demand_from_dict
     from planner.model import build_model
     from planner.solver import _Clock, _complete_hint, _hint, _repair_hint, solve
@@ -339,7 +338,6 @@ def test_implied_spans_keep_the_optimum():
     spans do narrow the first and last session's days."""
     from ortools.sat.python import cp_model
 
-    from planner.data import load_catalogue
     from planner.demand import demand_from_dict
     from planner.model import build_model, implied_spans
 

@@ -68,7 +68,7 @@ def test_the_subscription_token_opens_calendars_and_nothing_else(published):
         r = stranger.get(f"/ics/huaan.ics?token={sub}")
         assert r.status_code == 200 and r.text.startswith("BEGIN:VCALENDAR")
         assert "set-cookie" not in r.headers  # it never becomes a session
-        for path in ("/plan", "/publish", "/check", f"/files/1/notice.xlsx", "/compare"):
+        for path in ("/plan", "/publish", "/check", "/files/1/notice.xlsx", "/compare"):
             page = stranger.get(f"{path}?token={sub}")
             assert page.status_code == 403 and "只能用于订阅" in page.text and app.state.csrf not in page.text
         r = stranger.post(f"/generate?token={sub}", data={"csrf": app.state.csrf, "year": "2027"})

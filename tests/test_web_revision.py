@@ -27,7 +27,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient  # noqa: E402
 
 from planner import read_plan  # noqa: E402
-from planner.compare import diff_plans, to_csv  # noqa: E402
+from planner.compare import to_csv  # noqa: E402
 from planner.data import load_catalogue, scenarios_dir  # noqa: E402
 from planner.replan import REPLAN_HEADER, Replan, changes_rows, explain_changes  # noqa: E402
 from planner.web.app import create_app  # noqa: E402

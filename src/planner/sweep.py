@@ -83,12 +83,17 @@ def run_one(job: Job) -> SweepRow:
     return row
 
 
+#: what the sweep's processes need, imported once by the server they are forked from
+PRELOAD = ("planner.solver", "planner.sweep", "planner.scenario", "planner.compare")
+
+
 def sweep(paths: list[str | Path], *, baseline: str | Path | None = None, year: int | None = None,
           calendar_dir: str | Path | None = None, seed: int = 0, time_limit: float = 30.0,
           workers: int = 2) -> list[SweepRow]:
     """Rows in the order of *paths* (the baseline's row first if it is not among them)."""
-    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
+
+    from .children import adopt, context, environment
 
     paths = [str(p) for p in paths]
     base = str(baseline) if baseline is not None else (paths[0] if paths else None)
@@ -96,8 +101,9 @@ def sweep(paths: list[str | Path], *, baseline: str | Path | None = None, year: 
                   time_limit=time_limit)
     if base is None:
         return []
-    # spawn, not fork: a forked child of a process that already runs OR-Tools or a Jupyter kernel's threads can hang
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn")) as ex:
+    # never a fork of this process (it may run OR-Tools or a Jupyter kernel's threads): planner.children
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context(PRELOAD),
+                             initializer=adopt, initargs=(environment(),)) as ex:
         base_row = ex.submit(run_one, Job(base, baseline=True, **common)).result()
         others = [p for p in paths if p != base]
         futures = {p: ex.submit(run_one, Job(p, reference=base_row.plan, **common)) for p in others}

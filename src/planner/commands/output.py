@@ -32,7 +32,7 @@ def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, fir
 
 def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publish_extra=None) -> int:
     """Print a solved year and add plan.csv + summary.json (+ the publish set) to *tx*; refuse a run without a plan."""
-    from ..errors import InfeasibleError, InternalError, PlannerError
+    from ..errors import InfeasibleError, PlannerError
     from ..plan import plan_to_csv
     from ..runinfo import summary_dict, summary_json
     from ..solver import Status

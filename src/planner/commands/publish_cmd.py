@@ -73,8 +73,6 @@ def publish_options(args, plan, ctx, out) -> dict:
     """build_outputs options of ``publish``: PDFs, template, the notice's own parts, and the revision against OLD."""
     from pathlib import Path
 
-    from ..errors import PlannerError
-    from ..planio import read_plan
     from ..publish.ics import ics_files
     from ..publish.run import read_previous_ics
     from ..textio import read_text

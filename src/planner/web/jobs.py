@@ -1,23 +1,24 @@
 """Solves in the background: one at a time per workspace, each in a child process that can be stopped.
 
-A page never waits for CP-SAT: it queues a job and polls its state. One worker thread takes
-jobs in order and hands each to a ``spawn`` solver process, kept warm (planner and OR-Tools
-imported once) between jobs; 取消 really stops the solver (the process is terminated and a
-fresh one started for the next job), and a wall-clock bound ends a job even when CP-SAT's
-deterministic limit would let it run on (explaining an infeasible scenario solves several times).
+A page never waits for CP-SAT: it queues a job and polls its state. One worker thread takes jobs in order and
+hands each to a solver process, kept warm between jobs and forked from a server that imported the planner and
+OR-Tools once (:mod:`planner.children`); 取消 really stops the solver (the process is terminated and a fresh one
+started for the next job), and a wall-clock bound ends a job even when CP-SAT's deterministic limit would let it
+run on (explaining an infeasible scenario solves several times).
 The child computes and returns plain data; only the parent writes to the workspace.
 """
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import multiprocessing
 import secrets
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from .. import children
 
 #: wall-clock seconds a job may take per unit of CP-SAT deterministic time limit, plus a floor
 WALL_PER_UNIT = 8.0
@@ -237,9 +238,17 @@ def session_dict(s) -> dict | None:
             "institution": s.institution, "kind": s.kind}
 
 
-def _worker(conn) -> None:
-    """The solver process: imports the planner once (warm), then answers one job after another."""
-    from .. import replan, runinfo, scenario, solver  # noqa: F401 - the imports are the warm-up
+#: what the solver server imports once, before it forks a solver process (the rest each imports itself)
+PRELOAD = ("planner.solver", "planner.replan", "planner.scenario", "planner.runinfo", "planner.sizing",
+           "planner.web.jobs", "planner.web.workspace", "planner.web.demands")
+
+
+def _worker(conn, env: dict) -> None:
+    """The solver process: takes the workbench's environment as it is now, has the planner imported (warm), then
+    answers one job after another."""
+    from .. import children, replan, runinfo, scenario, solver  # noqa: F401 - the imports are the warm-up
+
+    children.adopt(env)
 
     while True:
         try:
@@ -259,7 +268,7 @@ class JobQueue:
         self._cv = threading.Condition()
         self._on_done = on_done
         self._stop = False
-        self._ctx = multiprocessing.get_context("spawn")
+        self._ctx = children.context(PRELOAD)
         self._proc = None
         self._conn = None
         self._warm = False
@@ -391,7 +400,8 @@ class JobQueue:
         if self._proc is None or not self._proc.is_alive():
             self._stop_worker()
             self._conn, child = self._ctx.Pipe(duplex=True)
-            self._proc = self._ctx.Process(target=_worker, args=(child,), name="planner-solve", daemon=True)
+            self._proc = self._ctx.Process(target=_worker, args=(child, children.environment()),
+                                           name="planner-solve", daemon=True)
             self._proc.start()
             child.close()
         return self._proc, self._conn

@@ -1,0 +1,39 @@
+"""Child processes for solves, forked from a server that has imported OR-Tools and the planner once.
+
+A ``spawn`` child is a fresh interpreter: importing OR-Tools (which brings numpy and pandas) and the planner
+costs it 0.6 s of CPU or more before it can solve, on every start (the workbench's solver after each 取消, each
+process of a sweep). A ``forkserver`` imports them once, in a process of its own that never solves and holds no
+threads, and forks every child from it. The caller itself is never forked: forking a process that runs OR-Tools,
+a web server's threads or a Jupyter kernel can hang the child.
+
+A forked child starts with the server's environment, which is the caller's as it was when the server started
+(multiprocessing hands it the caller's working folder and import path as they are now, not the environment):
+:func:`environment` and :func:`adopt` hand it the caller's environment as it is now, as spawn would.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Sequence
+
+
+def context(preload: Sequence[str]):
+    """The multiprocessing context for solver children: a forkserver importing *preload* where the platform
+    has one (Linux, macOS), else spawn. The server starts with the first child; the first caller's *preload*
+    is the one it imports, and a child imports whatever else it needs itself."""
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(list(preload))
+    return ctx
+
+
+def environment() -> dict[str, str]:
+    """The caller's environment now, for a child to :func:`adopt`."""
+    return dict(os.environ)
+
+
+def adopt(env: dict[str, str]) -> None:
+    """In a child: take the caller's environment (the rule file, the limits and folders it names)."""
+    os.environ.clear()
+    os.environ.update(env)

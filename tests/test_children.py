@@ -1,0 +1,52 @@
+"""Solver children (planner.children): forked from a server that imported the planner once, yet each sees the
+caller's environment as it is when the child starts, as a spawned child would."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from planner import children
+
+
+def report(conn) -> None:
+    """In the child: what it sees of the environment, and whether the planner came already imported."""
+    import sys
+
+    conn.send({"rules": os.environ.get("PLANNER_RULES"), "gone": os.environ.get("PLANNER_TEST_GONE"),
+               "parent": os.getppid(), "solver_preloaded": "planner.solver" in sys.modules})
+    conn.close()
+
+
+def run_child(ctx, adopt: bool) -> dict:
+    here, there = ctx.Pipe(duplex=False)
+    target = adopt_and_report if adopt else report
+    args = (there, children.environment()) if adopt else (there,)
+    proc = ctx.Process(target=target, args=args, daemon=True)
+    proc.start()
+    there.close()
+    try:
+        assert here.poll(120), "the child did not answer"
+        return here.recv()
+    finally:
+        proc.join(30)
+
+
+def adopt_and_report(conn, env) -> None:
+    children.adopt(env)
+    report(conn)
+
+
+@pytest.mark.skipif("forkserver" not in __import__("multiprocessing").get_all_start_methods(),
+                    reason="no forkserver on this platform: children are spawned and see the environment anyway")
+def test_a_forked_child_sees_the_environment_of_now_not_of_the_server_s_start(monkeypatch):
+    ctx = children.context(["planner.solver"])
+    monkeypatch.setenv("PLANNER_TEST_GONE", "set before the server started")
+    first = run_child(ctx, adopt=True)  # starts the server (if no test before started it) with this environment
+    assert first["solver_preloaded"] and first["parent"] != os.getpid()  # forked from the server, not from us
+    monkeypatch.setenv("PLANNER_RULES", "/elsewhere/rules.toml")
+    monkeypatch.delenv("PLANNER_TEST_GONE")
+    seen = run_child(ctx, adopt=True)
+    assert seen["rules"] == "/elsewhere/rules.toml" and seen["gone"] is None
+    stale = run_child(ctx, adopt=False)  # what adopting is for: without it the child has the server's environment
+    assert stale["rules"] != "/elsewhere/rules.toml"
