@@ -141,3 +141,30 @@ def replaced(doc: dict, path: tuple, value) -> dict:
         node = node[key]
     node[path[-1]] = value
     return out
+
+
+@pytest.fixture(scope="session")
+def published(tmp_path_factory, plan2024, ctx2024):
+    """The 2024 plan published (charts included) into a folder; (folder, written paths)."""
+    from planner.publish.run import publish_all
+
+    out = tmp_path_factory.mktemp("pub")
+    return out, publish_all(plan2024, ctx2024, out)
+
+
+@pytest.fixture(scope="session")
+def solved():
+    """year -> (plan, ctx) for generated plans of 2025 (all dates official), 2026 (reaches into January
+    2027, provisional today) and 2027 (provisional); solved once per session."""
+    from planner.api import make_context
+    from planner.solver import solve
+
+    cache = {}
+
+    def get(year: int):
+        if year not in cache:
+            ctx = make_context(year)
+            cache[year] = (solve(ctx, time_limit=30).plan, ctx)
+        return cache[year]
+
+    return get

@@ -13,7 +13,7 @@ from planner.charts import CHARTS
 from planner.charts import style as S
 from planner.charts.compare import compare_chart
 from planner.plan import Plan
-from test_publish_support import moved, solved, with_on_demand  # noqa: F401 (fixture)
+from test_publish_support import moved, with_on_demand
 
 
 def render_quietly(draw, *args, formats=S.FORMATS):

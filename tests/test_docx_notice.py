@@ -18,7 +18,6 @@ from planner.publish import wording as W
 from planner.publish.ics import ics_files
 from planner.publish.notice_docx import docx_to_pdf, notice_docx_bytes
 from planner.publish.revision import revision_files, revision_rows
-from test_publish_support import solved  # noqa: F401 (fixture)
 
 
 @pytest.fixture(scope="module")

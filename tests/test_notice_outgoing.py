@@ -13,7 +13,6 @@ import pytest
 
 from planner.publish.checklist import CHECKLIST_FILE, checklist_items
 from planner.publish.run import build_outputs
-from test_publish_support import solved  # noqa: F401 (fixture)
 
 HAS_SOFFICE = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 

@@ -13,7 +13,7 @@ from planner.cli import main
 from planner.publish import tables as T
 from planner.publish.ics import ics_files
 from planner.publish.run import build_outputs
-from test_publish_support import moved, published, solved  # noqa: F401 (fixture)
+from test_publish_support import moved
 
 from conftest import mutate
 

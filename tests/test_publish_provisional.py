@@ -11,7 +11,6 @@ from openpyxl import load_workbook
 
 from planner.planio import read_plan
 from planner.publish.run import build_outputs
-from test_publish_support import solved  # noqa: F401 (fixture)
 
 NOTE = "2027年节假日安排尚未公布，日期为暂定"
 

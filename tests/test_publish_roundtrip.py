@@ -10,7 +10,6 @@ from planner.errors import PlannerError
 from planner.plan import plan_to_csv
 from planner.planio import read_plan
 from planner.publish import tables as T
-from test_publish_support import solved  # noqa: F401 (fixture)
 
 
 def resave(plan, fmt, encoding: str = "utf-8-sig") -> str:

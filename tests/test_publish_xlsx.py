@@ -13,7 +13,7 @@ from planner.errors import PlannerError
 from planner.planio import read_plan
 from planner.publish import wording as W
 from planner.publish.xlsx import notice_xlsx_bytes, read_notice_xlsx
-from test_publish_support import published, solved, with_on_demand  # noqa: F401 (fixture)
+from test_publish_support import with_on_demand
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,6 @@ from planner.plan import Plan, Session
 from planner.regulation import (as_plan_kinds, load_wave, of_catalogue, pending_items, printed_kind,
                                 regulation_from_dict, retake_series)
 from planner.textio import read_toml
-from test_publish_support import solved  # noqa: F401 (fixture)
 
 OLD = ("特种作业人员初、复训", "特种作业人员复训")
 NEW = ("特种作业人员初训、换证", "特种作业人员换证")

@@ -7,7 +7,6 @@ from dataclasses import replace
 from planner.api import make_context
 from planner.check import check_plan
 from planner.report import report_html
-from test_publish_support import published  # noqa: F401 (fixture)
 
 from conftest import mutate
 
