@@ -50,3 +50,9 @@ def test_a_forked_child_sees_the_environment_of_now_not_of_the_server_s_start(mo
     assert seen["rules"] == "/elsewhere/rules.toml" and seen["gone"] is None
     stale = run_child(ctx, adopt=False)  # what adopting is for: without it the child has the server's environment
     assert stale["rules"] != "/elsewhere/rules.toml"
+
+
+def test_no_forkserver_where_any_local_user_could_reach_it(monkeypatch):
+    """Before Python 3.11.1 the server's socket was abstract, open to every local user (CVE-2022-42919)."""
+    monkeypatch.setattr(children.sys, "version_info", (3, 11, 0, "final", 0))
+    assert children.context(["planner.solver"]).get_start_method() == "spawn"

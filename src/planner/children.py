@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from typing import Sequence
 
 
 def context(preload: Sequence[str]):
     """The multiprocessing context for solver children: a forkserver importing *preload* where the platform
-    has one (Linux, macOS), else spawn. The server starts with the first child; the first caller's *preload*
+    has a safe one (Linux, macOS), else spawn. The server starts with the first child; the first caller's *preload*
     is the one it imports, and a child imports whatever else it needs itself."""
-    if "forkserver" not in multiprocessing.get_all_start_methods():
+    # before 3.11.1 the server listened on an abstract socket that any local user could reach and hand pickles
+    # to (CVE-2022-42919); since then on a socket file only its own user can open
+    if sys.version_info < (3, 11, 1) or "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(preload))
