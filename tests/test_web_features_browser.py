@@ -11,7 +11,7 @@ import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
 # the browser, the artifacts folder and the live server of the walk-through (which skips without Chromium)
-from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, live_server, save_shot  # noqa: E402
+from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, SCREENSHOTS, live_server, save_shot  # noqa: E402
 
 from planner.data import scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
@@ -173,7 +173,8 @@ def test_calendar_shows_closures_and_moved_sessions(page, server):
     assert page.locator("#calendar td.closure").count() == 91
     assert "由4月8日调整" in page.get_attribute("#calendar a.exam.moved", "title")
     fits(page)
-    page.locator("#calendar").screenshot(path=str(ARTIFACTS / f"calendar-marks-{page.width}.png"))
+    if SCREENSHOTS:
+        page.locator("#calendar").screenshot(path=str(ARTIFACTS / f"calendar-marks-{page.width}.png"))
 
 
 def test_scenario_form_one_field_a_line_on_a_phone(page, server):
