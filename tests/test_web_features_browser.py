@@ -40,8 +40,10 @@ def browser():
         b.close()
 
 
-@pytest.fixture(params=WIDTHS, ids=lambda w: f"{w}px")
+@pytest.fixture(scope="module", params=WIDTHS, ids=lambda w: f"{w}px")
 def page(request, browser):
+    """One page per width for the module's tests, each of which starts at its own address: a context per test
+    started a renderer process each, most of a short test's time."""
     context = browser.new_context(viewport={"width": request.param, "height": 900}, accept_downloads=True)
     pg = context.new_page()
     pg.set_default_timeout(30_000)
@@ -117,10 +119,11 @@ def test_delete_then_undo_and_restore(page, server):
     assert "恢复旧版本" in page.inner_text("#version-title")
 
 
-def test_print_view_keeps_site_colours_and_hides_the_menu(page, server):
+def test_print_view_keeps_site_colours_and_hides_the_menu(page, server, request):
     _, base = server
     page.goto(f"{base}/plan?v={first_version(server)}")
     page.emulate_media(media="print")
+    request.addfinalizer(lambda: page.emulate_media(media="screen"))  # the next test shares the page
     assert not page.is_visible("header.top") and not page.is_visible("#generate-form")
     chip = page.locator("#calendar a.exam").first
     assert chip.evaluate("e => getComputedStyle(e).backgroundColor") not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
