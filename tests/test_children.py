@@ -56,3 +56,49 @@ def test_no_forkserver_where_any_local_user_could_reach_it(monkeypatch):
     """Before Python 3.11.1 the server's socket was abstract, open to every local user (CVE-2022-42919)."""
     monkeypatch.setattr(children.sys, "version_info", (3, 11, 0, "final", 0))
     assert children.context(["planner.solver"]).get_start_method() == "spawn"
+
+
+def test_spawn_when_the_server_cannot_start():
+    """No folder for the server's socket (a full disk, no writable temporary folder): spawned children, which need
+    none, instead of every solve failing. A fresh interpreter: this one's server may be running already."""
+    import subprocess
+    import sys
+
+    code = ("import tempfile; tempfile.tempdir = '/nonexistent-planner-tmp'\n"
+            "from planner import children\n"
+            "print(children.context(['planner.solver']).get_start_method())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "spawn"
+
+
+def test_a_solver_process_that_cannot_start_fails_its_job_and_nothing_else(monkeypatch):
+    """The job says why; the queue's thread lives on and stops cleanly (it used to die joining the process that
+    never started)."""
+    import threading
+
+    from planner.web.jobs import FAILED, JobQueue
+
+    died = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
+
+    class NoStart:
+        def __init__(self, real):
+            self.real = real
+
+        def Pipe(self, duplex=True):
+            return self.real.Pipe(duplex=duplex)
+
+        def Process(self, *args, **kwargs):
+            proc = self.real.Process(*args, **kwargs)
+            proc.start = lambda: (_ for _ in ()).throw(OSError("no room for the process"))
+            return proc
+
+    q = JobQueue()
+    q._ctx = NoStart(q._ctx)
+    try:
+        job = q.wait(q.submit({"kind": "generate"}).id, timeout=60)
+        assert job.state == FAILED and "no room for the process" in job.outcome["message"]
+    finally:
+        q.shutdown()
+    assert not q._thread.is_alive() and died == []

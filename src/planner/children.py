@@ -20,14 +20,20 @@ from typing import Sequence
 
 def context(preload: Sequence[str]):
     """The multiprocessing context for solver children: a forkserver importing *preload* where the platform
-    has a safe one (Linux, macOS), else spawn. The server starts with the first child; the first caller's *preload*
-    is the one it imports, and a child imports whatever else it needs itself."""
+    has a safe one (Linux, macOS) and it starts, else spawn. The server starts with the first caller, whose *preload*
+    is the one it imports (in the background); a child imports whatever else it needs itself."""
     # before 3.11.1 the server listened on an abstract socket that any local user could reach and hand pickles
     # to (CVE-2022-42919); since then on a socket file only its own user can open
     if sys.version_info < (3, 11, 1) or "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
+    from multiprocessing import forkserver
+
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(list(preload))
+    try:
+        forkserver.ensure_running()  # now, not at the first child: so that a server that cannot start is known here
+    except OSError:  # no folder for its socket (a full disk, no writable temporary folder): spawn needs none
+        return multiprocessing.get_context("spawn")
     return ctx
 
 

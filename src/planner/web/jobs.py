@@ -246,7 +246,7 @@ PRELOAD = ("planner.solver", "planner.replan", "planner.scenario", "planner.runi
 def _worker(conn, env: dict) -> None:
     """The solver process: takes the workbench's environment as it is now, has the planner imported (warm), then
     answers one job after another."""
-    from .. import children, replan, runinfo, scenario, solver  # noqa: F401 - the imports are the warm-up
+    from .. import replan, runinfo, scenario, solver  # noqa: F401 - the imports are the warm-up
 
     children.adopt(env)
 
@@ -400,10 +400,13 @@ class JobQueue:
         if self._proc is None or not self._proc.is_alive():
             self._stop_worker()
             self._conn, child = self._ctx.Pipe(duplex=True)
-            self._proc = self._ctx.Process(target=_worker, args=(child, children.environment()),
-                                           name="planner-solve", daemon=True)
-            self._proc.start()
-            child.close()
+            proc = self._ctx.Process(target=_worker, args=(child, children.environment()), name="planner-solve",
+                                     daemon=True)
+            try:
+                proc.start()
+            finally:
+                child.close()
+            self._proc = proc  # only a started process: stopping one that never started would raise
         return self._proc, self._conn
 
     def _stop_worker(self) -> None:
