@@ -691,7 +691,8 @@ def test_infeasible_conflict_is_said_in_chinese_with_rule_titles():
     conflict = ["coverage[special_ops:elec_cable] (each offered operation type at most max_days_between_opportunities "
                 "apart; max_days_between_opportunities=60)", "institution_open[juteng] (no session at a closed "
                 "institution)", "session_count[special_ops] (number of sessions per stream): 48 sessions",
-                "pin[special_ops#12] (the session pinned by the scenario or kept as published)"]
+                "pin[special_ops#12] (the session pinned by the scenario or kept as published)",
+                "waiting[special_ops:hazchem] (no candidate waits longer than max_wait_days for a seat)"]
     view = i18n.error_view({"type": "infeasible", "conflict": conflict}, cat)
     assert view["headline"] == "以下规则无法同时满足："
     titles = [(i["title"], i["detail"]) for i in view["items"]]
@@ -699,6 +700,8 @@ def test_infeasible_conflict_is_said_in_chinese_with_rule_titles():
     assert ("每个作业类别两次考试机会的最长间隔", "特种作业人员·电力电缆作业") in titles
     assert any(i["relax"] for i in view["items"])
     assert ("固定的场次（情景中固定，或重新排期时保持不变）", "特种作业人员第12期") in titles
+    # a category of the candidates' queue (sizing's exit 3, an explained infeasibility) by its notice name, no code
+    assert ("考生候考天数上限", "特种作业人员·危险化学品安全作业") in titles
     inp = i18n.error_view({"type": "input", "message": "bad", "field": "closures[1].end", "row": 3}, cat)
     assert inp["headline"].startswith("输入有误：") and "停考" in inp["headline"] and "第3行" in inp["headline"]
 

@@ -95,7 +95,7 @@ def change(what: str) -> str:
 
 def detail(detail: str, catalogue) -> str:
     """``special_ops:elec_cable`` → 特种作业人员·电力电缆作业; ``juteng`` → 聚腾; ``on_demand@yvu`` → …·运城职大;
-    ``special_ops#12`` → 特种作业人员第12期."""
+    ``special_ops#12`` → 特种作业人员第12期; ``special_ops:hazchem`` → 特种作业人员·危险化学品安全作业."""
     if not detail:
         return ""
     if ", " in detail:  # a list (e.g. the sites a stream lacks a licence at): each item in Chinese
@@ -115,6 +115,8 @@ def _detail(detail: str, catalogue) -> str:
             out.append(catalogue.streams[part].name)
         elif part in catalogue.operations:
             out.append(catalogue.operations[part].name)
+        elif catalogue.category_name(part) != part:  # a category of the candidates' queue (waiting[special_ops:hazchem])
+            out.append(catalogue.category_name(part))
         else:
             out.append(part)
     return "·".join(out)
