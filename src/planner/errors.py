@@ -52,6 +52,16 @@ class InfeasibleError(PlannerError):
         super().__init__(message)
 
 
+class TimeLimitError(PlannerError):
+    """No plan was found within the time limit (exit 2: raise it). ``binding`` names, as a conflict does, what the
+    year's best plan without its candidates breaks, when that is what made the search long: where to add seats
+    or sessions, or time."""
+
+    def __init__(self, message: str, binding: list[str] | None = None) -> None:
+        self.binding = list(binding or [])
+        super().__init__(message, field="time-limit")
+
+
 class IOFailure(PlannerError):
     """The machine, not the input, failed: disk full, no permission, a busy or blocked folder (exit 4).
 

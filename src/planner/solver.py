@@ -18,7 +18,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from .errors import InternalError, PlannerError
+from .errors import InternalError, PlannerError, TimeLimitError
 from .model import ModelVars, build_model, implied_spans, pin
 from .plan import Plan, Session
 from .problem import Problem
@@ -64,6 +64,9 @@ class Result:
     calendar_status: str = ""
     seed: int = 0
     stopped_by: str = ""  # "" | "deterministic limit" | "wall-clock limit"
+    # with candidates and no plan found: what the year's best plan without them breaks (rule-instance keys, as a
+    # conflict names them), which is what the search had to mend
+    binding: list[str] = field(default_factory=list)
 
     @property
     def gap(self) -> float | None:
@@ -244,9 +247,9 @@ def solve(
     starts instead from the best plan by the other preferences that keeps every rule (:func:`_repair_hint`), whose
     proven cost is then the bound the result states.
     """
-    floor = None  # a proven lower bound on the preferences' cost from the plan without candidates
+    floor, binding = None, []  # from the plan without candidates: a lower bound on the cost; what it breaks
     if getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
-        quick, floor = _without_candidates(ctx, seed, time_limit, pins)
+        quick, floor, binding = _without_candidates(ctx, seed, time_limit, pins)
         if isinstance(quick, Result):
             return quick
         hint = quick
@@ -332,6 +335,7 @@ def solve(
         result.conflict_keys, result.conflict_minimal = explain_infeasibility(ctx, pins=all_pins, seed=seed,
                                                                               clock=clock)
         result.conflict = describe_conflicts(result.conflict_keys, ctx)
+    result.binding = binding if not st.has_plan and st != Status.INFEASIBLE else []
     if status == cp_model.UNKNOWN or st == Status.TIME_LIMIT:
         result.stopped_by = "wall-clock limit" if clock.wall_stop else "deterministic limit"
     result.solve_seconds = time.perf_counter() - clock.start
@@ -378,24 +382,27 @@ def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> int |
     return int(round(solver.objective_value)) if status == cp_model.OPTIMAL else None
 
 
-def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins) -> tuple["Result | Plan | None", int | None]:
+def _without_candidates(ctx: Problem, seed: int, time_limit: float,
+                        pins) -> tuple["Result | Plan | None", int | None, list[str]]:
     """The year planned without its candidates: a Result that is optimal with them too, else a plan to start from;
-    and, when that plan is proven optimal, its cost: a lower bound on the cost with the candidates (that problem
-    has every rule and preference of this one and more, and the candidates' preference costs nothing below 0)."""
+    when that plan is proven optimal, its cost: a lower bound on the cost with the candidates (that problem
+    has every rule and preference of this one and more, and the candidates' preference costs nothing below 0);
+    and the rule instances it breaks with them (``waiting[special_ops:hazchem]``)."""
     from .check import check_plan
 
     plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 4, pins=pins, explain=False)
     if plain.plan is None:
-        return None, None
+        return None, None, []
     floor = plain.objective if plain.status == Status.OPTIMAL else None
     report = check_plan(plain.plan, ctx)
     if not report.ok:
-        return plain.plan, floor
+        broken = {v.rule + (f"[{v.detail}]" if v.detail else "") for v in report.violations if v.hard}
+        return plain.plan, floor, sorted(broken)
     if plain.status != Status.OPTIMAL or report.objective != plain.objective:
-        return plain.plan, floor  # a candidate arrives late: the candidates' preference has something to improve
+        return plain.plan, floor, []  # a candidate arrives late: the candidates' preference has something to improve
     plain.report, plain.parts, plain.objective = report, report.costs, report.objective
     plain.solver_objective = report.objective
-    return plain, floor
+    return plain, floor, []
 
 
 def _light_presolve(solver: cp_model.CpSolver) -> None:
@@ -541,6 +548,16 @@ def _first_core(ctx: Problem, pins, seed: int, clock: _Clock, fixed: set[str]) -
     if trial_status(ctx, keys, pins, clock, seed, 0.3) == cp_model.INFEASIBLE:
         return keys  # shrink from every item
     return None
+
+
+def time_limit_error(result: Result, ctx: Problem, limit, advice: str = "") -> TimeLimitError:
+    """No plan within *limit*: the error to raise, naming what the plan without the candidates breaks, if that is
+    what the search was mending (then more seats or sessions there help as much as more time)."""
+    message = f"no plan found within the time limit ({limit}){advice}"
+    binding = describe_conflicts(result.binding, ctx) if result.binding else []
+    if binding:
+        message += "; the year's best plan without its candidates breaks " + "; ".join(binding)
+    return TimeLimitError(message, binding)
 
 
 def describe_conflicts(keys: list[str], ctx: Problem) -> list[str]:

@@ -32,7 +32,7 @@ def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, fir
 
 def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publish_extra=None) -> int:
     """Print a solved year and add plan.csv + summary.json (+ the publish set) to *tx*; refuse a run without a plan."""
-    from ..errors import InfeasibleError, PlannerError
+    from ..errors import InfeasibleError
     from ..plan import plan_to_csv
     from ..runinfo import summary_dict, summary_json
     from ..solver import Status
@@ -41,7 +41,9 @@ def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publis
     if result.status == Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict), result.conflict)
     if not result.status.has_plan:
-        raise PlannerError(f"no plan found within the time limit ({args.time_limit}); raise --time-limit", field="time-limit")
+        from ..solver import time_limit_error
+
+        raise time_limit_error(result, ctx, args.time_limit, "; raise --time-limit")
     report = result.report  # solve() checked the plan and refuses one that fails
     # the documented header is plan.csv's first line; a provisional calendar is said beside it, in summary.json
     # ("calendar", "calendar_official") and the published plan.json ("calendar_note")

@@ -38,6 +38,7 @@ class Violation:
     no: int | None = None
     date: dt.date | None = None
     hard: bool = True
+    detail: str | None = None  # the rule instance broken, as the model's enforcement key says it (special_ops:hazchem)
 
     def where(self) -> str:
         if self.stream is None:

@@ -65,18 +65,35 @@ class Waiting(Rule):
             for a, b in zip(ss, ss[1:]):
                 if b.registration_deadline < a.registration_deadline:
                     out.append(self.violation(f"registration closes before 期次 {a.no}'s ({a.registration_deadline}): "
-                                              "candidates could not queue in order", b))
+                                              "candidates could not queue in order", b, detail=sid))
         for cat in load.categories:
             facts = ctx.demand.streams[cat.stream]
             late, carried = overdue_at_sessions(cat, facts, plan.stream(cat.stream), self.max_wait_days)
             name = ctx.catalogue.category_name(cat.category)
             for s, n in late[:1]:
                 out.append(self.violation(f"{n} candidates of {name} have waited more than {self.max_wait_days} days "
-                                          f"when this session is held", s))
+                                          f"when this session is held", s, detail=f"{cat.stream}:{cat.category}"))
             if carried:
                 out.append(self.violation(f"{carried} candidates of {name} are still unseated at the end of the plan "
-                                          f"year after waiting more than {self.max_wait_days} days", stream=cat.stream))
+                                          f"year after waiting more than {self.max_wait_days} days", stream=cat.stream,
+                                          detail=f"{cat.stream}:{cat.category}"))
         return out
+
+    def conflict_detail(self, detail, ctx):
+        """Who may examine the category and with how many seats: what binds when its candidates cannot all be
+        seated in time (a category only one site examines, or one with few seats)."""
+        sid, _, c = detail.partition(":")
+        facts = ctx.demand.streams.get(sid) if getattr(ctx, "demand", None) is not None and c else None
+        if facts is None or c not in facts.categories:
+            return ""
+        sites = [(i, q * facts.days.get(i, 1)) for (i, cat), q in sorted(facts.quota.items()) if cat == c and q]
+        name = ctx.catalogue.category_name(c)
+        if not sites:
+            return f"no site of {sid} examines {name}"
+        where = ", ".join(ctx.catalogue.institutions[i].short_name for i, _ in sites)
+        seats = ", ".join(str(n) for _, n in sites)
+        return (f"{facts.total(c)} candidates of {name}, examined " + ("only " if len(sites) == 1 else "")
+                + f"at {where} ({seats} seats a session)")
 
     def post(self, mv, ctx):
         from ..queueing import model_flows, ready_before, ready_expr

@@ -119,7 +119,7 @@ def _detail(detail: str, catalogue) -> str:
             out.append(catalogue.category_name(part))
         else:
             out.append(part)
-    return "·".join(out)
+    return "·".join(x for i, x in enumerate(out) if i == 0 or x != out[i - 1])  # managers:managers once
 
 
 def conflict_items(conflict: list[str], catalogue) -> list[dict]:
@@ -153,7 +153,9 @@ def error_view(outcome: dict, catalogue) -> dict:
                 "original": "; ".join(conflict)}
     if kind_ == "input":
         if outcome.get("field") == "time-limit":
-            return {"headline": text("no_plan_in_time"), "items": [], "original": outcome.get("message", "")}
+            binding = outcome.get("conflict") or []  # what the plan without the candidates breaks
+            return {"headline": text("no_plan_in_time_binding" if binding else "no_plan_in_time"),
+                    "items": conflict_items(binding, catalogue), "original": outcome.get("message", "")}
         return {"headline": input_error(outcome.get("field"), outcome.get("row"), catalogue=catalogue), "items": [],
                 "original": outcome.get("message", "")}
     return {"headline": text("internal"), "items": [], "original": outcome.get("message", "")}

@@ -80,7 +80,7 @@ def _error(err) -> dict:
     if isinstance(err, InfeasibleError):
         return {"ok": False, "type": "infeasible", "conflict": list(err.conflict), "message": err.message}
     return {"ok": False, "type": "input", "message": err.message, "field": err.field, "file": err.file,
-            "row": err.row}
+            "row": err.row, "conflict": list(getattr(err, "binding", []))}
 
 
 def compute(spec: dict) -> dict:
@@ -172,7 +172,9 @@ def _compute(spec: dict) -> dict:
     if result.status == Status.INFEASIBLE:
         raise InfeasibleError("no plan satisfies the rules together", result.conflict)
     if not result.status.has_plan:
-        raise PlannerError(f"no plan found within the time limit ({limit})", field="time-limit")
+        from ..solver import time_limit_error
+
+        raise time_limit_error(result, ctx, limit)
     out = {"ok": True, "plan_csv": plan_to_csv(result.plan), "summary": summary_dict(result, ctx, **extra),
            "year": ctx.year}
     if base is not None:

@@ -1,0 +1,103 @@
+"""No plan within the time limit, with candidates: the error names what the plan without them breaks.
+
+A hand instance: two managers' sessions at 华安, spread over the year by ``even_spread`` when nobody waits; 15
+candidates all ready in February, 10 seats a session, nobody may wait more than 40 days. The plan without the
+candidates puts a session months after February, so its second session is too late for five of them: the rule
+instance it breaks is ``waiting[managers:managers]``, which is what the search with the candidates has to mend.
+"""
+from __future__ import annotations
+
+import pytest
+
+from planner.check import check_plan
+from planner.data import load_catalogue
+from planner.demand import demand_from_dict
+from planner.errors import TimeLimitError
+
+from conftest import context_from_doc, tiny_doc
+
+BINDING = "waiting[managers:managers]"
+
+
+@pytest.fixture(scope="module")
+def ctx():
+    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {}, "site_spacing": {"min_days": 2},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "waiting": {"max_wait_days": 40}},
+                   prefs={"even_spread": {"weight": 1, "streams": ["managers"]}})
+    plain = context_from_doc(doc)
+    demand = demand_from_dict({
+        "status": "估计",
+        "streams": {"managers": {"arrival_every_days": 31, "categories": {"managers": {
+            "first_time": 15, "profile": [0, 1] + [0] * 10, "show_rate": 1, "pass_rate": 1}}}},
+        "sites": {"huaan": {"seats_per_day": 10, "days_per_session": 1}}}, "hand.toml", load_catalogue())
+    return plain.with_demand(demand)
+
+
+def test_the_plan_without_candidates_breaks_the_instance_the_model_names(ctx):
+    """The check face's detail of each waiting violation is a key the model's face guards (its enforcement
+    literal in an explanation), so the workbench and the CLI name it as a conflict names it."""
+    from planner.model import build_model
+    from planner.solver import _without_candidates
+
+    plan, _, binding = _without_candidates(ctx, 0, 10.0, None)
+    assert binding == [BINDING]
+    report = check_plan(plan, ctx)
+    details = {f"{v.rule}[{v.detail}]" for v in report.violations if v.hard}
+    assert details == {BINDING}
+    keys = set(build_model(ctx, explain=True).enforcement)
+    assert details <= keys
+
+
+def test_a_search_that_finds_nothing_names_the_binding_category_and_site(ctx, monkeypatch):
+    """When the search with the candidates runs out of time, the result carries what the plan without them
+    breaks, and the error says it: the category, its candidates and the one site that examines it."""
+    import planner.solver as S
+
+    real, started = S._without_candidates, []
+
+    def plain_first(*a, **kw):
+        out = real(*a, **kw)
+        started.append(True)  # from here on, every solve is the search with the candidates
+        return out
+
+    make = S._Clock.solver
+
+    def starved(self, seed, share=1.0):
+        s = make(self, seed, share)
+        if started:
+            s.parameters.max_deterministic_time = 1e-9
+        return s
+
+    monkeypatch.setattr(S, "_without_candidates", plain_first)
+    monkeypatch.setattr(S._Clock, "solver", starved)
+    result = S.solve(ctx, time_limit=10, explain=False)
+    assert not result.status.has_plan and result.binding == [BINDING]
+    err = S.time_limit_error(result, ctx, 10, "; raise --time-limit")
+    assert isinstance(err, TimeLimitError) and err.exit_code == 2 and err.field == "time-limit"
+    text = str(err)
+    assert "\n" not in text and BINDING in text and "only at 华安 (10 seats a session)" in text
+    assert text.startswith("field 'time-limit': no plan found within the time limit (10); raise --time-limit")
+
+
+def test_without_a_binding_the_error_is_the_plain_one(ctx):
+    from planner.solver import Result, Status, time_limit_error
+
+    err = time_limit_error(Result(Status.UNKNOWN, None), ctx, 3)
+    assert err.binding == [] and err.message == "no plan found within the time limit (3)"
+
+
+def test_the_workbench_says_it_in_chinese_with_the_rule_and_the_category(ctx):
+    from planner.solver import Result, Status, time_limit_error
+    from planner.web import i18n
+    from planner.web.jobs import _error
+
+    err = time_limit_error(Result(Status.UNKNOWN, None, binding=[BINDING]), ctx, 10)
+    view = i18n.error_view(_error(err), ctx.catalogue)
+    assert view["headline"].startswith("求解时限内未找到方案。不考虑考生时的最优方案不满足以下规则")
+    [item] = view["items"]
+    # the stream and its one category share a name: said once
+    assert item["title"] == "考生候考天数上限" and item["detail"] == "高危行业主要负责人和安全管理员"
+    assert "增加考试场次或考位" in item["relax"]
+    plain = i18n.error_view(_error(time_limit_error(Result(Status.UNKNOWN, None), ctx, 10)), ctx.catalogue)
+    assert plain["headline"] == "求解时限内未找到方案，请加大“求解时限”" and plain["items"] == []
