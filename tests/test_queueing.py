@@ -190,9 +190,11 @@ def test_faces_of_waiting_agree_on_a_small_year_and_its_mutations(small_year, sm
     assert seen[True] and seen[False]  # both verdicts were compared
 
 
-def test_short_wait_cost_equals_the_minimised_model_on_pinned_plans(small_plan):
-    """The preference's model face, minimised with a plan pinned, equals the cost the check face computes: on a
-    solved plan and its mutations, under demand that leaves some candidates late."""
+def test_short_wait_cost_equals_the_model_on_pinned_plans_minimised_or_maximised(small_plan):
+    """The preference's model face with a plan pinned equals the cost the check face computes, minimised and
+    maximised alike: the plan decides the queue and the cost (the model states the greedy fill, not a possible
+    seating), so every plan the search finds is priced as ``check`` prices it. On a solved plan and its mutations,
+    under demand that leaves some candidates late."""
     from ortools.sat.python import cp_model
     from test_faces import _mutations
 
@@ -213,11 +215,12 @@ def test_short_wait_cost_equals_the_minimised_model_on_pinned_plans(small_plan):
                 continue
             mv = build_model(ctx)
             pin_plan(mv, plan)
-            mv.model.minimize(mv.objective_expr())
-            solver = cp_model.CpSolver()
-            solver.parameters.num_workers = 1
-            assert solver.solve(mv.model) == cp_model.OPTIMAL
-            assert round(solver.objective_value) == report.objective
+            for sense in (mv.model.minimize, mv.model.maximize):
+                sense(mv.objective_expr())
+                solver = cp_model.CpSolver()
+                solver.parameters.num_workers = 1
+                assert solver.solve(mv.model) == cp_model.OPTIMAL
+                assert round(solver.objective_value) == report.objective
             compared += 1
             late += report.costs["short_wait"][1] > 0
     assert compared >= 3 and late >= 1

@@ -17,12 +17,15 @@ The one definition both waiting rules (``rules/waiting.py``, ``rules/short_wait.
 
 The CP-SAT face. With registration deadlines in 期次 order (the rule ``waiting`` requires it), the candidates
 who may take session k include all who could take an earlier one, so the fill is
-``S_k = min(S_{k-1} + seats_k, A(deadline_k))``. The model does not state that equality: it holds a
-*possible* seating ``S'`` with ``S'_{k-1} <= S'_k <= min(S'_{k-1} + seats_k, A(deadline_k))``. Any such S' seats
-no one earlier than the greedy fill does (S' <= S, by induction), and every condition the rules ask of it —
-nobody left waiting too long, fewer candidates seated late — gets only easier with more seated sooner. So
-the rule ``waiting`` can hold for some S' exactly when it holds for S, and the least cost ``short_wait``
-finds over S' is its cost at S. The payoff: plain linear inequalities instead of a chain of min/max.
+``S_k = min(S_{k-1} + seats_k, A(deadline_k))``, and the model states that equality: once the sessions' days
+and sites are set, the queue and every cost read from it follow, so each plan the search finds is priced as
+``check`` prices it. The bounds ``S_{k-1} <= S_k <= min(…)`` are stated too: they are what the LP reads.
+On their own they hold a *possible* seating S', which seats no one earlier than the greedy fill does (S' <= S,
+by induction); every condition the rules ask of it (nobody left waiting too long, fewer seated late) gets only
+easier with more seated sooner, so the rule ``waiting`` holds for some S' exactly when it holds for S. That
+is how the queue stands where an explanation may switch ``waiting`` and its order off: feasibility is all it
+asks there. Planning with the possible seating alone was exact at the optimum too, but the search then also had
+to find the seating and priced its plans by poor ones (on the 2025 estimate: no plan within 10 s; CHANGELOG.md).
 
 ``tests/test_queueing.py`` compares :func:`evaluate` with an independent candidate-by-candidate simulation,
 and ``tests/test_faces.py`` the rules' two faces.
@@ -355,6 +358,9 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
     seats = {c: [] for c in sf.categories}
     exam_days = []
     lic_lits: dict[tuple[int, str, str], object] = {}
+    # The fill is the greedy one where the deadlines are surely in order; where an explanation may switch the
+    # rule ``waiting`` (and its order) off, a possible seating, which decides feasibility alike (module docstring).
+    exact = not mv.lits("waiting", sf.stream)
     for s in slots:
         lo, hi = mv.deadline_span(s)
         flags = _ready_by(mv, s.x - s.gap, lo, hi, days, f"ready_by_deadline[{s.stream}#{s.k}]")
@@ -401,13 +407,17 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
                 continue
             total = sf.total(c)
             ready = ready_expr(flags, sf.arrivals[c])
-            # At most what the queue seats (see "The CP-SAT face" in the module docstring): every rule that
-            # reads it asks for more seated sooner, so the greedy fill is what the solver's best choice equals.
+            # The fill (see "The CP-SAT face" in the module docstring): CP-SAT's LP reads the min as its two upper
+            # bounds, which are all a possible seating states.
+            cap = seats[c][-1]
             now = m.new_int_var(0, total, f"seated[{s.stream}#{s.k},{c}]")
             m.add(now >= prev)
-            m.add(now <= prev + seats[c][-1])
-            m.add(now <= ready)
-            define(mv, now, lambda val, prev=prev, cap=seats[c][-1], ready=ready: min(val(prev) + val(cap), val(ready)))
+            if exact:
+                m.add_min_equality(now, [prev + cap, ready])
+            else:
+                m.add(now <= prev + cap)
+                m.add(now <= ready)
+            define(mv, now, lambda val, prev=prev, cap=cap, ready=ready: min(val(prev) + val(cap), val(ready)))
             seated[c].append(now)
     return StreamFlows(sf, seated, seats, {}, site_days, exam_days)
 

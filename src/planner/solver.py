@@ -323,11 +323,7 @@ def solve(
         if floor is not None:
             bound = max(bound, floor)
         result.bound = float(max(0, min(bound, result.objective)))  # every preference costs 0 or more
-        # A preference whose model face bounds its cost from above (short_wait: the model holds a possible seating,
-        # the check face the best one) meets the cost only at the optimum; before it, it may only be higher.
-        from_above = st == Status.TIME_LIMIT and any(p.bounded_from_above and p.weight for p in ctx.preferences)
-        if (result.solver_objective != result.objective
-                and not (from_above and result.solver_objective > result.objective)):
+        if result.solver_objective != result.objective:  # at every plan found, not only at the optimum
             raise InternalError(f"the solver minimised {result.solver_objective} but the plan's preferences cost "
                                 f"{result.objective}: a preference's two faces disagree; please report it with "
                                 "the inputs")

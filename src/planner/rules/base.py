@@ -184,8 +184,6 @@ class Preference(Rule):
     """A soft rule: a weighted penalty. ``cost(plan)`` and the solver's ``terms`` price a plan alike."""
 
     hard: ClassVar[bool] = False
-    #: the model's terms are at least the cost and equal it at the optimum (not term for term before it)
-    bounded_from_above: ClassVar[bool] = False
 
     def __init__(self, weight: int = 1, **params: Any) -> None:
         super().__init__(**params)

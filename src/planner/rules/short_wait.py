@@ -20,7 +20,6 @@ class ShortWait(Preference):
         broken="本期有考生候考超过目标天数",
         revision="缩短考生候考时间",
     )
-    bounded_from_above = True
     PARAMS = {"target_days": Param(int, 30, "a wait the bureau aims not to exceed (days)", minimum=0, maximum=366)}
 
     def applies(self, ctx) -> bool:
@@ -53,9 +52,9 @@ class ShortWait(Preference):
 
     def terms(self, mv, ctx):
         """Candidates seated late, counted as seated − seated on time: on time at slot k are
-        ``max(0, min(S'_k − S'_{k−1}, S'_k − due_k))`` (those ready too early to be on time are the first
-        ``due_k``). The min is stated as two upper bounds: the solver takes as many on time as it can, which is
-        the count the check face makes."""
+        ``max(0, min(S_k − S_{k−1}, S_k − due_k))`` (those ready too early to be on time are the first
+        ``due_k``). Each min and max is an equality, so every plan the search finds costs what the check face
+        counts; the min's two upper bounds are stated too, for the LP."""
         from ..queueing import define, model_flows, ready_before, ready_expr
 
         m = mv.model
@@ -74,8 +73,7 @@ class ShortWait(Preference):
                     due = ready_expr(flows.ready_by[w][k], flows.facts.arrivals[c])
                     upto = m.new_int_var(-top, top, f"on_time_upto[{sid}#{s.k},{c}]")
                     a, b = seated[k + 1] - seated[k], seated[k + 1] - due
-                    m.add(upto <= a)
-                    m.add(upto <= b)
+                    m.add_min_equality(upto, [a, b])
                     define(mv, upto, lambda val, a=a, b=b: min(val(a), val(b)))
                     ok = m.new_int_var(0, top, f"on_time[{sid}#{s.k},{c}]")
                     m.add_max_equality(ok, [0, upto])  # none on time when all it seats were ready too early
@@ -84,7 +82,7 @@ class ShortWait(Preference):
                     on_time.append(ok)
                 end = cum[ready_before(flows.facts, ctx.window[1] - _days(w + 1))]
                 carried = m.new_int_var(0, top, f"late_carried[{sid},{c}]")
-                m.add(carried >= end - seated[-1])
+                m.add_max_equality(carried, [0, end - seated[-1]])
                 define(mv, carried, lambda val, last=seated[-1], end=end: max(0, end - val(last)))
                 out.append(seated[-1] - sum(on_time) + carried)
         return out
