@@ -157,6 +157,28 @@ def test_a_plan_cut_short_is_time_limit_with_its_proven_bound_and_gap(ctx2024, m
     assert (d["status"], d["bound"], d["gap"]) == ("TIME_LIMIT", res.bound, round(res.gap, 6))
 
 
+def test_a_search_the_wall_clock_stopped_says_so_with_or_without_a_plan():
+    """``stopped_by`` names the wall clock whenever it ended a search before a proof, also when a plan was found
+    (it used to say "deterministic limit" then, so a run that may differ on another load did not say so)."""
+    from types import SimpleNamespace
+
+    from ortools.sat.python import cp_model
+
+    from planner.solver import _Clock
+
+    def account(status, wall: float, det: float) -> bool:
+        clock = _Clock(10)
+        params = SimpleNamespace(max_time_in_seconds=1.0, max_deterministic_time=10.0)
+        clock.account(SimpleNamespace(deterministic_time=det, wall_time=wall, parameters=params), status)
+        return clock.wall_stop
+
+    for status in (cp_model.FEASIBLE, cp_model.UNKNOWN):
+        assert account(status, wall=1.0, det=0.3)  # its wall seconds ran out first
+        assert not account(status, wall=0.4, det=10.0)  # its deterministic budget did
+    for status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
+        assert not account(status, wall=1.0, det=0.3)  # proven: nothing stopped it
+
+
 def test_stream_spacing_moves_the_second_session_of_a_stream_away():
     # two managers' sessions at 华安 on Wed 3-6 and Fri 3-8: 14 days apart means Wed 3-20 for the second
     # (3-16/17 are a weekend, 3-18 and 3-19 are 12 and 13 days after 3-6); site_spacing alone would accept 3-8

@@ -132,7 +132,10 @@ class _Clock:
 
     def account(self, solver: cp_model.CpSolver, status) -> None:
         self.det_used += solver.deterministic_time
-        if status == cp_model.UNKNOWN and solver.wall_time >= solver.parameters.max_time_in_seconds * 0.99:
+        # Stopped short by the wall clock, with a plan (FEASIBLE) or without (UNKNOWN): such a run may differ from
+        # one on another machine or load, which summary.json's stopped_by then says.
+        proven = status in (cp_model.OPTIMAL, cp_model.INFEASIBLE)
+        if not proven and solver.wall_time >= solver.parameters.max_time_in_seconds * 0.99:
             self.wall_stop = True
 
     @property
