@@ -19,13 +19,14 @@ The CP-SAT face. With registration deadlines in 期次 order (the rule ``waiting
 who may take session k include all who could take an earlier one, so the fill is
 ``S_k = min(S_{k-1} + seats_k, A(deadline_k))``, and the model states that equality: once the sessions' days
 and sites are set, the queue and every cost read from it follow, so each plan the search finds is priced as
-``check`` prices it. The bounds ``S_{k-1} <= S_k <= min(…)`` are stated too: they are what the LP reads.
-On their own they hold a *possible* seating S', which seats no one earlier than the greedy fill does (S' <= S,
+``check`` prices it (CP-SAT's LP reads the min as its two upper bounds). Those bounds with ``S_{k-1} <= S_k``
+and nothing else hold a *possible* seating S', which seats no one earlier than the greedy fill does (S' <= S,
 by induction); every condition the rules ask of it (nobody left waiting too long, fewer seated late) gets only
 easier with more seated sooner, so the rule ``waiting`` holds for some S' exactly when it holds for S. That
 is how the queue stands where an explanation may switch ``waiting`` and its order off: feasibility is all it
 asks there. Planning with the possible seating alone was exact at the optimum too, but the search then also had
-to find the seating and priced its plans by poor ones (on the 2025 estimate: no plan within 10 s; CHANGELOG.md).
+to find the seating and priced its plans by poor ones (on the 2025 estimate: no plan within 3 deterministic
+units, and dearer plans at 10 and 30; CHANGELOG.md).
 
 ``tests/test_queueing.py`` compares :func:`evaluate` with an independent candidate-by-candidate simulation,
 and ``tests/test_faces.py`` the rules' two faces.

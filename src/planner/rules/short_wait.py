@@ -54,7 +54,7 @@ class ShortWait(Preference):
         """Candidates seated late, counted as seated − seated on time: on time at slot k are
         ``max(0, min(S_k − S_{k−1}, S_k − due_k))`` (those ready too early to be on time are the first
         ``due_k``). Each min and max is an equality, so every plan the search finds costs what the check face
-        counts; the min's two upper bounds are stated too, for the LP."""
+        counts (``tests/test_queueing.py`` pins plans and maximises as well as minimises)."""
         from ..queueing import define, model_flows, ready_before, ready_expr
 
         m = mv.model
