@@ -107,6 +107,20 @@ def test_a_broken_scenario_behind_a_version_is_a_chinese_message(env):
     assert client.get(f"/plan?v={vid}").status_code == 200
 
 
+def test_a_plan_the_wall_clock_stopped_says_a_new_run_may_differ(env):
+    """A plan whose search the wall clock ended (``stopped_by``) says so under its title: 生成 again may give
+    another plan; one the deterministic limit ended, or a proven one, does not."""
+    app, client, _ = env
+    csv = app.state.ws.plan_csv_path(1).read_text(encoding="utf-8")
+    said = {}
+    for stopped in ("wall-clock limit", "deterministic limit", ""):
+        summary = {"year": YEAR, "status": "TIME_LIMIT" if stopped else "OPTIMAL", "stopped_by": stopped}
+        vid = app.state.ws.add_version(csv, summary, year=YEAR, scenario=None, parent=None, note="", kind="generate")
+        page = client.get(f"/plan?v={vid}").text
+        said[stopped] = "再次生成可能得到不同的方案" in page and 'id="stopped-by-wall"' in page
+    assert said == {"wall-clock limit": True, "deterministic limit": False, "": False}
+
+
 def test_htmx_is_served_from_the_package(env):
     _, client, _ = env
     r = client.get("/static/htmx.min.js")
