@@ -49,7 +49,7 @@ def test_inheritance_chain_later_files_win_and_lists_accumulate(tmp_path):
     leaf = write(sub, "leaf.toml", 'extends = "../mid.toml"\nyear = 2025\n[ruleset.rules.registration_gap]\n'
                  'min_days = 6\n')
     sc = load_scenario(leaf)
-    assert [p.name for p in sc.chain] == [base.name, "mid.toml", "leaf.toml"]
+    assert [p.name for p in sc.chain] == [base.name, mid.name, leaf.name]
     assert sc.year == 2025 and sc.name == "leaf"
     rs = sc.ctx.ruleset
     assert rs.rule("session_count").sessions == {"managers": 4}
