@@ -77,6 +77,7 @@ def test_a_search_that_finds_nothing_names_the_binding_category_and_site(ctx, mo
     assert isinstance(err, TimeLimitError) and err.exit_code == 2 and err.field == "time-limit"
     text = str(err)
     assert "\n" not in text and BINDING in text and "only at 华安 (10 seats a session)" in text
+    assert "15 candidates (估计) of" in text  # the demand's count, said to be an estimate
     assert text.startswith("field 'time-limit': no plan found within the time limit (10); raise --time-limit")
 
 
@@ -101,3 +102,33 @@ def test_the_workbench_says_it_in_chinese_with_the_rule_and_the_category(ctx):
     assert "增加考试场次或考位" in item["relax"]
     plain = i18n.error_view(_error(time_limit_error(Result(Status.UNKNOWN, None), ctx, 10)), ctx.catalogue)
     assert plain["headline"] == "求解时限内未找到方案，请加大“求解时限”" and plain["items"] == []
+
+
+def test_a_wall_factor_that_is_not_a_number_from_1_to_1000_is_refused(tmp_path, monkeypatch):
+    """PLANNER_WALL_FACTOR makes runs repeat (README): a typo must not quietly fall back to 1. One line naming it,
+    exit 2, nothing written."""
+    import os
+    import subprocess
+    import sys
+
+    from planner.errors import PlannerError
+    from planner.solver import wall_factor
+
+    for bad in ("5s", "0.5", "inf", "nan", "2000"):
+        monkeypatch.setenv("PLANNER_WALL_FACTOR", bad)
+        with pytest.raises(PlannerError) as e:
+            wall_factor()
+        assert e.value.field == "PLANNER_WALL_FACTOR" and repr(bad) in str(e.value)
+    for good, f in (("", 1.0), ("5", 5.0), (" 20 ", 20.0)):
+        monkeypatch.setenv("PLANNER_WALL_FACTOR", good)
+        assert wall_factor() == f
+    out = tmp_path / "out"
+    env = dict(os.environ, PLANNER_WALL_FACTOR="5s")
+    r = subprocess.run([sys.executable, "-m", "planner", "plan", "--year", "2025", "--no-publish", "--out", str(out)],
+                       capture_output=True, text=True, env=env)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "PLANNER_WALL_FACTOR='5s'" in r.stderr
+    assert not out.exists()
+    from planner.web import i18n  # the workbench's job says which setting, in Chinese
+
+    assert "PLANNER_WALL_FACTOR（须为 1–1000 之间的数）" in i18n.input_error("PLANNER_WALL_FACTOR", None, catalogue=None)

@@ -288,6 +288,10 @@ class StreamFacts:
         lic = self.licence_days.get((site, category))
         if lic is not None and day not in lic:
             return 0
+        return self.session_seats(site, category, days)
+
+    def session_seats(self, site: str, category: str, days: int | None = None) -> int:
+        """Seats for *category* in one session at *site* on a day it may examine it."""
         return self.quota.get((site, category), 0) * (self.days.get(site, 1) if days is None else days)
 
 

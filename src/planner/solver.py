@@ -105,11 +105,15 @@ def wall_factor() -> float:
     that the deterministic limit, not the machine's load, decides every test's run)."""
     import os
 
+    raw = os.environ.get("PLANNER_WALL_FACTOR", "").strip()
     try:
-        f = float(os.environ.get("PLANNER_WALL_FACTOR", "") or 1)
+        f = float(raw or 1)
     except ValueError:
-        return 1.0
-    return f if 1 <= f <= 1000 else 1.0
+        f = math.nan
+    if not 1 <= f <= 1000:  # a planner sets it to make runs repeat: a typo must not quietly undo that
+        raise PlannerError(f"PLANNER_WALL_FACTOR={raw!r} is not a number from 1 to 1000 (wall seconds per "
+                           "deterministic unit)", field="PLANNER_WALL_FACTOR")
+    return f
 
 
 class _Clock:

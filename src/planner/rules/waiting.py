@@ -86,14 +86,15 @@ class Waiting(Rule):
         facts = ctx.demand.streams.get(sid) if getattr(ctx, "demand", None) is not None and c else None
         if facts is None or c not in facts.categories:
             return ""
-        sites = [(i, q * facts.days.get(i, 1)) for (i, cat), q in sorted(facts.quota.items()) if cat == c and q]
+        sites = [(i, facts.session_seats(i, c)) for (i, cat), q in sorted(facts.quota.items()) if cat == c and q]
         name = ctx.catalogue.category_name(c)
         if not sites:
             return f"no site of {sid} examines {name}"
         where = ", ".join(ctx.catalogue.institutions[i].short_name for i, _ in sites)
         seats = ", ".join(str(n) for _, n in sites)
-        return (f"{facts.total(c)} candidates of {name}, examined " + ("only " if len(sites) == 1 else "")
-                + f"at {where} ({seats} seats a session)")
+        # the count is the demand's (an estimate, 估计, until the bureau's own figures replace it): said so
+        return (f"{facts.total(c)} candidates ({ctx.demand.status}) of {name}, examined "
+                + ("only " if len(sites) == 1 else "") + f"at {where} ({seats} seats a session)")
 
     def post(self, mv, ctx):
         from ..queueing import model_flows, ready_before, ready_expr
