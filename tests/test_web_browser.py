@@ -242,8 +242,11 @@ def test_pin_a_session_and_accept(page, server):
     target = plan.stream("special_ops")[10]
     go(page, server, f"/pin?v={base}")
     page.click("#pin-show")
-    page.select_option("#pin-session", f"special_ops-{target.no}")
-    page.click("#pin-show")
+    # choosing a session submits the form itself (onchange); a click on 查看可选日期 while that navigation is
+    # under way raced it and read the options of a page still loading (CI saw an empty list once)
+    with page.expect_navigation():
+        page.select_option("#pin-session", f"special_ops-{target.no}")
+    page.wait_for_selector("#pin-date option", state="attached")
     options = page.locator("#pin-date option")
     days = [options.nth(i).get_attribute("value") for i in range(options.count())]
     ctx = create_ctx(YEAR)
