@@ -132,3 +132,28 @@ def test_a_wall_factor_that_is_not_a_number_from_1_to_1000_is_refused(tmp_path, 
     from planner.web import i18n  # the workbench's job says which setting, in Chinese
 
     assert "PLANNER_WALL_FACTOR（须为 1–1000 之间的数）" in i18n.input_error("PLANNER_WALL_FACTOR", None, catalogue=None)
+
+
+def test_the_candidates_search_gets_its_calibrated_share_of_deterministic_units(ctx, monkeypatch):
+    """With candidates the search's deterministic budget is DEMAND_UNITS_PER_SECOND per second of the limit, so
+    that the deterministic limit, not the wall clock, ends it on the reference machine and the plan repeats; the
+    wall-clock backstop stays the limit itself. Without candidates a second is one unit, as before."""
+    import planner.solver as S
+
+    clocks = []
+    init = S._Clock.__init__
+
+    def spy(self, *a, **kw):
+        init(self, *a, **kw)
+        clocks.append(self)
+
+    monkeypatch.setattr(S._Clock, "__init__", spy)
+    limit = 5.0
+    S.solve(ctx, time_limit=limit, explain=False)
+    main = clocks[-1]
+    assert main.limit == pytest.approx(limit * S.DEMAND_UNITS_PER_SECOND)
+    assert main.wall == pytest.approx(limit * S.wall_factor())
+    assert main.det_used <= main.limit * 1.05  # CP-SAT stops within a sliver of its budget
+    clocks.clear()
+    S.solve(ctx.with_demand(None), time_limit=limit, explain=False)
+    assert [c.limit for c in clocks] == [limit]

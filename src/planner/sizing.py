@@ -465,7 +465,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     """Fewest sessions, then fewest exam days, under every hard rule of *ctx* and the waiting limit."""
     from dataclasses import replace
 
-    from .solver import _Clock, _extract
+    from .solver import _Clock, _extract, objective_at
 
     start, cpu = time.perf_counter(), time.process_time()
     if ctx.ruleset.rule("waiting") is None and max_wait is None:
@@ -505,7 +505,8 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     if settled is not None:
         joint, flows, status, solver = settled
         out.sessions, out.sessions_bound = dict(lb), out.probe_bound
-        out.exam_days = int(round(solver.objective_value))
+        out.exam_days = sum(objective_at(solver, d) for sid in out.sessions if sid in flows
+                            for d in flows[sid].exam_days)
         out.exam_days_bound = math.ceil(solver.best_objective_bound - 1e-6)
         out.days = {(sid, site): (d if isinstance(d, int) else int(solver.value(d)))
                     for sid in sized if sid in flows for site, d in flows[sid].days.items()}
@@ -530,7 +531,7 @@ def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, cloc
 
     from .model import build_model
     from .queueing import model_flows
-    from .solver import _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility
+    from .solver import _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility, objective_at
 
     if out.probe_bound is not None:
         sized = {sid: (lb[sid], hi) for sid, (_, hi) in sized.items()}
@@ -562,7 +563,7 @@ def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, cloc
         clock.account(solver, status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
-        value, bound = int(round(solver.objective_value)), int(round(solver.best_objective_bound))
+        value, bound = objective_at(solver, expr), int(round(solver.best_objective_bound))
         if tier == "sessions":
             out.sessions = {sid: sum(int(solver.value(s.present)) for s in mv.stream_slots(sid)) for sid in sized}
             out.sessions_bound = bound

@@ -116,12 +116,22 @@ def wall_factor() -> float:
     return f
 
 
-class _Clock:
-    """The run's budget: deterministic units for reproducibility, wall seconds as a backstop."""
+#: Deterministic units per second of time limit for a model with candidates. CP-SAT's unit is meant to be about a
+#: second, but the candidates' model spends most of its search in the LP's cuts, which the unit counts lightly:
+#: on the 2-core reference machine it got 0.22–0.33 units a second (2025–2027 estimates). At one unit per
+#: second the wall clock stopped every such run, so two runs could give different plans; at 0.2 the
+#: deterministic limit stops it first and the plan repeats (README, "Determinism and time limits").
+#: A calibration of the machine, not of any plan.
+DEMAND_UNITS_PER_SECOND = 0.2
 
-    def __init__(self, limit: float) -> None:
-        self.limit = float(limit)
-        self.wall = self.limit * wall_factor()
+
+class _Clock:
+    """The run's budget: deterministic units for reproducibility (*rate* per second of the limit), wall seconds
+    as a backstop."""
+
+    def __init__(self, limit: float, rate: float = 1.0) -> None:
+        self.limit = float(limit) * rate
+        self.wall = float(limit) * wall_factor()
         self.start = time.perf_counter()
         self.det_used = 0.0
         self.wall_stop = False
@@ -260,7 +270,7 @@ def solve(
         if isinstance(quick, Result):
             return quick
         hint = quick
-    clock = _Clock(time_limit)
+    clock = _Clock(time_limit, DEMAND_UNITS_PER_SECOND if getattr(ctx, "demand", None) is not None else 1.0)
     # With candidates, the queue builds literals per ready day a slot's days can reach: narrow those days first.
     mv = build_model(ctx, spans=implied_spans(ctx, time_limit=0.1 * time_limit) if ctx.demand is not None else None)
     m = mv.model
@@ -305,7 +315,7 @@ def solve(
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         proven = proven and status == cp_model.OPTIMAL
-        val = int(round(solver.objective_value))
+        val = objective_at(solver, expr)
         tier_values[name] = val + (missing if name == "sessions_changed" else 0)
         if i < len(tiers) - 1:
             m.add(expr <= val)
@@ -344,6 +354,14 @@ def solve(
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result
+
+
+def objective_at(solver: cp_model.CpSolver, expr) -> int:
+    """The objective *expr* at the solution the solver returned. Not ``solver.objective_value``: CP-SAT 9.15
+    once reported 2 138 for a returned solution worth 2 092 (2025 estimate, stopped by its deterministic
+    limit), and the tiers' values, the next tier's bound and the check of the two faces must be those of the
+    plan in hand."""
+    return int(expr) if isinstance(expr, int) else int(solver.value(expr))
 
 
 def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> bool:
