@@ -241,7 +241,8 @@ def test_pin_a_session_and_accept(page, server):
     plan = plan_of(server, base)
     target = plan.stream("special_ops")[10]
     go(page, server, f"/pin?v={base}")
-    page.click("#pin-show")
+    with page.expect_navigation():
+        page.click("#pin-show")
     # choosing a session submits the form itself (onchange); a click on 查看可选日期 while that navigation is
     # under way raced it and read the options of a page still loading (CI saw an empty list once)
     with page.expect_navigation():
