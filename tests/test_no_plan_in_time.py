@@ -157,3 +157,27 @@ def test_the_candidates_search_gets_its_calibrated_share_of_deterministic_units(
     clocks.clear()
     S.solve(ctx.with_demand(None), time_limit=limit, explain=False)
     assert [c.limit for c in clocks] == [limit]
+
+
+def test_the_wall_clock_backstop_counts_the_plan_without_candidates_too(ctx, monkeypatch):
+    """The time limit is the whole run's: the main search's wall-clock budget starts before the year is planned
+    without its candidates (at 240 sessions that phase and the spans took 6-10 s, and a 30 s run took 38 s)."""
+    import time
+
+    import planner.solver as S
+
+    clocks, entered = [], []
+    init, plain = S._Clock.__init__, S._without_candidates
+
+    def spy(self, *a, **kw):
+        init(self, *a, **kw)
+        clocks.append(self)
+
+    def first(*a, **kw):
+        entered.append(time.perf_counter())
+        return plain(*a, **kw)
+
+    monkeypatch.setattr(S._Clock, "__init__", spy)
+    monkeypatch.setattr(S, "_without_candidates", first)
+    S.solve(ctx, time_limit=5.0, explain=False)
+    assert len(entered) == 1 and clocks[-1].start <= entered[0]
