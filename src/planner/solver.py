@@ -129,10 +129,10 @@ class _Clock:
     """The run's budget: deterministic units for reproducibility (*rate* per second of the limit), wall seconds
     as a backstop."""
 
-    def __init__(self, limit: float, rate: float = 1.0) -> None:
+    def __init__(self, limit: float, rate: float = 1.0, start: float | None = None) -> None:
         self.limit = float(limit) * rate
         self.wall = float(limit) * wall_factor()
-        self.start = time.perf_counter()
+        self.start = time.perf_counter() if start is None else start  # the wall clock counts from *start*
         self.det_used = 0.0
         self.wall_stop = False
 
@@ -254,7 +254,7 @@ def solve(
     With *reference*, stay as close to it as possible (fewest sessions changed, then fewest days
     moved), then optimise the preferences; *pins* (and the problem's own pins) are fixed;
     *hint* is a plan to start the search from (default: the reference, else the month targets). *time_limit* bounds the whole run, explanation
-    included, in deterministic units and in wall seconds. *first_tiers* (a re-plan's cost in people,
+    included, in deterministic units (``DEMAND_UNITS_PER_SECOND`` per second with candidates) and in wall seconds. *first_tiers* (a re-plan's cost in people,
     :func:`planner.replan.people_tiers`): ``mv -> [(name, expr)]``, minimised before every other tier.
 
     With candidates (``ctx.demand``) the year is first planned without them, which takes a fraction of the
@@ -271,10 +271,10 @@ def solve(
         if isinstance(quick, Result):
             return quick
         hint = quick
-    clock = _Clock(time_limit, DEMAND_UNITS_PER_SECOND if getattr(ctx, "demand", None) is not None else 1.0)
-    # the wall-clock backstop is the whole run's, so the plan without candidates and the spans count against it
-    # (at 240 sessions they took 6-10 s, and a 30 s run took 38 s)
-    clock.start = started
+    # the wall-clock backstop is the whole run's: the plan without candidates counts against it (at 240 sessions
+    # that and the spans took 6-10 s, and a 30 s run took 38 s)
+    clock = _Clock(time_limit, DEMAND_UNITS_PER_SECOND if getattr(ctx, "demand", None) is not None else 1.0,
+                   start=started)
     # With candidates, the queue builds literals per ready day a slot's days can reach: narrow those days first.
     mv = build_model(ctx, spans=implied_spans(ctx, time_limit=0.1 * time_limit) if ctx.demand is not None else None)
     m = mv.model
