@@ -134,20 +134,28 @@ def test_a_wall_factor_that_is_not_a_number_from_1_to_1000_is_refused(tmp_path, 
     assert "PLANNER_WALL_FACTOR（须为 1–1000 之间的数）" in i18n.input_error("PLANNER_WALL_FACTOR", None, catalogue=None)
 
 
-def test_the_candidates_search_gets_its_calibrated_share_of_deterministic_units(ctx, monkeypatch):
+@pytest.fixture
+def clocks(monkeypatch):
+    """Every run clock ``solve`` makes, in order."""
+    import planner.solver as S
+
+    made = []
+    init = S._Clock.__init__
+
+    def spy(self, *a, **kw):
+        init(self, *a, **kw)
+        made.append(self)
+
+    monkeypatch.setattr(S._Clock, "__init__", spy)
+    return made
+
+
+def test_the_candidates_search_gets_its_calibrated_share_of_deterministic_units(ctx, clocks):
     """With candidates the search's deterministic budget is DEMAND_UNITS_PER_SECOND per second of the limit, so
     that the deterministic limit, not the wall clock, ends it on the reference machine and the plan repeats; the
     wall-clock backstop stays the limit itself. Without candidates a second is one unit, as before."""
     import planner.solver as S
 
-    clocks = []
-    init = S._Clock.__init__
-
-    def spy(self, *a, **kw):
-        init(self, *a, **kw)
-        clocks.append(self)
-
-    monkeypatch.setattr(S._Clock, "__init__", spy)
     limit = 5.0
     S.solve(ctx, time_limit=limit, explain=False)
     main = clocks[-1]
@@ -159,25 +167,20 @@ def test_the_candidates_search_gets_its_calibrated_share_of_deterministic_units(
     assert [c.limit for c in clocks] == [limit]
 
 
-def test_the_wall_clock_backstop_counts_the_plan_without_candidates_too(ctx, monkeypatch):
+def test_the_wall_clock_backstop_counts_the_plan_without_candidates_too(ctx, clocks, monkeypatch):
     """The time limit is the whole run's: the main search's wall-clock budget starts before the year is planned
     without its candidates (at 240 sessions that phase and the spans took 6-10 s, and a 30 s run took 38 s)."""
     import time
 
     import planner.solver as S
 
-    clocks, entered = [], []
-    init, plain = S._Clock.__init__, S._without_candidates
-
-    def spy(self, *a, **kw):
-        init(self, *a, **kw)
-        clocks.append(self)
+    entered = []
+    plain = S._without_candidates
 
     def first(*a, **kw):
         entered.append(time.perf_counter())
         return plain(*a, **kw)
 
-    monkeypatch.setattr(S._Clock, "__init__", spy)
     monkeypatch.setattr(S, "_without_candidates", first)
     S.solve(ctx, time_limit=5.0, explain=False)
     assert len(entered) == 1 and clocks[-1].start <= entered[0]

@@ -371,6 +371,11 @@ def _impossible(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed: 
     return False
 
 
+def exam_days_total(flows, streams):
+    """The exam days the sessions of *streams* use in all: what the exam-days tier minimises and reports."""
+    return sum(d for sid in streams if sid in flows for d in flows[sid].exam_days)
+
+
 def _fewest_days(ctx, demand, counts: dict[str, int], max_wait, clock, seed: int, reserve: float):
     """The model with every sized stream at exactly *counts* and each site's exam days per session a decision,
     minimising the exam days. Returns (the model, its queue flows, CP-SAT status, the solver)."""
@@ -378,7 +383,7 @@ def _fewest_days(ctx, demand, counts: dict[str, int], max_wait, clock, seed: int
 
     joint = _Counts(ctx, demand, {sid: (n, n) for sid, n in counts.items()}, max_wait, free_days=True)
     flows = model_flows(joint.mv, joint.ctx)
-    joint.mv.model.minimize(sum(d for sid in counts if sid in flows for d in flows[sid].exam_days))
+    joint.mv.model.minimize(exam_days_total(flows, counts))
     status, solver = joint.solve(counts, clock, seed, 1.0, reserve=reserve)
     return joint, flows, status, solver
 
@@ -505,8 +510,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
     if settled is not None:
         joint, flows, status, solver = settled
         out.sessions, out.sessions_bound = dict(lb), out.probe_bound
-        out.exam_days = sum(objective_at(solver, d) for sid in out.sessions if sid in flows
-                            for d in flows[sid].exam_days)
+        out.exam_days = objective_at(solver, exam_days_total(flows, out.sessions))
         out.exam_days_bound = math.ceil(solver.best_objective_bound - 1e-6)
         out.days = {(sid, site): (d if isinstance(d, int) else int(solver.value(d)))
                     for sid in sized if sid in flows for site, d in flows[sid].days.items()}
@@ -549,7 +553,7 @@ def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, cloc
             mv.model.add_hint(d, demand.sites[site].max_days)
         _hint(mv, start_plan, longest_days)
     count = sum(s.present for sid in sized for s in mv.stream_slots(sid))
-    days = sum(d for sid in sized if sid in flows for d in flows[sid].exam_days)
+    days = exam_days_total(flows, sized)
     m = mv.model
     if out.probe_bound is not None:
         m.add(count >= out.probe_bound)  # proven: lets CP-SAT stop at a plan that meets it

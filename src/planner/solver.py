@@ -118,8 +118,8 @@ def wall_factor() -> float:
 
 #: Deterministic units per second of time limit for a model with candidates. CP-SAT's unit is meant to be about a
 #: second, but the candidates' model spends most of its search in the LP's cuts, which the unit counts lightly:
-#: on the 2-core reference machine it got 0.22–0.33 units a second (2025–2027 estimates). At one unit per
-#: second the wall clock stopped every such run, so two runs could give different plans; at 0.2 the
+#: on the 2-core reference machine it got 0.27–0.33 units a second on the 2025–2027 estimates, 0.22 at 240
+#: sessions. At one unit per second the wall clock stopped every such run, so two runs could give different plans; at 0.2 the
 #: deterministic limit stops it first and the plan repeats (README, "Determinism and time limits").
 #: A calibration of the machine, not of any plan.
 DEMAND_UNITS_PER_SECOND = 0.2
