@@ -13,7 +13,7 @@ LAYERS = [
     ("data", "plan", "calendar", "holiday_forecast", "targets", "demand", "regulation"),
     ("problem", "queueing"),
     ("rules", "ruleset"),
-    ("model", "check"),
+    ("model", "check", "lns"),
     ("solver",),
     ("api", "scenario", "replan", "compare", "sweep", "reproduce", "runinfo", "sizing", "demand_import",
      "demand_estimate"),

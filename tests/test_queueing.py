@@ -283,7 +283,8 @@ def test_a_plan_that_breaks_the_waiting_limit_is_repaired_and_its_cost_bounds_th
     _hint(mv, plain.plan)
     clock = _Clock(10)
     assert not _complete_hint(mv, clock, 0)
-    floor = _repair_hint(mv, with_candidates, clock, 0)
+    found, floor = _repair_hint(mv, with_candidates, clock, 0)
+    assert found
     best = solve(with_candidates, time_limit=10)
     assert best.status.value == "OPTIMAL" and best.parts["short_wait"][1] == 0
     assert plain.objective < floor == best.objective

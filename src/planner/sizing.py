@@ -288,7 +288,7 @@ class _Counts:
         if presolve_only:
             # Presolve costs no deterministic time but wall time, which a loaded machine stretches: a quarter of
             # the wall time left at most
-            p.max_time_in_seconds = max(p.max_time_in_seconds, 0.25 * wall_left)
+            p.max_time_in_seconds = max(share, 0.25) * wall_left
             p.stop_after_presolve = True
             _light_presolve(solver)
         else:

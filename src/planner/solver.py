@@ -122,7 +122,7 @@ def wall_factor() -> float:
 #: sessions. At one unit per second the wall clock stopped every such run, so two runs could give different plans; at 0.2 the
 #: deterministic limit stops it first and the plan repeats (README, "Determinism and time limits").
 #: A calibration of the machine, not of any plan.
-DEMAND_UNITS_PER_SECOND = 0.2
+DEMAND_UNITS_PER_SECOND = 0.15
 
 
 class _Clock:
@@ -137,11 +137,14 @@ class _Clock:
         self.wall_stop = False
 
     def solver(self, seed: int, share: float = 1.0) -> cp_model.CpSolver:
+        """A solver for *share* of the work left. The wall clock behind it is the whole run's: a step whose
+        work runs slower than the rate (the candidates' LP) then borrows from later steps' wall time instead of
+        being cut short, which would make the plan depend on the machine's load."""
         s = cp_model.CpSolver()
         s.parameters.num_workers = 1
         s.parameters.random_seed = seed
         s.parameters.max_deterministic_time = max(0.01, (self.limit - self.det_used) * share)
-        s.parameters.max_time_in_seconds = max(0.01, (self.wall - (time.perf_counter() - self.start)) * share)
+        s.parameters.max_time_in_seconds = max(0.01, self.wall - (time.perf_counter() - self.start))
         return s
 
     def account(self, solver: cp_model.CpSolver, status) -> None:
@@ -262,7 +265,8 @@ def solve(
     with them (it is optimal for fewer terms and pays nothing for the others) and is returned as it is;
     otherwise it is where the search with the candidates starts. When it breaks the waiting limit, the search
     starts instead from the best plan by the other preferences that keeps every rule (:func:`_repair_hint`), whose
-    proven cost is then the bound the result states.
+    proven cost is then the bound the result states. The search with the candidates ends in rounds of a
+    neighbourhood search (:mod:`planner.lns`), which improves the plan far faster than the whole-model search.
     """
     started = time.perf_counter()
     floor, binding = None, []  # from the plan without candidates: a lower bound on the cost; what it breaks
@@ -279,22 +283,12 @@ def solve(
     mv = build_model(ctx, spans=implied_spans(ctx, time_limit=0.1 * time_limit) if ctx.demand is not None else None)
     m = mv.model
     all_pins = list({p.key: p for p in list(ctx.pins) + list(pins or [])}.values())
-    for p in all_pins:
-        slot = mv.slot_for(p.key)
-        if slot is None:
-            raise PlannerError(f"pinned session {p.label()} has no place in the new plan (too few sessions)",
-                               field="no")
-        pin(mv, slot, p)
-    if hint is not None or reference is not None:
-        _hint(mv, hint if hint is not None else reference)
-        if getattr(ctx, "demand", None) is not None:
-            kept = _complete_hint(mv, clock, seed)
-            if not kept and reference is None and first_tiers is None:
-                repaired = _repair_hint(mv, ctx, clock, seed)
-                if repaired is not None:
-                    floor = max(floor or 0, repaired)
-    else:
-        _target_hint(mv, ctx)
+    # with candidates, the plan's own search (not a re-plan's, whose tiers come first) ends in rounds of a
+    # neighbourhood search (planner.lns)
+    neighbourhoods = getattr(ctx, "demand", None) is not None and reference is None and first_tiers is None
+    kept, repaired = _start(mv, ctx, clock, seed, all_pins, hint if hint is not None else reference, neighbourhoods)
+    if repaired is not None:
+        floor = max(floor or 0, repaired)
 
     pref_expr = mv.objective_expr()
     tiers: list[tuple[str, object]] = []
@@ -310,12 +304,19 @@ def solve(
     tier_values: dict[str, int] = {}
     proven = True  # every tier so far proven optimal
     solver = None
+    bound = None  # the last tier's proven bound, from the whole-model search
     for i, (name, expr) in enumerate(tiers):
         m.minimize(expr)
-        solver = clock.solver(seed)
-        _light_presolve(solver)
-        status = solver.solve(m)
-        clock.account(solver, status)
+        last = i == len(tiers) - 1
+        if last and neighbourhoods:
+            status, solver, bound = _search_with_neighbourhoods(mv, expr, clock, seed, started=kept)
+        else:
+            solver = clock.solver(seed)
+            _light_presolve(solver)
+            status = solver.solve(m)
+            clock.account(solver, status)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                bound = solver.best_objective_bound
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         proven = proven and status == cp_model.OPTIMAL
@@ -340,7 +341,7 @@ def solve(
         result.solver_objective = tier_values.get("preferences")
         # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
         # The cost is a whole number, so the bound rounds up (the tolerance absorbs CP-SAT's float arithmetic).
-        bound = result.solver_objective if st == Status.OPTIMAL else math.ceil(solver.best_objective_bound - 1e-6)
+        bound = result.solver_objective if st == Status.OPTIMAL else math.ceil(bound - 1e-6)
         if floor is not None:
             bound = max(bound, floor)
         result.bound = float(max(0, min(bound, result.objective)))  # every preference costs 0 or more
@@ -358,6 +359,59 @@ def solve(
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result
+
+
+def _start(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int, pins: list[Session], hint: Plan | None,
+           repair: bool) -> tuple[bool, int | None]:
+    """Pin *pins* and hint the search: *hint* (a plan), else the month targets. With candidates, the hint is
+    completed to every variable; when it breaks the waiting limit and *repair*, it is repaired. Returns (the
+    search starts from a complete plan of the model, the repaired plan's proven cost or None)."""
+    for p in pins:
+        slot = mv.slot_for(p.key)
+        if slot is None:
+            raise PlannerError(f"pinned session {p.label()} has no place in the new plan (too few sessions)",
+                               field="no")
+        pin(mv, slot, p)
+    if hint is None:
+        _target_hint(mv, ctx)
+        return False, None
+    _hint(mv, hint)
+    if getattr(ctx, "demand", None) is None:
+        return False, None
+    if _complete_hint(mv, clock, seed):
+        return True, None
+    return _repair_hint(mv, ctx, clock, seed) if repair else (False, None)
+
+
+def _search_with_neighbourhoods(mv: ModelVars, expr, clock: _Clock, seed: int, started: bool):
+    """The whole model searched for ``lns.MAIN_SHARE`` of the work left, then :func:`planner.lns.improve` with the
+    rest. Without a plan to start from (*started* False: the hint breaks the waiting limit and the repair found
+    none), the whole-model search runs to its first plan first, as long as that takes: finding one is the hard
+    part there (the 2025 estimate took 2.3 units). Returns (status, a solver holding the best plan, the
+    whole-model search's bound); the status is FEASIBLE when the rounds ran: they prove nothing."""
+    from .lns import MAIN_SHARE, improve, load
+
+    m = mv.model
+    bound = -math.inf
+    status = cp_model.UNKNOWN
+    for first in ([True] if not started else []) + [False]:
+        solver = clock.solver(seed, 1.0 if first else MAIN_SHARE)
+        _light_presolve(solver)
+        solver.parameters.stop_after_first_solution = first
+        status = solver.solve(m)
+        clock.account(solver, status)
+        bound = max(bound, solver.best_objective_bound)  # proven even when the search found no plan
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) or (first and status != cp_model.FEASIBLE):
+            return status, solver, bound
+        if first:
+            _hint_all(m, solver, status)
+    if status != cp_model.FEASIBLE:
+        return status, solver, bound
+    out = improve(mv, expr, list(solver.response_proto.solution), objective_at(solver, expr), clock, seed,
+                      configure=_light_presolve)
+    if out.improved:
+        solver = load(m, out.values, clock, seed)
+    return cp_model.FEASIBLE, solver, bound
 
 
 def objective_at(solver: cp_model.CpSolver, expr) -> int:
@@ -390,21 +444,24 @@ def _hint_all(m: cp_model.CpModel, solver: cp_model.CpSolver, status) -> None:
             m.add_hint(v, solver.value(v))
 
 
-def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> int | None:
+def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple[bool, int | None]:
     """The hinted plan breaks the waiting limit: start instead from the plan that keeps every rule and is best by
     the preferences the year has without its candidates, searched from the hint (on the 2025 estimate CP-SAT
     proves it in under a deterministic unit). Returns its cost when proven: every plan with the candidates costs
     at least that, since the candidates' own preference costs 0 or more (on the estimate 859, where the plan
-    without candidates could only claim its 70). The caller minimises the whole objective afterwards."""
+    without candidates could only claim its 70). The caller minimises the whole objective afterwards.
+    Returns (a plan was found, its proven cost or None)."""
     plain = {p.name for p in ctx.with_demand(None).preferences}
     m = mv.model
-    m.minimize(sum(w * sum(t) for name, (w, t) in mv.penalties.items() if name in plain))
-    solver = clock.solver(seed, 0.2)
+    expr = sum(w * sum(t) for name, (w, t) in mv.penalties.items() if name in plain)
+    m.minimize(expr)
+    solver = clock.solver(seed, 0.5)
     _light_presolve(solver)
     status = solver.solve(m)
     clock.account(solver, status)
     _hint_all(m, solver, status)
-    return int(round(solver.objective_value)) if status == cp_model.OPTIMAL else None
+    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return found, (objective_at(solver, expr) if status == cp_model.OPTIMAL else None)
 
 
 def _without_candidates(ctx: Problem, seed: int, time_limit: float,

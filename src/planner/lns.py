@@ -1,0 +1,139 @@
+"""Large-neighbourhood search for the plan with candidates: a few sessions at a time, the rest held still.
+
+Why: with candidates, CP-SAT's single-worker search spends most of its time in the LP of the queue (the ready
+days of every session relax independently) and improves the plan slowly; on the 2026 estimate it stopped at
+1 130 candidates waiting too long where eight sessions moved at a time found 659 within less work
+(CHANGELOG.md). Each round frees the decisions (day, deadline, site, kind, presence) of ``WINDOW`` sessions
+consecutive by exam date, fixes every other session's, starts from the best plan so far and keeps the result
+only when it costs strictly less. The window moves by half its size through the year; after a pass that
+improved nothing it doubles, and once it holds the whole year the search ends (that is the whole-model
+search's job).
+
+Deterministic like the rest: the windows follow the plan's dates, each round is bounded in CP-SAT's
+deterministic units, and each round is also charged ``ROUND_OVERHEAD_UNITS`` per 10 000 variables for the
+copying around it that CP-SAT's count does not see, so that the number of rounds, not the machine, decides
+when the search ends. The wall-clock backstop of the run's clock still applies.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ortools.sat.python import cp_model
+
+#: the share of the run's work the whole-model search gets before the rounds start (it finds the first plans
+#: and the bound; the rounds improve the plan faster than it does once it has one)
+MAIN_SHARE = 0.2
+#: sessions freed per round, consecutive by exam date, at first; the window moves by half its size from one
+#: round to the next, and doubles after a pass through the year that improved nothing
+WINDOW = 8
+#: the most one round's search may take, in deterministic units
+ROUND_UNITS = 0.3
+#: charged per round and per 10 000 variables for the model's copy and hints, which CP-SAT does not count
+#: (a calibration of the reference machine, like solver.DEMAND_UNITS_PER_SECOND: on the 2026 estimate, 11 103
+#: variables, a round took 0.26 s of wall clock for 0.013 units of CP-SAT's count, about 0.05 units at the
+#: 0.2 units a second that the search with candidates gets)
+ROUND_OVERHEAD_UNITS = 0.08
+
+
+@dataclass
+class Outcome:
+    values: list[int]  # every variable's value in the best plan found (by proto index)
+    cost: int
+    rounds: int = 0
+    improved: int = 0
+    wall_stop: bool = False
+
+
+def decisions(slot) -> list:
+    """A session's own decisions: what a round frees or fixes."""
+    out = [slot.x, slot.gap, slot.present, *slot.at.values()]
+    if slot.kind is not None:
+        out.append(slot.kind)
+    return out
+
+
+def windows(mv, values: list[int], size: int = WINDOW) -> list[list]:
+    """The rounds' free sets, in order: *size* present sessions consecutive by exam date, every ``size // 2``."""
+    present = [s for s in mv.all_slots() if values[s.present.index]]
+    order = sorted(present, key=lambda s: (values[s.x.index], s.stream, s.k))
+    if len(order) <= size:
+        return [order]
+    step = max(1, size // 2)
+    starts = list(range(0, len(order) - size + 1, step))
+    if starts[-1] != len(order) - size:
+        starts.append(len(order) - size)
+    return [order[i:i + size] for i in starts]
+
+
+def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=lambda solver: None) -> Outcome:
+    """Rounds of the search above from the plan *values* (which costs *cost* by *expr*, the model's objective)
+    until *clock* (``planner.solver``'s: ``solver(seed)``, ``account``, ``det_used``, ``limit``, ``left``) has
+    less than a round left; *configure* sets a round's solver as the caller's own searches are set. Returns
+    the best plan found, *values* itself when no round improved it."""
+    out = Outcome(list(values), cost)
+    model = mv.model
+    n_vars = len(model.proto.variables)
+    overhead = ROUND_OVERHEAD_UNITS * n_vars / 10_000
+    size = WINDOW
+    all_windows = windows(mv, out.values, size)
+    at, stale = 0, 0  # the next window; rounds since the last improvement
+    while clock.limit - clock.det_used >= overhead + 0.05 and clock.left > 0:
+        if stale >= len(all_windows):  # a pass without an improvement: every window is as good as it gets
+            if len(all_windows) == 1:
+                break  # the window is the whole year (the whole-model search's job)
+            size *= 2
+            all_windows, at, stale = windows(mv, out.values, size), 0, 0
+        free = all_windows[at % len(all_windows)]
+        at += 1
+        free_idx = {v.index for s in free for v in decisions(s)}
+        trial = model.clone()
+        for s in mv.all_slots():
+            for v in decisions(s):
+                if v.index not in free_idx:
+                    val = out.values[v.index]
+                    dom = trial.proto.variables[v.index].domain
+                    dom.clear()
+                    dom.extend([val, val])
+        _hint_all(trial, out.values)
+        solver = clock.solver(seed, 1.0)
+        solver.parameters.max_deterministic_time = min(solver.parameters.max_deterministic_time,
+                                                       ROUND_UNITS)
+        configure(solver)
+        status = solver.solve(trial)
+        clock.account(solver, status)
+        clock.det_used += overhead
+        out.rounds += 1
+        stale += 1
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            new = int(solver.value(expr))  # the plan in hand's cost (solver.objective_value can differ)
+            if new < out.cost:
+                out.values, out.cost = list(solver.response_proto.solution), new
+                out.improved += 1
+                stale = 0
+                all_windows = windows(mv, out.values, size)  # the dates moved: the windows follow them
+    out.wall_stop = clock.wall_stop
+    return out
+
+
+def _hint_all(model: cp_model.CpModel, values: list[int]) -> None:
+    model.clear_hints()
+    model.proto.solution_hint.vars.extend(range(len(values)))
+    model.proto.solution_hint.values.extend(values)
+
+
+def load(model: cp_model.CpModel, values: list[int], clock, seed: int) -> cp_model.CpSolver:
+    """A solver whose solution is *values*: the model with every variable hinted and fixed to it, which CP-SAT
+    confirms without a search. The caller extracts the plan from it as from any solve."""
+    _hint_all(model, values)
+    solver = clock.solver(seed, 1.0)
+    solver.parameters.fix_variables_to_their_hinted_value = True
+    # a confirmation, not a search: it needs no more than the time it takes, even when the clock has run out
+    solver.parameters.max_deterministic_time = max(solver.parameters.max_deterministic_time, 1.0)
+    solver.parameters.max_time_in_seconds = max(solver.parameters.max_time_in_seconds, 60.0)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        from .errors import InternalError
+
+        raise InternalError("the best plan of the neighbourhood search does not satisfy the model it came from; "
+                            "please report it with the inputs")
+    return solver

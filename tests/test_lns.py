@@ -1,0 +1,115 @@
+"""The neighbourhood search that ends the search with candidates (planner.lns): its windows, that it never
+makes the plan worse or invalid, that the plan it returns costs what check says, and that it repeats."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import random
+
+import pytest
+
+from planner.check import check_plan
+from planner.model import build_model
+
+from conftest import context_from_doc
+from test_queueing import facts, small_doc, small_plan, with_facts  # noqa: F401  (small_plan is a fixture)
+
+
+@pytest.fixture(scope="module")
+def small_year():
+    return context_from_doc(small_doc(75))
+
+
+def demand_year(small_year, seed: int):
+    """The small year with random weekly arrivals of two categories (metal_mine only at three sites)."""
+    ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
+    rng = random.Random(seed)
+    f = facts(ready, {"electrical": [rng.randint(0, 3) for _ in ready], "metal_mine": [rng.randint(0, 1) for _ in ready]},
+              {("huaan", "electrical"): 12, ("juteng", "electrical"): 12, ("ruiyang", "electrical"): 12,
+               ("xinshiji", "electrical"): 12, ("huaan", "metal_mine"): 3, ("juteng", "metal_mine"): 3,
+               ("ruiyang", "metal_mine"): 3})
+    return with_facts(small_year, f)
+
+
+def start(ctx, plan):
+    """The model of *ctx* with its objective, and every variable's value at *plan*."""
+    from planner.solver import _Clock, _complete_hint, _hint
+
+    mv = build_model(ctx)
+    _hint(mv, plan)
+    assert _complete_hint(mv, _Clock(10), 0)
+    hint = mv.model.proto.solution_hint
+    values = dict(zip(hint.vars, hint.values))
+    expr = mv.objective_expr()
+    mv.model.minimize(expr)
+    return mv, expr, [values[i] for i in range(len(mv.model.proto.variables))]
+
+
+def test_windows_are_consecutive_by_date_overlap_by_half_and_reach_the_last_session(small_year, small_plan):
+    from planner import lns
+
+    mv, _, values = start(small_year, small_plan)
+    by_date = [s.key for s in sorted(small_plan.sessions, key=lambda s: (s.exam_date, s.stream, s.no))]
+    ws = lns.windows(mv, values, 8)
+    keys = [[s.key for s in w] for w in ws]
+    # 14 sessions: windows start at 0, 4 and (flush with the end) 6
+    assert keys == [by_date[0:8], by_date[4:12], by_date[6:14]]
+    assert [[s.key for s in w] for w in lns.windows(mv, values, 4)][:3] == [by_date[0:4], by_date[2:6], by_date[4:8]]
+    assert [[s.key for s in w] for w in lns.windows(mv, values, 20)] == [by_date]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_rounds_never_worsen_the_plan_and_return_one_check_prices_alike(small_year, small_plan, seed):
+    """From the hand-spread plan, rounds of eight sessions: the plan returned keeps every rule, costs what
+    check_plan says, and no more than where it started."""
+    from planner import lns
+    from planner.solver import _Clock, _extract
+
+    ctx = demand_year(small_year, seed)
+    before = check_plan(small_plan, ctx)
+    assert before.ok
+    mv, expr, values = start(ctx, small_plan)
+    clock = _Clock(2)
+    out = lns.improve(mv, expr, values, before.objective, clock, 0)
+    assert out.rounds >= 1 and out.cost <= before.objective
+    solver = lns.load(mv.model, out.values, clock, 0)
+    plan = _extract(mv, solver, ctx, None)
+    after = check_plan(plan, ctx)
+    assert after.ok and after.objective == out.cost
+
+
+def test_the_rounds_improve_a_poor_plan_and_repeat(small_year, small_plan):
+    """The hand-spread plan leaves candidates waiting where a session a few days earlier would seat them: the
+    rounds find better, and the same rounds from the same plan give the same plan."""
+    from planner import lns
+    from planner.solver import _Clock
+
+    ctx = demand_year(small_year, 1)
+    cost = check_plan(small_plan, ctx).objective
+    runs = []
+    for _ in range(2):
+        mv, expr, values = start(ctx, small_plan)
+        runs.append(lns.improve(mv, expr, values, cost, _Clock(2), 0))
+    assert runs[0].improved >= 1 and runs[0].cost < cost
+    assert (runs[0].values, runs[0].cost, runs[0].rounds) == (runs[1].values, runs[1].cost, runs[1].rounds)
+
+
+def test_solve_with_candidates_ends_in_rounds_and_states_the_whole_search_bound(small_year, monkeypatch):
+    """With the whole-model search cut to a sliver, the plan comes from the rounds: a plan (not proven), priced by
+    check alike, with a bound below the cost of the plan a normal run finds (and that run's bound below its cost);
+    and the same run twice gives the same plan."""
+    from planner import lns
+    from planner.solver import Status, solve
+
+    ctx = demand_year(small_year, 2)
+    normal = solve(ctx, time_limit=3)
+    rounds = []
+    improve = lns.improve
+    monkeypatch.setattr(lns, "MAIN_SHARE", 1e-4)
+    monkeypatch.setattr(lns, "improve", lambda *a, **kw: rounds.append(improve(*a, **kw)) or rounds[-1])
+    runs = [solve(ctx, time_limit=3) for _ in range(2)]
+    assert len(rounds) == 2 and rounds[0].rounds >= 1
+    r = runs[0]
+    assert r.status == Status.TIME_LIMIT and r.report.ok and r.objective == rounds[0].cost == r.solver_objective
+    assert r.bound <= normal.objective and normal.bound <= r.objective
+    assert runs[0].plan.sessions == runs[1].plan.sessions
