@@ -16,6 +16,7 @@ when the search ends. The wall-clock backstop of the run's clock still applies.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -28,11 +29,10 @@ MAIN_SHARE = 0.2
 WINDOW = 8
 #: the most one round's search may take, in deterministic units
 ROUND_UNITS = 0.3
-#: charged per round and per 10 000 variables for the model's copy and hints, which CP-SAT does not count
-#: (a calibration of the reference machine, like solver.DEMAND_UNITS_PER_SECOND: on the 2026 estimate, 11 103
-#: variables, a round took 0.26 s of wall clock for 0.013 units of CP-SAT's count, about 0.05 units at the
-#: 0.2 units a second that the search with candidates gets)
-ROUND_OVERHEAD_UNITS = 0.08
+#: charged per round for the work around CP-SAT's own count (loading the model, presolving away the fixed
+#: sessions), which its deterministic count barely sees: a calibration of the reference machine, like
+#: solver.DEMAND_UNITS_PER_SECOND (see CHANGELOG.md for the rounds' measured wall time)
+ROUND_OVERHEAD_UNITS = 0.06
 
 
 @dataclass
@@ -72,12 +72,11 @@ def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=
     the best plan found, *values* itself when no round improved it."""
     out = Outcome(list(values), cost)
     model = mv.model
-    n_vars = len(model.proto.variables)
-    overhead = ROUND_OVERHEAD_UNITS * n_vars / 10_000
+    _hint_all(model, out.values)
     size = WINDOW
     all_windows = windows(mv, out.values, size)
     at, stale = 0, 0  # the next window; rounds since the last improvement
-    while clock.limit - clock.det_used >= overhead + 0.05 and clock.left > 0:
+    while clock.limit - clock.det_used >= ROUND_OVERHEAD_UNITS + 0.05 and clock.left > 0:
         if stale >= len(all_windows):  # a pass without an improvement: every window is as good as it gets
             if len(all_windows) == 1:
                 break  # the window is the whole year (the whole-model search's job)
@@ -86,22 +85,15 @@ def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=
         free = all_windows[at % len(all_windows)]
         at += 1
         free_idx = {v.index for s in free for v in decisions(s)}
-        trial = model.clone()
-        for s in mv.all_slots():
-            for v in decisions(s):
-                if v.index not in free_idx:
-                    val = out.values[v.index]
-                    dom = trial.proto.variables[v.index].domain
-                    dom.clear()
-                    dom.extend([val, val])
-        _hint_all(trial, out.values)
+        fixed = [(v.index, out.values[v.index]) for s in mv.all_slots() for v in decisions(s) if v.index not in free_idx]
         solver = clock.solver(seed, 1.0)
         solver.parameters.max_deterministic_time = min(solver.parameters.max_deterministic_time,
                                                        ROUND_UNITS)
         configure(solver)
-        status = solver.solve(trial)
+        with _held(model, fixed):
+            status = solver.solve(model)
         clock.account(solver, status)
-        clock.det_used += overhead
+        clock.det_used += ROUND_OVERHEAD_UNITS
         out.rounds += 1
         stale += 1
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -111,8 +103,27 @@ def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=
                 out.improved += 1
                 stale = 0
                 all_windows = windows(mv, out.values, size)  # the dates moved: the windows follow them
+                _hint_all(model, out.values)
     out.wall_stop = clock.wall_stop
     return out
+
+
+@contextmanager
+def _held(model: cp_model.CpModel, fixed: list[tuple[int, int]]):
+    """The model with the variables *fixed* (index, value) held at their values, in place: a copy of the model
+    per round kept about 30 MiB a round alive at 240 sessions."""
+    saved = []
+    for idx, val in fixed:
+        dom = model.proto.variables[idx].domain
+        saved.append((dom, list(dom)))
+        dom.clear()
+        dom.extend([val, val])
+    try:
+        yield model
+    finally:
+        for dom, old in saved:
+            dom.clear()
+            dom.extend(old)
 
 
 def _hint_all(model: cp_model.CpModel, values: list[int]) -> None:
