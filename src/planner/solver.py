@@ -387,13 +387,15 @@ def _search_with_neighbourhoods(mv: ModelVars, expr, clock: _Clock, seed: int, s
     """The whole model searched for ``lns.MAIN_SHARE`` of the work left, then :func:`planner.lns.improve` with the
     rest. Without a plan to start from (*started* False: the hint breaks the waiting limit and the repair found
     none), the whole-model search runs to its first plan first, as long as that takes: finding one is the hard
-    part there (the 2025 estimate took 2.3 units). Returns (status, a solver holding the best plan, the
-    whole-model search's bound); the status is FEASIBLE when the rounds ran: they prove nothing."""
+    part there. A plan in hand is never lost: when the whole-model search has too little time left to even
+    return it (a short ``--time-limit``), the rounds start from it. Returns (status, a solver holding the best
+    plan, the whole-model search's bound); the status is FEASIBLE when the rounds ran: they prove nothing."""
     from .lns import MAIN_SHARE, improve, load
 
     m = mv.model
     bound = -math.inf
     status = cp_model.UNKNOWN
+    values = _hinted_values(m) if started else None  # the best complete plan in hand
     for first in ([True] if not started else []) + [False]:
         solver = clock.solver(seed, 1.0 if first else MAIN_SHARE)
         _light_presolve(solver)
@@ -401,17 +403,27 @@ def _search_with_neighbourhoods(mv: ModelVars, expr, clock: _Clock, seed: int, s
         status = solver.solve(m)
         clock.account(solver, status)
         bound = max(bound, solver.best_objective_bound)  # proven even when the search found no plan
-        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE) or (first and status != cp_model.FEASIBLE):
+        if status in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
             return status, solver, bound
-        if first:
+        if status == cp_model.FEASIBLE:
+            values = list(solver.response_proto.solution)
             _hint_all(m, solver, status)
+        elif first:
+            return status, solver, bound
     if status != cp_model.FEASIBLE:
-        return status, solver, bound
-    out = improve(mv, expr, list(solver.response_proto.solution), objective_at(solver, expr), clock, seed,
-                      configure=_light_presolve)
+        if values is None:
+            return status, solver, bound
+        solver = load(m, values, clock, seed)
+    out = improve(mv, expr, values, objective_at(solver, expr), clock, seed, configure=_light_presolve)
     if out.improved:
         solver = load(m, out.values, clock, seed)
     return cp_model.FEASIBLE, solver, bound
+
+
+def _hinted_values(m: cp_model.CpModel) -> list[int]:
+    """Every variable's hinted value, by index (the hint is complete: :func:`_hint_all` set it)."""
+    hint = dict(zip(m.proto.solution_hint.vars, m.proto.solution_hint.values))
+    return [hint[i] for i in range(len(m.proto.variables))]
 
 
 def objective_at(solver: cp_model.CpSolver, expr) -> int:
@@ -455,11 +467,18 @@ def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple
     m = mv.model
     expr = sum(w * sum(t) for name, (w, t) in mv.penalties.items() if name in plain)
     m.minimize(expr)
-    solver = clock.solver(seed, 0.5)
-    _light_presolve(solver)
-    status = solver.solve(m)
-    clock.account(solver, status)
-    _hint_all(m, solver, status)
+    status = cp_model.UNKNOWN
+    # a first plan, as long as that takes (finding one is the hard part: 1.3 units on the 2025 estimate), then
+    # a share of what is left to improve it and prove it
+    for first, share in ((True, 1.0), (False, 0.3)):
+        solver = clock.solver(seed, share)
+        _light_presolve(solver)
+        solver.parameters.stop_after_first_solution = first
+        status = solver.solve(m)
+        clock.account(solver, status)
+        _hint_all(m, solver, status)
+        if status not in (cp_model.FEASIBLE,) or not first:
+            break
     found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return found, (objective_at(solver, expr) if status == cp_model.OPTIMAL else None)
 
