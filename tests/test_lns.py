@@ -113,3 +113,32 @@ def test_solve_with_candidates_ends_in_rounds_and_states_the_whole_search_bound(
     assert r.status == Status.TIME_LIMIT and r.report.ok and r.objective == rounds[0].cost == r.solver_objective
     assert r.bound <= normal.objective and normal.bound <= r.objective
     assert runs[0].plan.sessions == runs[1].plan.sessions
+
+
+def test_a_plan_in_hand_survives_a_whole_model_search_that_returns_none(small_year, small_plan, monkeypatch):
+    """A short time limit can leave the whole-model search too little to return even its hint: the plan the
+    search started from (here the hand-spread one) is still the answer, improved by whatever rounds fit."""
+    from ortools.sat.python import cp_model
+
+    from planner.solver import _Clock, _search_with_neighbourhoods, _extract
+
+    ctx = demand_year(small_year, 1)
+    cost = check_plan(small_plan, ctx).objective
+    mv, expr, _ = start(ctx, small_plan)
+    solve = cp_model.CpSolver.solve
+    whole = []
+
+    def none_from_the_whole_model(self, model, *a, **kw):
+        p = self.parameters
+        if not p.fix_variables_to_their_hinted_value and p.max_deterministic_time > 0.3:
+            whole.append(1)
+            solve(self, cp_model.CpModel())  # the solver's counters set, as after a search that found nothing
+            return cp_model.UNKNOWN
+        return solve(self, model, *a, **kw)
+
+    monkeypatch.setattr(cp_model.CpSolver, "solve", none_from_the_whole_model)
+    status, solver, _ = _search_with_neighbourhoods(mv, expr, _Clock(2), 0, started=True)
+    assert whole and status == cp_model.FEASIBLE
+    plan = _extract(mv, solver, ctx, None)
+    report = check_plan(plan, ctx)
+    assert report.ok and report.objective == int(solver.value(expr)) <= cost
