@@ -158,7 +158,9 @@ def test_the_candidates_search_gets_its_calibrated_share_of_deterministic_units(
 
     limit = 5.0
     S.solve(ctx, time_limit=limit, explain=False)
-    main = clocks[-1]
+    plain, main = clocks[0], clocks[-1]
+    # the year planned without candidates first: a quarter of the limit in units, half of it on the wall clock
+    assert plain.limit == pytest.approx(limit / 4) and plain.wall == pytest.approx(limit / 2 * S.wall_factor())
     assert main.limit == pytest.approx(limit * S.DEMAND_UNITS_PER_SECOND)
     assert main.wall == pytest.approx(limit * S.wall_factor())
     assert main.det_used <= main.limit * 1.05  # CP-SAT stops within a sliver of its budget

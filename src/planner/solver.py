@@ -251,13 +251,14 @@ def solve(
     explain: bool = True,
     hint: Plan | None = None,
     first_tiers=None,
+    units_per_second: float | None = None,
 ) -> Result:
     """Plan the year under ``ctx``'s rule set.
 
     With *reference*, stay as close to it as possible (fewest sessions changed, then fewest days
     moved), then optimise the preferences; *pins* (and the problem's own pins) are fixed;
     *hint* is a plan to start the search from (default: the reference, else the month targets). *time_limit* bounds the whole run, explanation
-    included, in deterministic units (``DEMAND_UNITS_PER_SECOND`` per second with candidates) and in wall seconds. *first_tiers* (a re-plan's cost in people,
+    included, in deterministic units (``DEMAND_UNITS_PER_SECOND`` per second with candidates, or *units_per_second*) and in wall seconds. *first_tiers* (a re-plan's cost in people,
     :func:`planner.replan.people_tiers`): ``mv -> [(name, expr)]``, minimised before every other tier.
 
     With candidates (``ctx.demand``) the year is first planned without them, which takes a fraction of the
@@ -277,8 +278,9 @@ def solve(
         hint = quick
     # the wall-clock backstop is the whole run's: the plan without candidates counts against it (at 240 sessions
     # that and the spans took 6-10 s, and a 30 s run took 38 s)
-    clock = _Clock(time_limit, DEMAND_UNITS_PER_SECOND if getattr(ctx, "demand", None) is not None else 1.0,
-                   start=started)
+    if units_per_second is None:
+        units_per_second = DEMAND_UNITS_PER_SECOND if getattr(ctx, "demand", None) is not None else 1.0
+    clock = _Clock(time_limit, units_per_second, start=started)
     # With candidates, the queue builds literals per ready day a slot's days can reach: narrow those days first.
     mv = build_model(ctx, spans=implied_spans(ctx, time_limit=0.1 * time_limit) if ctx.demand is not None else None)
     m = mv.model
@@ -491,7 +493,11 @@ def _without_candidates(ctx: Problem, seed: int, time_limit: float,
     and the rule instances it breaks with them (``waiting[special_ops:hazchem]``)."""
     from .check import check_plan
 
-    plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 4, pins=pins, explain=False)
+    # a quarter of the run's work, and half its wall clock as the backstop: at 240 sessions the first plan takes
+    # about 4 units, which the wall clock of a quarter (7.5 s of 30) cut short on a busy machine, and then the run
+    # had no plan to start from and found none
+    plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 2, pins=pins, explain=False,
+                  units_per_second=0.5)
     if plain.plan is None:
         return None, None, []
     floor = plain.objective if plain.status == Status.OPTIMAL else None
