@@ -21,9 +21,6 @@ from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
-#: the share of the run's work the whole-model search gets before the rounds start (it finds the first plans
-#: and the bound; the rounds improve the plan faster than it does once it has one)
-MAIN_SHARE = 0.2
 #: sessions freed per round, consecutive by exam date, at first; the window moves by half its size from one
 #: round to the next, and doubles after a pass through the year that improved nothing
 WINDOW = 8
