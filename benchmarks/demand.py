@@ -1,11 +1,12 @@
 """Candidates in the plan (issue 17): sizing, the cost of --demand, the model's size and memory, sensitivity.
 
-    python benchmarks/demand.py [--time-limit S] [--year Y] [--parts size,plan,model,memory] > benchmarks/RESULTS-demand.md
+    python benchmarks/demand.py [--time-limit S] [--year Y] [--parts size,plan,nowait,model,memory] > benchmarks/RESULTS-demand.md
 
 Parts, each a subprocess or a fresh model so one does not warm the next:
 
 * ``planner size`` on the shipped estimate (constraints/demand.toml): wall time, sessions, proven bound, gap;
 * ``planner plan --demand --no-publish`` against plain ``planner plan --no-publish`` (median of interleaved runs);
+* the same for 2025-2027 with the rule set without the wait preference (``short_wait``): waits limited, not priced;
 * the CP-SAT model's size (variables, constraints) at 1 000 and 100 000 expected candidates: the queue is one
   integer per session and category, so the size must not change;
 * peak memory of a year of 240 sessions with candidates (own process, VmHWM);
@@ -66,14 +67,31 @@ def size_run(folder: Path, demand: str, year: int, limit: float, wall_factor: st
     return {"wall": wall, "cpu": cpu, "sizing": s["sizing"], "demand": s["demand"]}
 
 
-def plan_ratio(folder: Path, year: int, runs: int, limit: float) -> dict:
+def without_wait_preference(folder: Path) -> str:
+    """A copy of the shipped rule set (and the files beside it) without ``[preferences.short_wait]``: what
+    ``plan --demand`` costs when the bureau prices no waits, only limits them (rule ``waiting``)."""
+    import shutil
+    import tomllib
+
+    target = folder / "constraints-nowait"
+    shutil.copytree(Path(LIVE).parent, target, dirs_exist_ok=True)
+    text = Path(LIVE).read_text(encoding="utf-8")
+    start = text.index("[preferences.short_wait]")
+    end = text.find("\n[", start + 1)
+    text = text[:start] + (text[end + 1:] if end >= 0 else "")
+    assert "short_wait" not in tomllib.loads(text).get("preferences", {})
+    (target / Path(LIVE).name).write_text(text, encoding="utf-8")
+    return str(target / Path(LIVE).name)
+
+
+def plan_ratio(folder: Path, year: int, runs: int, limit: float, rules: str = LIVE) -> dict:
     """Median wall and CPU seconds of each command over interleaved runs, and the last --demand run's summary."""
     times = {"plain": ([], []), "demand": ([], [])}
     summary = {}
     for i in range(runs):
         for case, extra in (("plain", []), ("demand", ["--demand", DEMAND])):
             t, cpu = time.perf_counter(), _cpu_children()
-            subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", LIVE, "--no-publish", "--out",
+            subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", rules, "--no-publish", "--out",
                                             str(folder / f"p-{case}-{i}"), "--time-limit", str(limit)] + extra,
                            capture_output=True, text=True, cwd=ROOT)
             times[case][0].append(time.perf_counter() - t)
@@ -129,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--year", type=int, default=2025)
     ap.add_argument("--time-limit", type=float, default=30.0)
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--parts", default="size,plan,model,memory",
+    ap.add_argument("--parts", default="size,plan,nowait,model,memory",
                     help="which parts to run, comma-separated (default: all; e.g. size alone after a sizing change)")
     args = ap.parse_args(argv)
     parts = set(args.parts.split(","))
@@ -173,6 +191,21 @@ def main(argv: list[str] | None = None) -> int:
                             "ratio CPU", "--demand status", "objective", "proven bound"],
                            [[f"{pw:.2f}", f"{pc:.2f}", f"{dw:.2f}", f"{dc:.2f}", f"{dw / pw:.2f}×", f"{dc / pc:.2f}×",
                              sm.get("status"), sm.get("objective"), sm.get("bound")]]), ""]
+    if "nowait" in parts:
+        log("plan --demand against plain plan, the rule set without the wait preference")
+        rules, rows = without_wait_preference(folder), []
+        for year in (2025, 2026, 2027):
+            load = _load()
+            r = plan_ratio(folder, year, args.runs, args.time_limit, rules)
+            (pw, pc), (dw, dc), sm = r["plain"], r["demand"], r["summary"]
+            rows.append([year, f"{pw:.2f}", f"{dw:.2f}", f"{dw / pw:.2f}×", f"{dc / pc:.2f}×", sm.get("status"),
+                         sm.get("objective"), (sm.get("demand") or {}).get("max_wait_days"), load])
+        lines += ["## planner plan --no-publish with and without --demand, the rule set without `short_wait` (median "
+                  f"of {args.runs} interleaved runs)", "",
+                  "The waits are limited (rule `waiting`) and reported but not priced: where the plan without "
+                  "candidates keeps the limit it is the answer, proven optimal.", "",
+                  md_table(["year", "plain wall s", "--demand wall s", "ratio wall", "ratio CPU", "--demand status",
+                            "objective", "longest wait", "load"], rows), ""]
     log("model size")
     sizes = [[n, *model_size(n, args.year)] for n in (1_000, 100_000)] if "model" in parts else []
     for row in sizes:

@@ -143,3 +143,41 @@ def test_a_plan_in_hand_survives_a_whole_model_search_that_returns_none(small_ye
     plan = _extract(mv, solver, ctx, None)
     report = check_plan(plan, ctx)
     assert report.ok and report.objective == int(solver.value(expr)) <= cost
+
+
+def test_a_plan_that_costs_its_proven_floor_is_optimal_without_rounds(monkeypatch):
+    """Waits limited but not priced (no ``short_wait``): the plan without candidates breaks the limit, the repair
+    proves the best plan that keeps it, and that plan costs its own floor, so ``solve`` returns it as proven
+    optimal without rounds; a whole search from scratch finds the same cost."""
+    from planner import lns
+    from planner.demand import demand_from_dict
+    from planner.solver import Status, solve
+
+    from conftest import tiny_doc
+
+    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "waiting": {"max_wait_days": 20}},
+                   prefs={"even_spread": {"weight": 2, "streams": ["managers"]}, "preferred_gap": {"weight": 3, "days": 5}})
+    ctx = context_from_doc(doc)
+    demand = demand_from_dict({"status": "估计", "streams": {"managers": {"arrival_every_days": 7, "categories": {
+        "managers": {"first_time": 40, "profile": [0] * 8 + [1, 0, 0, 0], "show_rate": 1, "pass_rate": 1}}}},
+        "sites": {"huaan": {"seats_per_day": 100}}}, "t.toml", ctx.catalogue)
+    with_candidates = ctx.with_demand(demand)
+    assert not check_plan(solve(ctx, time_limit=10).plan, with_candidates).ok
+    calls = []
+    improve = lns.improve
+    monkeypatch.setattr(lns, "improve", lambda *a, **kw: calls.append(1) or improve(*a, **kw))
+    r = solve(with_candidates, time_limit=10)
+    assert r.status == Status.OPTIMAL and r.report.ok and r.bound == r.objective and not calls
+    monkeypatch.setattr(lns, "improve", improve)
+    from planner.model import build_model
+    from planner.solver import _Clock
+
+    from ortools.sat.python import cp_model
+
+    mv = build_model(with_candidates)
+    expr = mv.objective_expr()
+    mv.model.minimize(expr)
+    scratch = _Clock(10).solver(0)
+    assert scratch.solve(mv.model) == cp_model.OPTIMAL and scratch.value(expr) == r.objective

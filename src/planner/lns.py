@@ -62,18 +62,21 @@ def windows(mv, values: list[int], size: int = WINDOW) -> list[list]:
     return [order[i:i + size] for i in starts]
 
 
-def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=lambda solver: None) -> Outcome:
+def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=lambda solver: None,
+            floor: int | None = None) -> Outcome:
     """Rounds of the search above from the plan *values* (which costs *cost* by *expr*, the model's objective)
     until *clock* (``planner.solver``'s: ``solver(seed)``, ``account``, ``det_used``, ``limit``, ``left``) has
-    less than a round left; *configure* sets a round's solver as the caller's own searches are set. Returns
-    the best plan found, *values* itself when no round improved it."""
+    less than a round left, or the plan costs no more than *floor* (a proven lower bound); *configure* sets a
+    round's solver as the caller's own searches are set. Returns the best plan found, *values* itself when no
+    round improved it."""
     out = Outcome(list(values), cost)
     model = mv.model
     _hint_all(model, out.values)
     size = WINDOW
     all_windows = windows(mv, out.values, size)
     at, stale = 0, 0  # the next window; rounds since the last improvement
-    while clock.limit - clock.det_used >= ROUND_OVERHEAD_UNITS + 0.05 and clock.left > 0:
+    while clock.limit - clock.det_used >= ROUND_OVERHEAD_UNITS + 0.05 and clock.left > 0 and (
+            floor is None or out.cost > floor):
         if stale >= len(all_windows):  # a pass without an improvement: every window is as good as it gets
             if len(all_windows) == 1:
                 break  # the window is the whole year (the whole-model search's job)
