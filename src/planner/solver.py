@@ -117,11 +117,11 @@ def wall_factor() -> float:
 
 
 #: Deterministic units per second of time limit for a model with candidates. CP-SAT's unit is meant to be about a
-#: second, but the candidates' model spends most of its search in the LP's cuts, which the unit counts lightly:
-#: on the 2-core reference machine it got 0.27–0.33 units a second on the 2025–2027 estimates, 0.22 at 240
-#: sessions. At one unit per second the wall clock stopped every such run, so two runs could give different plans; at 0.2 the
-#: deterministic limit stops it first and the plan repeats (README, "Determinism and time limits").
-#: A calibration of the machine, not of any plan.
+#: second, but much of the work on the candidates' model is LP, presolve and the rounds' loading, which the unit
+#: counts lightly: on the 2-core reference machine whole runs got 0.17–0.25 units a second on the 2025–2027
+#: estimates (the 2025 repair about 0.17). At one unit per second the wall clock stopped every such run, so two
+#: runs could give different plans; at 0.15 the deterministic limit stops it first and the plan repeats (README,
+#: "Determinism and time limits"). A calibration of the machine, not of any plan.
 DEMAND_UNITS_PER_SECOND = 0.15
 
 
