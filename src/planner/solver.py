@@ -391,15 +391,13 @@ def _search_with_neighbourhoods(mv: ModelVars, expr, clock: _Clock, seed: int, s
 
     Without a plan to start from (*started* False: the hint breaks the waiting limit and the repair found none),
     the whole model is searched to its first plan first, as long as that takes (finding one is the hard part
-    there). The whole model is not searched before the rounds otherwise: on the 2025-2027 estimates the rounds
-    improved the plan faster than it did (2027 at 30 s: 403 after a fifth of the work went to it, 364 without),
-    its bound never beat the plan without candidates' one, and at 240 sessions its LP is most of the peak memory
-    (324 MiB after 0.2 units of it, 254 without). When the rounds end early (no window improves the plan), the
-    rest goes to the whole model from the best plan, for a proof (a small year) or a better bound. Returns
-    (status, a solver holding the best plan, the whole-model searches' bound, or 0); the status is FEASIBLE
-    unless a whole-model search proves the plan optimal (the rounds prove nothing), or the plan costs no more than
-    *floor*, a proven lower bound (the repaired plan's cost, when the waits are not priced: the 2025 estimate
-    without ``short_wait`` ended there, proven, 4 s later than it could have)."""
+    there). Otherwise the whole model is not searched before the rounds: they improve the plan faster, its bound
+    did not beat the other bounds on the estimates, and at 240 sessions its LP is most of the peak memory
+    (CHANGELOG.md). When the rounds end early (no window improves the plan), the rest goes to the whole model from
+    the best plan, for a proof (a small year) or a better bound. Returns (status, a solver holding the best plan,
+    the whole-model searches' bound, or 0); the status is FEASIBLE unless a whole-model search proves the plan
+    optimal (the rounds prove nothing) or the plan costs no more than *floor*, a proven lower bound (the repaired
+    plan's cost, which is the optimum when the waits are not priced)."""
     from .lns import improve, load
 
     m = mv.model
@@ -473,8 +471,8 @@ def _hint_all(m: cp_model.CpModel, solver: cp_model.CpSolver, status) -> None:
 
 def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple[bool, int | None]:
     """The hinted plan breaks the waiting limit: start instead from the plan that keeps every rule and is best by
-    the preferences the year has without its candidates, searched from the hint (on the 2025 estimate CP-SAT
-    proves it in under a deterministic unit). Returns its cost when proven: every plan with the candidates costs
+    the preferences the year has without its candidates, searched from the hint (on the 2025 estimate CP-SAT finds
+    it after 1.3 deterministic units and proves it after 0.7 more). Returns its cost when proven: every plan with the candidates costs
     at least that, since the candidates' own preference costs 0 or more (on the estimate 859, where the plan
     without candidates could only claim its 70). The caller minimises the whole objective afterwards.
     Returns (a plan was found, its proven cost or None)."""
@@ -482,7 +480,7 @@ def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple
     m = mv.model
     expr = sum(w * sum(t) for name, (w, t) in mv.penalties.items() if name in plain)
     m.minimize(expr)
-    status = cp_model.UNKNOWN
+    found = False
     # a first plan, as long as that takes (finding one is the hard part: 1.3 units on the 2025 estimate), then
     # a share of what is left to improve it and prove it
     for first, share in ((True, 1.0), (False, 0.3)):
@@ -491,10 +489,10 @@ def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple
         solver.parameters.stop_after_first_solution = first
         status = solver.solve(m)
         clock.account(solver, status)
-        _hint_all(m, solver, status)
-        if status not in (cp_model.FEASIBLE,) or not first:
+        _hint_all(m, solver, status)  # the hint is the best plan so far (kept when nothing better came back)
+        found = found or status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        if status != cp_model.FEASIBLE or not first:
             break
-    found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return found, (objective_at(solver, expr) if status == cp_model.OPTIMAL else None)
 
 
