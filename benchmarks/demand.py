@@ -121,11 +121,13 @@ def model_size(candidates: int, year: int) -> tuple[int, int, int, int]:
 
 
 def memory_240(year: int, limit: float) -> tuple[float | None, float, float, str]:
-    """Peak resident memory (VmHWM), wall and CPU seconds, and the status of a 240-session year with candidates."""
+    """Peak resident memory (VmHWM), wall and CPU seconds, and the status (with the plan's cost and bound) of a
+    240-session year with candidates."""
     code = ("import sys; sys.path.insert(0, %r); from growth import scaled_context; "
             "from planner.demand import load_demand; from planner.solver import solve; "
             "ctx = scaled_context(240, %d); ctx = ctx.with_demand(load_demand(%r, ctx.catalogue)); "
-            "r = solve(ctx, time_limit=%s, explain=False); print(r.status.value)") % (
+            "r = solve(ctx, time_limit=%s, explain=False); "
+            "print(r.status.value + (f', cost {r.objective}, bound {r.bound:g}' if r.plan is not None else ''))") % (
         str(Path(__file__).resolve().parent), year, DEMAND, limit)
     t, cpu = time.perf_counter(), _cpu_children()
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=ROOT)

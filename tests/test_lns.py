@@ -45,17 +45,36 @@ def start(ctx, plan):
     return mv, expr, [values[i] for i in range(len(mv.model.proto.variables))]
 
 
-def test_windows_are_consecutive_by_date_overlap_by_half_and_reach_the_last_session(small_year, small_plan):
+def test_windows_by_date_take_turns_with_each_sites_sessions_and_reach_the_last_session(small_year, small_plan):
     from planner import lns
 
     mv, _, values = start(small_year, small_plan)
     by_date = [s.key for s in sorted(small_plan.sessions, key=lambda s: (s.exam_date, s.stream, s.no))]
-    ws = lns.windows(mv, values, 8)
-    keys = [[s.key for s in w] for w in ws]
-    # 14 sessions: windows start at 0, 4 and (flush with the end) 6
-    assert keys == [by_date[0:8], by_date[4:12], by_date[6:14]]
-    assert [[s.key for s in w] for w in lns.windows(mv, values, 4)][:3] == [by_date[0:4], by_date[2:6], by_date[4:8]]
+    # the hand-spread plan: special_ops 1-12 rotate huaan, juteng, ruiyang, xinshiji; managers 1-2 at huaan
+    at = {site: [("special_ops", k) for k in range(i + 1, 13, 4)]
+          for i, site in enumerate(["huaan", "juteng", "ruiyang", "xinshiji"])}
+    managers = [("managers", 1), ("managers", 2)]
+    ws = [[s.key for s in w] for w in lns.windows(mv, values, 8)]
+    # 14 sessions by date: windows start at 0, 4 and (flush with the end) 6; each stream's sessions at one site
+    # (two or three, fewer than 8) are one window each, in (stream, site) order, taking turns with those by date
+    assert ws == [by_date[0:8], managers, by_date[4:12], at["huaan"], by_date[6:14], at["juteng"], at["ruiyang"],
+                  at["xinshiji"]]
+    ws4 = [[s.key for s in w] for w in lns.windows(mv, values, 4)]
+    assert ws4[:6] == [by_date[0:4], managers, by_date[2:6], at["huaan"], by_date[4:8], at["juteng"]]
+    assert ws4[-1] == by_date[10:14]  # the last window by date is flush with the end
+    # a window holding the whole year is the only one
     assert [[s.key for s in w] for w in lns.windows(mv, values, 20)] == [by_date]
+
+
+def test_a_window_that_frees_the_same_sessions_as_an_earlier_one_is_dropped(small_year, small_plan):
+    """One session a window: every site window is a date window already, so each session is freed once."""
+    from planner import lns
+
+    mv, _, values = start(small_year, small_plan)
+    by_date = [s.key for s in sorted(small_plan.sessions, key=lambda s: (s.exam_date, s.stream, s.no))]
+    ws = [[s.key for s in w] for w in lns.windows(mv, values, 1)]
+    assert sorted(ws) == sorted([k] for k in by_date)  # each session once, not twice
+    assert ws[:3] == [[by_date[0]], [("managers", 1)], [by_date[1]]]  # still taking turns
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -138,7 +157,7 @@ def test_a_plan_in_hand_survives_a_whole_model_search_that_returns_none(small_ye
         return solve(self, model, *a, **kw)
 
     monkeypatch.setattr(cp_model.CpSolver, "solve", none_from_the_whole_model)
-    status, solver, _ = _search_with_neighbourhoods(mv, expr, _Clock(2), 0, started=True)
+    status, solver, _ = _search_with_neighbourhoods(mv, expr, _Clock(6), 0, started=True)
     assert whole and status == cp_model.FEASIBLE
     plan = _extract(mv, solver, ctx, None)
     report = check_plan(plan, ctx)

@@ -2,11 +2,12 @@
 
 Why: with candidates, CP-SAT's single-worker search spends most of its time in the LP of the queue (the ready
 days of every session relax independently) and improves the plan slowly; on the 2026 estimate it stopped at a
-cost of 1 130 where eight sessions moved at a time found 659 within less work (CHANGELOG.md). Each round frees the decisions (day, deadline, site, kind, presence) of ``WINDOW`` sessions
-consecutive by exam date, fixes every other session's, starts from the best plan so far and keeps the result
-only when it costs strictly less. The window moves by half its size through the year; after a pass that
-improved nothing it doubles, and once it holds the whole year the search ends (that is the whole-model
-search's job).
+cost of 1 130 where eight sessions moved at a time found 659 within less work (CHANGELOG.md). Each round frees the
+decisions (day, deadline, site, kind, presence) of ``WINDOW`` sessions, consecutive by exam date or consecutive
+among one site's sessions of a stream (the two kinds take turns, :func:`windows`), fixes every other session's,
+starts from the best plan so far and keeps the result only when it costs strictly less. The windows move by half
+their size; after a pass that improved nothing they double, and once one holds the whole year the search ends
+(that is the whole-model search's job).
 
 Deterministic like the rest: the windows follow the plan's dates, each round is bounded in CP-SAT's
 deterministic units, and each round is also charged ``ROUND_OVERHEAD_UNITS`` for the loading and presolve
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import zip_longest
 
 from ortools.sat.python import cp_model
 
@@ -49,9 +51,36 @@ def decisions(slot) -> list:
 
 
 def windows(mv, values: list[int], size: int = WINDOW) -> list[list]:
-    """The rounds' free sets, in order: *size* present sessions consecutive by exam date, every ``size // 2``."""
+    """The rounds' free sets, in order: *size* present sessions consecutive by exam date, every ``size // 2``,
+    taking turns with the same over each stream's sessions at one site (a whole group when it has no more than
+    *size*). A site's sessions hold the seats of the categories only it examines (危险化学品 at 华安), and a window
+    by date frees two or three of them at most: moving such a category's seats through the year needs them freed
+    together. Against windows by date alone (25 runs: the estimates of 2025–2028 ×0.8, ×1 and ×1.2 and 240 sessions,
+    30 s, seeds 0–3): cheaper in 10 (2027: 364 → 337 with every seed), dearer in 5 (2025: 1 851 → 1 963 with three
+    seeds; 240 sessions: 3 611 → 3 815), the same in 10; 1.9 % cheaper on average (CHANGELOG.md). A window
+    that frees the same sessions as an earlier one is dropped; once one by date holds the whole year it is the
+    only one."""
     present = [s for s in mv.all_slots() if values[s.present.index]]
     order = sorted(present, key=lambda s: (values[s.x.index], s.stream, s.k))
+    by_date = _sliding(order, size)
+    if len(by_date) == 1:
+        return by_date
+    groups: dict[tuple[str, str], list] = {}
+    for s in order:
+        site = next(i for i, lit in s.at.items() if values[lit.index])
+        groups.setdefault((s.stream, site), []).append(s)
+    by_site = [w for key in sorted(groups) for w in _sliding(groups[key], size)]
+    out, seen = [], set()
+    for w in (w for pair in zip_longest(by_date, by_site) for w in pair if w is not None):
+        key = frozenset(s.key for s in w)
+        if key not in seen:
+            seen.add(key)
+            out.append(w)
+    return out
+
+
+def _sliding(order: list, size: int) -> list[list]:
+    """*size* consecutive items of *order*, every ``size // 2``, the last window flush with its end."""
     if len(order) <= size:
         return [order]
     step = max(1, size // 2)
