@@ -161,6 +161,25 @@ def test_csrf_token_in_htmx_header_is_accepted(env):
     assert r.status_code == 400  # past the CSRF guard, stopped by the form check
 
 
+def test_generate_and_replan_offer_the_command_line_s_time_limit(env):
+    """The workbench's 生成 and 重新排期 forms start at ``--time-limit``'s default, so that a plan made here is the
+    one ``planner plan`` writes for the same inputs; a blank field means that limit too."""
+    import argparse
+
+    from planner.commands.common import add_solver_options
+    from planner.web.bench import Bench
+
+    app, client, _ = env
+    p = argparse.ArgumentParser()
+    add_solver_options(p)
+    cli = p.parse_args([]).time_limit
+    for page in ("/plan", "/replan"):
+        field = re.search(r'<input[^>]*name="time_limit"[^>]*>', client.get(page).text).group(0)
+        assert float(re.search(r'value="([^"]*)"', field).group(1)) == cli, (page, field)
+    errors: dict = {}
+    assert Bench.time_limit({"time_limit": ""}, errors) == cli and not errors
+
+
 # -- jobs: queue, cancel ------------------------------------------------------------------------------
 def test_one_solve_at_a_time_queue_positions_and_real_cancel(env):
     import os
