@@ -272,7 +272,7 @@ def solve(
     started = time.perf_counter()
     floor, binding = None, []  # from the plan without candidates: a lower bound on the cost; what it breaks
     if getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
-        quick, floor, binding = _without_candidates(ctx, seed, time_limit, pins)
+        quick, floor, binding = _without_candidates(ctx, seed, time_limit, pins, explain)
         if isinstance(quick, Result):
             return quick
         hint = quick
@@ -496,9 +496,10 @@ def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple
     return found, (objective_at(solver, expr) if status == cp_model.OPTIMAL else None)
 
 
-def _without_candidates(ctx: Problem, seed: int, time_limit: float,
-                        pins) -> tuple["Result | Plan | None", int | None, list[str]]:
-    """The year planned without its candidates: a Result that is optimal with them too, else a plan to start from;
+def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins,
+                        explain: bool = True) -> tuple["Result | Plan | None", int | None, list[str]]:
+    """The year planned without its candidates: a Result that is optimal with them too (or, proven infeasible,
+    infeasible with them too, explained when *explain*), else a plan to start from;
     its proven bound (its cost when proven optimal): a lower bound on the cost with the candidates too (that
     problem has every rule and preference of this one and more, and the candidates' preference costs nothing
     below 0);
@@ -508,8 +509,14 @@ def _without_candidates(ctx: Problem, seed: int, time_limit: float,
     # a quarter of the run's work, and half its wall clock as the backstop: at 240 sessions the first plan takes
     # about 4 units, which the wall clock of a quarter (7.5 s of 30) cut short on a busy machine, and then the run
     # had no plan to start from and found none
-    plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 2, pins=pins, explain=False,
+    plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 2, pins=pins, explain=explain,
                   units_per_second=0.5)
+    if plain.status == Status.INFEASIBLE:
+        # The rules already conflict without the candidates, and with them there are more: the year is infeasible,
+        # for the reason named here. Explained on the model without the queue: a trial of the explanation builds
+        # its own model, which the queue made four times dearer (`juteng_closed_quarter` with the estimate ran
+        # 115 s at --time-limit 10, past its limit, where without candidates it is explained in 2.5 s).
+        return plain, None, []
     if plain.plan is None:
         return None, None, []
     floor = int(plain.bound) if plain.bound is not None else None  # its objective when proven optimal
@@ -628,6 +635,9 @@ def explain_infeasibility(ctx: Problem, pins: list[Session] | None = None, seed:
     for share in (0.05, 0.3):  # a short budget per trial first; undecided trials once more with a longer one
         undecided = []
         for k in pending:
+            if clock.left <= 0:  # out of time: the rest stay in the set, undecided (each trial builds a model)
+                undecided.append(k)
+                continue
             trial = [c for c in core if c != k]
             st = trial_status(ctx, trial, pins, clock, seed, share)
             if st == cp_model.INFEASIBLE:
