@@ -222,3 +222,46 @@ def test_seats_bound_counts_the_sites_a_category_may_use():
     facts, _ = hand_facts(1, [30], {("a", "x"): 10, ("b", "y"): 10, ("c", "x"): 5, ("c", "y"): 5},
                           {"a": 1, "b": 1, "c": 2})
     assert seats_bound(facts, 30, end) == 3
+
+
+def test_a_dated_licence_keeps_its_site_when_the_count_becomes_a_decision():
+    """huaan_closed_ruiyang_licensed licenses 瑞阳 for the managers' exams while 华安 is closed, which adds 瑞阳 to
+    that fixed-count stream's sites. Sizing makes the count a range: the stream keeps 瑞阳 (it used to lose it, and
+    `planner size --scenario` then refused the licence as naming a site of no stream, where `planner plan` ran)."""
+    from planner.data import scenarios_dir
+    from planner.scenario import load_scenario
+    from planner.sizing import _with_counts
+
+    ctx = load_scenario(scenarios_dir() / "huaan_closed_ruiyang_licensed.toml").ctx
+    assert "ruiyang" in ctx.streams["managers"].sites
+    for counts in ({"managers": {"min": 1, "max": 22}}, {"managers": 5, "special_ops": {"min": 1, "max": 96}}):
+        ranged = _with_counts(ctx, counts, None)
+        assert {sid: s.sites for sid, s in ranged.streams.items()} == {sid: s.sites for sid, s in ctx.streams.items()}
+
+
+def test_a_year_the_rules_alone_rule_out_is_infeasible_whatever_the_counts(monkeypatch):
+    """juteng_closed_quarter closes the only site of some electrical types for a quarter: no count of sessions can
+    help. When the sizing finds nothing in time (here: its searches made to find nothing at once), it asks the year
+    without candidates, every count free within its bounds, and ends INFEASIBLE with the conflict, in the one line the
+    command and the workbench print (it used to end "no sizing found within the time limit; raise --time-limit").
+    A year that has a plan stays undecided."""
+    import planner.sizing as Z
+    from planner.data import scenarios_dir
+    from planner.demand import load_demand
+    from planner.scenario import load_scenario
+
+    monkeypatch.setattr(Z, "_first_fit", lambda *a, **kw: None)
+    monkeypatch.setattr(Z, "_settle", lambda *a, **kw: (None, 0))
+    monkeypatch.setattr(Z, "_tiers", lambda *a, **kw: None)
+    sized = {}
+    for name in ("juteng_closed_quarter", "baseline_next_year"):
+        ctx = load_scenario(scenarios_dir() / f"{name}.toml").ctx
+        sized[name] = size(ctx, load_demand(None, ctx.catalogue), max_wait=60, time_limit=10)
+        assert sized[name].result is None
+    ok = sized["baseline_next_year"]
+    assert ok.status == "UNKNOWN" and not ok.rules_alone and not ok.conflict
+    sized = sized["juteng_closed_quarter"]
+    assert sized.status == "INFEASIBLE" and sized.rules_alone
+    assert sized.infeasible_message().startswith("no plan satisfies the rules together, whatever the session counts: ")
+    assert [line.partition(" ")[0] for line in sized.conflict] == ["coverage[special_ops:elec_cable]",
+                                                                    "institution_open[juteng]"], sized.conflict

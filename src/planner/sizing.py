@@ -52,6 +52,7 @@ class Sizing:
     result: object = None  # planner.solver.Result of the final plan
     ctx: object = None  # the problem the final plan was solved under
     conflict: list[str] = field(default_factory=list)
+    rules_alone: bool = False  # INFEASIBLE because the rules conflict without any candidate, whatever the counts
     seconds: float = 0.0
     answer_seconds: float = 0.0  # wall and process CPU seconds until the counts and days were settled (before the
     answer_cpu_seconds: float = 0.0  # final plan with every preference, which has the rest of the time limit)
@@ -59,6 +60,12 @@ class Sizing:
     @property
     def total(self) -> int:
         return sum(self.sessions.values())
+
+    def infeasible_message(self) -> str:
+        """The one line an INFEASIBLE sizing stops with (command line and workbench alike)."""
+        head = ("no plan satisfies the rules together, whatever the session counts" if self.rules_alone
+                else "no count within the bounds seats every candidate in time")
+        return head + ": " + "; ".join(self.conflict)
 
     @property
     def lower_bound(self) -> int | None:
@@ -120,6 +127,11 @@ def _with_counts(ctx, counts: dict[str, object], max_wait: int | None, preferenc
         doc.pop("preferences", None)
     sessions = doc.setdefault("rules", {}).setdefault("session_count", {}).setdefault("sessions", {})
     sessions.update(counts)
+    # The sites stay the problem's: a dated licence adds its site to a fixed-count stream only (compile_problem),
+    # so a count made a range here would drop 瑞阳 from the managers' sites of huaan_closed_ruiyang_licensed, and
+    # the licence would then be refused as naming a site of no stream.
+    for sid in counts:
+        doc.setdefault("streams", {}).setdefault(sid, {})["sites"] = list(ctx.streams[sid].sites)
     if max_wait is not None:
         doc["rules"].setdefault("waiting", {})["max_wait_days"] = max_wait
     rs = ruleset_from_dict(doc, ctx.ruleset.source, ctx.catalogue)
@@ -522,9 +534,24 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
         start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
     best = _tiers(out, ctx, demand, sized, lb, start_plan, free, max_wait, clock, seed)
     if best is None:
+        if out.status != "INFEASIBLE":  # out of time: with the final plan's share, ask whether the rules alone forbid
+            _rules_alone(out, ctx, max_wait, 0.4 * time_limit, seed)
         out.seconds = time.perf_counter() - start
         return out
     return _final(out, ctx, demand, max_wait, best, time_limit, seed, start, cpu)
+
+
+def _rules_alone(out: Sizing, ctx, max_wait, time_limit: float, seed: int) -> None:
+    """No sizing was found in time: when the year cannot be planned even without candidates, with every count free
+    within its bounds, no time limit helps, and *out* becomes INFEASIBLE with the conflict explained (a closure
+    against the only site of an operation type: `juteng_closed_quarter`, which used to end in "raise
+    --time-limit"). A feasibility question (no preferences): a year that has a plan answers at its first one."""
+    from .solver import Status, solve
+
+    counts = {sid: {"min": lo, "max": hi} for sid, (lo, hi) in out.bounds.items()}
+    r = solve(_with_counts(ctx, counts, max_wait, preferences=False), time_limit=time_limit, seed=seed)
+    if r.status == Status.INFEASIBLE:
+        out.status, out.conflict, out.rules_alone = "INFEASIBLE", list(r.conflict), True
 
 
 def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, clock, seed: int):

@@ -93,8 +93,7 @@ def run(args) -> int:
             sized = size(ctx, demand, bounds=bounds, max_wait=args.max_wait, time_limit=args.time_limit,
                          seed=args.seed)
             if sized.status == "INFEASIBLE":
-                raise InfeasibleError("no count within the bounds seats every candidate in time: "
-                                      + "; ".join(sized.conflict), sized.conflict)
+                raise InfeasibleError(sized.infeasible_message(), sized.conflict)
             if sized.result is None:
                 raise PlannerError(f"no sizing found within the time limit ({args.time_limit}); raise --time-limit",
                                    field="time-limit")
