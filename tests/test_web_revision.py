@@ -130,6 +130,35 @@ def test_the_page_shows_changes_csv_s_candidates_and_reasons(env):
     assert 'value="华安考点场地整改，自7月15日起暂停考试"' in html
 
 
+def test_the_chinese_download_is_the_page_s_table(env):
+    """调整明细 for Excel / WPS: a BOM, Chinese columns, and row by row what the page shows (期次, 变化, candidates,
+    reason in the notice's words, dates as 8月2日); changes.csv stays the command line's file."""
+    import csv
+    import io
+    from urllib.parse import unquote
+
+    from planner.web.revision import REVISION_HEADER
+
+    app, client, vid, jid, people = env
+    html = client.get(f"/job/{jid}").text
+    assert f'href="/job/{jid}/revision.csv"' in html and f'href="/job/{jid}/changes.csv"' in html
+    page = page_rows(html)
+    r = client.get(f"/job/{jid}/revision.csv")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert unquote(r.headers["content-disposition"].split("filename*=UTF-8''")[1]) == f"调整明细-任务{jid}.csv"
+    assert r.content.startswith("\ufeff".encode("utf-8"))
+    header, *rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert header == REVISION_HEADER
+    stream_of = {load_catalogue().streams[s].name: s for s in ("managers", "special_ops")}
+    by_key = {(stream_of[row[0]], int(row[1])): row for row in rows}
+    assert set(by_key) == set(page)
+    for key, row in by_key.items():
+        assert row[2] == page[key]["what"] and row[10] == page[key]["candidates"] == str(people[key])
+        assert row[11] == page[key]["reason"]
+    six = by_key[("managers", 6)]
+    assert six[11] == "华安考点暂停考试" and re.fullmatch(r"\d+月\d+日", six[4]) and six[6].endswith("前")
+
+
 def test_refusing_the_knock_on_is_infeasible_said_in_chinese_and_nothing_is_lost(env):
     app, client, vid, jid, _ = env
     before = snapshot(app.state.ws)
@@ -243,6 +272,7 @@ def test_a_read_only_token_cannot_publish_or_download(tmp_path):
             r = client.post(f"{path}?token={sub}", data=form(app, reason="x"))
             assert r.status_code == 403 and "只能订阅日历" in r.text
         assert client.get(f"/job/abc/changes.csv?token={sub}").status_code == 403
+        assert client.get(f"/job/abc/revision.csv?token={sub}").status_code == 403
         assert client.get(f"/files/1/revision.docx?token={sub}").status_code == 403
 
 

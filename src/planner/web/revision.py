@@ -103,3 +103,22 @@ def changes_csv_bytes(job) -> bytes:
     from ..replan import REPLAN_HEADER
 
     return to_csv(job.outcome["rows"], REPLAN_HEADER).encode("utf-8")
+
+
+#: the 调整 page's table as a file a planner opens in Excel or WPS (the page's own rows, one definition for both)
+REVISION_HEADER = ["考试计划", "期次", "变化", "相差天数", "原考试时间", "原考点", "原报名时间", "调整后考试时间", "调整后考点",
+                   "调整后报名时间", "受影响考生", "原因", "涉及规则"]
+
+
+def revision_csv_bytes(view: dict) -> bytes:
+    """The 调整 page's table (:func:`revision_view`'s rows) as CSV with a BOM: the same words and dates as the page
+    (考试 3月6日, 报名截止 3月1日前); a cancelled 期次 has no new side, an added one no old side."""
+    from ..publish.csvfiles import bom_csv
+
+    def side(s: dict | None) -> list[str]:
+        return ["", "", ""] if s is None else [s["exam"], s["site"], s["deadline"]]
+
+    rows = [[c["stream"], c["no"], c["what"], c["days"], *side(c["old"]), *side(c["new"]), c["candidates"],
+             c["reason"], c["rule"]] for c in view["revision"]]
+    return bom_csv([[str(v) for v in r] for r in rows], REVISION_HEADER)
+
