@@ -93,8 +93,12 @@ def _short(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[:n] + "…"
 
 
+#: ``--time-limit``'s default, which the workbench's 生成 and 重新排期 use too (the same plan for the same inputs)
+TIME_LIMIT = 30.0
+
+
 def add_solver_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--time-limit", type=positive_float, default=30.0, metavar="S",
+    p.add_argument("--time-limit", type=positive_float, default=TIME_LIMIT, metavar="S",
                    help="limit for the whole search (re-planning tiers and explanation included), in CP-SAT "
                         "deterministic time units, with the same number of wall-clock seconds as a backstop "
                         "[default 30]")

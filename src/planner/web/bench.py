@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 from starlette.templating import Jinja2Templates
 
+from ..commands.common import TIME_LIMIT
 from ..publish import wording as W
 from . import i18n
 from .jobs import JobQueue, QueueFull, load_context
@@ -26,11 +27,11 @@ from .workspace import Workspace
 
 HERE = Path(__file__).parent
 MAX_UPLOAD = 5 * 1024 * 1024
-#: 生成 and 重新排期's limit unless the planner sets one: the command line's (``--time-limit``, 30), so that the
+#: 生成 and 重新排期's limit unless the planner sets one: the command line's (``--time-limit``), so that the
 #: workbench and ``planner plan`` / ``planner replan`` give the same plan for the same inputs
 #: (``tests/test_web_api.py``). A plan without candidates is proven optimal in about a second and stops there;
 #: with them the search uses the time: the 2026 estimate ×1.2 cost 10 095 late candidates at 10 s, 2 756 at 30.
-DEFAULT_TIME_LIMIT = 30
+DEFAULT_TIME_LIMIT = TIME_LIMIT if TIME_LIMIT % 1 else int(TIME_LIMIT)  # the form shows 30, not 30.0
 TOKEN_COOKIE = "planner_token"
 
 
