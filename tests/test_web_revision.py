@@ -148,7 +148,13 @@ def test_the_chinese_download_is_the_page_s_table(env):
     assert unquote(r.headers["content-disposition"].split("filename*=UTF-8''")[1]) == f"调整明细-任务{jid}.csv"
     assert r.content.startswith("\ufeff".encode("utf-8"))
     header, *rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
-    assert header == REVISION_HEADER
+    # the candidates' column says where they come from, as the page does (here: the registrations uploaded)
+    assert header == [h + "（按上传的报名人数）" if h == "受影响考生" else h for h in REVISION_HEADER]
+    assert "（按上传的报名人数）" in html
+    from planner.web.revision import revision_csv_bytes
+
+    estimated = revision_csv_bytes({"revision": []}, "按发布时的预计考生数，估计").decode("utf-8-sig")
+    assert "受影响考生（按发布时的预计考生数，估计）" in estimated.splitlines()[0]
     stream_of = {load_catalogue().streams[s].name: s for s in ("managers", "special_ops")}
     by_key = {(stream_of[row[0]], int(row[1])): row for row in rows}
     assert set(by_key) == set(page)

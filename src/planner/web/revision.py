@@ -110,9 +110,11 @@ REVISION_HEADER = ["考试计划", "期次", "变化", "相差天数", "原考�
                    "调整后报名时间", "受影响考生", "原因", "涉及规则"]
 
 
-def revision_csv_bytes(view: dict) -> bytes:
+def revision_csv_bytes(view: dict, basis: str = "") -> bytes:
     """The 调整 page's table (:func:`revision_view`'s rows) as CSV with a BOM: the same words and dates as the page
-    (考试 3月6日, 报名截止 3月1日前); a cancelled 期次 has no new side, an added one no old side."""
+    (考试 3月6日, 报名截止 3月1日前); a cancelled 期次 has no new side, an added one no old side. *basis* (the job's
+    ``people_basis``: uploaded registrations, or expected candidates with 估计/实际) goes into the candidates'
+    column name, as the page says it beside the total, so an estimate is never read as a count."""
     from ..publish.csvfiles import bom_csv
 
     def side(s: dict | None) -> list[str]:
@@ -120,5 +122,6 @@ def revision_csv_bytes(view: dict) -> bytes:
 
     rows = [[c["stream"], c["no"], c["what"], c["days"], *side(c["old"]), *side(c["new"]), c["candidates"],
              c["reason"], c["rule"]] for c in view["revision"]]
-    return bom_csv([[str(v) for v in r] for r in rows], REVISION_HEADER)
+    header = [f"{h}（{basis}）" if h == "受影响考生" and basis else h for h in REVISION_HEADER]
+    return bom_csv([[str(v) for v in r] for r in rows], header)
 

@@ -140,7 +140,7 @@ def revision_csv(request: Request, jid: str):
     b = bench(request)
     job = replan_job(b, jid)
     name = quote(f"调整明细-任务{jid}.csv")
-    return Response(revision_csv_bytes(revision_view(b, job)), media_type="text/csv; charset=utf-8",
+    return Response(revision_csv_bytes(revision_view(b, job), job.outcome.get("people_basis", "")), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename=revision.csv; filename*=UTF-8''{name}"})
 
 
