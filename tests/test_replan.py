@@ -48,6 +48,13 @@ def test_replan_cli_writes_plan_and_changes(capsys, tmp_path):
     changes = (tmp_path / "o" / "changes.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(changes) == 2 and changes[1].startswith("moved,managers,2,2024-05-15,2024-05-17,+2,huaan,huaan")
     assert ",,,institution_open,institution_open: huaan is closed" in changes[1]  # no counts given: blank
+    # the same change in Chinese, for Excel / WPS: the notice's dates and words, no basis when nothing is counted
+    detail = (tmp_path / "o" / "调整明细.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert detail[0].split(",")[10] == "受影响考生" and len(detail) == 2
+    huaan = "运城华安应急安全服务有限公司"
+    assert detail[1].split(",")[1:10] == ["2", "考试时间调整", "推迟2天", "5月15日", huaan, "5月10日前", "5月17日", huaan,
+                                          "5月13日前"]
+    assert detail[1].split(",")[10:12] == ["", "华安考点暂停考试"]
 
 
 def test_kept_session_that_breaks_the_new_rules_is_bad_input(capsys, tmp_path):

@@ -137,7 +137,7 @@ def test_the_chinese_download_is_the_page_s_table(env):
     import io
     from urllib.parse import unquote
 
-    from planner.web.revision import REVISION_HEADER
+    from planner.publish.revision import DETAIL_HEADER
 
     app, client, vid, jid, people = env
     html = client.get(f"/job/{jid}").text
@@ -149,7 +149,7 @@ def test_the_chinese_download_is_the_page_s_table(env):
     assert r.content.startswith("\ufeff".encode("utf-8"))
     header, *rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     # the candidates' column says where they come from, as the page does (here: the registrations uploaded)
-    assert header == [h + "（按上传的报名人数）" if h == "受影响考生" else h for h in REVISION_HEADER]
+    assert header == [h + "（按上传的报名人数）" if h == "受影响考生" else h for h in DETAIL_HEADER]
     assert "（按上传的报名人数）" in html
     from planner.web.revision import revision_csv_bytes
 
@@ -163,6 +163,32 @@ def test_the_chinese_download_is_the_page_s_table(env):
         assert row[11] == page[key]["reason"]
     six = by_key[("managers", 6)]
     assert six[11] == "华安考点暂停考试" and re.fullmatch(r"\d+月\d+日", six[4]) and six[6].endswith("前")
+
+
+def test_the_command_line_writes_the_same_chinese_table(env, tmp_path, capsys):
+    """`planner replan` on the same published plan, scenario, registrations and limit writes 调整明细.csv with the
+    page's download's rows; the candidates' column names its basis in the command's words."""
+    import csv
+    import io
+
+    from planner.cli import main
+
+    app, client, vid, jid, people = env
+    ws = app.state.ws
+    regs = tmp_path / "报名人数.csv"
+    regs.write_text("stream,no,报名人数\n" + "".join(f"{s},{n},{k}\n" for (s, n), k in sorted(people.items())),
+                    encoding="utf-8")
+    code = main(["replan", str(ws.published_dir(vid) / "notice.xlsx"), "--from", FROM.isoformat(), "--scenario",
+                 str(ws.scenario_path("华安整改")), "--registrations", str(regs), "--time-limit", LIMIT,
+                 "--no-publish", "--out", str(tmp_path / "o")])
+    assert code == 0, capsys.readouterr()
+    assert "调整明细.csv" in capsys.readouterr().out
+    mine = (tmp_path / "o" / "调整明细.csv").read_bytes()
+    web = client.get(f"/job/{jid}/revision.csv").content
+    assert mine.startswith("\ufeff".encode("utf-8"))
+    (h1, *rows1), (h2, *rows2) = (list(csv.reader(io.StringIO(b.decode("utf-8-sig")))) for b in (mine, web))
+    assert rows1 == rows2 and len(rows1) == 3
+    assert "受影响考生（按报名人数）" in h1 and [h.split("（")[0] for h in h1] == [h.split("（")[0] for h in h2]
 
 
 def test_refusing_the_knock_on_is_infeasible_said_in_chinese_and_nothing_is_lost(env):
@@ -219,6 +245,8 @@ def test_publish_the_revision_notice_from_the_page(env, tmp_path):
     files = set(app.state.ws.published_files(new))
     assert {"revision.docx", "revision.xlsx", "changes.csv", "revision_of.csv", "notice.docx"} <= files
     assert app.state.ws.published_file(new, "changes.csv").read_bytes() == client.get(f"/job/{jid}/changes.csv").content
+    # 调整明细 in the set, as `planner replan` writes it: the page's download
+    assert app.state.ws.published_file(new, "调整明细.csv").read_bytes() == client.get(f"/job/{jid}/revision.csv").content
     html = client.get(f"/job/{jid}").text
     assert 'id="revision-files"' in html and f"/files/{new}/revision.docx" in html and advice in html
     d = docx.Document(io.BytesIO(client.get(f"/files/{new}/revision.docx").content))
@@ -234,7 +262,7 @@ def test_publish_the_revision_notice_from_the_page(env, tmp_path):
         assert by_no[(no, stream == "special_ops")] == f"{shown['what']}（{shown['reason']}）"
     with zipfile.ZipFile(io.BytesIO(client.get(f"/zip/{new}").content)) as z:
         names = set(z.namelist())
-    assert "revision.docx" in names and not {"changes.csv", "revision_of.csv"} & names
+    assert "revision.docx" in names and not {"changes.csv", "调整明细.csv", "revision_of.csv"} & names
     # the revision is judged as one: `planner check` of the published set passes
     from planner.cli import main
 

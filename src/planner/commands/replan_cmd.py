@@ -31,7 +31,7 @@ def run(args) -> int:
     import datetime as dt
 
     from ..errors import PlannerError
-    from ..publish.revision import check_reason
+    from ..publish.revision import DETAIL_FILE, check_reason
     from .common import output_set
     from .output import print_written
 
@@ -43,7 +43,7 @@ def run(args) -> int:
     with output_set(args.out, "replan") as tx:  # plan.csv, summary.json, changes.csv and the publish set: one set
         code = _replan(args, from_date, tx)
     print_written(tx.given, args)
-    print(f"wrote {tx.given / 'changes.csv'}")
+    print(f"wrote {tx.given / 'changes.csv'} and {tx.given / DETAIL_FILE} (the same changes in Chinese)")
     return code
 
 
@@ -67,7 +67,7 @@ def _replan(args, from_date, tx) -> int:
     from ..errors import PlannerError
     from ..plan import plan_to_csv
     from ..planio import read_plan
-    from ..publish.revision import published_notice
+    from ..publish.revision import DETAIL_FILE, detail_csv, detail_entries, published_notice
     from ..replan import REPLAN_HEADER, Replan, changes_rows, check_kept, expected_people, explain_changes, \
         people_tiers, read_people, replan_pins
     from .common import context_from_args, scenario_from_args, table, with_demand_from_args
@@ -134,6 +134,12 @@ def _replan(args, from_date, tx) -> int:
     rp = outcome.get("rp") or explain_changes(Replan(sink[0][0], pins, ctx), plan, from_date, people)
     rows = changes_rows(rp)
     tx.write_text("changes.csv", to_csv(rows, REPLAN_HEADER))
+    # the same rows in Chinese, as the workbench's 调整 page shows them and offers them for download
+    from ..web.i18n import rule_title
+
+    basis = ("按报名人数" if args.registrations else f"按预计考生数，{ctx.demand.status}") if people else ""
+    entries = detail_entries(rp.changes, {(r[1], int(r[2])): r for r in rows}, ctx, plan.year, rule_title)
+    tx.write(DETAIL_FILE, detail_csv(entries, basis))
     # the plan revised, kept in the set: `planner check` judges plan.csv as a revision of it
     tx.write_text("revision_of.csv", plan_to_csv(plan))
     n, days = moves(rp.changes)

@@ -150,6 +150,56 @@ def row_reason_text(rule: str, text: str):
     return Reason(rule, text, own, (m.group(1), int(m.group(2))) if m else None)
 
 
+#: 调整明细: the 调整 page's table as a file a planner opens in Excel or WPS, which `planner replan` writes too
+#: (one definition for the page, its download and the command's file)
+DETAIL_HEADER = ["考试计划", "期次", "变化", "相差天数", "原考试时间", "原考点", "原报名时间", "调整后考试时间", "调整后考点",
+                 "调整后报名时间", "受影响考生", "原因", "涉及规则"]
+#: the file `planner replan` writes it to, and the name the workbench offers it under
+DETAIL_FILE = "调整明细.csv"
+
+
+def detail_entries(changes: list[Change], rows: dict, ctx, year: int, rule_title) -> list[dict]:
+    """Each change of a revision in the notice's words: what changed, both sides (考试 3月6日, 报名截止 3月1日前,
+    the site's name), the days moved, the candidates it affects and why, from changes.csv's *rows* keyed by
+    (stream, 期次) (their ``rule`` and ``reason`` read back as ``planner publish --revision-of`` reads them);
+    *rule_title* names a rule in Chinese. What the 调整 page shows and :func:`detail_csv` writes."""
+    cat = ctx.catalogue
+
+    def side(s):
+        return None if s is None else {"exam": W.day_text(s.exam_date, year),
+                                        "deadline": W.deadline_text(s.registration_deadline, year),
+                                        "site": T.site_name(ctx, s.institution)}
+
+    out = []
+    for c in changes:
+        row = rows.get((c.stream, c.no))
+        reason = row_reason_text(row[12], row[13]) if row else None
+        rule = reason.rule.partition("[")[0] if reason is not None else ""
+        out.append({"key": f"{c.stream}-{c.no}", "stream": cat.streams[c.stream].name, "no": c.no,
+                    "what": what_changed(c), "old": side(c.old), "new": side(c.new),
+                    "days": W.days_moved(c.days) if c.old and c.new else "",
+                    "candidates": row[10] if row else "", "reason": row_reason(c, reason, ctx),
+                    "rule": rule_title(rule) if rule else "",
+                    "refusable": bool(c.old and c.new and reason is not None and not reason.own)})
+    return out
+
+
+def detail_csv(entries: list[dict], basis: str = "") -> bytes:
+    """:func:`detail_entries` as CSV with a BOM, the page's words and dates; a cancelled 期次 has no new side, an
+    added one no old side. *basis* (where the candidates come from: registrations, or expected candidates with
+    估计/实际) goes into the candidates' column name, as the page says it beside the total, so an estimate is never
+    read as a count."""
+    from .csvfiles import bom_csv
+
+    def side(s: dict | None) -> list[str]:
+        return ["", "", ""] if s is None else [s["exam"], s["site"], s["deadline"]]
+
+    rows = [[c["stream"], c["no"], c["what"], c["days"], *side(c["old"]), *side(c["new"]), c["candidates"],
+             c["reason"], c["rule"]] for c in entries]
+    header = [f"{h}（{basis}）" if h == "受影响考生" and basis else h for h in DETAIL_HEADER]
+    return bom_csv([[str(v) for v in r] for r in rows], header)
+
+
 def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
     """The reason the notice gives, from the new facts behind the changes (closures first, with their own reason)."""
     out: list[str] = []

@@ -76,6 +76,12 @@ def circled(i: int) -> str:
     return CIRCLED[i - 1] if 1 <= i <= len(CIRCLED) else f"({i})"
 
 
+def days_moved(n: int) -> str:
+    """How far an exam moved, in words: 推迟2天, 提前3天, "" when it stayed. Not "+2天": a cell starting with + is
+    a formula to Excel and WPS, and a file of ours escapes it, which the planner would then see as '+2天."""
+    return f"推迟{n}天" if n > 0 else f"提前{-n}天" if n < 0 else ""
+
+
 def day_text(d: dt.date, plan_year: int, shown_year: int | None = None) -> str:
     """"3月6日", or "2025年1月7日" when the date's year is not the one in force.
 

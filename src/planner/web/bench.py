@@ -211,7 +211,7 @@ def _change_row(c: dict, ctx, year: int) -> dict:
     days = ""
     if c["old"] and c["new"]:
         n = (dt.date.fromisoformat(c["new"]["exam"]) - dt.date.fromisoformat(c["old"]["exam"])).days
-        days = f"{n:+d}天" if n else ""
+        days = W.days_moved(n)
     what = c["what"]
     if what == "moved":
         site = c["old"]["institution"] != c["new"]["institution"]

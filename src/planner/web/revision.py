@@ -6,7 +6,6 @@ route module imports the other's page.
 from __future__ import annotations
 
 from ..errors import PlannerError
-from ..publish import wording as W
 from . import i18n
 
 
@@ -50,29 +49,12 @@ def published_original(b, vid: int, plan) -> dict | None:
 def revision_view(b, job, form: dict | None = None) -> dict:
     """What the 调整 page shows of a finished re-plan: each change in the notice's words, with the candidates
     it affects and why (changes.csv's figures), which changes may be refused, and the notice's text fields."""
-    from ..publish import tables as T
-    from ..publish.revision import default_advice, notice_reason, row_reason, what_changed
+    from ..publish.revision import DETAIL_FILE, default_advice, detail_entries, notice_reason
 
     p = proposal(b, job)
     ctx, year = p["ctx"], p["base"].year
     cat = ctx.catalogue
-
-    def side(s):
-        return None if s is None else {"exam": W.day_text(s.exam_date, year),
-                                        "deadline": W.deadline_text(s.registration_deadline, year),
-                                        "site": T.site_name(ctx, s.institution)}
-
-    out = []
-    for c in p["changes"]:
-        row = p["rows"].get((c.stream, c.no))
-        reason = p["reasons"].get((c.stream, c.no))
-        rule = reason.rule.partition("[")[0] if reason is not None else ""
-        out.append({"key": f"{c.stream}-{c.no}", "stream": cat.streams[c.stream].name, "no": c.no,
-                    "what": what_changed(c), "old": side(c.old), "new": side(c.new),
-                    "days": f"{c.days:+d}天" if c.old and c.new and c.days else "",
-                    "candidates": row[10] if row else "", "reason": row_reason(c, reason, ctx),
-                    "rule": i18n.rule_title(rule) if rule else "",
-                    "refusable": bool(c.old and c.new and reason is not None and not reason.own)})
+    out = detail_entries(p["changes"], p["rows"], ctx, year, i18n.rule_title)
     refused = [f"{cat.streams[s].name}第{n}期" for s, n in job.spec.get("refuse", ())]
     original = published_original(b, job.spec["base"], p["base"])
     form = form or job.outcome.get("notice_texts") or {}
@@ -85,7 +67,7 @@ def revision_view(b, job, form: dict | None = None) -> dict:
             "original": original,
             "notice_form": {"reason": form.get("reason", default), "advice": form.get("advice", default_advice())},
             "revision_files": [f for f in b.ws.published_files(job.version)
-                               if f.startswith("revision.") or f == "changes.csv"] if job.version else []}
+                               if f.startswith("revision.") or f in ("changes.csv", DETAIL_FILE)] if job.version else []}
 
 
 def replan_job(b, jid: str):
@@ -105,23 +87,8 @@ def changes_csv_bytes(job) -> bytes:
     return to_csv(job.outcome["rows"], REPLAN_HEADER).encode("utf-8")
 
 
-#: the 调整 page's table as a file a planner opens in Excel or WPS (the page's own rows, one definition for both)
-REVISION_HEADER = ["考试计划", "期次", "变化", "相差天数", "原考试时间", "原考点", "原报名时间", "调整后考试时间", "调整后考点",
-                   "调整后报名时间", "受影响考生", "原因", "涉及规则"]
-
-
 def revision_csv_bytes(view: dict, basis: str = "") -> bytes:
-    """The 调整 page's table (:func:`revision_view`'s rows) as CSV with a BOM: the same words and dates as the page
-    (考试 3月6日, 报名截止 3月1日前); a cancelled 期次 has no new side, an added one no old side. *basis* (the job's
-    ``people_basis``: uploaded registrations, or expected candidates with 估计/实际) goes into the candidates'
-    column name, as the page says it beside the total, so an estimate is never read as a count."""
-    from ..publish.csvfiles import bom_csv
+    """The 调整 page's table (:func:`revision_view`'s rows) as 调整明细.csv, as `planner replan` writes it."""
+    from ..publish.revision import detail_csv
 
-    def side(s: dict | None) -> list[str]:
-        return ["", "", ""] if s is None else [s["exam"], s["site"], s["deadline"]]
-
-    rows = [[c["stream"], c["no"], c["what"], c["days"], *side(c["old"]), *side(c["new"]), c["candidates"],
-             c["reason"], c["rule"]] for c in view["revision"]]
-    header = [f"{h}（{basis}）" if h == "受影响考生" and basis else h for h in REVISION_HEADER]
-    return bom_csv([[str(v) for v in r] for r in rows], header)
-
+    return detail_csv(view["revision"], basis)

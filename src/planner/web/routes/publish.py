@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from ...errors import PlannerError
 from ...publish.checklist import CHECKLIST_FILE
+from ...publish.revision import DETAIL_FILE
 from .. import demands as D
 from .. import i18n
 from ..bench import bench, hostname
@@ -19,7 +20,7 @@ from ..workspace import OutsideWorkspace
 
 router = APIRouter()
 #: files of a published set for the planner's eyes only (``publish.checklist``): never in the zip that goes out
-PLANNER_ONLY = {CHECKLIST_FILE, "changes.csv", "revision_of.csv"}
+PLANNER_ONLY = {CHECKLIST_FILE, "changes.csv", DETAIL_FILE, "revision_of.csv"}
 #: a fixed timestamp for zip members, so the same published set gives the same zip
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 MEDIA = {".ics": "text/calendar; charset=utf-8", ".csv": "text/csv; charset=utf-8",

@@ -151,7 +151,7 @@ async def publish_revision(request: Request, jid: str):
     them: one transaction (``Workspace.write_published``); bad text is said next to its field, nothing written."""
     from starlette.concurrency import run_in_threadpool
 
-    from ...publish.revision import check_advice, check_reason
+    from ...publish.revision import DETAIL_FILE, check_advice, check_reason
     from .versions import who
 
     b = bench(request)
@@ -188,6 +188,7 @@ async def publish_revision(request: Request, jid: str):
     try:
         await run_in_threadpool(publish_set, b, b.ws.version(job.version), p["base"], reasons,
                                 {"changes.csv": changes_csv_bytes(job),
+                                 DETAIL_FILE: revision_csv_bytes(revision_view(b, job), job.outcome.get("people_basis", "")),
                                  "revision_of.csv": plan_to_csv(p["base"]).encode("utf-8")})
     except PlannerError as err:
         from .jobs import job_view
