@@ -75,6 +75,34 @@ def test_the_explanation_tries_nothing_once_its_time_is_spent(monkeypatch):
     assert keys == first and not minimal and not tried
 
 
+def test_each_trial_with_candidates_is_charged_so_the_limit_not_the_wall_clock_ends_the_explanation(monkeypatch):
+    """A trial on the model with candidates builds the queue and presolves it, work CP-SAT counts as almost nothing:
+    each is charged ``TRIAL_OVERHEAD_UNITS``, so a clock with room for about two of them ends the deletion filter
+    after two or three trials (uncharged, all eight ran, and only the wall clock could stop them), the set is said
+    not proven minimal, and the command line and the workbench say so."""
+    import planner.solver as S
+    from planner.demand import load_demand
+    from planner.web import i18n
+
+    sc = load_scenario(scenarios_dir() / "juteng_closed_quarter.toml")
+    ctx = sc.ctx.with_demand(load_demand(None, sc.ctx.catalogue))
+    tried = []
+    trial = S.trial_status
+    monkeypatch.setattr(S, "trial_status", lambda *a, **kw: tried.append(1) or trial(*a, **kw))
+    first = ["institution_open[juteng]", "coverage[special_ops:elec_cable]", "plan_window", "working_day",
+             "registration_gap", "daily_cap", "site_spacing", "numbering"]
+    monkeypatch.setattr(S, "_first_core", lambda *a, **kw: list(first))
+    clock = _Clock(1000)
+    clock.limit = 2.2 * S.TRIAL_OVERHEAD_UNITS  # room for two charged trials; the wall clock is far away
+    keys, minimal = S.explain_infeasibility(ctx, clock=clock)
+    assert not minimal and 2 <= len(tried) <= 3 and len(keys) > 2
+    result = S.Result(Status.INFEASIBLE, None, conflict=keys, conflict_minimal=minimal)
+    assert S.NOT_MINIMAL in result.summary()
+    page = i18n.error_view({"type": "infeasible", "conflict": keys, "minimal": minimal}, ctx.catalogue)
+    assert page["headline"].startswith("以下规则无法同时满足（") and "求解时限" in page["headline"]
+    assert i18n.error_view({"type": "infeasible", "conflict": keys}, ctx.catalogue)["headline"] == "以下规则无法同时满足："
+
+
 def test_too_many_sessions_for_the_spacing_is_irreducible(tmp_path):
     """3 managers' sessions 200 days apart need 400 days; the window has 344: window, count and spacing."""
     tiny_scenario(tmp_path)

@@ -190,6 +190,29 @@ def test_faces_of_waiting_agree_on_a_small_year_and_its_mutations(small_year, sm
     assert seen[True] and seen[False]  # both verdicts were compared
 
 
+def test_a_plan_hints_every_variable_of_its_queue_on_a_dated_licence_too(small_year, small_plan):
+    """A valid plan's hint (its decisions, and the queue computed from them) is a solution of the model: fixed to
+    every hinted value, the model is feasible. On a dated licence (瑞阳 examines 金属非金属矿山 only on its days, here
+    the first half of the year) the hint once gave the licensed sessions no seats, the plan could not complete its
+    own hint, and `plan --demand` fell back to a repair search it did not need."""
+    from planner.model import build_model
+    from planner.solver import _Clock, _complete_hint, _hint
+
+    ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
+    half = frozenset(small_year.window[0] + dt.timedelta(days=i) for i in range(180))
+    f = facts(ready, {"electrical": [1] * 48, "metal_mine": [1 if i % 4 == 1 else 0 for i in range(48)]},
+              {("huaan", "electrical"): 10, ("juteng", "electrical"): 10, ("ruiyang", "electrical"): 10,
+               ("xinshiji", "electrical"): 10, ("huaan", "metal_mine"): 4, ("juteng", "metal_mine"): 4,
+               ("xinshiji", "metal_mine"): 4, ("ruiyang", "metal_mine"): 4},
+              licence_days={("ruiyang", "metal_mine"): half})
+    ctx = with_facts(small_year, f)
+    on = [s for s in small_plan.stream("special_ops") if s.institution == "ruiyang" and s.exam_date in half]
+    assert on and check_plan(small_plan, ctx).ok  # a licensed session seats someone; the plan keeps every rule
+    mv = build_model(ctx)
+    _hint(mv, small_plan)
+    assert _complete_hint(mv, _Clock(10), 0)
+
+
 def test_short_wait_cost_equals_the_model_on_pinned_plans_minimised_or_maximised(small_plan):
     """The preference's model face with a plan pinned equals the cost the check face computes, minimised and
     maximised alike: the plan decides the queue and the cost (the model states the greedy fill, not a possible

@@ -47,8 +47,9 @@ class InfeasibleError(PlannerError):
 
     exit_code = 3
 
-    def __init__(self, message: str, conflict: list[str] | None = None) -> None:
+    def __init__(self, message: str, conflict: list[str] | None = None, minimal: bool = True) -> None:
         self.conflict = list(conflict or [])
+        self.minimal = minimal  # False: the time limit ended the explanation before it proved no item superfluous
         super().__init__(message)
 
 

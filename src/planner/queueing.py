@@ -394,6 +394,11 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
                         w = m.new_int_var(0, cap, f"licensed_seats[{s.stream}#{s.k},{site},{c}]")
                         m.add(w == q * k * v).only_enforce_if(inside)
                         m.add(w == 0).only_enforce_if(inside.negated())
+                        # hinted like every variable of the queue: without these, a plan's hint gave a session
+                        # on a dated licence no seats, and the plan could not complete its own hint
+                        on = {mv.day(d) for d in lic}
+                        define(mv, inside, lambda val, x=s.x, on=on: int(val(x) in on))
+                        define(mv, w, lambda val, inside=inside, q=q, k=k, v=v: val(inside) * q * k * val(v))
                         lic_lits[key] = w
                     terms.append(lic_lits[key])
                 else:

@@ -36,10 +36,12 @@ def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publis
     from ..plan import plan_to_csv
     from ..runinfo import summary_dict, summary_json
     from ..solver import Status
+    from ..solver import NOT_MINIMAL
     from .common import table
 
     if result.status == Status.INFEASIBLE:
-        raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict), result.conflict)
+        raise InfeasibleError("no plan satisfies the rules together: " + "; ".join(result.conflict)
+                              + ("" if result.conflict_minimal else NOT_MINIMAL), result.conflict, result.conflict_minimal)
     if not result.status.has_plan:
         from ..solver import time_limit_error
 

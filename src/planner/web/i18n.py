@@ -149,8 +149,8 @@ def error_view(outcome: dict, catalogue) -> dict:
                               for n in names]}
         if len(conflict) == 1 and conflict[0].startswith("the calendar itself"):
             return {"headline": text("calendar_itself"), "items": [], "original": conflict[0]}
-        return {"headline": text("infeasible"), "items": conflict_items(conflict, catalogue),
-                "original": "; ".join(conflict)}
+        return {"headline": text("infeasible" if outcome.get("minimal", True) else "infeasible_not_minimal"),
+                "items": conflict_items(conflict, catalogue), "original": "; ".join(conflict)}
     if kind_ == "input":
         if outcome.get("field") == "time-limit":
             binding = outcome.get("conflict") or []  # what the plan without the candidates breaks

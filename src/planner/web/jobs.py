@@ -78,7 +78,8 @@ def _error(err) -> dict:
     from ..errors import InfeasibleError
 
     if isinstance(err, InfeasibleError):
-        return {"ok": False, "type": "infeasible", "conflict": list(err.conflict), "message": err.message}
+        return {"ok": False, "type": "infeasible", "conflict": list(err.conflict), "message": err.message,
+                "minimal": getattr(err, "minimal", True)}
     return {"ok": False, "type": "input", "message": err.message, "field": err.field, "file": err.file,
             "row": err.row, "conflict": list(getattr(err, "binding", []))}
 
@@ -170,7 +171,7 @@ def _compute(spec: dict) -> dict:
     else:
         raise ValueError(f"unknown job kind {kind!r}")
     if result.status == Status.INFEASIBLE:
-        raise InfeasibleError("no plan satisfies the rules together", result.conflict)
+        raise InfeasibleError("no plan satisfies the rules together", result.conflict, result.conflict_minimal)
     if not result.status.has_plan:
         from ..solver import time_limit_error
 
