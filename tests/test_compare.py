@@ -51,6 +51,13 @@ def test_compare_cli_prints_and_writes_csv(capsys, tmp_path):
     sessions = (tmp_path / "o" / "compare_sessions.csv").read_text(encoding="utf-8-sig")
     assert "moved,managers,2,2024-05-15,2024-05-17,+2" in sessions
     assert (tmp_path / "o" / "compare_kpis.csv").exists()
+    # the same changes in Chinese for Excel / WPS: one row per change, the notice's dates, no reason columns
+    detail = (tmp_path / "o" / "比较明细.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert detail[0].split(",") == ["考试计划", "期次", "变化", "相差天数", "原考试时间", "原考点", "原报名时间", "调整后考试时间",
+                                    "调整后考点", "调整后报名时间"]
+    assert len(detail) == len(sessions.strip().splitlines())
+    moved = next(line.split(",") for line in detail if line.split(",")[2] == "考试时间调整")
+    assert moved[1:5] == ["2", "考试时间调整", "推迟2天", "5月15日"] and moved[7] == "5月17日"
 
 
 def test_compare_bad_plan_exit_2(capsys, tmp_path):

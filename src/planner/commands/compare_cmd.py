@@ -10,7 +10,8 @@ def register(sub) -> None:
     p.add_argument("b", metavar="B", help="plan B (after)")
     add_context_options(p)
     p.add_argument("--out", metavar="DIR", default="out",
-                   help="write compare_sessions.csv, compare_kpis.csv and the chart here [default: out]")
+                   help="write compare_sessions.csv, compare_kpis.csv, 比较明细.csv (the changes in Chinese) and the chart "
+                        "here [default: out]")
     p.set_defaults(func=run)
 
 
@@ -63,6 +64,10 @@ def _compare(args, tx) -> int:
     print(table(kpis, KPI_HEADER))
     tx.write_text("compare_sessions.csv", to_csv(rows, CHANGE_HEADER))
     tx.write_text("compare_kpis.csv", to_csv(kpis, KPI_HEADER))
+    # the same changes in Chinese for Excel / WPS, as the workbench lists them (dates as 3月6日, 推迟2天)
+    from ..publish.revision import COMPARE_FILE, detail_csv, detail_entries
+
+    tx.write(COMPARE_FILE, detail_csv(detail_entries(changes, {}, ctx, b.year, str), why=False))
     if a.year != b.year:
         warn(f"the plans are for different years ({a.year}, {b.year}): dates are compared as they are")
     sessions = max(len(a.sessions), len(b.sessions))

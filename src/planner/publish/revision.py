@@ -156,6 +156,8 @@ DETAIL_HEADER = ["考试计划", "期次", "变化", "相差天数", "原考试�
                  "调整后报名时间", "受影响考生", "原因", "涉及规则"]
 #: the file `planner replan` writes it to, and the name the workbench offers it under
 DETAIL_FILE = "调整明细.csv"
+#: the same table of `planner compare` (two plans, no reasons): its first ten columns
+COMPARE_FILE = "比较明细.csv"
 
 
 def detail_entries(changes: list[Change], rows: dict, ctx, year: int, rule_title) -> list[dict]:
@@ -184,19 +186,21 @@ def detail_entries(changes: list[Change], rows: dict, ctx, year: int, rule_title
     return out
 
 
-def detail_csv(entries: list[dict], basis: str = "") -> bytes:
+def detail_csv(entries: list[dict], basis: str = "", why: bool = True) -> bytes:
     """:func:`detail_entries` as CSV with a BOM, the page's words and dates; a cancelled 期次 has no new side, an
     added one no old side. *basis* (where the candidates come from: registrations, or expected candidates with
     估计/实际) goes into the candidates' column name, as the page says it beside the total, so an estimate is never
-    read as a count."""
+    read as a count. Without *why* (a comparison of two plans: no candidates, no reasons) the last three columns
+    are left out."""
     from .csvfiles import bom_csv
 
     def side(s: dict | None) -> list[str]:
         return ["", "", ""] if s is None else [s["exam"], s["site"], s["deadline"]]
 
+    width = len(DETAIL_HEADER) if why else len(DETAIL_HEADER) - 3
     rows = [[c["stream"], c["no"], c["what"], c["days"], *side(c["old"]), *side(c["new"]), c["candidates"],
-             c["reason"], c["rule"]] for c in entries]
-    header = [f"{h}（{basis}）" if h == "受影响考生" and basis else h for h in DETAIL_HEADER]
+             c["reason"], c["rule"]][:width] for c in entries]
+    header = [f"{h}（{basis}）" if h == "受影响考生" and basis else h for h in DETAIL_HEADER][:width]
     return bom_csv([[str(v) for v in r] for r in rows], header)
 
 
