@@ -88,13 +88,23 @@ def run(src: str | None, args: list[str], demand: str, limit: int, out: Path) ->
     return {"rc": r.returncode, "cost": cost, "check": ok, "wall": wall}
 
 
+def _limits(text: str) -> list[int]:
+    try:
+        out = [int(x) for x in text.split(",")]
+    except ValueError:
+        out = []
+    if not out or min(out) < 1:
+        raise argparse.ArgumentTypeError(f"not whole seconds separated by commas: {text!r}")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--limits", default="10,30", help="time limits to run, comma-separated (default: 10,30)")
+    ap.add_argument("--limits", default=[10, 30], type=_limits, help="time limits to run, comma-separated (default: 10,30)")
     ap.add_argument("--baseline", default=None, metavar="SRC", help="another checkout's src folder, run beside")
     ap.add_argument("--jobs", type=int, default=2, help="runs at a time (default: 2, the reference machine's cores)")
     args = ap.parse_args(argv)
-    limits = [int(x) for x in args.limits.split(",")]
+    limits = args.limits
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="bench-repair-") as tmp:
         folder = Path(tmp)

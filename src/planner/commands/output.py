@@ -35,8 +35,7 @@ def write_result(result, ctx, tx, args, extra_summary=None, workers=None, publis
     from ..errors import InfeasibleError
     from ..plan import plan_to_csv
     from ..runinfo import summary_dict, summary_json
-    from ..solver import Status
-    from ..solver import NOT_MINIMAL
+    from ..solver import NOT_MINIMAL, Status
     from .common import table
 
     if result.status == Status.INFEASIBLE:

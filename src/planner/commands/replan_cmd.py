@@ -67,7 +67,7 @@ def _replan(args, from_date, tx) -> int:
     from ..errors import PlannerError
     from ..plan import plan_to_csv
     from ..planio import read_plan
-    from ..publish.revision import DETAIL_FILE, detail_csv, detail_entries, published_notice
+    from ..publish.revision import DETAIL_FILE, detail_csv, detail_entries, people_basis, published_notice
     from ..replan import REPLAN_HEADER, Replan, changes_rows, check_kept, expected_people, explain_changes, \
         people_tiers, read_people, replan_pins
     from .common import context_from_args, scenario_from_args, table, with_demand_from_args
@@ -137,7 +137,8 @@ def _replan(args, from_date, tx) -> int:
     # the same rows in Chinese, as the workbench's 调整 page shows them and offers them for download
     from ..web.i18n import rule_title
 
-    basis = ("按报名人数" if args.registrations else f"按预计考生数，{ctx.demand.status}") if people else ""
+    basis = (people_basis("registrations") if args.registrations else people_basis("demand", ctx.demand.status)
+             if people else "")
     entries = detail_entries(rp.changes, {(r[1], int(r[2])): r for r in rows}, ctx, plan.year, rule_title)
     tx.write(DETAIL_FILE, detail_csv(entries, basis))
     # the plan revised, kept in the set: `planner check` judges plan.csv as a revision of it

@@ -160,6 +160,15 @@ DETAIL_FILE = "调整明细.csv"
 COMPARE_FILE = "比较明细.csv"
 
 
+def people_basis(source: str, status: str = "") -> str:
+    """Where a revision's candidates come from, in the words of the 调整 page and of 调整明细's column name, an
+    estimate said as such: *source* ``"registrations"`` (a registrations file: the workbench's upload or ``planner
+    replan --registrations``), ``"published"`` (the expected candidates the published set carries) or ``"demand"``
+    (the demand joined to the re-plan); *status* the demand's 估计 or 实际."""
+    return {"registrations": "按上传的报名人数", "published": f"按发布时的预计考生数，{status}",
+            "demand": f"按需求与考位的预计考生数，{status}"}[source]
+
+
 def detail_entries(changes: list[Change], rows: dict, ctx, year: int, rule_title) -> list[dict]:
     """Each change of a revision in the notice's words: what changed, both sides (考试 3月6日, 报名截止 3月1日前,
     the site's name), the days moved, the candidates it affects and why, from changes.csv's *rows* keyed by

@@ -221,16 +221,18 @@ def people_basis(spec: dict, ws, ctx) -> str:
     the re-plan (*ctx*'s); "" when none counts them. The same order as :func:`replan_people`."""
     import json
 
+    from ..publish.revision import people_basis as words
+
     if spec.get("people"):
-        return "按上传的报名人数"
+        return words("registrations")
     try:
         doc = json.loads((ws.published_dir(spec["base"]) / "plan.json").read_text(encoding="utf-8"))
         if any(s.get("expected_candidates") for s in doc["sessions"]):
-            return f"按发布时的预计考生数，{doc.get('demand', {}).get('status', '估计')}"
+            return words("published", doc.get("demand", {}).get("status", "估计"))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         pass
     if ctx is not None and ctx.demand is not None:
-        return f"按需求与考位的预计考生数，{ctx.demand.demand.status}"
+        return words("demand", ctx.demand.demand.status)
     return ""
 
 
