@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from planner.cli import main
+from planner.data import load_catalogue
 from planner.compare import diff_plans, kpi_rows, moves, site_kpis
 from planner.plan import Plan, Session, write_plan
 
@@ -58,6 +59,17 @@ def test_compare_cli_prints_and_writes_csv(capsys, tmp_path):
     assert len(detail) == len(sessions.strip().splitlines())
     moved = next(line.split(",") for line in detail if line.split(",")[2] == "考试时间调整")
     assert moved[1:5] == ["2", "考试时间调整", "推迟2天", "5月15日"] and moved[7] == "5月17日"
+    # the per-site table in Chinese: compare_kpis.csv's cells, the sites' short names, as the 对比 page shows them
+    import csv
+
+    kpis = list(csv.reader((tmp_path / "o" / "compare_kpis.csv").read_text(encoding="utf-8-sig").splitlines()))
+    zh = list(csv.reader((tmp_path / "o" / "比较考点.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert zh[0][:4] == ["考点", "场次（方案A）", "场次（方案B）", "差"] and len(zh) == len(kpis)
+    names = {i: x.short_name for i, x in load_catalogue().institutions.items()}
+    assert [[names.get(r[0], "全部考点")] + [x if x == "" else float(x) for x in r[1:]] for r in kpis[1:]] \
+        == [r[:1] + [x if x == "" else float(x) for x in r[1:]] for r in zh[1:]]
+    assert "'" not in "".join(sum(zh, []))  # numbers, not text a spreadsheet must be kept from reading as formulas
+    assert zh[-1][0] == "全部考点" and {r[0] for r in zh[1:-1]} <= set(names.values())
 
 
 def test_compare_bad_plan_exit_2(capsys, tmp_path):

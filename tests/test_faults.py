@@ -670,7 +670,7 @@ def test_compare_summarises_instead_of_an_unreadable_chart(capsys, tmp_path):
     code, stdout, _ = run(capsys, ["compare", str(big), str(big), "--out", str(tmp_path / "o")])
     assert code == 0 and "no chart:" in stdout
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["compare_kpis.csv", "compare_sessions.csv",
-                                                                  "manifest.json", "比较明细.csv"]
+                                                                  "manifest.json", "比较明细.csv", "比较考点.csv"]
 
 
 def test_absurdly_nested_toml_is_one_line(tmp_path):

@@ -265,3 +265,29 @@ def test_a_year_the_rules_alone_rule_out_is_infeasible_whatever_the_counts(monke
     assert sized.infeasible_message().startswith("no plan satisfies the rules together, whatever the session counts: ")
     assert [line.partition(" ")[0] for line in sized.conflict] == ["coverage[special_ops:elec_cable]",
                                                                     "institution_open[juteng]"], sized.conflict
+
+
+def test_a_sizing_conflict_the_time_limit_left_unproven_says_so(monkeypatch):
+    """When the time limit ends the explanation before it proves every item needed, the sizing's one line says the
+    set is not proven minimal, as `planner plan`'s does (it used to read as a proven conflict), and the exception
+    the command and the workbench raise carries it."""
+    import planner.sizing as Z
+    import planner.solver as S
+    from planner.data import scenarios_dir
+    from planner.demand import load_demand
+    from planner.errors import InfeasibleError
+    from planner.scenario import load_scenario
+
+    monkeypatch.setattr(Z, "_first_fit", lambda *a, **kw: None)
+    monkeypatch.setattr(Z, "_settle", lambda *a, **kw: (None, 0))
+    monkeypatch.setattr(Z, "_tiers", lambda *a, **kw: None)
+    explain = S.explain_infeasibility
+    monkeypatch.setattr(S, "explain_infeasibility", lambda *a, **kw: (explain(*a, **kw)[0], False))
+    ctx = load_scenario(scenarios_dir() / "juteng_closed_quarter.toml").ctx
+    sized = size(ctx, load_demand(None, ctx.catalogue), max_wait=60, time_limit=10)
+    assert sized.status == "INFEASIBLE" and not sized.conflict_minimal
+    assert sized.infeasible_message().endswith(S.NOT_MINIMAL)
+    monkeypatch.setattr(S, "explain_infeasibility", explain)
+    sized = size(ctx, load_demand(None, ctx.catalogue), max_wait=60, time_limit=10)
+    assert sized.conflict_minimal and S.NOT_MINIMAL not in sized.infeasible_message()
+    assert InfeasibleError(sized.infeasible_message(), sized.conflict, sized.conflict_minimal).minimal

@@ -114,6 +114,11 @@ def test_excel_exports_of_plan_compare_and_check(env):
     shown = client.get(f"/compare?a={one}&b={two}").text.count('<tr class="change">')
     assert rows[0] == ("考试", "变化", f"版本{one}", f"版本{two}") and len(rows) == 1 + shown
     assert wb["指标"].cell(1, 2).value == f"场次（版本{one}）"
+    # numbers a spreadsheet sorts and sums (as text, a negative difference would have to be escaped as '-1)
+    cells = [c for row in wb["指标"].iter_rows(min_row=2, min_col=2, values_only=True) for c in row]
+    assert cells and all(c in (None, "") or isinstance(c, (int, float)) for c in cells)
+    page = client.get(f"/compare?a={one}&b={two}").text
+    assert re.search(r"<td>[+-]\d", page) and "'" not in page.split('id="kpi-delta"')[1].split("</table>")[0]
     bad = PLAN_CSV.replace("2024-03-", "2024-02-", 1)
     r = client.post("/check/export.xlsx", data={"csrf": app.state.csrf, "plan_csv": bad})
     wb = load_workbook(io.BytesIO(r.content))

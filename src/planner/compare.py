@@ -125,6 +125,28 @@ def kpi_rows(a: Plan, b: Plan) -> list[list[str]]:
     return rows
 
 
+def kpi_table(a: Plan, b: Plan, catalogue, names: tuple[str, str] = ("方案A", "方案B")) -> tuple[list[str], list[list]]:
+    """:func:`kpi_rows` in Chinese, as the workbench's 对比 page and ``planner compare``'s 比较考点.csv show it: the
+    sites' short names (全部考点 for the whole plan), the two plans named by *names* (版本3, 方案A)."""
+    header = ["考点"]
+    for what in ("场次", "最长间隔", "平均间隔"):
+        header += [f"{what}（{names[0]}）", f"{what}（{names[1]}）", "差"]
+    short = {i: x.short_name for i, x in catalogue.institutions.items()}
+    return header, [[short.get(r[0], "全部考点")] + [_number(v) for v in r[1:]] for r in kpi_rows(a, b)]
+
+
+def _number(text: str):
+    """A cell of :func:`kpi_rows` as the number it is (blank stays blank): a spreadsheet sorts and sums it, and a
+    signed difference is not taken for a formula (as text, ``-1`` would have to be escaped to ``'-1``)."""
+    if text == "":
+        return ""
+    v = float(text)
+    return int(v) if v == int(v) else v
+
+
+#: the per-site table in Chinese, beside compare_kpis.csv (``planner compare``)
+KPI_FILE = "比较考点.csv"
+
 KPI_HEADER = ["site", "sessions A", "sessions B", "Δ", "longest gap A", "longest gap B", "Δ",
               "mean gap A", "mean gap B", "Δ"]
 CHANGE_HEADER = ["change", "stream", "no", "exam A", "exam B", "days", "site A", "site B", "deadline A", "deadline B",

@@ -53,6 +53,7 @@ class Sizing:
     ctx: object = None  # the problem the final plan was solved under
     conflict: list[str] = field(default_factory=list)
     rules_alone: bool = False  # INFEASIBLE because the rules conflict without any candidate, whatever the counts
+    conflict_minimal: bool = True  # False: the time limit ended the explanation before it proved no item superfluous
     seconds: float = 0.0
     answer_seconds: float = 0.0  # wall and process CPU seconds until the counts and days were settled (before the
     answer_cpu_seconds: float = 0.0  # final plan with every preference, which has the rest of the time limit)
@@ -65,7 +66,9 @@ class Sizing:
         """The one line an INFEASIBLE sizing stops with (command line and workbench alike)."""
         head = ("no plan satisfies the rules together, whatever the session counts" if self.rules_alone
                 else "no count within the bounds seats every candidate in time")
-        return head + ": " + "; ".join(self.conflict)
+        from .solver import NOT_MINIMAL
+
+        return head + ": " + "; ".join(self.conflict) + ("" if self.conflict_minimal else NOT_MINIMAL)
 
     @property
     def lower_bound(self) -> int | None:
@@ -552,6 +555,7 @@ def _rules_alone(out: Sizing, ctx, max_wait, time_limit: float, seed: int) -> No
     r = solve(_with_counts(ctx, counts, max_wait, preferences=False), time_limit=time_limit, seed=seed)
     if r.status == Status.INFEASIBLE:
         out.status, out.conflict, out.rules_alone = "INFEASIBLE", list(r.conflict), True
+        out.conflict_minimal = r.conflict_minimal
 
 
 def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, clock, seed: int):
@@ -618,7 +622,7 @@ def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, cloc
     if not out.sessions:
         if status == cp_model.INFEASIBLE and start_plan is None:
             out.status = "INFEASIBLE"
-            keys, _ = explain_infeasibility(free, seed=seed, clock=clock)
+            keys, out.conflict_minimal = explain_infeasibility(free, seed=seed, clock=clock)
             out.conflict = describe_conflicts(keys, free)
         return None
     return best

@@ -10,8 +10,8 @@ def register(sub) -> None:
     p.add_argument("b", metavar="B", help="plan B (after)")
     add_context_options(p)
     p.add_argument("--out", metavar="DIR", default="out",
-                   help="write compare_sessions.csv, compare_kpis.csv, 比较明细.csv (the changes in Chinese) and the chart "
-                        "here [default: out]")
+                   help="write compare_sessions.csv, compare_kpis.csv, 比较明细.csv and 比较考点.csv (the same two "
+                        "tables in Chinese) and the chart here [default: out]")
     p.set_defaults(func=run)
 
 
@@ -45,7 +45,8 @@ def run(args) -> int:
 
 def _compare(args, tx) -> int:
     from ..charts.compare import compare_chart
-    from ..compare import CHANGE_HEADER, KPI_HEADER, change_rows, diff_plans, kpi_rows, summary_line, to_csv
+    from ..compare import (CHANGE_HEADER, KPI_FILE, KPI_HEADER, change_rows, diff_plans, kpi_rows, kpi_table,
+                           summary_line, to_csv)
     from .common import listed, table, warn
 
     a, b, ctx = load_pair(args)
@@ -67,7 +68,11 @@ def _compare(args, tx) -> int:
     # the same changes in Chinese for Excel / WPS, as the workbench lists them (dates as 3月6日, 推迟2天)
     from ..publish.revision import COMPARE_FILE, detail_csv, detail_entries
 
+    from ..publish.csvfiles import bom_csv
+
     tx.write(COMPARE_FILE, detail_csv(detail_entries(changes, {}, ctx, b.year, str), why=False))
+    header, zh_rows = kpi_table(a, b, ctx.catalogue)
+    tx.write(KPI_FILE, bom_csv(zh_rows, header))
     if a.year != b.year:
         warn(f"the plans are for different years ({a.year}, {b.year}): dates are compared as they are")
     sessions = max(len(a.sessions), len(b.sessions))

@@ -93,7 +93,7 @@ def run(args) -> int:
             sized = size(ctx, demand, bounds=bounds, max_wait=args.max_wait, time_limit=args.time_limit,
                          seed=args.seed)
             if sized.status == "INFEASIBLE":
-                raise InfeasibleError(sized.infeasible_message(), sized.conflict)
+                raise InfeasibleError(sized.infeasible_message(), sized.conflict, sized.conflict_minimal)
             if sized.result is None:
                 raise PlannerError(f"no sizing found within the time limit ({args.time_limit}); raise --time-limit",
                                    field="time-limit")

@@ -285,7 +285,7 @@ def compute_size(spec: dict, ctx, sc) -> dict:
     demand = scaled(Workspace(spec["root"], verify=False), spec.get("demand"), ctx, sc)
     sized = size(ctx, demand, time_limit=float(spec["time_limit"]))
     if sized.status == "INFEASIBLE":
-        raise InfeasibleError(sized.infeasible_message(), sized.conflict)
+        raise InfeasibleError(sized.infeasible_message(), sized.conflict, sized.conflict_minimal)
     if sized.result is None:
         raise PlannerError(f"no sizing found within the time limit ({spec['time_limit']})", field="time-limit")
     plan = sized.result.plan

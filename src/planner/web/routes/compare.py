@@ -13,27 +13,17 @@ router = APIRouter()
 CHART_CACHE = 32
 
 
-def kpi_headers(a: int, b: int) -> list[str]:
-    """The KPI table's columns (``compare.kpi_rows``), naming the two versions."""
-    out = ["考点"]
-    for what in ("场次", "最长间隔", "平均间隔"):
-        out += [f"{what}（版本{a}）", f"{what}（版本{b}）", "差"]
-    return out
-
-
 def compared(bn, a: str, b: str) -> dict:
     """The two versions, their changes (worded) and KPI rows."""
-    from ...compare import diff_plans, kpi_rows
+    from ...compare import diff_plans, kpi_table
 
     va, vb = bn.need_version(a), bn.need_version(b)
     pa, _ = bn.plan_of(va)
     pb, ctx_b = bn.plan_of(vb)
     changes = [{"stream": c.stream, "no": c.no, "what": c.what, "old": session_dict(c.old),
                 "new": session_dict(c.new), "reason": ""} for c in diff_plans(pa, pb)]
-    names = {i: x.short_name for i, x in ctx_b.catalogue.institutions.items()}
-    return {"va": va, "vb": vb, "changes": bn.changes(changes, ctx_b, vb.year),
-            "kpis": [[names.get(r[0], "全部考点")] + r[1:] for r in kpi_rows(pa, pb)],
-            "kpi_headers": kpi_headers(va.id, vb.id)}
+    header, rows = kpi_table(pa, pb, ctx_b.catalogue, (f"版本{va.id}", f"版本{vb.id}"))
+    return {"va": va, "vb": vb, "changes": bn.changes(changes, ctx_b, vb.year), "kpis": rows, "kpi_headers": header}
 
 
 @router.get("/compare", response_class=HTMLResponse)
