@@ -71,13 +71,15 @@ def repair_cases(folder: Path) -> list[tuple[str, int, list[str]]]:
     return out
 
 
-def run(src: str | None, args: list[str], demand: str, limit: int, out: Path) -> dict:
+def run(src: str | None, args: list[str], demand: str, limit: int, out: Path, extra: tuple[str, ...] = ()) -> dict:
+    """``planner plan --demand --no-publish`` (with *extra* arguments), then ``planner check`` of its plan."""
     env = dict(os.environ, PLANNER_WALL_FACTOR="5", PLANNER_PDF="0")
     if src:
         env["PYTHONPATH"] = src
     t = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "planner", "plan", *args, "--demand", demand, "--no-publish",
-                        "--time-limit", str(limit), "--out", str(out)], capture_output=True, text=True, env=env)
+                        "--time-limit", str(limit), "--out", str(out), *extra], capture_output=True, text=True,
+                       env=env)
     wall = time.perf_counter() - t
     cost, ok = "", ""
     if r.returncode == 0:

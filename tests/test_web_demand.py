@@ -531,3 +531,75 @@ def test_a_damaged_saved_demand_stops_generate_and_points_to_the_demand_page(env
     assert 'id="demand-at-fault"' in page and f'href="/demand?d={n}"' in page and f"需求版本{n}：须在 1–100000 之间" in page
     assert "“华安·每个考试日考位”不正确" in page and "sites.huaan" not in page.split("原文")[0]  # the field in Chinese
     D.path(ws, n).unlink()  # the module's later tests read the newest saved demand
+
+
+def test_improve_continues_a_version_s_search_and_saves_only_a_better_plan(env):
+    """继续优化 on a version the time limit stopped: the search continues from its plan with the same scenario and
+    candidates; a cheaper plan becomes a new version whose parent is the one continued, with both costs and waits on
+    the job's page, and a plan no search can better saves nothing and says so. A version proven optimal (or made
+    by hand) has no such button, and a request for it is refused."""
+    import dataclasses
+    import datetime as dt
+
+    from planner.check import check_plan
+    from planner.plan import Plan, plan_to_csv
+    from planner.planio import read_plan
+    from planner.scenario import load_scenario
+
+    app, client, uploaded, rules = env
+    ws = app.state.ws
+    wait_rules = Path(rules).with_name("hand_wait.toml")
+    wait_rules.write_text(HAND_RULES + "[preferences.short_wait]\nweight = 1\ntarget_days = 30\n", encoding="utf-8")
+    ws.write_scenario("handwait", f'name = "handwait"\nyear = 2024\nrules = "{wait_rules}"\n')
+    n = save_small_demand(app, client)
+    r = post(app, client, "/generate", {"year": "2024", "scenario": "handwait", "time_limit": "10", "with_demand": "1"})
+    job = app.state.jobs.wait(r.headers["location"].rsplit("/", 1)[-1], timeout=300)
+    assert job.state == "done" and job.version, job.outcome
+    summary = ws.summary(job.version)
+    assert summary["status"] == "OPTIMAL" and 'id="improve-form"' not in client.get(f"/plan?v={job.version}").text
+    assert post(app, client, f"/version/{job.version}/improve", {"time_limit": "10"}).status_code == 400
+    assert post(app, client, f"/version/{uploaded}/improve", {"time_limit": "10"}).status_code == 400
+    ctx = load_scenario(ws.scenario_path("handwait")).ctx.with_demand(D.load(ws, n, load_catalogue()))
+    best = read_plan(ws.plan_csv_path(job.version), ctx.catalogue, year=2024)
+    cost = check_plan(best, ctx).objective
+    # a plan that keeps every rule and seats candidates later: the best one a few weeks on (same weekdays)
+    worse = None
+    for weeks in range(1, 30):
+        shift = dt.timedelta(weeks=weeks)
+        p = Plan(2024, tuple(dataclasses.replace(s, exam_date=s.exam_date + shift,
+                                                 registration_deadline=s.registration_deadline + shift)
+                             for s in best.sessions))
+        report = check_plan(p, ctx)
+        if report.ok and report.objective > cost:
+            worse = p
+            break
+    assert worse is not None
+    stopped = {**summary, "status": "TIME_LIMIT"}  # as a run the time limit stopped would have saved them
+    made = {}
+    for name, plan in (("worse", worse), ("best", best)):
+        made[name] = ws.add_version(plan_to_csv(plan), stopped, year=2024, scenario="handwait", parent=None,
+                                    note=name, kind="generate")
+        page = client.get(f"/plan?v={made[name]}").text
+        assert 'id="improve-form"' in page and "继续优化" in page
+    before = len(ws.versions())
+    r = post(app, client, f"/version/{made['worse']}/improve", {"time_limit": "10"})
+    job = app.state.jobs.wait(r.headers["location"].rsplit("/", 1)[-1], timeout=300)
+    assert job.state == "done" and job.version, job.outcome
+    new = ws.version(job.version)
+    assert new.parent == made["worse"] and new.kind == "improve" and new.scenario == "handwait"
+    better = read_plan(ws.plan_csv_path(job.version), ctx.catalogue, year=2024)
+    im = job.outcome["improve"]
+    assert im["improved"] and im["before"] == check_plan(worse, ctx).objective > im["after"]
+    assert im["after"] == check_plan(better, ctx).objective and check_plan(better, ctx).ok
+    assert ws.summary(job.version)["demand_version"] == n and ws.summary(job.version)["improved_from"] == made["worse"]
+    page = client.get(f"/job/{job.id}").text
+    assert f"比版本{made['worse']}更好" in page and f"{im['before']} → {im['after']}" in page
+    assert f"（按需求与考位，{ctx.demand.status}）" in page  # an estimate's waits are said to be one
+    assert "继续优化" in client.get(f"/plan?v={job.version}").text  # the version's kind, in the list
+    assert len(ws.versions()) == before + 1
+    r = post(app, client, f"/version/{made['best']}/improve", {"time_limit": "10"})
+    job = app.state.jobs.wait(r.headers["location"].rsplit("/", 1)[-1], timeout=300)
+    assert job.state == "done" and job.version is None and not job.outcome["improve"]["improved"]
+    assert len(ws.versions()) == before + 1
+    page = client.get(f"/job/{job.id}").text
+    assert f"没有找到比版本{made['best']}更好的方案，未保存新版本" in page and f"{cost} → {cost}" in page

@@ -24,7 +24,7 @@ WIDTHS = (1280, 390)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    app = create_app(tmp_path_factory.mktemp("ws"), warm=False)  # nothing here solves
+    app = create_app(tmp_path_factory.mktemp("ws"), warm=False)  # only 继续优化 solves (2024, no candidates)
     app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None, parent=None,
                              note="2024年通知", kind="upload")
     with live_server(app) as base:
@@ -188,3 +188,26 @@ def test_scenario_form_one_field_a_line_on_a_phone(page, server):
         tops = page.eval_on_selector_all("form label", "ls => ls.filter(l => l.offsetParent).map(l => l.getBoundingClientRect().top)")
         assert len(tops) == len(set(round(t) for t in tops))
     shot(page, "scenario-form")
+
+
+def test_improve_a_version_the_time_limit_stopped(page, server):
+    """继续优化 on a generated version saved as stopped by its time limit: the form on the plan page, then the job's
+    page with both costs and the new version (the 2024 plan, continued under the 2024 rules, gets cheaper)."""
+    app, base = server
+    ws = app.state.ws
+    vid = ws.add_version(PLAN_CSV, {"year": 2024, "status": "TIME_LIMIT"}, year=2024, scenario=None, parent=None,
+                         note="时限内", kind="generate")
+    page.goto(f"{base}/plan?v={vid}")
+    page.wait_for_selector("#improve-form")
+    fits(page)
+    shot(page, "improve-form")
+    page.fill('#improve-form input[name="time_limit"]', "10")
+    page.click("#improve")
+    page.wait_for_selector("#improve-result", timeout=120_000)
+    fits(page)
+    shot(page, "improve-done")
+    text = page.inner_text("#improve-result")
+    assert f"比版本{vid}更好" in text and "→" in text, text
+    page.click("#improve-result a")
+    page.wait_for_url("**/plan?v=*")
+    assert "继续优化" in page.inner_text("#version-title")

@@ -255,6 +255,7 @@ def solve(
     hint: Plan | None = None,
     first_tiers=None,
     units_per_second: float | None = None,
+    start: Plan | None = None,
 ) -> Result:
     """Plan the year under ``ctx``'s rule set.
 
@@ -271,14 +272,21 @@ def solve(
     starts instead from the best plan by the other preferences that keeps every rule (:func:`_repair_hint`), whose
     proven cost is then the bound the result states. The search with the candidates ends in rounds of a
     neighbourhood search (:mod:`planner.lns`), which improves the plan far faster than the whole-model search.
+
+    *start* continues an earlier run (继续优化): the search starts from that plan instead, and the result is never
+    dearer than it (when the plan keeps every rule of ``ctx``); with candidates, the bound is a fresh run's.
     """
+    if start is not None and (hint is not None or reference is not None or first_tiers is not None):
+        raise ValueError("start continues a plan's own search: not with a hint, a reference or first tiers")
     started = time.perf_counter()
     floor, binding = None, []  # from the plan without candidates: a lower bound on the cost; what it breaks
     if getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
         quick, floor, binding = _without_candidates(ctx, seed, time_limit, pins, explain)
         if isinstance(quick, Result):
-            return quick
-        hint = quick
+            return quick  # proven optimal with the candidates: no plan, *start* included, costs less
+        hint = quick if start is None else start
+    elif start is not None:
+        hint = start
     # the wall-clock backstop is the whole run's: the plan without candidates counts against it (at 240 sessions
     # that and the spans took 6-10 s, and a 30 s run took 38 s)
     if units_per_second is None:
@@ -305,33 +313,8 @@ def solve(
         tiers += [("sessions_changed", sum(changed)), ("days_moved", sum(days))]
     tiers.append(("preferences", pref_expr))
 
-    status = cp_model.UNKNOWN
-    tier_values: dict[str, int] = {}
-    proven = True  # every tier so far proven optimal
-    solver = None
-    bound = None  # the last tier's proven bound, from the whole-model search
-    for i, (name, expr) in enumerate(tiers):
-        m.minimize(expr)
-        last = i == len(tiers) - 1
-        if last and neighbourhoods:
-            status, solver, bound = _search_with_neighbourhoods(mv, expr, clock, seed, started=kept, floor=floor)
-        else:
-            solver = clock.solver(seed)
-            _light_presolve(solver)
-            status = solver.solve(m)
-            clock.account(solver, status)
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                bound = solver.best_objective_bound
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            break
-        proven = proven and status == cp_model.OPTIMAL
-        val = objective_at(solver, expr)
-        tier_values[name] = val + (missing if name == "sessions_changed" else 0)
-        if i < len(tiers) - 1:
-            m.add(expr <= val)
-            m.clear_hints()
-            for v in _all_decisions(mv):
-                m.add_hint(v, solver.value(v))
+    status, solver, bound, proven, tier_values = _solve_tiers(mv, tiers, clock, seed, neighbourhoods, kept, floor,
+                                                              missing)
     st = _STATUS.get(status, Status.UNKNOWN)
     if st == Status.OPTIMAL and not proven:
         st = Status.TIME_LIMIT  # the last tier is optimal only given an earlier tier the limit cut short
@@ -361,9 +344,63 @@ def solve(
     result.binding = binding if not st.has_plan and st != Status.INFEASIBLE else []
     if status == cp_model.UNKNOWN or st == Status.TIME_LIMIT:
         result.stopped_by = "wall-clock limit" if clock.wall_stop else "deterministic limit"
+    if start is not None and st != Status.INFEASIBLE:
+        _no_dearer_than(start, result, ctx)
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result
+
+
+def _no_dearer_than(start: Plan, result: Result, ctx: Problem) -> None:
+    """A continued search returns its starting plan when it found nothing cheaper (or nothing at all in time):
+    the search starts from it, but the whole-model search, which the time limit may cut short, need not return
+    it. Only a plan that keeps every rule of *ctx* counts (the inputs may have changed since it was made)."""
+    from .check import check_plan
+
+    report = check_plan(start, ctx)
+    if not report.ok or (result.plan is not None and result.objective <= report.objective):
+        return
+    result.plan, result.report = start, report
+    result.parts, result.objective, result.solver_objective = report.costs, report.objective, report.objective
+    if result.status != Status.OPTIMAL:
+        result.status = Status.TIME_LIMIT
+    result.bound = None if result.bound is None else float(min(result.bound, result.objective))
+
+
+def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbourhoods: bool, kept: bool,
+                 floor: int | None, missing: int):
+    """Minimise each tier in turn, holding the earlier ones at their values; the last with the neighbourhood
+    search when *neighbourhoods*. Returns (the last status, its solver, the last tier's bound, every tier so far
+    proven optimal, the tiers' values; *missing* sessions of the reference count as changed)."""
+    m = mv.model
+    status = cp_model.UNKNOWN
+    tier_values: dict[str, int] = {}
+    proven = True  # every tier so far proven optimal
+    solver = None
+    bound = None  # the last tier's proven bound, from the whole-model search
+    for i, (name, expr) in enumerate(tiers):
+        m.minimize(expr)
+        last = i == len(tiers) - 1
+        if last and neighbourhoods:
+            status, solver, bound = _search_with_neighbourhoods(mv, expr, clock, seed, started=kept, floor=floor)
+        else:
+            solver = clock.solver(seed)
+            _light_presolve(solver)
+            status = solver.solve(m)
+            clock.account(solver, status)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                bound = solver.best_objective_bound
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            break
+        proven = proven and status == cp_model.OPTIMAL
+        val = objective_at(solver, expr)
+        tier_values[name] = val + (missing if name == "sessions_changed" else 0)
+        if i < len(tiers) - 1:
+            m.add(expr <= val)
+            m.clear_hints()
+            for v in _all_decisions(mv):
+                m.add_hint(v, solver.value(v))
+    return status, solver, bound, proven, tier_values
 
 
 def _start(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int, pins: list[Session], hint: Plan | None,

@@ -9,6 +9,10 @@ def register(sub) -> None:
     add_context_options(p)
     add_solver_options(p)
     add_output_options(p)
+    p.add_argument("--start", metavar="PLAN",
+                   help="continue from this plan (plan.csv or notice.xlsx of the same year, e.g. an earlier run's "
+                        "that stopped at its time limit): the search starts there, and the result costs no more "
+                        "than it when it keeps every rule")
     p.set_defaults(func=run)
 
 
@@ -19,11 +23,33 @@ def run(args) -> int:
     with output_set(args.out, "plan") as tx:  # fail before solving when the folder is unusable or busy
         scenario = scenario_from_args(args)
         if scenario is None:
-            code = solve_and_write(context_from_args(args), tx, args)
+            ctx = context_from_args(args)
+            start, extra = _start(args, ctx)
+            code = solve_and_write(ctx, tx, args, extra_summary=extra, start=start)
         else:
             print(f"scenario {scenario.name}" + (f": {scenario.question}" if scenario.question else "") + "\n")
-            extra = {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
-                     "pinned": len(scenario.pins)}
-            code = solve_and_write(with_demand_from_args(scenario.ctx, args, scenario), tx, args, pins=list(scenario.pins) or None, extra_summary=extra)
+            ctx = with_demand_from_args(scenario.ctx, args, scenario)
+            start, extra = _start(args, ctx)
+            extra |= {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
+                      "pinned": len(scenario.pins)}
+            code = solve_and_write(ctx, tx, args, pins=list(scenario.pins) or None, extra_summary=extra, start=start)
     print_written(tx.given, args)
     return code
+
+
+def _start(args, ctx):
+    """The plan ``--start`` names, read for the year being planned, and what summary.json says of it."""
+    if not args.start:
+        return None, {}
+    from ..check import check_plan
+    from ..errors import PlannerError
+    from ..planio import read_plan
+
+    plan = read_plan(args.start, ctx.catalogue)  # its own year, from its dates: compared, not assumed
+    if plan.year != ctx.year:
+        raise PlannerError(f"the plan is for {plan.year}, the run plans {ctx.year}", file=args.start, field="year")
+    report = check_plan(plan, ctx)
+    cost = report.objective if report.ok else None
+    print(f"starting from {args.start}: " + (f"cost {cost}" if report.ok else
+                                              f"breaks {len(report.violations)} rule(s) of this run, repaired first"))
+    return plan, {"start": {"file": str(args.start), "objective": cost}}

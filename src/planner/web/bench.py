@@ -80,6 +80,8 @@ class Bench:
         (``pending/``), so a restart does not lose a proposal the planner has not looked at yet."""
         if job.spec["kind"] == "generate":
             job.version = self.store(job, parent=None, note=job.spec.get("note", ""))
+        elif job.spec["kind"] == "improve" and job.outcome["improve"]["improved"]:  # nothing better: no version
+            job.version = self.store(job, parent=int(job.spec["base"]), note=job.spec.get("note", ""))
         elif job.spec["kind"] in ("replan", "pin"):  # a 推荐场次 is recomputed, never crowds out a proposal
             self.ws.save_pending(job.id, {"spec": job.spec, "outcome": job.outcome})
 

@@ -114,7 +114,7 @@ def _compute(spec: dict) -> dict:
     ws = Workspace(spec["root"], verify=False)
     limit = float(spec["time_limit"])
     base = None
-    if kind in ("replan", "pin"):
+    if kind in ("replan", "pin", "improve"):
         from ..data import load_catalogue
 
         year = ws.version(spec["base"]).year
@@ -133,6 +133,9 @@ def _compute(spec: dict) -> dict:
         extra["demand_version"] = spec.get("demand")
     if kind == "generate":
         result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None)
+    elif kind == "improve":  # 继续优化: the version's own search, continued from its plan
+        result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None, start=base)
+        extra["improved_from"] = spec["base"]
     elif kind == "replan":
         from_date = dt.date.fromisoformat(spec["from_date"])
         start, stop = ctx.window
@@ -178,6 +181,9 @@ def _compute(spec: dict) -> dict:
         raise time_limit_error(result, ctx, limit)
     out = {"ok": True, "plan_csv": plan_to_csv(result.plan), "summary": summary_dict(result, ctx, **extra),
            "year": ctx.year}
+    if kind == "improve":
+        out["improve"] = improvement(base, result, ctx)
+        base = None  # a better plan is a new version at once, not a proposal of changes
     if base is not None:
         out["changes"] = [{"stream": c.stream, "no": c.no, "what": c.what,
                            "old": session_dict(c.old), "new": session_dict(c.new),
@@ -195,6 +201,26 @@ def _compute(spec: dict) -> dict:
         out["rows"], out["counted"] = changes_rows(r), r.counted
         for c, row in zip(out["changes"], out["rows"]):
             c["row"] = row
+    return out
+
+
+def improvement(base, result, ctx) -> dict:
+    """What 继续优化 found, for the page: whether the plan is cheaper than the version it continued (by the
+    preferences of the same rules and candidates, as the search counts), both costs, and with candidates both
+    longest waits and the candidates waiting longer than the preference's target."""
+    from ..check import check_plan
+    from ..queueing import evaluate
+
+    report = check_plan(base, ctx)
+    before = report.objective if report.ok else None
+    out = {"improved": before is None or result.objective < before, "before": before, "after": result.objective}
+    if ctx.demand is not None:  # the candidates' figures are the demand's: 估计 until a bureau's own replace them
+        out["status"] = ctx.demand.status
+        out["wait_before"] = evaluate(base, ctx).summary()["max_wait_days"]
+        out["wait_after"] = evaluate(result.plan, ctx).summary()["max_wait_days"]
+        late = dict(report.costs).get("short_wait")
+        if late is not None and "short_wait" in result.parts:
+            out["late_before"], out["late_after"] = late[1], result.parts["short_wait"][1]
     return out
 
 

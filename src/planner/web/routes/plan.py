@@ -20,7 +20,7 @@ def home(request: Request):
 def plan_page(request: Request, v: str | None = None, deleted: str | None = None, scenario: str = "",
               year: str = ""):
     from ...api import next_year
-    from .versions import who
+    from .versions import improvable, who
 
     b = bench(request)
     version = b.latest_or(v)
@@ -36,6 +36,7 @@ def plan_page(request: Request, v: str | None = None, deleted: str | None = None
                  "legend": views.legend(plan, ctx), "tables": views.notice_tables(plan, ctx),
                  "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
                  "chain": b.ws.chain(version.id), "summary": b.ws.summary(version.id)}
+        shown["improvable"] = improvable(version, shown["summary"])
     form = {k: x for k, x in (("scenario", scenario), ("year", year)) if x}  # 用此情景生成 from elsewhere
     return b.page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
                   errors={}, form=form, **shown)

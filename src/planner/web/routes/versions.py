@@ -69,6 +69,38 @@ async def make_current(request: Request, vid: str):
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
 
+#: versions whose own search 继续优化 continues: a plan made by the solver from the rules alone (a re-plan's or a
+#: pin's search keeps close to its base first, which a continuation from the result would not)
+IMPROVABLE = ("generate", "improve")
+
+
+def improvable(version, summary: dict) -> bool:
+    """The version's search stopped at its time limit, not proven the best: 继续优化 may find a better plan."""
+    return version.kind in IMPROVABLE and summary.get("status") in ("TIME_LIMIT", "FEASIBLE")
+
+
+@router.post("/version/{vid}/improve")
+async def improve_version(request: Request, vid: str):
+    """继续优化: the version's search continued from its plan, with the same scenario and candidates; a cheaper plan
+    becomes a new version (parent this one), else nothing is saved."""
+    b = bench(request)
+    form = await b.form_of(request)
+    version = b.need_version(vid)
+    summary = b.ws.summary(version.id)
+    if not improvable(version, summary):
+        raise HTTPException(400, "只有时限内未证明最优的生成方案可以继续优化。")
+    errors: dict[str, str] = {}
+    limit = b.time_limit(form, errors)
+    if errors:
+        raise HTTPException(400, errors["time_limit"])
+    spec = {"kind": "improve", "root": str(b.ws.root), "base": version.id, "year": version.year,
+            "scenario": version.scenario or "", "time_limit": limit, "note": f"由版本{version.id}继续优化"}
+    if summary.get("demand"):  # the same candidates: the version's saved demand, or the shipped estimate
+        spec.update(with_demand=True, demand=summary.get("demand_version"))
+    job = b.submit(spec)
+    return RedirectResponse(f"/job/{job.id}", status_code=303)
+
+
 # after the fixed paths above: this one matches any last part
 @router.post("/version/{vid}/{action:str}")
 async def delete_or_undo(request: Request, vid: str, action: str):

@@ -1,0 +1,56 @@
+"""`planner plan --start` and ``solve(start=…)``: an earlier run continued, never returned dearer than it started."""
+from __future__ import annotations
+
+import json
+
+from planner.check import check_plan
+from planner.cli import main
+from planner.data import load_catalogue, scenarios_dir
+from planner.planio import read_plan
+
+PLAN_2024 = scenarios_dir() / "plan_2024.csv"
+
+
+def test_a_continued_search_returns_its_start_when_it_finds_nothing_cheaper(capsys, tmp_path):
+    """With a limit too short to find any plan, a run without --start has none (exit 2); continued from the
+    published 2024 plan it returns a plan no dearer than that one, and summary.json says where it started."""
+    from planner.api import make_context
+
+    ctx = make_context(2024)
+    start = read_plan(PLAN_2024, load_catalogue(), year=2024)
+    cost = check_plan(start, ctx).objective
+    out = tmp_path / "o"
+    code = main(["plan", "--year", "2024", "--no-publish", "--time-limit", "0.001", "--start", str(PLAN_2024),
+                 "--out", str(out)])
+    stdout = capsys.readouterr().out
+    assert code == 0 and f"starting from {PLAN_2024}: cost {cost}" in stdout
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["start"] == {"file": str(PLAN_2024), "objective": cost}
+    plan = read_plan(out / "plan.csv", load_catalogue(), year=2024)
+    assert check_plan(plan, ctx).ok and summary["objective"] == check_plan(plan, ctx).objective <= cost
+    assert main(["plan", "--year", "2024", "--no-publish", "--time-limit", "0.001", "--out",
+                 str(tmp_path / "none")]) == 2
+    capsys.readouterr()
+
+
+def test_solve_from_a_start_is_no_dearer_and_keeps_every_rule():
+    """Given time, the search from the 2024 plan finds the year's optimum, as a fresh run does; the start's cost is
+    an upper bound on every result."""
+    from planner.api import make_context
+    from planner.solver import Status, solve
+
+    ctx = make_context(2024)
+    start = read_plan(PLAN_2024, load_catalogue(), year=2024)
+    fresh = solve(ctx, time_limit=30)
+    continued = solve(ctx, time_limit=30, start=start)
+    assert fresh.status == continued.status == Status.OPTIMAL
+    assert continued.objective == fresh.objective <= check_plan(start, ctx).objective
+
+
+def test_a_start_of_another_year_or_missing_is_one_line_and_exit_2(capsys, tmp_path):
+    for argv, words in ((["--year", "2025", "--start", str(PLAN_2024)], "the plan is for 2024, the run plans 2025"),
+                        (["--year", "2024", "--start", str(tmp_path / "missing.csv")], "missing.csv")):
+        code = main(["plan", "--no-publish", "--out", str(tmp_path / "o")] + argv)
+        err = capsys.readouterr().err
+        assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err, err
+        assert not (tmp_path / "o").exists()
