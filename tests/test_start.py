@@ -1,6 +1,7 @@
 """`planner plan --start` and ``solve(start=…)``: an earlier run continued, never returned dearer than it started."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 from planner.check import check_plan
@@ -54,3 +55,24 @@ def test_a_start_of_another_year_or_missing_is_one_line_and_exit_2(capsys, tmp_p
         err = capsys.readouterr().err
         assert code == 2 and words in err and err.count("\n") == 1 and "Traceback" not in err, err
         assert not (tmp_path / "o").exists()
+
+
+def test_a_start_that_breaks_a_pin_is_never_returned(tmp_path):
+    """The rules' check does not see a scenario's pins: a start plan that moves a pinned session keeps every rule
+    and may cost less than anything the search finds in time, yet it is not the scenario's plan. With a limit too
+    short for any plan, the run has none (rather than the start); the same start without the pin comes back."""
+    import dataclasses
+
+    from planner.api import make_context
+    from planner.solver import Status, solve
+
+    ctx = make_context(2024)
+    start = read_plan(PLAN_2024, load_catalogue(), year=2024)
+    first = start.by_key()[("managers", 1)]
+    # the start's own first session, a week later: a pin the start does not keep
+    moved = dataclasses.replace(first, exam_date=first.exam_date + dt.timedelta(days=7),
+                                registration_deadline=first.registration_deadline + dt.timedelta(days=7))
+    r = solve(ctx, time_limit=0.001, start=start, pins=[moved])
+    assert r.plan is None or r.plan.by_key()[("managers", 1)].exam_date == moved.exam_date
+    r = solve(ctx, time_limit=0.001, start=start, pins=[first])
+    assert r.status == Status.TIME_LIMIT and r.plan is not None and r.plan.by_key()[first.key] == first

@@ -345,18 +345,22 @@ def solve(
     if status == cp_model.UNKNOWN or st == Status.TIME_LIMIT:
         result.stopped_by = "wall-clock limit" if clock.wall_stop else "deterministic limit"
     if start is not None and st != Status.INFEASIBLE:
-        _no_dearer_than(start, result, ctx)
+        _no_dearer_than(start, result, ctx, all_pins)
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result
 
 
-def _no_dearer_than(start: Plan, result: Result, ctx: Problem) -> None:
+def _no_dearer_than(start: Plan, result: Result, ctx: Problem, pins: list[Session]) -> None:
     """A continued search returns its starting plan when it found nothing cheaper (or nothing at all in time):
     the search starts from it, but the whole-model search, which the time limit may cut short, need not return
-    it. Only a plan that keeps every rule of *ctx* counts (the inputs may have changed since it was made)."""
+    it. Only a plan that keeps every rule of *ctx* and every pin counts (the inputs may have changed since it was
+    made, and the rules' check does not see pins)."""
     from .check import check_plan
 
+    held = start.by_key()
+    if any(_pinned_as(held.get(p.key)) != _pinned_as(p) for p in pins):
+        return
     report = check_plan(start, ctx)
     if not report.ok or (result.plan is not None and result.objective <= report.objective):
         return
@@ -365,6 +369,13 @@ def _no_dearer_than(start: Plan, result: Result, ctx: Problem) -> None:
     if result.status != Status.OPTIMAL:
         result.status = Status.TIME_LIMIT
     result.bound = None if result.bound is None else float(min(result.bound, result.objective))
+
+
+def _pinned_as(session: Session | None) -> tuple | None:
+    """What a pin fixes of a session (:func:`planner.model.pin`): exam day, deadline, site and kind."""
+    if session is None:
+        return None
+    return session.exam_date, session.registration_deadline, session.institution, session.kind
 
 
 def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbourhoods: bool, kept: bool,

@@ -51,5 +51,6 @@ def _start(args, ctx):
     report = check_plan(plan, ctx)
     cost = report.objective if report.ok else None
     print(f"starting from {args.start}: " + (f"cost {cost}" if report.ok else
-                                              f"breaks {len(report.violations)} rule(s) of this run, repaired first"))
+                                              f"breaks {len(report.violations)} rule(s) of this run: the search starts from it "
+                                              "but does not keep it"))
     return plan, {"start": {"file": str(args.start), "objective": cost}}
