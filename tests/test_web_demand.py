@@ -595,6 +595,7 @@ def test_improve_continues_a_version_s_search_and_saves_only_a_better_plan(env):
     page = client.get(f"/job/{job.id}").text
     assert f"比版本{made['worse']}更好" in page and f"{im['before']} → {im['after']}" in page
     assert f"（按需求与考位，{ctx.demand.status}）" in page  # an estimate's waits are said to be one
+    assert f'href="/compare?a={made["worse"]}&b={job.version}"' in page  # what moved, one click away
     assert "继续优化" in client.get(f"/plan?v={job.version}").text  # the version's kind, in the list
     assert len(ws.versions()) == before + 1
     r = post(app, client, f"/version/{made['best']}/improve", {"time_limit": "10"})
