@@ -596,7 +596,9 @@ def test_improve_continues_a_version_s_search_and_saves_only_a_better_plan(env):
     assert f"比版本{made['worse']}更好" in page and f"{im['before']} → {im['after']}" in page
     assert f"（按需求与考位，{ctx.demand.status}）" in page  # an estimate's waits are said to be one
     assert f'href="/compare?a={made["worse"]}&b={job.version}"' in page  # what moved, one click away
-    assert "继续优化" in client.get(f"/plan?v={job.version}").text  # the version's kind, in the list
+    page = client.get(f"/plan?v={job.version}").text
+    assert "继续优化" in page  # the version's kind, in the list
+    assert f'候考超过30天 <span id="late-count">{im["late_after"]}</span> 人' in page  # what the preference priced
     assert len(ws.versions()) == before + 1
     r = post(app, client, f"/version/{made['best']}/improve", {"time_limit": "10"})
     job = app.state.jobs.wait(r.headers["location"].rsplit("/", 1)[-1], timeout=300)

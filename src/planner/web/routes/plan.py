@@ -37,9 +37,19 @@ def plan_page(request: Request, v: str | None = None, deleted: str | None = None
                  "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
                  "chain": b.ws.chain(version.id), "summary": b.ws.summary(version.id)}
         shown["improvable"] = improvable(version, shown["summary"])
+        shown["late"] = _late(shown["summary"], ctx)
     form = {k: x for k, x in (("scenario", scenario), ("year", year)) if x}  # 用此情景生成 from elsewhere
     return b.page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
                   errors={}, form=form, **shown)
+
+
+def _late(summary: dict, ctx) -> dict | None:
+    """With candidates: how many waited longer than the wait preference's target (what it priced), and the target."""
+    part = (summary.get("objective_parts") or {}).get("short_wait")
+    rule = ctx.ruleset.rule("short_wait")
+    if not summary.get("demand") or part is None or rule is None:
+        return None
+    return {"count": part["cost"], "days": rule.target_days}
 
 
 def _moved(b, version, plan) -> dict:
