@@ -274,7 +274,8 @@ def solve(
     neighbourhood search (:mod:`planner.lns`), which improves the plan far faster than the whole-model search.
 
     *start* continues an earlier run (继续优化): the search starts from that plan instead, and the result is never
-    dearer than it (when the plan keeps every rule of ``ctx``); with candidates, the bound is a fresh run's.
+    dearer than it (when the plan keeps every rule of ``ctx`` and every pin); with candidates, the bound is a fresh
+    run's.
     """
     if start is not None and (hint is not None or reference is not None or first_tiers is not None):
         raise ValueError("start continues a plan's own search: not with a hint, a reference or first tiers")

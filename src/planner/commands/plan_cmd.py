@@ -50,7 +50,6 @@ def _start(args, ctx):
         raise PlannerError(f"the plan is for {plan.year}, the run plans {ctx.year}", file=args.start, field="year")
     report = check_plan(plan, ctx)
     cost = report.objective if report.ok else None
-    print(f"starting from {args.start}: " + (f"cost {cost}" if report.ok else
-                                              f"breaks {len(report.violations)} rule(s) of this run: the search starts from it "
-                                              "but does not keep it"))
+    broken = f"breaks {len(report.violations)} rule(s) of this run: the search starts from it but does not keep it"
+    print(f"starting from {args.start}: " + (f"cost {cost}" if report.ok else broken))
     return plan, {"start": {"file": str(args.start), "objective": cost}}
