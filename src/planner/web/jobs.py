@@ -221,6 +221,7 @@ def improvement(base, result, ctx) -> dict:
         late = dict(report.costs).get("short_wait")
         if late is not None and "short_wait" in result.parts:
             out["late_before"], out["late_after"] = late[1], result.parts["short_wait"][1]
+            out["target_days"] = ctx.ruleset.rule("short_wait").target_days
     return out
 
 
