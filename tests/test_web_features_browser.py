@@ -11,7 +11,7 @@ import pytest
 
 playwright = pytest.importorskip("playwright.sync_api")
 # the browser, the artifacts folder and the live server of the walk-through (which skips without Chromium)
-from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, SCREENSHOTS, live_server, save_shot  # noqa: E402
+from test_web_browser import ARGS, ARTIFACTS, CHROMIUM, SCREENSHOTS, boxes_that_scroll, live_server, save_shot  # noqa: E402
 
 from planner.data import scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
@@ -53,7 +53,10 @@ def page(request, browser):
 
 
 def fits(page) -> None:
+    """No page scrolls sideways; at 1280 px no table hides columns in its scrolling box either."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), page.url
+    if page.width >= 1280:
+        assert not boxes_that_scroll(page), f"{page.url} at {page.width}px hides columns of {boxes_that_scroll(page)}"
 
 
 def shot(page, name: str) -> None:
