@@ -606,3 +606,84 @@ def test_improve_continues_a_version_s_search_and_saves_only_a_better_plan(env):
     assert len(ws.versions()) == before + 1
     page = client.get(f"/job/{job.id}").text
     assert f"没有找到比版本{made['best']}更好的方案，未保存新版本" in page and f"{cost} → {cost}" in page
+
+
+EXPORT = ("期次,考试日期,类别,报名人数,参考人数,合格人数\n"
+          "1,2024-03-06,电工作业,200,180,162\n2,2024-03-20,低压电工作业,100,90,81\n"
+          "3,2024-07-08,焊接与热切割作业,50,50,45\n")
+
+
+def _xlsx(text: str) -> bytes:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    for row in csv.reader(io.StringIO(text)):
+        wb.active.append([int(c) if c.isdigit() else c for c in row])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_registration_export_uploaded_on_the_page_is_the_command_line_s_import_saved_as_a_version(env, tmp_path,
+                                                                                                    suffix):
+    """导入报名数据 saves what ``planner demand import EXPORT --base <the version shown>`` writes: the same streams,
+    candidates, rates and seats, status 实际, the file's own name as its source; the page then shows it. The shown
+    version is the shipped estimate restored as the newest, which has the managers' stream the export lacks."""
+    import subprocess
+    import sys
+
+    app, client, vid, _ = env
+    assert post(app, client, "/demand/restore", {"d": "estimate"}).status_code == 303
+    shown = D.numbers(app.state.ws)[-1]
+    data = EXPORT.encode("utf-8") if suffix == ".csv" else _xlsx(EXPORT)
+    r = post(app, client, "/demand/import", {"d": str(shown)},
+             files={"export": (f"2024年报名{suffix}", data, "application/octet-stream")})
+    assert r.status_code == 303, r.text
+    new = D.numbers(app.state.ws)[-1]
+    assert r.headers["location"] == f"/demand?d={new}&saved=1"
+    saved = D.load(app.state.ws, new, load_catalogue())
+    export = tmp_path / f"2024年报名{suffix}"
+    export.write_bytes(data)
+    out = tmp_path / "cli.toml"
+    cli = subprocess.run([sys.executable, "-m", "planner", "demand", "import", str(export), "--out", str(out),
+                          "--base", str(D.path(app.state.ws, shown))], capture_output=True, text=True)
+    assert cli.returncode == 0, cli.stderr
+    by_cli = load_demand(out, load_catalogue())
+    assert saved.status == "实际" and saved.source == export.name and saved.name == export.stem
+    assert saved.streams == by_cli.streams and saved.sites == by_cli.sites
+    assert D.meta(app.state.ws, new)["note"].startswith(f"导入报名数据 {export.name}")
+    assert "高危行业主要负责人和安全管理员的场次，本版该类考生为0" in D.meta(app.state.ws, new)["note"]
+    page = client.get(f"/demand?d={new}").text
+    assert "数据性质：<strong>实际</strong>" in page and "导入报名数据 2024年报名" in page
+
+
+@pytest.mark.parametrize("name,data,said", [
+    ("报名.csv", EXPORT.replace("2024-07-08", "2024-02-30").encode(), "输入有误：第4行，“考试日期”不是日期（请写成 2024-03-06）"),
+    ("报名.csv", EXPORT.replace("200,180", "200,280").encode(), "输入有误：第2行，“参考人数”须满足 合格人数 ≤ 参考人数 ≤ 报名人数"),
+    ("报名.csv", EXPORT.replace("电工作业,200", "烟花爆竹作业,200").encode(), "输入有误：第2行，“类别”不是附件4中的作业类别"),
+    ("报名.csv", EXPORT.replace("合格人数", "及格").encode(), "输入有误：第1行，“合格人数”这一列缺失"),
+    ("报名.csv", EXPORT.splitlines()[0].encode(), "无法读取这个文件：文件中只有表头，没有场次数据行。"),
+    ("报名.csv", b"", "文件是空的"),
+    ("报名.txt", EXPORT.encode(), "只能上传报名数据 CSV 文件或 Excel 文件（.xlsx）"),
+    ("报名.xlsx", EXPORT.encode(), "这不是有效的 Excel（.xlsx）文件"),
+])
+def test_a_bad_export_is_said_in_one_chinese_line_and_nothing_is_saved(env, name, data, said):
+    app, client, _, _ = env
+    before = D.numbers(app.state.ws)
+    r = post(app, client, "/demand/import", {}, files={"export": (name, data, "application/octet-stream")})
+    assert r.status_code == 400
+    assert f'id="err-export">{said}' in r.text
+    assert D.numbers(app.state.ws) == before
+
+
+def test_an_import_without_a_file_is_refused_and_the_file_s_name_is_escaped(env):
+    app, client, _, _ = env
+    before = D.numbers(app.state.ws)
+    r = post(app, client, "/demand/import", {})
+    assert r.status_code == 400 and 'id="err-export">请选择考试系统导出的报名数据文件' in r.text
+    assert D.numbers(app.state.ws) == before
+    r = post(app, client, "/demand/import", {}, files={"export": ('<img src=x onerror="alert(1)">.csv', EXPORT.encode(), "text/csv")})
+    assert r.status_code == 303
+    page = client.get(r.headers["location"]).text
+    assert "<img src=x" not in page and "导入报名数据 &lt;img src=x onerror=" in page

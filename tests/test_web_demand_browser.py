@@ -90,3 +90,37 @@ def test_publish_offers_the_candidates(page, server):
     assert not page.is_checked("#with-demand")  # an estimate leaves the office only when the planner asks
     fits(page)
     shot(page, "publish-with-demand")
+
+
+def test_import_a_registration_export_from_the_page(page, server, tmp_path):
+    """导入报名数据: a row the importer refuses is said under the file field, nothing saved; a good export becomes
+    the newest version, shown as 实际."""
+    from test_web_demand import EXPORT
+
+    app, base = server
+    bad, good = tmp_path / "报名-错.csv", tmp_path / "2024年报名.csv"
+    bad.write_text(EXPORT.replace("2024-07-08", "2024-02-30"), encoding="utf-8")
+    good.write_text(EXPORT, encoding="utf-8")
+    before = D.numbers(app.state.ws)
+    page.goto(f"{base}/demand")
+    page.set_input_files("#export-file", str(bad))
+    assert page.inner_text("#export-file-name") == bad.name
+    page.click("#import-run")
+    page.wait_for_selector("#err-export")
+    assert "第4行，“考试日期”不是日期" in page.inner_text("#err-export")
+    # the page opens at the import form, its error in view, not at the top of a long page
+    assert page.evaluate("(() => { const r = document.getElementById('err-export').getBoundingClientRect();"
+                         " return r.top >= 0 && r.bottom <= innerHeight; })()")
+    assert D.numbers(app.state.ws) == before
+    fits(page)
+    shot(page, "demand-import-error")
+    page.set_input_files("#export-file", str(good))
+    page.click("#import-run")
+    page.wait_for_selector("#saved")
+    assert "实际" in page.inner_text("#demand-status") and len(D.numbers(app.state.ws)) == len(before) + 1
+    assert "导入报名数据 2024年报名.csv" in page.inner_text("#demand-versions")
+    fits(page)
+    shot(page, "demand-imported")
+    page.click("#restore-estimate")  # the estimate back as the newest, as the module's other tests expect it
+    page.wait_for_selector("#saved")
+    assert "估计" in page.inner_text("#demand-status")

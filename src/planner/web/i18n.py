@@ -173,6 +173,16 @@ def input_error(field: str | None, row: int | None = None, message: str = "", ca
     return text("input_error", field=where, message="" if not where else "不正确")
 
 
+def import_error(err) -> str:
+    """A registration export's PlannerError (``planner.demand_import``) in Chinese: the row and column, and why
+    (messages.toml [import_reasons], by the message's start; "不正确" for one it does not know)."""
+    why = next((zh for start, zh in table()["import_reasons"].items() if err.message.startswith(start)), "")
+    if err.row is None and err.field is None:
+        return text("unreadable_upload", problem=why or problem(err.message))
+    return text("input_error", field=(f"第{err.row}行，" if err.row is not None else "")
+                + (f"“{err.field}”" if err.field else ""), message=why or "不正确")
+
+
 def change_log(what: str) -> str:
     """A row of the change log ("add:generate", "delete", …) in Chinese."""
     head, _, kind_ = what.partition(":")

@@ -88,10 +88,11 @@ def check_result(request, status: int, filename: str, scenario, plan, ctx, repor
         per_rule=[(i18n.rule_title(r), n) for r, n in report.per_rule.items()], **kw)
 
 
-def upload_error(suffix: str, data: bytes) -> str | None:
-    """Why an upload cannot be a plan file, before anything reads it (None when it may be one)."""
+def upload_error(suffix: str, data: bytes, kind: str = "计划 CSV 文件") -> str | None:
+    """Why an upload cannot be a plan file (or a *kind* of CSV file), before anything reads it (None when it may
+    be one)."""
     if suffix not in UPLOAD_TYPES:
-        return "只能上传计划 CSV 文件或 Excel 文件（.xlsx）"
+        return f"只能上传{kind}或 Excel 文件（.xlsx）"
     if len(data) > MAX_UPLOAD:
         return "文件不能超过 5 MB"
     if not data:

@@ -64,7 +64,7 @@ def figures(b, version, n) -> dict:
             "limit": getattr(ctx.ruleset.rule("waiting"), "max_wait_days", None)}
 
 
-def demand_page(request, n, values=None, errors=None, status=200, saved=False, v=None, general=""):
+def demand_page(request, n, values=None, errors=None, status=200, saved=False, v=None, general="", imported=None):
     b = bench(request)
     cat = catalogue()
     try:
@@ -78,7 +78,7 @@ def demand_page(request, n, values=None, errors=None, status=200, saved=False, v
     kw = {"n": n, "demand": demand, "values": values or D.values_of(demand), "errors": errors or {},
           "saved": saved, "general": general, "sites": D.site_table(demand, cat), "statuses": D.statuses(), "history": [
               {"n": k, **D.meta(b.ws, k)} for k in reversed(D.numbers(b.ws))], "version": version,
-          "size_limit": SIZE_LIMIT}
+          "size_limit": SIZE_LIMIT, "imported": imported or {}}
     for h in kw["history"]:
         h["saved_text"] = D.saved_text(h.get("saved"))
     if version is not None:
@@ -109,6 +109,74 @@ async def demand_post(request: Request):
     new = D.save(b.ws, demand, who(request), str(form.get("note", ""))[:200], n)
     v = str(form.get("v", "") or "")
     return RedirectResponse(f"/demand?d={new}&saved=1" + (f"&v={v}" if v.isdigit() else ""), status_code=303)
+
+
+def _upload_name(raw: str, suffix: str) -> str:
+    """The uploaded file's own name, as the new version's basis and note say it: no folders, no control
+    characters, never hidden (a leading dot)."""
+    import re
+
+    name = "".join(ch for ch in re.split(r"[\\/]", raw)[-1] if ch.isprintable()).strip()[-100:]
+    return name if name and not name.startswith(".") else "报名数据" + suffix
+
+
+def _imported(path, suffix: str, data: bytes, base):
+    """Unpack-check and import a registration export (a worker thread, never the request loop): ("ok", demand)
+    or ("error", message in Chinese, the original message)."""
+    import dataclasses
+
+    from ...demand_import import import_registrations
+    from .check import UPLOAD_TYPES, unpacked_problem
+
+    if UPLOAD_TYPES[suffix] == "xlsx" and (problem := unpacked_problem(data)):
+        return "error", problem, ""
+    path.write_bytes(data)
+    try:
+        demand, _ = import_registrations(path, catalogue(), base)
+    except PlannerError as err:
+        return "error", i18n.import_error(err), err.message
+    except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
+        return "error", "无法读取这个文件，请确认它是考试系统导出的报名数据（CSV 或 Excel）", ""
+    # the file's own name, not the workspace's scratch path, is where the figures came from
+    return "ok", dataclasses.replace(demand, name=path.stem, source=path.name), ""
+
+
+@router.post("/demand/import")
+async def demand_import(request: Request):
+    """A bureau's registration export (CSV or XLSX, as ``planner demand import`` reads it) saved as a new demand
+    version with status 实际; the seats and retake shares are those of the version shown. A bad file or row is
+    said in one line (row and column) and nothing is saved."""
+    from pathlib import Path
+
+    from starlette.concurrency import run_in_threadpool
+
+    from ..bench import MAX_UPLOAD
+    from .check import upload_error
+    from .versions import who
+
+    b = bench(request)
+    form = await b.form_of(request)
+    n = _demand_no(b, str(form.get("d", "") or ""))
+    upload = form.get("export")
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        return demand_page(request, n, status=400, imported={"export": "请选择考试系统导出的报名数据文件（CSV 或 Excel）"})
+    suffix = Path(upload.filename).suffix.lower()
+    data = await upload.read(MAX_UPLOAD + 1)
+    problem = upload_error(suffix, data, "报名数据 CSV 文件")
+    if problem:
+        return demand_page(request, n, status=400, imported={"export": problem})
+    name = _upload_name(upload.filename, suffix)
+    base = D.load(b.ws, n, catalogue())
+    async with b.parse_lock:  # one upload unpacked at a time: memory stays bounded under many
+        with b.ws.scratch() as tmp:
+            state, got, original = await run_in_threadpool(_imported, tmp / name, suffix, data, base)
+    if state == "error":
+        return demand_page(request, n, status=400, imported={"export": got, "original": original, "name": name})
+    cat = catalogue()
+    none = [cat.streams[sid].name for sid in base.streams if sid not in got.streams]
+    note = f"导入报名数据 {name}" + "".join(f"；文件中没有{s}的场次，本版该类考生为0" for s in none)
+    new = D.save(b.ws, got, who(request), note[:200], n)
+    return RedirectResponse(f"/demand?d={new}&saved=1", status_code=303)
 
 
 @router.post("/demand/restore")
