@@ -169,6 +169,25 @@ def test_the_model_gives_an_import_s_year_back_its_registrations(tmp_path, cat, 
             assert abs(total - want[c]) <= max(1, math.ceil(step) / 2), (year, c, total, want[c], step)
 
 
+def test_an_export_s_dates_may_carry_the_sitting_s_time(tmp_path, cat):
+    """Exam systems write 考试时间 with the hour: the day is read, the same demand comes out; a time that is no time
+    is refused like any bad date."""
+    from planner.demand_import import import_registrations
+
+    rows = "考试时间,类别,报名人数,参考人数,合格人数\n{},电工作业,200,180,162\n{},焊接与热切割作业,50,50,45\n"
+    out = []
+    for a, b in (("2024-03-06", "2024-07-08"), ("2024-03-06 09:00", "2024/7/8 14:30:00"),
+                 ("2024-03-06T09:00", "2024年7月8日 8:00")):
+        export = tmp_path / "e.csv"
+        export.write_text(rows.format(a, b), encoding="utf-8")
+        out.append(import_registrations(export, cat, load_demand(SHIPPED, cat))[0].streams)
+    assert out[0] == out[1] == out[2]
+    export.write_text(rows.format("2024-03-06 24:00", "2024-07-08"), encoding="utf-8")
+    with pytest.raises(PlannerError) as err:
+        import_registrations(export, cat, load_demand(SHIPPED, cat))
+    assert (err.value.row, err.value.field) == (2, "考试日期")
+
+
 @pytest.mark.parametrize("text, field", [
     ("期次,考试日期,类别,报名人数\n1,2024-03-06,电工作业,3\n", "参考人数"),
     ("考试日期,类别,报名人数,参考人数,合格人数\n2024-13-06,电工作业,3,3,3\n", "考试日期"),

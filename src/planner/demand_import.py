@@ -6,7 +6,8 @@ columns (the first row is the header; names as the exam system writes them, Engl
 ==========================  =====================================================================================
 column                      meaning
 ==========================  =====================================================================================
-考试日期 (考试时间, exam_date)  the session's exam date: 2024-03-06, 2024/3/6 or an Excel date
+考试日期 (考试时间, exam_date)  the session's exam date: 2024-03-06, 2024/3/6 (a time after it is
+                            ignored: 2024-03-06 09:00) or an Excel date
 类别 (考试类别, 作业类别, category)  an operation category (电工作业 …), an operation type (低压电工作业 …) or its code
 报名人数 (registered)          candidates registered
 参考人数 (sat)                 candidates who sat the exam
@@ -104,7 +105,9 @@ def _date(v, path, row) -> dt.date:
         return v.date()
     if isinstance(v, dt.date):
         return v
-    m = re.fullmatch(r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?\s*", str(v or ""))
+    # exam systems often write the sitting's time too (2024-03-06 09:00, 2024/3/6 9:00:00): the day is what counts
+    m = re.fullmatch(r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?\s*",
+                     str(v or ""))
     if m:
         try:
             return dt.date(*map(int, m.groups()))
