@@ -188,6 +188,23 @@ def test_an_export_s_dates_may_carry_the_sitting_s_time(tmp_path, cat):
     assert (err.value.row, err.value.field) == (2, "考试日期")
 
 
+def test_an_export_s_counts_may_carry_thousands_separators(tmp_path, cat):
+    """A count Excel formatted as 1,234 is saved so in a CSV (quoted): read as the number; 1,23 is no number."""
+    from planner.demand_import import import_registrations
+
+    rows = '考试日期,类别,报名人数,参考人数,合格人数\n2024-03-06,电工作业,{},{},162\n'
+    out = []
+    for reg, sat in (("1234", "1180"), ('"1,234"', '" 1,180 "')):
+        export = tmp_path / "e.csv"
+        export.write_text(rows.format(reg, sat), encoding="utf-8")
+        out.append(import_registrations(export, cat, load_demand(SHIPPED, cat))[0].streams)
+    assert out[0] == out[1]
+    export.write_text(rows.format('"1,23"', "1"), encoding="utf-8")
+    with pytest.raises(PlannerError) as err:
+        import_registrations(export, cat, load_demand(SHIPPED, cat))
+    assert (err.value.row, err.value.field) == (2, "报名人数")
+
+
 @pytest.mark.parametrize("text, field", [
     ("期次,考试日期,类别,报名人数\n1,2024-03-06,电工作业,3\n", "参考人数"),
     ("考试日期,类别,报名人数,参考人数,合格人数\n2024-13-06,电工作业,3,3,3\n", "考试日期"),

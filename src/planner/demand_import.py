@@ -119,8 +119,9 @@ def _date(v, path, row) -> dt.date:
 def _count(v, path, row, field: str) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    if isinstance(v, str) and re.fullmatch(r"\s*\d+\s*", v):
-        v = int(v)
+    # Excel saves a number formatted with thousands separators as it shows it ("1,234")
+    if isinstance(v, str) and re.fullmatch(r"\s*(?:\d+|\d{1,3}(?:,\d{3})+)\s*", v):
+        v = int(v.replace(",", ""))
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PER_ROW:
         raise PlannerError(f"expected a whole number of candidates (0 … {MAX_PER_ROW}), got {str(v)[:40]!r}",
                            file=path, row=row, field=field)
