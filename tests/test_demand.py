@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from planner.data import constraints_dir, load_catalogue
+from planner.data import constraints_dir, load_catalogue, scenarios_dir
 from planner.demand import demand_from_dict, demand_to_toml, load_demand, ready_profile
 from planner.demand_estimate import default_text, read_basis
 from planner.errors import PlannerError
@@ -20,6 +20,7 @@ from planner.textio import read_toml
 from conftest import replaced
 
 SHIPPED = constraints_dir() / "demand.toml"
+SCENARIOS = scenarios_dir()
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +187,42 @@ def test_an_export_s_dates_may_carry_the_sitting_s_time(tmp_path, cat):
     with pytest.raises(PlannerError) as err:
         import_registrations(export, cat, load_demand(SHIPPED, cat))
     assert (err.value.row, err.value.field) == (2, "考试日期")
+
+
+def test_an_export_numbered_by_session_takes_its_dates_from_the_plan(tmp_path, cat):
+    """An export with 期次 and no 考试日期 (as the issue describes the exam system's): with ``--plan``, each row
+    is dated by its session in that plan, and the demand equals the one of the same export with the dates written
+    out; without the plan, or with a 期次 the plan lacks, one line and exit 2, nothing written."""
+    from planner import read_plan
+
+    plan_file = SCENARIOS / "plan_2024.csv"
+    plan = read_plan(plan_file, cat)
+    rng = random.Random(4)
+    numbered = ["期次,考试计划,类别,报名人数,参考人数,合格人数"]
+    dated = ["考试日期,考试计划,类别,报名人数,参考人数,合格人数"]
+    forms = ("{}", "第{}期", "{}期", "2024年第{}期")
+    for s in rng.sample(plan.sessions, 12):
+        name = "高危行业主要负责人、安全管理员" if s.stream == "managers" else rng.choice(["电工作业", "焊接与热切割作业"])
+        reg = rng.randint(1, 500)
+        counts = f"{reg},{reg - 1},{reg - 2}"
+        numbered.append(f"{rng.choice(forms).format(s.no)},{s.stream},{name},{counts}")
+        dated.append(f"{s.exam_date},{s.stream},{name},{counts}")
+    (tmp_path / "n").mkdir()
+    (tmp_path / "d").mkdir()
+    a, b = tmp_path / "n" / "报名.csv", tmp_path / "d" / "报名.csv"  # one name: the basis names the file
+    a.write_text("\n".join(numbered) + "\n", encoding="utf-8")
+    b.write_text("\n".join(dated) + "\n", encoding="utf-8")
+    for export, extra in ((a, ["--plan", str(plan_file)]), (b, [])):
+        r = run_cli("demand", "import", str(export), "--out", str(export.with_suffix(".toml")), *extra)
+        assert r.returncode == 0, r.stderr
+    assert load_demand(a.with_suffix(".toml"), cat).streams == load_demand(b.with_suffix(".toml"), cat).streams
+    out = tmp_path / "none.toml"
+    r = run_cli("demand", "import", str(a), "--out", str(out))
+    assert r.returncode == 2 and not out.exists() and len(r.stderr.strip().splitlines()) == 1
+    assert "考试日期" in r.stderr and "--plan" in r.stderr
+    a.write_text("期次,类别,报名人数,参考人数,合格人数\n第99期,电工作业,3,3,3\n", encoding="utf-8")
+    r = run_cli("demand", "import", str(a), "--out", str(out), "--plan", str(plan_file))
+    assert r.returncode == 2 and not out.exists() and "row 2, field '期次'" in r.stderr
 
 
 def test_an_export_s_counts_may_carry_thousands_separators(tmp_path, cat):

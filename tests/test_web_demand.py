@@ -687,3 +687,33 @@ def test_an_import_without_a_file_is_refused_and_the_file_s_name_is_escaped(env)
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert "<img src=x" not in page and "导入报名数据 &lt;img src=x onerror=" in page
+
+
+def test_an_export_numbered_by_session_is_dated_by_the_plan_version_chosen(env, tmp_path):
+    """Without 考试日期 the export's 期次 are dated by the plan version chosen on the form, as ``--plan`` does on
+    the command line; with none chosen the page says which column is missing and what to choose."""
+    import subprocess
+    import sys
+
+    app, client, vid, _ = env
+    text = "期次,类别,报名人数,参考人数,合格人数\n第1期,电工作业,200,180,162\n第2期,高危行业主要负责人、安全管理员,40,36,30\n"
+    before = D.numbers(app.state.ws)
+    r = post(app, client, "/demand/import", {}, files={"export": ("报名.csv", text.encode(), "text/csv")})
+    assert r.status_code == 400 and D.numbers(app.state.ws) == before
+    assert 'id="err-export">输入有误：第1行，“考试日期”这一列缺失：导出文件只有期次' in r.text
+    assert post(app, client, "/demand/restore", {"d": "estimate"}).status_code == 303
+    shown = D.numbers(app.state.ws)[-1]
+    r = post(app, client, "/demand/import", {"d": str(shown), "v": str(vid)},
+             files={"export": ("报名.csv", text.encode(), "text/csv")})
+    assert r.status_code == 303, r.text
+    export, plan = tmp_path / "报名.csv", tmp_path / "plan.csv"
+    export.write_text(text, encoding="utf-8")
+    plan.write_bytes(app.state.ws.plan_csv_path(vid).read_bytes())
+    out = tmp_path / "cli.toml"
+    cli = subprocess.run([sys.executable, "-m", "planner", "demand", "import", str(export), "--out", str(out),
+                          "--base", str(D.path(app.state.ws, shown)), "--plan", str(plan)], capture_output=True,
+                         text=True)
+    assert cli.returncode == 0, cli.stderr
+    saved = D.load(app.state.ws, D.numbers(app.state.ws)[-1], load_catalogue())
+    assert saved.streams == load_demand(out, load_catalogue()).streams
+    assert saved.streams["managers"].categories["managers"].profile[3] == 40  # 第2期 of 2024: April

@@ -13,7 +13,8 @@ column                      meaning
 参考人数 (sat)                 candidates who sat the exam
 合格人数 (passed)              candidates who passed
 期次 (no), 考试计划 (stream)    optional: the session number; the stream (managers / special_ops or the 附件 table
-                            name); without it a managers' category is the managers' stream, any other special_ops
+                            name); without it a managers' category is the managers' stream, any other special_ops.
+                            Without 考试日期, 期次 (3, 第3期, 2024年第3期) and the plan it numbers give the date
 ==========================  =====================================================================================
 
 Derived per stream and category: the year's registrations, the share who showed up (参考 ÷ 报名), the pass rate
@@ -45,6 +46,8 @@ COLUMNS = {
     "stream": ("考试计划", "stream"),
 }
 REQUIRED = ("exam_date", "category", "registered", "sat", "passed")
+#: without 考试日期, a plan's own 期次 give the dates: then 期次 is required instead
+BY_NUMBER = ("no", "category", "registered", "sat", "passed")
 MAX_PER_ROW = 100_000
 
 
@@ -85,7 +88,7 @@ def _rows(path: Path) -> list[tuple[int, list]]:
     return [(n, r) for n, r in enumerate(rows, start=1)]
 
 
-def _header(cells: list, path: Path, row: int) -> dict[str, int]:
+def _header(cells: list, path: Path, row: int, plan) -> dict[str, int]:
     names = [str(c).strip() if c is not None else "" for c in cells]
     found = {}
     for key, aliases in COLUMNS.items():
@@ -93,11 +96,26 @@ def _header(cells: list, path: Path, row: int) -> dict[str, int]:
             if name in aliases:
                 found[key] = i
                 break
-    missing = [COLUMNS[k][0] for k in REQUIRED if k not in found]
+    # an export that numbers its sessions by 期次 alone takes their dates from the plan it was registered under
+    need = BY_NUMBER if plan is not None and "exam_date" not in found else REQUIRED
+    missing = [COLUMNS[k][0] for k in need if k not in found]
+    if missing and missing[0] == COLUMNS["exam_date"][0] and "no" in found:
+        raise PlannerError("no 考试日期 column: an export with 期次 but no dates needs the plan they number (--plan)",
+                           file=path, row=row, field=missing[0])
     if missing:
-        raise PlannerError(f"missing column {missing[0]} (the header needs {', '.join(COLUMNS[k][0] for k in REQUIRED)})",
+        raise PlannerError(f"missing column {missing[0]} (the header needs {', '.join(COLUMNS[k][0] for k in need)})",
                            file=path, row=row, field=missing[0])
     return found
+
+
+def _session_no(v, path, row) -> int:
+    """期次 as exam systems write it: 3, 第3期, 3期, 2024年第3期."""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    m = re.fullmatch(r"\s*(?:\d{4}\s*年\s*)?第?\s*(\d{1,3})\s*期?\s*", str(v if v is not None else ""))
+    if isinstance(v, bool) or not m or int(m.group(1)) == 0:
+        raise PlannerError(f"not a session number (write 3 or 第3期): {str(v)[:40]!r}", file=path, row=row, field="期次")
+    return int(m.group(1))
 
 
 def _date(v, path, row) -> dt.date:
@@ -177,15 +195,17 @@ def _entering(registrations: int, factor: float) -> int:
                key=lambda k: (abs(k + int(round(k * factor)) - registrations), k))
 
 
-def import_registrations(path, catalogue, base: Demand) -> tuple[Demand, list[str]]:
-    """The demand a registration export shows; notes say what was kept from *base*."""
+def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Demand, list[str]]:
+    """The demand a registration export shows; notes say what was kept from *base*. *plan* (a
+    :class:`planner.plan.Plan`) dates the sessions of an export without 考试日期 by their 期次."""
     p = Path(path)
     rows = _rows(p)
     while rows and not any(c not in (None, "") for c in rows[0][1]):
         rows.pop(0)
     if not rows:
         raise PlannerError("the export is empty", file=p)
-    cols = _header(rows[0][1], p, rows[0][0])
+    cols = _header(rows[0][1], p, rows[0][0], plan)
+    held = plan.by_key() if plan is not None else {}
     sums: dict[tuple[str, str], list] = {}
     years: list[int] = []
     for n, cells in rows[1:]:
@@ -196,9 +216,17 @@ def import_registrations(path, catalogue, base: Demand) -> tuple[Demand, list[st
             i = cols.get(key)
             return cells[i] if i is not None and i < len(cells) else None
 
-        day = _date(cell("exam_date"), p, n)
         cat = _category(cell("category"), catalogue, p, n)
         sid = _stream(cell("stream"), cat, catalogue, p, n)
+        if "exam_date" in cols:
+            day = _date(cell("exam_date"), p, n)
+        else:
+            no = _session_no(cell("no"), p, n)
+            session = held.get((sid, no))
+            if session is None:
+                raise PlannerError(f"the plan has no 期次 {no} in {catalogue.streams[sid].name}", file=p, row=n,
+                                   field="期次")
+            day = session.exam_date
         if cat not in catalogue.streams[sid].categories:
             raise PlannerError(f"category {cat} is not examined in {catalogue.streams[sid].name}", file=p, row=n,
                                field="类别")

@@ -11,6 +11,9 @@ def register(sub) -> None:
     imp.add_argument("--out", metavar="FILE", required=True, help="the demand TOML to write")
     imp.add_argument("--base", metavar="FILE", default=None,
                      help="demand file whose seats and retake assumptions are kept [default: the shipped estimate]")
+    imp.add_argument("--plan", metavar="PLAN", default=None,
+                     help="the plan (plan.csv or notice.xlsx) whose 期次 the export numbers: dates the sessions of an "
+                          "export without 考试日期")
     show = s.add_parser("show", help="a demand file's candidates per stream and category, and seats per site")
     show.add_argument("file", metavar="FILE", nargs="?", default=None, help="[default: constraints/demand.toml]")
     show.add_argument("--year", type=int, default=None, help="plan year whose window spreads the candidates")
@@ -34,7 +37,12 @@ def run(args) -> int:
             raise PlannerError("is a folder: give the demand file's name, e.g. demand.toml", file=args.out,
                                field="out")
         base = load_demand(args.base or default_demand_path(), cat)
-        demand, notes = import_registrations(args.export, cat, base)
+        plan = None
+        if args.plan:
+            from ..planio import read_plan
+
+            plan = read_plan(args.plan, cat)
+        demand, notes = import_registrations(args.export, cat, base, plan)
         atomic_write_text(args.out, demand_to_toml(demand, f"Imported from {args.export} by planner demand import."))
         for line in notes:
             print(line)

@@ -120,7 +120,7 @@ def _upload_name(raw: str, suffix: str) -> str:
     return name if name and not name.startswith(".") else "报名数据" + suffix
 
 
-def _imported(path, suffix: str, data: bytes, base):
+def _imported(path, suffix: str, data: bytes, base, plan):
     """Unpack-check and import a registration export (a worker thread, never the request loop): ("ok", demand)
     or ("error", message in Chinese, the original message)."""
     import dataclasses
@@ -132,7 +132,7 @@ def _imported(path, suffix: str, data: bytes, base):
         return "error", problem, ""
     path.write_bytes(data)
     try:
-        demand, _ = import_registrations(path, catalogue(), base)
+        demand, _ = import_registrations(path, catalogue(), base, plan)
     except PlannerError as err:
         return "error", i18n.import_error(err), err.message
     except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
@@ -144,8 +144,9 @@ def _imported(path, suffix: str, data: bytes, base):
 @router.post("/demand/import")
 async def demand_import(request: Request):
     """A bureau's registration export (CSV or XLSX, as ``planner demand import`` reads it) saved as a new demand
-    version with status 实际; the seats and retake shares are those of the version shown. A bad file or row is
-    said in one line (row and column) and nothing is saved."""
+    version with status 实际; the seats and retake shares are those of the version shown, and a plan version
+    chosen dates an export numbered by 期次 alone (``--plan``). A bad file or row is said in one line (row and
+    column) and nothing is saved."""
     from pathlib import Path
 
     from starlette.concurrency import run_in_threadpool
@@ -157,21 +158,25 @@ async def demand_import(request: Request):
     b = bench(request)
     form = await b.form_of(request)
     n = _demand_no(b, str(form.get("d", "") or ""))
+    # the plan version whose 期次 date an export without 考试日期 (none chosen: the export must have dates)
+    vid = str(form.get("v", "") or "")
+    plan = b.plan_of(b.need_version(vid))[0] if vid else None
     upload = form.get("export")
     if upload is None or isinstance(upload, str) or not upload.filename:
-        return demand_page(request, n, status=400, imported={"export": "请选择考试系统导出的报名数据文件（CSV 或 Excel）"})
+        return demand_page(request, n, status=400,
+                           imported={"export": "请选择考试系统导出的报名数据文件（CSV 或 Excel）", "v": vid})
     suffix = Path(upload.filename).suffix.lower()
     data = await upload.read(MAX_UPLOAD + 1)
     problem = upload_error(suffix, data, "报名数据 CSV 文件")
     if problem:
-        return demand_page(request, n, status=400, imported={"export": problem})
+        return demand_page(request, n, status=400, imported={"export": problem, "v": vid})
     name = _upload_name(upload.filename, suffix)
     base = D.load(b.ws, n, catalogue())
     async with b.parse_lock:  # one upload unpacked at a time: memory stays bounded under many
         with b.ws.scratch() as tmp:
-            state, got, original = await run_in_threadpool(_imported, tmp / name, suffix, data, base)
+            state, got, original = await run_in_threadpool(_imported, tmp / name, suffix, data, base, plan)
     if state == "error":
-        return demand_page(request, n, status=400, imported={"export": got, "original": original, "name": name})
+        return demand_page(request, n, status=400, imported={"export": got, "original": original, "v": vid})
     cat = catalogue()
     none = [cat.streams[sid].name for sid in base.streams if sid not in got.streams]
     note = f"导入报名数据 {name}" + "".join(f"；文件中没有{s}的场次，本版该类考生为0" for s in none)
