@@ -225,6 +225,41 @@ def test_an_export_numbered_by_session_takes_its_dates_from_the_plan(tmp_path, c
     assert r.returncode == 2 and not out.exists() and "row 2, field '期次'" in r.stderr
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_replan_reads_the_same_export_as_registrations_per_session(tmp_path, cat, seed):
+    """``replan --registrations`` takes the exam system's export as well as its short form stream,no,报名人数: each
+    session's categories summed, CSV or XLSX, equal to the short form written from the same numbers; a row of a
+    session the plan lacks is refused with its row and 期次."""
+    from openpyxl import Workbook
+
+    from planner import read_plan
+    from planner.replan import read_people
+
+    plan = read_plan(SCENARIOS / "plan_2024.csv", cat)
+    rng = random.Random(seed)
+    export = [["期次", "考试计划", "类别", "报名人数", "参考人数", "合格人数"]]
+    want: dict = {}
+    for s in rng.sample(plan.sessions, 15):
+        cats = ["高危行业主要负责人、安全管理员"] if s.stream == "managers" else rng.sample(
+            ["电工作业", "焊接与热切割作业", "高处作业", "低压电工作业"], rng.randint(1, 3))
+        for name in cats:
+            reg = rng.randint(0, 300)
+            export.append([rng.choice(["{}", "第{}期"]).format(s.no), cat.streams[s.stream].name, name, reg, reg, reg])
+            want[s.key] = want.get(s.key, 0) + reg
+    a, b, c = tmp_path / "export.csv", tmp_path / "short.csv", tmp_path / "export.xlsx"
+    a.write_text("\n".join(",".join(map(str, r)) for r in export) + "\n", encoding="utf-8")
+    b.write_text("stream,no,报名人数\n" + "".join(f"{k[0]},{k[1]},{n}\n" for k, n in want.items()), encoding="utf-8")
+    wb = Workbook()
+    for r in export:
+        wb.active.append(r)
+    wb.save(c)
+    assert read_people(a, plan, cat) == read_people(b, plan, cat) == read_people(c, plan, cat) == dict(sorted(want.items()))
+    a.write_text("期次,类别,报名人数\n第99期,电工作业,3\n", encoding="utf-8")
+    with pytest.raises(PlannerError) as err:
+        read_people(a, plan, cat)
+    assert (err.value.row, err.value.field) == (2, "期次")
+
+
 def test_an_export_s_counts_may_carry_thousands_separators(tmp_path, cat):
     """A count Excel formatted as 1,234 is saved so in a CSV (quoted): read as the number; 1,23 is no number."""
     from planner.demand_import import import_registrations

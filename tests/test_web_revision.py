@@ -288,13 +288,19 @@ def test_a_version_never_published_gets_no_notice(env):
     assert r.status_code == 400 and "尚未发布" in r.text and snapshot(app.state.ws) == before
 
 
-def test_bad_registrations_are_said_on_the_form_and_queue_nothing(env):
+@pytest.mark.parametrize("name,bad,said", [
+    ("r.csv", "stream,no,报名人数\nspecial_ops,999,5\n", "第2行"),
+    # the exam system's export, as 需求与考位 imports it: a session the published plan lacks
+    ("r.csv", "期次,类别,报名人数\n第99期,电工作业,3\n", "第2行，“期次”所选计划版本中没有这一期"),
+    ("r.txt", "stream,no,报名人数\n", "只能上传报名人数 CSV 文件或 Excel 文件（.xlsx）"),
+    ("r.xlsx", "stream,no,报名人数\n", "这不是有效的 Excel（.xlsx）文件"),
+])
+def test_bad_registrations_are_said_on_the_form_and_queue_nothing(env, name, bad, said):
     app, client, vid, _, _ = env
     before = len(app.state.jobs._jobs)
-    bad = "stream,no,报名人数\nspecial_ops,999,5\n".encode("utf-8")
     r = client.post("/replan", data=form(app, v=str(vid), from_date=FROM.isoformat(), time_limit="5"),
-                    files={"registrations": ("r.csv", bad, "text/csv")})
-    assert r.status_code == 400 and 'id="err-registrations"' in r.text and "第2行" in r.text
+                    files={"registrations": (name, bad.encode("utf-8"), "text/csv")})
+    assert r.status_code == 400 and 'id="err-registrations"' in r.text and said in r.text
     assert len(app.state.jobs._jobs) == before
 
 

@@ -88,7 +88,8 @@ def _rows(path: Path) -> list[tuple[int, list]]:
     return [(n, r) for n, r in enumerate(rows, start=1)]
 
 
-def _header(cells: list, path: Path, row: int, plan) -> dict[str, int]:
+def columns(cells: list) -> dict[str, int]:
+    """The export's columns found in a header row: key (``COLUMNS``) -> index."""
     names = [str(c).strip() if c is not None else "" for c in cells]
     found = {}
     for key, aliases in COLUMNS.items():
@@ -96,8 +97,24 @@ def _header(cells: list, path: Path, row: int, plan) -> dict[str, int]:
             if name in aliases:
                 found[key] = i
                 break
+    return found
+
+
+def _table(p: Path) -> list[tuple[int, list]]:
+    """The export's rows, header first, leading empty rows dropped (at least the header: else an error)."""
+    rows = _rows(p)
+    while rows and not any(c not in (None, "") for c in rows[0][1]):
+        rows.pop(0)
+    if not rows:
+        raise PlannerError("the export is empty", file=p)
+    return rows
+
+
+def _header(cells: list, path: Path, row: int, plan, need=None) -> dict[str, int]:
+    found = columns(cells)
     # an export that numbers its sessions by 期次 alone takes their dates from the plan it was registered under
-    need = BY_NUMBER if plan is not None and "exam_date" not in found else REQUIRED
+    if need is None:
+        need = BY_NUMBER if plan is not None and "exam_date" not in found else REQUIRED
     missing = [COLUMNS[k][0] for k in need if k not in found]
     if missing and missing[0] == COLUMNS["exam_date"][0] and "no" in found:
         raise PlannerError("no 考试日期 column: an export with 期次 but no dates needs the plan they number (--plan)",
@@ -195,38 +212,42 @@ def _entering(registrations: int, factor: float) -> int:
                key=lambda k: (abs(k + int(round(k * factor)) - registrations), k))
 
 
-def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Demand, list[str]]:
-    """The demand a registration export shows; notes say what was kept from *base*. *plan* (a
-    :class:`planner.plan.Plan`) dates the sessions of an export without 考试日期 by their 期次."""
-    p = Path(path)
-    rows = _rows(p)
-    while rows and not any(c not in (None, "") for c in rows[0][1]):
-        rows.pop(0)
-    if not rows:
-        raise PlannerError("the export is empty", file=p)
-    cols = _header(rows[0][1], p, rows[0][0], plan)
-    held = plan.by_key() if plan is not None else {}
-    sums: dict[tuple[str, str], list] = {}
-    years: list[int] = []
+def _records(p: Path, rows, cols: dict[str, int], catalogue):
+    """The export's non-empty rows after the header: (row number, the row's cell by column key, category, stream)."""
     for n, cells in rows[1:]:
         if not any(c not in (None, "") for c in cells):
             continue
 
-        def cell(key):
+        def cell(key, cells=cells):
             i = cols.get(key)
             return cells[i] if i is not None and i < len(cells) else None
 
         cat = _category(cell("category"), catalogue, p, n)
-        sid = _stream(cell("stream"), cat, catalogue, p, n)
+        yield n, cell, cat, _stream(cell("stream"), cat, catalogue, p, n)
+
+
+def _held(cell, held: dict, sid: str, catalogue, p: Path, n: int):
+    """The plan's session the row's 期次 names (in stream *sid*)."""
+    no = _session_no(cell("no"), p, n)
+    if (sid, no) not in held:
+        raise PlannerError(f"the plan has no 期次 {no} in {catalogue.streams[sid].name}", file=p, row=n, field="期次")
+    return held[(sid, no)]
+
+
+def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Demand, list[str]]:
+    """The demand a registration export shows; notes say what was kept from *base*. *plan* (a
+    :class:`planner.plan.Plan`) dates the sessions of an export without 考试日期 by their 期次."""
+    p = Path(path)
+    rows = _table(p)
+    cols = _header(rows[0][1], p, rows[0][0], plan)
+    held = plan.by_key() if plan is not None else {}
+    sums: dict[tuple[str, str], list] = {}
+    years: list[int] = []
+    for n, cell, cat, sid in _records(p, rows, cols, catalogue):
         if "exam_date" in cols:
             day = _date(cell("exam_date"), p, n)
         else:
-            no = _session_no(cell("no"), p, n)
-            session = held.get((sid, no))
-            if session is None:
-                raise PlannerError(f"the plan has no 期次 {no} in {catalogue.streams[sid].name}", file=p, row=n,
-                                   field="期次")
-            day = session.exam_date
+            day = _held(cell, held, sid, catalogue, p, n).exam_date
         if cat not in catalogue.streams[sid].categories:
             raise PlannerError(f"category {cat} is not examined in {catalogue.streams[sid].name}", file=p, row=n,
                                field="类别")
@@ -269,3 +290,20 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
     notes.append(f"seats per site and the retake shares are those of {base.file}")
     return Demand(MappingProxyType(out), base.sites, "实际", f"{p.stem}", str(p),
                   f"planner demand import {p.name}"), notes
+
+
+def registrations_by_session(path, catalogue, plan) -> dict[tuple[str, int], int]:
+    """报名人数 per session of *plan* from the same export (期次 required, 考试日期 not read): a session's
+    categories summed, for a re-plan's count of the candidates it disturbs (``replan.read_people``). Every row
+    must name a session of *plan*, of the stream its 考试计划 or category gives."""
+    p = Path(path)
+    rows = _table(p)
+    cols = _header(rows[0][1], p, rows[0][0], plan, need=("no", "category", "registered"))
+    held = plan.by_key()
+    out: dict[tuple[str, int], int] = {}
+    for n, cell, _, sid in _records(p, rows, cols, catalogue):
+        key = _held(cell, held, sid, catalogue, p, n).key
+        out[key] = out.get(key, 0) + _count(cell("registered"), p, n, COLUMNS["registered"][0])
+    if not out:
+        raise PlannerError("the export has no session rows", file=p)
+    return dict(sorted(out.items()))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 from .compare import Change, diff_plans
@@ -175,14 +176,22 @@ def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
 
 
 def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
-    """Registrations per session from a CSV ``stream,no,报名人数`` (see README "Re-planning").
+    """Registrations per session from a CSV ``stream,no,报名人数`` (see README "Re-planning"), or from the exam
+    system's registration export as ``planner demand import`` reads it (CSV or XLSX; 期次 required, one row per
+    session and category, summed: :func:`planner.demand_import.registrations_by_session`).
 
     *stream* is the stream id (``managers``, ``special_ops``, ``on_demand``) or its 考试计划 name;
     every row must name a session of *plan*; a session without a row has no registered candidate.
     """
+    from .demand_import import _table, columns, registrations_by_session
     from .errors import PlannerError
     from .textio import read_csv_rows
 
+    if Path(path).suffix.lower() in (".xlsx", ".xlsm") or "category" in columns(_table(Path(path))[0][1]):
+        # the exam system's export (a 类别 column), not the short form stream,no,报名人数
+        from .data import load_catalogue
+
+        return registrations_by_session(path, catalogue if catalogue is not None else load_catalogue(), plan)
     rows = read_csv_rows(path)
     names = {st.name: sid for sid, st in (catalogue.streams.items() if catalogue is not None else ())}
     out: dict[tuple[str, int], int] = {}

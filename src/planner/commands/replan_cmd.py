@@ -11,7 +11,8 @@ def register(sub) -> None:
                    help="first day that may change (YYYY-MM-DD); every exam before it is kept (a date before "
                         "the window: every session may move)")
     p.add_argument("--registrations", metavar="CSV", default=None,
-                   help="candidates registered per session (header stream,no,报名人数): the re-plan then disturbs "
+                   help="candidates registered per session (header stream,no,报名人数, or the exam system's export "
+                        "as `planner demand import` reads it, with 期次): the re-plan then disturbs "
                         "the fewest candidates first; without it, --demand's expected candidates per published "
                         "session are counted instead")
     p.add_argument("--reason", metavar="TEXT", default="",

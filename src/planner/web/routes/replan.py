@@ -54,17 +54,25 @@ async def _registrations(b, form, base, errors: dict) -> list | None:
     if len(data) > MAX_REGISTRATIONS:
         errors["registrations"] = f"报名人数文件过大（超过 {MAX_REGISTRATIONS // 1024} KB）"
         return None
-    from ...replan import read_people
+    from pathlib import Path
 
+    from ...replan import read_people
+    from .check import unpacked_problem, upload_error
+
+    suffix = Path(upload.filename).suffix.lower()
+    problem = upload_error(suffix, data, "报名人数 CSV 文件") or (unpacked_problem(data) if suffix == ".xlsx" else None)
+    if problem:
+        errors["registrations"] = problem
+        return None
     plan, ctx = b.plan_of(base)
     with b.ws.scratch() as tmp:
-        path = tmp / "registrations.csv"
+        path = tmp / f"registrations{suffix}"
         path.write_bytes(data)
         try:
             people = read_people(path, plan, ctx.catalogue)
         except PlannerError as err:
-            errors["registrations"] = (i18n.input_error(err.field, err.row) + "（表头须为 stream,no,报名人数，每行一场已发布的考试）"
-                                       + f" 原文：{err.message}")
+            errors["registrations"] = (i18n.import_error(err) + "（表头须为 stream,no,报名人数，或考试系统导出的报名数据："
+                                       "期次、类别、报名人数；每行一场已发布的考试）" + f" 原文：{err.message}")
             return None
     return [[s, n, k] for (s, n), k in sorted(people.items())]
 
