@@ -76,3 +76,37 @@ def test_compare_bad_plan_exit_2(capsys, tmp_path):
     _, pa = tiny_plan(tmp_path)
     assert main(["compare", str(pa), str(tmp_path / "missing.csv"), "--out", str(tmp_path / "o")]) == 2
     assert "missing.csv" in capsys.readouterr().err
+
+
+def test_compare_with_demand_writes_the_same_candidates_in_both_plans(capsys, tmp_path):
+    """``compare --demand``: 比较考生.csv holds people_table's rows (the queue of each plan under one demand, B − A)
+    as numbers; 候考超过30天 is what each plan's wait preference prices; without --demand there is no such file."""
+    import csv
+
+    from planner.api import make_context
+    from planner.check import check_plan
+    from planner.compare import PEOPLE_FILE, people_table
+    from planner.data import constraints_dir, scenarios_dir
+    from planner.planio import read_plan
+
+    rules, demand = str(constraints_dir() / "yuncheng.toml"), str(constraints_dir() / "demand.toml")
+    ctx = make_context(2024, rules, demand=demand)
+    a = read_plan(scenarios_dir() / "plan_2024.csv", ctx.catalogue)
+    # B: every third special-operations session a week later (a plan the waits tell apart from A)
+    b = a.with_sessions([Session(s.stream, s.no, s.registration_deadline + dt.timedelta(days=7),
+                                 s.exam_date + dt.timedelta(days=7), s.institution, s.kind)
+                         if s.stream == "special_ops" and s.no % 3 == 0 else s for s in a.sessions])
+    pa, pb = tmp_path / "a.csv", tmp_path / "b.csv"
+    write_plan(a, pa)
+    write_plan(b, pb)
+    assert main(["compare", str(pa), str(pb), "--rules", rules, "--out", str(tmp_path / "plain")]) == 0
+    assert not (tmp_path / "plain" / PEOPLE_FILE).exists()
+    assert main(["compare", str(pa), str(pb), "--rules", rules, "--demand", demand, "--out", str(tmp_path / "o")]) == 0
+    assert "Candidates (估计" in capsys.readouterr().out
+    got = list(csv.reader((tmp_path / "o" / PEOPLE_FILE).read_text(encoding="utf-8-sig").splitlines()))
+    header, rows = people_table(a, b, ctx, ("A", "B"))
+    assert got[0] == header and [r[0] for r in got[1:]] == [r[0] for r in rows]
+    assert [[int(x) if x else "" for x in r[1:]] for r in got[1:]] == [r[1:] for r in rows]
+    late = {r[0]: r[1:] for r in rows}["候考超过30天"]
+    assert late[:2] == [check_plan(p, ctx).costs["short_wait"][1] for p in (a, b)] and late[2] == late[1] - late[0]
+    assert late[0] != late[1]

@@ -132,6 +132,44 @@ def test_the_queue_equals_a_candidate_by_candidate_simulation():
         assert {c.category: c.carried for c in cats} == carried
 
 
+def test_the_candidates_waiting_longer_than_a_limit_are_the_simulation_s():
+    """``CategoryLoad.over`` (the 候考超过N天 of 对比 and ``compare --demand``): the simulation's candidates seated more
+    than *limit* days after they were ready, plus those still waiting at the window's end who were ready more than
+    *limit* days before it."""
+    rng = random.Random(23)
+    end = D(2025, 1, 20)
+    for _ in range(300):
+        f, sessions = random_case(rng)
+        limit = rng.randint(0, 60)
+        _, cats = evaluate_stream(f, sessions, end)
+        _, waits, carried = simulate(f, sessions)
+        for c in cats:
+            late = sum(n for w, n in waits[c.category].items() if w > limit)
+            late += sum(n for r, n in carried[c.category].items() if (end - r).days > limit)
+            assert c.over(limit) == late
+
+
+def test_the_wait_preference_s_cost_is_the_candidates_over_its_target(small_year, small_plan):
+    """short_wait prices exactly the candidates ``over`` counts (what 对比 and the plan page say in people)."""
+    from test_faces import _mutations
+
+    from planner.queueing import evaluate
+
+    rng = random.Random(9)
+    costs = set()
+    ready = [small_year.window[0] + dt.timedelta(days=5 * i) for i in range(70)]
+    for trial in range(3):
+        f = facts(ready, {"electrical": [rng.randint(0, 3) for _ in ready], "metal_mine": [rng.randint(0, 2) for _ in ready]},
+                  {("huaan", "electrical"): 8, ("juteng", "electrical"): 8, ("ruiyang", "electrical"): 8,
+                   ("xinshiji", "electrical"): 8, ("huaan", "metal_mine"): 2 + trial})
+        ctx = with_facts(small_year, f)
+        for plan in [small_plan] + _mutations(small_plan, ctx, rng, 8):
+            cost = check_plan(plan, ctx).costs["short_wait"][1]
+            assert cost == sum(c.over(30) for c in evaluate(plan, ctx).categories)
+            costs.add(cost)
+    assert len(costs) > 5  # many different counts compared, not a run of zeros
+
+
 # -- the rules' two faces -----------------------------------------------------------------------------------------
 def small_doc(max_wait: int) -> dict:
     """A small rule set (2 managers' sessions, 12 special-ops sessions rotating over 4 sites) with the waiting rules."""

@@ -717,3 +717,37 @@ def test_an_export_numbered_by_session_is_dated_by_the_plan_version_chosen(env, 
     saved = D.load(app.state.ws, D.numbers(app.state.ws)[-1], load_catalogue())
     assert saved.streams == load_demand(out, load_catalogue()).streams
     assert saved.streams["managers"].categories["managers"].profile[3] == 40  # 第2期 of 2024: April
+
+
+def test_compare_shows_the_same_candidates_in_both_versions(env):
+    """对比 of two versions: the candidates' table is compare.people_table under 需求与考位's newest demand, in the
+    page and in its Excel export (sheet 考生)."""
+    import datetime as dt
+
+    from openpyxl import load_workbook
+
+    from planner.compare import people_table
+    from planner.plan import Session, plan_to_csv
+
+    app, client, vid, _ = env
+    ws, bench = app.state.ws, app.state.bench
+    assert post(app, client, "/demand/restore", {"d": "estimate"}).status_code == 303  # managers have candidates
+    plan, ctx = bench.plan_of(ws.version(vid))
+    later = plan.with_sessions([Session(s.stream, s.no, s.registration_deadline + dt.timedelta(days=7),
+                                        s.exam_date + dt.timedelta(days=7), s.institution, s.kind)
+                                if s.stream == "managers" else s for s in plan.sessions])
+    other = ws.add_version(plan_to_csv(later), {"year": 2024, "status": "UPLOADED"}, year=2024, scenario=None,
+                           parent=vid, note="晚一周", kind="upload")
+    r = client.get(f"/compare?a={vid}&b={other}")
+    assert r.status_code == 200 and 'id="people-delta"' in r.text
+    n = D.chosen(ws, None)
+    header, rows = people_table(plan, later, ctx.with_demand(D.load(ws, n, load_catalogue())),
+                                (f"版本{vid}", f"版本{other}"))
+    for row in rows:  # each row as the page shows it: the difference signed
+        cells = "".join(f"<td>{c}</td>" for c in row[:-1]) + (f"<td>{row[-1]:+g}</td>" if row[-1] != "" else "<td></td>")
+        assert f"<tr>{cells}</tr>" in r.text, row
+    assert any(row[-1] for row in rows)  # the week's delay shows in people
+    x = client.get(f"/compare/export.xlsx?a={vid}&b={other}")
+    sheet = load_workbook(io.BytesIO(x.content))["考生"]
+    assert [list(r) for r in sheet.iter_rows(values_only=True)] == [header] + [
+        [c if c != "" else None for c in r] for r in rows]

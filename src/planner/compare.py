@@ -144,6 +144,42 @@ def _number(text: str):
     return int(v) if v == int(v) else v
 
 
+def late_days(ctx) -> int | None:
+    """The wait the comparison counts candidates beyond: the wait preference's target (``short_wait``), else the
+    waiting rule's limit; None when the rule set has neither."""
+    for name, attr in (("short_wait", "target_days"), ("waiting", "max_wait_days")):
+        rule = ctx.ruleset.rule(name)
+        if rule is not None:
+            return getattr(rule, attr)
+    return None
+
+
+def people_table(a: Plan, b: Plan, ctx, names: tuple[str, str] = ("方案A", "方案B")) -> tuple[list[str], list[list]]:
+    """The same candidates (``ctx.demand``) in plan *a* and in plan *b*, in Chinese (the workbench's 对比 and
+    ``planner compare --demand``'s 比较考生.csv): seats, seated, carried over, waits, and per category the
+    candidates who wait longer than :func:`late_days` where either plan has any. Numbers, the difference B − A."""
+    from .queueing import evaluate
+
+    la, lb = evaluate(a, ctx), evaluate(b, ctx)
+    days = late_days(ctx)
+    both = (la.summary(), lb.summary())
+    lines = [("预计考生", "expected_candidates"), ("考位", "seats"), ("已安排", "seated"), ("结转下年", "unserved"),
+             ("最长候考天数", "max_wait_days"), ("95%候考天数", "p95_wait_days")]
+    rows = [[label, *(x[key] for x in both)] for label, key in lines]
+    if days is not None:
+        rows.insert(4, [f"候考超过{days}天", *(sum(c.over(days) for c in x.categories) for x in (la, lb))])
+        for ca, cb in zip(la.categories, lb.categories):
+            late = (ca.over(days), cb.over(days))
+            if any(late):
+                rows.append([f"其中{ctx.catalogue.category_name(ca.category)}候考超过{days}天", *late])
+    out = [r + ["" if None in r[1:] else r[2] - r[1]] for r in rows]
+    return ["考生（" + ctx.demand.status + "）", names[0], names[1], "差"], [
+        [r[0]] + ["" if v is None else v for v in r[1:]] for r in out]
+
+
+#: the candidates in the two plans (``planner compare --demand``), beside 比较考点.csv
+PEOPLE_FILE = "比较考生.csv"
+
 #: the per-site table in Chinese, beside compare_kpis.csv (``planner compare``)
 KPI_FILE = "比较考点.csv"
 

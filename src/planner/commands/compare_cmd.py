@@ -11,7 +11,8 @@ def register(sub) -> None:
     add_context_options(p)
     p.add_argument("--out", metavar="DIR", default="out",
                    help="write compare_sessions.csv, compare_kpis.csv, 比较明细.csv and 比较考点.csv (the same two "
-                        "tables in Chinese) and the chart here [default: out]")
+                        "tables in Chinese), with --demand 比较考生.csv (the same candidates in both plans), and the "
+                        "chart here [default: out]")
     p.set_defaults(func=run)
 
 
@@ -73,6 +74,13 @@ def _compare(args, tx) -> int:
     tx.write(COMPARE_FILE, detail_csv(detail_entries(changes, {}, ctx, b.year, str), why=False))
     header, zh_rows = kpi_table(a, b, ctx.catalogue)
     tx.write(KPI_FILE, bom_csv(zh_rows, header))
+    if ctx.demand is not None:  # the same candidates in both plans: who is seated, who waits
+        from ..compare import PEOPLE_FILE, people_table
+
+        header, people = people_table(a, b, ctx, ("A", "B"))
+        print(f"\nCandidates ({ctx.demand.status}, the same in both plans):")
+        print(table([[str(v) for v in r] for r in people], header))
+        tx.write(PEOPLE_FILE, bom_csv(people, header))
     if a.year != b.year:
         warn(f"the plans are for different years ({a.year}, {b.year}): dates are compared as they are")
     sessions = max(len(a.sessions), len(b.sessions))

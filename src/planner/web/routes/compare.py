@@ -23,7 +23,29 @@ def compared(bn, a: str, b: str) -> dict:
     changes = [{"stream": c.stream, "no": c.no, "what": c.what, "old": session_dict(c.old),
                 "new": session_dict(c.new), "reason": ""} for c in diff_plans(pa, pb)]
     header, rows = kpi_table(pa, pb, ctx_b.catalogue, (f"版本{va.id}", f"版本{vb.id}"))
-    return {"va": va, "vb": vb, "changes": bn.changes(changes, ctx_b, vb.year), "kpis": rows, "kpi_headers": header}
+    return {"va": va, "vb": vb, "changes": bn.changes(changes, ctx_b, vb.year), "kpis": rows, "kpi_headers": header,
+            **_people(bn, va, vb, pa, pb, ctx_b)}
+
+
+def _people(bn, va, vb, pa, pb, ctx) -> dict:
+    """The same candidates in both versions, under 需求与考位's newest demand (the estimate when none is saved),
+    as 生成 plans with it: its seats and waits per version (``compare.people_table``). None of the versions'
+    scenarios' 需求 ± % applies: one demand, two plans. Empty when the demand file no longer reads (the 需求与考位
+    page says why)."""
+    from ...compare import people_table
+    from ...errors import PlannerError
+    from .. import demands as D
+    from .demand import _percent
+
+    n = D.chosen(bn.ws, None)
+    try:
+        demand = D.load(bn.ws, n, ctx.catalogue)
+    except PlannerError:
+        return {}
+    header, rows = people_table(pa, pb, ctx.with_demand(demand), (f"版本{va.id}", f"版本{vb.id}"))
+    return {"people": rows, "people_headers": header, "people_status": demand.status,
+            "people_demand": f"第{n}版" if n else "程序提供的估计",
+            "people_unscaled": any(_percent(bn, v.scenario) for v in (va, vb))}
 
 
 @router.get("/compare", response_class=HTMLResponse)
@@ -47,8 +69,10 @@ def compare_export(request: Request, a: str, b: str):
 
     rows = [[f"{x['stream']} 第{x['no']}期", x["what"] + (f" {x['days']}" if x["days"] else ""),
              side(x["old"]), side(x["new"])] for x in c["changes"]]
-    data = table_xlsx([("变化", ["考试", "变化", f"版本{va.id}", f"版本{vb.id}"], rows),
-                       ("指标", c["kpi_headers"], c["kpis"])])
+    sheets = [("变化", ["考试", "变化", f"版本{va.id}", f"版本{vb.id}"], rows), ("指标", c["kpi_headers"], c["kpis"])]
+    if c.get("people"):
+        sheets.append(("考生", c["people_headers"], c["people"]))
+    data = table_xlsx(sheets)
     return download(data, f"对比-版本{va.id}-版本{vb.id}.xlsx")
 
 
