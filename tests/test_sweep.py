@@ -46,3 +46,60 @@ def test_sweep_cli_exit_2_when_a_scenario_cannot_be_read(capsys, tmp_path):
     cap = capsys.readouterr()
     assert code == 2
     assert "ERROR" in cap.out and "broken.toml" in cap.err and "field 'colour'" in cap.err
+
+
+def test_sweep_with_demand_says_what_each_plan_does_to_the_candidates(capsys, tmp_path):
+    """``sweep --demand``: each scenario planned with the candidates (scaled by its demand_percent); its row's
+    candidates, seats, carried over and waits are its plan's queue under that demand; without --demand the
+    columns are absent; a bad demand file is one line and exit 2 before any scenario runs."""
+    import csv
+
+    from planner.data import constraints_dir
+    from planner.demand import load_demand
+    from planner.planio import read_plan
+    from planner.queueing import evaluate
+    from planner.scenario import load_scenario
+
+    base, moved, _ = _scenarios(tmp_path)
+    more = write(tmp_path, "more_candidates.toml", 'extends = "tiny_base.toml"\ndemand_percent = 50\n')
+    demand = str(constraints_dir() / "demand.toml")
+    assert main(["sweep", str(base), str(moved), str(more), "--demand", demand, "--out", str(tmp_path / "o"),
+                 "--time-limit", "10"]) == 0
+    rows = list(csv.DictReader((tmp_path / "o" / "sweep.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert len(rows) == 3
+    for row, path in zip(rows, (base, moved, more)):
+        sc = load_scenario(path)
+        ctx = sc.ctx.with_demand(sc.scale_demand(load_demand(demand, sc.ctx.catalogue)))
+        plan = read_plan(tmp_path / "o" / "plans" / f"{sc.name}.csv", ctx.catalogue)
+        want = evaluate(plan, ctx).summary()
+        assert [row["candidates"], row["seats"], row["carried over"], row["longest wait"], row["p95 wait"]] == [
+            "" if want[k] is None else str(want[k])
+            for k in ("expected_candidates", "seats", "unserved", "max_wait_days", "p95_wait_days")]
+    assert int(rows[2]["candidates"]) > int(rows[0]["candidates"])  # 需求 +50 %
+    assert "differs from baseline" in rows[0] and "moves vs baseline" not in rows[0]  # each planned on its own
+    capsys.readouterr()
+    assert main(["sweep", str(base), "--out", str(tmp_path / "plain"), "--time-limit", "10"]) == 0
+    assert "candidates" not in (tmp_path / "plain" / "sweep.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[sites.huaan]\nseats_per_day = 0\n", encoding="utf-8")
+    assert main(["sweep", str(base), "--demand", str(bad), "--out", str(tmp_path / "b")]) == 2
+    assert not (tmp_path / "b").exists() and "seats_per_day" in capsys.readouterr().err
+
+
+def test_the_late_column_names_one_target_in_its_header_and_several_in_their_cells():
+    from planner.sweep import SweepRow, table_rows
+
+    def row(name, late, days):
+        return SweepRow(name, name, 2025, "OPTIMAL", 3, people={
+            "expected_candidates": 10, "seats": 20, "unserved": 1, "max_wait_days": 40, "p95_wait_days": 35,
+            "late": late, "late_days": days})
+
+    header, cells = table_rows([row("a", 4, 30), row("b", 0, 30), SweepRow("c", "c")])
+    assert "waiting > 30 days" in header
+    col = header.index("waiting > 30 days")
+    assert [c[col] for c in cells] == ["4", "0", ""]
+    header, cells = table_rows([row("a", 4, 30), row("b", 2, 45)])
+    col = header.index("waiting > target days")
+    assert [c[col] for c in cells] == ["4 (>30)", "2 (>45)"]
+    header, _ = table_rows([SweepRow("c", "c")])
+    assert "candidates" not in header

@@ -3,7 +3,8 @@
 The baseline (the first scenario unless told otherwise) is solved first; every other scenario
 of the same year is then solved with the baseline plan as its reference, so "moves" is the
 smallest number of sessions the what-if forces to change, not the noise of two independent
-optima. Scenarios run in worker processes (two by default, one per core); each solve stays on
+optima. With a demand (``sweep --demand``) every scenario is planned on its own with the candidates, as
+``plan --demand``, and "differs from baseline" counts the plans' differences. Scenarios run in worker processes (two by default, one per core); each solve stays on
 one CP-SAT worker with a fixed seed and deterministic time limit, so the plans do not depend on
 the parallelism. A scenario that cannot be read is an ERROR row; an infeasible one shows its
 conflict; either way the other scenarios still run.
@@ -33,6 +34,8 @@ class SweepRow:
     question: str = ""
     baseline: bool = False
     plan: Plan | None = None
+    # with a demand: the plan's queue (queueing.Load.summary) and the candidates waiting longer than late_days
+    people: dict | None = None
 
     @property
     def feasible(self) -> bool:
@@ -52,6 +55,7 @@ class Job:
     time_limit: float = 30.0
     reference: Plan | None = None
     baseline: bool = False
+    demand: str | None = None  # a demand file: every scenario planned with its candidates (scaled by its 需求 ± %)
 
 
 def run_one(job: Job) -> SweepRow:
@@ -66,7 +70,16 @@ def run_one(job: Job) -> SweepRow:
         sc = load_scenario(job.path, year=job.year, calendar_dir=job.calendar_dir)
         row.scenario, row.year, row.question = sc.name, sc.year, sc.question
         ref = job.reference if job.reference is not None and job.reference.year == sc.year else None
-        result = solve(sc.ctx, seed=job.seed, time_limit=job.time_limit, reference=ref, pins=list(sc.pins) or None)
+        ctx = sc.ctx
+        if job.demand is not None:
+            from .demand import load_demand
+
+            ctx = ctx.with_demand(sc.scale_demand(load_demand(job.demand, ctx.catalogue)))
+        # With candidates each scenario is planned on its own, as plan --demand: near the baseline the queue left the
+        # search no plan at all in 30 s (site_closed_quarter, 2027 estimate, even started from the plan nearest the
+        # baseline without candidates), and its moves are then the plans' differences, not the fewest forced.
+        result = solve(ctx, seed=job.seed, time_limit=job.time_limit, reference=None if job.demand else ref,
+                       pins=list(sc.pins) or None)
     except PlannerError as err:
         row.note = str(err)
         return row
@@ -80,7 +93,20 @@ def run_one(job: Job) -> SweepRow:
             row.moves, row.days_moved = 0, 0
         elif ref is not None:
             row.moves, row.days_moved = moves(diff_plans(ref, result.plan))
+        if ctx.demand is not None:
+            row.people = _people(result.plan, ctx)
     return row
+
+
+def _people(plan: Plan, ctx) -> dict:
+    """The plan's candidates: the queue's summary, and those waiting longer than :func:`compare.late_days`."""
+    from .compare import late_days
+    from .queueing import evaluate
+
+    load = evaluate(plan, ctx)
+    days = late_days(ctx)
+    return {**load.summary(), "late_days": days,
+            "late": None if days is None else sum(c.over(days) for c in load.categories)}
 
 
 #: what the sweep's processes need, imported once by the server they are forked from
@@ -89,8 +115,10 @@ PRELOAD = ("planner.solver", "planner.sweep", "planner.scenario", "planner.compa
 
 def sweep(paths: list[str | Path], *, baseline: str | Path | None = None, year: int | None = None,
           calendar_dir: str | Path | None = None, seed: int = 0, time_limit: float = 30.0,
-          workers: int = 2) -> list[SweepRow]:
-    """Rows in the order of *paths* (the baseline's row first if it is not among them)."""
+          workers: int = 2, demand: str | Path | None = None) -> list[SweepRow]:
+    """Rows in the order of *paths* (the baseline's row first if it is not among them); with *demand*, every
+    scenario is planned with those candidates, as ``planner plan --demand``, and its row says what the plan does
+    to them."""
     from concurrent.futures import ProcessPoolExecutor
 
     from .children import adopt, context, environment
@@ -98,7 +126,7 @@ def sweep(paths: list[str | Path], *, baseline: str | Path | None = None, year: 
     paths = [str(p) for p in paths]
     base = str(baseline) if baseline is not None else (paths[0] if paths else None)
     common = dict(year=year, calendar_dir=str(calendar_dir) if calendar_dir else None, seed=seed,
-                  time_limit=time_limit)
+                  time_limit=time_limit, demand=str(demand) if demand else None)
     if base is None:
         return []
     # never a fork of this process (it may run OR-Tools or a Jupyter kernel's threads): planner.children
@@ -119,17 +147,32 @@ def gap_sites(rows: list[SweepRow]) -> list[str]:
 def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[str], list[list[str]]]:
     """Header and text cells of the KPI table (the same for the terminal and the CSV)."""
     sites = gap_sites(rows)
-    header = (["scenario", "year", "status", "feasible", "sessions"] + [f"longest gap {s}" for s in sites]
-              + ["moves vs baseline", "days moved", "solve s", "explanation"] + (["question"] if with_question else []))
+    planned = [r.people for r in rows if r.people is not None]
+    targets = sorted({p["late_days"] for p in planned if p["late_days"] is not None})
+    people = ["candidates", "seats", "carried over", "longest wait", "p95 wait"] if planned else []
+    if targets:  # one target for every scenario (the usual case): in the header; else in each cell
+        people.append(f"waiting > {targets[0]} days" if len(targets) == 1 else "waiting > target days")
+    moved = "differs from baseline" if planned else "moves vs baseline"  # planned on its own with candidates
+    header = (["scenario", "year", "status", "feasible", "sessions"] + [f"longest gap {s}" for s in sites] + people
+              + [moved, "days moved", "solve s", "explanation"] + (["question"] if with_question else []))
 
     def cell(v) -> str:
         return "" if v is None else str(v)
+
+    def people_cells(p: dict | None) -> list[str]:
+        if p is None:
+            return [""] * len(people)
+        out = [cell(p[k]) for k in ("expected_candidates", "seats", "unserved", "max_wait_days", "p95_wait_days")]
+        if targets:
+            n = p["late"]
+            out.append(cell(n) if n is None or len(targets) == 1 else f"{n} (>{p['late_days']})")
+        return out
 
     out = []
     for r in rows:
         name = r.scenario + (" (baseline)" if r.baseline else "")
         out.append([name, cell(r.year), r.status, "yes" if r.feasible else "no", cell(r.sessions)]
-                   + [cell(r.longest_gap.get(s)) for s in sites]
+                   + [cell(r.longest_gap.get(s)) for s in sites] + people_cells(r.people)
                    + [cell(r.moves) if r.moves is not None or not r.feasible else "n/a (other year)",
                       cell(r.days_moved), f"{r.solve_seconds:.1f}", r.note]
                    + ([r.question] if with_question else []))

@@ -20,6 +20,9 @@ def register(sub) -> None:
     p.add_argument("--calendar-dir", metavar="DIR", default=None, help="folder of calendar overrides")
     p.add_argument("--workers", type=int_range(1, MAX_WORKERS), default=2, metavar="N",
                    help=f"parallel processes, 1 to {MAX_WORKERS} [default 2]")
+    p.add_argument("--demand", metavar="FILE", default=None,
+                   help="plan every scenario with these candidates (scaled by its 需求 ± %%), as plan --demand, and "
+                        "add what each plan does to them: candidates, seats, carried over, waits")
     p.add_argument("--out", metavar="DIR", default="out",
                    help="write sweep.csv and plans/<scenario>.csv here [default: out]")
     add_solver_options(p)
@@ -36,10 +39,15 @@ def run(args) -> int:
 
     from ..errors import IOFailure
 
+    if args.demand:  # a bad demand file is one line and exit 2 here, before any worker starts
+        from ..data import load_catalogue
+        from ..demand import load_demand
+
+        load_demand(args.demand, load_catalogue())
     with output_set(args.out, "sweep") as tx:  # sweep.csv and plans/ appear together, or not at all
         try:
             rows = sweep(args.scenarios, baseline=args.baseline, year=args.year, calendar_dir=args.calendar_dir,
-                         seed=args.seed, time_limit=args.time_limit, workers=args.workers)
+                         seed=args.seed, time_limit=args.time_limit, workers=args.workers, demand=args.demand)
         except BrokenProcessPool:
             raise IOFailure("a worker process died (killed, or out of memory); nothing was written; try fewer "
                             "--workers") from None
