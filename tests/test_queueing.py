@@ -429,3 +429,32 @@ def test_implied_spans_keep_the_optimum():
     first, last = (spans[("managers", k)][0] for k in (1, 3))
     lo, hi = mv.x_span
     assert first[1] < hi and last[0] > lo
+
+
+def test_a_replan_with_candidates_holds_the_tiers_of_the_replan_without_them_when_its_plan_keeps_every_wait(
+        small_year, small_plan):
+    """A re-plan with candidates (a reference) starts from the same re-plan without them; when that plan keeps every
+    rule with the candidates and is proven optimal, its tiers are held, not searched again. On mutations of the
+    small year as references, under few candidates (the shortcut is taken) and many (it is not), the tiers and the
+    cost equal those of the search that proves every tier itself (started from the reference: the path before)."""
+    from test_faces import _mutations
+
+    from planner.solver import Status, solve
+
+    rng = random.Random(31)
+    ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
+    held = []
+    for many in (False, True):
+        f = facts(ready, {"electrical": [rng.randint(0, 1 + many) for _ in ready],
+                          "metal_mine": [int(rng.random() < (.5 if many else .2)) for _ in ready]},
+                  {("huaan", "electrical"): 10, ("juteng", "electrical"): 10, ("ruiyang", "electrical"): 10,
+                   ("xinshiji", "electrical"): 10, ("huaan", "metal_mine"): 4, ("ruiyang", "metal_mine"): 3})
+        ctx = with_facts(small_year, f)
+        for reference in _mutations(small_plan, ctx, rng, 4):
+            fast = solve(ctx, reference=reference, time_limit=20, explain=False)
+            slow = solve(ctx, reference=reference, hint=reference, time_limit=20, explain=False)
+            assert fast.status == slow.status == Status.OPTIMAL
+            assert (fast.tiers, fast.objective) == (slow.tiers, slow.objective)
+            plain = solve(ctx.with_demand(None), reference=reference, time_limit=20, explain=False)
+            held.append(check_plan(plain.plan, ctx).ok)
+    assert any(held) and not all(held)  # both paths compared

@@ -281,7 +281,10 @@ def solve(
         raise ValueError("start continues a plan's own search: not with a hint, a reference or first tiers")
     started = time.perf_counter()
     floor, binding = None, []  # from the plan without candidates: a lower bound on the cost; what it breaks
-    if getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
+    known: dict[str, int] = {}  # tiers already proven at these values (a re-plan's, from the plan without candidates)
+    if getattr(ctx, "demand", None) is not None and hint is None and reference is not None:
+        hint, known = _near_reference(ctx, seed, time_limit, reference, pins, first_tiers)
+    elif getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
         quick, floor, binding = _without_candidates(ctx, seed, time_limit, pins, explain)
         if isinstance(quick, Result):
             return quick  # proven optimal with the candidates: no plan, *start* included, costs less
@@ -315,7 +318,7 @@ def solve(
     tiers.append(("preferences", pref_expr))
 
     status, solver, bound, proven, tier_values = _solve_tiers(mv, tiers, clock, seed, neighbourhoods, kept, floor,
-                                                              missing)
+                                                              missing, known)
     st = _STATUS.get(status, Status.UNKNOWN)
     if st == Status.OPTIMAL and not proven:
         st = Status.TIME_LIMIT  # the last tier is optimal only given an earlier tier the limit cut short
@@ -380,10 +383,11 @@ def _pinned_as(session: Session | None) -> tuple | None:
 
 
 def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbourhoods: bool, kept: bool,
-                 floor: int | None, missing: int):
+                 floor: int | None, missing: int, known: dict[str, int] | None = None):
     """Minimise each tier in turn, holding the earlier ones at their values; the last with the neighbourhood
-    search when *neighbourhoods*. Returns (the last status, its solver, the last tier's bound, every tier so far
-    proven optimal, the tiers' values; *missing* sessions of the reference count as changed)."""
+    search when *neighbourhoods*; a tier in *known* (its proven optimum) is held at that value without a search.
+    Returns (the last status, its solver, the last tier's bound, every tier so far proven optimal, the tiers'
+    values; *missing* sessions of the reference count as changed)."""
     m = mv.model
     status = cp_model.UNKNOWN
     tier_values: dict[str, int] = {}
@@ -391,8 +395,12 @@ def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbour
     solver = None
     bound = None  # the last tier's proven bound, from the whole-model search
     for i, (name, expr) in enumerate(tiers):
-        m.minimize(expr)
         last = i == len(tiers) - 1
+        if name in (known or {}) and not last:
+            m.add(expr <= known[name] - (missing if name == "sessions_changed" else 0))
+            tier_values[name] = known[name]
+            continue
+        m.minimize(expr)
         if last and neighbourhoods:
             status, solver, bound = _search_with_neighbourhoods(mv, expr, clock, seed, started=kept, floor=floor)
         else:
@@ -589,6 +597,26 @@ def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins,
     plain.report, plain.parts, plain.objective = report, report.costs, report.objective
     plain.solver_objective = report.objective
     return plain, floor, []
+
+
+def _near_reference(ctx: Problem, seed: int, time_limit: float, reference: Plan, pins,
+                    first_tiers) -> tuple[Plan | None, dict[str, int]]:
+    """A re-plan with candidates starts from the same re-plan without them (a start, or None), which takes a
+    fraction of the time: from the reference itself, which the change breaks, the search with the queue found no
+    plan at all in 30 s (the 2027 estimate's plan, 华安 closed a quarter: ``site_closed_quarter``), where without
+    candidates the re-plan took a second and kept every wait. When that plan keeps every rule with the candidates
+    and is proven optimal, its tiers before the preferences are also the optimum with them (the problem with
+    candidates has every rule of the one without and more, and that plan is one of its plans): returned as known
+    values, which the search then holds instead of proving them again."""
+    from .check import check_plan
+
+    plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 4, reference=reference, pins=pins,
+                  explain=False, first_tiers=first_tiers, units_per_second=0.5)
+    if plain.plan is None:
+        return None, {}
+    if plain.status != Status.OPTIMAL or not check_plan(plain.plan, ctx).ok:
+        return plain.plan, {}
+    return plain.plan, dict(plain.tiers)
 
 
 def _light_presolve(solver: cp_model.CpSolver) -> None:

@@ -3,8 +3,7 @@
 The baseline (the first scenario unless told otherwise) is solved first; every other scenario
 of the same year is then solved with the baseline plan as its reference, so "moves" is the
 smallest number of sessions the what-if forces to change, not the noise of two independent
-optima. With a demand (``sweep --demand``) every scenario is planned on its own with the candidates, as
-``plan --demand``, and "differs from baseline" counts the plans' differences. Scenarios run in worker processes (two by default, one per core); each solve stays on
+optima; with a demand (``sweep --demand``) the same, with the candidates. Scenarios run in worker processes (two by default, one per core); each solve stays on
 one CP-SAT worker with a fixed seed and deterministic time limit, so the plans do not depend on
 the parallelism. A scenario that cannot be read is an ERROR row; an infeasible one shows its
 conflict; either way the other scenarios still run.
@@ -75,10 +74,7 @@ def run_one(job: Job) -> SweepRow:
             from .demand import load_demand
 
             ctx = ctx.with_demand(sc.scale_demand(load_demand(job.demand, ctx.catalogue)))
-        # With candidates each scenario is planned on its own, as plan --demand: near the baseline the queue left the
-        # search no plan at all in 30 s (site_closed_quarter, 2027 estimate, even started from the plan nearest the
-        # baseline without candidates), and its moves are then the plans' differences, not the fewest forced.
-        result = solve(ctx, seed=job.seed, time_limit=job.time_limit, reference=None if job.demand else ref,
+        result = solve(ctx, seed=job.seed, time_limit=job.time_limit, reference=ref,
                        pins=list(sc.pins) or None)
     except PlannerError as err:
         row.note = str(err)
@@ -152,9 +148,8 @@ def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[
     people = ["candidates", "seats", "carried over", "longest wait", "p95 wait"] if planned else []
     if targets:  # one target for every scenario (the usual case): in the header; else in each cell
         people.append(f"waiting > {targets[0]} days" if len(targets) == 1 else "waiting > target days")
-    moved = "differs from baseline" if planned else "moves vs baseline"  # planned on its own with candidates
     header = (["scenario", "year", "status", "feasible", "sessions"] + [f"longest gap {s}" for s in sites] + people
-              + [moved, "days moved", "solve s", "explanation"] + (["question"] if with_question else []))
+              + ["moves vs baseline", "days moved", "solve s", "explanation"] + (["question"] if with_question else []))
 
     def cell(v) -> str:
         return "" if v is None else str(v)
