@@ -458,3 +458,22 @@ def test_a_replan_with_candidates_holds_the_tiers_of_the_replan_without_them_whe
             plain = solve(ctx.with_demand(None), reference=reference, time_limit=20, explain=False)
             held.append(check_plan(plain.plan, ctx).ok)
     assert any(held) and not all(held)  # both paths compared
+
+
+def test_a_replan_infeasible_without_candidates_is_infeasible_with_them_for_the_same_reason(small_year, small_plan):
+    """Proven infeasible without the candidates, a re-plan with them is too: the same conflict, explained on the model
+    without the queue (before, the search with the queue ran out of time: exit 2 instead of 3)."""
+    from planner.solver import Status, solve
+
+    ready = [small_year.window[0] + dt.timedelta(days=7 * i) for i in range(48)]
+    ctx = with_facts(small_year, facts(ready, {"electrical": [1] * len(ready)}, {("huaan", "electrical"): 10,
+                                                                              ("juteng", "electrical"): 10}))
+    first = min(small_plan.stream("special_ops"), key=lambda s: s.no)
+    # the first session pinned on a weekend: the working-day rule cannot hold, candidates or not
+    day = next(first.exam_date + dt.timedelta(days=k) for k in range(7)
+               if not small_year.calendar.is_working_day(first.exam_date + dt.timedelta(days=k)))
+    pin = Session(first.stream, first.no, day - dt.timedelta(days=5), day, first.institution, first.kind)
+    with_them = solve(ctx, reference=small_plan, pins=[pin], time_limit=20)
+    without = solve(ctx.with_demand(None), reference=small_plan, pins=[pin], time_limit=20)
+    assert with_them.status == without.status == Status.INFEASIBLE
+    assert with_them.conflict_keys == without.conflict_keys and with_them.conflict_keys

@@ -294,7 +294,7 @@ class _Counts:
         presolve pass and no search (it proves some counts the root does not, in about half a CPU second, wall
         time only). Never into the last *reserve* of the clock (deterministic units and wall seconds alike).
         Returns (CP-SAT status, the solver)."""
-        from .solver import _light_presolve
+        from .solver import _light_presolve, confirm_infeasible
 
         self.fix(counts)
         solver = clock.solver(seed, share)
@@ -315,6 +315,7 @@ class _Counts:
         p.max_time_in_seconds = max(0.01, min(p.max_time_in_seconds, wall_left - reserve))
         status = solver.solve(self.mv.model)
         clock.account(solver, status)
+        solver, status = confirm_infeasible(self.mv.model, clock, solver, status)
         return status, solver
 
 
@@ -566,7 +567,8 @@ def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, cloc
 
     from .model import build_model
     from .queueing import model_flows
-    from .solver import _extract, _hint, _light_presolve, describe_conflicts, explain_infeasibility, objective_at
+    from .solver import (_extract, _hint, _light_presolve, confirm_infeasible, describe_conflicts, explain_infeasibility,
+                         objective_at)
 
     if out.probe_bound is not None:
         sized = {sid: (lb[sid], hi) for sid, (_, hi) in sized.items()}
@@ -596,6 +598,7 @@ def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, cloc
         _light_presolve(solver)
         status = solver.solve(m)
         clock.account(solver, status)
+        solver, status = confirm_infeasible(m, clock, solver, status)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         value, bound = objective_at(solver, expr), int(round(solver.best_objective_bound))

@@ -283,7 +283,9 @@ def solve(
     floor, binding = None, []  # from the plan without candidates: a lower bound on the cost; what it breaks
     known: dict[str, int] = {}  # tiers already proven at these values (a re-plan's, from the plan without candidates)
     if getattr(ctx, "demand", None) is not None and hint is None and reference is not None:
-        hint, known = _near_reference(ctx, seed, time_limit, reference, pins, first_tiers)
+        hint, known = _near_reference(ctx, seed, time_limit, reference, pins, first_tiers, explain)
+        if isinstance(hint, Result):
+            return hint  # infeasible without the candidates already: so with them, for the reason it names
     elif getattr(ctx, "demand", None) is not None and hint is None and reference is None and first_tiers is None:
         quick, floor, binding = _without_candidates(ctx, seed, time_limit, pins, explain)
         if isinstance(quick, Result):
@@ -408,6 +410,7 @@ def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbour
             _light_presolve(solver)
             status = solver.solve(m)
             clock.account(solver, status)
+            solver, status = confirm_infeasible(m, clock, solver, status)
             if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 bound = solver.best_objective_bound
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -470,6 +473,7 @@ def _search_with_neighbourhoods(mv: ModelVars, expr, clock: _Clock, seed: int, s
         solver.parameters.stop_after_first_solution = True
         status = solver.solve(m)
         clock.account(solver, status)
+        solver, status = confirm_infeasible(m, clock, solver, status)
         bound = solver.best_objective_bound  # proven even when the search found no plan
         if status != cp_model.FEASIBLE:
             return status, solver, bound
@@ -517,6 +521,7 @@ def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> bool:
     _light_presolve(solver)
     status = solver.solve(m)
     clock.account(solver, status)
+    solver, status = confirm_infeasible(m, clock, solver, status)
     _hint_all(m, solver, status)
     return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
@@ -557,6 +562,7 @@ def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple
             solver.parameters.linearization_level = 0
         status = solver.solve(m)
         clock.account(solver, status)
+        solver, status = confirm_infeasible(m, clock, solver, status)
         _hint_all(m, solver, status)  # the hint is the best plan so far (kept when nothing better came back)
         found = found or status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         if status != cp_model.FEASIBLE or not first:
@@ -599,24 +605,51 @@ def _without_candidates(ctx: Problem, seed: int, time_limit: float, pins,
     return plain, floor, []
 
 
-def _near_reference(ctx: Problem, seed: int, time_limit: float, reference: Plan, pins,
-                    first_tiers) -> tuple[Plan | None, dict[str, int]]:
+def _near_reference(ctx: Problem, seed: int, time_limit: float, reference: Plan, pins, first_tiers,
+                    explain: bool = True) -> tuple["Plan | Result | None", dict[str, int]]:
     """A re-plan with candidates starts from the same re-plan without them (a start, or None), which takes a
     fraction of the time: from the reference itself, which the change breaks, the search with the queue found no
     plan at all in 30 s (the 2027 estimate's plan, 华安 closed a quarter: ``site_closed_quarter``), where without
     candidates the re-plan took a second and kept every wait. When that plan keeps every rule with the candidates
     and is proven optimal, its tiers before the preferences are also the optimum with them (the problem with
     candidates has every rule of the one without and more, and that plan is one of its plans): returned as known
-    values, which the search then holds instead of proving them again."""
+    values, which the search then holds instead of proving them again. Proven infeasible without candidates, the
+    re-plan is infeasible with them too: that Result is returned (explained when *explain*, on the model without
+    the queue, as :func:`_without_candidates` does), where the search with the queue ran out of time instead
+    (``juteng_closed_quarter``: exit 2 after 16 s)."""
     from .check import check_plan
 
     plain = solve(ctx.with_demand(None), seed=seed, time_limit=time_limit / 4, reference=reference, pins=pins,
-                  explain=False, first_tiers=first_tiers, units_per_second=0.5)
+                  explain=explain, first_tiers=first_tiers, units_per_second=0.5)
+    if plain.status == Status.INFEASIBLE:
+        return plain, {}
     if plain.plan is None:
         return None, {}
     if plain.status != Status.OPTIMAL or not check_plan(plain.plan, ctx).ok:
         return plain.plan, {}
     return plain.plan, dict(plain.tiers)
+
+
+def confirm_infeasible(m: cp_model.CpModel, clock: "_Clock", solver: cp_model.CpSolver, status):
+    """(solver, status) of a solve, its INFEASIBLE checked when it ran without probing (:func:`_light_presolve`).
+
+    CP-SAT 9.15 called a feasible model infeasible after a presolve without probing: a re-plan's second tier
+    (fewest sessions changed), which the first tier's own plan satisfies (``tests/data/probing0_infeasible.pb.txt.gz``;
+    with probing, or without presolve, the same model solves at once). The run then said the year could not be
+    planned. So such a verdict is checked by the same solve with CP-SAT's own presolve and probing, which decides.
+    The check gets at least 1 unit and 5 s, the run's limit notwithstanding: a model truly infeasible is proven
+    so in its presolve, quickly, and the explanation that follows needs the verdict."""
+    if status != cp_model.INFEASIBLE or solver.parameters.cp_model_probing_level != 0:
+        return solver, status
+    again = cp_model.CpSolver()
+    again.parameters.copy_from(solver.parameters)
+    again.parameters.clear_cp_model_probing_level()
+    again.parameters.clear_max_presolve_iterations()
+    again.parameters.max_deterministic_time = max(1.0, clock.limit - clock.det_used)
+    again.parameters.max_time_in_seconds = max(5.0, clock.wall - (time.perf_counter() - clock.start))
+    status = again.solve(m)
+    clock.account(again, status)
+    return again, status
 
 
 def _light_presolve(solver: cp_model.CpSolver) -> None:
