@@ -1,0 +1,99 @@
+"""Re-plans with candidates: does ``planner replan --demand`` find a plan, at what cost in time.
+
+    python benchmarks/replan_demand.py [--year 2027] [--from 03-01] [--limit 30] [--baseline SRC] > benchmarks/RESULTS-replan-demand.md
+
+The year's plan is made once with the shipped estimate (``planner plan --scenario baseline_next_year --demand``),
+then re-planned as a draft from the given day under every shipped scenario of that year (closures, a new calendar,
+more sessions …), with the same candidates: exit code, wall seconds, status and tiers (candidates disturbed,
+sessions changed, days moved), and whether ``planner check --demand`` passes the new plan. *--baseline* runs the
+same re-plans with another checkout's ``src`` (e.g. a ``git worktree`` of the commit before a change) beside this
+one. ``PLANNER_WALL_FACTOR=5`` lets the deterministic limit, not the machine's load, end each search.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ROOT, log, md_table  # noqa: E402
+
+DEMAND = str(ROOT / "constraints" / "demand.toml")
+
+
+def _planner(src: str | None, *argv: str) -> tuple[float, subprocess.CompletedProcess]:
+    env = dict(os.environ, PLANNER_WALL_FACTOR="5", PLANNER_PDF="0")
+    if src:
+        env["PYTHONPATH"] = src
+    t = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "planner", *argv], capture_output=True, text=True, cwd=ROOT, env=env)
+    return time.perf_counter() - t, r
+
+
+def scenarios(year: int) -> list[Path]:
+    """The shipped scenarios of *year* that change something (every one but the baseline itself)."""
+    from planner.scenario import load_scenario
+
+    out = []
+    for p in sorted((ROOT / "scenarios").glob("*.toml")):
+        sc = load_scenario(p)
+        if sc.year == year and p.stem != "baseline_next_year" and sc.ctx.demand is None:
+            out.append(p)
+    return out
+
+
+def replan(src: str | None, plan: Path, scenario: Path, start: str, limit: float, out: Path) -> dict:
+    wall, r = _planner(src, "replan", str(plan), "--draft", "--from", start, "--scenario", str(scenario), "--demand",
+                       DEMAND, "--no-publish", "--time-limit", str(limit), "--out", str(out))
+    row = {"exit": r.returncode, "wall": wall, "status": "", "tiers": "", "check": ""}
+    if r.returncode == 0:
+        s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+        row["status"], row["tiers"] = s["status"], s.get("tiers", {})
+        _, c = _planner(None, "check", str(out / "plan.csv"), "--scenario", str(scenario), "--demand", DEMAND)
+        row["check"] = "yes" if c.returncode == 0 else f"no ({c.returncode})"
+    else:
+        row["status"] = (r.stderr.strip().splitlines() or [""])[-1][:90]
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--year", type=int, default=2027)
+    ap.add_argument("--from", dest="start", default="03-01", help="MM-DD of the plan year")
+    ap.add_argument("--limit", type=float, default=30.0)
+    ap.add_argument("--baseline", default=None, help="another checkout's src, run beside this one")
+    args = ap.parse_args()
+    start = f"{args.year}-{args.start}"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        t0 = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+        load = os.getloadavg()[0]
+        _, r = _planner(None, "plan", "--scenario", str(ROOT / "scenarios" / "baseline_next_year.toml"), "--year",
+                        str(args.year), "--demand", DEMAND, "--no-publish", "--time-limit", str(args.limit), "--out",
+                        str(folder / "base"))
+        if r.returncode != 0:
+            raise SystemExit(f"the year's plan failed: {r.stderr.strip()}")
+        plan = folder / "base" / "plan.csv"
+        rows = []
+        for sc in scenarios(args.year):
+            for label, src in (("this", None), ("baseline", args.baseline)) if args.baseline else (("this", None),):
+                log(f"{sc.stem} {label}")
+                x = replan(src, plan, sc, start, args.limit, folder / f"{sc.stem}-{label}")
+                tiers = x["tiers"]
+                rows.append([sc.stem, label, x["exit"], f"{x['wall']:.1f}", x["status"],
+                             ", ".join(f"{k} {v}" for k, v in tiers.items()) if tiers else "", x["check"]])
+    print(f"# Re-plans with candidates: measured {t0}, load average {load:.1f} at the start\n")
+    print(f"The {args.year} plan of `baseline_next_year` made with the shipped estimate ({args.limit:g} s), re-planned "
+          f"as a draft from {start} under each shipped scenario of {args.year}, with the same candidates, "
+          f"`--time-limit {args.limit:g}`. Exit 0: a plan; 2: none within the limit (or a bad input, said in the "
+          "status); 3: proven infeasible. Tiers: candidates disturbed (points), sessions changed, days moved.\n")
+    print(md_table(["scenario", "code", "exit", "wall s", "status", "tiers", "check --demand"], rows))
+
+
+if __name__ == "__main__":
+    main()
