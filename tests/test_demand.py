@@ -354,3 +354,49 @@ def test_size_with_bounds_for_an_unknown_stream_is_one_line_and_exit_2(tmp_path)
     r = run_cli("size", "--sessions", "nostream=1:3", "--max-wait", "60", "--no-publish", "--out", str(tmp_path / "o"))
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "nostream" in r.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_random_broken_exports_are_imported_or_refused_in_one_line_and_nothing_written(tmp_path):
+    """200 exports with broken headers, dates, counts, categories, streams, ragged rows and three encodings: each
+    is imported (and the file written loads) or refused with exit 2, one line (after an encoding note), and no
+    file; never a traceback."""
+    import contextlib
+    import io
+
+    from planner.cli import main
+
+    rng = random.Random(11)
+    head = ["期次", "考试日期", "类别", "报名人数", "参考人数", "合格人数", "考试计划"]
+    cats = ["电工作业", "低压电工作业", "焊接与热切割作业", "高危行业主要负责人、安全管理员", "危险化学品安全作业", "烟花爆竹作业", "",
+            "=cmd|' /C calc'!A0", "0101"]
+    dates = ["2024-03-06", "2024/3/6", "2024年3月6日", "2024-13-01", "2024-02-30", "", "45000", "abc",
+             "2024-03-06 09:00", "2024-03-06 25:00"]
+    nums = ["0", "10", "200", "-5", "1e3", "abc", "", "3.5", "99999999999", " 12 ", '"1,234"']
+    outcomes = {0: 0, 2: 0}
+    for i in range(200):
+        cols = list(head)
+        if rng.random() < 0.2:
+            cols.remove(rng.choice(cols))
+        rows = []
+        broken = rng.random() < 0.7  # else every cell is one an export may hold
+        for _ in range(rng.randint(0 if broken else 1, 5)):
+            good = {"期次": "1", "考试日期": rng.choice(dates[:3] + dates[8:9]), "类别": rng.choice(cats[:5]),
+                    "考试计划": "", "报名人数": "30", "参考人数": "20", "合格人数": "10"}
+            row = [{"期次": rng.choice(["1", "第2期", "x", ""]), "考试日期": rng.choice(dates), "类别": rng.choice(cats),
+                    "考试计划": rng.choice(["", "special_ops", "managers", "特种作业人员", "bogus"])}.get(c, rng.choice(nums))
+                   if broken and rng.random() < 0.5 else good[c] for c in cols]
+            rows.append(",".join(row[:len(row) - (broken and rng.random() < 0.1)]))
+        export, out = tmp_path / f"e{i}.csv", tmp_path / f"o{i}.toml"
+        export.write_bytes(("\n".join([",".join(cols)] + rows) + "\n").encode(rng.choice(["utf-8", "gbk", "utf-8-sig"]),
+                                                                                 errors="replace"))
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = main(["demand", "import", str(export), "--out", str(out)])
+        said = [line for line in err.getvalue().splitlines() if not line.startswith("note:")]
+        assert code in (0, 2) and "Traceback" not in err.getvalue(), err.getvalue()
+        outcomes[code] += 1
+        if code == 2:
+            assert len(said) == 1 and str(export) in said[0] and not out.exists()
+        else:
+            load_demand(out, load_catalogue())
+    assert outcomes[0] > 20 and outcomes[2] > 20, outcomes  # both kinds of outcome, often
