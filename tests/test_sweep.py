@@ -76,6 +76,7 @@ def test_sweep_with_demand_says_what_each_plan_does_to_the_candidates(capsys, tm
             "" if want[k] is None else str(want[k])
             for k in ("expected_candidates", "seats", "unserved", "max_wait_days", "p95_wait_days")]
     assert int(rows[2]["candidates"]) > int(rows[0]["candidates"])  # 需求 +50 %
+    assert {r["demand"] for r in rows} == {"估计"}  # every figure from the estimate says so
     assert rows[0]["moves vs baseline"] == "0" and rows[1]["moves vs baseline"] != ""  # against the baseline
     capsys.readouterr()
     assert main(["sweep", str(base), "--out", str(tmp_path / "plain"), "--time-limit", "10"]) == 0
@@ -91,7 +92,7 @@ def test_the_late_column_names_one_target_in_its_header_and_several_in_their_cel
 
     def row(name, late, days):
         return SweepRow(name, name, 2025, "OPTIMAL", 3, people={
-            "expected_candidates": 10, "seats": 20, "unserved": 1, "max_wait_days": 40, "p95_wait_days": 35,
+            "status": "估计", "expected_candidates": 10, "seats": 20, "unserved": 1, "max_wait_days": 40, "p95_wait_days": 35,
             "late": late, "late_days": days})
 
     header, cells = table_rows([row("a", 4, 30), row("b", 0, 30), SweepRow("c", "c")])

@@ -167,7 +167,7 @@ def people_table(a: Plan, b: Plan, ctx, names: tuple[str, str] = ("方案A", "�
              ("最长候考天数", "max_wait_days"), ("95%候考天数", "p95_wait_days")]
     rows = [[label, *(x[key] for x in both)] for label, key in lines]
     if days is not None:
-        rows.insert(4, [f"候考超过{days}天", *(sum(c.over(days) for c in x.categories) for x in (la, lb))])
+        rows.insert(4, [f"候考超过{days}天", la.over(days), lb.over(days)])
         for ca, cb in zip(la.categories, lb.categories):
             late = (ca.over(days), cb.over(days))
             if any(late):

@@ -118,6 +118,10 @@ class Load:
                 out[w] = out.get(w, 0) + n
         return out
 
+    def over(self, limit: int) -> int:
+        """Candidates of every category who wait more than *limit* days (:meth:`CategoryLoad.over`)."""
+        return sum(c.over(limit) for c in self.categories)
+
     def summary(self) -> dict:
         waits = self.waits()
         return {

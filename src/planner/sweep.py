@@ -3,9 +3,9 @@
 The baseline (the first scenario unless told otherwise) is solved first; every other scenario
 of the same year is then solved with the baseline plan as its reference, so "moves" is the
 smallest number of sessions the what-if forces to change, not the noise of two independent
-optima; with a demand (``sweep --demand``) the same, with the candidates. Scenarios run in worker processes (two by default, one per core); each solve stays on
-one CP-SAT worker with a fixed seed and deterministic time limit, so the plans do not depend on
-the parallelism. A scenario that cannot be read is an ERROR row; an infeasible one shows its
+optima; with a demand (``sweep --demand``) the same, with the candidates. Scenarios run in worker
+processes (two by default, one per core); each solve stays on one CP-SAT worker with a fixed seed
+and deterministic time limit, so the plans do not depend on the parallelism. A scenario that cannot be read is an ERROR row; an infeasible one shows its
 conflict; either way the other scenarios still run.
 """
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _people(plan: Plan, ctx) -> dict:
     load = evaluate(plan, ctx)
     days = late_days(ctx)
     return {**load.summary(), "late_days": days,
-            "late": None if days is None else sum(c.over(days) for c in load.categories)}
+            "late": None if days is None else load.over(days)}
 
 
 #: what the sweep's processes need, imported once by the server they are forked from
@@ -145,7 +145,7 @@ def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[
     sites = gap_sites(rows)
     planned = [r.people for r in rows if r.people is not None]
     targets = sorted({p["late_days"] for p in planned if p["late_days"] is not None})
-    people = ["candidates", "seats", "carried over", "longest wait", "p95 wait"] if planned else []
+    people = ["demand", "candidates", "seats", "carried over", "longest wait", "p95 wait"] if planned else []
     if targets:  # one target for every scenario (the usual case): in the header; else in each cell
         people.append(f"waiting > {targets[0]} days" if len(targets) == 1 else "waiting > target days")
     header = (["scenario", "year", "status", "feasible", "sessions"] + [f"longest gap {s}" for s in sites] + people
@@ -157,7 +157,9 @@ def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[
     def people_cells(p: dict | None) -> list[str]:
         if p is None:
             return [""] * len(people)
-        out = [cell(p[k]) for k in ("expected_candidates", "seats", "unserved", "max_wait_days", "p95_wait_days")]
+        # "demand": 估计 (an estimate) or 实际 (the bureau's own), as every figure derived from it must say
+        out = [cell(p[k]) for k in ("status", "expected_candidates", "seats", "unserved", "max_wait_days",
+                                    "p95_wait_days")]
         if targets:
             n = p["late"]
             out.append(cell(n) if n is None or len(targets) == 1 else f"{n} (>{p['late_days']})")
