@@ -7,6 +7,8 @@ instance it breaks is ``waiting[managers:managers]``, which is what the search w
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from planner.check import check_plan
@@ -186,3 +188,64 @@ def test_the_wall_clock_backstop_counts_the_plan_without_candidates_too(ctx, clo
     monkeypatch.setattr(S, "_without_candidates", first)
     S.solve(ctx, time_limit=5.0, explain=False)
     assert len(entered) == 1 and clocks[-1].start <= entered[0]
+
+
+def _starve_after_first_solve(monkeypatch):
+    """Every CP-SAT search after the first gets no time: the limit ends the run right after the first tier."""
+    import planner.solver as S
+
+    make, calls = S._Clock.solver, []
+
+    def starved(self, seed, share=1.0):
+        s = make(self, seed, share)
+        if calls:
+            s.parameters.max_deterministic_time = 1e-9
+        calls.append(True)
+        return s
+
+    monkeypatch.setattr(S._Clock, "solver", starved)
+    return calls
+
+
+@pytest.mark.parametrize("way", ["later tier finds nothing", "no time left"])
+def test_a_plan_in_hand_is_returned_when_the_limit_ends_a_later_tier(ctx, monkeypatch, way):
+    """A re-plan's first tier (fewest sessions changed) finds a plan and the limit then ends the run: the result is
+    that plan, not "no plan found" (a re-plan with +20 % candidates reported none after finding one). Its later
+    tiers are read off the plan itself, its status says the limit stopped it, and it keeps every rule."""
+    import dataclasses
+
+    import planner.solver as S
+
+    plain = ctx.with_demand(None)
+    best = S.solve(plain, time_limit=10, explain=False).plan
+    first = min(best.sessions, key=lambda s: s.exam_date)
+    # the reference holds its first session on a weekend day: the re-plan must change it
+    day = next(first.exam_date + dt.timedelta(days=k) for k in range(1, 8)
+               if not plain.calendar.is_working_day(first.exam_date + dt.timedelta(days=k)))
+    moved = dataclasses.replace(first, exam_date=day, registration_deadline=day - dt.timedelta(days=5))
+    reference = dataclasses.replace(best, sessions=tuple(moved if s is first else s for s in best.sessions))
+    assert not check_plan(reference, plain).ok
+
+    if way == "later tier finds nothing":
+        _starve_after_first_solve(monkeypatch)
+    else:
+        account = S._Clock.account
+
+        def spent(self, solver, status):  # the first tier's search uses the whole limit
+            account(self, solver, status)
+            self.det_used = self.limit
+        monkeypatch.setattr(S._Clock, "account", spent)
+    result = S.solve(plain, reference=reference, time_limit=10, explain=False)
+    assert result.status == S.Status.TIME_LIMIT and result.plan is not None
+    assert result.stopped_by == "deterministic limit"
+    assert check_plan(result.plan, plain).ok
+    ref = reference.by_key()
+    changed = sum((s.exam_date, s.registration_deadline, s.institution, s.kind) !=
+                  (ref[s.key].exam_date, ref[s.key].registration_deadline, ref[s.key].institution, ref[s.key].kind)
+                  for s in result.plan.sessions)
+    moved_days = sum(abs((s.exam_date - ref[s.key].exam_date).days) for s in result.plan.sessions)
+    assert result.tiers == {"sessions_changed": changed, "days_moved": moved_days} and changed >= 1
+    assert result.unsearched == ["days_moved", "preferences"]  # read off the plan, and said so
+    assert "days_moved: %d (not searched" % moved_days in result.summary()
+    assert result.objective == check_plan(result.plan, plain).objective
+    assert result.bound is not None and 0 <= result.bound <= result.objective

@@ -121,6 +121,22 @@ def test_a_plan_the_wall_clock_stopped_says_a_new_run_may_differ(env):
     assert said == {"wall-clock limit": True, "deterministic limit": False, "": False}
 
 
+def test_a_replan_the_limit_stopped_before_a_tier_names_the_tier_in_chinese(env):
+    """A re-plan whose time limit came before some of its objectives were searched (summary.json
+    ``tiers_unsearched``) says which, in Chinese, and asks for a longer limit; a plan without them says nothing."""
+    app, client, _ = env
+    csv = app.state.ws.plan_csv_path(1).read_text(encoding="utf-8")
+    pages = {}
+    for unsearched in (["days_moved", "preferences"], []):
+        summary = {"year": YEAR, "status": "TIME_LIMIT", "stopped_by": "deterministic limit",
+                   "tiers_unsearched": unsearched}
+        vid = app.state.ws.add_version(csv, summary, year=YEAR, scenario=None, parent=None, note="", kind="replan")
+        pages[bool(unsearched)] = client.get(f"/plan?v={vid}").text
+    assert 'id="unsearched"' in pages[True] and "考试日期移动的天数、各项偏好" in pages[True]
+    assert "加大“求解时限”" in pages[True] and "days_moved" not in pages[True]
+    assert 'id="unsearched"' not in pages[False]
+
+
 def test_htmx_is_served_from_the_package(env):
     _, client, _ = env
     r = client.get("/static/htmx.min.js")

@@ -64,6 +64,8 @@ class Result:
     calendar_status: str = ""
     seed: int = 0
     stopped_by: str = ""  # "" | "deterministic limit" | "wall-clock limit"
+    #: tiers the limit left unsearched (their values are the plan's, not minimised): "sessions_changed", …
+    unsearched: list[str] = field(default_factory=list)
     # with candidates and no plan found: what the year's best plan without them breaks (rule-instance keys, as a
     # conflict names them), which is what the search had to mend
     binding: list[str] = field(default_factory=list)
@@ -89,7 +91,10 @@ class Result:
             for name, (w, c) in self.parts.items():
                 lines.append(f"  {name}: {w} x {c} = {w * c}")
         for name, v in self.tiers.items():
-            lines.append(f"{name}: {v}")
+            lines.append(f"{name}: {v}" + (" (not searched: the time limit came first)" if name in self.unsearched
+                                           else ""))
+        if "preferences" in self.unsearched:
+            lines.append("preferences: not searched (the time limit came first); raise --time-limit")
         if self.conflict:
             lines.append("conflict: " + "; ".join(self.conflict)
                          + ("" if self.conflict_minimal else NOT_MINIMAL))
@@ -319,8 +324,8 @@ def solve(
         tiers += [("sessions_changed", sum(changed)), ("days_moved", sum(days))]
     tiers.append(("preferences", pref_expr))
 
-    status, solver, bound, proven, tier_values = _solve_tiers(mv, tiers, clock, seed, neighbourhoods, kept, floor,
-                                                              missing, known)
+    status, solver, bound, proven, tier_values, unsearched = _solve_tiers(mv, tiers, clock, seed, neighbourhoods,
+                                                                          kept, floor, missing, known)
     st = _STATUS.get(status, Status.UNKNOWN)
     if st == Status.OPTIMAL and not proven:
         st = Status.TIME_LIMIT  # the last tier is optimal only given an earlier tier the limit cut short
@@ -332,6 +337,7 @@ def solve(
         result.report = _assert_checks(result.plan, ctx)
         result.parts, result.objective = result.report.costs, result.report.objective
         result.tiers = {k: v for k, v in tier_values.items() if k != "preferences"}
+        result.unsearched = unsearched
         result.solver_objective = tier_values.get("preferences")
         # The bound of the last tier (the preferences), given the earlier tiers' values: a bound on the plan's cost.
         # The cost is a whole number, so the bound rounds up (the tolerance absorbs CP-SAT's float arithmetic).
@@ -389,15 +395,25 @@ def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbour
     """Minimise each tier in turn, holding the earlier ones at their values; the last with the neighbourhood
     search when *neighbourhoods*; a tier in *known* (its proven optimum) is held at that value without a search.
     Returns (the last status, its solver, the last tier's bound, every tier so far proven optimal, the tiers'
-    values; *missing* sessions of the reference count as changed)."""
+    values, the tiers not searched; *missing* sessions of the reference count as changed).
+
+    A plan in hand is never dropped: when the limit ends the run before a later tier has a plan of its own, the
+    result is the earlier tier's plan (FEASIBLE), the later tiers' values read off it, unsearched, and no bound on
+    the last. A re-plan with the estimate +20 % (site_closed_quarter, 30 s) found a plan in its first tier and
+    then reported none, because the second tier got 0.01 units (CHANGELOG.md)."""
     m = mv.model
     status = cp_model.UNKNOWN
     tier_values: dict[str, int] = {}
     proven = True  # every tier so far proven optimal
     solver = None
     bound = None  # the last tier's proven bound, from the whole-model search
+    held = None  # the solver of the last tier that returned a plan
     for i, (name, expr) in enumerate(tiers):
         last = i == len(tiers) - 1
+        if held is not None and name not in (known or {}) and (clock.limit - clock.det_used < 0.05
+                                                                or clock.left <= 0):
+            status = cp_model.UNKNOWN  # no time left for this tier's search: the plan in hand stands
+            break
         if name in (known or {}) and not last:
             m.add(expr <= known[name] - (missing if name == "sessions_changed" else 0))
             tier_values[name] = known[name]
@@ -427,6 +443,7 @@ def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbour
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             break
         proven = proven and status == cp_model.OPTIMAL
+        held = solver
         val = objective_at(solver, expr)
         tier_values[name] = val + (missing if name == "sessions_changed" else 0)
         if i < len(tiers) - 1:
@@ -434,7 +451,13 @@ def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbour
             m.clear_hints()
             for v in _all_decisions(mv):
                 m.add_hint(v, solver.value(v))
-    return status, solver, bound, proven, tier_values
+    if status == cp_model.UNKNOWN and held is not None:
+        unsearched = [name for name, _ in tiers if name not in tier_values]
+        for name, expr in tiers:
+            if name in unsearched:
+                tier_values[name] = objective_at(held, expr) + (missing if name == "sessions_changed" else 0)
+        return cp_model.FEASIBLE, held, 0.0, False, tier_values, unsearched
+    return status, solver, bound, proven, tier_values, []
 
 
 def _start(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int, pins: list[Session], hint: Plan | None,

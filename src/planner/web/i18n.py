@@ -81,6 +81,11 @@ def state(name: str) -> str:
     return table()["states"].get(name, name)
 
 
+def tiers(names) -> str:
+    """A re-plan's objectives (``summary.json`` tiers_unsearched) in Chinese, joined as a list is in the notice."""
+    return "、".join(table()["tiers"].get(n, n) for n in names)
+
+
 def status(name: str) -> str:
     return table()["status"].get(name, name)
 
