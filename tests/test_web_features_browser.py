@@ -214,3 +214,21 @@ def test_improve_a_version_the_time_limit_stopped(page, server):
     page.click("#improve-result a")
     page.wait_for_url("**/plan?v=*")
     assert "继续优化" in page.inner_text("#version-title")
+
+
+def test_a_replan_the_limit_stopped_early_says_what_it_did_not_optimise(page, server):
+    """A re-plan whose time limit ended its first tier: the plan page names, in Chinese and in view under the
+    title, the objectives it did not search, at both widths without scrolling sideways."""
+    app, base = server
+    vid = app.state.ws.add_version(PLAN_CSV, {"year": 2024, "status": "TIME_LIMIT", "stopped_by": "deterministic limit",
+                                              "tiers_unsearched": ["sessions_changed", "days_moved", "preferences"]},
+                                   year=2024, scenario=None, parent=None, note="重新排期", kind="replan")
+    page.goto(f"{base}/plan?v={vid}")
+    note = page.wait_for_selector("#unsearched")
+    assert note.is_visible()
+    text = note.inner_text()
+    assert "调整的场次数、考试日期移动的天数、各项偏好" in text and "求解时限" in text, text
+    box = note.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= page.width + 1
+    fits(page)
+    shot(page, "replan-unsearched")
