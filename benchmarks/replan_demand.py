@@ -1,13 +1,14 @@
 """Re-plans with candidates: does ``planner replan --demand`` find a plan, at what cost in time.
 
-    python benchmarks/replan_demand.py [--year 2027] [--from 03-01] [--limit 30] [--baseline SRC] > benchmarks/RESULTS-replan-demand.md
+    python benchmarks/replan_demand.py [--year 2027] [--from 03-01] [--limit 30] [--baseline SRC] [--demand-percent N] > benchmarks/RESULTS-replan-demand.md
 
 The year's plan is made once with the shipped estimate (``planner plan --scenario baseline_next_year --demand``),
 then re-planned as a draft from the given day under every shipped scenario of that year (closures, a new calendar,
 more sessions …), with the same candidates: exit code, wall seconds, status and tiers (candidates disturbed,
 sessions changed, days moved), and whether ``planner check --demand`` passes the new plan. *--baseline* runs the
 same re-plans with another checkout's ``src`` (e.g. a ``git worktree`` of the commit before a change) beside this
-one. ``PLANNER_WALL_FACTOR=5`` lets the deterministic limit, not the machine's load, end each search.
+one. *--demand-percent N* re-plans with the candidates ± N % (each scenario extended with ``demand_percent``) against
+the plan made for the estimate as it is: a start that breaks a wait. ``PLANNER_WALL_FACTOR=5`` lets the deterministic limit, not the machine's load, end each search.
 """
 from __future__ import annotations
 
@@ -54,6 +55,8 @@ def replan(src: str | None, plan: Path, scenario: Path, start: str, limit: float
     if r.returncode == 0:
         s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
         row["status"], row["tiers"] = s["status"], s.get("tiers", {})
+        row["tiers"] = {k: f"{v} (deadlines only)" if k in s.get("tiers_unsearched", []) else v
+                        for k, v in row["tiers"].items()}
         _, c = _planner(None, "check", str(out / "plan.csv"), "--scenario", str(scenario), "--demand", DEMAND)
         row["check"] = "yes" if c.returncode == 0 else f"no ({c.returncode})"
     else:
@@ -67,6 +70,7 @@ def main() -> None:
     ap.add_argument("--from", dest="start", default="03-01", help="MM-DD of the plan year")
     ap.add_argument("--limit", type=float, default=30.0)
     ap.add_argument("--baseline", default=None, help="another checkout's src, run beside this one")
+    ap.add_argument("--demand-percent", type=int, default=0, help="re-plan with the candidates ± this percent")
     args = ap.parse_args()
     start = f"{args.year}-{args.start}"
     with tempfile.TemporaryDirectory() as tmp:
@@ -81,6 +85,11 @@ def main() -> None:
         plan = folder / "base" / "plan.csv"
         rows = []
         for sc in scenarios(args.year):
+            if args.demand_percent:  # the scenario as it is, with more (or fewer) candidates
+                wrapped = folder / sc.name
+                wrapped.write_text(f'name = "{sc.stem}"\nextends = "{sc.as_posix()}"\n'
+                                   f"demand_percent = {args.demand_percent}\n", encoding="utf-8")
+                sc = wrapped
             for label, src in (("this", None), ("baseline", args.baseline)) if args.baseline else (("this", None),):
                 log(f"{sc.stem} {label}")
                 x = replan(src, plan, sc, start, args.limit, folder / f"{sc.stem}-{label}")
@@ -89,9 +98,12 @@ def main() -> None:
                              ", ".join(f"{k} {v}" for k, v in tiers.items()) if tiers else "", x["check"]])
     print(f"# Re-plans with candidates: measured {t0}, load average {load:.1f} at the start\n")
     print(f"The {args.year} plan of `baseline_next_year` made with the shipped estimate ({args.limit:g} s), re-planned "
-          f"as a draft from {start} under each shipped scenario of {args.year}, with the same candidates, "
-          f"`--time-limit {args.limit:g}`. Exit 0: a plan; 2: none within the limit (or a bad input, said in the "
-          "status); 3: proven infeasible. Tiers: candidates disturbed (points), sessions changed, days moved.\n")
+          f"as a draft from {start} under each shipped scenario of {args.year}, with "
+          + (f"the candidates {args.demand_percent:+d} % (`demand_percent`), " if args.demand_percent else
+             "the same candidates, ")
+          + f"`--time-limit {args.limit:g}`. Exit 0: a plan; 2: none within the limit (or a bad input, said in the "
+          "status); 3: proven infeasible. Tiers: candidates disturbed (points), sessions changed, days moved; "
+          "\"(deadlines only)\": the limit ended the run before that tier's search, and only the deadlines were searched for it.\n")
     print(md_table(["scenario", "code", "exit", "wall s", "status", "tiers", "check --demand"], rows))
 
 
