@@ -190,6 +190,58 @@ def test_the_wall_clock_backstop_counts_the_plan_without_candidates_too(ctx, clo
     assert len(entered) == 1 and clocks[-1].start <= entered[0]
 
 
+def _broken_reference(ctx):
+    """The hand instance without candidates, and its best plan with the first session moved to a weekend day, so
+    that a re-plan must change it."""
+    import dataclasses
+
+    import planner.solver as S
+
+    plain = ctx.with_demand(None)
+    best = S.solve(plain, time_limit=10, explain=False).plan
+    first = min(best.sessions, key=lambda s: s.exam_date)
+    day = next(first.exam_date + dt.timedelta(days=k) for k in range(1, 8)
+               if not plain.calendar.is_working_day(first.exam_date + dt.timedelta(days=k)))
+    moved = dataclasses.replace(first, exam_date=day, registration_deadline=day - dt.timedelta(days=5))
+    reference = dataclasses.replace(best, sessions=tuple(moved if s is first else s for s in best.sessions))
+    assert not check_plan(reference, plain).ok
+    return plain, reference
+
+
+def _against(plan, reference) -> tuple[int, int]:
+    """(sessions changed, days moved) of *plan* against *reference*, counted by hand: a session is changed when its
+    exam day, deadline, site or kind differs."""
+    ref = reference.by_key()
+    changed = sum((s.exam_date, s.registration_deadline, s.institution, s.kind) !=
+                  (ref[s.key].exam_date, ref[s.key].registration_deadline, ref[s.key].institution, ref[s.key].kind)
+                  for s in plan.sessions)
+    return changed, sum(abs((s.exam_date - ref[s.key].exam_date).days) for s in plan.sessions)
+
+
+def test_a_tier_the_limit_stopped_is_reported_as_its_plan_has_it(ctx, monkeypatch):
+    """The second tier's search (days moved) comes back unproven, as when the limit stops it, and the third runs in
+    full: the result is TIME_LIMIT, its plan keeps every rule, and its cost and the tiers it reports, after the
+    search over the deadlines from that tier on, are those counted on the plan."""
+    from ortools.sat.python import cp_model
+
+    import planner.solver as S
+
+    plain, reference = _broken_reference(ctx)
+    real, calls = S.confirm_infeasible, []
+
+    def unproven_second(m, clock, solver, status):
+        solver, status = real(m, clock, solver, status)
+        calls.append(status)
+        return solver, (cp_model.FEASIBLE if len(calls) == 2 and status == cp_model.OPTIMAL else status)
+
+    monkeypatch.setattr(S, "confirm_infeasible", unproven_second)
+    result = S.solve(plain, reference=reference, time_limit=10, explain=False)
+    assert len(calls) == 3 and result.status == S.Status.TIME_LIMIT and result.unsearched == []
+    assert check_plan(result.plan, plain).ok and result.objective == check_plan(result.plan, plain).objective
+    changed, moved_days = _against(result.plan, reference)
+    assert result.tiers == {"sessions_changed": changed, "days_moved": moved_days}
+
+
 def _starve_after_first_solve(monkeypatch):
     """Every CP-SAT search after the first gets no time: the limit ends the run right after the first tier."""
     import planner.solver as S
@@ -216,15 +268,7 @@ def test_a_plan_in_hand_is_returned_when_the_limit_ends_a_later_tier(ctx, monkey
 
     import planner.solver as S
 
-    plain = ctx.with_demand(None)
-    best = S.solve(plain, time_limit=10, explain=False).plan
-    first = min(best.sessions, key=lambda s: s.exam_date)
-    # the reference holds its first session on a weekend day: the re-plan must change it
-    day = next(first.exam_date + dt.timedelta(days=k) for k in range(1, 8)
-               if not plain.calendar.is_working_day(first.exam_date + dt.timedelta(days=k)))
-    moved = dataclasses.replace(first, exam_date=day, registration_deadline=day - dt.timedelta(days=5))
-    reference = dataclasses.replace(best, sessions=tuple(moved if s is first else s for s in best.sessions))
-    assert not check_plan(reference, plain).ok
+    plain, reference = _broken_reference(ctx)
 
     if way == "later tier finds nothing":
         _starve_after_first_solve(monkeypatch)
@@ -239,11 +283,7 @@ def test_a_plan_in_hand_is_returned_when_the_limit_ends_a_later_tier(ctx, monkey
     assert result.status == S.Status.TIME_LIMIT and result.plan is not None
     assert result.stopped_by == "deterministic limit"
     assert check_plan(result.plan, plain).ok
-    ref = reference.by_key()
-    changed = sum((s.exam_date, s.registration_deadline, s.institution, s.kind) !=
-                  (ref[s.key].exam_date, ref[s.key].registration_deadline, ref[s.key].institution, ref[s.key].kind)
-                  for s in result.plan.sessions)
-    moved_days = sum(abs((s.exam_date - ref[s.key].exam_date).days) for s in result.plan.sessions)
+    changed, moved_days = _against(result.plan, reference)
     assert result.tiers == {"sessions_changed": changed, "days_moved": moved_days} and changed >= 1
     assert result.unsearched == ["days_moved", "preferences"]  # read off the plan, and said so
     assert "days_moved: %d (only the deadlines searched" % moved_days in result.summary()
