@@ -334,6 +334,12 @@ def test_replan_keeps_sessions_before_the_date_and_accepts_as_a_child_version(en
     assert job.state == "done", job.outcome
     page = client.get(f"/job/{jid}").text
     assert "4月1日之前" in page and "接受为新版本" in page and "停考期间该机构不安排考试" in page
+    # the job's page says which objectives the time limit left unsearched (none here; as a cut-short run has them)
+    assert 'id="job-unsearched"' not in page and not job.outcome["summary"]["tiers_unsearched"]
+    job.outcome["summary"]["tiers_unsearched"] = ["days_moved"]
+    cut_short = client.get(f"/job/{jid}").text
+    assert 'id="job-unsearched"' in cut_short and "未及全面优化" in cut_short and "考试日期移动的天数" in cut_short
+    job.outcome["summary"]["tiers_unsearched"] = []
     assert job.outcome["changes"] and all(c["old"] is None or c["old"]["exam"] >= frm for c in job.outcome["changes"])
     r = client.post(f"/job/{jid}/accept", data={**csrf(app), "note": "聚腾停考"}, follow_redirects=False)
     new = int(r.headers["location"].split("=")[-1])
