@@ -235,6 +235,7 @@ def test_a_tier_the_limit_stopped_is_reported_as_its_plan_has_it(ctx, monkeypatc
         return solver, (cp_model.FEASIBLE if len(calls) == 2 and status == cp_model.OPTIMAL else status)
 
     monkeypatch.setattr(S, "confirm_infeasible", unproven_second)
+    monkeypatch.setattr(S, "_first_plan", lambda *a: True)  # one solve per tier (the start is tested on its own)
     result = S.solve(plain, reference=reference, time_limit=10, explain=False)
     assert len(calls) == 3 and result.status == S.Status.TIME_LIMIT and result.unsearched == []
     assert check_plan(result.plan, plain).ok and result.objective == check_plan(result.plan, plain).objective
@@ -269,7 +270,7 @@ def test_a_plan_in_hand_is_returned_when_the_limit_ends_a_later_tier(ctx, monkey
     import planner.solver as S
 
     plain, reference = _broken_reference(ctx)
-
+    monkeypatch.setattr(S, "_first_plan", lambda *a: True)  # the first solve is the first tier's
     if way == "later tier finds nothing":
         _starve_after_first_solve(monkeypatch)
     else:
@@ -326,3 +327,32 @@ def dataclasses_replace_deadlines(plan, days):
 
     return dataclasses.replace(plan, sessions=tuple(
         dataclasses.replace(s, registration_deadline=s.exam_date - dt.timedelta(days=days)) for s in plan.sessions))
+
+
+def test_the_start_nearest_by_days_moved_changes_no_tier(ctx, monkeypatch):
+    """A re-plan without candidates whose search finds no first plan at once starts from the plan that moves the
+    fewest days (``_warm_start``; forced here): on references broken in different ways (each session in turn moved
+    to a weekend day), the tiers and the cost, each proven, are those of the search from the reference."""
+    import dataclasses
+
+    import planner.solver as S
+
+    plain, _ = _broken_reference(ctx)
+    best = S.solve(plain, time_limit=10, explain=False).plan
+    seen = 0
+    for s in sorted(best.sessions, key=lambda s: s.exam_date):
+        day = next(s.exam_date + dt.timedelta(days=k) for k in range(1, 8)
+                   if not plain.calendar.is_working_day(s.exam_date + dt.timedelta(days=k)))
+        moved = dataclasses.replace(s, exam_date=day, registration_deadline=day - dt.timedelta(days=5))
+        reference = dataclasses.replace(best, sessions=tuple(moved if x is s else x for x in best.sessions))
+        with monkeypatch.context() as mp:
+            mp.setattr(S, "_first_plan", lambda *a: False)
+            with_start = S.solve(plain, reference=reference, time_limit=10, explain=False)
+        with monkeypatch.context() as mp:
+            mp.setattr(S, "_first_plan", lambda *a: True)
+            without = S.solve(plain, reference=reference, time_limit=10, explain=False)
+        assert with_start.status == without.status == S.Status.OPTIMAL
+        assert (with_start.tiers, with_start.objective) == (without.tiers, without.objective)
+        assert check_plan(with_start.plan, plain).ok
+        seen += 1
+    assert seen == len(best.sessions) >= 2
