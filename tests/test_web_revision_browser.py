@@ -87,3 +87,24 @@ def test_replan_refuse_go_back_and_publish_the_notice(page, server, tmp_path):
     assert "因华安考点场地整改，现对" in text
     page.locator("#notice").scroll_into_view_if_needed()
     fits(page, "revision-published")
+
+
+def test_a_replan_the_limit_cut_short_says_so_on_its_page(page, server):
+    """重新排期's result page, where a planner reviews a re-plan: when the time limit left objectives unsearched
+    (summary.json ``tiers_unsearched``, set here on a finished job as a cut-short run sets it), the note names them in
+    Chinese, in view, at 1280 and 390 px without sideways scrolling."""
+    app, base, vid = server
+    page.goto(f"{base}/replan?v={vid}")
+    page.fill("input[name=from_date]", "2024-07-01")
+    page.select_option("select[name=scenario]", "华安整改")
+    page.fill("input[name=time_limit]", "20")
+    page.click("#replan")
+    page.wait_for_selector("#changes", timeout=JOB_WAIT_MS)
+    jid = page.url.rsplit("/", 1)[-1]
+    job = app.state.jobs.wait(jid, timeout=300)
+    assert page.locator("#job-unsearched").count() == 0
+    job.outcome["summary"]["tiers_unsearched"] = ["days_moved", "preferences"]
+    page.reload()
+    note = page.wait_for_selector("#job-unsearched")
+    assert note.is_visible() and "考试日期移动的天数、各项偏好" in note.inner_text()
+    fits(page, "revision-unsearched")

@@ -99,7 +99,7 @@ def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=
     round improved it."""
     out = Outcome(list(values), cost)
     model = mv.model
-    _hint_all(model, out.values)
+    hint_all(model, out.values)
     size = WINDOW
     all_windows = windows(mv, out.values, size)
     at, stale = 0, 0  # the next window; rounds since the last improvement
@@ -131,7 +131,7 @@ def improve(mv, expr, values: list[int], cost: int, clock, seed: int, configure=
                 out.improved += 1
                 stale = 0
                 all_windows = windows(mv, out.values, size)  # the dates moved: the windows follow them
-                _hint_all(model, out.values)
+                hint_all(model, out.values)
     return out
 
 
@@ -153,7 +153,9 @@ def _held(model: cp_model.CpModel, fixed: list[tuple[int, int]]):
             dom.extend(old)
 
 
-def _hint_all(model: cp_model.CpModel, values: list[int]) -> None:
+def hint_all(model: cp_model.CpModel, values: list[int]) -> None:
+    """Hint every variable of *model* with *values* (by proto index): the one way a whole plan is hinted (the
+    solver's searches hint theirs through it too)."""
     model.clear_hints()
     model.proto.solution_hint.vars.extend(range(len(values)))
     model.proto.solution_hint.values.extend(values)
@@ -162,7 +164,7 @@ def _hint_all(model: cp_model.CpModel, values: list[int]) -> None:
 def load(model: cp_model.CpModel, values: list[int], clock, seed: int) -> cp_model.CpSolver:
     """A solver whose solution is *values*: the model with every variable hinted and fixed to it, which CP-SAT
     confirms without a search. The caller extracts the plan from it as from any solve."""
-    _hint_all(model, values)
+    hint_all(model, values)
     solver = clock.solver(seed, 1.0)
     solver.parameters.fix_variables_to_their_hinted_value = True
     # a confirmation, not a search: it needs no more than the time it takes, even when the clock has run out

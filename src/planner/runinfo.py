@@ -35,7 +35,7 @@ def summary_dict(result, ctx: Problem, **extra) -> dict:
         "gap": None if result.gap is None else round(result.gap, 6),  # (objective - bound) / objective
         "objective_parts": {k: {"weight": w, "cost": c, "weighted": w * c} for k, (w, c) in result.parts.items()},
         "tiers": result.tiers,
-        # tiers (and "preferences") the time limit left unsearched: their values are the plan's, not minimised
+        # tiers (and "preferences") the time limit left unsearched: minimised over the deadlines only (solver.py)
         "tiers_unsearched": list(getattr(result, "unsearched", [])),
         "sessions": len(result.plan.sessions) if result.plan else 0,
         "solve_seconds": round(result.solve_seconds, 4),

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import enum
 import math
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from ortools.sat.python import cp_model
 
 from .errors import InternalError, PlannerError, TimeLimitError
+from .lns import hint_all
 from .model import ModelVars, build_model, implied_spans, pin
 from .plan import Plan, Session
 from .problem import Problem
@@ -480,11 +480,11 @@ def _solve_tiers(mv: ModelVars, tiers: list, clock: _Clock, seed: int, neighbour
                     # model from their plan: with the estimate +20 %, 华安 closed took 35 133 points where the
                     # whole model alone reached 44 801, and site_closed_quarter its optimum, 45 206, against
                     # 83 352; the three what-ifs the whole model proved stayed proven (CHANGELOG.md).
-                    from .lns import _hint_all as hint_values, improve
+                    from .lns import improve
 
                     out = improve(mv, expr, list(first.response_proto.solution), objective_at(first, expr),
                                   _Share(clock, FIRST_TIER_ROUNDS), seed, configure=_light_presolve)
-                    hint_values(m, out.values)
+                    hint_all(m, out.values)
             solver = clock.solver(seed)
             _light_presolve(solver)
             status = solver.solve(m)
@@ -697,11 +697,9 @@ def _complete_hint(mv: ModelVars, clock: _Clock, seed: int) -> bool:
 
 
 def _hint_all(m: cp_model.CpModel, solver: cp_model.CpSolver, status) -> None:
+    """Hint every variable with the solver's plan, when it returned one."""
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        m.clear_hints()
-        for i in range(len(m.proto.variables)):
-            v = m.get_int_var_from_proto_index(i)
-            m.add_hint(v, solver.value(v))
+        hint_all(m, list(solver.response_proto.solution))
 
 
 def _repair_hint(mv: ModelVars, ctx: Problem, clock: _Clock, seed: int) -> tuple[bool, int | None]:
