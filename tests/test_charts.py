@@ -127,8 +127,8 @@ def test_wall_calendar_is_one_a3_landscape_page(solved, year, banner):
         fig = draw(plan, ctx)
     assert tuple(round(v, 2) for v in fig.get_size_inches()) == A3_LANDSCAPE_IN
     texts = [t.get_text() for ax in fig.axes for t in ax.texts] + [t.get_text() for t in fig.texts]
-    months = {(s.exam_date.year, s.exam_date.month) for s in plan.sessions}
-    assert len(fig.axes) == len(months)
+    days = [d for s in plan.sessions for d in (s.registration_deadline, s.exam_date)]
+    assert len(fig.axes) == len(S.months(min(days), max(days)))  # from the first deadline's month to the last exam's
     for s in plan.sessions:
         assert f"{ctx.catalogue.institutions[s.institution].short_name} {s.no}期" in texts
     assert any("节假日安排尚未公布" in t for t in texts) == banner
@@ -203,3 +203,24 @@ def test_a_chart_reads_only_what_the_memo_keys_on(plan2024, ctx2024):
     with pytest.raises(AttributeError, match="closures"):
         S.render(peeks_at_closures, plan2024, ctx2024, formats=("svg",))
     assert b"<svg" in S.render(reads_the_calendar, plan2024, ctx2024, formats=("svg",))["svg"]
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_registration_windows_legend_is_on_the_page(solved, year):
+    """The legend (which colour is which stream) lies inside the figure, below the axis label, however many months
+    and lanes the chart has (anchored to the axes, it fell below a tall chart's page)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from planner.charts import style as S
+    from planner.charts.registration_timeline import draw
+
+    plan, ctx = solved(year)
+    with S.chart_style():
+        fig = draw(plan, ctx)
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        legend = fig.legends[0].get_window_extent(renderer)
+        label = fig.axes[0].xaxis.label.get_window_extent(renderer)
+        assert 0 <= legend.y0 and legend.y1 <= label.y0 and 0 <= legend.x0 and legend.x1 <= fig.bbox.x1
+        assert [t.get_text() for t in fig.legends[0].get_texts()] == [S.stream_label(ctx, s) for s in plan.streams()]

@@ -168,8 +168,8 @@ def test_revision_lists_exactly_the_changed_sessions(plan2024, ctx2024):
     files = revision_files(plan2024, new, ctx2024, {"*": "工作需要"})
     d = docx.Document(io.BytesIO(files["revision.docx"]))
     table = table_text(d.tables[0])
-    assert len(table) == 1 + 3 and table[0][1:3] == ["原报名截止", "原考试时间"]
-    assert table[2][2:6] == ["7月31日", "永济市新世纪安全培训有限公司", "7月26日前", "8月1日"]
+    assert len(table) == 1 + 3 and table[0][1:4] == ["原报名截止\n原考试时间", "原考试地点", "调整后报名截止\n调整后考试时间"]
+    assert table[2][1:4] == ["7月26日前\n7月31日", "永济市新世纪安全培训有限公司", "7月26日前\n8月1日"]
     assert d.tables[0]._tbl.findall(qn("w:tr"))[0].trPr.find(qn("w:tblHeader")) is not None
     assert "3个期次" in "\n".join(p.text for p in d.paragraphs)
     assert revision_rows(plan2024, plan2024, ctx2024) == []

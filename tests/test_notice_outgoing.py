@@ -396,3 +396,31 @@ def test_printed_directory_keeps_phones_names_and_28_characters(set2027, catalog
     letter = out.split("\f")[0]
     widths = [len(ln.strip().replace(" ", "")) for ln in letter.splitlines() if re.fullmatch(r"[\u4e00-\u9fff，、（）：；。]+", ln.strip().replace(" ", ""))]
     assert max(widths) == 28
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_wall_calendar_shows_every_exam_and_deadline(solved, year):
+    """Every exam and every registration deadline is written in its day, including deadlines in the month before
+    the first exam (the months used to start at the first exam, which dropped the first sessions' deadlines)."""
+    from planner.charts import style as S
+    from planner.charts.wall_calendar import draw
+
+    plan, ctx = solved(year)
+    with S.chart_style():
+        fig = draw(plan, ctx)
+    titles = [t.get_text() for ax in fig.axes for t in ax.texts if t.get_text().endswith("月")]
+    texts = " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+    first = min(s.registration_deadline for s in plan.sessions)
+    assert (f"{first.month}月" if first.year == plan.year else f"{first.year}年{first.month}月") in titles
+    deadlines = texts.count("截 ")
+    assert deadlines == len({s.registration_deadline for s in plan.sessions})
+    named = sum(t.get_text().count("、") + 1 for ax in fig.axes for t in ax.texts if t.get_text().startswith("截 "))
+    counted = sum(int(x) for x in __import__("re").findall(r"截止等(\d+)场", texts))
+    by_day = {}
+    for s in plan.sessions:
+        by_day.setdefault(s.registration_deadline, []).append(s)
+    assert named == sum(min(2, len(v)) for v in by_day.values())
+    assert counted == sum(len(v) for v in by_day.values() if len(v) > 2)
+    exams = sum(1 for ax in fig.axes for t in ax.texts if t.get_text().endswith("期"))
+    assert exams == sum(min(2, sum(1 for s in plan.sessions if s.exam_date == d)) for d in
+                        {s.exam_date for s in plan.sessions})

@@ -40,8 +40,7 @@ def test_csv_has_bom_and_notice_wording(published):
     assert rows[0] == ["期次", "报名时间", "考试时间", "考试类别", "考试地点", "备注"]
     assert len(rows) == 49 and rows[46][:3] == ["46", "12月30日前", "2025年1月3日"]
     uploads = list(csv.reader(io.StringIO((out / "csv/training_plan_uploads.csv").read_text("utf-8-sig"))))
-    assert uploads[1][1:] == ["1", "运城华安应急安全服务有限公司", "2024-03-01", "2024-03-06", "2024-02-28",
-                              "2024-01-28"]
+    assert uploads[1][1:] == ["1", "运城华安应急安全服务有限公司", "3月1日前", "3月6日", "2月28日", "1月28日"]
 
 
 def test_plan_ics_events(published, plan2024):

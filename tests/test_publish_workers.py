@@ -109,3 +109,35 @@ def test_the_command_line_publishes_the_same_set_with_and_without_workers(tmp_pa
     a, b = json.loads(on["summary.json"]), json.loads(off["summary.json"])
     a.pop("solve_seconds"), b.pop("solve_seconds")
     assert a == b
+
+
+def test_size_publishes_the_same_set_with_and_without_workers(tmp_path: Path):
+    """`planner size` forks its workers before it knows the sized year (counts, candidates): they must not publish
+    it, or the set lost the candidates' charts (charts/candidates_month.svg, waits.svg) and report.html its people."""
+    from planner.data import constraints_dir
+
+    demand = tmp_path / "d.toml"  # a small demand, so that the two sizings are quick
+    demand.write_text("""status = "估计"
+[streams.managers]
+arrival_every_days = 31
+[streams.managers.categories.managers]
+first_time = 300
+profile = [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0]
+[streams.special_ops.categories.electrical]
+first_time = 400
+[sites.huaan]
+seats_per_day = 60
+""", encoding="utf-8")
+    outs = {}
+    for workers in ("", "0"):
+        d = tmp_path / f"w{workers or 'on'}"
+        proc = subprocess.run([sys.executable, "-m", "planner", "size", "--year", "2025", "--no-pdf", "--demand",
+                               str(demand), "--rules", str(constraints_dir() / "yuncheng.toml"), "--out", str(d)],
+                              capture_output=True, text=True, timeout=600,
+                              env={**os.environ, "PLANNER_WORKERS": workers})
+        assert proc.returncode == 0, proc.stderr
+        outs[workers] = {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+    on, off = outs[""], outs["0"]
+    assert "charts/candidates_month.svg" in off and "charts/waits.svg" in off
+    assert sorted(on) == sorted(off)
+    assert [k for k in on if k not in {"summary.json", "manifest.json"} and on[k] != off[k]] == []

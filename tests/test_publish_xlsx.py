@@ -105,6 +105,18 @@ def test_round_trip_identical(published, plan2024, catalogue):
     assert back.year == plan2024.year and back.sessions == plan2024.sessions
 
 
+@pytest.mark.parametrize("note", ["上午 9:00 开考 请带 身份证", "  请带身份证原件  ", "=1+1", "第一行\n第二行", "全角\u3000空格"])
+def test_round_trip_keeps_a_note_as_written(tmp_path, plan2024, ctx2024, catalogue, note):
+    """备注 is the planner's free text: read back from notice.xlsx it keeps its inner spaces and line breaks (only
+    the blanks around it go), where the other cells lose their spaces for matching."""
+    plan = plan2024.with_sessions([replace(s, notes=note) if s.key == ("special_ops", 30) else s
+                                   for s in plan2024.sessions])
+    (tmp_path / "n.xlsx").write_bytes(notice_xlsx_bytes(plan, ctx2024))
+    back = read_notice_xlsx(tmp_path / "n.xlsx", catalogue)
+    assert back.by_key()[("special_ops", 30)].notes == note.strip()
+    assert back.sessions == plan.with_sessions([replace(s, notes=s.notes.strip()) for s in plan.sessions]).sessions
+
+
 def test_round_trip_on_demand_sub_table(tmp_path, plan2024, ctx2024, catalogue):
     plan = with_on_demand(plan2024, catalogue)
     data = notice_xlsx_bytes(plan, ctx2024)

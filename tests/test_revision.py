@@ -444,3 +444,17 @@ def test_replan_with_a_bad_demand_file_is_one_line_exit_2_and_writes_nothing(pub
         err = capsys.readouterr().err
         assert code == 2 and len(err.strip().splitlines()) == 1 and demand.name in err
         assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("reason, said", [
+    ("瑞阳考点8至9月停业整顿", "8至9月停业整顿"),
+    ("瑞阳8至9月停业整顿", "8至9月停业整顿"),
+    ("运城市瑞阳安全技术培训有限公司：场地改造", "场地改造"),
+    ("场地改造", "场地改造"),
+    ("瑞阳考点", ""),  # the site alone says no more than the notice does
+])
+def test_a_closure_reason_does_not_name_the_site_twice(ctx2024, reason, said):
+    """The notice writes "瑞阳考点{reason}，自…起暂停考试": a reason that starts with the site loses it there."""
+    from planner.publish.revision import _without_site
+
+    assert _without_site(reason, ctx2024, "ruiyang") == said

@@ -37,6 +37,7 @@ import bisect
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .demand import StreamFacts
 
@@ -139,7 +140,8 @@ class Load:
     def report(self, ctx) -> dict:
         """The summary and one row per stream and category, for summary.json and the workbench."""
         demand = ctx.demand.demand
-        out = {"status": self.status, "estimated": demand.estimated, "source": demand.file,
+        # the file's name, not its folder: the same inputs give the same summary on any machine or checkout
+        out = {"status": self.status, "estimated": demand.estimated, "source": Path(demand.file).name,
                "window_end": ctx.window[1].isoformat()}
         out.update(self.summary())
         out["categories"] = [{

@@ -50,8 +50,10 @@ def draw(plan, ctx, flag: str = ""):
     ax.set_axisbelow(True)
     ax.grid(axis="x", color="#eeeeee", linewidth=0.5)
     ax.set_xlabel("日（条形：报名截止日 → 考试日）")
-    ax.legend(handles=[Patch(color=S.stream_color(sid), label=f"{S.stream_label(ctx, sid)}") for sid in plan.streams()],
-              loc="upper center", bbox_to_anchor=(0.5, -0.06), ncol=3, frameon=False)
+    # the legend sits in the bottom margin at a fixed distance in inches: anchored to the axes, its offset grew
+    # with the number of months and lanes, and on a tall chart it fell below the page
+    fig.legend(handles=[Patch(color=S.stream_color(sid), label=f"{S.stream_label(ctx, sid)}") for sid in plan.streams()],
+               loc="lower center", bbox_to_anchor=(0.5, 0.08 / fig.get_figheight()), ncol=3, frameon=False)
     extra = S.titled(fig, f"运城市{plan.year}年报名窗口（按考试月份）", plan, ctx)
     S.flag_figure(fig, flag)
     S.place_axes(fig, left=0.8, right=0.1, top=0.6 + extra, bottom=1.1)

@@ -21,8 +21,9 @@ WALL_STREAM = {"managers": "负责人·安管员", "special_ops": "特种作业"
 
 
 def draw(plan, ctx, flag: str = ""):
-    exams = sorted(s.exam_date for s in plan.sessions)
-    months = S.months(exams[0], exams[-1]) if exams else S.months(*ctx.window)
+    # from the first registration deadline, which may fall in the month before the first exam, to the last exam
+    days = sorted(d for s in plan.sessions for d in (s.registration_deadline, s.exam_date))
+    months = S.months(days[0], days[-1]) if days else S.months(*ctx.window)
     by_day: dict[dt.date, list] = {}
     for s in plan.sessions:
         by_day.setdefault(s.exam_date, []).append(s)
@@ -79,7 +80,8 @@ def _month(ax, y: int, m: int, plan, ctx, by_day, deadlines) -> None:
             elif d in cal.holidays:
                 ax.text(c + 0.94, r + 0.72, "休", ha="right", va="center", fontsize=6.5, color="#a33")
             y0 = r + 1.0
-            for s in by_day.get(d, ())[:2]:  # the exam: site and 期次, then the stream
+            exams = by_day.get(d, ())
+            for s in exams[:2]:  # the exam: site and 期次, then the stream
                 color = S.stream_color(s.stream)
                 ax.text(c + 0.5, y0, f"{S.short(ctx, s.institution)} {s.no}期", ha="center", va="center",
                         fontsize=7.5, color=color)
@@ -87,9 +89,14 @@ def _month(ax, y: int, m: int, plan, ctx, by_day, deadlines) -> None:
                         va="center", fontsize=5.5, color=color)
                 y0 += 0.38
             dl = deadlines.get(d, ())
+            # a day has room for two exams and two deadlines; more are counted, never dropped unsaid
+            more = f"等{len(exams)}场考试" if len(exams) > 2 else ""
             if dl:
-                ax.text(c + 0.5, r + 1.5, "截 " + "、".join(f"{S.short(ctx, s.institution)}{s.no}" for s in dl[:2]),
-                        ha="center", va="center", fontsize=5, color="#555")
+                names = "、".join(f"{S.short(ctx, s.institution)}{s.no}" for s in dl[:2])
+                more += f"{'，' if more else ''}截止等{len(dl)}场" if len(dl) > 2 else ""
+                ax.text(c + 0.5, r + 1.5, f"截 {names}", ha="center", va="center", fontsize=5, color="#555")
+            if more:
+                ax.text(c + 0.5, r + 1.38, more, ha="center", va="center", fontsize=4.5, color="#a33")
     for color, patches in fills.items():
         ax.add_collection(PatchCollection(patches, facecolor=color, edgecolor="#bbbbbb", linewidth=0.4))
 

@@ -1,6 +1,8 @@
 """``planner replan PLAN --from DATE``: revise a published plan, changing only what the new facts force."""
 from __future__ import annotations
 
+from pathlib import Path
+
 
 def register(sub) -> None:
     from .common import add_context_options, add_output_options, add_solver_options
@@ -103,15 +105,13 @@ def _replan(args, from_date, tx) -> int:
           + (f"; {sum(people.values())} {counted} candidates" if people else "") + "\n")
     sink: list = []
     args._result_sink = sink
-    extra = {"replan_of": str(args.plan), "replan_from": from_date.isoformat(), "kept": len(pins)}
+    extra = {"replan_of": Path(args.plan).name, "replan_from": from_date.isoformat(), "kept": len(pins)}
     if scenario is not None:
         extra["scenario"] = str(scenario.path)
     outcome: dict = {}
 
     def revision(new):
         """The revision notice (and the calendars' SEQUENCE) of the solved plan, built into the same set."""
-        from pathlib import Path
-
         from ..publish.ics import ics_files
         from ..publish.run import read_previous_ics
 

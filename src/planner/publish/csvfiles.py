@@ -26,7 +26,7 @@ def bom_csv(rows, header, flag: str = "", note: str = "") -> bytes:
 def csv_files(plan: Plan, ctx, class_days: int = T.DEFAULT_CLASS_DAYS, flag: str = "") -> dict[str, bytes]:
     """File name -> bytes: one CSV per attachment table (sub-tables in their own file) and the schedule."""
     note = T.provisional_note(plan, ctx)
-    out = {"annex1_materials.csv": bom_csv([[s, t] for s, t in T.materials_lines(ctx.catalogue)[1:]],
+    out = {"annex1_materials.csv": bom_csv([[W.MATERIALS_KINDS[s], t] for s, t in T.materials_lines(ctx.catalogue)[1:]],
                                            ["类型", "内容"], flag, note)}
     for att in T.attachments(plan, ctx):
         n = "".join(c for c in att.sheet if c.isdigit()) or att.sheet

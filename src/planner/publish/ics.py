@@ -79,7 +79,7 @@ def _events(plan: Plan, ctx, s: Session, class_days: int, institution_view: bool
         out.append({**common, "uid": uid(plan.year, s, "upload"), "summary": tag + W.UPLOAD_SUMMARY.format(label=name),
                     "date": T.upload_by(s, class_days),
                     "description": "\n".join([common["description"], W.UPLOAD_LINE.format(
-                        date=T.upload_by(s, class_days).isoformat(), days=class_days), W.UPLOAD_RULE])})
+                        date=W.day_text(T.upload_by(s, class_days), plan.year), days=class_days), W.UPLOAD_RULE])})
     return out
 
 

@@ -24,6 +24,10 @@ TABLE_MARK = "[[调整表]]"
 HEADERS = ("期次", "原报名截止", "原考试时间", "原考试地点", "调整后报名截止", "调整后考试时间", "调整后考试地点",
            "调整原因")
 COLS = (2.6, 2.1, 2.0, 3.2, 2.1, 2.0, 3.2, 3.6)
+#: the printed table (revision.docx/.pdf): each side's deadline and exam date share a cell, one above the other,
+#: so that on a portrait page no date splits (eight columns left the dates 15 mm: "8月24" / "日前")
+PRINTED_HEADERS = ("期次", "原报名截止\n原考试时间", "原考试地点", "调整后报名截止\n调整后考试时间", "调整后考试地点", "调整原因")
+PRINTED_COLS = (2.4, 3.4, 3.3, 3.4, 3.3, 3.6)
 SHEET = "调整期次"
 #: the longest reason a planner may give (it sits in one sentence of the notice: one printed line and a half)
 MAX_REASON_CHARS = 40
@@ -226,6 +230,7 @@ def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
             if cl is None:
                 continue
             why = cl.reason.strip().rstrip("。，；") if _CJK.search(cl.reason or "") else ""
+            why = _without_site(why, ctx, cl.institution)
             text = f"{_short(ctx, cl.institution)}考点{why + '，' if why and len(why) <= MAX_REASON_CHARS else ''}" \
                    f"自{W.day_text(cl.start, year)}起暂停考试"
         elif rule in ("working_day", "holiday_deadline", "plan_window"):
@@ -237,6 +242,18 @@ def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
         if text not in out:
             out.append(text)
     return "、".join(out)
+
+
+def _without_site(why: str, ctx, institution: str) -> str:
+    """A closure's reason without the site it names first ("瑞阳考点8至9月停业整顿" → "8至9月停业整顿"): the notice
+    names the site itself, and "因瑞阳考点瑞阳考点…" reads as a slip."""
+    inst = ctx.catalogue.institutions[institution]
+    for name in sorted({inst.name, inst.short_name}, key=len, reverse=True):
+        for prefix in (f"{name}考点", name):
+            rest = why[len(prefix):] if why.startswith(prefix) else None
+            if rest is not None and not rest.startswith("考点"):
+                return rest.lstrip("，、：: ")
+    return why
 
 
 def revision_rows(old: Plan, new: Plan, ctx, reasons: dict | None = None) -> list[list[str]]:
@@ -357,7 +374,8 @@ def revision_docx_bytes(old: Plan, new: Plan, ctx, rows: list[list[str]], flag: 
     doc = D._new_document(new, title, issued)
     at = lines.index(TABLE_MARK) if TABLE_MARK in lines else len(lines)
     D._body(doc, lines[:at], marks, paper, head.document_number(new.year))
-    D._table(doc, HEADERS, rows, COLS, D._usable_mm(doc.sections[-1]))
+    printed = [[r[0], f"{r[1]}\n{r[2]}", r[3], f"{r[4]}\n{r[5]}", r[6], r[7]] for r in rows]
+    D._table(doc, PRINTED_HEADERS, printed, PRINTED_COLS, D._usable_mm(doc.sections[-1]), whole=(0, 1, 3))
     D._body(doc, lines[at + 1:], D.Marks("", ""))
     D._record(doc, head, issued)
     return D._save(doc, issued)

@@ -71,7 +71,7 @@ def build_outputs(plan, ctx, *, report=None, summary: dict | None = None, allow_
 
         template, revised = revised_notice_template(template, revision_of, plan, ctx, revision_reasons)
     if workers is not None:
-        workers.submit(plan, flag, class_days=class_days, previous_ics=previous_ics, template=template,
+        workers.submit(plan, ctx, flag, class_days=class_days, previous_ics=previous_ics, template=template,
                        template_name=template_name, paper=paper, charts=charts)
     files = {f"csv/{name}": data for name, data in csv_files(plan, ctx, class_days, flag).items()}
     from .revision import notice_title

@@ -185,12 +185,14 @@ def upload_by(s: Session, class_days: int = DEFAULT_CLASS_DAYS) -> dt.date:
 
 
 def schedule_rows(plan: Plan, ctx, class_days: int = DEFAULT_CLASS_DAYS, institution: str | None = None) -> list[list]:
-    """The institutions' view: each session with its latest class opening and training-plan upload date."""
+    """The institutions' view: each session with its latest class opening and training-plan upload date, dated as
+    the notice dates (3月6日, the year named when it is not the plan year: each cell stands alone)."""
     rows = []
+    y = plan.year
     for s in plan.sessions:
         if institution is not None and s.institution != institution:
             continue
         rows.append([ctx.catalogue.streams[s.stream].name, s.no, site_name(ctx, s.institution),
-                     s.registration_deadline.isoformat(), s.exam_date.isoformat(),
-                     class_opens(s, class_days).isoformat(), upload_by(s, class_days).isoformat()])
+                     W.deadline_text(s.registration_deadline, y), W.day_text(s.exam_date, y),
+                     W.day_text(class_opens(s, class_days), y), W.day_text(upload_by(s, class_days), y)])
     return rows

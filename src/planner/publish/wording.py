@@ -12,6 +12,8 @@ import re
 PLAN_HEADERS = ("期次", "报名时间", "考试时间", "考试类别", "考试地点", "备注")
 #: columns of 附件4 (全市安全生产培训机构工作咨询电话)
 DIRECTORY_TITLE = "全市安全生产培训机构工作咨询电话"
+#: 附件1's line kinds as annex1_materials.csv names them (column 类型)
+MATERIALS_KINDS = {"heading": "标题", "item": "材料", "note": "说明"}
 DIRECTORY_HEADERS = ("序号", "机构名称", "机构培训范围", "详细地址", "联系电话", "负责人")
 MATERIALS_SHEET = "附件1"
 DIRECTORY_SHEET = "附件4"

@@ -163,8 +163,9 @@ def _wait_for(fd: int, timeout: float) -> None:
 class PublishWorkers:
     """The two workers of one run; use as a context manager so they never outlive it."""
 
-    def __init__(self, workers: dict[str, _Worker]) -> None:
+    def __init__(self, workers: dict[str, _Worker], ctx) -> None:
         self.workers = workers
+        self.ctx = ctx  # the problem the workers were forked with: they can publish plans of it only
 
     @classmethod
     def start(cls, ctx) -> PublishWorkers | None:
@@ -194,11 +195,15 @@ class PublishWorkers:
             workers[role] = _Worker(role, pid, parent_end)
         for fd in baton:
             os.close(fd)
-        return cls(workers)
+        return cls(workers, ctx)
 
-    def submit(self, plan, flag: str, *, class_days: int, previous_ics, template, template_name: str,
+    def submit(self, plan, ctx, flag: str, *, class_days: int, previous_ics, template, template_name: str,
                paper, charts: bool = True) -> None:
-        """Hand the solved plan to the workers; they start at once."""
+        """Hand the solved plan to the workers; they start at once. A plan of another problem than the one they
+        were forked with (``planner size`` publishes the sized year, with its counts and candidates) is not
+        theirs to publish: nothing is sent, and the parent builds every part."""
+        if ctx is not self.ctx:
+            return
         if charts and "charts" in self.workers:
             self.workers["charts"].send((plan, flag))
         if "documents" in self.workers:

@@ -367,6 +367,13 @@ def _cell_text(v) -> str:
     return re.sub(r"[ \t\u3000]+", "", str(v)).strip()
 
 
+def _note_text(v) -> str:
+    """备注 as written, without the blanks around it (a number or a date is shown as _cell_text shows it)."""
+    if v is None or not isinstance(v, str):
+        return _cell_text(v)
+    return v.strip()
+
+
 def _sheet_records(ws, sheet: str, catalogue: Catalogue, path: Path, year: int | None) -> list:
     """Rows under a header row; the stream is the sheet's main one, or the sub-table's named in its heading.
 
@@ -393,6 +400,8 @@ def _sheet_records(ws, sheet: str, catalogue: Catalogue, path: Path, year: int |
             continue
         if not any(cells[1:6]):
             continue  # a numbered but empty row, as at the end of the notice's 附件3
+        # 备注 is the planner's free text: kept as written (the other cells lose their spaces, for matching)
+        cells[5] = _note_text(row[5] if len(row) > 5 else None)
         rec = _record(cells, r, stream, streams, sites, catalogue, where, year, above)
         above = {"registration_deadline": dt.date.fromisoformat(rec["registration_deadline"]),
                  "exam_date": dt.date.fromisoformat(rec["exam_date"])}
