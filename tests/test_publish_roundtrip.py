@@ -69,3 +69,21 @@ def test_provisional_note_line_keeps_read_back(tmp_path, solved, catalogue):
     assert read_plan(p, catalogue).sessions == plan.sessions
     plan25, ctx25 = solved(2025)
     assert T.provisional_note(plan25, ctx25) == ""
+
+
+@pytest.mark.parametrize("note", ["=HYPERLINK(\"http://x\")", "+1", "-", "@SUM(A1)", "'=1", "''+2", "'abc", "a=b",
+                                  "上午 9:00"])
+def test_plan_csv_neutralises_formulas_and_reads_them_back(tmp_path, plan2024, catalogue, note):
+    """plan.csv is published too: a note a spreadsheet would take for a formula is written inert (a leading
+    apostrophe), and reading the file gives back exactly the note (apostrophes of the note's own included)."""
+    from dataclasses import replace
+
+    from planner.publish.cells import formula_like
+
+    plan = plan2024.with_sessions([replace(s, notes=note) if s.no == 3 else s for s in plan2024.sessions])
+    text = plan_to_csv(plan)
+    cells = [r[6] for r in csv.reader(io.StringIO(text.lstrip("\ufeff")))][1:]
+    assert not any(formula_like(c) for c in cells)
+    p = tmp_path / "plan.csv"
+    p.write_text(text, encoding="utf-8")
+    assert read_plan(p, catalogue).sessions == plan.sessions

@@ -129,8 +129,12 @@ def check_publishable(plan: Plan, file=None) -> None:
 
 def read_plan_csv(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
     """Read a plan from a canonical CSV (``planner.planio.read_plan`` also reads a published notice.xlsx)."""
+    from .publish.cells import from_csv_field
+
     p = Path(path)
-    return plan_from_records(read_csv_rows(p, PLAN_HEADER), catalogue, p, year=year, excel_dates=True)
+    records = ((row, {k: from_csv_field(v) if k in ("kind", "notes") and isinstance(v, str) else v
+                      for k, v in rec.items()}) for row, rec in read_csv_rows(p, PLAN_HEADER))
+    return plan_from_records(records, catalogue, p, year=year, excel_dates=True)
 
 
 def plan_from_records(records, catalogue: Catalogue, file, year: int | None = None, excel_dates: bool = False) -> Plan:
@@ -180,11 +184,13 @@ def plan_to_csv(plan: Plan, note: str = "") -> str:
     buf.seek(1)
     if note:
         buf.write(f"# {note}\n")
+    from .publish.cells import csv_field
+
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(PLAN_HEADER)
-    for s in plan.sessions:
+    for s in plan.sessions:  # a published file: the texts a spreadsheet could take for a formula are made inert
         w.writerow([s.stream, s.no, s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution,
-                    s.kind, s.notes])
+                    csv_field(s.kind), csv_field(s.notes)])
     return buf.getvalue()
 
 
