@@ -87,3 +87,27 @@ def test_plan_csv_neutralises_formulas_and_reads_them_back(tmp_path, plan2024, c
     p = tmp_path / "plan.csv"
     p.write_text(text, encoding="utf-8")
     assert read_plan(p, catalogue).sessions == plan.sessions
+
+
+@pytest.mark.parametrize("note, back", [("a\rb", "a\nb"), ("a\r\nb", "a\nb"), ("a\nb", "a\nb"), ("a\u2028b", "a\u2028b"),
+                                        ("a\x85b", "a\x85b"), ("a\x0cb", "a\x0cb")])
+def test_a_note_with_line_breaks_reads_back(tmp_path, plan2024, catalogue, note, back):
+    """A note's line breaks come back as \\n (a bare \\r is not quoted by the csv writer and used to end the row:
+    "has 1 fields, expected 7"); the characters str.splitlines also breaks at are a note's own."""
+    from dataclasses import replace
+
+    plan = plan2024.with_sessions([replace(s, notes=note) if s.no == 3 else s for s in plan2024.sessions])
+    p = tmp_path / "plan.csv"
+    p.write_text(plan_to_csv(plan), encoding="utf-8", newline="")
+    got = read_plan(p, catalogue)
+    assert [s.notes for s in got.sessions if s.no == 3] == [back] * 2
+    assert [s for s in got.sessions if s.no != 3] == [s for s in plan.sessions if s.no != 3]
+
+
+def test_an_error_after_a_note_of_several_lines_names_the_line_a_planner_sees(tmp_path, catalogue):
+    p = tmp_path / "plan.csv"
+    p.write_text("# 说明\nstream,no,registration_deadline,exam_date,institution,kind,notes\n"
+                 'managers,1,2024-03-01,2024-03-06,huaan,初训,"第一行\n第二行\n第三行"\n'
+                 "managers,2,2024-03-30,2024-04-09,nowhere,初训,\n", encoding="utf-8")
+    with pytest.raises(PlannerError, match=r"row 6, field 'institution'"):
+        read_plan(p, catalogue)

@@ -165,16 +165,22 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
         if inst not in catalogue.institutions:
             raise PlannerError(f"unknown institution {inst!r} (known: {', '.join(catalogue.institutions)})",
                                file=file, row=row, field="institution")
-        kind = rec["kind"]
+        kind = one_break(rec["kind"])
         if not kind:
             raise PlannerError("must not be empty", file=file, row=row, field="kind")
-        sessions.append(Session(stream, no, deadline, exam, inst, kind, rec.get("notes", "")))
+        sessions.append(Session(stream, no, deadline, exam, inst, kind, one_break(rec.get("notes", ""))))
     if not sessions:
         raise PlannerError("plan has no sessions", file=file)
     if forms and forms - {ISO_FORM}:
         print(f"note: {file}: read dates written as {' and '.join(sorted(forms - {ISO_FORM}))} "
               "(as Excel/WPS saves them)", file=sys.stderr)
     return Plan(year if year is not None else infer_year(sessions), tuple(sessions), str(file))
+
+
+def one_break(text: str) -> str:
+    """A text's line breaks as \n: the csv writer does not quote a bare \r, which a reader then takes for the end
+    of the row, so a note typed in Windows (\r\n) or an old Mac (\r) is read and written with \n alone."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if isinstance(text, str) else text
 
 
 def plan_to_csv(plan: Plan, note: str = "") -> str:
@@ -190,7 +196,7 @@ def plan_to_csv(plan: Plan, note: str = "") -> str:
     w.writerow(PLAN_HEADER)
     for s in plan.sessions:  # a published file: the texts a spreadsheet could take for a formula are made inert
         w.writerow([s.stream, s.no, s.registration_deadline.isoformat(), s.exam_date.isoformat(), s.institution,
-                    csv_field(s.kind), csv_field(s.notes)])
+                    csv_field(one_break(s.kind)), csv_field(one_break(s.notes))])
     return buf.getvalue()
 
 

@@ -134,7 +134,9 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
     point at the line a planner sees in an editor. With *header*, the header must match exactly.
     """
     text = read_text(path)
-    lines = text.splitlines()
+    # physical lines end at \n (or \r\n), never at the other characters str.splitlines breaks at (U+2028, \x85,
+    # \x0c …), which a note may hold; a line break inside a quoted field is the csv reader's to see
+    lines = text.split("\n")
     start = 0
     while start < len(lines) and (lines[start].startswith("#") or not lines[start].strip()):
         start += 1
@@ -142,26 +144,37 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
         raise PlannerError("file is empty (no header line)", file=path)
     # a field may be as long as the file (the size limit bounds it); the csv default of 128 KB would raise
     csv.field_size_limit(max(csv.field_size_limit(), MAX_INPUT_BYTES))
-    reader = csv.reader(io.StringIO("\n".join(lines[start:])))
+    reader = csv.reader(io.StringIO("\n".join(lines[start:]), newline=""))
+    rows: list[tuple[int, list[str]]] = []  # (the physical line the record starts on, its fields)
     try:
-        rows = list(reader)
+        for row in _numbered(reader, start):
+            rows.append(row)
     except csv.Error as exc:
         raise PlannerError(f"not readable as CSV ({exc})", file=path, row=start + reader.line_num) from None
     if len(rows) - 1 > MAX_ROWS:
         raise PlannerError(f"has {len(rows) - 1} rows; the limit is {MAX_ROWS} rows", file=path)
-    found = [h.strip() for h in rows[0]]
+    found = [h.strip() for h in rows[0][1]]
     if header is not None and found != header:
         raise PlannerError(
-            f"wrong header {','.join(found)!r}, expected {','.join(header)!r}", file=path, row=start + 1
+            f"wrong header {','.join(found)!r}, expected {','.join(header)!r}", file=path, row=rows[0][0]
         )
     out = []
-    for i, row in enumerate(rows[1:], start=start + 2):
+    for i, row in rows[1:]:
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(found):
             raise PlannerError(f"has {len(row)} fields, expected {len(found)}", file=path, row=i)
         out.append((i, {k: v.strip() for k, v in zip(found, row)}))
     return out
+
+
+def _numbered(reader, skipped: int):
+    """``(line, fields)`` for each record of *reader*: the physical line of the file it starts on (a quoted field may
+    span several), counting the *skipped* comment lines before the header."""
+    first = 1
+    for row in reader:
+        yield skipped + first, row
+        first = reader.line_num + 1
 
 
 def umask() -> int:
