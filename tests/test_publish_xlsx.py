@@ -228,3 +228,15 @@ def test_every_sheet_prints_at_three_quarters_or_more(solved):
             else:  # fitted to the page width: a one-column text sheet that is narrower than the page
                 assert ws.title == "附件1"
         assert len(wb["附件3"].row_breaks.brk) >= 1  # 48 sessions flow over pages
+
+
+def test_footnote_rows_hold_every_line_when_printed(xlsx_bytes):
+    """A footnote row is 16 pt for each line it holds (at 15 pt LibreOffice printed 7 of the 8 lines of 附件3's
+    addresses: checked in its PDF), never less than its explicit line breaks need."""
+    wb = load_workbook(io.BytesIO(xlsx_bytes))
+    ws = wb["附件3"]
+    notes = [r for r in range(1, ws.max_row + 1) if str(ws.cell(r, 1).value or "")[:2] in ("1、", "2、", "3、", "4、")]
+    assert len(notes) >= 4
+    for r in notes:
+        lines = str(ws.cell(r, 1).value).count("\n") + 1
+        assert ws.row_dimensions[r].height >= 16 * lines, (r, lines, ws.row_dimensions[r].height)

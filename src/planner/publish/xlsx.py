@@ -265,7 +265,9 @@ def _plan_sheet(wb, att: T.Attachment, plan: Plan, ctx, marks: Marks) -> None:
                 breakable.add(row)
             row += 1
     for note in att.footnotes:
-        height = 15 * line_count(note, sum(PLAN_WIDTHS)) + 4
+        # 16 pt a line, as 附件1's rows: at 15 LibreOffice printed 7 of the 8 lines of the sites' addresses;
+        # a merged row wraps a little before its columns' width adds up
+        height = 16 * line_count(note, sum(PLAN_WIDTHS) * 0.9) + 4
         row = _banner(ws, row, note, st["body"], ncols, height, st["top"])
     header_height = ws.row_dimensions[header_row].height
     scale = paginate(ws, breakable, header_height, PLAN_WIDTHS, landscape=False)
