@@ -64,13 +64,21 @@ def _rows(path: Path) -> list[tuple[int, list]]:
         except Exception as exc:  # a damaged or foreign file: openpyxl raises many kinds
             raise PlannerError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path) from None
         try:
+            if not wb.worksheets:
+                raise PlannerError("the workbook has no sheet", file=path)
             ws = wb.worksheets[0]
             out = []
+            # read-only mode parses the sheet as it goes: a damaged sheet fails here, not when opened
             for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
                 if n > 10_001:
                     raise PlannerError("more than 10 000 rows", file=path)
                 out.append((n, list(row)))
             return out
+        except PlannerError:
+            raise
+        except Exception as exc:  # a damaged sheet: openpyxl and the XML parser raise many kinds
+            raise PlannerError(f"not a readable .xlsx workbook: its first sheet is damaged ({type(exc).__name__})",
+                               file=path) from None
         finally:
             wb.close()
     import csv
@@ -112,6 +120,12 @@ def _table(p: Path) -> list[tuple[int, list]]:
 
 def _header(cells: list, path: Path, row: int, plan, need=None) -> dict[str, int]:
     found = columns(cells)
+    names = [str(c).strip() if c is not None else "" for c in cells]
+    for key, aliases in COLUMNS.items():  # two columns for one figure: which one the bureau meant is not ours to guess
+        twice = [i for i, name in enumerate(names) if name in aliases]
+        if len(twice) > 1:
+            raise PlannerError(f"two columns give {aliases[0]} (columns {twice[0] + 1} and {twice[1] + 1}); keep one",
+                               file=path, row=row, field=aliases[0])
     # an export that numbers its sessions by 期次 alone takes their dates from the plan it was registered under
     if need is None:
         need = BY_NUMBER if plan is not None and "exam_date" not in found else REQUIRED
@@ -131,11 +145,28 @@ def _session_no(v, path, row) -> int:
         v = int(v)
     m = re.fullmatch(r"\s*(?:\d{4}\s*年\s*)?第?\s*(\d{1,3})\s*期?\s*", str(v if v is not None else ""))
     if isinstance(v, bool) or not m or int(m.group(1)) == 0:
-        raise PlannerError(f"not a session number (write 3 or 第3期): {str(v)[:40]!r}", file=path, row=row, field="期次")
+        raise PlannerError(f"not a session number (write 3 or 第3期): {_shown(v)}", file=path, row=row, field="期次")
     return int(m.group(1))
 
 
+#: the exam dates an export may hold: a year outside is a typo (0001-01-01, 1027-04-03), not a plan year
+YEARS = range(2000, 2100)
+
+
+def _shown(v) -> str:
+    """A cell as an error message quotes it: an empty cell (or a formula never computed) says so, not 'None'."""
+    return "an empty cell (or a formula never computed)" if v is None or v == "" else repr(str(v)[:40])
+
+
 def _date(v, path, row) -> dt.date:
+    d = _any_date(v, path, row)
+    if d.year not in YEARS:
+        raise PlannerError(f"an exam date in {d.year}: expected a year from {YEARS[0]} to {YEARS[-1]}", file=path,
+                           row=row, field="考试日期")
+    return d
+
+
+def _any_date(v, path, row) -> dt.date:
     if isinstance(v, dt.datetime):
         return v.date()
     if isinstance(v, dt.date):
@@ -148,17 +179,18 @@ def _date(v, path, row) -> dt.date:
             return dt.date(*map(int, m.groups()))
         except ValueError:
             pass
-    raise PlannerError(f"not a date (write 2024-03-06): {str(v)[:40]!r}", file=path, row=row, field="考试日期")
+    raise PlannerError(f"not a date (write 2024-03-06): {_shown(v)}", file=path, row=row, field="考试日期")
 
 
 def _count(v, path, row, field: str) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     # Excel saves a number formatted with thousands separators as it shows it ("1,234")
-    if isinstance(v, str) and re.fullmatch(r"\s*(?:\d+|\d{1,3}(?:,\d{3})+)\s*", v):
+    # (at most 7 digits: a longer number is out of range anyway, and int() refuses over 4 300 digits)
+    if isinstance(v, str) and re.fullmatch(r"\s*(?:\d{1,7}|\d{1,3}(?:,\d{3}){1,2})\s*", v):
         v = int(v.replace(",", ""))
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PER_ROW:
-        raise PlannerError(f"expected a whole number of candidates (0 … {MAX_PER_ROW}), got {str(v)[:40]!r}",
+        raise PlannerError(f"expected a whole number of candidates (0 … {MAX_PER_ROW}), got {_shown(v)}",
                            file=path, row=row, field=field)
     return v
 

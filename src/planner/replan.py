@@ -201,11 +201,19 @@ def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
         if missing:
             raise PlannerError(f"no column {missing[0]!r} (header: stream,no,报名人数)", file=path, row=1)
         stream = names.get(rec["stream"], rec["stream"])
+        if catalogue is not None and stream not in catalogue.streams:
+            raise PlannerError(f"unknown stream {rec['stream'][:40]!r} (known: {', '.join(catalogue.streams)})",
+                               file=path, row=i, field="stream")
+        # at most 3 and 7 digits: longer numbers are out of range anyway, and int() refuses over 4 300 digits
         try:
+            if len(rec["no"].strip()) > 3:
+                raise ValueError
             no = int(rec["no"])
         except ValueError:
             raise PlannerError(f"期次 is not a whole number: {rec['no'][:40]!r}", file=path, row=i, field="no") from None
         try:
+            if len(rec["报名人数"].strip()) > 7:
+                raise ValueError
             n = int(rec["报名人数"])
         except ValueError:
             raise PlannerError(f"not a whole number: {rec['报名人数'][:40]!r}", file=path, row=i,

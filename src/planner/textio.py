@@ -158,6 +158,10 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
         raise PlannerError(
             f"wrong header {','.join(found)!r}, expected {','.join(header)!r}", file=path, row=rows[0][0]
         )
+    twice = next((h for k, h in enumerate(found) if h and h in found[:k]), None)
+    if twice is not None:  # a record keeps one value per column: which of the two was meant is not ours to guess
+        raise PlannerError(f"column {twice!r} appears twice in the header; keep one", file=path, row=rows[0][0],
+                           field=twice)
     out = []
     for i, row in rows[1:]:
         if not any(c.strip() for c in row):

@@ -33,9 +33,17 @@ def run(args) -> int:
 
         from ..errors import PlannerError
 
-        if Path(args.out).is_dir():
+        out = Path(args.out)
+        if out.is_dir():
             raise PlannerError("is a folder: give the demand file's name, e.g. demand.toml", file=args.out,
                                field="out")
+        if out.exists() and not out.is_file():  # a FIFO or a device would be replaced by the new file
+            raise PlannerError("is not a regular file: give the demand file's name, e.g. demand.toml", file=args.out,
+                               field="out")
+        for given, name in ((args.export, "export"), (args.base, "base"), (args.plan, "plan")):
+            if given and out.exists() and Path(given).exists() and out.samefile(given):
+                raise PlannerError(f"is the {name} file it reads: give the new demand file another name",
+                                   file=args.out, field="out")
         base = load_demand(args.base or default_demand_path(), cat)
         plan = None
         if args.plan:
@@ -43,7 +51,9 @@ def run(args) -> int:
 
             plan = read_plan(args.plan, cat)
         demand, notes = import_registrations(args.export, cat, base, plan)
-        atomic_write_text(args.out, demand_to_toml(demand, f"Imported from {args.export} by planner demand import."))
+        text = demand_to_toml(demand, f"Imported from {args.export} by planner demand import.")
+        check_readable(text, args.export, cat)
+        atomic_write_text(args.out, text)
         for line in notes:
             print(line)
         print(f"wrote {args.out}")
@@ -61,12 +71,15 @@ def run(args) -> int:
         sd = ctx.demand.demand.streams[sid]
         for c in sf.categories:
             cd, ln = sd.categories[c], sf.lines[c]
+            # entering + renewal wave + old renewals (negative) + returning = registrations: the queue's count;
+            # the returns that fall after the window's end are the next year's, beside it
             rows.append([sid, cat.category_name(c), str(ln["entering"]), str(ln["renewal_wave"]),
                          str(-ln["renewal_replaced"]), str(ln["returning"]),
-                         str(sf.total(c)), f"{cd.show_rate:.3f}", f"{cd.pass_rate:.3f}"])
+                         str(sf.total(c)), str(ln.get("returning_next_year", 0)), f"{cd.show_rate:.3f}",
+                         f"{cd.pass_rate:.3f}"])
     print(f"{path} ({ctx.demand.status}), plan year {ctx.year}, window {ctx.window[0]} … {ctx.window[1]}")
     print(table(rows, ["stream", "category", "entering", "renewal wave", "old renewals", "returning",
-                       "registrations", "show", "pass"]))
+                       "registrations", "returning next year", "show", "pass"]))
     seats = [[i, str(s.seats_per_day), str(s.days_per_session), str(s.max_days)]
              for i, s in ctx.demand.demand.sites.items()]
     print()
@@ -76,3 +89,19 @@ def run(args) -> int:
         print()
         print("\n".join(notes))
     return 0
+
+
+def check_readable(text: str, export, catalogue) -> None:
+    """The demand file about to be written reads back through the loader's own checks, or nothing is written: an
+    export whose figures the file cannot hold (more candidates than a demand file allows, rates that would bring
+    nine in ten back) is bad input, named as the loader names it."""
+    import tomllib
+
+    from ..demand import demand_from_dict
+    from ..errors import PlannerError
+
+    try:
+        demand_from_dict(tomllib.loads(text), export, catalogue)
+    except PlannerError as err:
+        what = f"{err.field}: {err.message}" if err.field else err.message
+        raise PlannerError(f"the demand these registrations give cannot be kept ({what})", file=export) from None

@@ -56,7 +56,7 @@ def _keys(texts: list[str]) -> list[tuple[str, int]]:
     out = []
     for t in texts:
         stream, _, no = t.partition("#")
-        if not stream or not no.isdigit():
+        if not stream or not no.isdigit() or len(no) > 3:  # 期次 has at most 3 digits (int() refuses 4 300)
             raise PlannerError(f"not STREAM#NO (e.g. special_ops#25): {t[:40]!r}", field="keep")
         out.append((stream, int(no)))
     return out
