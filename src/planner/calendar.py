@@ -39,6 +39,20 @@ class CalendarOverride:
         return bool(self.days_off)
 
 
+def toml_date(v, file, key: str) -> dt.date:
+    """A date from a TOML file (a TOML date or an ISO string), or a PlannerError naming the key. A TOML date-time
+    (2027-04-01T08:00:00) is refused: a day is meant, and comparing one with dates failed deep inside (exit 70)."""
+    if isinstance(v, dt.datetime):
+        raise PlannerError(f"a date and time ({v.isoformat()}): write the date alone, YYYY-MM-DD", file=file,
+                           field=key)
+    if isinstance(v, dt.date):
+        return v
+    try:
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=key) from None
+
+
 def _parse_days(values, file, key: str) -> frozenset[dt.date]:
     """Dates as ISO strings or TOML dates; ``"A..B"`` is an inclusive range."""
     if not isinstance(values, list):
@@ -46,7 +60,7 @@ def _parse_days(values, file, key: str) -> frozenset[dt.date]:
     out: set[dt.date] = set()
     for v in values:
         if isinstance(v, dt.date):
-            out.add(v)
+            out.add(toml_date(v, file, key))
             continue
         if not isinstance(v, str):
             raise PlannerError(f"not a date: {v!r}", file=file, field=key)
@@ -95,11 +109,14 @@ def load_override(path: str | Path) -> CalendarOverride:
 
 
 def load_overrides(directory: str | Path | None) -> dict[int, CalendarOverride]:
-    """All ``YEAR.toml`` files of *directory* (missing folder: none)."""
+    """All ``YEAR.toml`` files of *directory*; without one, of ``constraints/calendar`` (none when it is missing).
+    A folder that was named but is not there is bad input: a typo must not silently drop the bureau's days."""
     if directory is None:
         from .data import constraints_dir
 
         directory = constraints_dir() / "calendar"
+    elif not Path(directory).is_dir():
+        raise PlannerError("no such folder (the calendar overrides, YEAR.toml)", file=directory, field="calendar-dir")
     d = Path(directory)
     out: dict[int, CalendarOverride] = {}
     if d.is_dir():

@@ -141,6 +141,7 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
     """Validate ``(row, record)`` pairs in canonical-CSV form and build a :class:`Plan`; *excel_dates*
     also accepts the date forms Excel/WPS write (a CSV a planner opened and saved)."""
     sessions: list[Session] = []
+    rows: list[int] = []
     seen: dict[tuple[str, int], int] = {}
     forms: set[str] | None = set() if excel_dates else None
     for row, rec in records:
@@ -149,11 +150,11 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
             raise PlannerError(f"unknown stream {stream!r} (known: {', '.join(catalogue.streams)})",
                                file=file, row=row, field="stream")
         try:
-            no = int(rec["no"])
-            if no < 1:
+            no = int(rec["no"]) if len(rec["no"].strip()) <= 3 else 0
+            if not 1 <= no <= MAX_SESSION_NO:
                 raise ValueError
         except ValueError:
-            raise PlannerError(f"期次 must be a whole number >= 1, got {rec['no']!r}", file=file, row=row,
+            raise PlannerError(f"期次 must be a whole number from 1 to {MAX_SESSION_NO}, got {rec['no'][:40]!r}", file=file, row=row,
                                field="no") from None
         if (stream, no) in seen:
             raise PlannerError(f"duplicate 期次 {no} in stream {stream} (first at row {seen[(stream, no)]})",
@@ -165,16 +166,49 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
         if inst not in catalogue.institutions:
             raise PlannerError(f"unknown institution {inst!r} (known: {', '.join(catalogue.institutions)})",
                                file=file, row=row, field="institution")
-        kind = one_break(rec["kind"])
+        kind = printable(one_break(rec["kind"]), file, row, "kind")
         if not kind:
             raise PlannerError("must not be empty", file=file, row=row, field="kind")
-        sessions.append(Session(stream, no, deadline, exam, inst, kind, one_break(rec.get("notes", ""))))
+        notes = printable(one_break(rec.get("notes", "")), file, row, "notes")
+        sessions.append(Session(stream, no, deadline, exam, inst, kind, notes))
+        rows.append(row)
     if not sessions:
         raise PlannerError("plan has no sessions", file=file)
+    _within_years(sessions, rows, file, year)
     if forms and forms - {ISO_FORM}:
         print(f"note: {file}: read dates written as {' and '.join(sorted(forms - {ISO_FORM}))} "
               "(as Excel/WPS saves them)", file=sys.stderr)
     return Plan(year if year is not None else infer_year(sessions), tuple(sessions), str(file))
+
+
+#: the largest 期次 a plan may number (a year has a few dozen sessions)
+MAX_SESSION_NO = 999
+#: characters no published file can hold (XML 1.0 refuses them in docx and xlsx): a note with one failed only at publish
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str, file, row: int, fieldname: str) -> str:
+    m = _UNPRINTABLE.search(text)
+    if m:
+        raise PlannerError(f"holds a control character (U+{ord(m.group()):04X}) that no published file can hold",
+                           file=file, row=row, field=fieldname)
+    return text
+
+
+def _within_years(sessions: list[Session], rows: list[int], file, year: int | None) -> None:
+    """Every date within the year before to the year after the plan year (the most common exam year when none is
+    given): a typo (0001-01-01, 9999-12-31) stops here, not deep in a chart or a calendar file (a hang, exit 70)."""
+    from collections import Counter
+
+    if year is None:
+        years = Counter(s.exam_date.year for s in sessions)
+        year = min(y for y, n in years.items() if n == max(years.values()))
+    for s, row in zip(sessions, rows):
+        for name in ("registration_deadline", "exam_date"):
+            d = getattr(s, name)
+            if not year - 1 <= d.year <= year + 1:
+                raise PlannerError(f"{d.isoformat()} is not within a year of the plan year {year}", file=file,
+                                   row=row, field=name)
 
 
 def one_break(text: str) -> str:

@@ -211,12 +211,9 @@ class Problem:
 
 def parse_date(v, file, field_: str) -> dt.date:
     """A date from the rule-set TOML (a TOML date or an ISO string), or a PlannerError naming the key."""
-    if isinstance(v, dt.date):
-        return v
-    try:
-        return dt.date.fromisoformat(str(v))
-    except ValueError:
-        raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=field_) from None
+    from .calendar import toml_date
+
+    return toml_date(v, file, field_)
 
 
 def is_count_range(v) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .calendar import CalendarOverride, _parse_days, load_overrides, override_from_dict
+from .calendar import CalendarOverride, _parse_days, load_overrides, override_from_dict, toml_date
 from .errors import PlannerError
 from .ruleset import deep_merge, default_ruleset_path, read_toml, ruleset_from_dict
 
@@ -380,11 +380,7 @@ def _licenses(m: _Merged, catalogue) -> tuple:
                                file=file, field=f"{key}.category")
         dates = []
         for k, default in (("start", "2000-01-01"), ("end", "2099-12-31")):
-            v = rec.get(k, default)
-            try:
-                dates.append(v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)))
-            except ValueError:
-                raise PlannerError(f"not a date in YYYY-MM-DD form: {v!r}", file=file, field=f"{key}.{k}") from None
+            dates.append(toml_date(rec.get(k, default), file, f"{key}.{k}"))
         out.append(License(inst, cat, dates[0], dates[1], str(rec.get("reason", ""))))
     return tuple(out)
 

@@ -59,7 +59,7 @@ def run(args) -> int:
         for r in rows:
             if r.plan is None:
                 continue
-            name = r.scenario
+            name = plan_file_name(r.scenario)
             while name in names:
                 name += "_"
             names.add(name)
@@ -70,3 +70,12 @@ def run(args) -> int:
     for r in bad:
         warn(f"could not run {r.path}: {r.note}")
     return 2 if bad else 0
+
+
+def plan_file_name(scenario: str) -> str:
+    """The scenario's name as a file name: letters (Chinese included), digits, - and _ kept, anything else (/, ..,
+    NUL, spaces) an underscore, at most 60 characters (a long Chinese name was over the 255 bytes a name may have)."""
+    import re
+
+    name = re.sub(r"[^\w\-]", "_", scenario, flags=re.UNICODE)[:60].strip("._") or "scenario"
+    return name

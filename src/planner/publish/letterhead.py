@@ -112,6 +112,10 @@ def read_sections(path: str | Path | None, year: int) -> tuple[tuple[int, str], 
             continue
         if not s:
             continue
+        bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", s)
+        if bad:  # the notice's XML cannot hold it (it failed deep inside python-docx, exit 70)
+            raise PlannerError(f"holds a control character (U+{ord(bad.group()):04X}) a document cannot hold",
+                               file=path, row=row)
         m = re.match(r"^(#{1,6})\s+(.*)$", s)
         if m:
             level = len(m.group(1))
