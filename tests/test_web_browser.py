@@ -150,8 +150,10 @@ def create_ctx(year):
 
 
 def fill_closure(page, server, name: str, coverage: str = "") -> None:
-    go(page, server, "/scenario")
-    page.fill("input[name=name]", name)
+    # a scenario that exists is edited on its own page: the 新建 form refuses a name already taken
+    exists = name in server[0].state.ws.scenarios()
+    go(page, server, f"/scenario?name={name}" if exists else "/scenario")
+    page.fill("#scenario-form input[name=name]", name)
     page.fill("input[name=year]", str(YEAR))
     page.select_option("select[name=closure_institution_1]", "juteng")
     page.fill("input[name=closure_start_1]", QUARTER[0].isoformat())

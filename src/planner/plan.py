@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .data import Catalogue
 from .errors import PlannerError
-from .textio import atomic_write_text, read_csv_rows
+from .textio import atomic_write_text, csv_field, from_csv_field, read_csv_rows
 
 PLAN_HEADER = ["stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"]
 #: the longest 考试类别 or 备注 a published plan may carry: the notice's cells hold a few dozen characters, and an
@@ -129,8 +129,6 @@ def check_publishable(plan: Plan, file=None) -> None:
 
 def read_plan_csv(path: str | Path, catalogue: Catalogue, year: int | None = None) -> Plan:
     """Read a plan from a canonical CSV (``planner.planio.read_plan`` also reads a published notice.xlsx)."""
-    from .publish.cells import from_csv_field
-
     p = Path(path)
     records = ((row, {k: from_csv_field(v) if k in ("kind", "notes") and isinstance(v, str) else v
                       for k, v in rec.items()}) for row, rec in read_csv_rows(p, PLAN_HEADER))
@@ -224,8 +222,6 @@ def plan_to_csv(plan: Plan, note: str = "") -> str:
     buf.seek(1)
     if note:
         buf.write(f"# {note}\n")
-    from .publish.cells import csv_field
-
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(PLAN_HEADER)
     for s in plan.sessions:  # a published file: the texts a spreadsheet could take for a formula are made inert

@@ -18,7 +18,9 @@ def register(sub) -> None:
     p.add_argument("--open", action="store_true", help="open the workbench in the default browser")
     p.add_argument("--restore", action="store_true",
                    help="get the workspace's history back after its workspace.db was lost or damaged: the newest "
-                        "backup, plus every version folder in versions/ (the damaged file is kept aside)")
+                        "backup, the later changes mirrored in changes.jsonl (current version, deletions, who did "
+                        "what), plus every version folder in versions/ (the damaged file is kept aside); refused "
+                        "while planner serve runs on the workspace, and does nothing on a sound database")
     p.set_defaults(func=run)
 
 
@@ -71,6 +73,8 @@ def run(args) -> int:
 
 
 def _restore(workspace: str) -> int:
+    """The history back from the backup and the mirrors; ``restore`` refuses while a server holds the workspace,
+    and changes nothing on a database that is locked, read-only or sound (it says so)."""
     from ..web.safekeeping import restore
     from ..web.workspace import Workspace
 

@@ -7,24 +7,7 @@ CSV cannot say "this is text".
 """
 from __future__ import annotations
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def formula_like(value) -> bool:
-    return isinstance(value, str) and value.startswith(FORMULA_STARTS)
-
-
-def csv_field(value):
-    """A CSV field a spreadsheet shows as text: ``=1+1`` → ``'=1+1``; anything else unchanged. Text that already
-    starts with apostrophes before a formula character gets one more, so that :func:`from_csv_field` gives back
-    exactly what was written (``'=1`` → ``''=1`` → ``'=1``)."""
-    return "'" + value if formula_like(value.lstrip("'") if isinstance(value, str) else value) else value
-
-
-def from_csv_field(value: str) -> str:
-    """The text :func:`csv_field` was given (a file we read back, e.g. plan.csv): one apostrophe less before a
-    formula character; anything else as it is (a file written before fields were neutralised reads the same)."""
-    return value[1:] if value.startswith("'") and formula_like(value.lstrip("'")) else value
+from ..textio import FORMULA_STARTS, csv_field, formula_like, from_csv_field  # noqa: F401  (one definition)
 
 
 def text_cell(ws, row: int, column: int, value):

@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -43,6 +44,7 @@ def create_app(workspace: str | Path = "planner-workspace", *, token: str | None
     async def lifespan(_app):
         if warm:
             b.jobs.warm()
+        b.start()
         yield
         b.jobs.shutdown()  # a running solve is stopped with the server
 
@@ -104,6 +106,23 @@ def _error_pages(app: FastAPI, b: Bench) -> None:
         detail = exc.detail if isinstance(exc.detail, str) and not exc.detail.isascii() else "请返回上一页。"
         return b.plain_page(request, exc.status_code, titles.get(exc.status_code, "出错了"), detail)
 
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError):
+        """A page address without a parameter it needs (``/edit?v=1``), or with one it cannot read: said in
+        Chinese, naming the parameter (messages.toml [params]), never FastAPI's English JSON."""
+        names = i18n.table()["params"]
+        missing, bad = [], []
+        for e in exc.errors():
+            loc = [str(x) for x in e.get("loc", ()) if x not in ("query", "path", "body", "header", "cookie")]
+            key = loc[-1] if loc else ""
+            said = f"参数“{names.get(key, key)}”（{key}）" if key else "参数"
+            target = missing if e.get("type") == "missing" else bad
+            if said not in target:
+                target.append(said)
+        message = "；".join(([i18n.text("missing_params", names="、".join(missing))] if missing else [])
+                           + ([i18n.text("bad_params", names="、".join(bad))] if bad else []))
+        return b.plain_page(request, 400, "输入有误", message or i18n.text("bad_params", names="参数"))
+
     @app.exception_handler(OutsideWorkspace)
     async def outside(request: Request, exc: OutsideWorkspace):
         return b.plain_page(request, 404, "未找到", "所请求的文件不在工作区内。")
@@ -116,10 +135,24 @@ def _error_pages(app: FastAPI, b: Bench) -> None:
 
     @app.exception_handler(sqlite3.DatabaseError)
     async def database_error(request: Request, exc: sqlite3.DatabaseError):
-        """The history database damaged or taken away while the server runs: what happened and the way back."""
+        """The history database damaged or taken away while the server runs: what happened and the way back. A
+        database locked by another program or not writable is not damaged: try again, never restore (a restore
+        would roll the history back to the day's backup); an error on a file that checks sound, the same."""
+        from starlette.concurrency import run_in_threadpool
+
+        from .safekeeping import db_state, unavailable
+
         ws = b.ws
+        detail = str(exc) or type(exc).__name__
+        kind = unavailable(exc)
+        if kind is None:  # what the file itself is like: only a damaged, empty or missing one is restored
+            state, _ = await run_in_threadpool(db_state, ws.db_path)
+            kind = "retry" if state == "ok" else state if state in ("busy", "readonly", "full") else None
+        if kind is not None:
+            return b.plain_page(request, 503, "工作区数据库暂时不可用" if kind != "retry" else "工作区数据库读写出错",
+                                i18n.text(f"database_{kind}", path=ws.db_path, detail=detail))
         return b.plain_page(request, 503, "工作区数据库出错", i18n.text(
-            "database", path=ws.db_path, detail=str(exc) or type(exc).__name__, root=ws.root, backups=ws.backup_dir))
+            "database", path=ws.db_path, detail=detail, root=ws.root, backups=ws.backup_dir))
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import secrets
+import sqlite3
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,7 @@ from starlette.templating import Jinja2Templates
 from ..commands.common import TIME_LIMIT
 from ..publish import wording as W
 from . import i18n
-from .jobs import JobQueue, QueueFull, load_context
+from .jobs import JobQueue, QueueFull, Unsaved, load_context
 from .security import field_limit, subscription_token
 from .workspace import Workspace
 
@@ -77,21 +78,50 @@ class Bench:
     # -- jobs → versions ----------------------------------------------------------------------------
     def _stored(self, job) -> None:
         """A finished generate job becomes a version at once; re-plans wait for 接受, kept on disk meanwhile
-        (``pending/``), so a restart does not lose a proposal the planner has not looked at yet."""
+        (``pending/``), so a restart does not lose a proposal the planner has not looked at yet. A plan the
+        history database cannot take now (locked, not writable) is kept there too, and stored later
+        (:class:`~planner.web.jobs.Unsaved`: the job's page says so; the queue tries again, and so does a start)."""
         if job.spec["kind"] == "generate":
-            job.version = self.store(job, parent=None, note=job.spec.get("note", ""))
+            self._store_kept(job, parent=None)
         elif job.spec["kind"] == "improve" and job.outcome["improve"]["improved"]:  # nothing better: no version
-            job.version = self.store(job, parent=int(job.spec["base"]), note=job.spec.get("note", ""))
+            self._store_kept(job, parent=int(job.spec["base"]))
         elif job.spec["kind"] in ("replan", "pin"):  # a 推荐场次 is recomputed, never crowds out a proposal
             self.ws.save_pending(job.id, {"spec": job.spec, "outcome": job.outcome})
+            job.kept = True
+
+    def _store_kept(self, job, parent) -> None:
+        """*job*'s plan as a version; when the database refuses it, the plan kept in pending/ and Unsaved raised."""
+        try:
+            job.version = self.store(job, parent=parent, note=job.spec.get("note", ""))
+        except sqlite3.DatabaseError as exc:
+            if not job.kept:
+                try:
+                    self.ws.save_pending(job.id, {"spec": job.spec, "outcome": job.outcome, "unsaved": str(exc)})
+                    job.kept = True
+                except OSError:
+                    pass  # kept in memory only: stored by a retry while the server runs
+            raise Unsaved(str(exc)) from exc
+        if job.kept:
+            try:
+                self.ws.drop_pending(job.id)
+            except OSError:
+                pass  # stored: the file left behind is one more copy, not a failure of the job
 
     def _reload_pending(self) -> None:
-        from .jobs import DONE, Job
+        """The proposals and unsaved plans of before a restart, at their addresses again; an unsaved plan is stored
+        when the server starts (:meth:`start`)."""
+        from .jobs import DONE, UNSAVED, Job
 
         for jid, doc in self.ws.pending():
-            job = Job(jid, doc["spec"], state=DONE, outcome=doc["outcome"])
+            unsaved = doc["spec"].get("kind") in ("generate", "improve")
+            job = Job(jid, doc["spec"], state=UNSAVED if unsaved else DONE, outcome=doc["outcome"], kept=True)
             job.started = job.finished = job.created
             self.jobs.adopt(job)
+
+    def start(self) -> None:
+        """The server starts (it holds the workspace now): plans solved while the database was unavailable are
+        stored as versions."""
+        self.jobs.retry_unsaved()
 
     def store(self, job, parent, note, who: str = "") -> int:
         o = job.outcome

@@ -5,7 +5,9 @@ the same one ``--demand`` reads), written under a temporary name and linked into
 or deleted: the newest is the workbench's demand, an older one is taken back by saving it again as the
 newest. Without any, the shipped estimate (``constraints/demand.toml``, 估计) is shown. The files need no
 database row, so nothing the history database suffers can lose them; each save is still a row of the change
-log (who saved which).
+log (who saved which), and a save is all or nothing: a database that cannot log it (locked, read-only) refuses
+the save before its file appears, so trying again never saves it twice. Who saved it and the note are written
+on the file's first line as JSON with every control character escaped, so a saved file always reads back.
 
 The form's numbers are checked by the demand file's own reader (``demand.demand_from_dict``), never by a copy
 of its rules here: each field the reader refuses is put back to its saved value and the rest read again, so
@@ -19,7 +21,6 @@ import os
 import re
 import tempfile
 import tomllib
-from contextlib import closing
 from pathlib import Path
 
 from ..demand import LINES, STATUSES, Demand, default_demand_path, demand_from_dict, demand_to_toml, load_demand
@@ -69,30 +70,57 @@ def meta(ws, n: int) -> dict:
     return doc if isinstance(doc, dict) else {}
 
 
+#: what JSON leaves as it is but a TOML comment may not hold (DEL, the C1 controls) or a line break splits
+#: (U+2028/U+2029): escaped as \uXXXX, which JSON reads back as the same character
+_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029]")
+
+
+def header_line(info: dict) -> str:
+    """*info* as the file's first line: JSON on one line, every control character escaped (JSON escapes those
+    below U+0020 itself), so the file always reads back and :func:`meta` gives *info* back unchanged."""
+    text = json.dumps(info, ensure_ascii=False)
+    return HEADER + _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def save(ws, demand: Demand, who: str = "", note: str = "", source: int | None = None) -> int:
-    """*demand* as the newest version; the number. Never replaces a file: a number taken meanwhile is skipped."""
+    """*demand* as the newest version; the number. Never replaces a file: a number taken meanwhile is skipped.
+    All or nothing: the change log's row is written in the same transaction as the file is linked into place, so
+    a database that cannot take the row (locked, read-only: ``sqlite3.DatabaseError``) leaves no file."""
     d = ws.root / FOLDER
     d.mkdir(exist_ok=True)
     info = {"saved": dt.datetime.now().replace(microsecond=0).isoformat(sep=" "), "who": who, "note": note,
             "from": source}
-    text = demand_to_toml(demand, HEADER + json.dumps(info, ensure_ascii=False))
+    text = demand_to_toml(demand, header_line(info))
+    tomllib.loads(text)  # reads back (a TOMLDecodeError here is a bug of the writer: nothing written)
     fd, tmp = tempfile.mkstemp(prefix=".demand-", dir=d)
+    linked = None
+    con = ws._connect()
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        con.execute("BEGIN IMMEDIATE")  # the log first: a database that cannot be written refuses before any file
         n = (numbers(ws) or [0])[-1] + 1
         while True:
             try:
                 os.link(tmp, d / f"{n}.toml")  # fails rather than overwrite
+                linked = d / f"{n}.toml"
                 break
             except FileExistsError:
                 n += 1
-    finally:
-        os.unlink(tmp)
-    with closing(ws._connect()) as con:
         ws.record(con, f"save-demand:第{n}版", None, who)
+        ws.commit(con)
+    except BaseException:
+        try:
+            ws.rollback(con)
+        finally:  # this save's own file, its row never committed: as if the save had not begun
+            if linked is not None:
+                linked.unlink(missing_ok=True)
+        raise
+    finally:
+        con.close()
+        os.unlink(tmp)
     return n
 
 

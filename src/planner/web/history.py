@@ -36,8 +36,6 @@ COLUMNS = "id, parent, scenario, year, created, note, sha256, kind"
 ROW_FILE = "version.json"
 #: daily backups kept
 KEEP_BACKUPS = 14
-#: re-plans waiting for 接受 kept across restarts
-KEEP_PENDING = 20
 
 
 class WorkspaceDamaged(PlannerError):

@@ -26,13 +26,22 @@ WALL_FLOOR = 30.0
 
 QUEUED, RUNNING, DONE, INFEASIBLE, FAILED, CANCELLED, TIMEOUT = (
     "queued", "running", "done", "infeasible", "failed", "cancelled", "timeout")
-FINISHED = {DONE, INFEASIBLE, FAILED, CANCELLED, TIMEOUT}
+#: solved, but the plan could not be stored yet (the history database locked or not writable): the plan is kept
+#: (``pending/``) and stored once the database takes it, by :meth:`JobQueue.retry_unsaved`; the job is then DONE
+UNSAVED = "unsaved"
+FINISHED = {DONE, INFEASIBLE, FAILED, CANCELLED, TIMEOUT, UNSAVED}
+#: seconds between two tries at storing the plans of UNSAVED jobs while the queue is idle
+RETRY_SAVE = 15.0
 #: jobs waiting behind the running one; a further submit is refused (the page says so)
 MAX_WAITING = 5
 #: how often a job's page waiting for the job's next state looks at it (seconds)
 STATE_POLL = 0.05
 #: finished jobs remembered for their pages; older ones are forgotten
 KEEP_FINISHED = 100
+
+
+class Unsaved(Exception):
+    """Raised by a queue's *on_done*: the job's result is kept, but could not be stored yet (try again later)."""
 
 
 class QueueFull(Exception):
@@ -54,6 +63,7 @@ class Job:
     outcome: dict | None = None  # what the child returned
     version: int | None = None  # the version stored from it (generate), or accepted (replan/pin)
     cancel_requested: bool = False
+    kept: bool = False  # its result is kept on disk (pending/) until accepted or stored: never forgotten meanwhile
 
     @property
     def elapsed(self) -> float:
@@ -299,6 +309,7 @@ class JobQueue:
         self._queue: deque[str] = deque()
         self._cv = threading.Condition()
         self._on_done = on_done
+        self._saving = threading.Lock()  # one store at a time: a retry never stores a job's plan twice
         self._stop = False
         self._ctx = children.context(PRELOAD)
         self._proc = None
@@ -312,7 +323,8 @@ class JobQueue:
         with self._cv:
             if len(self._queue) >= self.max_waiting:
                 raise QueueFull(len(self._queue))
-            done = [j for j in self._jobs.values() if j.state in FINISHED]
+            # a proposal waiting for 接受 or a plan waiting to be stored stays at its address however many follow
+            done = [j for j in self._jobs.values() if j.state in FINISHED and not (j.kept and j.version is None)]
             for old in sorted(done, key=lambda j: j.finished or 0)[:max(0, len(done) - KEEP_FINISHED)]:
                 del self._jobs[old.id]
             self._jobs[job.id] = job
@@ -388,6 +400,36 @@ class JobQueue:
         job.state = state
         job.finished = time.monotonic()
 
+    def _done(self, job: Job) -> str:
+        """*on_done* for a solved job: DONE, UNSAVED (kept, to be stored later) or FAILED."""
+        if self._on_done is None:
+            return DONE
+        with self._saving:
+            if job.version is not None:  # stored meanwhile (a retry from another thread)
+                return DONE
+            try:
+                self._on_done(job)
+            except Unsaved:
+                return UNSAVED
+            except Exception as exc:  # noqa: BLE001 - recorded on the job, shown on its page
+                job.outcome = {"ok": False, "type": "internal", "message": f"{type(exc).__name__}: {exc}"}
+                return FAILED
+        return DONE
+
+    def retry_unsaved(self) -> list[Job]:
+        """Try again to store the plans of the UNSAVED jobs (the server's start, and every :data:`RETRY_SAVE`
+        seconds while the queue is idle); those stored are DONE now. Returns them."""
+        stored = []
+        for job in [j for j in list(self._jobs.values()) if j.state == UNSAVED]:
+            state = self._done(job)
+            if state != UNSAVED:
+                with self._cv:
+                    self._finish(job, state)
+                    self._cv.notify_all()
+                if state == DONE:
+                    stored.append(job)
+        return stored
+
     def warm(self) -> None:
         """Start the solver process now (server start-up), so the first 生成 does not wait for imports."""
         with self._cv:
@@ -396,15 +438,28 @@ class JobQueue:
 
     def _work(self) -> None:
         while True:
+            retry = False
             with self._cv:
-                while not self._queue and not self._stop and not self._warm:
-                    self._cv.wait()
+                while not self._queue and not self._stop and not self._warm and not retry:
+                    if any(j.state == UNSAVED for j in self._jobs.values()):
+                        retry = not self._cv.wait(RETRY_SAVE)
+                    else:
+                        self._cv.wait()
                 if self._stop:
                     break
-                self._warm = False
-                job = self._jobs[self._queue.popleft()] if self._queue else None
-                if job is not None:
-                    job.state, job.started = RUNNING, time.monotonic()
+                retry = retry and not self._queue and not self._warm
+                job = None
+                if not retry:
+                    self._warm = False
+                    job = self._jobs[self._queue.popleft()] if self._queue else None
+                    if job is not None:
+                        job.state, job.started = RUNNING, time.monotonic()
+            if retry:
+                try:
+                    self.retry_unsaved()
+                except Exception:  # noqa: BLE001 - tried again later; the plans stay kept meanwhile
+                    pass
+                continue
             if job is None:
                 try:
                     self._worker_conn()
@@ -416,12 +471,8 @@ class JobQueue:
             except Exception as exc:  # noqa: BLE001 - e.g. the child could not start: the job fails, the queue goes on
                 job.outcome = {"ok": False, "type": "internal", "message": f"{type(exc).__name__}: {exc}"}
                 state = FAILED
-            if state == DONE and self._on_done is not None:
-                try:
-                    self._on_done(job)
-                except Exception as exc:  # noqa: BLE001 - recorded on the job, shown on its page
-                    job.outcome = {"ok": False, "type": "internal", "message": f"{type(exc).__name__}: {exc}"}
-                    state = FAILED
+            if state == DONE:
+                state = self._done(job)
             with self._cv:
                 self._finish(job, state)
                 self._cv.notify_all()

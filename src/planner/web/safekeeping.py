@@ -9,8 +9,14 @@ written before the row is committed. So the folders alone can give the history b
   rename and the commit) is taken back into the history, never overwritten;
 * the database is copied with SQLite's online backup API before any schema change and once a day
   (``backups/``, the last :data:`~planner.web.workspace.KEEP_BACKUPS` days kept);
+* every committed change is mirrored in ``changes.jsonl`` (who, what, and the current version and deletions it
+  set), so ``--restore`` from a backup older than the last changes keeps the version the subscriptions serve,
+  the deletions and the 操作人 log;
 * ``--restore`` moves the damaged file aside (never deletes it), copies in the newest backup (or starts
-  an empty history) and takes every version folder back.
+  an empty history), puts back the mirrored changes the backup lacks and takes every version folder back.
+  It refuses while a server holds the workspace and on a database that is not damaged (nothing to restore);
+* a database another program holds locked, or one that cannot be written, is not damage: it is said as such
+  (try again), never with the advice to restore.
 """
 from __future__ import annotations
 
@@ -21,13 +27,35 @@ import os
 import sqlite3
 from contextlib import closing
 
+from ..errors import PlannerError
 from .history import KEEP_BACKUPS, MIGRATIONS, ROW_FILE, SCHEMA, Version, WorkspaceDamaged, insert_row
 
 STATES = {"missing": "不存在", "empty": "是空文件", "damaged": "已损坏"}
+#: SQLite's primary result codes that say the database cannot be used *now* (another program holds it locked, it
+#: may not be written, its disk is full), not that it is damaged: a retry later works, a restore would roll back
+UNAVAILABLE = {5: "busy", 6: "busy", 3: "readonly", 8: "readonly", 14: "readonly", 23: "readonly", 13: "full"}
+#: the same, said to the planner at start and by ``--restore`` (the pages' words are messages.toml database_*)
+UNAVAILABLE_WORDS = {"busy": "正被其他程序占用（锁定）", "readonly": "现在不能写入（文件或文件夹只读，或没有权限）",
+                     "full": "所在的磁盘已满"}
+
+
+def unavailable(exc: BaseException) -> str | None:
+    """"busy" | "readonly" | "full" when the SQLite error *exc* says the database is locked by another program,
+    cannot be written or its disk is full (the file is not damaged); None for anything else."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int):
+        return UNAVAILABLE.get(code & 0xFF)
+    words = str(exc).lower()
+    if "locked" in words or "busy" in words:
+        return "busy"
+    if "readonly" in words or "read-only" in words:
+        return "readonly"
+    return None
 
 
 def db_state(path) -> tuple[str, str]:
-    """("ok" | "missing" | "empty" | "damaged", detail) of a history database, read-only."""
+    """("ok" | "missing" | "empty" | "damaged" | "busy" | "readonly" | "full", detail) of a history database,
+    read-only: "busy" etc. (:func:`unavailable`) is a file that could not be checked now, not a damaged one."""
     if not path.exists():
         return "missing", ""
     if path.stat().st_size == 0:
@@ -40,8 +68,15 @@ def db_state(path) -> tuple[str, str]:
             if not con.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='versions'").fetchone():
                 return "damaged", "no versions table"
     except sqlite3.DatabaseError as exc:
-        return "damaged", str(exc)
+        return unavailable(exc) or "damaged", str(exc)
     return "ok", ""
+
+
+def unavailable_message(ws, kind: str, detail: str) -> str:
+    """What the planner reads at start (or from ``--restore``) when the database is locked or cannot be written:
+    not damage, so no restore; try again."""
+    return (f"工作区数据库{UNAVAILABLE_WORDS[kind]}（{detail}）。这不是损坏，不需要也不应该恢复（--restore）；"
+            f"没有改动任何文件。请关闭正在使用 {ws.db_path.name} 的其他程序（或检查文件和磁盘），然后重试。")
 
 
 def damaged_message(ws, state: str, folders: int) -> str:
@@ -57,16 +92,27 @@ def damaged_message(ws, state: str, folders: int) -> str:
 
 
 def open_history(ws) -> None:
-    """Open (or create) the history of *ws*, cross-checked with its folders; raises WorkspaceDamaged."""
+    """Open (or create) the history of *ws*, cross-checked with its folders; raises WorkspaceDamaged (or a
+    PlannerError saying the database is locked or not writable: nothing to restore, try again)."""
     folders = ws.version_folders()
-    state, _ = db_state(ws.db_path)
-    if state != "ok":
-        if folders or state == "damaged":  # a damaged file is someone's data even in an empty workspace
-            raise WorkspaceDamaged(damaged_message(ws, state, len(folders)), file=ws.db_path)
-        _create(ws)
-    migrate(ws)
-    adopt(ws)
-    daily_backup(ws)
+    state, detail = db_state(ws.db_path)
+    if state in UNAVAILABLE_WORDS:
+        raise PlannerError(unavailable_message(ws, state, detail), file=ws.db_path)
+    try:
+        if state != "ok":
+            if folders or state == "damaged":  # a damaged file is someone's data even in an empty workspace
+                raise WorkspaceDamaged(damaged_message(ws, state, len(folders)), file=ws.db_path)
+            _create(ws)
+        migrate(ws)
+        if not ws.log_path.exists():
+            _seed_log(ws)
+        adopt(ws)
+        daily_backup(ws)
+    except sqlite3.DatabaseError as exc:
+        kind = unavailable(exc)
+        if kind is None:
+            raise
+        raise PlannerError(unavailable_message(ws, kind, str(exc)), file=ws.db_path) from None
 
 
 def _create(ws) -> None:
@@ -148,18 +194,146 @@ def adopt(ws) -> list[int]:
         known = {r[0] for r in con.execute("SELECT id FROM versions")}
         new = [vid for vid in ws.version_folders() if vid not in known]
         if new:
-            con.execute("BEGIN IMMEDIATE")
-            now = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
-            for vid in new:
-                insert_row(con, _row_of(ws, vid))
-                con.execute("INSERT INTO changes (at, who, what, version) VALUES (?, '', 'adopt', ?)", (now, vid))
-            con.execute("COMMIT")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                for vid in new:
+                    insert_row(con, _row_of(ws, vid))
+                    ws.record(con, "adopt", vid)
+                ws.commit(con)
+            except BaseException:
+                ws.rollback(con)
+                raise
     return new
 
 
+# -- the change log's mirror (changes.jsonl) -------------------------------------------------------------------
+def _state_now(con) -> dict:
+    row = con.execute("SELECT value FROM settings WHERE key = 'current'").fetchone()
+    current = int(row[0]) if row and str(row[0]).isdigit() else None
+    return {"current": current, "deleted": [r[0] for r in con.execute("SELECT id FROM versions WHERE deleted = 1")]}
+
+
+def _seed_log(ws) -> None:
+    """The mirror's first line, when there is none yet (a workspace of an earlier release): the current version and
+    the deletions as the history holds them, after its newest change."""
+    with closing(ws._connect()) as con:
+        after = int(con.execute("SELECT COALESCE(MAX(id), 0) FROM changes").fetchone()[0])
+        line = {"snapshot": _state_now(con), "after": after,
+                "at": dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")}
+    try:
+        with open(ws.log_path, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    except OSError:
+        pass
+
+
+def read_log(ws) -> list[dict]:
+    """The mirrored lines, in order; a line that does not read (a write cut short) is skipped."""
+    try:
+        text = ws.log_path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    out = []
+    for line in text.split("\n"):  # not splitlines: a name may hold U+2028, which JSON leaves as it is
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(doc, dict) and (isinstance(doc.get("id"), int) or isinstance(doc.get("after"), int)):
+            out.append(doc)
+    return out
+
+
+def _newer(ws, have: int) -> list[dict]:
+    """The mirrored changes after row *have* (the restored history's newest), oldest first; a snapshot line sits
+    after the row it was taken at. A later line for the same row wins."""
+    rows: dict[int, dict] = {}
+    snaps = []
+    for doc in read_log(ws):
+        if "snapshot" in doc and isinstance(doc.get("after"), int) and doc["after"] > have:
+            snaps.append(((doc["after"], 1), doc))
+        elif isinstance(doc.get("id"), int) and doc["id"] > have:
+            rows[doc["id"]] = doc
+    return [doc for _, doc in sorted([((k, 0), d) for k, d in rows.items()] + snaps, key=lambda x: x[0])]
+
+
+def _as_id(x) -> int | None:
+    try:
+        return int(x)
+    except (TypeError, ValueError):
+        return None
+
+
+def _replay_rows(ws, newer: list[dict]) -> None:
+    """The change log's rows the backup lacks, put back with their own ids."""
+    with closing(ws._connect()) as con:
+        con.execute("BEGIN IMMEDIATE")
+        for doc in newer:
+            if "snapshot" not in doc:
+                con.execute("INSERT OR REPLACE INTO changes (id, at, who, what, version) VALUES (?, ?, ?, ?, ?)",
+                            (doc["id"], str(doc.get("at", "")), str(doc.get("who", "")), str(doc.get("what", "")),
+                             _as_id(doc.get("version"))))
+        con.execute("COMMIT")
+
+
+def _replay_state(ws, newer: list[dict]) -> None:
+    """What those changes set, in order: the current version and the deletions (after the folders are adopted)."""
+    with closing(ws._connect()) as con:
+        con.execute("BEGIN IMMEDIATE")
+        for doc in newer:
+            if "snapshot" in doc:
+                snap = doc["snapshot"] if isinstance(doc["snapshot"], dict) else {}
+                if _as_id(snap.get("current")) is not None:
+                    con.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current', ?)",
+                                (str(_as_id(snap["current"])),))
+                con.execute("UPDATE versions SET deleted = 0")
+                for vid in snap.get("deleted") or []:
+                    if _as_id(vid) is not None:
+                        con.execute("UPDATE versions SET deleted = 1 WHERE id = ?", (_as_id(vid),))
+                continue
+            effect = doc.get("set") if isinstance(doc.get("set"), dict) else {}
+            if _as_id(effect.get("current")) is not None:
+                con.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current', ?)",
+                            (str(_as_id(effect["current"])),))
+            if "deleted" in effect and _as_id(doc.get("version")) is not None:
+                con.execute("UPDATE versions SET deleted = ? WHERE id = ?",
+                            (int(bool(effect["deleted"])), _as_id(doc["version"])))
+        con.execute("COMMIT")
+
+
+def _refuse_if_held(ws) -> None:
+    """``--restore`` while a ``planner serve`` holds the workspace would pull the history from under it."""
+    try:
+        ws.claim()
+    except PlannerError:
+        try:
+            owner = (ws.root / "serve.lock").read_text(encoding="utf-8").strip()
+        except OSError:
+            owner = ""
+        raise PlannerError(f"工作区正被另一个 planner serve 使用{f'（{owner}）' if owner else ''}，不能在它运行时恢复；"
+                           "没有改动任何文件。请先停止它（在启动它的窗口按 Ctrl-C），再运行 --restore。",
+                           file=ws.root) from None
+
+
 def restore(ws) -> str:
-    """``planner serve --restore``: the damaged database aside, the newest backup in, every folder adopted.
-    Returns what was done, in one line."""
+    """``planner serve --restore``: the damaged database aside, the newest backup in, the mirrored changes the
+    backup lacks put back (the current version, the deletions, the log), every folder adopted. Refused while a
+    server holds the workspace, and on a database that is not damaged (locked, read-only or sound: nothing to
+    restore, nothing changed). Returns what was done, in one line."""
+    _refuse_if_held(ws)
+    try:
+        return _restore(ws)
+    finally:
+        ws.release()
+
+
+def _restore(ws) -> str:
+    state, detail = db_state(ws.db_path)
+    if state in UNAVAILABLE_WORDS:
+        raise PlannerError(unavailable_message(ws, state, detail), file=ws.db_path)
+    if state == "ok":
+        return (f"工作区数据库 {ws.db_path} 完好，没有需要恢复的内容，没有改动任何文件"
+                "（--restore 只用于数据库缺失、为空或损坏时；直接启动工作台即可）。")
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     kept = []
     for suffix in ("", "-wal", "-shm"):
@@ -181,6 +355,15 @@ def restore(ws) -> str:
         _create(ws)
         source = "an empty history"
     migrate(ws)
+    with closing(ws._connect()) as con:
+        have = int(con.execute("SELECT COALESCE(MAX(id), 0) FROM changes").fetchone()[0])
+    newer = _newer(ws, have)
+    if newer:
+        _replay_rows(ws, newer)
     found = adopt(ws)
-    return (f"restored {ws.db_path} from {source}; {len(found)} version folder(s) taken back from versions/"
+    if newer:
+        _replay_state(ws, newer)
+    changes = sum("snapshot" not in d for d in newer)
+    return (f"restored {ws.db_path} from {source}; {len(found)} version folder(s) taken back from versions/; "
+            f"{changes} later change(s) (current version, deletions, who did what) taken back from {ws.log_path.name}"
             + (f"; the old file kept as {', '.join(kept)}" if kept else ""))

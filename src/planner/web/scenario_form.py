@@ -100,8 +100,8 @@ def _date(v: dict, key: str, errors: dict, what: str) -> dt.date | None:
 
 
 def _s(text: str) -> str:
-    """A TOML basic string (JSON's escapes are TOML's)."""
-    return json.dumps(text, ensure_ascii=False)
+    """A TOML basic string (JSON's escapes are TOML's; DEL, which JSON leaves, escaped as TOML wants)."""
+    return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def build(form: dict, catalogue) -> FormResult:
@@ -192,6 +192,154 @@ def build(form: dict, catalogue) -> FormResult:
         lines += ["\n[[licenses]]", f"institution = {_s(inst)}", f"category = {_s(cat)}", f"start = {a.isoformat()}",
                   f"end = {b.isoformat()}", f"reason = {_s(reason or '临时增加资质')}"]
     return FormResult(v, {}, "\n".join(lines) + "\n")
+
+
+# -- an edited scenario keeps what the form does not show ----------------------------------------------------------
+#: the keys of a closure / licence the form's rows show (anything else in such a table is kept)
+_ROW_KEYS = ("institution", "category", "start", "end", "reason")
+
+
+def comment_lines(text: str) -> list[str]:
+    """The file's comment lines (the form's 说明 is made of them, :func:`values_from_toml`)."""
+    return [ln for ln in text.splitlines() if ln.startswith("#")]
+
+
+def merged_toml(res: FormResult, old_text: str) -> str:
+    """The scenario the form describes, written over the file it edits (*old_text*): every key the form does not
+    show stays as the file has it (``extends``, ``rules``, ``[[new_institutions]]``, ``[[pins]]``, ``[calendar]``,
+    a stream's sessions or a rule parameter not on the form, a closure after the form's three, a licence after
+    its one …); each key the form shows is the form's. The comment lines are kept as written when the 说明 is
+    unchanged. ``tomllib.TOMLDecodeError`` when *old_text* is not TOML."""
+    old = tomllib.loads(old_text)
+    form = tomllib.loads(res.toml)
+    doc = dict(old)
+    for key in ("name", "year", "demand_percent", "closed_days"):
+        doc.pop(key, None)
+        if key in form:
+            doc[key] = form[key]
+    sessions = dict(old.get("sessions") or {}) if isinstance(old.get("sessions"), dict) else {}
+    for stream in STREAMS:
+        sessions.pop(stream, None)
+    sessions.update(form.get("sessions", {}))
+    _put(doc, ("sessions",), sessions)
+    form_rules = form.get("ruleset", {}).get("rules", {})
+    for rule, keys in (("registration_gap", ("min_days", "max_days")),
+                       ("coverage", ("max_days_between_opportunities",))):
+        table = _get(old, ("ruleset", "rules", rule))
+        table = dict(table) if isinstance(table, dict) else {}
+        for k in keys:
+            table.pop(k, None)
+        table.update(form_rules.get(rule, {}))
+        _put(doc, ("ruleset", "rules", rule), table)
+    for key, shown in (("closures", CLOSURE_ROWS), ("licenses", 1)):
+        had = old.get(key) if isinstance(old.get(key), list) else []
+        rows = []
+        for i, row in enumerate(form.get(key, [])):  # a row keeps the keys of the file's row it shows
+            extra = {k: x for k, x in had[i].items() if k not in _ROW_KEYS} \
+                if i < len(had) and isinstance(had[i], dict) else {}
+            rows.append({**extra, **row})
+        rows += had[shown:]
+        doc.pop(key, None)
+        if rows:
+            doc[key] = rows
+    question = values_from_toml(old_text, res.values["name"])["question"]
+    head = comment_lines(old_text) if res.values["question"] == question else \
+        [ln for ln in res.toml.splitlines() if ln.startswith("#")]
+    text = "\n".join(head) + "\n" + dump_toml(doc)
+    if tomllib.loads(text) != doc:  # pragma: no cover - the writer below is checked by the tests
+        raise ValueError("the merged scenario does not read back as written")
+    return text
+
+
+def _get(doc: dict, path: tuple):
+    for k in path:
+        if not isinstance(doc, dict):
+            return None
+        doc = doc.get(k)
+    return doc
+
+
+def _put(doc: dict, path: tuple, table: dict) -> None:
+    """doc[path] = table (the tables on the way copied, never changed in place); an empty *table* removes the key,
+    and the tables the removal leaves empty."""
+    parents = [doc]
+    for k in path[:-1]:
+        nxt = parents[-1].get(k)
+        if not isinstance(nxt, dict):
+            if not table:
+                return
+            nxt = {}
+        parents[-1][k] = dict(nxt)
+        parents.append(parents[-1][k])
+    if table:
+        parents[-1][path[-1]] = table
+        return
+    parents[-1].pop(path[-1], None)
+    for depth in range(len(path) - 1, 0, -1):
+        if parents[depth]:
+            break
+        del parents[depth - 1][path[depth - 1]]
+
+
+#: the order a scenario's keys are written in (the rest follow in the file's own order)
+_FIRST = ("name", "extends", "rules", "year", "demand_percent", "closed_days", "sessions", "ruleset", "closures",
+          "licenses")
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def dump_toml(doc: dict) -> str:
+    """*doc* as TOML (what ``tomllib.loads`` reads back equal): scalars, arrays and inline tables under each
+    table's header, then its sub-tables, then its arrays of tables, as the form writes them."""
+    order = {k: i for i, k in enumerate(_FIRST)}
+    keys = sorted(doc, key=lambda k: (order.get(k, len(order)), list(doc).index(k)))
+    out: list[str] = []
+    _table(out, (), {k: doc[k] for k in keys})
+    return "\n".join(out).lstrip("\n") + "\n"
+
+
+def _is_tables(v) -> bool:
+    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+
+def _table(out: list, path: tuple, table: dict, header: bool = False) -> None:
+    plain = [(k, v) for k, v in table.items() if not isinstance(v, dict) and not _is_tables(v)]
+    if header or (path and (plain or not table)):
+        out.append("\n[" + ".".join(_key(k) for k in path) + "]")
+    out += [f"{_key(k)} = {_value(v)}" for k, v in plain]
+    for k, v in table.items():
+        if isinstance(v, dict):
+            _table(out, path + (k,), v)
+    for k, v in table.items():
+        if _is_tables(v):
+            for row in v:
+                out.append("\n[[" + ".".join(_key(x) for x in path + (k,)) + "]]")
+                out += [f"{_key(rk)} = {_value(rv)}" for rk, rv in row.items()]
+
+
+def _key(k: str) -> str:
+    return k if _BARE.match(k) else _s(k)
+
+
+def _value(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if v != v:
+            return "nan"
+        if v in (float("inf"), float("-inf")):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return _s(v)
+    if isinstance(v, (dt.datetime, dt.date, dt.time)):
+        return v.isoformat()
+    if isinstance(v, list):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_key(k)} = {_value(x)}" for k, x in v.items()) + "}"
+    raise TypeError(f"not a TOML value: {v!r}")  # pragma: no cover - tomllib gives none other
 
 
 #: scenario keys (as PlannerError.field names them) -> the form field showing the message

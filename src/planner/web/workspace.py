@@ -7,6 +7,7 @@ Layout (everything a planner makes, nothing else)::
     versions/ID/summary.json     the run's summary (status, objective, calendar, scenario …)
     versions/ID/published/       the publication set, written as a whole (temporary folder + rename)
     workspace.db                 SQLite history: versions(id, parent, scenario, year, created, note, sha256, kind)
+    changes.jsonl                the change log mirrored line by line (who, what; the current version, deletions)
 
 Why SQLite: a published plan, its mid-year revision and the revision after it form a chain
 (``parent``) the pages show and compare; one transaction per change keeps the history and the
@@ -23,20 +24,73 @@ import re
 import shutil
 import sqlite3
 import tempfile
+import threading
 from contextlib import closing, contextmanager
 from pathlib import Path
 
 from ..errors import PlannerError
-from ..textio import atomic_write_bytes, atomic_write_text
-from .history import (COLUMNS, KEEP_BACKUPS, KEEP_PENDING, MIGRATIONS, ROW_FILE, SCHEMA, Version,  # noqa: F401
-                      WorkspaceDamaged, insert_row)
+from ..textio import atomic_write_bytes, atomic_write_text, umask as _umask
+from .history import (COLUMNS, KEEP_BACKUPS, MIGRATIONS, ROW_FILE, SCHEMA, Version, WorkspaceDamaged,  # noqa: F401
+                      insert_row)
 
 #: scenario names become file names: letters (Chinese included), digits, "_" and "-", nothing else
 NAME_RE = re.compile(r"^[\w\-]{1,40}$")
 VERSION_RE = re.compile(r"^[0-9]{1,9}$")
+#: the change log mirrored beside the database, one JSON line per committed change (who, what, and for a change of
+#: the current version or of a deletion the change itself), so that ``--restore`` from an older backup keeps them
+LOG_FILE = "changes.jsonl"
 
 class OutsideWorkspace(PlannerError):
     """A request named a path outside the workspace (or a name that is not a plain name)."""
+
+
+class ScenarioExists(PlannerError):
+    """A new scenario's name is taken: nothing was written (the file of that name is left as it is)."""
+
+
+class ScenarioChanged(PlannerError):
+    """The scenario file is no longer the one an edit started from (saved or deleted since): nothing written."""
+
+
+#: scenarios/.previous/: the text a save replaced (a hand-written file's comments, another tab's save)
+PREVIOUS = ".previous"
+#: one writer at a time checks and writes a scenario file (the server's threads)
+_SCENARIO_LOCK = threading.Lock()
+
+
+def scenario_digest(text: str | bytes) -> str:
+    """What an edit form carries to say which text of the scenario it started from."""
+    return hashlib.sha256(text.encode("utf-8") if isinstance(text, str) else text).hexdigest()
+
+
+def _suffixed(name: str, suffix: str) -> str:
+    """NAME-SUFFIX, NAME shortened so that the whole stays a scenario name (at most 40 characters)."""
+    return f"{name[:40 - len(suffix) - 1]}-{suffix}"
+
+
+def _link_new(path: Path, data: str | bytes, numbered: bool = False) -> None:
+    """Write *data* as a new file *path*, complete before it appears and never over an existing one:
+    :class:`ScenarioExists` when the name is taken; *numbered*: take ``stem.2.toml``, ``stem.3.toml`` … instead."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=".new-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        target, n = path, 1
+        while True:
+            try:
+                os.link(tmp, target)  # fails rather than replace
+                return
+            except FileExistsError:
+                if not numbered:
+                    raise ScenarioExists(f"{path.name} exists", field="name") from None
+                n += 1
+                target = path.with_name(f"{path.stem}.{n}{path.suffix}")
+    finally:
+        os.unlink(tmp)
 
 
 class Workspace:
@@ -50,6 +104,7 @@ class Workspace:
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         self.db_path = self.root / "workspace.db"
         self.backup_dir = self.root / "backups"
+        self._unlogged: dict = {}  # a transaction's change-log rows, mirrored once it commits
         if verify:
             from .safekeeping import open_history
 
@@ -78,6 +133,13 @@ class Workspace:
         fh.flush()
         self._claim = fh  # kept open: the lock lasts as long as this process
 
+    def release(self) -> None:
+        """Let go of :meth:`claim` (``--restore`` when done; the server's lock ends with its process)."""
+        fh = getattr(self, "_claim", None)
+        if fh is not None:
+            fh.close()
+            self._claim = None
+
     # -- paths ---------------------------------------------------------------------------------
     def inside(self, *parts: str) -> Path:
         """``root/parts…`` resolved; refuses anything that resolves outside the workspace."""
@@ -101,18 +163,42 @@ class Workspace:
     def scenarios(self) -> list[str]:
         return sorted(p.stem for p in (self.root / "scenarios").glob("*.toml") if NAME_RE.match(p.stem))
 
-    def write_scenario(self, name: str, text: str) -> Path:
+    def write_scenario(self, name: str, text: str, *, new: bool = False, based_on: str | None = None) -> Path:
+        """Write a scenario file. *new*: only as a new file (:class:`ScenarioExists` when the name is taken, even
+        by a file written a moment ago: never replaced); *based_on*: the :func:`scenario_digest` of the text the
+        edit started from (:class:`ScenarioChanged` when the file is now another, e.g. saved meanwhile in
+        another tab, or deleted). A replaced text that differs is kept in ``scenarios/.previous/`` first."""
         path = self.scenario_path(name)
-        atomic_write_text(path, text)
+        with _SCENARIO_LOCK:
+            if new:
+                _link_new(path, text)
+                return path
+            try:
+                old = path.read_bytes()
+            except FileNotFoundError:
+                old = None
+            if based_on is not None and (old is None or scenario_digest(old) != based_on):
+                raise ScenarioChanged(f"scenario {name!r} changed since the edit began", field="name")
+            if old is not None and old != text.encode("utf-8"):
+                keep = self.inside("scenarios", PREVIOUS)
+                keep.mkdir(exist_ok=True)
+                _link_new(keep / f"{name}-{dt.datetime.now():%Y%m%d-%H%M%S}.toml", old, numbered=True)
+            atomic_write_text(path, text)
         return path
+
+    def scenario_text(self, name: str) -> str | None:
+        """A scenario file's text (None when there is none)."""
+        try:
+            return self.scenario_path(name).read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
 
     # -- re-plans waiting for 接受 --------------------------------------------------------------------
     def save_pending(self, jid: str, doc: dict) -> None:
-        d = self.root / "pending"
-        d.mkdir(exist_ok=True)
+        """A proposal not yet accepted (or a generated plan the database could not take yet), kept until it is
+        accepted or saved: never dropped for a newer one, however many wait (they are bounded by the disk only)."""
+        (self.root / "pending").mkdir(exist_ok=True)
         atomic_write_text(self.inside("pending", f"{jid}.json"), json.dumps(doc, ensure_ascii=False) + "\n")
-        for old in sorted(d.glob("*.json"), key=lambda p: p.stat().st_mtime)[:-KEEP_PENDING]:
-            old.unlink(missing_ok=True)
 
     def pending(self) -> list[tuple[str, dict]]:
         """(job id, {spec, outcome}) of the proposals kept on disk; an unreadable one is skipped."""
@@ -143,17 +229,36 @@ class Workspace:
             return False
 
     def trash_scenario(self, name: str, who: str = "") -> None:
-        """Delete with undo: the file moves to scenarios/.trash/ (a later delete of the same name replaces it)."""
+        """Delete with undo: the file moves to scenarios/.trash/; a file an earlier delete of the same name left
+        there moves aside (``NAME.older-N.toml``), never replaced."""
         target = self._trash(name)
         target.parent.mkdir(exist_ok=True)
-        os.replace(self.scenario_path(name), target)
+        with _SCENARIO_LOCK:
+            if target.exists():
+                _link_new(target.with_name(f"{name}.older.toml"), target.read_bytes(), numbered=True)
+            os.replace(self.scenario_path(name), target)
         with closing(self._connect()) as con:
             self.record(con, f"delete-scenario:{name}", None, who)
 
-    def untrash_scenario(self, name: str, who: str = "") -> None:
-        os.replace(self._trash(name), self.scenario_path(name))
+    def untrash_scenario(self, name: str, who: str = "") -> str:
+        """Undo a delete; the name the scenario is back under. When a scenario of the same name was made
+        since, it is not replaced: the deleted one comes back under a free name (``NAME-恢复``, ``NAME-恢复2`` …)."""
+        source = self._trash(name)
+        with _SCENARIO_LOCK:
+            data = source.read_bytes()
+            for n in range(1, 1000):
+                back = name if n == 1 else _suffixed(name, "恢复" if n == 2 else f"恢复{n - 1}")
+                try:
+                    _link_new(self.scenario_path(back), data)
+                except ScenarioExists:
+                    continue
+                break
+            else:  # pragma: no cover - a thousand names taken
+                raise ScenarioExists(f"no free name for scenario {name!r}", field="name")
+            source.unlink()
         with closing(self._connect()) as con:
-            self.record(con, f"undelete-scenario:{name}", None, who)
+            self.record(con, f"undelete-scenario:{name}" + (f"→{back}" if back != name else ""), None, who)
+        return back
 
     @contextmanager
     def scratch(self):
@@ -219,16 +324,18 @@ class Workspace:
             except BaseException:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise
-            con.execute("COMMIT")
+            self.commit(con)
         except BaseException:
-            if con.in_transaction:
-                con.execute("ROLLBACK")
+            self.rollback(con)
             raise
         finally:
             con.close()
         from .safekeeping import daily_backup
 
-        daily_backup(self)  # the first change of a day keeps yesterday's history aside
+        try:
+            daily_backup(self)  # the first change of a day keeps yesterday's history aside
+        except (OSError, sqlite3.DatabaseError):  # the version is saved: a backup missed is taken with the next change
+            pass
         return vid
 
     def version_folders(self) -> list[int]:
@@ -284,9 +391,45 @@ class Workspace:
         return p
 
     # -- the planner's changes: current version, delete and undo, who did what ------------------------
-    def record(self, con, what: str, vid: int | None, who: str = "") -> None:
+    def record(self, con, what: str, vid: int | None, who: str = "", effect: dict | None = None) -> None:
+        """A row of the change log; *effect*: what the change set ({"current": id} or {"deleted": bool}), mirrored
+        in changes.jsonl with the row once it is committed (:meth:`commit`; at once outside a
+        transaction), so a restore from an older backup gives both back."""
         now = dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")
-        con.execute("INSERT INTO changes (at, who, what, version) VALUES (?, ?, ?, ?)", (now, who, what, vid))
+        cur = con.execute("INSERT INTO changes (at, who, what, version) VALUES (?, ?, ?, ?)", (now, who, what, vid))
+        entry = {"id": cur.lastrowid, "at": now, "who": who, "what": what, "version": vid}
+        if effect:
+            entry["set"] = effect
+        if con.in_transaction:
+            self._unlogged.setdefault(con, []).append(entry)
+        else:
+            self.log_changes([entry])
+
+    def commit(self, con) -> None:
+        """COMMIT, then the transaction's change-log rows mirrored on disk."""
+        con.execute("COMMIT")
+        self.log_changes(self._unlogged.pop(con, []))
+
+    def rollback(self, con) -> None:
+        if con.in_transaction:
+            con.execute("ROLLBACK")
+        self._unlogged.pop(con, None)
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / LOG_FILE
+
+    def log_changes(self, entries: list[dict]) -> None:
+        """Committed changes appended to the mirror (one line each, one write); the database has them already,
+        so a mirror that cannot be written does not undo the change."""
+        if not entries:
+            return
+        text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries)
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError:
+            pass
 
     def changes(self, limit: int = 30) -> list[dict]:
         with closing(self._connect()) as con:
@@ -295,10 +438,14 @@ class Workspace:
 
     def set_deleted(self, vid: int, deleted: bool, who: str = "") -> None:
         with closing(self._connect()) as con:
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("UPDATE versions SET deleted = ? WHERE id = ?", (int(deleted), int(vid)))
-            self.record(con, "delete" if deleted else "undelete", vid, who)
-            con.execute("COMMIT")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("UPDATE versions SET deleted = ? WHERE id = ?", (int(deleted), int(vid)))
+                self.record(con, "delete" if deleted else "undelete", vid, who, {"deleted": bool(deleted)})
+                self.commit(con)
+            except BaseException:
+                self.rollback(con)
+                raise
 
     def is_deleted(self, vid: int | str) -> bool:
         if not VERSION_RE.match(str(vid)):
@@ -310,10 +457,14 @@ class Workspace:
     def set_current(self, vid: int, who: str = "", what: str = "current") -> None:
         """The version the subscriptions serve from now on (it must have a published set)."""
         with closing(self._connect()) as con:
-            con.execute("BEGIN IMMEDIATE")
-            con.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current', ?)", (str(int(vid)),))
-            self.record(con, what, vid, who)
-            con.execute("COMMIT")
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                con.execute("INSERT OR REPLACE INTO settings (key, value) VALUES ('current', ?)", (str(int(vid)),))
+                self.record(con, what, vid, who, {"current": int(vid)})
+                self.commit(con)
+            except BaseException:
+                self.rollback(con)
+                raise
 
     def current(self) -> int | None:
         """The version chosen as current, if it still has a published set and is not deleted."""

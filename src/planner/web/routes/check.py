@@ -1,6 +1,7 @@
 """检查: an uploaded plan (CSV or notice.xlsx) against the rules; 保存为版本 keeps a clean one."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -104,6 +105,25 @@ def upload_error(suffix: str, data: bytes, kind: str = "计划 CSV 文件") -> s
     return None
 
 
+def plan_error(err: PlannerError) -> str:
+    """Why a plan file was refused, in Chinese: for a wrong header or layout, what it must be and what it is
+    (messages.toml); else the row and field (``i18n.input_error``)."""
+    m = err.message
+    header = re.match(r"wrong header (['\"])(.*)\1, expected (['\"])(.*)\3$", m)
+    if header:
+        return i18n.text("plan_wrong_header", row=err.row or 1, found=header.group(2) or "（空）",
+                         expected=header.group(4))
+    fields = re.match(r"has (\d+) fields, expected (\d+)", m)
+    if fields and err.field is None:
+        return i18n.text("plan_wrong_fields", row=err.row, got=fields.group(1), want=fields.group(2))
+    sheet = re.match(r"not a notice\.xlsx in the published layout: no sheet (['\"])(.*)\1 \(expected sheets (.*)\)", m)
+    if sheet:
+        return i18n.text("notice_no_sheet", sheet=sheet.group(2), sheets="、".join(sheet.group(3).split(", ")))
+    if m.startswith("not a notice.xlsx in the published layout: no header row"):
+        return i18n.text("notice_no_header")
+    return i18n.input_error(err.field, err.row, m)
+
+
 def parse_upload(b, path: Path, suffix: str, data: bytes, scenario):
     """Unpack-check and read an upload (runs in a worker thread, never on the request loop):
     ("error", message, original) or ("ok", (plan, ctx, report))."""
@@ -115,7 +135,7 @@ def parse_upload(b, path: Path, suffix: str, data: bytes, scenario):
     try:
         return "ok", read_checked(b, path, scenario), ""
     except PlannerError as err:
-        return "error", i18n.input_error(err.field, err.row, err.message), err.message
+        return "error", plan_error(err), err.message
     except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
         return "error", "无法读取这个文件，请确认它是计划 CSV 或发布的 notice.xlsx", ""
 
@@ -191,8 +211,7 @@ async def import_plan(request: Request):
         try:
             plan, ctx, report = read_checked(b, path, scenario)
         except PlannerError as err:
-            return b.page(request, "check.html", 400,
-                          errors={"plan": i18n.input_error(err.field, err.row, err.message)}, original=err.message)
+            return b.page(request, "check.html", 400, errors={"plan": plan_error(err)}, original=err.message)
     if not report.ok:
         return check_result(request, 400, "", scenario, plan, ctx, report,
                             errors={"import": "有违反规则之处的计划不能保存为版本"})

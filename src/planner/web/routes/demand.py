@@ -26,6 +26,32 @@ def _demand_no(b, d):
         raise HTTPException(404, "没有这个需求版本。") from None
 
 
+#: a form's ``d`` when the page showed the shipped estimate (an empty ``d`` means the newest version)
+ESTIMATE = "estimate"
+
+
+def _base_no(b, d):
+    """The demand version a form was filled in on: its ``d``, the estimate when it says so."""
+    return None if d == ESTIMATE else _demand_no(b, d)
+
+
+def _newest(b) -> int:
+    """The newest saved demand version (0 when none): a form carries it, to tell a save made meanwhile."""
+    return (D.numbers(b.ws) or [0])[-1]
+
+
+def _newer(b, since: int) -> list[dict]:
+    """The demand versions saved after *since*, newest first, as the page lists them."""
+    out = []
+    for k in reversed(D.numbers(b.ws)):
+        if k <= since:
+            break
+        m = D.meta(b.ws, k)
+        out.append({"n": k, "saved_text": D.saved_text(m.get("saved")), "who": m.get("who", ""),
+                    "note": m.get("note", "")})
+    return out
+
+
 def _percent(b, scenario: str | None) -> int:
     """The 需求 ± % of a version's scenario (0 without one, or when the file no longer reads)."""
     from ...scenario import demand_percent_of
@@ -64,7 +90,10 @@ def figures(b, version, n) -> dict:
             "limit": getattr(ctx.ruleset.rule("waiting"), "max_wait_days", None)}
 
 
-def demand_page(request, n, values=None, errors=None, status=200, saved=False, v=None, general="", imported=None):
+def demand_page(request, n, values=None, errors=None, status=200, saved=False, v=None, general="", imported=None,
+                latest=None, stale=None, note=""):
+    """*latest*: the newest demand version when the form was first shown (a save checks none came since);
+    *stale*: the versions saved meanwhile, when a save was sent back for that (nothing saved)."""
     b = bench(request)
     cat = catalogue()
     try:
@@ -78,7 +107,8 @@ def demand_page(request, n, values=None, errors=None, status=200, saved=False, v
     kw = {"n": n, "demand": demand, "values": values or D.values_of(demand), "errors": errors or {},
           "saved": saved, "general": general, "sites": D.site_table(demand, cat), "statuses": D.statuses(), "history": [
               {"n": k, **D.meta(b.ws, k)} for k in reversed(D.numbers(b.ws))], "version": version,
-          "size_limit": SIZE_LIMIT, "imported": imported or {}}
+          "size_limit": SIZE_LIMIT, "imported": imported or {},
+          "latest": _newest(b) if latest is None else latest, "stale": stale or [], "note": note}
     for h in kw["history"]:
         h["saved_text"] = D.saved_text(h.get("saved"))
     if version is not None:
@@ -101,13 +131,21 @@ async def demand_post(request: Request):
 
     b = bench(request)
     form = await b.form_of(request)
-    n = _demand_no(b, str(form.get("d", "") or ""))
+    n = _base_no(b, str(form.get("d", "") or ""))
     base = D.load(b.ws, n, catalogue())
     demand, values, errors = D.apply_form(base, {k: x for k, x in form.items() if isinstance(x, str)}, catalogue())
-    if errors:
-        return demand_page(request, n, values, errors, 400, v=str(form.get("v", "") or "") or None)
-    new = D.save(b.ws, demand, who(request), str(form.get("note", ""))[:200], n)
     v = str(form.get("v", "") or "")
+    note = str(form.get("note", ""))[:200]
+    raw = str(form.get("latest", "") or "")
+    latest = int(raw) if raw.isdigit() else None  # a form without it (a script) is not checked
+    if errors:
+        return demand_page(request, n, values, errors, 400, v=v or None, latest=latest, note=note)
+    # another tab (or planner) saved since this form was shown: said, with the newer versions, never silently
+    # superseded; the form comes back as typed and carries the newest number, so saving again is a choice
+    if latest is not None and _newest(b) != latest:
+        return demand_page(request, n, values, {}, 409, v=v or None, latest=_newest(b), stale=_newer(b, latest),
+                           note=note)
+    new = D.save(b.ws, demand, who(request), note, n)
     return RedirectResponse(f"/demand?d={new}&saved=1" + (f"&v={v}" if v.isdigit() else ""), status_code=303)
 
 
@@ -157,7 +195,7 @@ async def demand_import(request: Request):
 
     b = bench(request)
     form = await b.form_of(request)
-    n = _demand_no(b, str(form.get("d", "") or ""))
+    n = _base_no(b, str(form.get("d", "") or ""))
     # the plan version whose 期次 date an export without 考试日期 (none chosen: the export must have dates)
     vid = str(form.get("v", "") or "")
     plan = b.plan_of(b.need_version(vid))[0] if vid else None
@@ -286,6 +324,18 @@ async def sizing_as_scenario(request: Request, jid: str):
         raise HTTPException(400, "推荐场次无法保存为情景：" + i18n.input_error(err.field) + f"（原文：{err.message}）") from None
     finally:
         trial.unlink(missing_ok=True)
-    b.ws.write_scenario(name, text)
+    from ..workspace import ScenarioExists
+
+    for k in range(1, 100):  # kept once; a scenario of that name edited since is never replaced: another name
+        candidate = name if k == 1 else f"{name}-{k}"
+        mine = text.replace(f'name = "{name}"', f'name = "{candidate}"', 1)
+        if b.ws.scenario_text(candidate) == mine:
+            break
+        try:
+            b.ws.write_scenario(candidate, mine, new=True)
+            break
+        except ScenarioExists:
+            continue
+    name = candidate
     b.forget_contexts()
     return RedirectResponse(f"/scenario?name={quote(name)}&saved=1", status_code=303)

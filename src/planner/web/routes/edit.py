@@ -61,11 +61,21 @@ def verdict(plan, ctx, chosen, edited) -> dict:
     return {"broken": broken, "ok": report.ok, "plan": new_plan, "changed": edited != chosen}
 
 
-def _page(request, b, version, plan, ctx, chosen, edited, errors, status=200, checked=None):
+def _newest(b) -> int:
+    """The newest version's id (0 in an empty workspace): the form carries it, to tell a save made meanwhile."""
+    versions = b.ws.versions()
+    return versions[0].id if versions else 0
+
+
+def _page(request, b, version, plan, ctx, chosen, edited, errors, status=200, checked=None, latest=None,
+          stale=None, note=""):
+    """*latest*: the newest version when the form was first shown; *stale*: the versions saved since, when a
+    save was sent back for them (nothing saved)."""
     insts = sorted(ctx.catalogue.institutions.values(), key=lambda i: i.seq)
     return b.page(request, "edit.html", status, version=version, year=version.year, errors=errors,
                   key=f"{chosen.stream}-{chosen.no}", chosen=views.session_label(chosen, ctx), s=edited,
-                  institutions=insts, checked=checked)
+                  institutions=insts, checked=checked, latest=_newest(b) if latest is None else latest,
+                  stale=stale or [], note=note)
 
 
 @router.get("/edit", response_class=HTMLResponse)
@@ -99,15 +109,25 @@ async def edit_post(request: Request):
 
     b, form, version, plan, ctx, chosen, edited, errors = await _posted(request)
     checked = verdict(plan, ctx, chosen, edited)
+    note = str(form.get("note", ""))
+    raw = str(form.get("latest", "") or "")
+    latest = int(raw) if raw.isdigit() else None  # a form without it (a script) is not checked
     if not checked["changed"]:
         errors["general"] = "没有修改任何内容"
     elif not checked["ok"]:
         errors["general"] = "修改后的计划违反规则，不能保存；请按下方提示调整"
     if errors:
-        return _page(request, b, version, plan, ctx, chosen, edited, errors, 400, checked)
+        return _page(request, b, version, plan, ctx, chosen, edited, errors, 400, checked, latest=latest, note=note)
+    # a version saved since this form was shown (another tab's edit, an accepted re-plan …): said, with links,
+    # never silently buried under this one; the form comes back as typed, carrying the newest id, so that
+    # saving again is the planner's choice (both versions are kept either way)
+    if latest is not None and _newest(b) > latest:
+        newer = [v for v in b.ws.versions() if v.id > latest]
+        return _page(request, b, version, plan, ctx, chosen, edited, {}, 409, checked, latest=_newest(b),
+                     stale=newer, note=note)
     summary = {"status": "EDITED", "year": plan.year, "sessions": len(plan.sessions),
                "edited": f"{chosen.stream}#{chosen.no}", "scenario": version.scenario or ""}
     vid = b.ws.add_version(plan_to_csv(checked["plan"]), summary, year=version.year, scenario=version.scenario,
-                           parent=version.id, note=str(form.get("note", "")) or f"修改{views.session_label(chosen, ctx)}",
+                           parent=version.id, note=note or f"修改{views.session_label(chosen, ctx)}",
                            kind="edit")
     return RedirectResponse(f"/plan?v={vid}", status_code=303)

@@ -160,21 +160,28 @@ async def publish_revision(request: Request, jid: str):
     from starlette.concurrency import run_in_threadpool
 
     from ...publish.revision import DETAIL_FILE, check_advice, check_reason
+    from .scenario import lenient_form
     from .versions import who
 
     b = bench(request)
-    form = await b.form_of(request)
+    # an over-long 调整原因 or 说明 (the default reason may be one) is said next to its field, with what the planner
+    # wrote shown again: never a bare page that loses the edited text
+    form, _ = await lenient_form(b, request, ("reason", "advice"))
     job = replan_job(b, jid)
     errors: dict[str, str] = {}
     texts = {"reason": str(form.get("reason", "")), "advice": str(form.get("advice", ""))}
     try:
         reason = check_reason(texts["reason"])
     except PlannerError:
-        errors["reason"] = "调整原因须为一行，不超过 40 个字（写在通知的一句话中）"
+        n = len(texts["reason"].strip())
+        errors["reason"] = "调整原因须为一行，不超过 40 个字（写在通知的一句话中）" + (f"；现有 {n} 个字，请缩短后再发布"
+                                                                       if n > 40 else "")
     try:
         advice = check_advice(texts["advice"])
     except PlannerError:
-        errors["advice"] = "对已报名考生的说明须为一段（不换行），不超过 300 个字，且不以 #、>、@ 等排版符号开头"
+        n = len(texts["advice"].strip())
+        errors["advice"] = ("对已报名考生的说明须为一段（不换行），不超过 300 个字，且不以 #、>、@ 等排版符号开头"
+                            + (f"；现有 {n} 个字" if n > 300 else ""))
     base_plan = b.plan_of(b.ws.version(job.spec["base"]))[0]
     original = published_original(b, job.spec["base"], base_plan)
     if original is None:
