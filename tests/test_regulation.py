@@ -104,12 +104,15 @@ def test_retakes_follow_the_regime_by_hand(cat):
     d = tiny(cat)
     f25 = make_context(2025, demand=d).demand
     f27 = make_context(2027, demand=d).demand
-    assert f25.streams["special_ops"].lines["electrical"]["returning"] == 600
-    assert f27.streams["special_ops"].lines["electrical"]["returning"] == 1383
-    assert f25.streams["managers"].lines["managers"]["returning"] == 1500
-    assert f27.streams["managers"].lines["managers"]["returning"] == 1500
-    for f, back in ((f25, 600), (f27, 1383)):
-        assert f.streams["special_ops"].total("electrical") == 1000 + back
+    year = lambda f, s, c: f.streams[s].lines[c]["returning"] + f.streams[s].lines[c]["returning_next_year"]  # noqa: E731
+    assert year(f25, "special_ops", "electrical") == 600
+    assert year(f27, "special_ops", "electrical") == 1383
+    assert year(f25, "managers", "managers") == 1500
+    assert year(f27, "managers", "managers") == 1500
+    for f in (f25, f27):  # the queue holds those returning within the window (the rest are the next year's)
+        ln = f.streams["special_ops"].lines["electrical"]
+        assert 0 < ln["returning_next_year"] < ln["returning"]
+        assert f.streams["special_ops"].total("electrical") == 1000 + ln["returning"]
 
 
 def test_a_year_spanning_the_change_weighs_each_limit_by_its_days(cat):
@@ -122,7 +125,8 @@ def test_a_year_spanning_the_change_weighs_each_limit_by_its_days(cat):
     old = sum(x for day, x in zip(days, w) if day < dt.date(2026, 6, 1)) / sum(w)
     want = round(1000 * (old * 0.6 + (1 - old) * retake_series(0.6, 5)))
     assert 600 < want < 1383
-    assert ctx.demand.streams["special_ops"].lines["electrical"]["returning"] == want
+    ln = ctx.demand.streams["special_ops"].lines["electrical"]
+    assert ln["returning"] + ln["returning_next_year"] == want
 
 
 # -- the renewal wave ---------------------------------------------------------------------------------------------
@@ -136,7 +140,8 @@ def test_the_wave_replaces_order_30_renewals_in_an_estimate_only(cat):
     # instead of 6: twice the wave) out
     assert (ln["renewal_wave"], ln["renewal_replaced"]) == (row.renewals, 2 * row.renewals)
     entering = 9604 + row.renewals - 2 * row.renewals
-    assert est.total("electrical") == entering + round(entering * retake_series(0.6, 5))
+    assert ln["returning"] + ln["returning_next_year"] == round(entering * retake_series(0.6, 5))
+    assert est.total("electrical") == entering + ln["returning"]
     # never more taken out than the estimate holds
     ln = make_context(2027, demand=tiny(cat, status="估计")).demand.streams["special_ops"].lines["electrical"]
     assert (ln["renewal_wave"], ln["renewal_replaced"]) == (row.renewals, 1000)

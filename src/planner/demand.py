@@ -19,6 +19,7 @@ import calendar as _cal
 import datetime as dt
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
@@ -232,6 +233,9 @@ def demand_from_dict(doc: dict, file, catalogue) -> Demand:
         most = _number(idoc.get("max_days", 1), file, f"{key}.max_days", whole=True, lo=1, hi=MAX_DAYS_PER_SESSION)
         days = _number(idoc.get("days_per_session", 1), file, f"{key}.days_per_session", whole=True, lo=1, hi=most)
         sites[iid] = SiteSeats(seats, days, most, str(idoc.get("basis", "")))
+    if not any(sd.categories for sd in streams.values()):  # an empty file planned as if nobody were coming
+        raise PlannerError("holds no candidates: give [streams.<stream>.categories.<category>] with first_time",
+                           file=file, field="streams")
     return Demand(MappingProxyType(streams), MappingProxyType(dict(sorted(sites.items()))), status,
                   str(doc.get("name", "")), str(doc.get("source", "")), str(doc.get("method", "")), str(file))
 
@@ -257,16 +261,26 @@ class StreamFacts:
     stream: str
     ready_days: tuple[dt.date, ...]  # the days candidates become ready, increasing
     arrivals: Mapping[str, tuple[int, ...]]  # category -> candidates ready on each ready day
-    quota: Mapping[tuple[str, str], int]  # (site, category) -> seats per exam day for that category
+    #: (site, category) -> seats per exam day for that category: the most on any day (what bounds and the seat
+    #: table read); the seats of a session on its day are :meth:`seats_per_day_on`'s
+    quota: Mapping[tuple[str, str], int]
     days: Mapping[str, int]  # site -> exam days one session uses
     max_days: Mapping[str, int]  # site -> the most exam days one session may use (sizing)
     seats_per_day: Mapping[str, int]
     #: (site, category) -> days the site may examine the category, for a dated licence only (else absent: always)
     licence_days: Mapping[tuple[str, str], frozenset] = field(default_factory=dict)
     #: category -> the year's candidates by line: entering (the file's first_time + renewal + retake), the renewal
-    #: wave the regulation adds and the old renewals it replaces (an estimate only), and those returning within
-    #: the year (the regulation's retake limit); CategoryDemand.returning is the same without any regulation
+    #: wave the regulation adds and the old renewals it replaces (an estimate only), those returning within the
+    #: year's window (the regulation's retake limit; in the queue) and those whose return falls after the window's
+    #: end (``returning_next_year``: the next year's, not in the queue). entering + renewal_wave −
+    #: renewal_replaced + returning is :meth:`total`. CategoryDemand.returning is the series without any
+    #: regulation or window.
     lines: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    #: site -> its seat split by period, as :func:`compile_demand` shares the seats: ``(days, category -> seats
+    #: per exam day)`` pairs, the days of a dated licence in force first, the site's ordinary split last (days
+    #: None: every other day). Absent for a site: ``quota`` on every day, gated by ``licence_days`` (facts built
+    #: by hand), which :meth:`periods` turns into the same form.
+    split: Mapping[str, tuple] = field(default_factory=dict)
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -283,15 +297,44 @@ class StreamFacts:
             out.append(acc)
         return tuple(out)
 
+    @cached_property
+    def _periods(self) -> dict:
+        out = {}
+        for site in sorted({i for i, _ in self.quota} | set(self.split)):
+            if site in self.split:
+                out[site] = tuple(self.split[site])
+                continue
+            own = {c: q for (i, c), q in self.quota.items() if i == site}
+            dated = {c: d for (i, c), d in self.licence_days.items() if i == site and c in own}
+            groups: dict[frozenset, set] = {}
+            for day in sorted(set().union(*dated.values())) if dated else ():
+                groups.setdefault(frozenset(c for c, d in dated.items() if day in d), set()).add(day)
+            out[site] = tuple((frozenset(days), MappingProxyType({c: q for c, q in own.items()
+                                                                  if c not in dated or c in key}))
+                              for key, days in sorted(groups.items(), key=lambda kv: min(kv[1]))) + (
+                (None, MappingProxyType({c: q for c, q in own.items() if c not in dated})),)
+        return out
+
+    def periods(self, site: str) -> tuple:
+        """*site*'s seat split by period: ``(days, category -> seats per exam day)``, the dated periods first, the
+        ordinary one (days None) last; a site with no dated licence has the ordinary one only. The one definition
+        both faces read (:meth:`seats_per_day_on`, ``queueing._stream_flows``)."""
+        return self._periods.get(site, ((None, MappingProxyType({})),))
+
+    def seats_per_day_on(self, site: str, category: str, day: dt.date) -> int:
+        """Seats per exam day for *category* in a session at *site* on *day* (0 where it may not examine it)."""
+        for days, q in self.periods(site):
+            if days is None or day in days:
+                return q.get(category, 0)
+        return 0  # pragma: no cover - the ordinary period is last
+
     def seats(self, site: str, category: str, day: dt.date, days: int | None = None) -> int:
-        """Seats for *category* in one session at *site* on *day* (its exam days × the category's seats per day)."""
-        lic = self.licence_days.get((site, category))
-        if lic is not None and day not in lic:
-            return 0
-        return self.session_seats(site, category, days)
+        """Seats for *category* in one session at *site* on *day* (its exam days × the category's seats per day
+        on that day: the licences in force then decide the split)."""
+        return self.seats_per_day_on(site, category, day) * (self.days.get(site, 1) if days is None else days)
 
     def session_seats(self, site: str, category: str, days: int | None = None) -> int:
-        """Seats for *category* in one session at *site* on a day it may examine it."""
+        """The most seats for *category* one session at *site* offers (on its best day)."""
         return self.quota.get((site, category), 0) * (self.days.get(site, 1) if days is None else days)
 
 
@@ -330,8 +373,10 @@ def ready_profile(days: list[dt.date], profile: tuple[float, ...], total: int, s
     marks = list(range(step - 1, len(days), step))
     if not marks or marks[-1] != len(days) - 1:
         marks.append(len(days) - 1)
-    if s <= 0 or total == 0:
+    if total == 0:
         return [0] * len(marks)  # one per ready day (the last day included), like a spread total
+    if s <= 0:  # nowhere to put them: the caller counts only what falls in the window (returns_kept)
+        raise ValueError(f"{total} candidates and no day of the window to spread them over")
     cum, acc, out, prev = [], 0.0, [], 0
     for x in w:
         acc += x
@@ -341,6 +386,15 @@ def ready_profile(days: list[dt.date], profile: tuple[float, ...], total: int, s
         out.append(c - prev)
         prev = c
     return out
+
+
+def returns_kept(days: list[dt.date], profile: tuple[float, ...], lag: int) -> float:
+    """The share of a category's returns that falls inside the window *days*: they follow the monthly *profile*
+    *lag* days later (:func:`ready_profile`), and those shifted past the window's last day come back in the next
+    plan year (its demand's ``retake`` line), not in this one's queue."""
+    w = _daily_weights(days, profile)
+    s = sum(w)
+    return sum(w[:max(0, len(w) - lag)]) / s if s > 0 else 0.0
 
 
 def window_days(window: tuple[dt.date, dt.date]) -> list[dt.date]:
@@ -388,13 +442,58 @@ def _categories_offered(problem, site: str, stream: str) -> dict[str, frozenset 
     return when
 
 
+def _seat_split(problem, sid: str, spec, demand: Demand, totals: dict[str, int]):
+    """Each site's seats per exam day shared among the categories it may examine for stream *sid*, day by day.
+
+    A category's weight is its candidates divided by the number of the stream's sites that may always examine it
+    (附件4 scope; at least one), so a category only one site offers gets that site's seats for all of its
+    candidates. A dated licence adds its category to its site's split on its days only, and counts in no other
+    site's divisor: the site's other days, and every other site, keep their split, so adding licensed capacity
+    never takes a seat of the category away anywhere (it takes seats of the licensed site's other categories, on
+    the licence's days). Returns (the most seats per exam day of each (site, category) on any day, the dated
+    licences' days per (site, category), and the sites with a dated licence -> their split by period, as
+    :meth:`StreamFacts.periods` reads it)."""
+    offers = {site: _categories_offered(problem, site, sid) for site in spec.sites if site in demand.sites}
+    n_sites = {cid: max(1, sum(when.get(cid, ()) is None for when in offers.values())) for cid in totals}
+    weight = {cid: totals[cid] / n_sites[cid] for cid in totals}
+    quota: dict[tuple[str, str], int] = {}
+    dated: dict[tuple[str, str], frozenset] = {}
+    split: dict[str, tuple] = {}
+    for site, when in offers.items():
+        seats = demand.sites[site].seats_per_day
+        always = [cid for cid in totals if cid in when and when[cid] is None]
+        licensed = {cid: when[cid] for cid in totals if cid in when and when[cid] is not None}
+        # periods: the days on which the same dated categories are licensed (their number follows the licences,
+        # not the candidates, and so does the model's size)
+        groups: dict[frozenset, set] = {}
+        for day in sorted(set().union(*licensed.values())) if licensed else ():
+            groups.setdefault(frozenset(c for c, d in licensed.items() if day in d), set()).add(day)
+        periods = [(frozenset(days), key) for key, days in sorted(groups.items(), key=lambda kv: min(kv[1]))]
+        periods.append((None, frozenset()))
+        table = []
+        for days, key in periods:
+            cats = always + sorted(key)
+            q = _quota(seats, {cid: weight[cid] for cid in cats})
+            q = {cid: q.get(cid, 0) for cid in cats}  # a category the site examines is in the table even without
+            table.append((days, MappingProxyType(q)))  # candidates (0 seats): shaped by who examines what
+            for cid, n in q.items():
+                quota[(site, cid)] = max(quota.get((site, cid), 0), n)
+        for cid, d in licensed.items():
+            dated[(site, cid)] = d
+        if licensed:
+            split[site] = tuple(table)
+    return quota, dated, split
+
+
 def compile_demand(demand: Demand, problem) -> DemandFacts:
     """The queue inputs of *problem*'s plan year: ready days and candidates per category, seats per site.
 
     Candidates become ready within the plan-year window (the year's Spring Festival break to the next),
     spread by the monthly profile; those who come back (absent or failed, retaking) are spread the same way
-    ``retake_lag_days`` later. A site's seats go to the categories it may examine for the stream (附件4 scope
-    and dated licences) in proportion to their expected candidates.
+    ``retake_lag_days`` later, and those whose return falls after the window's end are the next year's (lines
+    ``returning_next_year``; the next year's file counts them as its ``retake`` line), not this queue's. A site's
+    seats go to the categories it may examine for the stream in proportion to their expected candidates, day by
+    day: 附件4 scope always, a dated licence on its days (:func:`_seat_split`).
 
     The regulation in force (``planner.regulation``) limits the returns: each regime's ``max_retakes`` over the
     share of the year's candidates it governs. An estimate (status 估计) whose category has no ``renewal`` line
@@ -420,7 +519,12 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
             if demand.estimated and c.renewal == 0:
                 wave = rules.wave(sid, cid, c.base, days, weights)
             entering = c.base + wave.added - wave.replaced
-            returning = rules.returning(sid, entering, c.return_rate, days, weights)
+            # the regulation's returns of the year's candidates, of which those falling after the window's end
+            # (lag days after the last ones) are the next year's: the queue holds the rest, and lines say both
+            returning_all = rules.returning(sid, entering, c.return_rate, days, weights)
+            factor = rules.return_factor(sid, c.return_rate, days, weights) * returns_kept(
+                days, c.profile, sd.retake_lag_days)
+            returning = int(round(entering * factor))
             # A category the file lists stays one with no candidates this year (e.g. a handful that rounds to
             # none when the demand is scaled down): its queue is then zero throughout, and the model's size
             # depends on which categories there are, never on how many candidates (issue 17 item 7).
@@ -436,27 +540,15 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
             back = ready_profile(days, c.profile, returning, sd.arrival_every_days, lag=sd.retake_lag_days)
             arrivals[cid] = tuple(a + b for a, b in zip(first, back))
             lines[cid] = MappingProxyType({"entering": c.base, "renewal_wave": wave.added,
-                                           "renewal_replaced": wave.replaced, "returning": returning})
-        quota: dict[tuple[str, str], int] = {}
-        dated: dict[tuple[str, str], frozenset] = {}
-        offers = {site: _categories_offered(problem, site, sid) for site in spec.sites if site in demand.sites}
-        n_sites = {cid: sum(cid in w for w in offers.values()) for cid in arrivals}
-        for site, when in offers.items():
-            # each category's candidates spread over the sites that may examine it, so a category only one
-            # site offers gets that site's seats for all of its candidates
-            weights = {cid: sum(arrivals[cid]) / n_sites[cid] for cid in arrivals if cid in when}
-            for cid, q in _quota(demand.sites[site].seats_per_day, weights).items():
-                quota[(site, cid)] = q
-                if when[cid] is not None:
-                    dated[(site, cid)] = when[cid]
-            for cid in weights:  # a category the site examines is in the table even without candidates (0 seats):
-                quota.setdefault((site, cid), 0)  # the queue's model is shaped by who examines what, not by how many
+                                           "renewal_replaced": wave.replaced, "returning": returning,
+                                           "returning_next_year": returning_all - returning})
+        quota, dated, split = _seat_split(problem, sid, spec, demand, {c: sum(a) for c, a in arrivals.items()})
         streams[sid] = StreamFacts(
             sid, tuple(rdays), MappingProxyType(arrivals), MappingProxyType(quota),
             MappingProxyType({i: s.days_per_session for i, s in demand.sites.items()}),
             MappingProxyType({i: s.max_days for i, s in demand.sites.items()}),
             MappingProxyType({i: s.seats_per_day for i, s in demand.sites.items()}), MappingProxyType(dated),
-            MappingProxyType(lines))
+            MappingProxyType(lines), MappingProxyType(split))
     return DemandFacts(demand, MappingProxyType(streams), window)
 
 

@@ -218,7 +218,7 @@ def _return_factor(catalogue, year: int):
     """``(stream, return rate, monthly profile) -> returns per candidate entering`` in plan year *year*, as the
     demand model counts them (``compile_demand``: the regulation's retake limits over the year's window)."""
     from .calendar import build_calendar
-    from .demand import _daily_weights, window_days
+    from .demand import _daily_weights, returns_kept, window_days
     from .regulation import YearRules, of_catalogue
 
     try:
@@ -228,10 +228,11 @@ def _return_factor(catalogue, year: int):
     rules = YearRules(of_catalogue(catalogue), year, window) if window is not None else None
     days = [] if window is None else window_days(window)
 
-    def factor(stream: str, r: float, profile: tuple[float, ...]) -> float:
+    def factor(stream: str, r: float, profile: tuple[float, ...], lag: int) -> float:
         if rules is None or not any(profile):
             return retake_series(r, None)
-        return rules.return_factor(stream, r, days, _daily_weights(days, profile))
+        # the returns the year's queue holds: those falling after the window's end are the next year's
+        return rules.return_factor(stream, r, days, _daily_weights(days, profile)) * returns_kept(days, profile, lag)
 
     return factor
 
@@ -307,7 +308,7 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
         passed = max(0.01, round(ok / sat, 4)) if sat else 1.0
         profile = tuple(float(m) for m in months)
         # the rates as the file keeps them (rounded), so the model's returns are the ones inverted here
-        factor = returns(sid, (1.0 - show * passed) * share, profile)
+        factor = returns(sid, (1.0 - show * passed) * share, profile, old.retake_lag_days if old else 30)
         basis = (f"实际：{p.name} 报名{reg}人、参考{sat}人、合格{ok}人；补考比例{share:g}沿用"
                  f"{Path(base.file).name or '原需求文件'}，补考次数按{year}年规定折算")
         streams.setdefault(sid, {})[cat] = CategoryDemand(

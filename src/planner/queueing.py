@@ -3,8 +3,10 @@
 The one definition both waiting rules (``rules/waiting.py``, ``rules/short_wait.py``) read:
 
 * Candidates of a stream and category become ready on the demand's ready days (``planner.demand``).
-* A session at site *s* offers, for category *c*, the site's seats per exam day for *c* × its exam days
-  (nothing where *s* may not examine *c* that day).
+* A session at site *s* offers, for category *c*, the site's seats per exam day for *c* on the session's day
+  × its exam days (``StreamFacts.seats``: the split of the licences in force that day, nothing where *s* may
+  not examine *c* then).
+* A stream with candidates and no session seats nobody: its queue is S = 0 throughout, in both faces.
 * A candidate ready on day *r* may take a session whose registration deadline is on or after *r*.
   Sessions are filled in 期次 order (which is date order), each with the waiting candidates who may take it,
   earliest ready first; a full session leaves the rest for the next one. So the candidates seated by the
@@ -327,8 +329,10 @@ def model_flows(mv, ctx, limits: tuple[int, ...] = ()) -> dict[str, StreamFlows]
     if facts is None:
         return {}
     if "flows" not in cache:
-        cache["flows"] = {sid: _stream_flows(mv, ctx, sf) for sid, sf in facts.streams.items()
-                          if mv.stream_slots(sid)}
+        # every stream with demand, those without a session too: its candidates are then seated by nobody (S = 0
+        # throughout), which the rules state as the check face counts them (a stream of the rule set with no
+        # sessions and candidates waiting is infeasible under ``waiting``, never a plan that fails ``check``)
+        cache["flows"] = {sid: _stream_flows(mv, ctx, sf) for sid, sf in facts.streams.items()}
     for limit in limits:
         for flows in cache["flows"].values():
             if limit not in flows.ready_by:
@@ -364,7 +368,6 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
     seated = {c: [0] for c in sf.categories}
     seats = {c: [] for c in sf.categories}
     exam_days = []
-    lic_lits: dict[tuple[int, str, str], object] = {}
     # The fill is the greedy one where the deadlines are surely in order; where an explanation may switch the
     # rule ``waiting`` (and its order) off, a possible seating, which decides feasibility alike (module docstring).
     exact = not mv.lits("waiting", sf.stream)
@@ -385,30 +388,40 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
                 define(mv, y, lambda val, lit=lit, d=d: val(lit) * val(d))
                 used[site] = (y, 1)
         exam_days.append(sum(v * k for v, k in used.values()))
+        # a site's seats per category follow the licences in force on the slot's day (StreamFacts.periods): the
+        # ordinary split, and on a dated period's days that period's, as (v, k) pairs of period literals: one per
+        # slot, site and dated period, shared by the categories
+        split = {}
+        for site, (v, k) in used.items():
+            periods = sf.periods(site)
+            ordinary = periods[-1][1]
+            alts = []
+            for g, (on_days, q) in enumerate(periods[:-1]):
+                inside = mv.in_days(s.x, on_days, f"period[{s.stream}#{s.k},{site},{g}]")
+                on = {mv.day(d) for d in on_days}
+                define(mv, inside, lambda val, x=s.x, on=on: int(val(x) in on))
+                if isinstance(v, int):  # a site the slot surely (1) or never (0) takes
+                    z = inside if v else 0
+                elif not isinstance(site_days.get(site, 1), int):  # exam days used (sizing): when inside, else 0
+                    z = m.new_int_var(0, sf.max_days.get(site, 1), f"period_days[{s.stream}#{s.k},{site},{g}]")
+                    m.add(z == v).only_enforce_if(inside)
+                    m.add(z == 0).only_enforce_if(inside.negated())
+                    define(mv, z, lambda val, inside=inside, v=v: val(inside) * val(v))
+                else:  # held at the site on one of the period's days
+                    z = m.new_bool_var(f"period_at[{s.stream}#{s.k},{site},{g}]")
+                    m.add_bool_and([v, inside]).only_enforce_if(z)
+                    m.add_bool_or([v.negated(), inside.negated(), z])
+                    define(mv, z, lambda val, inside=inside, v=v: val(inside) * val(v))
+                alts.append((z, q))
+            split[site] = (ordinary, alts)
         for c in sf.categories:
             terms = []
             for site, (v, k) in used.items():
-                q = sf.quota.get((site, c), 0)
-                if q == 0:
-                    continue
-                lic = sf.licence_days.get((site, c))
-                if lic is not None:
-                    key = (s.k, site, c)
-                    if key not in lic_lits:
-                        inside = mv.in_days(s.x, lic, f"licensed[{s.stream}#{s.k},{site},{c}]")
-                        cap = q * max(k, sf.max_days.get(site, 1))
-                        w = m.new_int_var(0, cap, f"licensed_seats[{s.stream}#{s.k},{site},{c}]")
-                        m.add(w == q * k * v).only_enforce_if(inside)
-                        m.add(w == 0).only_enforce_if(inside.negated())
-                        # hinted like every variable of the queue: without these, a plan's hint gave a session
-                        # on a dated licence no seats, and the plan could not complete its own hint
-                        on = {mv.day(d) for d in lic}
-                        define(mv, inside, lambda val, x=s.x, on=on: int(val(x) in on))
-                        define(mv, w, lambda val, inside=inside, q=q, k=k, v=v: val(inside) * q * k * val(v))
-                        lic_lits[key] = w
-                    terms.append(lic_lits[key])
-                else:
-                    terms.append(q * k * v)
+                ordinary, alts = split[site]
+                base = ordinary.get(c, 0)
+                # seats = ordinary × held + Σ (period's − ordinary) × held in the period (the periods are disjoint)
+                terms += [base * k * v] if base else []
+                terms += [(q.get(c, 0) - base) * k * z for z, q in alts if q.get(c, 0) != base]
             seats[c].append(sum(terms) if terms else 0)
             prev = seated[c][-1]
             if not any(c in offers[site] for site in used):

@@ -6,7 +6,9 @@ demand file, keeps every hard rule of the rule set (rotation, spacing, coverage,
 answers the fewest sessions, then the fewest exam days.
 
 The fast way, tried first: a lower bound per stream in plain Python (the seats site by site, and the queue's
-timing: :func:`seats_bound`, :func:`queue_bound`); then each stream's least count proven count by count by
+timing: :func:`seats_bound`, :func:`queue_bound`), which, with the days the candidates must be seated in
+(:func:`crowding`), also proves some years impossible at once, naming the category, its sites and why
+(:func:`_plain_proof`; no time limit changes that answer); then each stream's least count proven count by count by
 CP-SAT on one model per stream, built once, the count moved by the domains of the slots' presence
 (:class:`_Counts`; a count CP-SAT calls INFEASIBLE is a proof); then one model with every count fixed at its
 least, which minimises the exam days. When that model has a plan, the count is proven optimal. Otherwise
@@ -54,6 +56,7 @@ class Sizing:
     conflict: list[str] = field(default_factory=list)
     rules_alone: bool = False  # INFEASIBLE because the rules conflict without any candidate, whatever the counts
     conflict_minimal: bool = True  # False: the time limit ended the explanation before it proved no item superfluous
+    reason: str = ""  # INFEASIBLE proven without a model (plain bounds): why, naming the category, sites and numbers
     seconds: float = 0.0
     answer_seconds: float = 0.0  # wall and process CPU seconds until the counts and days were settled (before the
     answer_cpu_seconds: float = 0.0  # final plan with every preference, which has the rest of the time limit)
@@ -68,7 +71,8 @@ class Sizing:
                 else "no count within the bounds seats every candidate in time")
         from .solver import NOT_MINIMAL
 
-        return head + ": " + "; ".join(self.conflict) + ("" if self.conflict_minimal else NOT_MINIMAL)
+        return (head + ": " + "; ".join(self.conflict) + (f"; {self.reason}" if self.reason else "")
+                + ("" if self.conflict_minimal else NOT_MINIMAL))
 
     @property
     def lower_bound(self) -> int | None:
@@ -129,7 +133,8 @@ def _with_counts(ctx, counts: dict[str, object], max_wait: int | None, preferenc
     if not preferences:
         doc.pop("preferences", None)
     sessions = doc.setdefault("rules", {}).setdefault("session_count", {}).setdefault("sessions", {})
-    sessions.update(counts)
+    # a count of 0 (``--sessions S=0:N``) as the range it is: the rule takes a whole count from 1 only
+    sessions.update({sid: {"min": 0, "max": 0} if n == 0 else n for sid, n in counts.items()})
     # The sites stay the problem's: a dated licence adds its site to a fixed-count stream only (compile_problem),
     # so a count made a range here would drop 瑞阳 from the managers' sites of huaan_closed_ruiyang_licensed, and
     # the licence would then be refused as naming a site of no stream.
@@ -170,15 +175,15 @@ def capacity_bound(facts, limit: int, window_end) -> int:
     return need
 
 
-def seats_bound(facts, limit: int, window_end) -> int:
+def seats_bound(facts, limit: int, window_end, categories=None) -> int:
     """The seats site by site: a session sits at one site, so with n_s sessions at site s, every category c needs
     sum_s n_s × (s's seats for c per session) >= the candidates of c who must be seated within the year. The
     fewest sessions meeting that for every category at once (a small integer program, solved exactly; its proven
     bound, rounded up, should the tiny budget run out) bounds the count from below: every plan's n_s meet it.
     Never below :func:`capacity_bound`, and above it when the categories that need many seats are examined at
-    different sites."""
+    different sites. *categories*: those only (default: every category of the stream)."""
     sites = sorted({site for (site, _), q in facts.quota.items() if q > 0})
-    needs = {c: _must(facts, c, limit, window_end) for c in facts.categories}
+    needs = {c: _must(facts, c, limit, window_end) for c in (facts.categories if categories is None else categories)}
     needs = {c: m for c, m in needs.items() if m > 0 and any(_session_seats(facts, s, c) for s in sites)}
     if not needs:
         return 0
@@ -212,31 +217,132 @@ def queue_bound(facts, limit: int, window_end, min_gap: int | None) -> int | Non
     with S and with x, so by induction it has seated at least as many as any plan after as many sessions, and
     the first n at which it has seated everyone who must be is a lower bound on every plan's count. None when no
     count can seat them in time (a limit shorter than the registration gap)."""
+    need = 0
+    for c in facts.categories:
+        n = _queue_sessions(facts, c, limit, window_end, min_gap)
+        if n is None:
+            return None
+        need = max(need, n)
+    return need
+
+
+def _queue_sessions(facts, c: str, limit: int, window_end, min_gap: int | None) -> int | None:
+    """:func:`queue_bound` for one category *c* (0 when none of it must be seated or no site examines it)."""
     import datetime as dt
 
     from .queueing import ready_before
 
-    need = 0
     days = facts.ready_days
-    for c in facts.categories:
-        must = _must(facts, c, limit, window_end)
-        seats = max((_session_seats(facts, site, c) for (site, cat) in facts.quota if cat == c), default=0)
-        if not must or not seats:
+    must = _must(facts, c, limit, window_end)
+    seats = max((_session_seats(facts, site, c) for (site, cat) in facts.quota if cat == c), default=0)
+    if not must or not seats:
+        return 0
+    cum = facts.cumulative(c)
+    seated = sessions = 0
+    first = 0  # the first unseated candidate's ready-day index: cum[first + 1] > seated
+    while seated < must:
+        while cum[first + 1] <= seated:
+            first += 1
+        exam = days[first] + dt.timedelta(days=limit)
+        ready = cum[-1] if min_gap is None else cum[ready_before(facts, exam - dt.timedelta(days=min_gap))]
+        now = min(seated + seats, ready)
+        if now <= seated:
+            return None
+        seated, sessions = now, sessions + 1
+    return sessions
+
+
+def _capacity_sessions(facts, c: str, limit: int, window_end) -> tuple[int, int, int]:
+    """:func:`capacity_bound` for one category *c*: (sessions needed, candidates who must be seated within the
+    year, the most seats one session offers them)."""
+    must = _must(facts, c, limit, window_end)
+    best = max((_session_seats(facts, site, c) for (site, cat) in facts.quota if cat == c), default=0)
+    return (math.ceil(must / best) if must and best else 0), must, best
+
+
+@dataclass(frozen=True)
+class _Crowding:
+    """Candidates of one category who cannot all be seated in time whatever the count (:func:`crowding`)."""
+
+    category: str
+    first: object  # datetime.date: the first and last ready day of the candidates counted
+    last: object
+    candidates: int
+    start: object  # datetime.date: the first and last day a session may seat them (first + the registration gap,
+    end: object  # last + the waiting limit)
+    sessions: int  # the most sessions of the stream from start to end
+    seats: int  # the most seats those sessions offer the category
+    keys: tuple[str, ...]  # the rules the bound uses (besides the waiting limit), as conflict keys
+
+
+def _most_seats(seats: list[int], span: int, spacing: int | None, cap: int | None) -> tuple[int, int] | None:
+    """(sessions, seats): the most a stream's sessions can hold for a category within *span* + 1 consecutive days,
+    each site (*seats*: one session's seats there for the category) holding at most one session every *spacing*
+    days, and at most *cap* sessions a day in all; None when nothing limits them."""
+    if span < 0:
+        return 0, 0
+    total = None if cap is None else cap * (span + 1)
+    per_site = None if not spacing else span // spacing + 1
+    if per_site is None and total is None:
+        return None
+    sessions = got = 0
+    for n in sorted(seats, reverse=True):
+        k = per_site if total is None else (total - sessions if per_site is None else min(per_site, total - sessions))
+        sessions, got = sessions + k, got + k * n
+    return sessions, got
+
+
+def crowding(facts, limit: int, window_end, min_gap: int | None, spacing: int | None, cap: int | None,
+             categories=None) -> _Crowding | None:
+    """Candidates too many for the days they must be seated in, whatever the count. A candidate ready on day r
+    takes a session whose registration closes on or after r, at least *min_gap* days before the exam (rule
+    ``registration_gap``), and one who must be seated within the year is seated before any session held more than
+    *limit* days after r (rule ``waiting``): so by a session between r + *min_gap* and r + *limit*. The candidates
+    ready from day a to day b therefore take seats of sessions between a + *min_gap* and b + *limit*, where a site
+    holds at most one session of the stream every *spacing* days (rules ``stream_spacing``, ``site_spacing``) and
+    the city at most *cap* a day (``daily_cap``), each offering the category at most its site's seats × its longest
+    session. The first (a, b) of a category with more candidates than those seats, or None. Valid for every plan
+    (the other streams' sessions, closures and holidays only take days away), so it proves the year impossible."""
+    import datetime as dt
+
+    from .queueing import ready_before
+
+    gap = min_gap or 0
+    days = facts.ready_days
+    for c in (facts.categories if categories is None else categories):
+        seats = [_session_seats(facts, site, c) for (site, cat) in sorted(facts.quota) if cat == c]
+        seats = [n for n in seats if n > 0]
+        due = ready_before(facts, window_end - dt.timedelta(days=limit + 1))  # ready days whose candidates must be
+        arr = facts.arrivals[c]  # seated within the year (the waiting rule's last condition)
+        idx = [i for i in range(due) if arr[i] > 0]
+        if not seats or not idx:
             continue
         cum = facts.cumulative(c)
-        seated = sessions = 0
-        first = 0  # the first unseated candidate's ready-day index: cum[first + 1] > seated
-        while seated < must:
-            while cum[first + 1] <= seated:
-                first += 1
-            exam = days[first] + dt.timedelta(days=limit)
-            ready = cum[-1] if min_gap is None else cum[ready_before(facts, exam - dt.timedelta(days=min_gap))]
-            now = min(seated + seats, ready)
-            if now <= seated:
-                return None
-            seated, sessions = now, sessions + 1
-        need = max(need, sessions)
-    return need
+        most: dict[int, tuple[int, int] | None] = {}
+        for a, i in enumerate(idx):
+            for j in idx[a:]:
+                span = (days[j] - days[i]).days + limit - gap
+                if span not in most:
+                    most[span] = _most_seats(seats, span, spacing, cap)
+                held = most[span]
+                if held is not None and cum[j + 1] - cum[i] > held[1]:
+                    return _Crowding(c, days[i], days[j], cum[j + 1] - cum[i], days[i] + dt.timedelta(days=gap),
+                                     days[j] + dt.timedelta(days=limit), held[0], held[1], ())
+    return None
+
+
+def _probe_ctx(ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, *, only: str | None = None,
+               free_days: bool = False):
+    """The problem :class:`_Counts` models: every hard rule, each stream of *ranges* between its ends, the
+    candidates of *only* alone (or all), each site's exam days a decision (*free_days*) or as *demand* says."""
+    from dataclasses import replace
+
+    trial = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in ranges.items()}, max_wait,
+                         preferences=False).with_demand(demand)
+    facts = trial.demand
+    if only is not None:
+        facts = replace(facts, streams={sid: f for sid, f in facts.streams.items() if sid == only})
+    return replace(trial, demand=replace(facts, free_days=free_days))
 
 
 class _Counts:
@@ -251,16 +357,9 @@ class _Counts:
 
     def __init__(self, ctx, demand, ranges: dict[str, tuple[int, int]], max_wait, *, only: str | None = None,
                  free_days: bool = False):
-        from dataclasses import replace
-
         from .model import build_model
 
-        trial = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in ranges.items()}, max_wait,
-                             preferences=False).with_demand(demand)
-        facts = trial.demand
-        if only is not None:
-            facts = replace(facts, streams={sid: f for sid, f in facts.streams.items() if sid == only})
-        self.ctx = replace(trial, demand=replace(facts, free_days=free_days))
+        self.ctx = _probe_ctx(ctx, demand, ranges, max_wait, only=only, free_days=free_days)
         self.ranges = dict(ranges)
         self.mv = build_model(self.ctx, max_slots={sid: hi for sid, (_, hi) in ranges.items()})
         self.prefix = any(r.name == "numbering" for r in self.ctx.rules)
@@ -343,6 +442,8 @@ def _seatless(ctx, sized, limit: int) -> None:
 _SPAN = 6
 #: sizing clocks (deterministic units, 60 % of the time limit) from which the fast way goes before the first fit
 FAST_FIRST = 8.0
+#: the fast way's share of the sizing's clock (deterministic units; its wall time the same share): its own budget
+FAST_SHARE = 0.4
 #: deterministic units a quick probe may take: root propagation rules an impossible count out in next to none,
 #: and a count it does not rule out is left to the model with every count fixed
 _QUICK = 0.01
@@ -355,6 +456,8 @@ def _least_counts(ctx, longest, sized, lb: dict[str, int], max_wait, clock, seed
     counts bounds the total from below. The first count not ruled out at once ends the stream's proof; the model
     with every count fixed then decides it. Stops when only *reserve* of the clock is left."""
     for sid in sorted(sized, key=lambda s: (lb[s], s)):
+        if any(lb[o] > o_hi for o, (_, o_hi) in sized.items()):
+            return  # no count of that stream within its bounds: proven, and no model has a range past its end
         hi = sized[sid][1]
         model = None
         while lb[sid] <= hi and clock.left > reserve:
@@ -463,7 +566,8 @@ def _first_fit(ctx, demand, sized: dict[str, tuple[int, int]], max_wait, seed: i
 
 def _plain_bounds(free, sized, limit: int, out: Sizing) -> dict[str, int]:
     """Each sized stream's least count from plain-Python bounds (the seats, the seats site by site, the queue's
-    timing), recorded in *out* (capacity_bound, queue_bound)."""
+    timing), recorded in *out* (capacity_bound, queue_bound); above the stream's upper bound (its MAX + 1) when no
+    count can seat its candidates in time (:func:`_plain_proof` says why)."""
     window_end = free.window[1]
     gap = free.ruleset.rule("registration_gap")
     lb = {}
@@ -479,6 +583,121 @@ def _plain_bounds(free, sized, limit: int, out: Sizing) -> dict[str, int]:
         out.queue_bound = (out.queue_bound or 0) + least
         lb[sid] = max(lo, least)
     return lb
+
+
+def _spacing(free, sid: str) -> tuple[int | None, list[str]]:
+    """The fewest days between two sessions of *sid* at one site by the rules (None: no such rule), with the keys
+    of the rules that set it."""
+    stream = free.ruleset.rule("stream_spacing")
+    site = free.ruleset.rule("site_spacing")
+    own = (stream.min_days.get(sid) or 0) if stream is not None else 0
+    any_ = site.min_days if site is not None else 0
+    if not own and not any_:
+        return None, []
+    if own >= any_:
+        return own, [f"stream_spacing[{sid}]"]
+    return any_, [f"site_spacing[{s}]" for s in free.streams[sid].sites]
+
+
+def _crowded(free, sid: str, facts, limit: int) -> _Crowding | None:
+    """:func:`crowding` under *free*'s rules, with the rules it needs (the waiting limit's aside) as conflict keys:
+    a rule whose limit the proof holds without is left out."""
+    from dataclasses import replace
+
+    gap_rule, cap_rule = free.ruleset.rule("registration_gap"), free.ruleset.rule("daily_cap")
+    spacing, spacing_keys = _spacing(free, sid)
+    parts = {"gap": (gap_rule.min_days if gap_rule else None, ["registration_gap"]),
+             "spacing": (spacing, spacing_keys),
+             "cap": (cap_rule.max_exams_per_day if cap_rule else None, ["daily_cap"])}
+    parts = {k: v for k, v in parts.items() if v[0]}
+    args = {k: v[0] for k, v in parts.items()}
+    found = crowding(facts, limit, free.window[1], args.get("gap"), args.get("spacing"), args.get("cap"))
+    if found is None:
+        return None
+    for k in list(parts):  # a deletion filter: each rule the proof still holds without is not named
+        trial = {x: v for x, v in args.items() if x != k}
+        again = crowding(facts, limit, free.window[1], trial.get("gap"), trial.get("spacing"), trial.get("cap"),
+                         categories=(found.category,))
+        if again is not None:
+            args, found = trial, again
+    keys = tuple(key for k in ("gap", "spacing", "cap") if k in args for key in parts[k][1])
+    return replace(found, keys=keys)
+
+
+def _n_days(n: int) -> str:
+    return f"{n} day" + ("" if n == 1 else "s")
+
+
+def _where(free, facts, c: str) -> str:
+    """The sites that examine *c*, by short name."""
+    sites = sorted(site for (site, cat), q in facts.quota.items() if cat == c and q)
+    return "、".join(free.catalogue.institutions[i].short_name for i in sites)
+
+
+def _plain_proof(free, sized, limit: int, lb: dict[str, int]) -> tuple[list[str], str] | None:
+    """Why no count within the bounds can seat every candidate in time, when the plain bounds prove it: the
+    conflict, in the words of ``planner plan``'s explanations (the binding category, its sites and seats), and the
+    reason in one sentence that names them again (the command line shortens a long line in the middle); or None.
+    Each reason holds for every plan, so none depends on the time limit."""
+    from .solver import describe_conflict
+
+    window_end = free.window[1]
+    gap = free.ruleset.rule("registration_gap")
+    min_gap = gap.min_days if gap else None
+    for sid, (_, hi) in sorted(sized.items()):
+        facts = free.demand.streams.get(sid)
+        if facts is None:
+            continue
+        name = free.catalogue.category_name
+        count = describe_conflict(f"session_count[{sid}]", free)
+
+        def waiting(c: str) -> str:
+            return describe_conflict(f"waiting[{sid}:{c}]", free)
+
+        for c in facts.categories:  # no session seats them in time, whatever the count
+            if _queue_sessions(facts, c, limit, window_end, min_gap) is None:
+                return [waiting(c), describe_conflict("registration_gap", free)], (
+                    f"the waiting limit, {_n_days(limit)}, is shorter than the registration gap, at least "
+                    f"{_n_days(min_gap)}: "
+                    f"no session seats anyone of {name(c)} ({sid}) in time, whatever the count")
+        found = _crowded(free, sid, facts, limit)
+        if found is not None:
+            c = found.category
+            rules = ", ".join(k.partition("[")[0] for k in found.keys)
+            return [waiting(c)] + [describe_conflict(k, free) for k in found.keys], (
+                f"{found.candidates} candidates of {name(c)} ready {found.first}…{found.last} must be seated by "
+                f"sessions held {found.start}…{found.end}, where at most {found.sessions} of {sid} fit ({rules}), "
+                f"{found.seats} seats for them at {_where(free, facts, c)}: no count helps")
+        if lb[sid] <= hi:
+            continue
+        need = {}
+        for c in facts.categories:
+            cap, must, best = _capacity_sessions(facts, c, limit, window_end)
+            queue = _queue_sessions(facts, c, limit, window_end, min_gap)
+            need[c] = (max(cap, queue), cap, must, best, queue)
+        c = max(sorted(need), key=lambda x: need[x][0])
+        n, cap, must, best, queue = need[c]
+        allowed = f"the bounds allow at most {hi}"
+        if cap > hi and cap >= n:
+            return [count, waiting(c)], (
+                f"{must} candidates of {name(c)} must be seated within the year and a session at "
+                f"{_where(free, facts, c)} offers them at most {best} seats: at least {cap} sessions of {sid} are "
+                f"needed, {allowed}")
+        if n > hi:
+            return [count, waiting(c)] + ([describe_conflict("registration_gap", free)] if min_gap else []), (
+                f"{name(c)} at {_where(free, facts, c)}: sessions at most {limit} days after the first unseated "
+                f"candidate is ready, seating only those ready by the registration deadline, need at least {queue} "
+                f"sessions of {sid}; {allowed}")
+        # the seats site by site: categories examined at different sites add up; name the fewest that do
+        cats = [x for x in facts.categories if need[x][2]]
+        for x in list(cats):
+            if len(cats) > 1 and seats_bound(facts, limit, window_end, [y for y in cats if y != x]) > hi:
+                cats.remove(x)
+        n = seats_bound(facts, limit, window_end, cats)
+        names = "; ".join(f"{name(x)} at {_where(free, facts, x)}" for x in cats)
+        return [count] + [waiting(x) for x in cats], (
+            f"a session sits at one site, so {names} need at least {n} sessions of {sid} together; {allowed}")
+    return None
 
 
 def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_wait: int | None = None,
@@ -498,31 +717,51 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
             raise PlannerError(f"unknown stream {sid!r} (this rule set plans {', '.join(ctx.streams)})",
                                field="sessions")
         sized[sid] = b
-    if not sized:
-        raise PlannerError("the demand file expects no candidates in any stream this rule set plans", field="demand")
-    ranged = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in sized.items()}, max_wait)
+    limit = max_wait if max_wait is not None else ctx.ruleset.rule("waiting").max_wait_days
+    out = Sizing("UNKNOWN", bounds=dict(sized))
+    if _unsized(ctx, demand, sized, limit, out):
+        out.seconds = time.perf_counter() - start
+        return out
+    try:
+        ranged = _with_counts(ctx, {sid: {"min": lo, "max": hi} for sid, (lo, hi) in sized.items()}, max_wait)
+    except PlannerError as err:  # the counts given do not make a rule set: say so of the option, not of its file
+        if not bounds or not (err.field or "").startswith("rules.session_count"):
+            raise
+        raise PlannerError(f"the counts given cannot be planned: {err.message}", field="sessions") from None
     free = ranged.with_demand(demand)
     free = replace(free, demand=replace(free.demand, free_days=True))
-    out = Sizing("UNKNOWN", bounds=dict(sized))
-    limit = free.ruleset.rule("waiting").max_wait_days
     _seatless(free, sized, limit)
 
     clock = _Clock(0.6 * time_limit)  # the rest is the final plan's (every preference)
     longest = demand.with_days({site: s.max_days for site, s in demand.sites.items()})
     lb = _plain_bounds(free, sized, limit, out)
+    proof = _plain_proof(free, sized, limit, lb)
+    if proof is not None:  # proven in plain Python, whatever the time limit
+        out.status, (out.conflict, out.reason) = "INFEASIBLE", proof
+        out.seconds = time.perf_counter() - start
+        return out
     # The fast way first, with 40 % of the clock; the tiers' way, should it not settle the counts, has the rest.
     # With a short time limit the first fit goes first, as it always did, so that a loaded machine, whose wall
-    # clock stretches every step, still gets a plan; the fast way then has 60 % of what is left, if the first fit
-    # left half the clock.
+    # clock stretches every step, still gets a plan. The fast way's budget is its own either way, in deterministic
+    # units (and the same share of wall time, counted from its start): whatever the first fit took, it runs as
+    # far, and the answer does not depend on the wall clock (it used to be skipped when the first fit had used
+    # half the clock, so a case the fast way proves in 0.5 s ended with a gap of 90 %, or none).
     settled, more, start_plan = (None, 0, None)
     short = clock.limit < FAST_FIRST
     if short:
         start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
-    if all(lb[sid] <= hi for sid, (_, hi) in sized.items()) and clock.left >= 0.5 * clock.limit:
-        settled, more = _settle(ctx, demand, longest, sized, lb, max_wait, clock, seed,
-                                reserve=(0.4 if short else 0.6) * clock.left)
-    if all(lb[sid] <= hi for sid, (_, hi) in sized.items()):  # else no count within the bounds: the model says why
-        out.probe_bound = sum(lb.values()) + more
+    fast = _Clock(FAST_SHARE * clock.limit)
+    settled, more = _settle(ctx, demand, longest, sized, lb, max_wait, fast, seed, reserve=0.0)
+    clock.det_used += fast.det_used
+    clock.wall_stop = clock.wall_stop or fast.wall_stop
+    over = sorted(sid for sid, (_, hi) in sized.items() if lb[sid] > hi)
+    if over:  # every count of the stream within its bounds proven impossible: which rules bind
+        out.status = "INFEASIBLE"
+        out.conflict, out.conflict_minimal, out.reason = _explain_counts(ctx, longest, sized, lb, over[0], max_wait,
+                                                                         0.4 * time_limit, seed)
+        out.seconds = time.perf_counter() - start
+        return out
+    out.probe_bound = sum(lb.values()) + more
     if settled is not None:
         joint, flows, status, solver = settled
         out.sessions, out.sessions_bound = dict(lb), out.probe_bound
@@ -543,6 +782,66 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
         out.seconds = time.perf_counter() - start
         return out
     return _final(out, ctx, demand, max_wait, best, time_limit, seed, start, cpu)
+
+
+def _unsized(ctx, demand, sized, limit: int, out: Sizing) -> bool:
+    """Candidates of a stream whose count the rule set sets per site (``on_demand``: 0 … 0 at each of its sites in
+    the shipped rules), which the sizing does not size unless ``--sessions`` bounds it. When such a stream has no
+    session at all while some of its candidates must be seated within the year, *out* becomes INFEASIBLE naming
+    the category, its sites and why (True). When nothing is left to size, a PlannerError that says what to do."""
+    from .solver import describe_conflict
+
+    per_site = [sid for sid, spec in ctx.streams.items()
+                if sid not in sized and spec.count is None and spec.count_range is None]
+    waiting = [sid for sid in per_site if (sd := demand.streams.get(sid)) is not None
+               and any(c.registrations for c in sd.categories.values())]
+    if not waiting:
+        if not sized:
+            raise PlannerError("the demand file expects no candidates in any stream this rule set plans",
+                               field="demand")
+        return False
+    probe = ctx.with_demand(demand)
+    for sid in waiting:
+        facts, spec = probe.demand.streams.get(sid), ctx.streams[sid]
+        if facts is None or spec.max_sessions:
+            continue
+        for c in facts.categories:
+            must = _must(facts, c, limit, probe.window[1])
+            sites = sorted(site for (site, cat), q in facts.quota.items() if cat == c and q)
+            if not must:
+                continue
+            out.status = "INFEASIBLE"
+            out.conflict = [describe_conflict(f"session_count[{sid}" + (f"@{', '.join(sites)}]" if sites else "]"),
+                                              probe),
+                            describe_conflict(f"waiting[{sid}:{c}]", probe)]
+            out.reason = (f"{must} candidates of {ctx.catalogue.category_name(c)} must be seated within the year, but "
+                          f"the rule set gives {sid} no session (its count is set per site, 0 at each); give it "
+                          f"sessions, or size it with --sessions {sid}=MIN:MAX")
+            return True
+    if not sized:
+        raise PlannerError(f"no stream to size: the candidates are in {', '.join(waiting)}, whose count the rule set "
+                           f"sets per site; give --sessions {waiting[0]}=MIN:MAX to size it", field="sessions")
+    return False
+
+
+def _explain_counts(ctx, longest, sized, lb: dict[str, int], sid: str, max_wait, time_limit: float,
+                    seed: int) -> tuple[list[str], bool, str]:
+    """Every count of *sid* within its bounds is proven impossible (the plain bounds below *lb*, the count probes
+    from it up): the rules that bind, as ``planner plan`` explains a conflict, on the probes' own problem (*sid*'s
+    candidates alone, every session at its longest, every other stream from its least count up), which is
+    infeasible. Returns (the conflict's lines, whether it is proven minimal, a reason when they were not isolated)."""
+    from .solver import _Clock, describe_conflict, describe_conflicts, explain_infeasibility
+
+    ranges = {o: (min(lb[o], hi), hi) for o, (_, hi) in sized.items()}
+    ranges[sid] = sized[sid]
+    trial = _probe_ctx(ctx, longest, ranges, max_wait, only=sid)
+    keys, minimal = explain_infeasibility(trial, seed=seed, clock=_Clock(time_limit))
+    if keys and keys != ["calendar"] and not keys[0].startswith("("):
+        return describe_conflicts(keys, trial), minimal, ""
+    lo, hi = sized[sid]
+    return [describe_conflict(f"session_count[{sid}]", trial)], False, (
+        f"every count of {sid} from {lo} to {hi} is proven impossible with its candidates under the rule set's hard "
+        "rules; which of them bind was not isolated within the time limit")
 
 
 def _rules_alone(out: Sizing, ctx, max_wait, time_limit: float, seed: int) -> None:

@@ -88,7 +88,13 @@ class Waiting(Rule):
             return ""
         sites = [(i, facts.session_seats(i, c)) for (i, cat), q in sorted(facts.quota.items()) if cat == c and q]
         name = ctx.catalogue.category_name(c)
-        if not sites:
+        if not sites:  # who may examine it (附件4), and why none of them seats it here
+            who = [i for i, inst in ctx.catalogue.institutions.items()
+                   if any(ctx.catalogue.operations[op].category_code == c for op in inst.scope)]
+            seatless = [ctx.catalogue.institutions[i].short_name for i in who if i not in ctx.demand.demand.sites]
+            if seatless:
+                return (f"no site of {sid} with seats examines {name}: {', '.join(seatless)} may examine it but the "
+                        "demand file gives no seats there (sites.<site>.seats_per_day)")
             return f"no site of {sid} examines {name}"
         where = ", ".join(ctx.catalogue.institutions[i].short_name for i, _ in sites)
         seats = ", ".join(str(n) for _, n in sites)
@@ -113,5 +119,7 @@ class Waiting(Rule):
                     due = ready_expr(flows.ready_by[limit][k], flows.facts.arrivals[c])
                     mv.model.add(seated[k] >= due).only_enforce_if(guard + [s.present])
                 end = cum[ready_before(flows.facts, ctx.window[1] - _days(limit + 1))]
-                mv.model.add(seated[-1] >= end).only_enforce_if(guard)
+                # always a linear constraint, also where nobody can be seated (S = 0: a stream without sessions, a
+                # category no site examines), so the model is the same shape whatever the count
+                mv.model.add(seated[-1] + ready_expr([], ()) >= end).only_enforce_if(guard)
 
