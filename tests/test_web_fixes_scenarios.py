@@ -87,6 +87,7 @@ def test_a_new_scenario_under_a_taken_name_is_refused_and_the_old_file_stays(env
     assert r.status_code == 400
     assert 'id="err-name"' in r.text and "已有名为“聚腾停考”的情景" in text_of(r.text)
     assert 'value="另一个情景"' in r.text  # what was typed is shown again
+    assert 'id="delete-scenario"' not in r.text  # no action on the other scenario from the refused form
     assert path.read_bytes() == before
     # the scenario opened and saved is an edit of it, not a new one
     shown = form_of(client.get("/scenario?name=聚腾停考").text, "/scenario")
