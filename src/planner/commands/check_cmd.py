@@ -43,7 +43,33 @@ def run(args) -> int:
         print(f"Checked as a revision of {old}")
     report = check_plan(plan, ctx)
     print(render_report(plan, report))
+    load = render_load(plan, ctx)
+    if load:
+        print(load)
     return 0 if report.ok else 1
+
+
+#: the columns of render_load (the values are queueing.category_rows', as sizing.csv and report.html show them)
+LOAD_HEADER = ["stream", "category", "candidates", "sessions", "seats", "seated", "carried over", "longest wait",
+               "p95 wait", "seats used", "data"]
+
+
+def render_load(plan, ctx) -> str:
+    """With --demand: the plan's candidates, seats and waits, overall and per category (the queue the waiting rules
+    judge), marked as the demand is (估计 until a bureau's own registrations replace it); "" without a demand."""
+    from ..queueing import category_rows, evaluate
+    from .common import table
+
+    load = evaluate(plan, ctx)
+    if load is None:
+        return ""
+    t = load.summary()
+    wait = lambda v: "-" if v is None else f"{v} days"  # noqa: E731
+    return "\n".join([
+        f"\nCandidates and seats ({t['status']}): {t['expected_candidates']} expected, {t['seated']} seated in "
+        f"{t['seats']} seats, {t['unserved']} carried over to the next year; longest wait {wait(t['max_wait_days'])}, "
+        f"95th percentile {wait(t['p95_wait_days'])}; {t['full_sessions']} session(s) full",
+        table([[str(v) for v in r] for r in category_rows(load, plan, ctx)], LOAD_HEADER)])
 
 
 def render_report(plan, report) -> str:
