@@ -458,3 +458,17 @@ def test_a_closure_reason_does_not_name_the_site_twice(ctx2024, reason, said):
     from planner.publish.revision import _without_site
 
     assert _without_site(reason, ctx2024, "ruiyang") == said
+
+
+def test_the_default_reason_always_fits_the_form():
+    """notice_reason's default is offered on the 调整 page, whose field takes MAX_REASON_CHARS: several closures (or one
+    long one) are cut to what fits, with 等, never past the limit."""
+    from planner.publish.revision import MAX_REASON_CHARS, _within_limit
+
+    one = "华安考点场地整改，自7月15日起暂停考试"
+    assert _within_limit([one]) == one
+    assert _within_limit([one, "国家法定节假日安排调整"]) == one + "、国家法定节假日安排调整"  # 32: fits
+    assert _within_limit([one, "瑞阳考点消防设施整改，自8月1日起暂停考试", "考试期次数量调整"]) == one + "等"
+    long_why = "华安考点" + "因上级要求开展全面安全隐患排查整治及场地与设备改造" + "，自7月15日起暂停考试"
+    assert len(long_why) > MAX_REASON_CHARS and _within_limit([long_why]) == "华安考点自7月15日起暂停考试"
+    assert _within_limit([]) == ""

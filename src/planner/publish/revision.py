@@ -241,7 +241,21 @@ def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
             continue
         if text not in out:
             out.append(text)
-    return "、".join(out)
+    return _within_limit(out)
+
+
+def _within_limit(reasons: list[str]) -> str:
+    """The reasons joined by 、, as many as fit MAX_REASON_CHARS (with 等 when some are left out), so that the default
+    a planner is offered is one the form accepts; a single reason too long keeps its site and date only."""
+    text = "、".join(reasons)
+    if len(text) <= MAX_REASON_CHARS:
+        return text
+    for n in range(len(reasons) - 1, 0, -1):
+        text = "、".join(reasons[:n]) + "等"
+        if len(text) <= MAX_REASON_CHARS:
+            return text
+    first = re.sub(r"考点.*?，自", "考点自", reasons[0], count=1)  # "华安考点场地整改，自…" → "华安考点自…"
+    return first if len(first) <= MAX_REASON_CHARS else first[:MAX_REASON_CHARS - 1] + "等"
 
 
 def _without_site(why: str, ctx, institution: str) -> str:
