@@ -278,3 +278,24 @@ def test_candidates_only_in_a_stream_counted_per_site_with_sessions_ask_for_its_
     with pytest.raises(PlannerError) as err:
         size(ctx, demand, time_limit=10)
     assert err.value.field == "sessions" and "--sessions on_demand=MIN:MAX" in err.value.message
+
+
+def test_the_workbench_s_recommended_counts_state_a_zero_count_as_the_command_line_does(tmp_path):
+    """推荐场次 → 情景 wrote `on_demand = 0`, which the rule refuses (a count from 1, or none per site); it now states
+    every count as sizing.toml does (sizing.count_toml), and the scenario loads."""
+    from types import SimpleNamespace
+
+    from planner.api import make_context
+    from planner.scenario import load_scenario
+    from planner.sizing import count_toml
+    from planner.web.demands import sizing_scenario
+
+    ctx = make_context(2027)
+    counts = {"managers": 6, "special_ops": 45, "on_demand": 0}
+    job = SimpleNamespace(spec={}, outcome={"year": 2027, "demand_status": "估计", "counts": counts,
+                                            "count_toml": {s: count_toml(ctx, s, n) for s, n in counts.items()}})
+    path = tmp_path / "推荐.toml"
+    path.write_text(sizing_scenario("推荐", job), encoding="utf-8")
+    sc = load_scenario(path, year=2027)
+    assert sc.ctx.streams["special_ops"].count == 45
+    assert "on_demand = 0" not in path.read_text(encoding="utf-8")

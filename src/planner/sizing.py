@@ -946,3 +946,12 @@ def _final(out: Sizing, ctx, demand, max_wait, best, time_limit: float, seed: in
                            "limit; raise --time-limit", field="time-limit")
     out.seconds = time.perf_counter() - start
     return out
+
+
+def count_toml(ctx, sid: str, n: int) -> str:
+    """A stream's sized count as a scenario's ``[sessions]`` states it (``sizing.toml``, the workbench's 推荐场次). No
+    session (``--sessions S=0:N``) is none at each of its sites: the rule takes a whole count from 1 only, and a
+    range would merge into a count set per site (on_demand's)."""
+    if n:
+        return str(n)
+    return "{ " + ", ".join(f"{site} = {{ min = 0, max = 0 }}" for site in ctx.streams[sid].sites) + " }"

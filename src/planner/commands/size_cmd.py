@@ -57,17 +57,10 @@ def _scenario(args, sized, year: int) -> str:
         lines.append("demand_percent = 0  # demand.toml holds the candidates as the scenario scaled them")
     elif args.rules:
         lines.append(f"rules = {str(Path(args.rules).resolve())!r}".replace("'", '"'))
-    lines += ["", "[sessions]"] + [f"{sid} = {_count(sized, sid, n)}" for sid, n in sized.sessions.items()]
+    from ..sizing import count_toml
+
+    lines += ["", "[sessions]"] + [f"{sid} = {count_toml(sized.ctx, sid, n)}" for sid, n in sized.sessions.items()]
     return "\n".join(lines) + "\n"
-
-
-def _count(sized, sid: str, n: int) -> str:
-    """A stream's count as a scenario states it. No session (``--sessions S=0:N``) is none at each of its sites:
-    the rule takes a whole count from 1 only, and a range would merge into a count set per site (on_demand's)."""
-    if n:
-        return str(n)
-    sites = sized.ctx.streams[sid].sites
-    return "{ " + ", ".join(f"{site} = {{ min = 0, max = 0 }}" for site in sites) + " }"
 
 
 def sizing_csv(sized) -> bytes:

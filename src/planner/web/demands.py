@@ -286,7 +286,8 @@ def sizing_scenario(name: str, job) -> str:
     lines = [f"# 推荐场次（需求{which}，{o['demand_status']}）", f'name = "{name}"', f"year = {o['year']}"]
     if base:
         lines.append(f'extends = "{base}.toml"')
-    lines += ["", "[sessions]"] + [f"{sid} = {n}" for sid, n in o["counts"].items()]
+    stated = o.get("count_toml", {})  # a job of an older workbench has the counts only
+    lines += ["", "[sessions]"] + [f"{sid} = {stated.get(sid, n)}" for sid, n in o["counts"].items()]
     return "\n".join(lines) + "\n"
 
 
@@ -307,7 +308,7 @@ def compute_size(spec: dict, ctx, sc) -> dict:
     from ..errors import InfeasibleError
     from ..plan import plan_to_csv
     from ..queueing import CATEGORY_HEADER, category_rows, evaluate
-    from ..sizing import size
+    from ..sizing import count_toml, size
     from .workspace import Workspace
 
     demand = scaled(Workspace(spec["root"], verify=False), spec.get("demand"), ctx, sc)
@@ -322,6 +323,7 @@ def compute_size(spec: dict, ctx, sc) -> dict:
     return {"ok": True, "year": ctx.year, "status": sized.status, "estimated": demand.estimated,
             "demand_status": demand.status, "sessions": [[names.streams[s].name, n] for s, n in sized.sessions.items()],
             "counts": dict(sized.sessions),
+            "count_toml": {sid: count_toml(sized.ctx, sid, n) for sid, n in sized.sessions.items()},
             "total": sized.total, "lower_bound": sized.lower_bound,
             "gap": None if sized.gap is None else round(100 * sized.gap, 1),
             "days": sorted({(names.institutions[site].short_name, d) for (_, site), d in sized.days.items()}),
