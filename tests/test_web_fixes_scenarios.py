@@ -365,12 +365,14 @@ def revision(tmp_path_factory):
         yield app, client, vid, jid
 
 
-def test_a_default_reason_over_the_limit_is_flagged_before_submit(revision):
+def test_the_default_reason_fits_the_field_and_is_not_flagged(revision):
+    """The default used to run past the field's 40 characters (a long closure reason): it is now cut to what fits
+    (publish.revision._within_limit), so 发布调整通知 pressed unchanged is accepted."""
     _, client, _, jid = revision
     page = client.get(f"/job/{jid}").text
     shown = form_of(page, f"/job/{jid}/publish")
-    assert len(shown["reason"]) > 40  # the default, as the page fills it in
-    assert re.search(r'id="err-reason">[^<]*超过 40 字', page)
+    assert 0 < len(shown["reason"]) <= 40  # the default, as the page fills it in
+    assert not re.search(r'id="err-reason">[^<]*超过 40 字', page)
 
 
 def test_refusing_an_over_long_reason_shows_the_form_again_with_the_planner_s_text(revision):
@@ -379,11 +381,13 @@ def test_refusing_an_over_long_reason_shows_the_form_again_with_the_planner_s_te
     shown = form_of(client.get(f"/job/{jid}").text, f"/job/{jid}/publish")
     before = ws.published_files(vid), [v.id for v in ws.versions()]
     advice = shown["advice"] + "另：计划员补充的说明。"
-    r = post(client, f"/job/{jid}/publish", {**shown, "advice": advice})
+    reason = shown["reason"] + "，另因考点设备检修及消防改造须调整部分期次的考试时间和地点"  # past 40 characters
+    assert len(reason) > 40
+    r = post(client, f"/job/{jid}/publish", {**shown, "reason": reason, "advice": advice})
     assert r.status_code == 400 and 'id="notice-form"' in r.text  # the 调整 page, not a bare message
     again = form_of(r.text, f"/job/{jid}/publish")  # the form again, with what was sent
-    assert again["reason"] == shown["reason"] and again["advice"] == advice
-    assert re.search(r'id="err-reason">[^<]*现有 %d 个字' % len(shown["reason"]), r.text)
+    assert again["reason"] == reason and again["advice"] == advice
+    assert re.search(r'id="err-reason">[^<]*现有 %d 个字' % len(reason), r.text)
     assert (ws.published_files(vid), [v.id for v in ws.versions()]) == before  # nothing written
     r = post(client, f"/job/{jid}/publish", {**again, "reason": "华安考点改造"})
     assert r.status_code == 303
