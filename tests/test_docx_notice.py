@@ -260,3 +260,37 @@ def test_copied_paragraphs_are_the_xml_of_built_ones(solved, monkeypatch, year, 
     assert len(N._PARA_TEMPLATES) > 3  # the copy path ran
     monkeypatch.setattr(N, "_PARA_TEMPLATES", _NeverKeeps())
     assert notice_docx_bytes(plan, ctx, flag) == copied
+
+
+def test_a_second_revision_into_a_new_folder_counts_on_from_the_first_s_sequence(tmp_path, plan2024):
+    """publish --revision-of OLD into a new folder read the calendars of the folder only, else rebuilt OLD's at
+    SEQUENCE 0: a second revision's changed events kept the first's SEQUENCE, and calendar apps could ignore them.
+    The calendars published beside OLD are now what it counts on from."""
+    import dataclasses
+
+    from icalendar import Calendar
+
+    from planner.cli import main
+    from planner.plan import write_plan
+
+    def moved(plan, days):
+        return plan.with_sessions([dataclasses.replace(s, exam_date=s.exam_date + dt.timedelta(days=days))
+                                   if s.key == ("special_ops", 24) else s for s in plan.sessions])
+
+    def sequence(folder):
+        cal = Calendar.from_ical((folder / "plan.ics").read_bytes())
+        ev = next(e for e in cal.walk("VEVENT") if str(e["UID"]).startswith("2024-special_ops-24-exam"))
+        return int(ev["SEQUENCE"]), ev.decoded("DTSTART")
+
+    opts = ["--no-pdf", "--no-charts", "--allow-violations"]
+    write_plan(plan2024, tmp_path / "v1.csv")
+    assert main(["publish", str(tmp_path / "v1.csv"), "--out", str(tmp_path / "p1"), *opts]) == 0
+    v2, v3 = moved(plan2024, 1), moved(plan2024, 2)
+    write_plan(v2, tmp_path / "v2.csv")
+    write_plan(v3, tmp_path / "v3.csv")
+    assert main(["publish", str(tmp_path / "v2.csv"), "--out", str(tmp_path / "p2"), "--revision-of",
+                 str(tmp_path / "p1" / "notice.xlsx"), *opts]) == 0
+    assert main(["publish", str(tmp_path / "v3.csv"), "--out", str(tmp_path / "p3"), "--revision-of",
+                 str(tmp_path / "p2" / "notice.xlsx"), *opts]) == 0
+    assert [sequence(tmp_path / f"p{i}")[0] for i in (1, 2, 3)] == [0, 1, 2]
+    assert sequence(tmp_path / "p3")[1] == v3.by_key()[("special_ops", 24)].exam_date

@@ -17,6 +17,8 @@ import datetime as dt
 import random
 import zlib
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ortools.sat.python import cp_model
@@ -222,3 +224,24 @@ def test_solver_objective_equals_cost_under_drawn_settings(pref, default_doc):
     result = solve(ctx, time_limit=5)  # solve() itself raises InternalError when the two numbers differ
     assert result.plan is not None
     assert result.solver_objective == result.objective == check_plan(result.plan, ctx).objective
+
+
+@pytest.mark.parametrize("day", [dt.date(2024, 6, 17), dt.date(2024, 9, 2)])
+def test_faces_agree_on_a_re_plan_from_a_day(ctx2024, plan2024, day):
+    """A re-plan from a day: nothing that changes may lie in the days already past (rule plan_window). The two faces
+    agree on the published plan's mutations, some of which move a session, or its deadline, before the day."""
+    import dataclasses
+
+    ctx = ctx2024.revising(plan2024, day)
+    rnd = random.Random(day.toordinal())
+    plans = [plan2024] + _mutations(plan2024, ctx, rnd, 16)
+    later = [s for s in plan2024.sessions if s.exam_date >= day]
+    for s in rnd.sample(later, 6):  # moved into the past, deadline and exam, or the deadline alone
+        back = (s.exam_date - day).days + rnd.randint(1, 10)
+        plans.append(plan2024.with_sessions([dataclasses.replace(
+            x, registration_deadline=x.registration_deadline - dt.timedelta(days=back),
+            exam_date=x.exam_date - dt.timedelta(days=back)) if x.key == s.key else x for x in plan2024.sessions]))
+    broken = assert_faces_agree(ctx, plans)
+    assert broken > 6
+    assert any(v.rule == "plan_window" and "already past" in v.message
+               for p in plans for v in check_plan(p, ctx).violations)

@@ -472,3 +472,21 @@ def test_the_default_reason_always_fits_the_form():
     long_why = "华安考点" + "因上级要求开展全面安全隐患排查整治及场地与设备改造" + "，自7月15日起暂停考试"
     assert len(long_why) > MAX_REASON_CHARS and _within_limit([long_why]) == "华安考点自7月15日起暂停考试"
     assert _within_limit([]) == ""
+
+
+def test_a_single_hand_edit_is_not_said_to_move_with_others(ctx2024, plan2024):
+    """修改一场 then 发布: the only change, which no rule forces, was worded "随其他期次一并调整" (moved together with
+    other sessions) in the 调整通知; it is the planner's own change, worded by what changed alone."""
+    import dataclasses
+
+    from planner.publish.revision import revision_rows
+    from planner.replan import reasons
+
+    key = ("special_ops", 24)
+    new = plan2024.with_sessions([dataclasses.replace(s, exam_date=s.exam_date + dt.timedelta(days=1))
+                                  if s.key == key else s for s in plan2024.sessions])
+    assert check_plan(new, ctx2024).ok
+    why = reasons(plan2024, new, ctx2024)
+    assert why[key].own and why[key].rule == ""
+    rows = revision_rows(plan2024, new, ctx2024, why)
+    assert [r[-1] for r in rows] == ["考试时间调整"]

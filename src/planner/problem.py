@@ -100,6 +100,10 @@ class Problem:
     #: (stream, 期次) of every session of the published plan this problem revises; empty for a fresh year.
     #: Rules that only say how a year is generated (rotation) bind only the sessions not in it.
     published: frozenset = frozenset()
+    #: a re-plan's first day that may change (``planner replan --from``), and the published plan's sessions by key:
+    #: what changes from it may not be placed in the days already past (rule ``plan_window``)
+    revised_from: dt.date | None = None
+    published_sessions: Mapping = field(default_factory=dict)
     demand: Any = None  # planner.demand.DemandFacts: candidates and seats, when a demand file is given
 
     # -- basic facts ---------------------------------------------------------------------------
@@ -139,9 +143,11 @@ class Problem:
 
         return replace(self, demand=compile_demand(demand, self) if demand is not None else None)
 
-    def revising(self, plan) -> "Problem":
-        """The same problem as a revision of the published *plan* (a planner.plan.Plan): see ``published``."""
-        return replace(self, published=frozenset(s.key for s in plan.sessions))
+    def revising(self, plan, from_date: dt.date | None = None) -> "Problem":
+        """The same problem as a revision of the published *plan* (a planner.plan.Plan): see ``published``; with
+        *from_date*, a re-plan from that day (see ``revised_from``)."""
+        return replace(self, published=frozenset(s.key for s in plan.sessions), revised_from=from_date,
+                       published_sessions=MappingProxyType(plan.by_key()) if from_date is not None else {})
 
     def is_published(self, stream: str, no: int) -> bool:
         """Was 期次 *no* of *stream* in the published plan this problem revises?"""

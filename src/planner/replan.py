@@ -293,6 +293,8 @@ def reasons(old: Plan, new: Plan, ctx: Problem, changes: list[Change] | None = N
 def _knock_on(c: Change, new: Plan, ctx: Problem, others: list[Change]) -> Reason:
     """Keeping *c* as published, with every other change made: the rule that breaks, and the change behind it."""
     broken = _hard(_with(new, c.old), ctx)
+    if not broken and not others:  # the only change, and no rule asks for it: the planner's own (a hand edit)
+        return Reason("", "no rule forces it: a change made as planned", True)
     if not broken:
         return Reason("", "no rule forces it alone: it moves together with the changes around it", False)
     mine = [v for v in broken if (v.stream, v.no) == (c.stream, c.no)] or broken
@@ -339,7 +341,7 @@ def replan(plan: Plan, ctx: Problem, from_date: dt.date, *, scenario=None, peopl
     """
     from .solver import solve
 
-    ctx = ctx.revising(plan)
+    ctx = ctx.revising(plan, from_date)
     pins, where = replan_pins(plan, from_date, scenario, refuse)
     check_kept(pins, ctx, where)
     tiers = people_tiers(plan, people, from_date, weights) if people else None

@@ -1019,7 +1019,7 @@ def describe_conflict(key: str, ctx: Problem) -> str:
     params = ", ".join(f"{k}={v}" for k, v in (rule.params() if rule else {}).items()
                        if not isinstance(v, (list, dict)) and v != "")
     text = f"{name}" + (f"[{detail}]" if detail else "") + f" ({title}" + (f"; {params}" if params else "") + ")"
-    extra = rule.conflict_detail(detail, ctx) if rule is not None and detail else ""
+    extra = rule.conflict_detail(detail, ctx) if rule is not None else ""
     if extra:
         text += f": {extra}"
     return text

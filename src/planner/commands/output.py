@@ -80,5 +80,7 @@ def print_written(out, args) -> None:
         from ..publish.checklist import warn_if_listed
 
         warn_if_listed(out)
-        print(f"published notice.docx/.pdf, notice.xlsx, CSV, ICS, plan.json, charts, calendar_a3.pdf and "
-              f"report.html into {out}")
+        pdf = not getattr(args, "no_pdf", False) and (out / "notice.pdf").exists()
+        revised = ", revision.docx/.xlsx" + ("/.pdf" if pdf else "") if (out / "revision.docx").exists() else ""
+        print(f"published notice.docx{'/.pdf' if pdf else ''}, notice.xlsx{revised}, CSV, ICS, plan.json, charts"
+              f"{', calendar_a3.pdf' if (out / 'calendar_a3.pdf').exists() else ''} and report.html into {out}")

@@ -93,8 +93,10 @@ def publish_options(args, plan, ctx, out) -> dict:
             from ..publish.revision import check_reason
 
             options["revision_reasons"]["*"] = check_reason(args.reason)
-        # the calendars as subscribed: the folder's, else the old plan's own (every event at SEQUENCE 0)
-        options["previous_ics"] = read_previous_ics(out) or ics_files(old, ctx)
+        # the calendars as subscribed: the folder's, else those published beside OLD (a second revision into a new
+        # folder must count on from the first's SEQUENCE), else the old plan's own (every event at SEQUENCE 0)
+        options["previous_ics"] = (read_previous_ics(out) or read_previous_ics(Path(args.revision_of).parent)
+                                   or ics_files(old, ctx))
     return options
 
 

@@ -84,7 +84,7 @@ def _replan(args, from_date, tx) -> int:
                            field="year")
     original = None if args.draft else published_notice(args.plan, plan)
     ctx = (with_demand_from_args(scenario.ctx, args, scenario) if scenario
-           else context_from_args(args, year=plan.year)).revising(plan)
+           else context_from_args(args, year=plan.year)).revising(plan, from_date)
     start, stop = ctx.window
     if from_date > stop + dt.timedelta(days=1):
         raise PlannerError(f"{from_date} is after the plan year's window {start} … {stop}: nothing is left to "

@@ -131,6 +131,8 @@ def row_reason(c: Change, reason, ctx) -> str:
         return reason
     rule = reason.rule.partition("[")[0]
     if reason.own:
+        if not rule:  # a change made as planned, the only one: what changed says it all ("考试时间调整")
+            return ""
         if rule == "institution_open" and c.old is not None:
             return f"{_short(ctx, c.old.institution)}考点暂停考试"
         return RULE_TEXT.get(rule, "按工作安排调整")

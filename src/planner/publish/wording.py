@@ -44,7 +44,8 @@ DEADLINE_ALARM = "明天中午12点报名截止：{label}"
 CALENDAR_NAME = "运城市{year}年安全培训考试计划"
 SITE_CALENDAR_NAME = "{site}考点 {year}年考试日历"
 #: short stream names for calendar titles; a stream not listed uses its full name
-STREAM_SHORT = {"managers": "主要负责人和安管员", "special_ops": "特种作业", "on_demand": "特种作业"}
+STREAM_SHORT = {"managers": "主要负责人和安管员", "special_ops": "特种作业", "on_demand": "特种作业（按需）"}
+# (on_demand's own 期次 count from 1 as special_ops' do: "特种作业 第1期" named two sessions in a 调整通知's table)
 
 #: extra CSV columns of the institutions' schedule (training-plan upload dates)
 SCHEDULE_HEADERS = ("考试计划", "期次", "考试地点", "报名截止", "考试时间", "最晚开班日期", "培训计划上传截止")
