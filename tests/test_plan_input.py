@@ -109,3 +109,16 @@ def test_a_control_character_in_the_bureau_s_sections_is_one_line(tmp_path):
     with pytest.raises(PlannerError) as err:
         read_sections(p, 2027)
     assert err.value.row == 2 and "control character" in err.value.message
+
+
+def test_make_up_days_without_the_days_off_are_refused(tmp_path):
+    """An override with makeup_workdays and no days_off was silently ignored (the year stays provisional without
+    its days off): refused naming the key."""
+    from planner.calendar import load_overrides
+
+    d = tmp_path / "cal"
+    d.mkdir()
+    (d / "2027.toml").write_text("year = 2027\nmakeup_workdays = [2027-02-20]\n", encoding="utf-8")
+    with pytest.raises(PlannerError) as err:
+        load_overrides(d)
+    assert err.value.field == "makeup_workdays"

@@ -99,6 +99,10 @@ def override_from_dict(doc: dict, file, year: int | None = None) -> CalendarOver
     clash = ov.days_off & ov.makeup_workdays
     if clash:
         raise PlannerError(f"{min(clash)} is both a day off and a make-up working day", file=file, field="days_off")
+    if ov.makeup_workdays and not ov.days_off:  # the arrangement is its days off: make-up days alone were ignored
+        raise PlannerError("make-up working days without the days off: an arrangement gives both (days_off makes "
+                           "the year official; closed_days alone is for local closures)", file=file,
+                           field="makeup_workdays")
     return ov
 
 
