@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from planner.cli import main
 from planner.compare import moves
 from planner.data import load_catalogue, scenarios_dir
@@ -85,3 +87,21 @@ def test_midyear_replan_keeps_everything_before_the_date(tmp_path):
     changed, days = moves(rp.changes)
     assert (changed, days) == (rp.result.tiers["sessions_changed"], rp.result.tiers["days_moved"])
     assert all(rp.reasons[(c.stream, c.no)] for c in rp.changes)
+
+
+def test_refusing_a_change_the_new_facts_force_is_told_so(monkeypatch):
+    """--keep (拒绝此调整) of a change the scenario itself forces got the advice for sessions before the re-plan's
+    day ("start the re-plan earlier"); it now says the change cannot be refused."""
+    import planner.scenario as sc
+    from planner.errors import PlannerError
+    from planner.replan import check_kept
+
+    def broken(pins, ctx, where):
+        raise PlannerError("pinned session special_ops #11 breaks institution_open", file="p.csv",
+                           field=next(iter(where.values()))[1])
+
+    monkeypatch.setattr(sc, "check_pins", broken)
+    with pytest.raises(PlannerError, match="cannot be refused"):
+        check_kept([], None, {("special_ops", 11): ("p.csv", "special_ops #11 (change refused, kept as published)")})
+    with pytest.raises(PlannerError, match="start the re-plan earlier"):
+        check_kept([], None, {("special_ops", 3): ("p.csv", "special_ops #3 (before 2027-03-15, kept)")})

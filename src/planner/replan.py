@@ -98,8 +98,12 @@ def check_kept(pins: list[Session], ctx: Problem, where: dict) -> None:
     try:
         check_pins(pins, ctx, where)
     except PlannerError as err:
-        raise PlannerError(err.message + " (a kept session cannot move: start the re-plan earlier, or make "
-                           "the scenario's change start after it)", file=err.file, field=err.field) from None
+        if "change refused" in (err.field or ""):  # --keep / 拒绝此调整 of a change the new facts themselves force
+            advice = " (the new facts force this change: it cannot be refused; keep the others instead)"
+        else:
+            advice = " (a kept session cannot move: start the re-plan earlier, or make the scenario's change start " \
+                     "after it)"
+        raise PlannerError(err.message + advice, file=err.file, field=err.field) from None
 
 
 # -- the cost in people -----------------------------------------------------------------------------
