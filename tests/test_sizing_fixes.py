@@ -15,6 +15,7 @@ from planner.errors import PlannerError
 from planner.sizing import size
 
 from conftest import context_from_doc, tiny_doc
+from test_sizing import HAND_RULES
 
 GAP = {"min_days": 4, "max_days": 14}
 
@@ -79,24 +80,9 @@ def test_a_count_of_zero_is_a_bound_like_any_other():
     assert not sized.result.plan.stream("special_ops") and check_plan(sized.result.plan, sized.ctx).ok
 
 
-RULES = """name = "hand"
-[streams.managers]
-sites = ["huaan"]
-[streams.special_ops]
-sites = ["huaan", "juteng"]
-[rules.numbering]
-[rules.kind]
-[rules.working_day]
-[rules.plan_window]
-[rules.registration_gap]
-min_days = 4
-max_days = 14
-[rules.session_count.sessions]
-managers = 4
-special_ops = 2
-[rules.waiting]
-max_wait_days = 200
-"""
+#: the hand rule set of test_sizing with a second stream at two sites (special_ops, 2 sessions)
+RULES = HAND_RULES.replace('sites = ["huaan"]\n', 'sites = ["huaan"]\n[streams.special_ops]\nsites = ["huaan", "juteng"]\n', 1) \
+    .replace("managers = 4\n", "managers = 4\nspecial_ops = 2\n", 1)
 
 
 def run_size(tmp_path, *args, demand=None):

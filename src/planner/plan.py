@@ -16,7 +16,7 @@ from pathlib import Path
 
 from .data import Catalogue
 from .errors import PlannerError
-from .textio import atomic_write_text, csv_field, from_csv_field, read_csv_rows
+from .textio import atomic_write_text, csv_field, from_csv_field, printable, read_csv_rows
 
 PLAN_HEADER = ["stream", "no", "registration_deadline", "exam_date", "institution", "kind", "notes"]
 #: the longest 考试类别 or 备注 a published plan may carry: the notice's cells hold a few dozen characters, and an
@@ -181,18 +181,6 @@ def plan_from_records(records, catalogue: Catalogue, file, year: int | None = No
 
 #: the largest 期次 a plan may number (a year has a few dozen sessions)
 MAX_SESSION_NO = 999
-#: characters no published file can hold (XML 1.0 refuses them in docx and xlsx): a note with one failed only at publish
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def printable(text: str, file, row: int, fieldname: str) -> str:
-    m = _UNPRINTABLE.search(text)
-    if m:
-        raise PlannerError(f"holds a control character (U+{ord(m.group()):04X}) that no published file can hold",
-                           file=file, row=row, field=fieldname)
-    return text
-
-
 def _within_years(sessions: list[Session], rows: list[int], file, year: int | None) -> None:
     """Every date within the year before to the year after the plan year (the most common exam year when none is
     given): a typo (0001-01-01, 9999-12-31) stops here, not deep in a chart or a calendar file (a hang, exit 70)."""

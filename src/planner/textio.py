@@ -12,6 +12,7 @@ import csv
 import errno
 import io
 import os
+import re
 import stat
 import sys
 import tempfile
@@ -243,3 +244,17 @@ def from_csv_field(value: str) -> str:
     """The text :func:`csv_field` was given (a file we read back, e.g. plan.csv): one apostrophe less before a
     formula character; anything else as it is (a file written before fields were neutralised reads the same)."""
     return value[1:] if value.startswith("'") and formula_like(value.lstrip("'")) else value
+
+
+#: characters no published file can hold (XML 1.0 refuses them in docx and xlsx): text with one failed only at publish
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def printable(text: str, file, row: int | None = None, fieldname: str | None = None) -> str:
+    """*text* unchanged, or bad input naming file, row and field when it holds a control character no document
+    can hold (a plan's 考试类别 and 备注, the bureau's own sections)."""
+    m = _UNPRINTABLE.search(text)
+    if m:
+        raise PlannerError(f"holds a control character (U+{ord(m.group()):04X}) that no published file can hold",
+                           file=file, row=row, field=fieldname)
+    return text

@@ -94,7 +94,7 @@ def read_sections(path: str | Path | None, year: int) -> tuple[tuple[int, str], 
     """The bureau's sections as (level, text) lines: level 1–4 for a heading, 0 for a body paragraph.
 
     *path* None: the year's file if there is one. Empty when there is none or it is the shipped placeholder."""
-    from ..textio import read_text
+    from ..textio import printable, read_text
 
     if path is None:
         path = sections_path(year)
@@ -112,10 +112,7 @@ def read_sections(path: str | Path | None, year: int) -> tuple[tuple[int, str], 
             continue
         if not s:
             continue
-        bad = re.search(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", s)
-        if bad:  # the notice's XML cannot hold it (it failed deep inside python-docx, exit 70)
-            raise PlannerError(f"holds a control character (U+{ord(bad.group()):04X}) a document cannot hold",
-                               file=path, row=row)
+        printable(s, path, row)  # the notice's XML cannot hold a control character (it failed in python-docx)
         m = re.match(r"^(#{1,6})\s+(.*)$", s)
         if m:
             level = len(m.group(1))
