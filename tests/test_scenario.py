@@ -115,6 +115,37 @@ def test_plan_with_scenario_keeps_pins_and_writes_summary(capsys, tmp_path):
     assert '"pinned": 1' in (tmp_path / "o" / "summary.json").read_text(encoding="utf-8")
 
 
+def test_summary_facts_digest_tells_apart_what_the_data_files_do_not(tmp_path):
+    """summary.json's ``facts_sha256`` changes with a scenario's own calendar override, closure, licence, pin or
+    demand, where ``inputs_sha256`` (the data files) stays; the same scenario gives the same digest."""
+    from planner.runinfo import facts_digest, inputs_digest
+
+    base = load_scenario(tiny_scenario(tmp_path)).ctx
+    same = load_scenario(tiny_scenario(tmp_path, name="same.toml")).ctx
+    bodies = {
+        "calendar": '[calendar.2024]\nsource = "x"\ndays_off = ["2024-06-03"]\nmakeup_workdays = ["2024-06-08"]\n',
+        "closed_day": 'closed_days = ["2024-06-04"]\n',
+        "closure": closure("juteng", "2024-03-01", "2024-03-31"),
+        "licence": '[[licenses]]\ninstitution = "juteng"\ncategory = "metal_mine"\nstart = 2024-03-01\n'
+                   'end = 2024-06-30\nreason = "x"\n',
+        "pin": '[[pins]]\nstream = "managers"\nno = 2\nregistration_deadline = 2024-05-06\n'
+               'exam_date = 2024-05-16\ninstitution = "huaan"\n',
+    }
+    digests = {facts_digest(base)}
+    assert facts_digest(same) == facts_digest(base)
+    for name, body in bodies.items():
+        ctx = load_scenario(tiny_scenario(tmp_path, name=f"{name}.toml", body=body)).ctx
+        assert inputs_digest(ctx) == inputs_digest(base), name
+        digests.add(facts_digest(ctx))
+    from planner.demand import load_demand
+    from planner.data import constraints_dir
+
+    with_demand = base.with_demand(load_demand(constraints_dir() / "demand.toml", base.catalogue))
+    digests.add(facts_digest(with_demand))
+    digests.add(facts_digest(base.with_demand(with_demand.demand.demand.scaled(candidates=1.2))))
+    assert len(digests) == len(bodies) + 3
+
+
 def test_infeasible_scenario_exit_3_names_conflict(capsys, tmp_path):
     sc = tiny_scenario(tmp_path, body=closure("huaan", "2024-01-01", "2025-12-31"))
     code, _, err = run(capsys, "plan", "--scenario", sc, "--out", tmp_path / "o")

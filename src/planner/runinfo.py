@@ -21,6 +21,33 @@ def inputs_digest(ctx: Problem) -> str:
     return h.hexdigest()
 
 
+def facts_digest(ctx: Problem) -> str:
+    """Hash of the run's own facts that no data file above holds: the calendar as the run used it (every day of
+    its horizon, working or not, exam day or not: a scenario's or ``--calendar-dir``'s override included), the
+    window, closures, dated licences, pinned sessions and the candidates (the demand as written back). Two runs
+    with the same ``inputs_sha256``, ``ruleset_sha256`` and ``facts_sha256`` planned the same problem."""
+    import datetime as dt
+
+    from .demand import demand_to_toml
+
+    h = hashlib.sha256()
+    cal = ctx.calendar
+    day, days = cal.first_day, []
+    while day <= cal.last_day:
+        days.append("%d%d" % (cal.is_working_day(day), cal.is_exam_day(day)))
+        day += dt.timedelta(days=1)
+    parts = [f"calendar {cal.first_day.isoformat()} " + "".join(days),
+             "window " + " ".join(d.isoformat() for d in ctx.window),
+             *sorted("closure " + repr(c) for c in ctx.closures),
+             *sorted("licence " + repr(lic) for lic in ctx.licenses),
+             *sorted("pin " + repr(p) for p in ctx.pins)]
+    if getattr(ctx, "demand", None) is not None:
+        parts.append("demand " + demand_to_toml(ctx.demand.demand))
+    for part in parts:
+        h.update(part.encode("utf-8") + b"\0")
+    return h.hexdigest()
+
+
 def summary_dict(result, ctx: Problem, **extra) -> dict:
     start, stop = ctx.window
     out = {
@@ -48,6 +75,7 @@ def summary_dict(result, ctx: Problem, **extra) -> dict:
         "ruleset": ctx.ruleset.name,
         "ruleset_sha256": ctx.ruleset.digest(),
         "inputs_sha256": inputs_digest(ctx),
+        "facts_sha256": facts_digest(ctx),  # calendar as used (overrides included), closures, licences, pins, demand
     }
     if getattr(ctx, "demand", None) is not None and result.plan is not None:
         from .queueing import evaluate
