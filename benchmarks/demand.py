@@ -8,6 +8,8 @@ Parts, each a subprocess or a fresh model so one does not warm the next:
 * ``planner plan --demand --no-publish`` against plain ``planner plan --no-publish``, 2025-2027 (median of
   interleaved runs);
 * the same with the rule set without the wait preference (``short_wait``): waits limited, not priced;
+* what the search for shorter waits buys (``curve``): ``plan --demand`` at growing time limits, deterministic limit
+  only, against the plan without candidates seen with them (where a run held to 1.3× plain time would stop);
 * the CP-SAT model's size (variables, constraints) at 1 000 and 100 000 expected candidates: the queue is one
   integer per session and category, so the size must not change;
 * peak memory of a year of 240 sessions with candidates (own process, VmHWM);
@@ -103,6 +105,41 @@ def plan_ratio(folder: Path, year: int, runs: int, limit: float, rules: str = LI
             if case == "demand":
                 summary = json.loads((folder / f"p-{case}-{i}" / "summary.json").read_text(encoding="utf-8"))
     return {case: (med(w), med(c)) for case, (w, c) in times.items()} | {"summary": summary}
+
+
+#: the time limits of the ``curve`` part (seconds; at DEMAND_UNITS_PER_SECOND deterministic units per second)
+CURVE_LIMITS = (1, 2, 5, 10, 30, 60)
+
+
+def plain_seen_with_candidates(folder: Path, year: int) -> dict:
+    """The plan without candidates (``plan --no-publish``), checked with them: the start every ``--demand`` run
+    improves on, and what a run that only reported the load would publish."""
+    from planner.api import make_context
+    from planner.check import check_plan
+    from planner.planio import read_plan
+
+    out = folder / f"curve-plain-{year}"
+    subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", LIVE, "--no-publish", "--out", str(out)],
+                   capture_output=True, text=True, cwd=ROOT, check=True)
+    ctx = make_context(year, LIVE, demand=DEMAND)
+    report = check_plan(read_plan(out / "plan.csv", ctx.catalogue, year), ctx)
+    return {"objective": report.objective, "late": dict(report.costs).get("short_wait", (0, 0))[1], "ok": report.ok}
+
+
+def curve_run(folder: Path, year: int, limit: float) -> dict:
+    """``plan --demand --no-publish`` at *limit*, stopped by the deterministic limit only (``PLANNER_WALL_FACTOR``
+    20, as the tests run): the result does not depend on the machine's load, only the seconds do."""
+    out = folder / f"curve-{year}-{limit:g}"
+    t, cpu = time.perf_counter(), _cpu_children()
+    subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", LIVE, "--no-publish", "--out", str(out),
+                                    "--demand", DEMAND, "--time-limit", str(limit)],
+                   capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PLANNER_WALL_FACTOR="20"))
+    wall, cpu = time.perf_counter() - t, _cpu_children() - cpu
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    late = (s.get("objective_parts") or {}).get("short_wait", {}).get("cost")
+    return {"wall": wall, "cpu": cpu, "status": s.get("status"), "objective": s.get("objective"),
+            "bound": s.get("bound"), "late": late, "p95": (s.get("demand") or {}).get("p95_wait_days"),
+            "max": (s.get("demand") or {}).get("max_wait_days")}
 
 
 def model_size(candidates: int, year: int) -> tuple[int, int, int, int]:
@@ -214,6 +251,26 @@ def main(argv: list[str] | None = None) -> int:
                   "candidates keeps the limit it is the answer, proven optimal.", "",
                   md_table(["year", "plain wall s", "--demand wall s", "ratio wall", "ratio CPU", "--demand status",
                             "objective", "longest wait", "load"], rows), ""]
+    if "curve" in parts:
+        rows = []
+        for year in YEARS:
+            log(f"curve {year}")
+            base = plain_seen_with_candidates(folder, year)
+            rows.append([year, "plan without candidates, checked with them", "—", "—",
+                         "keeps every rule" if base["ok"] else "breaks `waiting`", base["objective"], "—",
+                         base["late"], "—", "—", _load()])
+            for limit in CURVE_LIMITS:
+                load = _load()
+                r = curve_run(folder, year, limit)
+                rows.append([year, f"`--time-limit {limit}`", f"{r['wall']:.1f}", f"{r['cpu']:.1f}", r["status"],
+                             r["objective"], r["bound"], r["late"], r["max"], r["p95"], load])
+        lines += ["## What the search for shorter waits buys: `plan --demand --no-publish` by time limit", "",
+                  "Deterministic limit only (`PLANNER_WALL_FACTOR=20`): each row's plan is the same on any machine, "
+                  "only its seconds change. *late*: candidates seated more than `short_wait`'s `target_days` after "
+                  "they became ready (the preference's cost, weight 1). A run held to 1.3× plain time (about 1 s) "
+                  "would stop between the first two rows.", "",
+                  md_table(["year", "run", "wall s", "CPU s", "status", "objective", "proven bound", "late",
+                            "longest wait", "p95 wait", "load"], rows), ""]
     log("model size")
     sizes = [[n, *model_size(n, args.year)] for n in (1_000, 100_000)] if "model" in parts else []
     for row in sizes:

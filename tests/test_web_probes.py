@@ -101,7 +101,10 @@ def test_wildcard_host_prints_the_interface_address_by_form():
 
 
 # -- probe 7: token strength ----------------------------------------------------------------------------
-@pytest.mark.parametrize("weak", ["1", "s3cret", "a" * 64, "abab" * 16, "0123456789", "correcthorsebattery"])
+@pytest.mark.parametrize("weak", ["1", "s3cret", "a" * 64, "abab" * 16, "0123456789", "correcthorsebattery",
+                                  # sequences and keyboard walks long enough to pass a count of length and classes
+                                  "abcdefghijklmnopqrstuvwxyzabcd", "qwertyuiopasdfghjklzxcvbnm1234",
+                                  "ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210", "2027" * 8 + "Yuncheng"])
 def test_weak_tokens_are_refused_on_a_network_address(weak):
     with pytest.raises(PlannerError, match="128"):
         security.check_token(weak, "0.0.0.0")
@@ -113,6 +116,10 @@ def test_generated_and_long_random_tokens_pass():
     security.check_token(ADMIN, "192.168.1.5")
     security.check_token("9f2c4e1a7b3d5f60" + "8e7d6c5b4a392817", "0.0.0.0")  # 32 hex digits: 128 bits and more
     assert security.token_bits("f" * 32) < 128
+    rng = __import__("random").Random(7)  # random letters and digits, as the message advises: 26 of them pass
+    alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+    passed = sum(security.token_bits("".join(rng.choice(alnum) for _ in range(26))) >= 128 for _ in range(2000))
+    assert passed >= 1990
 
 
 def test_serve_refuses_a_weak_token_with_one_line_and_exit_2(capsys):

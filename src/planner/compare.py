@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from statistics import mean
 
@@ -209,12 +210,22 @@ def change_rows(changes: list[Change], reasons: dict | None = None) -> list[list
              (reasons or {}).get((c.stream, c.no), "")] for c in changes]
 
 
+#: a signed whole number (a move of "+3" days): a spreadsheet reads it as the number it is, never as a formula
+_SIGNED_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?")
+
+
 def to_csv(rows: list[list[str]], header: list[str]) -> str:
-    """CSV with a BOM, so that Excel and WPS open the Chinese text correctly."""
+    """CSV with a BOM, so that Excel and WPS open the Chinese text correctly; text a spreadsheet could take for a
+    formula (a scenario's name, a planner's reason, an institution's name) goes out as text (``textio.csv_field``)."""
+    from .textio import csv_field
+
+    def cell(value):
+        return value if isinstance(value, str) and _SIGNED_NUMBER.fullmatch(value) else csv_field(value)
+
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(header)
-    w.writerows(rows)
+    w.writerow([cell(v) for v in header])
+    w.writerows([cell(v) for v in row] for row in rows)
     return "\ufeff" + buf.getvalue()
 
 

@@ -7,12 +7,13 @@ is a :class:`PlannerError` naming file, row and field.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from .errors import PlannerError
-from .textio import read_csv_rows, read_toml
+from .textio import one_line, read_csv_rows, read_toml
 
 MANAGERS_CATEGORY = "managers"
 
@@ -274,7 +275,20 @@ def load_materials_dir(directory: Path, streams: dict[str, Stream]) -> dict[int,
     return out
 
 
-def institution_from_record(rec: dict[str, str], scope: set[str], file: Path, row: int) -> Institution:
+#: an institution's id names its files (``ics/<id>.ics``), links and columns: lower-case ASCII, as the notice's own
+_INSTITUTION_ID = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def institution_from_record(rec: dict[str, str], scope: set[str], file: Path, row: int,
+                            prefix: str = "") -> Institution:
+    """An institution from a row of institutions.csv (or a scenario's ``[[new_institutions]]`` table, whose key is
+    *prefix*): its id a name for files and links, every text one printable line of the notice's 附件4."""
+    if not _INSTITUTION_ID.fullmatch(rec["id"]):
+        raise PlannerError(f"id {rec['id'][:60]!r} is not a plain name: lower-case letters, digits and _, starting "
+                           "with a letter, at most 40 (it names the site's calendar file and links)",
+                           file=file, row=row or None, field=prefix + "id")
+    for key in ("name", "plan_name", "short_name", "address", "phones", "contact"):
+        one_line(rec.get(key, ""), "an institution's text (a cell of 附件4)", file, row or None, prefix + key)
     return Institution(
         id=rec["id"], seq=int(rec["seq"]), name=rec["name"], plan_name=rec.get("plan_name") or rec["name"],
         short_name=rec["short_name"], address=rec["address"],

@@ -370,11 +370,6 @@ REPLAN_HEADER = ["change", "stream", "no", "exam A", "exam B", "days", "site A",
                  "candidates", "points", "rule", "reason"]
 
 
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet shows as text: a leading = + - @ would start a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def changes_rows(rp: Replan) -> list[list[str]]:
     """changes.csv: one row per change, with the candidates it affects and its reason (REPLAN_HEADER)."""
     from .compare import change_rows
@@ -385,5 +380,5 @@ def changes_rows(rp: Replan) -> list[list[str]]:
         cost = rp.people.get((c.stream, c.no))
         reason = rp.reasons.get((c.stream, c.no))
         counts = [str(cost.candidates), str(cost.points)] if cost else ["0", "0"] if rp.counted else ["", ""]
-        rows.append(row[:10] + counts + [reason.rule if reason else "", _cell(row[10])])
+        rows.append(row[:10] + counts + [reason.rule if reason else "", row[10]])  # compare.to_csv neutralises
     return rows

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import html
 from collections import Counter
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from .publish import tables as T
 from .publish import wording as W
@@ -160,11 +160,14 @@ def summary_html(summary: dict | None) -> str:
 
 
 def _steady(v):
-    """*v* without the wall-clock keys, at any depth, so that identical runs give the same page."""
+    """*v* without the wall-clock keys, at any depth, so that identical runs give the same page; a file's path
+    (the scenario's, a started plan's) as its name: the page leaves the office, the planner's folders do not."""
     if isinstance(v, dict):
         return {k: _steady(x) for k, x in v.items() if k not in VOLATILE_SUMMARY_KEYS}
     if isinstance(v, list):
         return [_steady(x) for x in v]
+    if isinstance(v, str) and ("/" in v or "\\" in v) and v.lower().endswith((".toml", ".csv", ".xlsx", ".json")):
+        return PureWindowsPath(v).name if "\\" in v else PurePosixPath(v).name
     return v
 
 

@@ -258,7 +258,7 @@ def _new_institution(rec: dict, file: Path, key: str, catalogue):
            "short_name": rec["short_name"], "address": rec["address"], "phones": ";".join(phones),
            "contact": str(rec.get("contact", "")), "rotation_site": str(rec.get("rotation", False)),
            "on_demand": str(rec.get("on_demand", False))}
-    return institution_from_record(row, set(scope), file, 0)
+    return institution_from_record(row, set(scope), file, 0, prefix=f"{key}.")
 
 
 def _traced(err: PlannerError, m: _Merged, leaf: Path) -> PlannerError:

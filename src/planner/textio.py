@@ -247,14 +247,36 @@ def from_csv_field(value: str) -> str:
 
 
 #: characters no published file can hold (XML 1.0 refuses them in docx and xlsx): text with one failed only at publish
-_UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+UNPRINTABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def printable(text: str, file, row: int | None = None, fieldname: str | None = None) -> str:
     """*text* unchanged, or bad input naming file, row and field when it holds a control character no document
     can hold (a plan's 考试类别 and 备注, the bureau's own sections)."""
-    m = _UNPRINTABLE.search(text)
+    m = UNPRINTABLE.search(text)
     if m:
         raise PlannerError(f"holds a control character (U+{ord(m.group()):04X}) that no published file can hold",
                            file=file, row=row, field=fieldname)
     return text
+
+
+#: every character Python's ``str.splitlines`` breaks a line at: a text that must stay one line holds none of them
+#: (the notice's body is split into lines, and each line's first characters are its layout markup)
+_LINE_BREAKS = re.compile("[\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def one_line(text: str, what: str, file=None, row: int | None = None, fieldname: str | None = None) -> str:
+    """*text* unchanged, or bad input when it breaks a line anywhere (U+2028 and the other separators
+    ``splitlines`` knows included) or holds a control character no document can hold; *what* says what must be
+    one line, and why (one sentence of the notice, a name, …)."""
+    m = _LINE_BREAKS.search(text)
+    if m:
+        raise PlannerError(f"{what} must be one line: it breaks the line with U+{ord(m.group()):04X}",
+                           file=file, row=row, field=fieldname)
+    return printable(text, file, row, fieldname)
+
+
+def ascii_digits(text: str) -> bool:
+    """*text* is a whole number written in ASCII digits: ``str.isdigit`` also takes ``²`` and ``٣``, which ``int``
+    then refuses (or reads as a number no one typed)."""
+    return text.isascii() and text.isdigit()

@@ -117,7 +117,7 @@ def replan_reasons(path) -> dict:
     from ..errors import PlannerError
     from ..publish.revision import row_reason_text
     from ..replan import REPLAN_HEADER
-    from ..textio import read_csv_rows
+    from ..textio import from_csv_field, read_csv_rows
 
     if not path.is_file():
         return {}
@@ -127,7 +127,7 @@ def replan_reasons(path) -> dict:
         return {}  # not ours to judge: the revision then says only what changed
     out = {}
     for _, rec in rows:
-        why = row_reason_text(rec["rule"], rec["reason"])
+        why = row_reason_text(from_csv_field(rec["rule"]), from_csv_field(rec["reason"]))  # written by compare.to_csv
         if why and rec["no"].isdigit():
             out[(rec["stream"], int(rec["no"]))] = why
     return out

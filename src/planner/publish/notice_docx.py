@@ -139,7 +139,11 @@ def render_body(template: str, values: dict, source: str = "template") -> list[s
         raise PlannerError(f"template error: {exc.message}", file=source, row=exc.lineno) from None
     except jinja2.UndefinedError as exc:
         raise PlannerError(f"template uses an unknown value: {exc.message}", file=source) from None
-    return text.splitlines()
+    # "\n" only: a value's U+2028 (or any other separator splitlines knows) must not start a line of markup
+    lines = text.replace("\r\n", "\n").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the template's final newline ends its last line (as splitlines reads it)
+    return lines
 
 
 # ----------------------------------------------------------------------------- low-level Word formatting

@@ -15,6 +15,7 @@ import re
 from ..compare import Change, diff_plans
 from ..errors import PlannerError
 from ..plan import Plan
+from ..textio import one_line
 from . import notice_docx as D
 from . import tables as T
 from . import wording as W
@@ -57,10 +58,7 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def check_reason(text: str, field: str = "reason") -> str:
     """A planner's reason for the notice: one line of at most MAX_REASON_CHARS characters, else bad input."""
-    text = text.strip()
-    if "\n" in text or "\r" in text:
-        raise PlannerError("the reason must be one line (it is printed inside one sentence of the notice)",
-                           field=field)
+    text = one_line(text.strip(), "the reason (it is printed inside one sentence of the notice)", fieldname=field)
     if len(text) > MAX_REASON_CHARS:
         raise PlannerError(f"the reason has {len(text)} characters; at most {MAX_REASON_CHARS} (one line of the "
                            "notice: put the details in the notice's other paragraphs)", field=field)
@@ -75,9 +73,8 @@ _MARKUP = ("#", "> ", "@ ", "附件：", "[[")
 
 def check_advice(text: str, field: str = "advice") -> str:
     """A planner's paragraph telling registered candidates what to do: one paragraph, not markup, bounded."""
-    text = text.strip()
-    if "\n" in text or "\r" in text:
-        raise PlannerError("the advice to registered candidates must be one paragraph (no line breaks)", field=field)
+    text = one_line(text.strip(), "the advice to registered candidates (one paragraph of the notice)",
+                    fieldname=field)
     if len(text) > MAX_ADVICE_CHARS:
         raise PlannerError(f"the advice has {len(text)} characters; at most {MAX_ADVICE_CHARS}", field=field)
     if text.startswith(_MARKUP):

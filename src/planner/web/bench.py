@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 
 from ..commands.common import TIME_LIMIT
 from ..publish import wording as W
+from ..textio import ascii_digits
 from . import i18n
 from .jobs import JobQueue, QueueFull, Unsaved, load_context
 from .security import field_limit, subscription_token
@@ -263,7 +264,7 @@ def hostname(host: str) -> str:
 
 def session_of(plan, key: str):
     stream, _, no = key.rpartition("-")
-    s = plan.by_key().get((stream, int(no))) if no.isdigit() else None
+    s = plan.by_key().get((stream, int(no))) if ascii_digits(no) else None
     if s is None:
         raise HTTPException(404, "没有这一场考试。")
     return s

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..demand import LINES, STATUSES, Demand, default_demand_path, demand_from_dict, demand_to_toml, load_demand
 from ..errors import PlannerError
+from ..textio import ascii_digits
 
 FOLDER = "demand"
 FILE_RE = re.compile(r"^([0-9]{1,9})\.toml$")
@@ -49,7 +50,7 @@ def chosen(ws, asked: str | None) -> int | None:
     """The version asked for (404 when unknown: ``LookupError``), else the newest, else None (the estimate)."""
     have = numbers(ws)
     if asked not in (None, ""):
-        if not str(asked).isdigit() or int(asked) not in have:
+        if not ascii_digits(str(asked)) or int(asked) not in have:
             raise LookupError(asked)
         return int(asked)
     return have[-1] if have else None

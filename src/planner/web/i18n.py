@@ -11,6 +11,8 @@ import tomllib
 from functools import lru_cache
 from pathlib import Path
 
+from ..textio import ascii_digits
+
 _KEY = re.compile(r"^\s*([a-z_]+)(?:\[([^\]]*)\])?")
 
 
@@ -112,7 +114,7 @@ def _detail(detail: str, catalogue) -> str:
     out = []
     for part in re.split(r"[:@]", detail):
         stream, hash_, no = part.partition("#")
-        if hash_ and stream in catalogue.streams and no.isdigit():
+        if hash_ and stream in catalogue.streams and ascii_digits(no):
             out.append(f"{catalogue.streams[stream].name}第{no}期")
         elif part in catalogue.institutions:
             out.append(catalogue.institutions[part].short_name)

@@ -6,6 +6,7 @@ route module imports the other's page.
 from __future__ import annotations
 
 from ..errors import PlannerError
+from ..textio import ascii_digits
 from . import i18n
 
 
@@ -63,7 +64,7 @@ def revision_view(b, job, form: dict | None = None) -> dict:
 
     return {"revision": out, "refused": refused, "counted": job.outcome.get("counted", False),
             "catalogue": cat, "pdf": b.documents and soffice() is not None, "documents": b.documents,
-            "affected": sum(int(r[10]) for r in p["rows"].values() if r[10].isdigit()),
+            "affected": sum(int(r[10]) for r in p["rows"].values() if ascii_digits(r[10])),
             "original": original,
             "notice_form": {"reason": form.get("reason", default), "advice": form.get("advice", default_advice())},
             "revision_files": [f for f in b.ws.published_files(job.version)

@@ -28,6 +28,7 @@ import sqlite3
 from contextlib import closing
 
 from ..errors import PlannerError
+from ..textio import ascii_digits
 from .history import KEEP_BACKUPS, MIGRATIONS, ROW_FILE, SCHEMA, Version, WorkspaceDamaged, insert_row
 
 STATES = {"missing": "不存在", "empty": "是空文件", "damaged": "已损坏"}
@@ -209,7 +210,7 @@ def adopt(ws) -> list[int]:
 # -- the change log's mirror (changes.jsonl) -------------------------------------------------------------------
 def _state_now(con) -> dict:
     row = con.execute("SELECT value FROM settings WHERE key = 'current'").fetchone()
-    current = int(row[0]) if row and str(row[0]).isdigit() else None
+    current = int(row[0]) if row and ascii_digits(str(row[0])) else None
     return {"current": current, "deleted": [r[0] for r in con.execute("SELECT id FROM versions WHERE deleted = 1")]}
 
 

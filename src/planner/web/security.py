@@ -25,26 +25,49 @@ FIELD_LIMITS = {"name": 40, "who": 20, "question": 200, "note": 200, "notes": 20
 DEFAULT_FIELD = 100
 
 
+#: keyboard rows: a key next to the previous one ("qwer", "asdf", "1234") is a walk, not a choice
+_KEY_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+
+
+def _follows(prev: str, c: str) -> bool:
+    """*c* is what a person typing a sequence would put after *prev*: the same, the next or previous character
+    (``abc``, ``321``), or the key beside it."""
+    a, b = prev.lower(), c.lower()
+    if abs(ord(a) - ord(b)) <= 1:
+        return True
+    return any(a in row and b in row and abs(row.index(a) - row.index(b)) == 1 for row in _KEY_ROWS)
+
+
 def token_bits(token: str) -> float:
-    """A conservative estimate of a token's entropy: its length times log2 of the alphabet its character
-    classes span (digits 10, lower 26, upper 26, anything else 32); a token of fewer than 16 distinct
-    characters counts only those."""
+    """A conservative estimate of a token's entropy: the characters a person did not get from a pattern, times
+    log2 of the alphabet their classes span (digits 10, lower 26, upper 26, anything else 32). Past the
+    first two characters of a sequence (:func:`_follows`: ``abcd``, ``4321``, ``qwer``) a character counts
+    nothing, and nor does a run of four that repeats an earlier one (``20272027``), which random text does too
+    rarely to matter; a token of fewer than 10 distinct characters
+    counts only those in its alphabet (random text of 26 has about 21)."""
     if not token:
         return 0.0
     size = sum(n for test, n in ((str.isdigit, 10), (str.islower, 26), (str.isupper, 26))
                if any(test(c) for c in token))
     if any(not (c.isdigit() or c.isascii() and c.isalpha()) for c in token):
         size += 32
-    if len(set(token)) < 16:  # "aaaa…" or "abab…" is no stronger than its few symbols allow
+    if len(set(token)) < 10:  # "aaaa…" or "abab…" is no stronger than its few symbols allow
         size = min(size, len(set(token)))
-    return len(token) * math.log2(max(size, 1))
+    chosen, i = 0, 0
+    while i < len(token):
+        if i >= 4 and token[i:i + 4] in token[:i]:
+            chosen, i = chosen + 1, i + 4  # a repeat: one choice, to repeat
+        else:
+            chosen += not (i >= 2 and _follows(token[i - 2], token[i - 1]) and _follows(token[i - 1], token[i]))
+            i += 1
+    return chosen * math.log2(max(size, 1))
 
 
 def check_token(token: str, host: str) -> None:
     """Refuse a token too weak for a network address (exit 2, one line)."""
     if host not in LOOPBACK and token_bits(token) < MIN_TOKEN_BITS:
         raise PlannerError(f"the token carries about {token_bits(token):.0f} bits; on a network address "
-                           f"(--host {host}) it needs at least {MIN_TOKEN_BITS} (e.g. 22 random letters and digits); "
+                           f"(--host {host}) it needs at least {MIN_TOKEN_BITS} (e.g. 26 random letters and digits, no words or sequences); "
                            "omit --token to have one generated", field="token")
 
 

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from ...errors import PlannerError
+from ...textio import ascii_digits
 from .. import demands as D
 from .. import i18n
 from ..bench import bench, catalogue
@@ -137,7 +138,7 @@ async def demand_post(request: Request):
     v = str(form.get("v", "") or "")
     note = str(form.get("note", ""))[:200]
     raw = str(form.get("latest", "") or "")
-    latest = int(raw) if raw.isdigit() else None  # a form without it (a script) is not checked
+    latest = int(raw) if ascii_digits(raw) else None  # a form without it (a script) is not checked
     if errors:
         return demand_page(request, n, values, errors, 400, v=v or None, latest=latest, note=note)
     # another tab (or planner) saved since this form was shown: said, with the newer versions, never silently
@@ -146,7 +147,7 @@ async def demand_post(request: Request):
         return demand_page(request, n, values, {}, 409, v=v or None, latest=_newest(b), stale=_newer(b, latest),
                            note=note)
     new = D.save(b.ws, demand, who(request), note, n)
-    return RedirectResponse(f"/demand?d={new}&saved=1" + (f"&v={v}" if v.isdigit() else ""), status_code=303)
+    return RedirectResponse(f"/demand?d={new}&saved=1" + (f"&v={v}" if ascii_digits(v) else ""), status_code=303)
 
 
 def _upload_name(raw: str, suffix: str) -> str:
@@ -155,6 +156,8 @@ def _upload_name(raw: str, suffix: str) -> str:
     import re
 
     name = "".join(ch for ch in re.split(r"[\\/]", raw)[-1] if ch.isprintable()).strip()[-100:]
+    while len(name.encode("utf-8")) > 200:  # a file name holds 255 bytes, and a Chinese character takes 3
+        name = name[1:]
     return name if name and not name.startswith(".") else "报名数据" + suffix
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from ...textio import UNPRINTABLE, ascii_digits
 from .. import i18n, views
 from ..bench import bench
 
@@ -37,6 +38,9 @@ def _edited(form, chosen, ctx, errors: dict):
         errors["institution"] = "没有这个考点"
         site = chosen.institution
     notes = str(form.get("notes", chosen.notes))
+    if UNPRINTABLE.search(notes):  # a version with it could not be opened or published (XML holds no such char)
+        errors["notes"] = "备注中含有无法打印的控制字符，已删除，请核对后再保存"
+        notes = UNPRINTABLE.sub("", notes)
     return dataclasses.replace(chosen, exam_date=exam, registration_deadline=deadline, institution=site, notes=notes)
 
 
@@ -111,7 +115,7 @@ async def edit_post(request: Request):
     checked = verdict(plan, ctx, chosen, edited)
     note = str(form.get("note", ""))
     raw = str(form.get("latest", "") or "")
-    latest = int(raw) if raw.isdigit() else None  # a form without it (a script) is not checked
+    latest = int(raw) if ascii_digits(raw) else None  # a form without it (a script) is not checked
     if not checked["changed"]:
         errors["general"] = "没有修改任何内容"
     elif not checked["ok"]:

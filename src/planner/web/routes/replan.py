@@ -174,13 +174,13 @@ async def publish_revision(request: Request, jid: str):
         reason = check_reason(texts["reason"])
     except PlannerError:
         n = len(texts["reason"].strip())
-        errors["reason"] = "调整原因须为一行，不超过 40 个字（写在通知的一句话中）" + (f"；现有 {n} 个字，请缩短后再发布"
+        errors["reason"] = "调整原因须为一行（不含换行符或控制字符），不超过 40 个字（写在通知的一句话中）" + (f"；现有 {n} 个字，请缩短后再发布"
                                                                        if n > 40 else "")
     try:
         advice = check_advice(texts["advice"])
     except PlannerError:
         n = len(texts["advice"].strip())
-        errors["advice"] = ("对已报名考生的说明须为一段（不换行），不超过 300 个字，且不以 #、>、@ 等排版符号开头"
+        errors["advice"] = ("对已报名考生的说明须为一段（不含换行符或控制字符），不超过 300 个字，且不以 #、>、@ 等排版符号开头"
                             + (f"；现有 {n} 个字" if n > 300 else ""))
     base_plan = b.plan_of(b.ws.version(job.spec["base"]))[0]
     original = published_original(b, job.spec["base"], base_plan)
