@@ -131,10 +131,13 @@ def curve_run(folder: Path, year: int, limit: float) -> dict:
     20, as the tests run): the result does not depend on the machine's load, only the seconds do."""
     out = folder / f"curve-{year}-{limit:g}"
     t, cpu = time.perf_counter(), _cpu_children()
-    subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", LIVE, "--no-publish", "--out", str(out),
-                                    "--demand", DEMAND, "--time-limit", str(limit)],
-                   capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PLANNER_WALL_FACTOR="20"))
+    r = subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", LIVE, "--no-publish", "--out",
+                                        str(out), "--demand", DEMAND, "--time-limit", str(limit)],
+                       capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PLANNER_WALL_FACTOR="20"))
     wall, cpu = time.perf_counter() - t, _cpu_children() - cpu
+    if r.returncode != 0:  # no plan within the limit: the run says so in one line
+        return {"wall": wall, "cpu": cpu, "status": f"exit {r.returncode}", "objective": "—", "bound": "—",
+                "late": "—", "p95": "—", "max": "—"}
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     late = (s.get("objective_parts") or {}).get("short_wait", {}).get("cost")
     return {"wall": wall, "cpu": cpu, "status": s.get("status"), "objective": s.get("objective"),

@@ -166,7 +166,12 @@ class _Clock:
 
     @property
     def left(self) -> float:
-        return min(self.limit - self.det_used, self.wall - (time.perf_counter() - self.start))
+        """The budget left; asked by every step before it starts (the neighbourhood rounds, the final search), so
+        a wall clock that ran out between two CP-SAT calls, work left, is a wall-clock stop too."""
+        wall_left = self.wall - (time.perf_counter() - self.start)
+        if wall_left <= 0 and self.limit - self.det_used >= 0.05:
+            self.wall_stop = True
+        return min(self.limit - self.det_used, wall_left)
 
 
 def _extract(mv: ModelVars, solver: cp_model.CpSolver, ctx: Problem, reference: Plan | None) -> Plan:
