@@ -68,10 +68,9 @@ def preference_objective(mv):
 
 def cp_solver(time_limit: float | None = None, det_limit: float | None = None, workers: int = 1, seed: int = 0,
               **params):
-    from ortools.sat.python import cp_model
+    from planner.model import cp_solver as planner_solver
 
-    s = cp_model.CpSolver()
-    s.parameters.num_workers = workers
+    s = planner_solver(workers)
     s.parameters.random_seed = seed
     if time_limit is not None:
         s.parameters.max_time_in_seconds = float(time_limit)

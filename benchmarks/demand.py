@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -70,6 +71,9 @@ def size_run(folder: Path, demand: str, year: int, limit: float, wall_factor: st
     if r.returncode != 0:
         return {"wall": wall, "cpu": cpu, "error": r.stderr.strip().splitlines()[-1] if r.stderr.strip() else f"exit {r.returncode}"}
     s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    # the answer's seconds are printed, not written (summary.json holds no wall-clock figure)
+    m = re.search(r"answered in ([0-9.]+) s \(([0-9.]+) s CPU\)", r.stdout)
+    s["sizing"]["answer_seconds"], s["sizing"]["answer_cpu_seconds"] = (float(m[1]), float(m[2])) if m else (0, 0)
     return {"wall": wall, "cpu": cpu, "sizing": s["sizing"], "demand": s["demand"]}
 
 

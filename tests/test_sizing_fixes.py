@@ -285,3 +285,40 @@ def test_the_workbench_s_recommended_counts_state_a_zero_count_as_the_command_li
     sc = load_scenario(path, year=2027)
     assert sc.ctx.streams["special_ops"].count == 45
     assert "on_demand = 0" not in path.read_text(encoding="utf-8")
+
+
+def test_the_final_plan_s_budget_does_not_depend_on_the_wall_clock(monkeypatch):
+    """The final plan (every preference) got the wall clock's rest of the time limit as its deterministic budget:
+    four identical `planner size` runs gave three plans (audit 2026-12-05). The budget is now what the sizing's
+    deterministic clock left: a machine that stalls before the final plan gives it the same budget."""
+    from test_sizing import one_batch
+
+    from planner import solver as S
+
+    doc = tiny_doc(managers=2, rules={"working_day": {}, "plan_window": {}, "site_spacing": {"min_days": 2},
+                                      "registration_gap": {"min_days": 4, "max_days": 14},
+                                      "waiting": {"max_wait_days": 200}})
+    ctx = context_from_doc(doc)
+    budgets = []
+    real_solve = S.solve
+
+    def recorded(*a, **k):
+        budgets.append(k["time_limit"])
+        return real_solve(*a, **k)
+
+    monkeypatch.setattr(S, "solve", recorded)
+    real, offset = S.time.perf_counter, {"s": 0.0}
+    monkeypatch.setattr(S.time, "perf_counter", lambda: real() + offset["s"])
+    first = size(ctx, one_batch(25, 10, 1), time_limit=20)
+    import planner.sizing as Z
+
+    final = Z._final
+
+    def stalled(*a, **k):
+        offset["s"] = 9.0  # the machine stalls 9 s just before the final plan
+        return final(*a, **k)
+
+    monkeypatch.setattr(Z, "_final", stalled)
+    second = size(ctx, one_batch(25, 10, 1), time_limit=20)
+    assert len(budgets) == 2 and budgets[0] == budgets[1], budgets
+    assert first.result.plan.sessions == second.result.plan.sessions

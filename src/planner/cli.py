@@ -163,7 +163,21 @@ def _main(argv: list[str] | None) -> int:
         _say("planner: error: out of memory")
         return 4
     except Exception as exc:  # a bug: one line here, the traceback in a log file
+        if _interrupted(exc):  # Ctrl-C inside a native import (OR-Tools re-raises it as ImportError)
+            _say("planner: interrupted; no output was left half-written")
+            return 130
         return _internal(f"{type(exc).__name__}: {exc}", exc, args)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """*exc* was caused by a KeyboardInterrupt somewhere down its chain of causes."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 def _say(line: str) -> None:
@@ -184,7 +198,8 @@ def write_error_log(exc: BaseException, out: str | None) -> str:
     """The traceback in ``<out>/planner-error.log`` when that folder exists and is writable, else the temp dir."""
     text = ("".join(traceback.format_exception(exc)) + f"\n{_version()}; Python {sys.version.split()[0]}; "
             f"{sys.platform}\nargv: {sys.argv}\n")
-    if out and Path(out).is_dir():
+    # never inside a published set (its manifest lists every file: `check` would find one it does not list)
+    if out and Path(out).is_dir() and not (Path(out) / "manifest.json").exists():
         from .textio import atomic_write_text
 
         try:

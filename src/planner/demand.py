@@ -18,6 +18,7 @@ from __future__ import annotations
 import calendar as _cal
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -181,6 +182,10 @@ def _category(doc, file, key: str) -> CategoryDemand:
         raise PlannerError("expected 12 monthly weights (January … December)", file=file, field=f"{key}.profile")
     weights = tuple(float(_number(w, file, f"{key}.profile[{m}]", whole=False, lo=0, hi=1e9))
                     for m, w in enumerate(prof, start=1))
+    tiny = next((m for m, w in enumerate(weights, start=1) if 0 < w < MIN_WEIGHT), None)
+    if tiny is not None:  # 5e-324 passed, then vanished in the daily split (exit 70): the weights are relative
+        raise PlannerError(f"a weight below {MIN_WEIGHT:g}: write 0, or scale the whole profile up (the weights are "
+                           "relative)", file=file, field=f"{key}.profile[{tiny}]")
     if sum(lines.values()) > 0 and sum(weights) <= 0:
         raise PlannerError("the monthly weights are all 0 but candidates are expected", file=file,
                            field=f"{key}.profile")
@@ -553,8 +558,15 @@ def compile_demand(demand: Demand, problem) -> DemandFacts:
 
 
 # -- writing ------------------------------------------------------------------------------------------------------
+#: the smallest monthly weight other than 0 (a profile's weights are relative: 1 and 0.000001 is already a million to one)
+MIN_WEIGHT = 1e-6
+
+
 def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+    """A TOML basic string of *s*: a line break as a space, every other control character as its escape (TOML
+    refuses them raw: a basis holding one was written, then could not be read back)."""
+    text = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    return '"' + re.sub(r"[\x00-\x1f\x7f]", lambda m: f"\\u{ord(m.group()):04X}", text) + '"'
 
 
 def _num(v: float) -> str:

@@ -189,6 +189,17 @@ class ModelVars:
 
 
 #: spare slots per stream in free mode, so that a session count is a rule that can be named, not a given
+def cp_solver(workers: int = 1) -> cp_model.CpSolver:
+    """A CP-SAT solver as every search of the planner uses one: *workers* threads, and Ctrl-C left to Python.
+    CP-SAT otherwise takes SIGINT over during a solve, ends that solve as if its time were up (the run then went
+    on and published), and afterwards leaves the signal's default action behind, so that the next Ctrl-C killed
+    the process without a word or a clean-up (``cli`` turns KeyboardInterrupt into exit 130, nothing half-written)."""
+    s = cp_model.CpSolver()
+    s.parameters.catch_sigint_signal = False
+    s.parameters.num_workers = workers
+    return s
+
+
 def spare_slots(n: int) -> int:
     return min(n, 20) + 4
 
@@ -286,9 +297,8 @@ def implied_spans(ctx: Problem, max_slots: dict[str, int] | None = None, time_li
         d = m.new_int_var(-3 * mv.horizon, 3 * mv.horizon, f"deadline[{s.stream}#{s.k}]")
         m.add(d == s.x - s.gap)
         deadlines[s.key] = d
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     p = solver.parameters
-    p.num_workers = 1
     p.stop_after_presolve = True
     p.fill_tightened_domains_in_response = True
     p.keep_all_feasible_solutions_in_presolve = True

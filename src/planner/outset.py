@@ -43,6 +43,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -65,6 +66,8 @@ SUPERSEDES: dict[str, frozenset[str]] = {
     "reproduce": frozenset({"reproduce"}),
 }
 _CHUNK = 1 << 20
+#: errors of a write that found no room: a full disk, a quota, a file-size limit
+_DISK_FULL = frozenset(getattr(errno, n) for n in ("ENOSPC", "EFBIG", "EDQUOT") if hasattr(errno, n))
 
 
 def _unchanged(target: Path) -> str:
@@ -91,6 +94,8 @@ class OutputSet:
         self._lock_fd: int | None = None
         self._lock_path: Path | None = None
         self._by: dict[str, str] = {}  # relative path -> producer, for files written in this run
+        self._made: list[Path] = []  # folders above the target this run created (removed again on failure)
+        self._handed: str | None = None  # the last path() given out: what a writer was writing when it failed
 
     # -- opening ---------------------------------------------------------------------------------
     def __enter__(self) -> "OutputSet":
@@ -101,24 +106,73 @@ class OutputSet:
         try:
             if et is None and not self.committed:
                 self.commit()
+            elif isinstance(ev, OSError) and not self.committed:
+                failure = self._io_failure(ev)
+                if failure is not None:
+                    raise failure from None
+            elif isinstance(ev, PlannerError) and ev.file and self.tmp is not None:
+                try:  # a writer's message names the file where it will be, not the temporary folder
+                    ev.file = str(self.given / Path(ev.file).relative_to(self.tmp))
+                except ValueError:
+                    pass
         finally:
             if not self.committed:
                 self.abort()
             self._unlock()
+            if not self.committed:
+                self._remove_made_parents()
+
+    def _io_failure(self, exc: OSError) -> IOFailure | None:
+        """One line for an OSError a writer of the set let out, when it is about the set: naming the file (its final
+        path, not the temporary folder's) or, for a full disk or file-size limit reported without a name, the file
+        last handed out by :meth:`path`; and saying the previous set is unchanged. None: not the set's (an input
+        that could not be read keeps its own message)."""
+        name = exc.filename
+        if name is not None:
+            if self.tmp is None or not isinstance(name, (str, bytes, os.PathLike)):
+                return None
+            try:
+                rel = Path(os.fsdecode(name)).relative_to(self.tmp)
+            except ValueError:
+                return None
+            atomic = re.fullmatch(r"\.(.+)\.[^.]+\.tmp", rel.name)  # textio's temporary file for *rel*
+            name = (rel.with_name(atomic.group(1)) if atomic else rel).as_posix()
+        elif exc.errno not in _DISK_FULL:
+            return None
+        elif self._handed is not None:
+            name = self._handed if PurePosixPath(self._handed).suffix else f"{self._handed}.*"
+        what = f"cannot write {name}" if name else "cannot build the output set"
+        return IOFailure(f"{what} ({exc.strerror or type(exc).__name__}); {_unchanged(self.given)}", file=self.given)
 
     def open(self) -> "OutputSet":
         """Check the target, take the lock, clean up after killed runs, create the temporary folder."""
         self.target = _resolve_target(self.given)
         parent = self.target.parent
+        missing = []
+        for p in [parent, *parent.parents]:
+            if os.path.lexists(p):
+                break
+            missing.append(p)  # deepest first: the order to remove them in
         try:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
+            self._made = [p for p in missing if p.is_dir()]
+            self._remove_made_parents()
             raise IOFailure(f"cannot create the output folder ({exc.strerror})", file=self.given) from None
-        self._lock()
+        self._made = missing
+        try:
+            self._lock()
+        except BaseException:
+            self._remove_made_parents()
+            raise
         try:
             self._recover()
             if self.target.exists() and not self.target.is_dir():
                 raise IOFailure("output path exists and is not a folder", file=self.given)
+            if self.target.is_dir() and _read_only(self.target):
+                raise IOFailure(f"the output folder is read-only (mode {stat.S_IMODE(os.stat(self.target).st_mode):04o}"
+                                "): planner replaces it as a whole and will not override that; make it writable "
+                                f"(chmod u+w) to write a new set; {_unchanged(self.given)}", file=self.given)
             self.tmp = parent / f".{self.target.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
             try:
                 os.mkdir(self.tmp, 0o777)
@@ -128,6 +182,7 @@ class OutputSet:
                                 f"{self.target.parent} ({exc.strerror})", file=self.given) from None
         except BaseException:
             self._unlock()
+            self._remove_made_parents()
             raise
         return self
 
@@ -136,6 +191,7 @@ class OutputSet:
         """Where a file of the set is built (for writers that want a path, e.g. charts); parents exist."""
         p = self._inside(rel)
         p.parent.mkdir(parents=True, exist_ok=True)
+        self._handed = PurePosixPath(rel).as_posix()
         return p
 
     def write(self, rel: str, data: bytes, by: str | None = None) -> Path:
@@ -150,8 +206,8 @@ class OutputSet:
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise IOFailure(f"cannot write {rel} ({exc.strerror}); {_unchanged(self.given)}",
-                            file=self.given) from None
+            raise IOFailure(f"cannot write {PurePosixPath(rel).as_posix()} ({exc.strerror}); "
+                            f"{_unchanged(self.given)}", file=self.given) from None
         self._by[PurePosixPath(rel).as_posix()] = by or self.command
         return self.given / rel
 
@@ -243,13 +299,22 @@ class OutputSet:
         except OSError:
             pass
         if gone is not None:
-            shutil.rmtree(gone, ignore_errors=True)  # left over only if this fails; the next run removes it
+            _remove_tree(gone)  # left over only if this fails; the next run removes it
 
     def abort(self) -> None:
         """Remove the temporary folder; the current set was never touched."""
         if self.tmp is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
+            _remove_tree(self.tmp)
             self.tmp = None
+
+    def _remove_made_parents(self) -> None:
+        """A run that wrote nothing leaves nothing: the empty folders it created above the target go again."""
+        made, self._made = self._made, []
+        for p in made:  # deepest first
+            try:
+                os.rmdir(p)
+            except OSError:
+                break  # not empty (someone else's files, or another run's lock): it stays, and so do those above
 
     # -- locking and recovery --------------------------------------------------------------------
     def _lock(self) -> None:
@@ -308,7 +373,50 @@ class OutputSet:
         if olds and not self.target.exists():
             os.rename(olds.pop(), self.target)
         for p in olds + [p for p in siblings if p.name.startswith(f".{name}.tmp-")]:
-            shutil.rmtree(p, ignore_errors=True)
+            _remove_tree(p)
+
+
+def _read_only(folder: Path) -> bool:
+    """Whether the user made *folder* read-only: no write bit at all (which root would otherwise ignore), or not
+    writable by this process."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    return not mode & 0o222 or not os.access(folder, os.W_OK)
+
+
+def _remove_tree(root: Path) -> None:
+    """Remove a temporary copy of a set for good, read-only folders inside it included (a set taken over from a
+    folder someone made read-only); only folders inside *root* are made writable. What still cannot go is left for
+    the next run's clean-up."""
+    top = os.path.abspath(root)
+
+    def ours(path: str) -> bool:
+        path = os.path.abspath(path)
+        return path == top or path.startswith(top + os.sep)
+
+    def unprotect(func, path, exc_info) -> None:
+        exc = exc_info[1]
+        if isinstance(exc, FileNotFoundError):
+            return
+        if not isinstance(exc, PermissionError) or not ours(path):
+            raise exc
+        for folder in (os.path.dirname(path), path):  # the folder holding the entry; the entry when a folder
+            if ours(folder) and os.path.isdir(folder) and not os.path.islink(folder):
+                try:
+                    os.chmod(folder, stat.S_IMODE(os.lstat(folder).st_mode) | stat.S_IRWXU)
+                except OSError:
+                    pass
+        if func in (os.rmdir, os.unlink, os.remove) or os.path.islink(path) or not os.path.isdir(path):
+            func(path)
+        else:  # a folder that could not be listed: now it can
+            shutil.rmtree(path, onerror=unprotect)
+
+    try:
+        shutil.rmtree(root, onerror=unprotect)
+    except OSError:
+        pass
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -50,6 +50,7 @@ def facts_digest(ctx: Problem) -> str:
 
 def summary_dict(result, ctx: Problem, **extra) -> dict:
     start, stop = ctx.window
+    # no wall-clock seconds here: the same inputs give a byte-identical summary.json (the run prints its time)
     out = {
         "status": result.status.value,
         "year": ctx.year,
@@ -65,7 +66,6 @@ def summary_dict(result, ctx: Problem, **extra) -> dict:
         # tiers (and "preferences") the time limit left unsearched: minimised over the deadlines only (solver.py)
         "tiers_unsearched": list(getattr(result, "unsearched", [])),
         "sessions": len(result.plan.sessions) if result.plan else 0,
-        "solve_seconds": round(result.solve_seconds, 4),
         "deterministic_time": round(result.deterministic_time, 4),
         "seed": result.seed,
         "conflict": result.conflict,

@@ -89,15 +89,15 @@ class Sizing:
             "exam_days_per_session": {site: d for (_, site), d in sorted(self.days.items())},
             "exam_days": self.exam_days, "exam_days_lower_bound": self.exam_days_bound,
             "demand_status": self.demand.status if self.demand is not None else None,
-            "answer_seconds": round(self.answer_seconds, 3), "answer_cpu_seconds": round(self.answer_cpu_seconds, 3),
-        }
+        }  # no seconds: the same inputs give the same summary.json (describe() prints them)
 
     def describe(self) -> str:
         gap = "proven optimal" if self.gap == 0 and self.status == "OPTIMAL" else (
             f"best found; at least {self.lower_bound} sessions are needed (gap {100 * (self.gap or 0):.1f} %)")
         days = ", ".join(f"{site} {d}" for site, d in sorted({(s, d) for (_, s), d in self.days.items()}))
         return (f"sizing: {self.total} sessions ({', '.join(f'{k}={v}' for k, v in self.sessions.items())}), {gap}; "
-                f"exam days per session: {days}")
+                f"exam days per session: {days}; answered in {self.answer_seconds:.1f} s "
+                f"({self.answer_cpu_seconds:.1f} s CPU)")
 
     def demand_toml(self) -> str:
         from .demand import demand_to_toml
@@ -195,8 +195,9 @@ def seats_bound(facts, limit: int, window_end, categories=None) -> int:
     for c, need in needs.items():
         m.add(sum(n[s] * _session_seats(facts, s, c) for s in sites) >= need)
     m.minimize(sum(n.values()))
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
+    from .model import cp_solver
+
+    solver = cp_solver()
     solver.parameters.max_deterministic_time = 1.0
     status = solver.solve(m)
     if status == cp_model.INFEASIBLE:  # pragma: no cover - each n_s may reach its most needed category's count
@@ -771,7 +772,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
                     for sid in sized if sid in flows for site, d in flows[sid].days.items()}
         out.status = "OPTIMAL" if status == cp_model.OPTIMAL else "FEASIBLE"
         return _final(out, ctx, demand, max_wait, _extract(joint.mv, solver, joint.ctx, None), time_limit, seed,
-                      start, cpu)
+                      start, cpu, clock)
     # the tiers' way: a first fit found fast, then the counts as decisions from their proven least up
     if not short:
         start_plan = _first_fit(ctx, longest, sized, max_wait, seed, clock, lb)
@@ -781,7 +782,7 @@ def size(ctx, demand, *, bounds: dict[str, tuple[int, int]] | None = None, max_w
             _rules_alone(out, ctx, max_wait, 0.4 * time_limit, seed)
         out.seconds = time.perf_counter() - start
         return out
-    return _final(out, ctx, demand, max_wait, best, time_limit, seed, start, cpu)
+    return _final(out, ctx, demand, max_wait, best, time_limit, seed, start, cpu, clock)
 
 
 def _unsized(ctx, demand, sized, limit: int, out: Sizing) -> bool:
@@ -930,17 +931,22 @@ def _tiers(out: Sizing, ctx, demand, sized, lb, start_plan, free, max_wait, cloc
     return best
 
 
-def _final(out: Sizing, ctx, demand, max_wait, best, time_limit: float, seed: int, start: float, cpu: float) -> Sizing:
+def _final(out: Sizing, ctx, demand, max_wait, best, time_limit: float, seed: int, start: float, cpu: float,
+           clock) -> Sizing:
     """The year planned with the counts and exam days found, as `planner plan` would make it (every preference),
-    from *best*, a plan with them."""
+    from *best*, a plan with them, with what the sizing's *clock* (one unit a second) left of the time limit: in
+    deterministic units, so that the plan does not depend on the machine's load (it was the wall clock's rest,
+    and four identical runs gave three plans)."""
     from .solver import solve
 
     out.answer_seconds, out.answer_cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     chosen = demand.with_days({site: d for (_, site), d in out.days.items() if site in demand.sites})
     final = _with_counts(ctx, dict(out.sessions), max_wait).with_demand(chosen)
     out.demand, out.ctx = chosen, final
-    left = max(0.3 * time_limit, time_limit - (time.perf_counter() - start))
+    left = max(0.3 * time_limit, time_limit - clock.det_used)
     out.result = solve(final, seed=seed, time_limit=left, explain=False, hint=best)
+    if clock.wall_stop and out.result.status.has_plan and out.result.status.value != "OPTIMAL":
+        out.result.stopped_by = "wall-clock limit"  # the sizing's own steps were cut short: the load decided
     if not out.result.status.has_plan:
         raise PlannerError("the sized counts were found, but no plan with every preference came within the time "
                            "limit; raise --time-limit", field="time-limit")

@@ -20,7 +20,7 @@ from ortools.sat.python import cp_model
 
 from .errors import InternalError, PlannerError, TimeLimitError
 from .lns import hint_all
-from .model import ModelVars, build_model, implied_spans, pin
+from .model import ModelVars, build_model, cp_solver, implied_spans, pin
 from .plan import Plan, Session
 from .problem import Problem
 from .rules.session_count import SessionCount
@@ -149,8 +149,7 @@ class _Clock:
         """A solver for *share* of the work left. The wall clock behind it is the whole run's: a step whose
         work runs slower than the rate (the candidates' LP) then borrows from later steps' wall time instead of
         being cut short, which would make the plan depend on the machine's load."""
-        s = cp_model.CpSolver()
-        s.parameters.num_workers = 1
+        s = cp_solver()
         s.parameters.random_seed = seed
         s.parameters.max_deterministic_time = max(0.01, (self.limit - self.det_used) * share)
         s.parameters.max_time_in_seconds = max(0.01, self.wall - (time.perf_counter() - self.start))
@@ -588,8 +587,7 @@ def _deadlines_only(mv: ModelVars, tiers: list, solver: cp_model.CpSolver, clock
         for name, expr in tiers:
             m.minimize(expr)
             _hint_all(m, best, cp_model.FEASIBLE)
-            step = cp_model.CpSolver()
-            step.parameters.num_workers = 1
+            step = cp_solver()
             step.parameters.random_seed = seed
             step.parameters.max_deterministic_time = DEADLINE_UNITS
             status = step.solve(m)
@@ -814,7 +812,7 @@ def confirm_infeasible(m: cp_model.CpModel, clock: "_Clock", solver: cp_model.Cp
     so in its presolve, quickly, and the explanation that follows needs the verdict."""
     if status != cp_model.INFEASIBLE or solver.parameters.cp_model_probing_level != 0:
         return solver, status
-    again = cp_model.CpSolver()
+    again = cp_solver()
     again.parameters.copy_from(solver.parameters)
     again.parameters.clear_cp_model_probing_level()
     again.parameters.clear_max_presolve_iterations()

@@ -149,7 +149,7 @@ def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[
     if targets:  # one target for every scenario (the usual case): in the header; else in each cell
         people.append(f"waiting > {targets[0]} days" if len(targets) == 1 else "waiting > target days")
     header = (["scenario", "year", "status", "feasible", "sessions"] + [f"longest gap {s}" for s in sites] + people
-              + ["moves vs baseline", "days moved", "solve s", "explanation"] + (["question"] if with_question else []))
+              + ["moves vs baseline", "days moved", "explanation"] + (["question"] if with_question else []))
 
     def cell(v) -> str:
         return "" if v is None else str(v)
@@ -171,6 +171,6 @@ def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[
         out.append([name, cell(r.year), r.status, "yes" if r.feasible else "no", cell(r.sessions)]
                    + [cell(r.longest_gap.get(s)) for s in sites] + people_cells(r.people)
                    + [cell(r.moves) if r.moves is not None or not r.feasible else "n/a (other year)",
-                      cell(r.days_moved), f"{r.solve_seconds:.1f}", r.note]
+                      cell(r.days_moved), r.note]
                    + ([r.question] if with_question else []))
     return header, out

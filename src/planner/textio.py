@@ -135,6 +135,9 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
     point at the line a planner sees in an editor. With *header*, the header must match exactly.
     """
     text = read_text(path)
+    if "\r" in text and "\n" not in text:
+        raise PlannerError("its lines end with a bare CR (an old Mac format), which no CSV we write has: save it "
+                           "again as CSV (UTF-8)", file=path)
     # physical lines end at \n (or \r\n), never at the other characters str.splitlines breaks at (U+2028, \x85,
     # \x0c …), which a note may hold; a line break inside a quoted field is the csv reader's to see
     lines = text.split("\n")
@@ -145,13 +148,18 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
         raise PlannerError("file is empty (no header line)", file=path)
     # a field may be as long as the file (the size limit bounds it); the csv default of 128 KB would raise
     csv.field_size_limit(max(csv.field_size_limit(), MAX_INPUT_BYTES))
-    reader = csv.reader(io.StringIO("\n".join(lines[start:]), newline=""))
+    # strict: a quote opened and never closed is an error, not a field that swallows the rest of the file
+    reader = csv.reader(io.StringIO("\n".join(lines[start:]), newline=""), strict=True)
     rows: list[tuple[int, list[str]]] = []  # (the physical line the record starts on, its fields)
+    first = 1
     try:
-        for row in _numbered(reader, start):
-            rows.append(row)
+        for row in reader:
+            rows.append((start + first, row))
+            first = reader.line_num + 1
     except csv.Error as exc:
-        raise PlannerError(f"not readable as CSV ({exc})", file=path, row=start + reader.line_num) from None
+        why = ("a quote (\") opened on this line is never closed" if "end of data" in str(exc)
+               else f"not readable as CSV ({exc})")
+        raise PlannerError(why, file=path, row=start + first) from None
     if len(rows) - 1 > MAX_ROWS:
         raise PlannerError(f"has {len(rows) - 1} rows; the limit is {MAX_ROWS} rows", file=path)
     found = [h.strip() for h in rows[0][1]]
@@ -171,15 +179,6 @@ def read_csv_rows(path: str | Path, header: list[str] | None = None) -> list[tup
             raise PlannerError(f"has {len(row)} fields, expected {len(found)}", file=path, row=i)
         out.append((i, {k: v.strip() for k, v in zip(found, row)}))
     return out
-
-
-def _numbered(reader, skipped: int):
-    """``(line, fields)`` for each record of *reader*: the physical line of the file it starts on (a quoted field may
-    span several), counting the *skipped* comment lines before the header."""
-    first = 1
-    for row in reader:
-        yield skipped + first, row
-        first = reader.line_num + 1
 
 
 def umask() -> int:
@@ -213,11 +212,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
             if hasattr(os, "fchmod"):
                 os.fchmod(fh.fileno(), 0o666 & ~umask())
         os.replace(tmp, p)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):  # disk full, a size limit: name the file (the bare OSError named the temp one)
+            raise IOFailure(f"cannot write {p.name} ({exc.strerror or exc}); the previous {p.name} is unchanged",
+                            file=p) from None
         raise
 
 

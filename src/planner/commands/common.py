@@ -49,8 +49,11 @@ def notice_options(args) -> dict:
 
     from ..errors import PlannerError
 
+    from ..textio import one_line
+
     pdf = not args.no_pdf and os.environ.get("PLANNER_PDF", "").strip() != "0"
-    options: dict = {"notice_pdf": pdf, "document_number": args.doc_number, "sections": args.sections}
+    number = one_line(args.doc_number, "the 发文字号 (one line of the letterhead)", fieldname="doc-number")
+    options: dict = {"notice_pdf": pdf, "document_number": number, "sections": args.sections}
     if args.issued:
         try:
             options["issued"] = dt.date.fromisoformat(args.issued)

@@ -147,4 +147,6 @@ def check_issued(issued: dt.date | None) -> dt.date:
     if issued > today:
         raise PlannerError(f"成文日期 {issued.isoformat()} is in the future (today is {today.isoformat()})",
                            field="issued")
+    if issued.year < 2000:  # a typo: and the zip that carries the set cannot date a file before 1980
+        raise PlannerError(f"成文日期 {issued.isoformat()} is before 2000: a typo?", field="issued")
     return issued

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import PlannerError
+from ..errors import IOFailure, PlannerError
 from ..plan import Plan
 from . import tables as T
 from . import wording as W
@@ -917,6 +917,6 @@ class PendingPdf:
 
         try:
             return step()
-        except (OSError, subprocess.SubprocessError) as exc:
-            raise PlannerError(f"LibreOffice could not convert {self.name}.docx to PDF ({type(exc).__name__})",
-                               file=soffice()) from None
+        except (OSError, subprocess.SubprocessError) as exc:  # the machine's failure, not the input's: exit 4
+            raise IOFailure(f"LibreOffice could not convert {self.name}.docx to PDF ({type(exc).__name__}: "
+                            f"{getattr(exc, 'strerror', None) or exc}); nothing was written", file=soffice()) from None

@@ -8,6 +8,11 @@
   ``soffice.bin``). The group is killed when the conversion ends in any way — timeout, an error, Ctrl-C or
   SIGTERM unwinding through here — and on Linux a small shell at its head is told by the kernel when the
   command dies outright (SIGKILL) and takes the group with it.
+* **Tidy**: LibreOffice's ``HOME`` and ``TMPDIR`` (its ``lu*.tmp`` folders) lie inside the conversion's own temporary
+  folder, which is removed however the conversion ends: a killed LibreOffice leaves nothing in the user's ``$TMPDIR``.
+* **An environment failure**: a conversion that fails (LibreOffice exits with an error, a full disk, a file-size
+  limit) is :class:`planner.errors.IOFailure` (exit 4) naming the file, never "unusable input": planner wrote the
+  .docx itself.
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from ..errors import IOFailure
 
 #: seconds one conversion may take (the whole notice converts in about 3 s here)
 TIMEOUT = 60.0
@@ -97,21 +104,58 @@ class Conversion:
             self.missing = f"LibreOffice (soffice) is not installed: {name}.pdf not written (install " \
                            "libreoffice-writer to get it)"
             return
-        self._tmp = tempfile.TemporaryDirectory(prefix="planner-pdf-")
+        try:
+            self._tmp = tempfile.TemporaryDirectory(prefix="planner-pdf-", ignore_cleanup_errors=True)
+        except OSError as exc:
+            raise self._failure(f"cannot create a temporary folder ({exc.strerror})", tempfile.gettempdir()) from None
         tmp = self._tmp.name
         try:
             src = Path(tmp) / f"{name}{suffix}"
-            src.write_bytes(data)
+            try:
+                src.write_bytes(data)
+                (Path(tmp) / "tmp").mkdir()
+            except OSError as exc:
+                raise self._failure(f"cannot write the copy LibreOffice converts ({exc.strerror})", src) from None
             self.argv = [exe, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless", "--norestore",
                          "--convert-to", "pdf", "--outdir", tmp, str(src)]
-            self.run = Contained(self.argv, dict(os.environ, HOME=tmp))
+            private = str(Path(tmp, "tmp"))  # LibreOffice's lu*.tmp go here, and with the folder
+            env = dict(os.environ, HOME=tmp, TMPDIR=private, TMP=private, TEMP=private)
+            try:
+                self.run = Contained(self.argv, env)
+            except OSError as exc:
+                raise self._failure(f"cannot start LibreOffice ({exc.strerror})", exe) from None
         except BaseException:
             self._tmp.cleanup()
             raise
 
+    def _failure(self, why: str, file) -> IOFailure:
+        return IOFailure(f"{self.name}.pdf not made from {self.name}{self.suffix}: {why}; nothing was written "
+                         "(--no-pdf publishes without the PDF)", file=file)
+
+    def _why(self, code: int, err: bytes) -> str:
+        """What LibreOffice's failure says, and what of the machine is likely behind it."""
+        lines = [ln.strip() for ln in err.decode("utf-8", "replace").splitlines() if ln.strip()]
+        why = f"LibreOffice failed (exit code {code})" + (f": {lines[-1][:200]}" if lines else "")
+        hints = []
+        try:
+            st = os.statvfs(self._tmp.name)
+            if st.f_bavail * st.f_frsize < (64 << 20):
+                hints.append(f"the disk holding {tempfile.gettempdir()} is full")
+        except (OSError, AttributeError):
+            pass
+        try:
+            import resource
+
+            limit = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+            if limit != resource.RLIM_INFINITY:
+                hints.append(f"files are limited to {limit} bytes here (ulimit -f)")
+        except (ImportError, OSError, ValueError):
+            pass
+        return why + (f" — {', '.join(hints)}" if hints else "")
+
     def result(self, timeout: float = TIMEOUT) -> tuple[bytes | None, str]:
         """(PDF bytes, "") or (None, why not): LibreOffice missing or out of time (*timeout* seconds from the
-        start). Other failures raise ``OSError``/``subprocess.SubprocessError`` for the caller to report."""
+        start). A conversion that fails is :class:`IOFailure` naming the file (exit 4)."""
         if self.run is None:
             return None, self.missing
         try:
@@ -122,8 +166,11 @@ class Conversion:
                              f"(stopped): {self.name}.pdf not written; {self.name}{self.suffix} is complete"
             out = Path(self._tmp.name) / f"{self.name}.pdf"
             if code != 0 or not out.is_file():
-                raise subprocess.CalledProcessError(code, self.argv[0], stderr=err)
-            return out.read_bytes(), ""
+                raise self._failure(self._why(code, err), self.argv[0])
+            try:
+                return out.read_bytes(), ""
+            except OSError as exc:
+                raise self._failure(f"cannot read the PDF LibreOffice wrote ({exc.strerror})", out) from None
         finally:
             self.abandon()
 
@@ -135,6 +182,6 @@ class Conversion:
 
 
 def convert_docx(data: bytes, name: str, timeout: float = TIMEOUT) -> tuple[bytes | None, str]:
-    """(PDF bytes, "") or (None, why not): LibreOffice missing or out of time. Other failures raise
-    ``OSError``/``subprocess.SubprocessError`` for the caller to report."""
+    """(PDF bytes, "") or (None, why not): LibreOffice missing or out of time. A failed conversion raises
+    :class:`IOFailure`."""
     return Conversion(data, name).result(timeout)

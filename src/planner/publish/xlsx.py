@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..data import Catalogue
-from ..errors import PlannerError
+from ..errors import IOFailure, PlannerError
 from ..plan import Plan, plan_from_records
 from . import tables as T
 from . import wording as W
@@ -77,7 +77,7 @@ def notice_xlsx_bytes(plan: Plan, ctx, flag: str = "", issued: dt.date | None = 
     wb.properties.creator = wb.properties.lastModifiedBy = "运城市应急管理局"  # the bureau owns the file
     wb.properties.title = marks.header
     wb.active = 0
-    return _save(wb, when)
+    return _save(wb, when, "notice.xlsx")
 
 
 @dataclass(frozen=True)
@@ -89,14 +89,36 @@ class Marks:
     header: str
 
 
-def _save(wb, when: dt.datetime) -> bytes:
-    """Save without openpyxl's wall-clock stamps: docProps keep *when*, zip entries a fixed date."""
+def _save(wb, when: dt.datetime, name: str = "the workbook") -> bytes:
+    """Save without openpyxl's wall-clock stamps: docProps keep *when*, zip entries a fixed date.
+
+    openpyxl writes each sheet through a temporary file in the temporary folder: when that folder's disk is full
+    (or a file-size limit is reached) this is :class:`IOFailure` (exit 4) naming *name* and the folder, not a bug."""
     from openpyxl.writer.excel import ExcelWriter
 
     raw = io.BytesIO()
-    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(wb, archive).save()
+    try:
+        with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
+            ExcelWriter(wb, archive).save()
+    except OSError as exc:
+        raise _temp_failure(name, exc.strerror or str(exc)) from None
+    except Exception as exc:  # lxml reports a failed write of the sheet file as SerialisationError("IO_EFBIG")
+        code = str(exc)
+        if type(exc).__name__ != "SerialisationError" or not code.startswith("IO_"):
+            raise
+        import errno
+        import os
+
+        num = getattr(errno, code[3:], None)
+        raise _temp_failure(name, os.strerror(num) if num else code) from None
     return stable_zip(raw.getvalue(), when)
+
+
+def _temp_failure(name: str, why: str) -> IOFailure:
+    import tempfile
+
+    return IOFailure(f"cannot build {name}: writing its sheets' temporary file failed ({why}); nothing was written",
+                     file=tempfile.gettempdir())
 
 
 def stable_zip(data: bytes, when: dt.datetime) -> bytes:
@@ -385,12 +407,12 @@ def _sheet_records(ws, sheet: str, catalogue: Catalogue, path: Path, year: int |
     headings = {_cell_text(catalogue.streams[sid].name): sid for sid in streams[1:]}
     sites = _site_names(catalogue)
     where = f"{path} [{sheet}]"
-    out, in_table, stream = [], False, streams[0]
+    out, in_table, stream, tables = [], False, streams[0], 0
     above: dict[str, dt.date] = {}
     for r, row in enumerate(ws.iter_rows(min_col=1, max_col=LEGACY_STREAM_COL, values_only=True), start=1):
         cells = [_cell_text(v) for v in row] + [""] * (LEGACY_STREAM_COL - len(row))
         if tuple(cells[:6]) == W.PLAN_HEADERS:
-            in_table, above = True, {}
+            in_table, above, tables = True, {}, tables + 1
             continue
         if cells[0] in headings and not any(cells[1:6]):
             stream, in_table = headings[cells[0]], False
@@ -398,7 +420,10 @@ def _sheet_records(ws, sheet: str, catalogue: Catalogue, path: Path, year: int |
         if not in_table or not any(cells[:6]):
             continue
         if not cells[0].isdigit():
-            in_table = False  # a footnote ends the table
+            if any(cells[1:5]):  # a session's row (dates, category, site) whose 期次 is not a number: a typo
+                raise PlannerError(f"期次 {cells[0][:20]!r} is not a whole number (1, 2, 3 …); a row of the table "
+                                   "needs its 期次", file=where, row=r, field="期次")
+            in_table = False  # a footnote (text in the first column only) ends the table
             continue
         if not any(cells[1:6]):
             continue  # a numbered but empty row, as at the end of the notice's 附件3
@@ -408,6 +433,9 @@ def _sheet_records(ws, sheet: str, catalogue: Catalogue, path: Path, year: int |
         above = {"registration_deadline": dt.date.fromisoformat(rec["registration_deadline"]),
                  "exam_date": dt.date.fromisoformat(rec["exam_date"])}
         out.append((r, rec))
+    if not tables:  # a renamed heading would silently drop the whole sheet's sessions
+        raise PlannerError("no table of sessions: its heading row " + ", ".join(W.PLAN_HEADERS) + " was not found",
+                           file=where)
     return out
 
 
