@@ -48,7 +48,8 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="planner", description="Plan, check and publish the yearly exam calendar.",
                      epilog="exit codes: 0 ok, 1 a hard rule is broken, 2 unusable input, 3 infeasible, "
-                            "4 an I/O or environment failure, 70 an internal error (a bug), 130 interrupted")
+                            "4 an I/O or environment failure, 70 an internal error (a bug), 130 interrupted (Ctrl-C), "
+                            "143 terminated (SIGTERM)")
     parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
