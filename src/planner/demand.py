@@ -104,6 +104,8 @@ class Demand:
     source: str = ""
     method: str = ""
     file: str = ""
+    #: the what-if's 需求 ± % its candidates were scaled by (:func:`scale_candidates`; 0: the file's own figures)
+    percent: int = 0
 
     @property
     def estimated(self) -> bool:
@@ -113,8 +115,7 @@ class Demand:
         """The same demand with other exam days per session at some sites (what sizing decides)."""
         sites = {i: (SiteSeats(s.seats_per_day, days[i], s.max_days, s.basis) if i in days else s)
                  for i, s in self.sites.items()}
-        return Demand(self.streams, MappingProxyType(sites), self.status, self.name, self.source, self.method,
-                      self.file)
+        return replace(self, sites=MappingProxyType(sites))
 
     def scaled(self, candidates: float = 1.0, seats: float = 1.0) -> "Demand":
         """Candidates and seats multiplied (what-if and sensitivity: demand ± 20 %)."""
@@ -126,8 +127,7 @@ class Demand:
                    for sid, sd in self.streams.items()}
         sites = {i: SiteSeats(max(1, int(round(s.seats_per_day * seats))), s.days_per_session, s.max_days, s.basis)
                  for i, s in self.sites.items()}
-        return Demand(MappingProxyType(streams), MappingProxyType(sites), self.status, self.name, self.source,
-                      self.method, self.file)
+        return replace(self, streams=MappingProxyType(streams), sites=MappingProxyType(sites))
 
 
 def scale_candidates(demand: Demand, percent: int) -> Demand:
@@ -143,7 +143,9 @@ def scale_candidates(demand: Demand, percent: int) -> Demand:
         return replace(c, **{k: (getattr(c, k) * (100 + percent) + 50) // 100 for k in LINES})
     streams = {sid: replace(sd, categories=MappingProxyType({c: cat(v) for c, v in sd.categories.items()}))
                for sid, sd in demand.streams.items()}
-    return replace(demand, streams=MappingProxyType(streams))
+    # a second what-if on a scaled demand compounds (what the candidates were multiplied by, in whole per cent)
+    total = ((100 + demand.percent) * (100 + percent) + 50) // 100 - 100
+    return replace(demand, streams=MappingProxyType(streams), percent=total)
 
 
 def check_percent(v, file=None, key: str = "demand_percent") -> int:

@@ -177,7 +177,8 @@ def site_month_candidates(load: "Load", ctx) -> tuple[list[str], list[list]]:
     """Candidates seated and seats offered per site and month (plan-year months in order): people, not sessions."""
     months = sorted({(s.exam_date.year, s.exam_date.month) for s in load.sessions})
     sites = sorted({s.institution for s in load.sessions}, key=lambda i: ctx.catalogue.institutions[i].seq)
-    header = ["考点"] + [f"{m}月" for _, m in months]
+    # next year's months said with their year (2028年1月), as the sessions' month table and the charts say them
+    header = ["考点"] + [f"{m}月" if y == ctx.year else f"{y}年{m}月" for y, m in months]
     rows = []
     for site in sites:
         cells = []

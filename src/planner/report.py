@@ -205,6 +205,68 @@ def attachments_html(plan, ctx) -> str:
     return "".join(parts)
 
 
+def demand_origin(demand) -> dict:
+    """Where each kind of figure of *demand* comes from, figure by figure: the expected candidates are the file's
+    status (an import's are the bureau's registrations); the seats per site and the retake shares are estimates
+    whenever their ``basis`` says so (an import keeps the base file's, ``planner.demand_import``). *label*: the
+    whole, as a heading says it ("实际，考位和未过再报比例为估计" when it is mixed)."""
+    est = demand.estimated
+    cats = [c for sd in demand.streams.values() for c in sd.categories.values()]
+    seat_bases = list(dict.fromkeys(s.basis.removeprefix("估计：").strip() for s in demand.sites.values()
+                                    if s.basis.startswith("估计")))
+    seats_est = est or bool(seat_bases)
+    retake_est = est or any(c.basis.startswith("估计") or "沿用" in c.basis for c in cats)
+    mixed = not est and (seats_est or retake_est)
+    parts = [w for w, e in (("考位", seats_est), ("未过再报比例", retake_est)) if e]
+    label = demand.status if not mixed else f"{demand.status}，{'和'.join(parts)}为估计"
+    return {"candidates": demand.status, "seats": "估计" if seats_est else demand.status,
+            "retake": "估计" if retake_est else demand.status, "mixed": mixed, "label": label,
+            "estimated_parts": "和".join(parts), "seat_bases": seat_bases}
+
+
+def demand_name(demand) -> str:
+    """The demand a page's people rest on, in the planner's words, never a folder: the shipped estimate, a version
+    saved on the workbench (``demand/N.toml``: 需求第N版) or a file by its own name; an import says its export."""
+    from .demand import default_demand_path
+
+    if not demand.file:
+        return "所附需求"
+    p = Path(demand.file)
+    try:
+        if p.resolve() == default_demand_path().resolve():
+            return "程序提供的估计"
+    except OSError:
+        pass
+    saved = p.parent.name == "demand" and p.stem.isascii() and p.stem.isdigit()  # the workbench's demand/N.toml
+    name = f"需求第{p.stem}版" if saved else f"需求文件“{p.name}”"
+    if not demand.estimated and demand.source:
+        export = PureWindowsPath(demand.source).name if "\\" in demand.source else PurePosixPath(demand.source).name
+        if export and export != p.name:
+            name += f"（由报名数据“{export}”导入）"
+    return name
+
+
+def what_if_percent(demand, catalogue=None) -> int:
+    """The 需求 ± % a what-if scaled *demand* by (0: its file's own figures): what ``demand.scale_candidates``
+    recorded when it scaled them."""
+    return getattr(demand, "percent", 0)
+
+
+def demand_note(demand, catalogue) -> str:
+    """The sentence before the figures: which demand, scaled by which 需求 ± %, and which figures are estimates."""
+    origin, name = demand_origin(demand), demand_name(demand)
+    pct = what_if_percent(demand, catalogue)
+    scaled = f"，并按情景将各类别预计考生调整{pct:+d}%" if pct else ""
+    if demand.estimated:
+        basis = "依据其他城市公开数据推算" if name == "程序提供的估计" else "估计"
+        return f"以下人数为估计值（{name}，{basis}{scaled}），仅供安排场次参考。"
+    if origin["mixed"]:
+        seats = f"（{'；'.join(origin['seat_bases'])}）" if origin["seat_bases"] else ""
+        return (f"预计考生依据本局报名数据（{name}{scaled}）；{origin['estimated_parts']}仍为估计{seats}，"
+                "由此算出的已安排人数、候考天数和结转人数也含估计成分，仅供安排场次参考。")
+    return f"以下人数依据本局报名数据推算（{name}{scaled}）。"
+
+
 def demand_html(plan, ctx) -> str:
     """考生与考位: per category and per site and month, people rather than sessions ("" without a demand file)."""
     from .queueing import CATEGORY_HEADER, category_rows, evaluate, site_month_candidates
@@ -213,14 +275,16 @@ def demand_html(plan, ctx) -> str:
     if load is None:
         return ""
     s = load.summary()
-    note = ("以下人数为估计值（依据 constraints/demand.toml 所列公开数据推算），仅供安排场次参考。" if ctx.demand.demand.estimated
-            else "以下人数依据本局报名数据推算。")
+    demand = ctx.demand.demand
+    label = demand_origin(demand)["label"]
+    note = demand_note(demand, ctx.catalogue)
     head, rows = site_month_candidates(load, ctx)
-    return (f"<h2>考生与考位（{esc(load.status)}）</h2><p>{esc(note)}全年预计考生{s['expected_candidates']}人，"
+    cat_rows = [r[:-1] + [label] for r in category_rows(load, plan, ctx)]  # the 数据 column: each figure's origin
+    return (f"<h2>考生与考位（{esc(label)}）</h2><p>{esc(note)}全年预计考生{s['expected_candidates']}人，"
             f"考位{s['seats']}个，已安排{s['seated']}人，结转下年{s['unserved']}人；最长候考{s['max_wait_days']}天，"
             f"95%的考生候考不超过{s['p95_wait_days']}天。</p>"
-            + table_html(CATEGORY_HEADER, category_rows(load, plan, ctx), (0, 1))
-            + "<h3>各考点每月安排考生/考位（人）</h3>" + table_html(head, rows))
+            + table_html(CATEGORY_HEADER, cat_rows, (0, 1))
+            + f"<h3>各考点每月安排考生/考位（人，{esc(label)}）</h3>" + table_html(head, rows))
 
 
 def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,

@@ -145,14 +145,25 @@ def values_of(demand: Demand) -> dict[str, str]:
     return v
 
 
+#: a whole number written as Excel/WPS shows it: thousands separated by commas (4,264)
+_GROUPED = re.compile(r"^[+-]?[0-9]{1,3}(,[0-9]{3})+$")
+
+
 def _typed(raw: str):
-    """A form field as TOML would have typed it: a whole number, a number, else the text (the reader says why)."""
-    raw = raw.strip()
+    """A form field as TOML would have typed it: a whole number, a number, else the text (the reader says why).
+    Full-width digits and commas read as ASCII ones, thousands separators are dropped (4,264 is 4264), and a number
+    with no fraction is the whole number it is (1e9), so that the reader judges its range, not its spelling."""
+    import unicodedata
+
+    raw = unicodedata.normalize("NFKC", raw).strip()
+    if _GROUPED.match(raw):
+        raw = raw.replace(",", "")
     for kind in (int, float):
         try:
-            return kind(raw)
+            v = kind(raw)
         except ValueError:
-            pass
+            continue
+        return int(v) if isinstance(v, float) and v.is_integer() and "." not in raw else v
     return raw
 
 

@@ -251,3 +251,23 @@ def violation(v, session, ctx) -> str:
     day = v.date or (session.exam_date if session is not None else None)
     site = ctx.catalogue.institutions[session.institution].short_name if session is not None else ""
     return template.format(date=day_text(day, ctx.year) if day else "", site=site)
+
+
+def violation_line(v, plan, ctx) -> str:
+    """A hard rule's violation as one Chinese line naming the rule, where and what: "考生候考天数上限：特种作业人员
+    第12期（聚腾，5月8日）——危险化学品安全作业有30名考生到本期考试时已候考超过60天" (messages.toml
+    [violation_messages]; a message it does not know says the rule's own words)."""
+    from .views import session_label
+
+    s = plan.by_key().get((v.stream, v.no)) if v.no is not None else None
+    if s is not None:
+        where = session_label(s, ctx)
+    else:
+        where = ctx.catalogue.streams[v.stream].name if v.stream in ctx.catalogue.streams else "全年"
+    what = ""
+    for pattern, zh in table()["violation_messages"].items():
+        m = re.match(pattern, v.message)
+        if m:
+            what = zh.format(*m.groups())
+            break
+    return f"{rule_title(v.rule)}：{where}——{what or violation(v, s, ctx)}"

@@ -80,21 +80,41 @@ def loaded(b, version, n):
 def figures(b, version, n) -> dict:
     from ... import regulation
     from ...queueing import CATEGORY_HEADER, category_rows, site_month_candidates
+    from ...report import demand_origin
 
     plan, ctx, load, percent = loaded(b, version, n)
     head, rows = site_month_candidates(load, ctx)
-    return {"load": load.summary(), "header": CATEGORY_HEADER, "rows": category_rows(load, plan, ctx),
-            "month_header": head, "month_rows": rows, "percent": percent, "year": plan.year,
+    rule = ctx.ruleset.rule("waiting")
+    limit = getattr(rule, "max_wait_days", None)
+    origin = demand_origin(ctx.demand.demand)
+    table = []
+    for c, r in zip(load.categories, category_rows(load, plan, ctx)):
+        late = c.over(limit) if limit else 0
+        seated_late = sum(k for w, k in c.waits.items() if w > limit) if late else 0
+        # red: the category, and its longest wait or its carried-over candidates, whichever passed the limit
+        red = {1} | ({7} if seated_late else set()) | ({6} if late > seated_late else set()) if late else set()
+        table.append({"cells": r[:-1] + [origin["label"]], "late": late, "red": red})  # 数据: each figure's origin
+    over = [{"name": ctx.catalogue.category_name(c.category), "late": c.over(limit), "max_wait": c.max_wait}
+            for c in load.categories if limit and c.over(limit)]
+    # the form shows the demand itself: the year's returning candidates and renewal wave of the unscaled figures,
+    # whatever 需求 ± % the plan version's scenario applies to the load below
+    plain = b.plan_of(version)[1].with_demand(D.load(b.ws, n, ctx.catalogue)) if percent else ctx
+    return {"load": load.summary(), "header": CATEGORY_HEADER, "rows": table,
+            "month_header": head, "month_rows": rows, "percent": percent, "year": plan.year, "origin": origin,
             # the year's regulation facts not yet checked against its text: the planner's to confirm
             "pending": regulation.pending_items(ctx.catalogue, ctx.window),
-            "lines": {(sid, cid): lines for sid, sf in ctx.demand.streams.items() for cid, lines in sf.lines.items()},
-            "limit": getattr(ctx.ruleset.rule("waiting"), "max_wait_days", None)}
+            "lines": {(sid, cid): lines for sid, sf in plain.demand.streams.items() for cid, lines in sf.lines.items()},
+            "limit": limit, "over": over, "late": sum(o["late"] for o in over),
+            "rule": i18n.rule_title("waiting")}
 
 
 def demand_page(request, n, values=None, errors=None, status=200, saved=False, v=None, general="", imported=None,
-                latest=None, stale=None, note=""):
+                latest=None, stale=None, note="", sizing=None):
     """*latest*: the newest demand version when the form was first shown (a save checks none came since);
-    *stale*: the versions saved meanwhile, when a save was sent back for that (nothing saved)."""
+    *stale*: the versions saved meanwhile, when a save was sent back for that (nothing saved); *sizing*: the
+    推荐场次 form as sent back ({"values", "errors"}) when a field of it is refused."""
+    from ...report import demand_origin
+
     b = bench(request)
     cat = catalogue()
     try:
@@ -108,7 +128,8 @@ def demand_page(request, n, values=None, errors=None, status=200, saved=False, v
     kw = {"n": n, "demand": demand, "values": values or D.values_of(demand), "errors": errors or {},
           "saved": saved, "general": general, "sites": D.site_table(demand, cat), "statuses": D.statuses(), "history": [
               {"n": k, **D.meta(b.ws, k)} for k in reversed(D.numbers(b.ws))], "version": version,
-          "size_limit": SIZE_LIMIT, "imported": imported or {},
+          "size_limit": SIZE_LIMIT, "imported": imported or {}, "origin": demand_origin(demand),
+          "sizing": sizing or {"values": {}, "errors": {}},
           "latest": _newest(b) if latest is None else latest, "stale": stale or [], "note": note}
     for h in kw["history"]:
         h["saved_text"] = D.saved_text(h.get("saved"))
@@ -270,8 +291,9 @@ async def demand_size(request: Request):
         errors["year"] = f"年度须为 {FIRST_YEAR}–{LAST_YEAR - 1} 之间的整数"
     limit = b.time_limit(form, errors)
     scenario = b.scenario_choice(form, errors)
-    if errors:
-        raise HTTPException(400, "；".join(errors.values()))
+    if errors:  # said under the field on 需求与考位, with everything typed kept (nothing computed)
+        values = {k: str(form.get(k, "") or "") for k in ("year", "scenario", "time_limit")}
+        return demand_page(request, n, status=400, sizing={"values": values, "errors": errors})
     job = b.submit({"kind": "size", "root": str(b.ws.root), "year": year, "scenario": scenario, "demand": n,
                     "time_limit": limit})
     return RedirectResponse(f"/job/{job.id}", status_code=303)

@@ -66,13 +66,18 @@ async def publish_version(request: Request, vid: str):
     if newer is not None and form.get("confirm") != "1":
         return b.page(request, "confirm.html", 409, version=version, newer=newer,
                       action=f"/publish/{version.id}", what="重新发布")
+    with_demand = form.get("with_demand") == "1"
     try:
-        await run_in_threadpool(_publish, b, version, form.get("with_demand") == "1")
+        await run_in_threadpool(_publish, b, version, with_demand)
     except PlannerError as err:
-        return b.page(request, "publish.html", 400, version=version, files=b.ws.published_files(version.id),
-                      errors={"publish": "该版本未通过规则检查，不能发布"
-                              if type(err).__name__ == "CheckFailedError" else i18n.input_error(err.field)},
-                      original=err.message, subscriptions=[])
+        failed = type(err).__name__ == "CheckFailedError"
+        files = b.ws.published_files(version.id)
+        cat = b.ctx_for(version.scenario, version.year).catalogue
+        return b.page(request, "publish.html", 400, version=version, files=files,
+                      labels={f: i18n.file_label(f, cat) for f in files},
+                      errors={"publish": "该版本未通过规则检查，不能发布" if failed else i18n.input_error(err.field)},
+                      causes=getattr(err, "causes", None) or {}, original=err.message, with_demand=with_demand,
+                      subscriptions=[])
     b.ws.set_current(version.id, who(request), "publish")
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
@@ -116,9 +121,33 @@ def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra
     if revision_of is not None:  # judged as a revision of what candidates were told, as `planner replan` does
         ctx = ctx.revising(revision_of)
         options.update(revision_of=revision_of, revision_reasons=reasons)
-    with b.publish_lock:
-        files = build_outputs(plan, ctx, summary=b.ws.summary(version.id) or None, previous_ics=previous, **options)
+    try:
+        with b.publish_lock:
+            files = build_outputs(plan, ctx, summary=b.ws.summary(version.id) or None, previous_ics=previous,
+                                  **options)
+    except PlannerError as err:
+        if type(err).__name__ == "CheckFailedError":  # which rules, in Chinese, and whether the candidates did it
+            err.causes = refusal_causes(b, version, plan, ctx, with_demand)
+        raise
     b.ws.write_published(version.id, {**files, **(extra or {})})
+
+
+def refusal_causes(b, version, plan, ctx, with_demand: bool) -> dict:
+    """Why the rule check refused the set, as the page says it: {"lines": the hard violations in Chinese,
+    "demand": the demand and 需求 ± % the candidates came from (with_demand only), "alone": the version passes
+    without the candidates}."""
+    from ...check import check_plan
+    from ...report import demand_name, what_if_percent
+
+    report = check_plan(plan, ctx)
+    lines = list(dict.fromkeys(i18n.violation_line(v, plan, ctx) for v in report.violations if v.hard))
+    out: dict = {"lines": lines[:8], "more": max(0, len(lines) - 8), "demand": "", "alone": False}
+    if with_demand and ctx.demand is not None:
+        demand = ctx.demand.demand
+        pct = what_if_percent(demand, ctx.catalogue)
+        out["demand"] = demand_name(demand) + (f"；情景“{version.scenario}”需求 {pct:+d}%" if pct else "")
+        out["alone"] = check_plan(plan, ctx.with_demand(None)).ok
+    return out
 
 
 @router.get("/files/{vid}/{rel:path}")
