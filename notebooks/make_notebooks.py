@@ -100,7 +100,7 @@ for n in names:
 
 rows = sweep([SCENARIOS / f"{n}.toml" for n in names], time_limit=30, workers=2)
 header, cells = table_rows(rows)
-pd.DataFrame(cells, columns=header).drop(columns=["solve s"])""",
+pd.DataFrame(cells, columns=header)""",
         "An infeasible scenario is not an error: the solver names the rules that cannot hold together. For "
         "example, close 华安 for the whole year (with only 4 special-ops sessions, to keep it quick):",
         """text = '''# Question: what if 华安 closed for the whole year?
