@@ -39,16 +39,29 @@ def test_the_shipped_estimate_is_its_method_applied_to_its_figures():
 
 
 def test_every_figure_of_the_estimate_is_quoted_from_a_public_anchor_or_marked_as_an_assumption():
+    """Each figure's quote is in its anchor row, and its Chinese text (what demand.toml's basis shows a planner)
+    states the same figures: the two columns cannot drift apart."""
+    from planner.textio import read_csv_rows
+
     anchors = list(csv.DictReader(open(constraints_dir() / "demand_anchors.csv", encoding="utf-8")))
-    for key, (value, where) in read_basis(constraints_dir() / "demand_basis.csv").items():
-        place = where.split(" ", 1)[0].split("：")[0]
-        if place == "假设":
+    for _, rec in read_csv_rows(constraints_dir() / "demand_basis.csv"):
+        numbers = re.findall(r"\d+(?:\.\d+)?", rec["quote"])
+        assert all(n in rec["zh"] for n in numbers), (rec["key"], numbers, rec["zh"])
+        if rec["place"] == "假设":
+            assert rec["zh"].startswith("假设"), rec["key"]
             continue
-        rows = [" ".join(r.values()) for r in anchors if r["place"] == place]
-        assert rows, (key, place)
-        quote = where.split("：", 1)[1]
-        for number in re.findall(r"\d+(?:\.\d+)?", quote):
-            assert any(number in r for r in rows), (key, number)
+        rows = [" ".join(r.values()) for r in anchors if r["place"] == rec["place"]]
+        assert rows, (rec["key"], rec["place"])
+        for number in numbers:
+            assert any(number in r for r in rows), (rec["key"], number)
+    assert read_basis(constraints_dir() / "demand_basis.csv")["show_rate"][0] == 0.927
+
+
+def test_what_a_planner_reads_of_the_estimate_is_chinese(doc):
+    """The basis texts reach report.html and the workbench: no English words in them."""
+    texts = [c["basis"] for sd in doc["streams"].values() for c in sd["categories"].values()]
+    texts += [s["basis"] for s in doc["sites"].values()]
+    assert texts and not [t for t in texts if re.search(r"[A-Za-z]{3,}", t)]
 
 
 def test_every_derived_number_says_estimate(doc):

@@ -35,17 +35,20 @@ from .data import constraints_dir
 from .errors import PlannerError
 from .textio import atomic_write_text, read_csv_rows
 
-BASIS_HEADER = ["key", "value", "place", "period", "quote"]
+BASIS_HEADER = ["key", "value", "place", "period", "quote", "zh"]
 
 
 def read_basis(path: Path) -> dict[str, tuple[float, str]]:
+    """key -> (the figure, its source in Chinese: the ``zh`` column, which the published basis texts quote)."""
     out = {}
     for row, rec in read_csv_rows(path, BASIS_HEADER):
         try:
             value = float(rec["value"])
         except ValueError:
             raise PlannerError(f"not a number: {rec['value']!r}", file=path, row=row, field="value") from None
-        out[rec["key"]] = (value, f"{rec['place']} {rec['period']}".strip() + f"：{rec['quote']}")
+        if not rec["zh"]:
+            raise PlannerError("is required: the figure and its source in Chinese", file=path, row=row, field="zh")
+        out[rec["key"]] = (value, rec["zh"])
     return out
 
 
@@ -94,7 +97,7 @@ def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str
                 f"show_rate = {_fmt(show)}",
                 f"pass_rate = {_fmt(pas)}",
                 f"retake_share = {_fmt(share)}",
-                f'basis = "估计：{src} 人次×{_fmt(scale)}÷{_fmt(show)}×(1−{_fmt(r)})；合格率 {basis[f"{sid}.{c}.pass_rate"][1]}"',
+                f'basis = "估计：{src}人次×{_fmt(scale)}÷{_fmt(show)}×(1−{_fmt(r)})；合格率{basis[f"{sid}.{c}.pass_rate"][1]}"',
                 "",
             ]
     sites = sorted({i for ss in rule_streams.values() for i in ss})
