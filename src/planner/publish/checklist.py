@@ -39,7 +39,9 @@ def checklist_items(plan, ctx, *, document_number: str = "", sections: tuple = (
         items.append(f"{note}：国务院公布节假日安排后，须核对各期日期并重新发布（文件中已注明“暂定”）。"
                      + T.predicted_days_text(ctx))
     if not document_number:
-        items.append("发文字号尚未填写：通知版头的字号留有空位，取得字号后用 --doc-number 填写并重新发布。")
+        # the workbench's planner and the command line's read the same words: the page first, the option in brackets
+        items.append("发文字号尚未填写：通知版头的字号留有空位；取得字号后在“发布”页填写（命令行为 --doc-number）"
+                     "并重新发布。")
     if not sections:
         items.append(f"本局{plan.year}年度工作要求（通知正文中本局自拟的各节）尚未提供：通知目前只有考试安排等各节；"
                      f"按 constraints/notice/sections/TEMPLATE.md 的格式写好 {plan.year}.md（或用 --sections FILE）"

@@ -6,6 +6,7 @@ Layout (everything a planner makes, nothing else)::
     versions/ID/plan.csv         the canonical plan CSV
     versions/ID/summary.json     the run's summary (status, objective, calendar, scenario …)
     versions/ID/published/       the publication set, written as a whole (temporary folder + rename)
+    versions/ID/notice.json      the 发文字号 and 成文日期 that set was published with
     workspace.db                 SQLite history: versions(id, parent, scenario, year, created, note, sha256, kind)
     changes.jsonl                the change log mirrored line by line (who, what; the current version, deletions)
 
@@ -36,6 +37,8 @@ from .history import (COLUMNS, KEEP_BACKUPS, MIGRATIONS, ROW_FILE, SCHEMA, Versi
 #: scenario names become file names: letters (Chinese included), digits, "_" and "-", nothing else
 NAME_RE = re.compile(r"^[\w\-]{1,40}$")
 VERSION_RE = re.compile(r"^[0-9]{1,9}$")
+#: beside a version's published/: the 发文字号 and 成文日期 its set was last published with (the 发布 page fills them in again)
+NOTICE_RECORD = "notice.json"
 #: the change log mirrored beside the database, one JSON line per committed change (who, what, and for a change of
 #: the current version or of a deletion the change itself), so that ``--restore`` from an older backup keeps them
 LOG_FILE = "changes.jsonl"
@@ -371,6 +374,24 @@ class Workspace:
             for rel, data in sorted(files.items()):
                 tx.write(rel, data)
         return final
+
+    def notice_record(self, vid: int) -> dict:
+        """What the version's set was last published with ({"document_number": …, "issued": "YYYY-MM-DD"}, the
+        发布 page's 发文字号 and 成文日期, kept beside ``published/``); {} when none was recorded or it is unreadable."""
+        try:
+            doc = json.loads((self.version_dir(vid) / NOTICE_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        if not isinstance(doc, dict):
+            return {}
+        return {k: doc[k] for k in ("document_number", "issued") if isinstance(doc.get(k), str)}
+
+    def write_notice_record(self, vid: int, document_number: str, issued: dt.date) -> None:
+        """Keep the 发文字号 and 成文日期 a set was just published with (atomically; replaces only the record of the
+        version's previous publication, which the set it describes has replaced too)."""
+        doc = {"document_number": document_number, "issued": issued.isoformat(),
+               "published": dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")}
+        atomic_write_text(self.version_dir(vid) / NOTICE_RECORD, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
     def published_files(self, vid: int) -> list[str]:
         d = self.published_dir(vid)

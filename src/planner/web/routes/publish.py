@@ -1,6 +1,7 @@
 """发布: a version's publication set (build, list, download, zip) and the institutions' ICS subscriptions."""
 from __future__ import annotations
 
+import datetime as dt
 import io
 import zipfile
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from ...publish.revision import DETAIL_FILE
 from .. import demands as D
 from .. import i18n
 from ..bench import bench, hostname
+from ..security import field_limit
 from ..workspace import OutsideWorkspace
 
 router = APIRouter()
@@ -35,6 +37,89 @@ def ics_url(request: Request, inst: str) -> str:
     return url + (f"?token={quote(b.sub_token)}" if b.sub_token else "")
 
 
+#: the 发布 form's fields for the notice's letterhead, as ``planner publish --doc-number/--issued``
+NOTICE_FIELDS = ("doc_number", "issued")
+
+
+def notice_fields(form, over: dict | None = None) -> tuple[dict, dict, dict]:
+    """(what was typed, {field: error in Chinese}, build_outputs options) of the 发文字号 and 成文日期 fields.
+
+    Checked by the functions ``planner publish`` uses (``textio.one_line``, ``letterhead.check_issued``); an empty
+    成文日期 is today. *over*: the fields :func:`lenient_form` found over their limit (said next to them)."""
+    from ...publish.letterhead import check_issued, publish_day
+    from ...textio import one_line
+
+    over = over or {}
+    texts = {k: str(form.get(k) or "") for k in NOTICE_FIELDS}
+    errors: dict[str, str] = {}
+    options: dict = {}
+    limit = field_limit("doc_number")
+    number = texts["doc_number"]
+    if "doc_number" in over or len(number) > limit:
+        errors["doc_number"] = f"发文字号不能超过 {limit} 个字（现有 {len(number)} 个字），请缩短后再发布。"
+    else:
+        try:
+            options["document_number"] = one_line(number, "the 发文字号 (one line of the letterhead)",
+                                                  fieldname="doc_number").strip()
+        except PlannerError:
+            errors["doc_number"] = "发文字号须为一行，不能含换行符、制表符等控制字符，请删去后再发布。"
+    raw, issued = texts["issued"].strip(), None
+    if raw:
+        try:
+            issued = dt.date.fromisoformat(raw) if "issued" not in over else None
+        except ValueError:
+            pass
+        if issued is None:
+            errors["issued"] = "成文日期不是有效的日期，请按“年-月-日”填写，例如 2025-03-18。"
+    if "issued" not in errors:
+        try:
+            options["issued"] = check_issued(issued)
+        except PlannerError:
+            today = publish_day()
+            errors["issued"] = (f"成文日期不能晚于今天（{_cn_date(today)}），请改为今天或更早的日期。" if issued > today
+                                else "成文日期早于 2000 年，可能是输入有误，请检查年份。")
+    return texts, errors, options
+
+
+def _cn_date(day: dt.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def remembered_notice(b, version) -> dict:
+    """The 发文字号 and 成文日期 the version was last published with (``Workspace.notice_record``); for a set
+    published without the record (the command line, an older workbench) the 字号 its plan.json names."""
+    record = b.ws.notice_record(version.id)
+    if "document_number" not in record and "plan.json" in b.ws.published_files(version.id):
+        import json
+
+        try:
+            doc = json.loads(b.ws.published_file(version.id, "plan.json").read_text(encoding="utf-8"))
+            doc_no = doc.get("notice", {}).get("doc_no")
+        except (OSError, ValueError, AttributeError):
+            doc_no = None
+        if isinstance(doc_no, str) and doc_no.strip():
+            record["document_number"] = doc_no.strip()
+    return record
+
+
+def notice_defaults(b, version) -> dict:
+    """The 发布 form's 发文字号 and 成文日期 as first shown: what the version was last published with, else blank
+    and today."""
+    from ...publish.letterhead import publish_day
+
+    record = remembered_notice(b, version)
+    return {"doc_number": record.get("document_number", ""), "issued": record.get("issued") or publish_day().isoformat(),
+            "remembered": "字号和日期" if "issued" in record else "字号" if record.get("document_number") else ""}
+
+
+def notice_page(b, version) -> dict:
+    """What the 发布 form needs for its 发文字号 and 成文日期 (limits; today, the latest date allowed)."""
+    from ...publish.letterhead import load_letterhead, publish_day
+
+    return {"doc_limit": field_limit("doc_number"), "today": publish_day().isoformat(),
+            "doc_example": load_letterhead().document_number(version.year, "12")}
+
+
 @router.get("/publish", response_class=HTMLResponse)
 def publish_get(request: Request, v: str | None = None):
     b = bench(request)
@@ -42,6 +127,8 @@ def publish_get(request: Request, v: str | None = None):
     version = b.latest_or(v)
     if version is not None:
         kw["version"] = version
+        kw["notice_form"] = notice_defaults(b, version)
+        kw.update(notice_page(b, version))
         cat = b.ctx_for(version.scenario, version.year).catalogue
         kw["files"] = b.ws.published_files(version.id)
         kw["labels"] = {f: i18n.file_label(f, cat) for f in kw["files"]}
@@ -59,36 +146,47 @@ def publish_get(request: Request, v: str | None = None):
 async def publish_version(request: Request, vid: str):
     from .versions import older_than_current, who
 
+    from .scenario import lenient_form
+
     b = bench(request)
-    form = await b.form_of(request)
+    # an over-long 发文字号 is said next to its field with what was typed, never a bare error page
+    form, over = await lenient_form(b, request, NOTICE_FIELDS)
     version = b.need_version(vid)
-    newer = older_than_current(b, version.id)
-    if newer is not None and form.get("confirm") != "1":
-        return b.page(request, "confirm.html", 409, version=version, newer=newer,
-                      action=f"/publish/{version.id}", what="重新发布")
     with_demand = form.get("with_demand") == "1"
-    try:
-        await run_in_threadpool(_publish, b, version, with_demand)
-    except PlannerError as err:
-        failed = type(err).__name__ == "CheckFailedError"
+    texts, errors, notice = notice_fields(form, over)
+
+    def again(status: int, errors: dict, **kw):
         files = b.ws.published_files(version.id)
         cat = b.ctx_for(version.scenario, version.year).catalogue
-        return b.page(request, "publish.html", 400, version=version, files=files,
-                      labels={f: i18n.file_label(f, cat) for f in files},
-                      errors={"publish": "该版本未通过规则检查，不能发布" if failed else i18n.input_error(err.field)},
-                      causes=getattr(err, "causes", None) or {}, original=err.message, with_demand=with_demand,
-                      subscriptions=[])
+        return b.page(request, "publish.html", status, version=version, files=files,
+                      labels={f: i18n.file_label(f, cat) for f in files}, errors=errors, with_demand=with_demand,
+                      notice_form=texts, subscriptions=[], **notice_page(b, version), **kw)
+
+    if errors:  # nothing built, nothing written: the page again with what the planner typed
+        return again(400, errors)
+    newer = older_than_current(b, version.id)
+    if newer is not None and form.get("confirm") != "1":
+        carry = {**texts, **({"with_demand": "1"} if with_demand else {})}
+        return b.page(request, "confirm.html", 409, version=version, newer=newer,
+                      action=f"/publish/{version.id}", what="重新发布", carry=carry)
+    try:
+        await run_in_threadpool(_publish, b, version, with_demand, notice)
+    except PlannerError as err:
+        failed = type(err).__name__ == "CheckFailedError"
+        return again(400, {"publish": "该版本未通过规则检查，不能发布" if failed else i18n.input_error(err.field)},
+                     causes=getattr(err, "causes", None) or {}, original=err.message)
     b.ws.set_current(version.id, who(request), "publish")
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
 
-def _publish(b, version, with_demand: bool = False) -> None:
+def _publish(b, version, with_demand: bool = False, notice: dict | None = None) -> None:
     """Publish *version*; when another version of the year is what the institutions have now, with the
-    调整通知 (revision.docx/.xlsx/.pdf) from that version to this one (see :func:`publish_set`)."""
+    调整通知 (revision.docx/.xlsx/.pdf) from that version to this one (see :func:`publish_set`). *notice*: the
+    发文字号 and 成文日期 (:func:`notice_fields`)."""
     latest = b.ws.latest_published()
     before = b.ws.version(latest) if latest is not None and latest != version.id else None
     if before is None or before.year != version.year:
-        return publish_set(b, version, None, with_demand=with_demand)
+        return publish_set(b, version, None, with_demand=with_demand, notice=notice)
     from ...replan import reasons
     from ..revision import published_original
 
@@ -97,18 +195,26 @@ def _publish(b, version, with_demand: bool = False) -> None:
     why = reasons(revision_of, *b.plan_of(version))
     original = published_original(b, before.id, revision_of)
     publish_set(b, version, revision_of, {**why, **({"original": original} if original else {})},
-                with_demand=with_demand)
+                with_demand=with_demand, notice=notice)
 
 
 def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra: dict | None = None,
-                with_demand: bool = False) -> None:
+                with_demand: bool = False, notice: dict | None = None) -> None:
     """Build the set in memory, then swap it in whole, as ``planner publish`` does: notice.pdf and the A3
     wall calendar too (``b.documents``), and with *revision_of* (the plan the institutions were told) the
     调整通知 with *reasons* (``revision.revision_files``). The calendars the subscribers have are passed on,
     so a revision's changed events carry a higher SEQUENCE. *extra*: further files of the same set (the 调整
     page's changes.csv and revision_of.csv, as `planner replan` writes them). *with_demand*: the planner chose
-    to add the candidates of 需求与考位 (report.html's 考生与考位, the two charts of people)."""
+    to add the candidates of 需求与考位 (report.html's 考生与考位, the two charts of people). *notice*: the
+    options ``document_number`` and ``issued`` as ``planner publish --doc-number/--issued`` gives them
+    (:func:`notice_fields`); None: those the version was last published with (:func:`remembered_options`).
+    Both are kept beside the set (``Workspace.write_notice_record``) for the 发布 page to show again."""
+    from ...publish.letterhead import check_issued
     from ...publish.run import build_outputs, read_previous_ics
+
+    notice = dict(notice) if notice is not None else remembered_options(b, version)
+    notice["issued"] = check_issued(notice.get("issued"))  # the day used, recorded below
+    notice.setdefault("document_number", "")
 
     plan, ctx = b.plan_of(version)
     if with_demand:
@@ -117,7 +223,7 @@ def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra
         plan, ctx, _, _ = loaded(b, version, D.chosen(b.ws, None))
     latest = b.ws.latest_published()
     previous = read_previous_ics(b.ws.published_dir(latest)) if latest is not None else {}
-    options: dict = {"notice_pdf": b.documents, "wall_calendar": b.documents}
+    options: dict = {"notice_pdf": b.documents, "wall_calendar": b.documents, **notice}
     if revision_of is not None:  # judged as a revision of what candidates were told, as `planner replan` does
         ctx = ctx.revising(revision_of)
         options.update(revision_of=revision_of, revision_reasons=reasons)
@@ -130,6 +236,30 @@ def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra
             err.causes = refusal_causes(b, version, plan, ctx, with_demand)
         raise
     b.ws.write_published(version.id, {**files, **(extra or {})})
+    try:
+        b.ws.write_notice_record(version.id, notice["document_number"], notice["issued"])
+    except OSError:  # the set is published; the form is filled in by hand next time
+        pass
+
+
+def remembered_options(b, version) -> dict:
+    """build_outputs' ``document_number`` and ``issued`` from what the version was last published with (a 调整通知
+    published again keeps the 字号 given on the 发布 page); a recorded date no longer valid is dropped (today)."""
+    from ...publish.letterhead import check_issued
+
+    from ...textio import one_line
+
+    record = remembered_notice(b, version)
+    out: dict = {"document_number": ""}
+    try:
+        out["document_number"] = one_line(record.get("document_number", ""), "the 发文字号").strip()[:field_limit("doc_number")]
+    except PlannerError:  # a record edited by hand: the 字号 left blank (the checklist asks for it)
+        pass
+    try:
+        out["issued"] = check_issued(dt.date.fromisoformat(record["issued"]))
+    except (KeyError, ValueError, PlannerError):
+        pass
+    return out
 
 
 def refusal_causes(b, version, plan, ctx, with_demand: bool) -> dict:

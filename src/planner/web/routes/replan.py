@@ -160,15 +160,21 @@ async def publish_revision(request: Request, jid: str):
     from starlette.concurrency import run_in_threadpool
 
     from ...publish.revision import DETAIL_FILE, check_advice, check_reason
+    from .publish import NOTICE_FIELDS, notice_fields
     from .scenario import lenient_form
     from .versions import who
 
     b = bench(request)
     # an over-long 调整原因 or 说明 (the default reason may be one) is said next to its field, with what the planner
     # wrote shown again: never a bare page that loses the edited text
-    form, _ = await lenient_form(b, request, ("reason", "advice"))
+    form, over = await lenient_form(b, request, ("reason", "advice", *NOTICE_FIELDS))
     job = replan_job(b, jid)
     errors: dict[str, str] = {}
+    notice = None  # the 发文字号 and 成文日期: as the form gives them, else those the version was published with
+    if any(k in form for k in NOTICE_FIELDS):
+        _, wrong, notice = notice_fields(form, over)
+        if wrong:
+            errors["publish"] = "；".join(wrong.values())
     texts = {"reason": str(form.get("reason", "")), "advice": str(form.get("advice", ""))}
     try:
         reason = check_reason(texts["reason"])
@@ -204,7 +210,7 @@ async def publish_revision(request: Request, jid: str):
         await run_in_threadpool(publish_set, b, b.ws.version(job.version), p["base"], reasons,
                                 {"changes.csv": changes_csv_bytes(job),
                                  DETAIL_FILE: revision_csv_bytes(revision_view(b, job), job.outcome.get("people_basis", "")),
-                                 "revision_of.csv": plan_to_csv(p["base"]).encode("utf-8")})
+                                 "revision_of.csv": plan_to_csv(p["base"]).encode("utf-8")}, notice=notice)
     except PlannerError as err:
         from .jobs import job_view
 
