@@ -428,7 +428,7 @@ def pending_items(catalogue, window: tuple[dt.date, dt.date], demand=None) -> li
     for g, lo, hi in spans:
         period = f"{_day(lo)}至{_day(hi)}"
         if g.status == PENDING:
-            out.append(f"《{g.name}》（{period}适用）待核定：{g.source}；核对规章原文后在 constraints/{FILE} 中"
+            out.append(f"《{g.name}》（{period}适用）待核定：{g.source}；核对规章原文后请技术人员在 constraints/{FILE} 中"
                        "将 status 改为“已确认”并注明出处。")
         for key in FACTS:
             f = g.facts.get(key)

@@ -30,7 +30,8 @@ def checklist_items(plan, ctx, *, document_number: str = "", sections: tuple = (
     cat = ctx.catalogue
     items = []
     if cat.materials_review:
-        items.append(f"附件1“{cat.materials_title}”{cat.materials_review}；确认后在 constraints/materials/"
+        # a data file's step: the planner hands it to whoever keeps the files (the workbench edits no data file)
+        items.append(f"附件1“{cat.materials_title}”{cat.materials_review}；确认后请技术人员在 constraints/materials/"
                      f"{plan.year}.toml 中记录（confirmed = true），再重新发布。")
     # the regulation's facts not checked against its text (constraints/regulation.toml, status 待核定)
     items += pending_items(cat, ctx.window)
@@ -44,8 +45,8 @@ def checklist_items(plan, ctx, *, document_number: str = "", sections: tuple = (
                      "并重新发布。")
     if not sections:
         items.append(f"本局{plan.year}年度工作要求（通知正文中本局自拟的各节）尚未提供：通知目前只有考试安排等各节；"
-                     f"按 constraints/notice/sections/TEMPLATE.md 的格式写好 {plan.year}.md（或用 --sections FILE）"
-                     "后重新发布。")
+                     f"请把各节文字交技术人员，按 constraints/notice/sections/TEMPLATE.md 的格式写成 {plan.year}.md"
+                     "（命令行为 --sections FILE）后重新发布。")
     if official_fonts is False:
         items.append("本机未安装公文字体（方正小标宋简体、仿宋_GB2312、黑体）：notice.pdf 使用替代字体，"
                      "正式印发前请在装有公文字体的电脑上由 notice.docx 重新生成 PDF。")
