@@ -254,7 +254,7 @@ def closure_form(app, name="q2", **kw):
     ({"closure_institution_1": "nowhere"}, "closure_institution_1", "请选择机构"),
     ({"name": "../../evil"}, "name", "名称只能由"),
     ({"name": ""}, "name", "请填写情景名称"),
-    ({"gap_min": "9", "gap_max": "3"}, "gap_max", "最长间隔不能小于最短间隔"),
+    ({"gap_min": "9", "gap_max": "3"}, "gap_max", "“报名截止至考试 最多天数”不能小于“报名截止至考试 最少天数”"),
     ({"coverage_days": "zero"}, "coverage_days", "须为整数"),
     ({"closed_days": "2027-13-01"}, "closed_days", "第1行不是日期"),
     ({"sessions_special_ops": "0"}, "sessions_special_ops", "场次数须在"),
@@ -756,7 +756,7 @@ def test_infeasible_conflict_is_said_in_chinese_with_rule_titles():
     assert ("停考期间该机构不安排考试", "聚腾") in titles
     assert ("每个作业类别两次考试机会的最长间隔", "特种作业人员·电力电缆作业") in titles
     assert any(i["relax"] for i in view["items"])
-    assert ("固定的场次（情景中固定，或重新排期时保持不变）", "特种作业人员第12期") in titles
+    assert ("固定的场次（情景中固定，或重新排期时保持不变）", "特种作业人员 第12期") in titles
     # a category of the candidates' queue (sizing's exit 3, an explained infeasibility) by its notice name, no code
     assert ("考生候考天数上限", "特种作业人员·危险化学品安全作业") in titles
     inp = i18n.error_view({"type": "input", "message": "bad", "field": "closures[1].end", "row": 3}, cat)

@@ -158,8 +158,8 @@ def test_f8_next_year_s_january_says_its_year(env):
 
 @pytest.mark.parametrize("field,raw,said", [
     ("year", "1999", "年度须为 2001–2098 之间的整数"),
-    ("time_limit", "-5", "求解时限须为 0–600 之间的数（秒）"),
-    ("time_limit", "1e9", "求解时限须为 0–600 之间的数（秒）"),
+    ("time_limit", "-5", "求解时限须为大于 0、不超过 600 的秒数"),
+    ("time_limit", "1e9", "求解时限须为大于 0、不超过 600 的秒数"),
 ])
 def test_f9_a_bad_sizing_field_is_said_beside_it_on_the_demand_page(env, field, raw, said):
     app, client, made = env

@@ -201,7 +201,7 @@ def test_refusing_the_knock_on_is_infeasible_said_in_chinese_and_nothing_is_lost
     assert job.state == "infeasible" and job.spec["refuse"] == [["managers", 7]] and job.spec["prev"] == jid
     assert any("managers#7" in c for c in job.outcome["conflict"])
     html = client.get(f"/job/{jid2}").text
-    assert "拒绝“高危行业主要负责人和安全管理员第7期”的调整后没有可行方案" in html
+    assert "拒绝“高危行业主要负责人和安全管理员 第7期”的调整后没有可行方案" in html
     assert f'href="/job/{jid}" id="back"' in html and "无可行方案" in html
     assert "Traceback" not in html and "pin[" not in re.sub(r'<p class="muted".*?</p>', "", html)
     assert snapshot(app.state.ws) == before  # the proposal refused from is untouched, still pending

@@ -112,7 +112,7 @@ def test_excel_exports_of_plan_compare_and_check(env):
     wb = load_workbook(io.BytesIO(r.content))
     rows = list(wb["变化"].iter_rows(values_only=True))
     shown = client.get(f"/compare?a={one}&b={two}").text.count('<tr class="change">')
-    assert rows[0] == ("考试", "变化", f"版本{one}", f"版本{two}") and len(rows) == 1 + shown
+    assert rows[0] == ("期次", "变化", f"版本{one}", f"版本{two}") and len(rows) == 1 + shown
     assert wb["指标"].cell(1, 2).value == f"场次（版本{one}）"
     # numbers a spreadsheet sorts and sums (as text, a negative difference would have to be escaped as '-1)
     cells = [c for row in wb["指标"].iter_rows(min_row=2, min_col=2, values_only=True) for c in row]

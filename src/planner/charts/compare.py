@@ -11,9 +11,15 @@ from . import style as S
 A_COLOR, B_COLOR = "#7f7f7f", "#1f77b4"
 
 
+def month_label(d, year: int) -> str:
+    """An axis month as the notice says dates: "3月" in the plan's year, "2028年1月" outside it."""
+    return f"{d.month}月" if d.year == year else f"{d.year}年{d.month}月"
+
+
 def draw(plan_a, plan_b, ctx, flag: str = ""):
     import matplotlib.dates as mdates
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
 
     a, b = plan_a.by_key(), plan_b.by_key()
     streams = sorted({k[0] for k in a} | {k[0] for k in b}, key=lambda s: list(ctx.catalogue.streams).index(s)
@@ -44,12 +50,14 @@ def draw(plan_a, plan_b, ctx, flag: str = ""):
         ax.set_title(name, fontsize=11, loc="left")
         ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     axes[-1].xaxis.set_major_locator(mdates.MonthLocator())
-    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    axes[-1].xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: month_label(mdates.num2date(x), plan_b.year)))
+    # above the first panel, right-aligned (beside the stream's title): inside the figure, so a scaled-down
+    # chart keeps it
     axes[0].legend(handles=[
         Line2D([], [], marker="o", mfc="none", color=A_COLOR, linestyle="", label="原计划"),
         Line2D([], [], marker="o", color=B_COLOR, linestyle="", label="新计划"),
-        Line2D([], [], color="#d62728", label="改期/换考点")], loc="upper left", bbox_to_anchor=(1.0, 1.0),
-        frameon=False)
+        Line2D([], [], color="#d62728", label="改期/换考点")], loc="lower right", bbox_to_anchor=(1.0, 1.0),
+        ncol=3, frameon=False, borderaxespad=0.2)
     fig.suptitle(f"计划对比：原计划{len(a)}场，新计划{len(b)}场，改期或换考点 {moved}场，"
                  f"新增 {len(set(b) - set(a))}场，取消 {len(set(a) - set(b))}场", fontsize=12)
     S.flag_figure(fig, flag)

@@ -24,7 +24,7 @@ class Coverage(Rule):
         title="每个作业类别两次考试机会的最长间隔",
         broken="有工种两次考试机会相隔超过上限",
         revision="保证各工种考试间隔",
-        relax="放宽“最长间隔天数”或缩短停考时段",
+        relax="放宽“每个作业类别两次考试机会最长间隔（天）”，或缩短停考时段",  # the 情景 form field's own label
     )
     peers = frozenset({"highs_mip"})
     PARAMS = {

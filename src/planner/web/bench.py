@@ -212,7 +212,7 @@ class Bench:
             if not 0 < t <= 600:
                 raise ValueError
         except ValueError:
-            errors["time_limit"] = "求解时限须为 0–600 之间的数（秒）"
+            errors["time_limit"] = i18n.text("time_limit")  # more than 0, at most 600: as the message says
             return DEFAULT_TIME_LIMIT
         return t
 

@@ -281,15 +281,6 @@ def site_table(demand: Demand, catalogue) -> list[dict]:
              "seats": s.seats_per_day * s.days_per_session} for i, s in demand.sites.items()]
 
 
-def saved_text(saved) -> str:
-    """"2026-12-03 10:45:00" → "12月3日 10:45" (the notice's date style)."""
-    try:
-        t = dt.datetime.fromisoformat(str(saved))
-    except ValueError:
-        return ""
-    return f"{t.month}月{t.day}日 {t:%H:%M}"
-
-
 def sizing_scenario(name: str, job) -> str:
     """The counts of a 推荐场次 job as a scenario of the workbench (on top of the scenario it sized, if any), so
     that 年度计划 can plan the year with them."""

@@ -7,7 +7,6 @@ reads as a formula stays text).
 from __future__ import annotations
 
 import io
-from urllib.parse import quote
 
 from fastapi.responses import Response
 
@@ -40,6 +39,8 @@ def table_xlsx(sheets: list[tuple[str, list[str], list[list]]]) -> bytes:
     return buf.getvalue()
 
 
-def download(data: bytes, name: str) -> Response:
-    return Response(data, media_type=XLSX,
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+def download(data: bytes, name: str, media_type: str = XLSX, fallback: str = "") -> Response:
+    """*data* downloaded as *name* (a Chinese name, with an ASCII one for old clients: ``i18n.disposition``)."""
+    from .i18n import disposition
+
+    return Response(data, media_type=media_type, headers={"Content-Disposition": disposition(name, fallback)})

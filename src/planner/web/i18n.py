@@ -6,6 +6,7 @@ English text stays available under 原文 so nothing is hidden from whoever supp
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from functools import lru_cache
@@ -32,7 +33,7 @@ def rule_texts(name: str) -> dict | None:
 
     cls = rule_class(name)
     if cls is not None and cls.zh is not None:
-        return cls.zh.fields()
+        return dict(cls.zh.fields())
     return table()["items"].get(name)
 
 
@@ -102,7 +103,7 @@ def change(what: str) -> str:
 
 def detail(detail: str, catalogue) -> str:
     """``special_ops:elec_cable`` → 特种作业人员·电力电缆作业; ``juteng`` → 聚腾; ``on_demand@yvu`` → …·运城职大;
-    ``special_ops#12`` → 特种作业人员第12期; ``special_ops:hazchem`` → 特种作业人员·危险化学品安全作业."""
+    ``special_ops#12`` → 特种作业人员 第12期; ``special_ops:hazchem`` → 特种作业人员·危险化学品安全作业."""
     if not detail:
         return ""
     if ", " in detail:  # a list (e.g. the sites a stream lacks a licence at): each item in Chinese
@@ -115,7 +116,7 @@ def _detail(detail: str, catalogue) -> str:
     for part in re.split(r"[:@]", detail):
         stream, hash_, no = part.partition("#")
         if hash_ and stream in catalogue.streams and ascii_digits(no):
-            out.append(f"{catalogue.streams[stream].name}第{no}期")
+            out.append(f"{catalogue.streams[stream].name} 第{no}期")
         elif part in catalogue.institutions:
             out.append(catalogue.institutions[part].short_name)
         elif part in catalogue.streams:
@@ -196,6 +197,78 @@ def change_log(what: str) -> str:
     if head.endswith("-scenario"):
         return table()["log"].get(head, head) + f"“{kind_}”"
     return table()["log"].get(head, head) + (f"（{kind(kind_)}）" if kind_ else "")
+
+
+def when(stamp, today: dt.date | None = None) -> str:
+    """A stored local time ("2026-12-05 10:45:32", as the history and the saved files write it) as every page says
+    it: "12月5日 10:45", with the year when it is not this year's ("2025年12月5日 10:45"); what does not read as
+    a time is shown as it is."""
+    if stamp is None or stamp == "":
+        return ""
+    try:
+        t = stamp if isinstance(stamp, dt.datetime) else dt.datetime.fromisoformat(str(stamp).strip())
+    except ValueError:
+        return str(stamp)
+    year = "" if t.year == (today or dt.date.today()).year else f"{t.year}年"
+    return f"{year}{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def seconds(value) -> str:
+    """A time limit as a planner reads it: 120 → "120 秒", 45.0 → "45 秒", 0.5 → "0.5 秒", 600 → "600 秒（10 分钟）"."""
+    try:
+        s = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{s:g}" if s < 10 and s != int(s) else f"{round(s)}"
+    if s >= 60 and round(s) % 60 == 0:
+        return f"{text} 秒（{round(s) // 60} 分钟）"
+    return f"{text} 秒"
+
+
+#: a published file (path in the set) -> the name a planner saves it under; {year} the plan's year
+DOWNLOAD_NAMES = {
+    "notice.docx": "运城市{year}年安全生产培训考试计划通知.docx",
+    "notice.pdf": "运城市{year}年安全生产培训考试计划通知.pdf",
+    "notice.xlsx": "运城市{year}年安全生产培训考试计划附件1-4.xlsx",
+    "revision.docx": "运城市{year}年考试计划调整通知.docx",
+    "revision.pdf": "运城市{year}年考试计划调整通知.pdf",
+    "revision.xlsx": "运城市{year}年考试计划调整期次.xlsx",
+    "calendar_a3.pdf": "运城市{year}年考试日历（A3挂历）.pdf",
+    "report.html": "运城市{year}年考试计划报告.html",
+    "csv/annex1_materials.csv": "附件1 报名材料.csv",
+    "csv/annex2_managers.csv": "附件2 主要负责人和安全管理员考试计划.csv",
+    "csv/annex3_special_ops.csv": "附件3 特种作业人员考试计划.csv",
+    "csv/annex4_institutions.csv": "附件4 培训机构咨询电话.csv",
+    "changes.csv": "调整记录（技术格式）.csv",
+}
+
+
+def download_name(rel: str, year: int, catalogue=None) -> str:
+    """The name a planner saves a published file under (Chinese where the set names it in English); a file the
+    table does not know keeps its own name (调整明细.csv, 发布前核对.md …); an institution's calendar is named
+    after the institution."""
+    name = DOWNLOAD_NAMES.get(rel)
+    if name:
+        return name.format(year=year)
+    folder, _, stem = rel.rpartition("/")
+    base, _, ext = stem.rpartition(".")
+    if folder == "ics" and catalogue is not None and base in catalogue.institutions:
+        return f"{catalogue.institutions[base].short_name}{year}年考试日历.{ext}"
+    return stem
+
+
+def disposition(name: str, fallback: str = "") -> str:
+    """A Content-Disposition for a download saved as *name*: RFC 5987's ``filename*=UTF-8''…`` (what browsers use)
+    and a plain ASCII ``filename`` for those that do not read it (*fallback*, else *name* with its non-ASCII
+    letters dropped)."""
+    from urllib.parse import quote
+
+    stem, dot, ext = name.rpartition(".")
+    if not fallback:
+        ascii_ = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", stem if dot else name)).strip("-_.")
+        fallback = (ascii_ or "download") + (f".{ext}" if dot and ext.isascii() else "")
+    fallback = re.sub(r'["\\\r\n;]', "_", fallback)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}"
 
 
 def problem(message: str) -> str:

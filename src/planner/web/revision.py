@@ -56,7 +56,7 @@ def revision_view(b, job, form: dict | None = None) -> dict:
     ctx, year = p["ctx"], p["base"].year
     cat = ctx.catalogue
     out = detail_entries(p["changes"], p["rows"], ctx, year, i18n.rule_title)
-    refused = [f"{cat.streams[s].name}第{n}期" for s, n in job.spec.get("refuse", ())]
+    refused = [f"{cat.streams[s].name} 第{n}期" for s, n in job.spec.get("refuse", ())]
     original = published_original(b, job.spec["base"], p["base"])
     form = form or job.outcome.get("notice_texts") or {}
     default = notice_reason(p["changes"], p["reasons"], ctx, year)
@@ -93,3 +93,92 @@ def revision_csv_bytes(view: dict, basis: str = "") -> bytes:
     from ..publish.revision import detail_csv
 
     return detail_csv(view["revision"], basis)
+
+
+# -- a version's lineage: what it revises, for 发布 again and for 修改一场 ------------------------------------------
+
+#: versions made from another as a revision of it (``jobs``: 重新排期 always solves as one; 固定一场 when its base
+#: was published)
+REVISION_KINDS = ("replan", "pin")
+#: the planner-only files a 调整 page's publication adds to the set (`planner replan`'s), kept when it is built again
+REVISION_EXTRA = ("changes.csv", "调整明细.csv", "revision_of.csv")
+
+
+def record_of(b, version, revision_of, reasons: dict | None, of: int | None = None) -> dict:
+    """What :meth:`Workspace.write_revision_record` keeps of a set published as a revision of *revision_of*: the
+    plan revised (its CSV), the reasons per 期次 (rule, text, own, cause, as ``replan.Reason``), the planner's
+    reason ("*"), the original notice cited and the advice; *of*: the version revised, when known."""
+    from ..plan import plan_to_csv
+
+    reasons = reasons or {}
+    rows = []
+    for key, r in reasons.items():
+        if isinstance(key, tuple) and r is not None:
+            cause = getattr(r, "cause", None)
+            rows.append({"stream": key[0], "no": int(key[1]), "text": str(r), "rule": getattr(r, "rule", None),
+                         "own": getattr(r, "own", None), "cause": list(cause) if cause else None})
+    return {"of": of, "plan_csv": plan_to_csv(revision_of), "reasons": rows, "reason": str(reasons.get("*") or ""),
+            "original": reasons.get("original") if isinstance(reasons.get("original"), dict) else None,
+            "advice": str(reasons.get("advice") or "")}
+
+
+def _recorded_reasons(doc: dict) -> dict:
+    from ..replan import Reason
+
+    out: dict = {}
+    for r in doc.get("reasons") or ():
+        try:
+            key = (str(r["stream"]), int(r["no"]))
+            cause = tuple(r["cause"]) if r.get("cause") else None
+            out[key] = (Reason(str(r["rule"]), str(r["text"]), bool(r.get("own")),
+                               (str(cause[0]), int(cause[1])) if cause else None)
+                        if r.get("rule") is not None else str(r["text"]))
+        except (KeyError, TypeError, ValueError, IndexError):
+            continue
+    for key, name in (("*", "reason"), ("advice", "advice")):
+        if doc.get(name):
+            out[key] = str(doc[name])
+    if isinstance(doc.get("original"), dict):
+        out["original"] = {k: str(v) for k, v in doc["original"].items()}
+    return out
+
+
+def revision_basis(b, version, _depth: int = 0) -> dict | None:
+    """What *version* is a revision of, or None when it is a plan of its own: ``{"plan": the plan revised, "of": its
+    version id (None when unknown), "reasons": the 调整通知's reasons as last published (None: not recorded),
+    "recorded": published as a revision}``.
+
+    In order: how its set was last published (``Workspace.revision_record``); else its lineage, as the job that
+    made it solved it: a 重新排期 revises its parent, a 固定一场 its parent when that was published, and a
+    修改一场 edit is a revision of whatever the version it edits revises."""
+    doc = b.ws.revision_record(version.id)
+    if doc.get("plan_csv"):
+        from ..planio import read_plan
+
+        try:
+            with b.ws.scratch() as tmp:
+                (tmp / "revision_of.csv").write_text(str(doc["plan_csv"]), encoding="utf-8")
+                plan = read_plan(tmp / "revision_of.csv", b.ctx_for(version.scenario, version.year).catalogue,
+                                 year=version.year)
+        except (PlannerError, OSError):
+            plan = None
+        if plan is not None:
+            of = doc.get("of")
+            return {"plan": plan, "of": of if isinstance(of, int) else None, "reasons": _recorded_reasons(doc),
+                    "recorded": True}
+    parent = b.ws.version(version.parent) if version.parent is not None else None
+    if parent is None or parent.year != version.year or _depth > 64:
+        return None
+    if version.kind == "replan" or (version.kind == "pin" and b.ws.published_dir(parent.id).is_dir()):
+        return {"plan": b.plan_of(parent)[0], "of": parent.id, "reasons": None, "recorded": False}
+    if version.kind == "edit":
+        return revision_basis(b, parent, _depth + 1)
+    return None
+
+
+def judged_ctx(b, version, ctx=None):
+    """The rule context *version* is checked in: its scenario's, as a revision of what it revises
+    (:func:`revision_basis`), as 重新排期 solved it and 发布 publishes it."""
+    ctx = ctx if ctx is not None else b.ctx_for(version.scenario, version.year)
+    basis = revision_basis(b, version)
+    return ctx.revising(basis["plan"]) if basis is not None else ctx

@@ -99,6 +99,55 @@ def _date(v: dict, key: str, errors: dict, what: str) -> dt.date | None:
         return None
 
 
+def label(key: str) -> str:
+    """A form field's name as the form labels it (messages.toml [fields])."""
+    from .i18n import field_name
+
+    return field_name(key)
+
+
+#: one day as a planner types it: 2027-05-06, 2027/5/6, 2027.5.6, 2027年5月6日, 5月6日, 5/6, 5-6 (no year: the scenario's)
+_DAY = re.compile(r"^(?:(\d{4})\s*(?:年|[-/.])\s*)?(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?$")
+#: between the two days of a range
+_RANGE = re.compile(r"\s*(?:\.\.|至|到|~|～|—|–)\s*")
+
+
+def parse_day(text: str, year: int | None) -> dt.date | None:
+    """A day of the 不安排考试的日期 box: ISO, 2027/5/6, 2027年5月6日, or 5月6日 in *year* (the scenario's, else
+    next year's); None when it is none of these."""
+    m = _DAY.match(text.strip().translate(_FULLWIDTH))
+    if not m:
+        return None
+    if m.group(1) is None and year is None:
+        from ..api import next_year
+
+        year = next_year()
+    try:
+        return dt.date(int(m.group(1) or year), int(m.group(2)), int(m.group(3)))
+    except ValueError:
+        return None
+
+
+_FULLWIDTH = str.maketrans("０１２３４５６７８９／．－", "0123456789/.-")
+
+
+def closed_day_line(line: str, year: int | None) -> tuple[dt.date, ...] | None:
+    """A line of the 不安排考试的日期 box as one day or a range (first, last); None when it is not one. A range's
+    second day without a year takes the first day's."""
+    parts = _RANGE.split(line.strip())
+    if len(parts) not in (1, 2) or not all(parts):
+        return None
+    first = parse_day(parts[0], year)
+    if first is None:
+        return None
+    if len(parts) == 1:
+        return (first,)
+    last = parse_day(parts[1], first.year)
+    if last is None or last < first:
+        return None
+    return first, last
+
+
 def _s(text: str) -> str:
     """A TOML basic string (JSON's escapes are TOML's; DEL, which JSON leaves, escaped as TOML wants)."""
     return json.dumps(text, ensure_ascii=False).replace("\x7f", "\\u007f")
@@ -116,11 +165,11 @@ def build(form: dict, catalogue) -> FormResult:
         err["name"] = "名称只能由汉字、字母、数字、下划线或连字符组成（最多40个字）"
     year = _int(v, "year", err, FIRST_YEAR, LAST_YEAR - 1, "年度")
     counts = {s: _int(v, f"sessions_{s}", err, 1, 300, "场次数") for s in STREAMS}
-    gmin = _int(v, "gap_min", err, 0, 120, "最短间隔天数")
-    gmax = _int(v, "gap_max", err, 0, 120, "最长间隔天数")
+    gmin = _int(v, "gap_min", err, 0, 120, f"“{label('gap_min')}”")
+    gmax = _int(v, "gap_max", err, 0, 120, f"“{label('gap_max')}”")
     if gmin is not None and gmax is not None and gmin > gmax:
-        err["gap_max"] = "最长间隔不能小于最短间隔"
-    cover = _int(v, "coverage_days", err, 1, 400, "最长间隔天数")
+        err["gap_max"] = f"“{label('gap_max')}”不能小于“{label('gap_min')}”"
+    cover = _int(v, "coverage_days", err, 1, 400, f"“{label('coverage_days')}”")
     percent = _int(v, "demand_percent", err, *PERCENT_RANGE, "需求 ± %")
     closures = []
     for i in range(1, CLOSURE_ROWS + 1):
@@ -135,20 +184,19 @@ def build(form: dict, catalogue) -> FormResult:
         if a and b and b < a:
             err[keys[2]] = "结束日期不能早于开始日期"
         closures.append((inst, a, b, v[keys[3]]))
-    days = []
+    days, bad = [], []
     for n, line in enumerate(v["closed_days"].splitlines(), start=1):
-        line = line.strip()
-        if not line:
+        if not line.strip():
             continue
-        parts = line.split("..")
-        try:
-            ds = [dt.date.fromisoformat(p.strip()) for p in parts]
-            if len(ds) not in (1, 2) or (len(ds) == 2 and ds[1] < ds[0]):
-                raise ValueError
-        except ValueError:
-            err["closed_days"] = f"第{n}行不是日期或日期范围（例：2027-05-06 或 2027-05-06..2027-05-12）"
-            break
-        days.append("..".join(d.isoformat() for d in ds))
+        got = closed_day_line(line, year)
+        if got is None:
+            bad.append(n)
+            continue
+        days.append("..".join(d.isoformat() for d in got))
+    if bad:
+        rows = "、".join(f"第{n}行" for n in bad[:5]) + (f"等{len(bad)}行" if len(bad) > 5 else "")
+        err["closed_days"] = (f"{rows}不是日期或日期范围（例：2027-05-06、2027/5/6、2027年5月6日、5月6日，"
+                              "或 2027-05-06..2027-05-12、5月6日至5月12日；不写年份时按情景的年度）")
     lic = None
     if any(v[k] for k in ("license_institution", "license_category", "license_start", "license_end")):
         if not licenses_supported():

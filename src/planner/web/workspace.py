@@ -7,6 +7,7 @@ Layout (everything a planner makes, nothing else)::
     versions/ID/summary.json     the run's summary (status, objective, calendar, scenario …)
     versions/ID/published/       the publication set, written as a whole (temporary folder + rename)
     versions/ID/notice.json      the 发文字号 and 成文日期 that set was published with
+    versions/ID/revision.json    for a set published as a revision (调整通知): the plan it revises and the notice's reasons
     workspace.db                 SQLite history: versions(id, parent, scenario, year, created, note, sha256, kind)
     changes.jsonl                the change log mirrored line by line (who, what; the current version, deletions)
 
@@ -39,6 +40,9 @@ NAME_RE = re.compile(r"^[\w\-]{1,40}$")
 VERSION_RE = re.compile(r"^[0-9]{1,9}$")
 #: beside a version's published/: the 发文字号 and 成文日期 its set was last published with (the 发布 page fills them in again)
 NOTICE_RECORD = "notice.json"
+#: beside ``published/``: what a set published as a revision (调整通知) was revised from and with which reasons, so
+#: that publishing it again keeps the notice (``web.revision.record_of``)
+REVISION_RECORD = "revision.json"
 #: the change log mirrored beside the database, one JSON line per committed change (who, what, and for a change of
 #: the current version or of a deletion the change itself), so that ``--restore`` from an older backup keeps them
 LOG_FILE = "changes.jsonl"
@@ -392,6 +396,24 @@ class Workspace:
         doc = {"document_number": document_number, "issued": issued.isoformat(),
                "published": dt.datetime.now().replace(microsecond=0).isoformat(sep=" ")}
         atomic_write_text(self.version_dir(vid) / NOTICE_RECORD, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
+
+    def revision_record(self, vid: int) -> dict:
+        """How the version's set was last published as a revision (the plan revised, the reasons, the original
+        notice, the advice; ``web.revision.record_of`` writes and reads it); {} when it was not, or unreadable."""
+        try:
+            doc = json.loads((self.version_dir(vid) / REVISION_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return doc if isinstance(doc, dict) else {}
+
+    def write_revision_record(self, vid: int, doc: dict | None) -> None:
+        """Keep (atomically) how a set was just published as a revision; None: it was published as a plan of its
+        own, and an earlier record goes (it described the set just replaced)."""
+        path = self.version_dir(vid) / REVISION_RECORD
+        if doc is None:
+            path.unlink(missing_ok=True)
+        else:
+            atomic_write_text(path, json.dumps(doc, ensure_ascii=False, indent=1) + "\n")
 
     def published_files(self, vid: int) -> list[str]:
         d = self.published_dir(vid)

@@ -189,7 +189,7 @@ async def check_export(request: Request):
     rows = [[where, it["text"], it["rule"]] for where, items in _by_session(report, plan, ctx).items() for it in items]
     rules = [[i18n.rule_title(r), f"{n} 处" if n else "符合"] for r, n in report.per_rule.items()]
     data = table_xlsx([("违反规则之处", ["考试", "问题", "违反的规则"], rows), ("逐条规则", ["规则", "结果"], rules)])
-    return download(data, f"检查结果-{plan.year}年.xlsx")
+    return download(data, f"检查结果-{plan.year}年.xlsx", fallback=f"check-{plan.year}.xlsx")
 
 
 @router.post("/import")

@@ -51,10 +51,31 @@ def _people(bn, va, vb, pa, pb, ctx) -> dict:
 @router.get("/compare", response_class=HTMLResponse)
 def compare_get(request: Request, a: str | None = None, b: str | None = None):
     bn = bench(request)
+    if not (a and b):  # opened from the menu: the newest version against the one it came from
+        a, b = default_pair(bn.ws.versions(), a, b)
     kw: dict = {"a": a or "", "b": b or ""}
     if a and b:
         kw |= compared(bn, a, b)
+        kw["same"] = kw["va"].id == kw["vb"].id
     return bn.page(request, "compare.html", **kw)
+
+
+def default_pair(versions, a: str | None, b: str | None) -> tuple[str, str]:
+    """(a, b) to compare when the page is opened without both: *b* (default the newest version) against *a*,
+    default the version it came from when that is listed, else the one before it (of the same year first); ("", "") with fewer than two
+    versions, so the page never opens on a version compared with itself."""
+    ids = [v.id for v in versions]
+    if len(ids) < 2:
+        return a or "", b or ""
+    chosen = next((v for v in versions if str(v.id) == str(b)), versions[0]) if b else versions[0]
+    if a:
+        return a, str(chosen.id)
+    if chosen.parent in ids and chosen.parent != chosen.id:
+        return str(chosen.parent), str(chosen.id)
+    older = [v for v in versions if v.id < chosen.id]
+    older = [v for v in older if v.year == chosen.year] or older  # the same year's plan first
+    other = older[0].id if older else next(i for i in ids if i != chosen.id)
+    return str(other), str(chosen.id)
 
 
 @router.get("/compare/export.xlsx")
@@ -65,15 +86,15 @@ def compare_export(request: Request, a: str, b: str):
     va, vb = c["va"], c["vb"]
 
     def side(x):
-        return f"{x['exam']} {x['site']}（报名{x['deadline']}）" if x else "—"
+        return f"{x['exam']} {x['site']}（报名截止{x['deadline']}）" if x else "—"
 
     rows = [[f"{x['stream']} 第{x['no']}期", x["what"] + (f" {x['days']}" if x["days"] else ""),
              side(x["old"]), side(x["new"])] for x in c["changes"]]
-    sheets = [("变化", ["考试", "变化", f"版本{va.id}", f"版本{vb.id}"], rows), ("指标", c["kpi_headers"], c["kpis"])]
+    sheets = [("变化", ["期次", "变化", f"版本{va.id}", f"版本{vb.id}"], rows), ("指标", c["kpi_headers"], c["kpis"])]
     if c.get("people"):
         sheets.append(("考生", c["people_headers"], c["people"]))
     data = table_xlsx(sheets)
-    return download(data, f"对比-版本{va.id}-版本{vb.id}.xlsx")
+    return download(data, f"对比-版本{va.id}-版本{vb.id}.xlsx", fallback=f"compare-v{va.id}-v{vb.id}.xlsx")
 
 
 @router.get("/compare/chart.png")

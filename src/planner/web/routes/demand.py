@@ -48,7 +48,7 @@ def _newer(b, since: int) -> list[dict]:
         if k <= since:
             break
         m = D.meta(b.ws, k)
-        out.append({"n": k, "saved_text": D.saved_text(m.get("saved")), "who": m.get("who", ""),
+        out.append({"n": k, "saved_text": i18n.when(m.get("saved")), "who": m.get("who", ""),
                     "note": m.get("note", "")})
     return out
 
@@ -132,7 +132,7 @@ def demand_page(request, n, values=None, errors=None, status=200, saved=False, v
           "sizing": sizing or {"values": {}, "errors": {}},
           "latest": _newest(b) if latest is None else latest, "stale": stale or [], "note": note}
     for h in kw["history"]:
-        h["saved_text"] = D.saved_text(h.get("saved"))
+        h["saved_text"] = i18n.when(h.get("saved"))
     if version is not None:
         kw["fig"] = figures(b, version, n)
     # the year's own lines (its regulation's retake limit and renewal wave) when a plan version gives the year

@@ -1,8 +1,10 @@
 """修改一场: a session's date, site or 备注 changed by hand, with every rule's verdict before it is saved.
 
 The verdict is ``check_plan`` on the edited plan (the rules' own check face, nothing re-implemented
-here); the page lists what the edit breaks that the version did not. Saving keeps the edited plan as a
-new version (kind ``edit``, parent the version it came from) only when it breaks no hard rule.
+here), in the context the version itself is judged in: a version that revises a published plan (重新排期,
+固定一场, an edit of one) as that revision (``revision.judged_ctx``), as 发布 publishes it. The page lists
+what the edit breaks that the version did not. Saving keeps the edited plan as a new version (kind
+``edit``, parent the version it came from) only when it newly breaks no hard rule.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from ...textio import UNPRINTABLE, ascii_digits
 from .. import i18n, views
 from ..bench import bench
+from ..revision import judged_ctx
 
 router = APIRouter()
 
@@ -51,7 +54,8 @@ def verdict(plan, ctx, chosen, edited) -> dict:
     key = (chosen.stream, chosen.no)
     sessions = tuple(edited if (s.stream, s.no) == key else s for s in plan.sessions)
     new_plan = dataclasses.replace(plan, sessions=sessions)
-    before = {(v.rule, v.stream, v.no, v.date) for v in check_plan(plan, ctx).violations if v.hard}
+    had = [v for v in check_plan(plan, ctx).violations if v.hard]
+    before = {(v.rule, v.stream, v.no, v.date) for v in had}
     report = check_plan(new_plan, ctx)
     broken = []
     for v in report.violations:
@@ -62,7 +66,10 @@ def verdict(plan, ctx, chosen, edited) -> dict:
                 "where": views.session_label(s, ctx) if s else "全年"}
         if item not in broken:  # one rule broken for several operation types reads once
             broken.append(item)
-    return {"broken": broken, "ok": report.ok, "plan": new_plan, "changed": edited != chosen}
+    # what the version broke already (the edit may keep it): named, so that "原有违反" says which
+    existing = list(dict.fromkeys(i18n.violation_line(v, plan, ctx) for v in had))
+    return {"broken": broken, "ok": report.ok, "plan": new_plan, "changed": edited != chosen,
+            "existing": existing[:5], "more": max(0, len(existing) - 5)}
 
 
 def _newest(b) -> int:
@@ -94,6 +101,7 @@ async def _posted(request: Request):
     b = bench(request)
     form = await b.form_of(request)
     version, plan, ctx, chosen = b.session_at(str(form.get("v", "")), str(form.get("s", "")))
+    ctx = judged_ctx(b, version, ctx)  # a re-plan's version is judged as the revision it is, as 发布 judges it
     errors: dict[str, str] = {}
     return b, form, version, plan, ctx, chosen, _edited(form, chosen, ctx, errors), errors
 
@@ -118,7 +126,7 @@ async def edit_post(request: Request):
     latest = int(raw) if ascii_digits(raw) else None  # a form without it (a script) is not checked
     if not checked["changed"]:
         errors["general"] = "没有修改任何内容"
-    elif not checked["ok"]:
+    elif checked["broken"]:  # only what the edit newly breaks: what the version broke already is not the edit's
         errors["general"] = "修改后的计划违反规则，不能保存；请按下方提示调整"
     if errors:
         return _page(request, b, version, plan, ctx, chosen, edited, errors, 400, checked, latest=latest, note=note)

@@ -83,7 +83,7 @@ def job_view(request: Request, jid: str, template: str, status: int = 200, error
             kw.update(revision_view(b, job, notice_form))
     if job.spec.get("prev") and job.spec.get("refuse"):  # a refusal: what was refused, and the way back
         s, n = job.spec["refuse"][-1]
-        kw["refusing"] = f"{_error_catalogue(b, job).streams[s].name}第{n}期"
+        kw["refusing"] = f"{_error_catalogue(b, job).streams[s].name} 第{n}期"
     kw["errors"] = errors or {}
     resp = b.page(request, template, status, **kw)
     if job.state == "done" and job.spec["kind"] == "generate" and job.version and template.startswith("_"):

@@ -105,4 +105,5 @@ def plan_export(request: Request, v: str):
     b = bench(request)
     version = b.need_version(v)
     plan, ctx = b.plan_of(version)
-    return download(notice_xlsx_bytes(plan, ctx), f"运城市{version.year}年考试计划-版本{version.id}.xlsx")
+    return download(notice_xlsx_bytes(plan, ctx), f"运城市{version.year}年考试计划-版本{version.id}.xlsx",
+                    fallback=f"plan-{version.year}-v{version.id}.xlsx")

@@ -16,7 +16,7 @@ from ...publish.checklist import CHECKLIST_FILE
 from ...publish.revision import DETAIL_FILE
 from .. import demands as D
 from .. import i18n
-from ..bench import bench, hostname
+from ..bench import bench, catalogue, hostname
 from ..security import field_limit
 from ..workspace import OutsideWorkspace
 
@@ -120,25 +120,37 @@ def notice_page(b, version) -> dict:
             "doc_example": load_letterhead().document_number(version.year, "12")}
 
 
+def set_page(request: Request, b, version) -> dict:
+    """What the 发布 page shows of *version*'s set, whether the page comes from GET or after a refused POST: the
+    files with their labels, 发布前核对, the subscription addresses, and what the set is a revision of."""
+    from ..revision import revision_basis
+
+    cat = b.ctx_for(version.scenario, version.year).catalogue
+    kw: dict = {"version": version, "files": b.ws.published_files(version.id)}
+    kw["labels"] = {f: i18n.file_label(f, cat) for f in kw["files"]}
+    if CHECKLIST_FILE in kw["files"]:  # what to confirm before the notice goes out, on the planner's screen
+        text = b.ws.published_file(version.id, CHECKLIST_FILE).read_text(encoding="utf-8")
+        kw["checklist"] = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    kw["is_latest"] = b.ws.latest_published() == version.id
+    kw["local_only"] = hostname(request.headers.get("host", "")) in {"127.0.0.1", "localhost", "::1"}
+    kw["subscriptions"] = [(i.short_name, ics_url(request, i.id))
+                           for i in sorted(cat.institutions.values(), key=lambda i: i.seq)]
+    basis = revision_basis(b, version)
+    if basis is not None:  # said on the page: 发布 again keeps the 调整通知 (finding: it silently went)
+        kw["basis"] = {"of": basis["of"], "recorded": basis["recorded"],
+                       "notice": any(f.startswith("revision.") for f in kw["files"])}
+    kw.update(notice_page(b, version))
+    return kw
+
+
 @router.get("/publish", response_class=HTMLResponse)
 def publish_get(request: Request, v: str | None = None):
     b = bench(request)
     kw: dict = {"errors": {}}
     version = b.latest_or(v)
     if version is not None:
-        kw["version"] = version
+        kw.update(set_page(request, b, version))
         kw["notice_form"] = notice_defaults(b, version)
-        kw.update(notice_page(b, version))
-        cat = b.ctx_for(version.scenario, version.year).catalogue
-        kw["files"] = b.ws.published_files(version.id)
-        kw["labels"] = {f: i18n.file_label(f, cat) for f in kw["files"]}
-        if CHECKLIST_FILE in kw["files"]:  # what to confirm before the notice goes out, on the planner's screen
-            text = b.ws.published_file(version.id, CHECKLIST_FILE).read_text(encoding="utf-8")
-            kw["checklist"] = [ln.strip() for ln in text.splitlines() if ln.strip()]
-        kw["is_latest"] = b.ws.latest_published() == version.id
-        kw["local_only"] = hostname(request.headers.get("host", "")) in {"127.0.0.1", "localhost", "::1"}
-        kw["subscriptions"] = [(i.short_name, ics_url(request, i.id))
-                               for i in sorted(cat.institutions.values(), key=lambda i: i.seq)]
     return b.page(request, "publish.html", **kw)
 
 
@@ -155,12 +167,9 @@ async def publish_version(request: Request, vid: str):
     with_demand = form.get("with_demand") == "1"
     texts, errors, notice = notice_fields(form, over)
 
-    def again(status: int, errors: dict, **kw):
-        files = b.ws.published_files(version.id)
-        cat = b.ctx_for(version.scenario, version.year).catalogue
-        return b.page(request, "publish.html", status, version=version, files=files,
-                      labels={f: i18n.file_label(f, cat) for f in files}, errors=errors, with_demand=with_demand,
-                      notice_form=texts, subscriptions=[], **notice_page(b, version), **kw)
+    def again(status: int, errors: dict, **kw):  # the whole page as GET shows it, with what was typed
+        return b.page(request, "publish.html", status, errors=errors, with_demand=with_demand, notice_form=texts,
+                      **{**set_page(request, b, version), **kw})
 
     if errors:  # nothing built, nothing written: the page again with what the planner typed
         return again(400, errors)
@@ -169,8 +178,12 @@ async def publish_version(request: Request, vid: str):
         carry = {**texts, **({"with_demand": "1"} if with_demand else {})}
         return b.page(request, "confirm.html", 409, version=version, newer=newer,
                       action=f"/publish/{version.id}", what="重新发布", carry=carry)
+    drop = form.get("drop_revision") == "1"
+    if not drop and _unknown_revision(b, version):  # never drop a 调整通知 unasked: the planner chooses
+        return again(409, {}, ask_drop={**texts, **({"with_demand": "1"} if with_demand else {}),
+                                        **({"confirm": "1"} if newer is not None else {})})
     try:
-        await run_in_threadpool(_publish, b, version, with_demand, notice)
+        await run_in_threadpool(_publish, b, version, with_demand, notice, drop)
     except PlannerError as err:
         failed = type(err).__name__ == "CheckFailedError"
         return again(400, {"publish": "该版本未通过规则检查，不能发布" if failed else i18n.input_error(err.field)},
@@ -179,13 +192,27 @@ async def publish_version(request: Request, vid: str):
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
 
-def _publish(b, version, with_demand: bool = False, notice: dict | None = None) -> None:
+def _unknown_revision(b, version) -> bool:
+    """Is *version*'s set, to be built again as what the institutions have now, a 调整通知 whose basis is not known
+    (published by an earlier workbench, without ``revision.json``, and no lineage says what it revises)?"""
+    from ..revision import revision_basis
+
+    latest = b.ws.latest_published()
+    return ((latest is None or latest == version.id)
+            and any(f.startswith("revision.") for f in b.ws.published_files(version.id))
+            and revision_basis(b, version) is None)
+
+
+def _publish(b, version, with_demand: bool = False, notice: dict | None = None, drop: bool = False) -> None:
     """Publish *version*; when another version of the year is what the institutions have now, with the
-    调整通知 (revision.docx/.xlsx/.pdf) from that version to this one (see :func:`publish_set`). *notice*: the
-    发文字号 and 成文日期 (:func:`notice_fields`)."""
+    调整通知 (revision.docx/.xlsx/.pdf) from that version to this one (see :func:`publish_set`). Published again
+    while it is itself what they have, a version that is a revision stays one (:func:`republish`), unless the
+    planner chose *drop* (publish it as a plan of its own). *notice*: the 发文字号 and 成文日期 (:func:`notice_fields`)."""
     latest = b.ws.latest_published()
     before = b.ws.version(latest) if latest is not None and latest != version.id else None
     if before is None or before.year != version.year:
+        if not drop and (latest is None or latest == version.id) and republish(b, version, with_demand, notice):
+            return None
         return publish_set(b, version, None, with_demand=with_demand, notice=notice)
     from ...replan import reasons
     from ..revision import published_original
@@ -195,11 +222,55 @@ def _publish(b, version, with_demand: bool = False, notice: dict | None = None) 
     why = reasons(revision_of, *b.plan_of(version))
     original = published_original(b, before.id, revision_of)
     publish_set(b, version, revision_of, {**why, **({"original": original} if original else {})},
-                with_demand=with_demand, notice=notice)
+                with_demand=with_demand, notice=notice, of=before.id)
+
+
+def republish(b, version, with_demand: bool = False, notice: dict | None = None) -> bool:
+    """Publish *version* again as the revision it is (:func:`revision.revision_basis`): against the same plan, with
+    the reasons, original and advice it was published with (its changes.csv, 调整明细 and revision_of.csv kept);
+    without a record (a set of an earlier workbench), as its lineage says, the reasons from its changes.csv or
+    worked out again. False: it is a plan of its own."""
+    from ..revision import REVISION_EXTRA, published_original, revision_basis
+
+    basis = b.ws.published_dir(version.id).is_dir() and revision_basis(b, version)
+    if not basis:
+        return False
+    files = b.ws.published_files(version.id)
+    extra = {f: b.ws.published_file(version.id, f).read_bytes() for f in REVISION_EXTRA if f in files}
+    why = basis["reasons"]
+    if why is None:  # lineage only: what `planner publish --revision-of` reads, else the reasons worked out again
+        plan = b.plan_of(version)[0]
+        why = _changes_csv_reasons(extra.get("changes.csv"))
+        if why is None:
+            from ...replan import reasons
+
+            why = dict(reasons(basis["plan"], plan, b.ctx_for(version.scenario, version.year)))
+        original = published_original(b, basis["of"], basis["plan"]) if basis["of"] is not None else None
+        if original:
+            why["original"] = original
+    publish_set(b, version, basis["plan"], why, extra, with_demand=with_demand, notice=notice, of=basis["of"])
+    return True
+
+
+def _changes_csv_reasons(data: bytes | None) -> dict | None:
+    """(stream, 期次) -> reason of a published changes.csv (its ``rule`` and ``reason`` columns), None without one."""
+    if not data:
+        return None
+    import csv
+
+    from ...publish.revision import row_reason_text
+
+    out: dict = {}
+    for r in list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))[1:]:
+        if len(r) > 13 and r[2].isdigit():
+            why = row_reason_text(r[12], r[13])
+            if why is not None:
+                out[(r[1], int(r[2]))] = why
+    return out
 
 
 def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra: dict | None = None,
-                with_demand: bool = False, notice: dict | None = None) -> None:
+                with_demand: bool = False, notice: dict | None = None, of: int | None = None) -> None:
     """Build the set in memory, then swap it in whole, as ``planner publish`` does: notice.pdf and the A3
     wall calendar too (``b.documents``), and with *revision_of* (the plan the institutions were told) the
     调整通知 with *reasons* (``revision.revision_files``). The calendars the subscribers have are passed on,
@@ -208,7 +279,10 @@ def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra
     to add the candidates of 需求与考位 (report.html's 考生与考位, the two charts of people). *notice*: the
     options ``document_number`` and ``issued`` as ``planner publish --doc-number/--issued`` gives them
     (:func:`notice_fields`); None: those the version was last published with (:func:`remembered_options`).
-    Both are kept beside the set (``Workspace.write_notice_record``) for the 发布 page to show again."""
+    Both are kept beside the set (``Workspace.write_notice_record``) for the 发布 page to show again, and so is
+    what a revision revises and why (``Workspace.write_revision_record``; *of*: the version revised, else the
+    version's parent or the one published now when its plan is *revision_of*), so that publishing the version
+    again keeps its 调整通知 (:func:`republish`)."""
     from ...publish.letterhead import check_issued
     from ...publish.run import build_outputs, read_previous_ics
 
@@ -235,11 +309,33 @@ def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra
         if type(err).__name__ == "CheckFailedError":  # which rules, in Chinese, and whether the candidates did it
             err.causes = refusal_causes(b, version, plan, ctx, with_demand)
         raise
+    record = None
+    if revision_of is not None:
+        from ..revision import record_of
+
+        record = record_of(b, version, revision_of, reasons, of if of is not None else _revised_version(b, version,
+                                                                                                      revision_of))
     b.ws.write_published(version.id, {**files, **(extra or {})})
+    try:
+        b.ws.write_revision_record(version.id, record)
+    except OSError:  # the set is published; published again, it is judged by its lineage
+        pass
     try:
         b.ws.write_notice_record(version.id, notice["document_number"], notice["issued"])
     except OSError:  # the set is published; the form is filled in by hand next time
         pass
+
+
+def _revised_version(b, version, revision_of) -> int | None:
+    """The version whose plan *revision_of* is: *version*'s parent or the one published now (the 调整 page's base)."""
+    from ...plan import plan_to_csv
+
+    text = plan_to_csv(revision_of)
+    for vid in dict.fromkeys((version.parent, b.ws.latest_published())):
+        other = b.ws.version(vid) if vid is not None and vid != version.id else None
+        if other is not None and other.year == version.year and plan_to_csv(b.plan_of(other)[0]) == text:
+            return other.id
+    return None
 
 
 def remembered_options(b, version) -> dict:
@@ -285,8 +381,9 @@ def published_file(request: Request, vid: str, rel: str):
     b = bench(request)
     version = b.need_version(vid)
     p = b.ws.published_file(version.id, rel)
+    name = i18n.download_name(rel, version.year, catalogue())  # saved under a Chinese name, an ASCII one beside it
     return Response(p.read_bytes(), media_type=MEDIA.get(p.suffix, "application/octet-stream"),
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(p.name)}"})
+                    headers={"Content-Disposition": i18n.disposition(name, p.name)})
 
 
 @router.get("/zip/{vid}")
@@ -304,7 +401,7 @@ def published_zip(request: Request, vid: str):
             z.writestr(info, b.ws.published_file(version.id, rel).read_bytes())
     name = f"运城市{version.year}年考试计划-版本{version.id}.zip"
     return Response(buf.getvalue(), media_type="application/zip",
-                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+                    headers={"Content-Disposition": i18n.disposition(name, f"plan-{version.year}-v{version.id}.zip")})
 
 
 @router.get("/ics/{inst}.ics")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from ...errors import PlannerError
 from ...plan import plan_to_csv
@@ -71,10 +71,38 @@ async def _registrations(b, form, base, errors: dict) -> list | None:
         try:
             people = read_people(path, plan, ctx.catalogue)
         except PlannerError as err:
-            errors["registrations"] = (i18n.import_error(err) + "（表头须为 stream,no,报名人数，或考试系统导出的报名数据："
-                                       "期次、类别、报名人数；每行一场已发布的考试）" + f" 原文：{err.message}")
+            errors["registrations"] = registrations_error(err, data)
+            errors["registrations_original"] = err.message  # shown folded, for whoever supports the planner
             return None
     return [[s, n, k] for (s, n), k in sorted(people.items())]
+
+
+#: ``replan.read_people``'s messages for the short form (stream,no,报名人数): their start -> what is wrong, in Chinese
+_PEOPLE_REASONS = (
+    ("unknown stream", "“考试类型”不是已知的考试计划（请写主要负责人和安全管理员、特种作业人员，或 managers、special_ops）"),
+    ("期次 is not a whole number", "“期次”须为整数（例如 3）"),
+    ("not a whole number", "“报名人数”须为整数"),
+    ("is out of range", "“报名人数”须在 0–100000 之间"),
+    ("is not a session of the published plan", "这一期不在所选版本的计划中"),
+    ("is given twice", "这一期出现了两次"),
+)
+
+
+def registrations_error(err: PlannerError, data: bytes) -> str:
+    """A registrations file the re-plan cannot read, said in Chinese: the missing column with the file's own
+    first line, or the row and what is wrong in it; the exam system's export as 需求与考位 says it
+    (``i18n.import_error``). The English stays for the folded 原文."""
+    import re
+
+    missing = re.match(r"no column '([^']+)'", err.message)
+    if missing:
+        first = data.decode("utf-8-sig", errors="replace").splitlines()[:1]
+        found = (first[0].strip()[:80] or "（空行）") if first else "（空文件）"
+        return i18n.text("registrations_header", missing=missing.group(1), found=found)
+    for start, what in _PEOPLE_REASONS:
+        if start in err.message and err.row is not None:
+            return i18n.text("registrations_row", row=err.row, what=what)
+    return i18n.import_error(err)
 
 
 @router.post("/replan")
@@ -136,20 +164,21 @@ async def refuse_change(request: Request, jid: str):
 @router.get("/job/{jid}/changes.csv")
 def changes_csv(request: Request, jid: str):
     job = replan_job(bench(request), jid)
-    return Response(changes_csv_bytes(job), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": "attachment; filename=changes.csv"})
+    from ..export import download
+
+    return download(changes_csv_bytes(job), f"调整记录（技术格式）-任务{jid}.csv", "text/csv; charset=utf-8",
+                    fallback="changes.csv")
 
 
 @router.get("/job/{jid}/revision.csv")
 def revision_csv(request: Request, jid: str):
     """调整明细 in Chinese, as the page shows it (changes.csv is the command line's file, for scripts)."""
-    from urllib.parse import quote
+    from ..export import download
 
     b = bench(request)
     job = replan_job(b, jid)
-    name = quote(f"调整明细-任务{jid}.csv")
-    return Response(revision_csv_bytes(revision_view(b, job), job.outcome.get("people_basis", "")), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename=revision.csv; filename*=UTF-8''{name}"})
+    return download(revision_csv_bytes(revision_view(b, job), job.outcome.get("people_basis", "")),
+                    f"调整明细-任务{jid}.csv", "text/csv; charset=utf-8", fallback="revision.csv")
 
 
 @router.post("/job/{jid}/publish")

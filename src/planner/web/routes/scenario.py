@@ -145,7 +145,8 @@ async def scenario_post(request: Request):
         load_scenario(trial)
     except PlannerError as err:
         field = SF.form_field(err)
-        msg = i18n.input_error(err.field) + f"（原文：{err.message}）"
+        named = field if field in i18n.table()["fields"] else err.field  # the form's own label when it has one
+        msg = i18n.input_error(named) + f"（原文：{err.message}）"
         return scenario_page(request, res.values, {field: msg} if field else {}, 400,
                              general="" if field else msg, **page)
     finally:
@@ -160,8 +161,26 @@ async def scenario_post(request: Request):
                                                            "请换一个名称。"}, 400, **page)
     except ScenarioChanged:
         return _stale(request, res.values, name, b.ws.scenario_text(name))
+    log_scenario(b, ("save-scenario" if editing and old_text is not None else "add-scenario") + f":{name}", request)
     b.forget_contexts()
     return RedirectResponse(f"/scenario?name={quote(name)}&saved=1", status_code=303)
+
+
+def log_scenario(b, what: str, request) -> None:
+    """A saved scenario in the change log (变更记录, changes.jsonl), with who saved it, as a delete is
+    (``Workspace.trash_scenario``): "add-scenario:NAME" or "save-scenario:NAME". The file is written already:
+    a log the database cannot take now does not undo the save."""
+    from contextlib import closing
+
+    from .versions import who
+
+    try:
+        with closing(b.ws._connect()) as con:
+            b.ws.record(con, what, None, who(request))
+    except Exception:  # noqa: BLE001 - sqlite3 errors: the scenario is saved; only its log line is missing
+        import logging
+
+        logging.getLogger(__name__).warning("could not log %s", what, exc_info=True)
 
 
 def _stale(request, values, name, now_text):
