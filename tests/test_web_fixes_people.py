@@ -257,3 +257,28 @@ def test_f13_thousands_separators_are_read_and_1e9_gets_the_range_message(env, r
         got = D.load(ws, D.numbers(ws)[-1], load_catalogue())
         assert got.streams["special_ops"].categories["height"].first_time == saved
         assert post(app, client, "/demand/restore", {"d": "estimate"}).status_code == 303
+
+
+def test_seats_the_planner_types_are_the_bureau_s_not_the_estimate_s():
+    """An imported demand keeps the estimate's seats (basis 估计：北京…); a site whose seats the planner then types
+    is the bureau's own figure: its basis no longer says 估计, and once every site's is typed the seats are no
+    longer listed among the estimated parts."""
+    import dataclasses
+
+    from planner.data import load_catalogue
+    from planner.demand import default_demand_path, load_demand
+    from planner.report import demand_origin
+    from planner.web import demands as D
+
+    cat = load_catalogue()
+    imported = dataclasses.replace(load_demand(default_demand_path(), cat), status="实际")
+    sites = sorted(imported.sites)
+    one, values, errors = D.apply_form(imported, {D.site_key(sites[0], "seats_per_day"): "120"}, cat)
+    assert not errors and one.sites[sites[0]].basis == "本局填写"
+    assert all(one.sites[s].basis.startswith("估计") for s in sites[1:])
+    assert demand_origin(one)["seats"] == "估计"
+    form = {D.site_key(s, "seats_per_day"): str(imported.sites[s].seats_per_day + 1) for s in sites}
+    every, _, errors = D.apply_form(imported, form, cat)
+    assert not errors and demand_origin(every)["seats"] == "实际"
+    same, _, _ = D.apply_form(imported, {D.site_key(sites[0], "days_per_session"): "4"}, cat)
+    assert same.sites[sites[0]].basis.startswith("估计")  # the days are the planner's choice, the seats still estimated

@@ -161,3 +161,14 @@ def test_a_set_published_again_without_the_fields_keeps_them(env):
     text = _docx_text(app.state.ws.published_file(vid, "notice.docx"))
     assert "运应急发〔2024〕88号" in text and "2024年4月1日" in text
     assert app.state.ws.notice_record(vid) == {"document_number": "88", "issued": "2024-04-01"}
+
+
+def test_the_page_lists_the_checklist_s_items_not_its_file_header(env):
+    from planner.publish.checklist import HEADER
+
+    app, client = env
+    vid = _version(app)
+    assert _publish(app, client, vid, doc_number="", issued="2024-03-15").status_code == 303
+    page = client.get(f"/publish?v={vid}").text
+    assert "发布前请核对" in page and "发文字号尚未填写" in page
+    assert f"<li>{HEADER}</li>" not in page

@@ -227,6 +227,9 @@ def apply_form(base: Demand, form: dict, catalogue) -> tuple[Demand | None, dict
             continue
         table, key = _where(doc, k)
         table[key] = _typed(raw)
+        if key == "seats_per_day" and raw != saved[k] and str(table.get("basis", "")).startswith("估计"):
+            # the planner typed the site's seats: the bureau's own figure from now on, no longer the estimate's
+            table["basis"] = "本局填写"
     errors: dict[str, str] = {}
 
     def revert(key: str) -> None:

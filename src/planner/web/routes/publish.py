@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 
 from ...errors import PlannerError
 from ...publish.checklist import CHECKLIST_FILE
+from ...publish.checklist import HEADER as CHECKLIST_HEADER  # noqa: N811
 from ...publish.revision import DETAIL_FILE
 from .. import demands as D
 from .. import i18n
@@ -130,7 +131,8 @@ def set_page(request: Request, b, version) -> dict:
     kw["labels"] = {f: i18n.file_label(f, cat) for f in kw["files"]}
     if CHECKLIST_FILE in kw["files"]:  # what to confirm before the notice goes out, on the planner's screen
         text = b.ws.published_file(version.id, CHECKLIST_FILE).read_text(encoding="utf-8")
-        kw["checklist"] = [ln.strip() for ln in text.splitlines() if ln.strip()]
+        # the items, without the file's own header line (the page has its heading)
+        kw["checklist"] = [ln.strip() for ln in text.split("\n") if ln.strip() and ln.strip() != CHECKLIST_HEADER]
     kw["is_latest"] = b.ws.latest_published() == version.id
     kw["local_only"] = hostname(request.headers.get("host", "")) in {"127.0.0.1", "localhost", "::1"}
     kw["subscriptions"] = [(i.short_name, ics_url(request, i.id))
