@@ -801,3 +801,22 @@ def test_published_file_labels_tell_the_notice_from_its_attachments():
     assert file_label("notice.xlsx", cat).startswith("通知附件1–4")
     assert file_label("revision.xlsx", cat).startswith("调整通知")
     assert file_label("ics/huaan.ics", cat) == "机构日历：华安（日历订阅文件）"
+
+
+def test_serve_leaves_the_pdfs_out_with_planner_pdf_0_as_publish_does(monkeypatch, tmp_path, capsys):
+    import socket
+
+    import uvicorn
+
+    from planner.cli import main
+
+    seen = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(app=app, **kw))
+    for value, documents in (("0", False), ("", True)):
+        monkeypatch.setenv("PLANNER_PDF", value)
+        with socket.socket() as s_:
+            s_.bind(("127.0.0.1", 0))
+            port = str(s_.getsockname()[1])
+        assert main(["serve", "--workspace", str(tmp_path / f"w{value or 'x'}"), "--port", port]) == 0
+        assert seen["app"].state.bench.documents is documents
+    capsys.readouterr()

@@ -1,6 +1,8 @@
 """``planner serve``: the Chinese web workbench (排考工作台) on a local address."""
 from __future__ import annotations
 
+import os
+
 from ..web.security import LOOPBACK
 
 WILDCARD = {"0.0.0.0", "::", ""}
@@ -57,8 +59,10 @@ def run(args) -> int:
         print(f"--host {args.host} is reachable from other machines: generated access token {token}")
     url, base = addresses(args.host, args.port, token, None)
     try:
+        # PLANNER_PDF=0 leaves the PDFs out of 发布 as it does for `planner publish` (a machine without LibreOffice)
         app = create_app(args.workspace, token=token, allowed_hosts=None if token else LOOPBACK,
-                         public_url=base if args.host not in LOOPBACK else None)
+                         public_url=base if args.host not in LOOPBACK else None,
+                         documents=os.environ.get("PLANNER_PDF", "").strip() != "0")
         app.state.ws.claim()
     except OSError as exc:
         raise PlannerError(f"cannot use the workspace folder ({exc.strerror})", file=args.workspace) from None
