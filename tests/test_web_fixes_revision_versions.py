@@ -176,3 +176,27 @@ def test_a_refused_publish_names_the_rule_and_keeps_the_page(tmp_path):
         for part in ('id="checklist"', 'id="subscriptions"', 'id="files"'):
             assert part in r.text and part in ok
         assert "其他文件" not in r.text
+
+
+def test_check_judges_an_upload_as_the_revision_the_planner_names(env):
+    """检查 of an uploaded re-plan: as a fresh plan it breaks the rotation; named as a revision of the published
+    version it passes (as `planner check --revision-of`), and kept as a version it is that version's child, which
+    发布 then publishes as its revision."""
+    from planner.plan import plan_to_csv
+
+    app, client, vid, new = env
+    ws, csrf = app.state.ws, app.state.csrf
+    plan, _ = app.state.bench.plan_of(ws.version(new))
+    upload = {"plan": ("调整后.csv", plan_to_csv(plan).encode("utf-8"), "text/csv")}
+    fresh = client.post("/check", data={"csrf": csrf}, files=upload)
+    assert fresh.status_code == 200 and 'id="violation-count"' in fresh.text and "import-form" not in fresh.text
+    revised = client.post("/check", data={"csrf": csrf, "revision_of": str(vid)}, files=upload)
+    assert revised.status_code == 200 and 'id="no-violations"' in revised.text
+    assert f"作为版本{vid}的调整检查" in revised.text
+    assert client.post("/check", data={"csrf": csrf, "revision_of": "999"}, files=upload).status_code == 400
+    r = client.post("/import", data={"csrf": csrf, "revision_of": str(vid), "plan_csv": plan_to_csv(plan), "note": "调整"},
+                    follow_redirects=False)
+    assert r.status_code == 303
+    kept = ws.versions()[0]
+    assert (kept.parent, kept.kind) == (vid, "upload")
+    assert client.post(f"/publish/{kept.id}", data={"csrf": csrf}, follow_redirects=False).status_code == 303

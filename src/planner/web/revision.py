@@ -149,7 +149,8 @@ def revision_basis(b, version, _depth: int = 0) -> dict | None:
     "recorded": published as a revision}``.
 
     In order: how its set was last published (``Workspace.revision_record``); else its lineage, as the job that
-    made it solved it: a 重新排期 revises its parent, a 固定一场 its parent when that was published, and a
+    made it solved it: a 重新排期 (or an upload 检查 judged as a revision) revises its parent, a 固定一场 its parent
+    when that was published, and a
     修改一场 edit is a revision of whatever the version it edits revises."""
     doc = b.ws.revision_record(version.id)
     if doc.get("plan_csv"):
@@ -169,7 +170,8 @@ def revision_basis(b, version, _depth: int = 0) -> dict | None:
     parent = b.ws.version(version.parent) if version.parent is not None else None
     if parent is None or parent.year != version.year or _depth > 64:
         return None
-    if version.kind == "replan" or (version.kind == "pin" and b.ws.published_dir(parent.id).is_dir()):
+    # an upload kept from 检查 as a revision of a version (its parent) is that revision, as a re-plan is
+    if version.kind in ("replan", "upload") or (version.kind == "pin" and b.ws.published_dir(parent.id).is_dir()):
         return {"plan": b.plan_of(parent)[0], "of": parent.id, "reasons": None, "recorded": False}
     if version.kind == "edit":
         return revision_basis(b, parent, _depth + 1)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ...errors import PlannerError
 from ...publish.tables import provisional_note
+from ...textio import ascii_digits
 from .. import i18n, views
 from ..bench import MAX_UPLOAD, bench, catalogue
 
@@ -55,15 +56,31 @@ def check_get(request: Request):
     return bench(request).page(request, "check.html", errors={})
 
 
-def read_checked(b, path: Path, scenario: str | None):
-    """(plan, ctx, report) of a plan file, read against the scenario's catalogue and rules if one is named."""
+def read_checked(b, path: Path, scenario: str | None, revision_of=None):
+    """(plan, ctx, report) of a plan file, read against the scenario's catalogue and rules if one is named; with
+    *revision_of* (a plan: what the institutions were told), judged as its revision, as ``planner check
+    --revision-of`` does (rotation binds only the 期次 it lacks)."""
     from ...check import check_plan
     from ... import read_plan
 
     cat = b.ctx_for(scenario, None).catalogue if scenario else catalogue()
     plan = read_plan(path, cat)
     ctx = b.ctx_for(scenario, plan.year)
+    if revision_of is not None:
+        ctx = ctx.revising(revision_of)
     return plan, ctx, check_plan(plan, ctx)
+
+
+def revision_choice(b, form, errors: dict):
+    """(version id, its plan) the form asks the upload to be judged a revision of, or (None, None)."""
+    raw = str(form.get("revision_of", "") or "").strip()
+    if not raw:
+        return None, None
+    version = next((v for v in b.ws.versions() if str(v.id) == raw), None) if ascii_digits(raw) else None
+    if version is None:
+        errors["revision_of"] = "没有这个版本"
+        return None, None
+    return version.id, b.plan_of(version)[0]
 
 
 def _by_session(report, plan, ctx) -> dict:
@@ -124,7 +141,7 @@ def plan_error(err: PlannerError) -> str:
     return i18n.input_error(err.field, err.row, m)
 
 
-def parse_upload(b, path: Path, suffix: str, data: bytes, scenario):
+def parse_upload(b, path: Path, suffix: str, data: bytes, scenario, revision_of=None):
     """Unpack-check and read an upload (runs in a worker thread, never on the request loop):
     ("error", message, original) or ("ok", (plan, ctx, report))."""
     if UPLOAD_TYPES[suffix] == "xlsx":
@@ -133,7 +150,7 @@ def parse_upload(b, path: Path, suffix: str, data: bytes, scenario):
             return "error", problem, ""
     path.write_bytes(data)
     try:
-        return "ok", read_checked(b, path, scenario), ""
+        return "ok", read_checked(b, path, scenario, revision_of), ""
     except PlannerError as err:
         return "error", plan_error(err), err.message
     except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
@@ -147,6 +164,7 @@ async def check_post(request: Request):
     upload = form.get("plan")
     errors: dict[str, str] = {}
     scenario = b.scenario_choice(form, errors)
+    rev_id, rev_plan = revision_choice(b, form, errors)
     if upload is None or isinstance(upload, str) or not upload.filename:
         errors["plan"] = "请选择要检查的文件（CSV 或 notice.xlsx）"
         return b.page(request, "check.html", 400, errors=errors)
@@ -160,11 +178,11 @@ async def check_post(request: Request):
     async with b.parse_lock:  # one upload unpacked at a time: memory stays bounded under many
         with b.ws.scratch() as tmp:
             state, got, original = await run_in_threadpool(parse_upload, b, tmp / f"upload{suffix}", suffix, data,
-                                                           scenario)
+                                                           scenario, rev_plan)
     if state == "error":
         return b.page(request, "check.html", 400, errors={"plan": got}, original=original)
     plan, ctx, report = got
-    return check_result(request, 200, upload.filename, scenario, plan, ctx, report)
+    return check_result(request, 200, upload.filename, scenario, plan, ctx, report, revision_of=rev_id)
 
 
 @router.post("/check/export.xlsx")
@@ -176,13 +194,14 @@ async def check_export(request: Request):
     form = await b.form_of(request)
     errors: dict[str, str] = {}
     scenario = b.scenario_choice(form, errors)
+    _, rev_plan = revision_choice(b, form, errors)
     text = form.get("plan_csv")
     if not isinstance(text, str) or not text.strip() or errors:
         return b.page(request, "check.html", 400, errors={"plan": "没有可导出的检查结果，请重新上传"})
     async with b.parse_lock:
         with b.ws.scratch() as tmp:
             state, got, _ = await run_in_threadpool(parse_upload, b, tmp / "upload.csv", ".csv", text.encode("utf-8"),
-                                                    scenario)
+                                                    scenario, rev_plan)
     if state == "error":
         return b.page(request, "check.html", 400, errors={"plan": got})
     plan, ctx, report = got
@@ -202,6 +221,7 @@ async def import_plan(request: Request):
     form = await b.form_of(request)
     errors: dict[str, str] = {}
     scenario = b.scenario_choice(form, errors)
+    rev_id, rev_plan = revision_choice(b, form, errors)
     text = form.get("plan_csv")
     if not isinstance(text, str) or not text.strip() or len(text.encode("utf-8")) > MAX_UPLOAD or errors:
         return b.page(request, "check.html", 400, errors={"plan": "没有可保存的计划，请重新上传"})
@@ -209,14 +229,15 @@ async def import_plan(request: Request):
         path = tmp / "upload.csv"
         path.write_text(text, encoding="utf-8")
         try:
-            plan, ctx, report = read_checked(b, path, scenario)
+            plan, ctx, report = read_checked(b, path, scenario, rev_plan)
         except PlannerError as err:
             return b.page(request, "check.html", 400, errors={"plan": plan_error(err)}, original=err.message)
     if not report.ok:
-        return check_result(request, 400, "", scenario, plan, ctx, report,
+        return check_result(request, 400, "", scenario, plan, ctx, report, revision_of=rev_id,
                             errors={"import": "有违反规则之处的计划不能保存为版本"})
     summary = {"status": "UPLOADED", "year": plan.year, "sessions": len(plan.sessions),
                "calendar": ctx.calendar.status(), "scenario": scenario or ""}
-    vid = b.ws.add_version(plan_to_csv(plan), summary, year=plan.year, scenario=scenario, parent=None,
+    # judged as a revision of a version, it is that version's child: 发布 and 修改一场 then judge it as its revision
+    vid = b.ws.add_version(plan_to_csv(plan), summary, year=plan.year, scenario=scenario, parent=rev_id,
                            note=str(form.get("note", ""))[:200], kind="upload")
     return RedirectResponse(f"/plan?v={vid}", status_code=303)
