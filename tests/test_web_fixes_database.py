@@ -266,10 +266,17 @@ def test_a_generated_plan_is_kept_while_the_database_is_locked_and_stored_after(
             page = client.get(f"/job/{jid}").text
             assert "尚未保存为版本" in page and "不会丢失" in page and "程序内部错误" not in page
             assert ws.version_folders() == [] and (ws.root / "pending" / f"{jid}.json").is_file()
+            assert 'id="save-now"' in page
+            # 现在保存 while the database is still locked: refused again, the plan kept, nothing stored twice
+            r = _post(app, client, f"/job/{jid}/save")
+            assert r.status_code == 303 and r.headers["location"] == f"/job/{jid}" and job.state == "unsaved"
+            assert ws.version_folders() == []
         finally:
             holder.rollback()
             holder.close()
-        assert [j.id for j in app.state.jobs.retry_unsaved()] == [jid]  # what the idle queue does every 15 s
+        r = _post(app, client, f"/job/{jid}/save")  # the button, once the database takes it
+        assert r.status_code == 303 and r.headers["location"] == "/plan?v=1"
+        assert app.state.jobs.retry_unsaved() == []  # what the idle queue does every 15 s: nothing left to store
         assert job.state == DONE and job.version == 1 and ws.version_folders() == [1]
         assert not (ws.root / "pending" / f"{jid}.json").exists()
         assert ws.plan_csv_path(1).read_text(encoding="utf-8") == job.outcome["plan_csv"]

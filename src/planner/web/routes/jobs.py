@@ -130,6 +130,23 @@ async def job_cancel(request: Request, jid: str):
     return RedirectResponse(f"/job/{jid}", status_code=303)
 
 
+@router.post("/job/{jid}/save")
+async def job_save(request: Request, jid: str):
+    """现在保存: store an UNSAVED job's plan now, as the idle queue tries every 15 s (one store at a time: a plan
+    is never stored twice); while the database still refuses, the page says so again, the plan kept."""
+    from starlette.concurrency import run_in_threadpool
+
+    b = bench(request)
+    await b.form_of(request)
+    job = b.jobs.get(jid)
+    if job is None:
+        raise HTTPException(404, "没有这个任务。")
+    if job.state == "unsaved":
+        await run_in_threadpool(b.jobs.retry_unsaved)
+    return RedirectResponse(f"/plan?v={job.version}" if job.version is not None and job.state == "done"
+                            else f"/job/{jid}", status_code=303)
+
+
 @router.post("/job/{jid}/accept")
 async def job_accept(request: Request, jid: str):
     b = bench(request)
