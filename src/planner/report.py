@@ -167,7 +167,7 @@ def _steady(v):
     if isinstance(v, list):
         return [_steady(x) for x in v]
     if isinstance(v, str) and ("/" in v or "\\" in v) and v.lower().endswith((".toml", ".csv", ".xlsx", ".json")):
-        return PureWindowsPath(v).name if "\\" in v else PurePosixPath(v).name
+        return file_name(v)
     return v
 
 
@@ -175,7 +175,13 @@ def _source_name(source: str) -> str:
     """The plan file's name; a plan the solver made here has none (its ``source`` is ``planner``)."""
     if not source or source == "planner":
         return "本次生成"
-    return Path(source).name
+    return file_name(source)
+
+
+def file_name(path: str) -> str:
+    """A file's name, whichever system wrote its path (a Windows export read here keeps its backslashes): what a
+    page that leaves the office may show of a planner's file."""
+    return PureWindowsPath(path).name if "\\" in path else PurePosixPath(path).name
 
 
 def _compact(v) -> str:
@@ -240,7 +246,7 @@ def demand_name(demand) -> str:
     saved = p.parent.name == "demand" and p.stem.isascii() and p.stem.isdigit()  # the workbench's demand/N.toml
     name = f"需求第{p.stem}版" if saved else f"需求文件“{p.name}”"
     if not demand.estimated and demand.source:
-        export = PureWindowsPath(demand.source).name if "\\" in demand.source else PurePosixPath(demand.source).name
+        export = file_name(demand.source)
         if export and export != p.name:
             name += f"（由报名数据“{export}”导入）"
     return name

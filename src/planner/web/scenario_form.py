@@ -106,29 +106,40 @@ def label(key: str) -> str:
     return field_name(key)
 
 
-#: one day as a planner types it: 2027-05-06, 2027/5/6, 2027.5.6, 2027年5月6日, 5月6日, 5/6, 5-6 (no year: the scenario's)
-_DAY = re.compile(r"^(?:(\d{4})\s*(?:年|[-/.])\s*)?(\d{1,2})\s*(?:月|[-/.])\s*(\d{1,2})\s*日?$")
+#: the day forms neither shared reader takes (``plan.parse_date``: 2027-05-06, 2027/5/6, 2027-5-6, 2027年5月6日;
+#: ``wording.parse_day_text``: 5月6日): 2027.5.6, and a month and day without a year, 5/6, 5-6, 5.6
+_OTHER_DAY = re.compile(r"^(?:(\d{4})\.)?(\d{1,2})[-/.](\d{1,2})$")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９／．－", "0123456789/.-")
 #: between the two days of a range
 _RANGE = re.compile(r"\s*(?:\.\.|至|到|~|～|—|–)\s*")
 
 
 def parse_day(text: str, year: int | None) -> dt.date | None:
-    """A day of the 不安排考试的日期 box: ISO, 2027/5/6, 2027年5月6日, or 5月6日 in *year* (the scenario's, else
-    next year's); None when it is none of these."""
-    m = _DAY.match(text.strip().translate(_FULLWIDTH))
-    if not m:
-        return None
-    if m.group(1) is None and year is None:
+    """A day of the 不安排考试的日期 box as a planner types it, read by the plan file's own readers where they
+    know the form (no year: *year*, the scenario's, else next year's); None when it is none of these."""
+    from ..errors import PlannerError
+    from ..plan import parse_date
+    from ..publish.wording import parse_day_text
+
+    text = text.strip().translate(_FULLWIDTH)
+    if year is None:
         from ..api import next_year
 
         year = next_year()
     try:
-        return dt.date(int(m.group(1) or year), int(m.group(2)), int(m.group(3)))
+        return parse_date(text, None, None, None, forms=set())
+    except PlannerError:
+        pass
+    try:
+        day, before = parse_day_text(text, year)
+        return None if before else day  # "5月6日前" is a deadline, not a day without exams
+    except ValueError:
+        pass
+    m = _OTHER_DAY.match(text)
+    try:
+        return dt.date(int(m.group(1) or year), int(m.group(2)), int(m.group(3))) if m else None
     except ValueError:
         return None
-
-
-_FULLWIDTH = str.maketrans("０１２３４５６７８９／．－", "0123456789/.-")
 
 
 def closed_day_line(line: str, year: int | None) -> tuple[dt.date, ...] | None:
