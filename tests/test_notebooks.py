@@ -12,9 +12,9 @@ nbclient = pytest.importorskip("nbclient")
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
 
-def test_three_notebooks_committed_without_outputs():
+def test_notebooks_committed_without_outputs():
     assert [p.name for p in NOTEBOOKS] == ["01_reproduce_2024.ipynb", "02_plan_next_year.ipynb",
-                                           "03_what_if_tour.ipynb"]
+                                           "03_what_if_tour.ipynb", "04_people_seats_waits.ipynb"]
     for p in NOTEBOOKS:
         nb = nbformat.read(p, as_version=4)
         assert all(not c.get("outputs") and c.get("execution_count") is None
