@@ -267,7 +267,7 @@ def test_seats_the_planner_types_are_the_bureau_s_not_the_estimate_s():
 
     from planner.data import load_catalogue
     from planner.demand import default_demand_path, load_demand
-    from planner.report import demand_origin
+    from planner.demand import demand_origin
     from planner.web import demands as D
 
     cat = load_catalogue()

@@ -247,6 +247,25 @@ def demand_from_dict(doc: dict, file, catalogue) -> Demand:
                   str(doc.get("name", "")), str(doc.get("source", "")), str(doc.get("method", "")), str(file))
 
 
+def demand_origin(demand) -> dict:
+    """Where each kind of figure of *demand* comes from, figure by figure: the expected candidates are the file's
+    status (an import's are the bureau's registrations); the seats per site and the retake shares are estimates
+    whenever their ``basis`` says so (an import keeps the base file's, ``planner.demand_import``). *label*: the
+    whole, as a heading says it ("实际，考位和未过再报比例为估计" when it is mixed)."""
+    est = demand.estimated
+    cats = [c for sd in demand.streams.values() for c in sd.categories.values()]
+    seat_bases = list(dict.fromkeys(s.basis.removeprefix("估计：").strip() for s in demand.sites.values()
+                                    if s.basis.startswith("估计")))
+    seats_est = est or bool(seat_bases)
+    retake_est = est or any(c.basis.startswith("估计") or "沿用" in c.basis for c in cats)
+    mixed = not est and (seats_est or retake_est)
+    parts = [w for w, e in (("考位", seats_est), ("未过再报比例", retake_est)) if e]
+    label = demand.status if not mixed else f"{demand.status}，{'和'.join(parts)}为估计"
+    return {"candidates": demand.status, "seats": "估计" if seats_est else demand.status,
+            "retake": "估计" if retake_est else demand.status, "mixed": mixed, "label": label,
+            "estimated_parts": "和".join(parts), "seat_bases": seat_bases}
+
+
 def default_demand_path() -> Path:
     from .data import constraints_dir
 

@@ -1,7 +1,9 @@
 """A bureau's own registrations replace the estimate: the exam system's per-session export -> a demand file.
 
-Accepted: a CSV (UTF-8 or GBK) or an XLSX (first sheet) with one row per session and category and these
-columns (the first row is the header; names as the exam system writes them, English aliases accepted):
+Accepted: a CSV (UTF-8, GBK or UTF-16; ',', tab or ';') or an XLSX (the first visible sheet with a header) with one
+row per session and category and these columns (the header may have a title above it; names as the exam system
+writes them, more variants in ``COLUMNS``, English aliases accepted; totals rows, notes and empty rows are left out;
+constraints/README.md says it all):
 
 ==========================  =====================================================================================
 column                      meaning
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections import Counter
 from pathlib import Path
 from types import MappingProxyType
@@ -39,78 +42,170 @@ from .regulation import retake_series
 COLUMNS = {
     "exam_date": ("考试日期", "考试时间", "exam_date"),
     "category": ("类别", "考试类别", "作业类别", "category"),
-    "registered": ("报名人数", "registered"),
-    "sat": ("参考人数", "sat"),
-    "passed": ("合格人数", "passed"),
-    "no": ("期次", "no"),
+    # the operation type (低压电工作业): an export may give it beside 作业类别, or instead of it
+    "operation": ("操作项目", "准操项目", "作业项目", "operation"),
+    "registered": ("报名人数", "报名数", "报考人数", "registered"),
+    "sat": ("参考人数", "实考人数", "参考数", "实考数", "sat"),
+    "passed": ("合格人数", "通过人数", "合格数", "passed"),
+    "no": ("期次", "考试期次", "批次", "no"),
     "stream": ("考试计划", "stream"),
 }
+#: a name that gives way to another of its column's names: beside 考试日期, 考试时间 is the sitting's time (09:00)
+SECONDARY = ("考试时间",)
+#: a header is looked for in the table's first rows: exports carry a title, a unit or a date above it
+HEADER_ROWS = 20
+#: a row labelled so (in its first cell, or where a session's date, number or category goes) sums the rows above
+#: it: counted already
+TOTALS = re.compile(r"(?:合计|总计|小计|共计|总合计)")
 REQUIRED = ("exam_date", "category", "registered", "sat", "passed")
 #: without 考试日期, a plan's own 期次 give the dates: then 期次 is required instead
 BY_NUMBER = ("no", "category", "registered", "sat", "passed")
 MAX_PER_ROW = 100_000
 
 
+#: what Excel and WPS save a workbook as besides .xlsx: binary (OLE) files openpyxl cannot read; a password-protected
+#: .xlsx is such a file too, and many exam systems' "Excel" exports are HTML named .xls
+OLD_WORKBOOKS = (".xls", ".xlt", ".et", ".ett")
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+
+def _magic(path: Path) -> bytes:
+    from .textio import check_input_file
+
+    check_input_file(path)
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(8)
+    except OSError:
+        return b""  # the reader below says why in its own words
+
+
+def _sheet_rows(path: Path, ws) -> list[tuple[int, list]]:
+    out = []
+    # read-only mode parses the sheet as it goes: a damaged sheet fails here, not when opened
+    for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
+        if n > 10_001:
+            raise PlannerError("more than 10 000 rows", file=path)
+        out.append((n, list(row)))
+    return out
+
+
 def _rows(path: Path) -> list[tuple[int, list]]:
-    """(row number, cells) of the export, header first."""
+    """(row number, cells) of the export: a workbook's first visible sheet that has a header (else its first
+    visible sheet), or a CSV in the dialect whose rows have one."""
+    magic = _magic(path)
+    if path.suffix.lower() in OLD_WORKBOOKS or magic == OLE_MAGIC:
+        raise PlannerError("not a readable .xlsx workbook: an old .xls or WPS .et file, or a workbook with a "
+                           "password; open it in Excel or WPS and save it as .xlsx (Excel 工作簿) without a password",
+                           file=path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         from openpyxl import load_workbook
 
-        from .textio import check_input_file
-
-        check_input_file(path)
         try:
             wb = load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # a damaged or foreign file: openpyxl raises many kinds
             raise PlannerError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path) from None
         try:
-            if not wb.worksheets:
-                raise PlannerError("the workbook has no sheet", file=path)
-            ws = wb.worksheets[0]
-            out = []
-            # read-only mode parses the sheet as it goes: a damaged sheet fails here, not when opened
-            for n, row in enumerate(ws.iter_rows(values_only=True), start=1):
-                if n > 10_001:
-                    raise PlannerError("more than 10 000 rows", file=path)
-                out.append((n, list(row)))
-            return out
+            # a hidden sheet holds what the planner does not see (last year's figures, a lookup list), and the data
+            # may sit on a later sheet behind a cover or notes sheet: the first visible sheet with a header is
+            # the table the planner means
+            shown = [ws for ws in wb.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+            if not shown:
+                raise PlannerError("the workbook has no visible sheet", file=path)
+            first = None
+            for ws in shown:
+                rows = _sheet_rows(path, ws)
+                if _header_at(rows) is not None:
+                    return rows
+                first = rows if first is None else first
+            hidden = [ws.title for ws in wb.worksheets
+                      if ws not in shown and _header_at(_sheet_rows(path, ws)) is not None]
+            if hidden:  # the table is there, but the planner does not see it: theirs to show, not ours to read
+                raise PlannerError(f"the table is on the hidden sheet {hidden[0]!r}, which is not read: unhide it "
+                                   f"(取消隐藏) or copy the table onto a visible sheet", file=path)
+            return first
         except PlannerError:
             raise
         except Exception as exc:  # a damaged sheet: openpyxl and the XML parser raise many kinds
-            raise PlannerError(f"not a readable .xlsx workbook: its first sheet is damaged ({type(exc).__name__})",
+            raise PlannerError(f"not a readable .xlsx workbook: a sheet is damaged ({type(exc).__name__})",
                                file=path) from None
         finally:
             wb.close()
+    if magic.startswith(b"PK\x03\x04"):  # a workbook renamed .csv: its zip bytes would read as garbled text
+        raise PlannerError("not readable as CSV: it is an Excel workbook; name it .xlsx, or save it as CSV",
+                           file=path)
     import csv
     import io
 
     from .textio import read_text
 
-    text = read_text(path)
-    try:
-        rows = list(csv.reader(io.StringIO(text)))
-    except csv.Error as exc:
-        raise PlannerError(f"not readable as CSV ({exc})", file=path) from None
-    if len(rows) > 10_001:
-        raise PlannerError("more than 10 000 rows", file=path)
-    return [(n, r) for n, r in enumerate(rows, start=1)]
+    text = read_text(path, utf16=True)  # Excel's "Unicode 文本" is UTF-16, tab-separated
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    first = None
+    # Excel saves CSV with ',' (with ';' where the system's list separator says so) and "Unicode 文本" with tabs
+    for sep in (",", "\t", ";"):
+        try:
+            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
+        except csv.Error as exc:
+            raise PlannerError(f"not readable as CSV ({exc})", file=path) from None
+        if len(rows) > 10_001:
+            raise PlannerError("more than 10 000 rows", file=path)
+        rows = [(n, r) for n, r in enumerate(rows, start=1)]
+        if _header_at(rows) is not None:
+            return rows
+        first = rows if first is None else first
+    return first
+
+
+def _plain(v) -> str:
+    """A cell's text as it is compared: NFKC (full-width digits, letters, parentheses and commas as ASCII, the
+    ideographic space a space) and no white space at all (a header wrapped in its cell, a padded number)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(v))) if v is not None else ""
+
+
+def _names(cells: list) -> list[str]:
+    """A header row's names as compared: plain, and without a unit in brackets (报名人数（人）)."""
+    return [re.sub(r"\([^()]*\)$", "", _plain(c)) for c in cells]
+
+
+def _matches(names: list[str], key: str) -> list[int]:
+    """The columns a key's names name; a SECONDARY name only where no other of its names is there."""
+    hits = [i for i, name in enumerate(names) if name in COLUMNS[key]]
+    main = [i for i in hits if names[i] not in SECONDARY]
+    return main if main else hits
 
 
 def columns(cells: list) -> dict[str, int]:
-    """The export's columns found in a header row: key (``COLUMNS``) -> index."""
-    names = [str(c).strip() if c is not None else "" for c in cells]
-    found = {}
-    for key, aliases in COLUMNS.items():
-        for i, name in enumerate(names):
-            if name in aliases:
-                found[key] = i
-                break
+    """The export's columns found in a header row: key (``COLUMNS``) -> index. An 操作项目 column without a
+    类别 column is the category column (an operation type names its category)."""
+    names = _names(cells)
+    found = {key: hits[0] for key in COLUMNS if (hits := _matches(names, key))}
+    if "operation" in found and "category" not in found:
+        found["category"] = found.pop("operation")
     return found
 
 
+def _header_at(rows) -> int | None:
+    """The index in *rows* of the header: the first of the first non-empty rows naming two columns or more."""
+    seen = 0
+    for k, (_, cells) in enumerate(rows):
+        if not any(c not in (None, "") for c in cells):
+            continue
+        if len(columns(cells)) >= 2:
+            return k
+        seen += 1
+        if seen >= HEADER_ROWS:
+            break
+    return None
+
+
 def _table(p: Path) -> list[tuple[int, list]]:
-    """The export's rows, header first, leading empty rows dropped (at least the header: else an error)."""
+    """The export's rows, header first: the rows above it (a title, a unit, empty rows) dropped; without a
+    header, from the first non-empty row (at least one row: else an error)."""
     rows = _rows(p)
+    at = _header_at(rows)
+    if at is not None:
+        return rows[at:]
     while rows and not any(c not in (None, "") for c in rows[0][1]):
         rows.pop(0)
     if not rows:
@@ -120,9 +215,9 @@ def _table(p: Path) -> list[tuple[int, list]]:
 
 def _header(cells: list, path: Path, row: int, plan, need=None) -> dict[str, int]:
     found = columns(cells)
-    names = [str(c).strip() if c is not None else "" for c in cells]
+    names = _names(cells)
     for key, aliases in COLUMNS.items():  # two columns for one figure: which one the bureau meant is not ours to guess
-        twice = [i for i, name in enumerate(names) if name in aliases]
+        twice = _matches(names, key)
         if len(twice) > 1:
             raise PlannerError(f"two columns give {aliases[0]} (columns {twice[0] + 1} and {twice[1] + 1}); keep one",
                                file=path, row=row, field=aliases[0])
@@ -143,7 +238,7 @@ def _session_no(v, path, row) -> int:
     """期次 as exam systems write it: 3, 第3期, 3期, 2024年第3期."""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    m = re.fullmatch(r"\s*(?:\d{4}\s*年\s*)?第?\s*(\d{1,3})\s*期?\s*", str(v if v is not None else ""))
+    m = re.fullmatch(r"(?:\d{4}年)?第?(\d{1,3})期?", _plain(v))  # plain: 第３期 typed full-width
     if isinstance(v, bool) or not m or int(m.group(1)) == 0:
         raise PlannerError(f"not a session number (write 3 or 第3期): {_shown(v)}", file=path, row=row, field="期次")
     return int(m.group(1))
@@ -166,14 +261,24 @@ def _date(v, path, row) -> dt.date:
     return d
 
 
+#: an exam date as Excel counts it (days since 1899-12-30), for 2000 … 2099: a date cell whose format was cleared
+SERIALS = range(36526, 73051)
+
+
 def _any_date(v, path, row) -> dt.date:
     if isinstance(v, dt.datetime):
         return v.date()
     if isinstance(v, dt.date):
         return v
-    # exam systems often write the sitting's time too (2024-03-06 09:00, 2024/3/6 9:00:00): the day is what counts
-    m = re.fullmatch(r"\s*(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?\s*",
-                     str(v or ""))
+    # NFKC, not _plain: the space between a date and its time tells 2024/7/8 14:30 from 2024/7/81 4:30
+    text = unicodedata.normalize("NFKC", str(v)).strip() if v is not None and not isinstance(v, bool) else ""
+    if re.fullmatch(r"\d{5}(?:\.0+)?", text) and int(float(text)) in SERIALS:
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(float(text)))
+    # exam systems often write the sitting's time too (2024-03-06 09:00, 2024/3/6 9:00:00): the day is what counts;
+    # a session of several days (2024-03-06至03-08) counts on its first, as the plan dates a session
+    m = (re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?"
+                      r"(?:\s*[至到~—–].*)?", text)
+         or re.fullmatch(r"(20\d{2})(\d{2})(\d{2})", text))  # 20240306, as some systems write a date
     if m:
         try:
             return dt.date(*map(int, m.groups()))
@@ -185,23 +290,26 @@ def _any_date(v, path, row) -> dt.date:
 def _count(v, path, row, field: str) -> int:
     if isinstance(v, float) and v.is_integer():
         v = int(v)
-    # Excel saves a number formatted with thousands separators as it shows it ("1,234")
-    # (at most 7 digits: a longer number is out of range anyway, and int() refuses over 4 300 digits)
-    if isinstance(v, str) and re.fullmatch(r"\s*(?:\d{1,7}|\d{1,3}(?:,\d{3}){1,2})\s*", v):
-        v = int(v.replace(",", ""))
+    # a number stored as text, as Excel shows it: "1,234" (thousands separators), "１２３" (full-width), "120人",
+    # "45.0" (at most 7 digits: a longer number is out of range anyway, and int() refuses over 4 300 digits)
+    m = re.fullmatch(r"([0-9]{1,7}|[0-9]{1,3}(?:,[0-9]{3}){1,2})(?:\.0+)?(?:人次|人|名)?", _plain(v)) \
+        if isinstance(v, str) else None
+    if m:
+        v = int(m.group(1).replace(",", ""))
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PER_ROW:
         raise PlannerError(f"expected a whole number of candidates (0 … {MAX_PER_ROW}), got {_shown(v)}",
                            file=path, row=row, field=field)
     return v
 
 
-def _category(v, catalogue, path, row) -> str:
-    text = str(v or "").strip()
+def _category(v, catalogue, path, row, field: str = "类别") -> str:
+    # compared plain: 冶金(有色) typed with ASCII brackets, a space or line break inside the cell
+    text = _plain(v)
     for op in catalogue.operations.values():
-        if text in (op.category, op.category_code, op.name, op.code):
+        if text in (_plain(op.category), op.category_code, _plain(op.name), op.code):
             return op.category_code
-    raise PlannerError(f"unknown category {text[:40]!r} (an operation category or type of 附件4)", file=path, row=row,
-                       field="类别")
+    raise PlannerError(f"unknown category {str(v if v is not None else '').strip()[:40]!r} (an operation category "
+                       f"or type of 附件4)", file=path, row=row, field=field)
 
 
 def _stream(v, category: str, catalogue, path, row) -> str:
@@ -245,17 +353,50 @@ def _entering(registrations: int, factor: float) -> int:
                key=lambda k: (abs(k + int(round(k * factor)) - registrations), k))
 
 
-def _records(p: Path, rows, cols: dict[str, int], catalogue):
-    """The export's non-empty rows after the header: (row number, the row's cell by column key, category, stream)."""
+def _skipped(cells: list, cols: dict[str, int]) -> bool:
+    """A row that is not a session's: a totals row (合计, 总计, 小计: its figures are the rows' above, counted
+    already), or a title, note or group heading (one cell, and no figure: 注：…, 电工作业 above its types)."""
+    texts = [_plain(c) for c in cells if c not in (None, "")]
+    if not texts:
+        return True
+    # a 备注 column may say 小计 of anything: only the row's label (its first cell, or a session's key) makes it one
+    first = next(i for i, c in enumerate(cells) if c not in (None, ""))
+    labels = {first} | {cols[k] for k in ("exam_date", "no", "category", "operation", "stream") if k in cols}
+    if any(i < len(cells) and isinstance(cells[i], str) and TOTALS.match(_plain(cells[i])) for i in labels):
+        return True
+    figures = [cells[cols[k]] for k in ("registered", "sat", "passed") if k in cols and cols[k] < len(cells)]
+    return len(texts) == 1 and all(f in (None, "") for f in figures)
+
+
+def _records(p: Path, rows, cols: dict[str, int], catalogue, notes: list[str] | None = None):
+    """The export's session rows after the header: (row number, the row's cell by column key, category, stream).
+    A row repeated cell for cell is counted, and said in *notes*: pasted twice, its candidates count twice (but
+    two sessions the export does not tell apart may well have the same figures)."""
+    seen: dict[tuple, int] = {}
     for n, cells in rows[1:]:
-        if not any(c not in (None, "") for c in cells):
+        if _skipped(cells, cols):
             continue
+        same = tuple(_plain(c) for c in cells)
+        if same in seen and notes is not None:
+            notes.append(f"note: {p.name} row {n} repeats row {seen[same]} cell for cell; both are counted (delete "
+                         f"one if it was pasted twice)")
+        seen.setdefault(same, n)
 
         def cell(key, cells=cells):
             i = cols.get(key)
             return cells[i] if i is not None and i < len(cells) else None
 
-        cat = _category(cell("category"), catalogue, p, n)
+        # beside 作业类别, an 操作项目 must name one of that category's types; a merged or empty category cell
+        # takes the type's category
+        op = cell("operation")
+        if op not in (None, ""):
+            cat = _category(op, catalogue, p, n, field=COLUMNS["operation"][0])
+            if cell("category") not in (None, "") and _category(cell("category"), catalogue, p, n) != cat:
+                # (worded not to start "category ": the workbench's Chinese reads that as a stream mismatch)
+                raise PlannerError(f"not an operation of the row's 作业类别 {_plain(cell('category'))[:40]!r}: "
+                                   f"{_plain(op)[:40]!r}", file=p, row=n, field=COLUMNS["operation"][0])
+        else:
+            cat = _category(cell("category"), catalogue, p, n)
         yield n, cell, cat, _stream(cell("stream"), cat, catalogue, p, n)
 
 
@@ -276,7 +417,8 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
     held = plan.by_key() if plan is not None else {}
     sums: dict[tuple[str, str], list] = {}
     years: list[int] = []
-    for n, cell, cat, sid in _records(p, rows, cols, catalogue):
+    notes: list[str] = []
+    for n, cell, cat, sid in _records(p, rows, cols, catalogue, notes):
         if "exam_date" in cols:
             day = _date(cell("exam_date"), p, n)
         else:
@@ -300,7 +442,6 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
     year = min(y for y, n in count.items() if n == max(count.values()))
     returns = _return_factor(catalogue, year)
     streams: dict[str, dict[str, CategoryDemand]] = {}
-    notes = []
     for (sid, cat), (reg, sat, ok, months) in sorted(sums.items()):
         old = base.streams.get(sid)
         share = old.categories[cat].retake_share if old and cat in old.categories else 0.0

@@ -161,7 +161,13 @@ CATEGORY_HEADER = ["考试计划", "类别", "预计考生", "场次", "考位",
 
 
 def category_rows(load: "Load", plan, ctx) -> list[list]:
-    """Per stream and category: candidates, sessions, seats, seated, carried over, waits, utilisation, status."""
+    """Per stream and category: candidates, sessions, seats, seated, carried over, waits, utilisation, and where
+    the figures come from (:func:`planner.demand.demand_origin`'s label: "实际，考位和未过再报比例为估计" for a
+    bureau's registrations on estimated seats, whose seated counts and waits are no more 实际 than the seats).
+    The one table of people report.html, sizing.csv, ``check --demand`` and the workbench print."""
+    from .demand import demand_origin
+
+    label = demand_origin(ctx.demand.demand)["label"] if ctx.demand is not None else load.status
     rows = []
     for c in load.categories:
         seats = sum(s.offered.get(c.category, 0) for s in load.sessions if s.stream == c.stream)
@@ -169,7 +175,7 @@ def category_rows(load: "Load", plan, ctx) -> list[list]:
         rows.append([ctx.catalogue.streams[c.stream].name, ctx.catalogue.category_name(c.category), c.candidates,
                      len(plan.stream(c.stream)), seats, c.seated, c.carried_over,
                      "" if c.max_wait is None else c.max_wait, "" if p95 is None else p95,
-                     f"{c.seated / seats:.0%}" if seats else "", load.status])
+                     f"{c.seated / seats:.0%}" if seats else "", label])
     return rows
 
 

@@ -14,6 +14,7 @@ import html
 from collections import Counter
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from .demand import demand_origin
 from .publish import tables as T
 from .publish import wording as W
 
@@ -155,7 +156,8 @@ def summary_html(summary: dict | None) -> str:
     if not summary:
         return "<p>本计划没有求解摘要（summary.json）：它不是本次运行生成的。</p>"
     shown = _steady(summary)
-    rows = [[k, v if not isinstance(v, (dict, list)) else _compact(v)] for k, v in shown.items()]
+    # every value but a string as summary.json writes it (false, null), never Python's repr (False, None)
+    rows = [[k, v if isinstance(v, str) else _compact(v)] for k, v in shown.items()]
     return table_html(["项目", "值"], rows, (1,))
 
 
@@ -209,25 +211,6 @@ def attachments_html(plan, ctx) -> str:
             parts.append(table_html(W.PLAN_HEADERS, T.plan_rows(sec.sessions, plan.year, ctx), (5,)))
         parts.append(f'<p class="notes">{esc(chr(10).join(att.footnotes))}</p>')
     return "".join(parts)
-
-
-def demand_origin(demand) -> dict:
-    """Where each kind of figure of *demand* comes from, figure by figure: the expected candidates are the file's
-    status (an import's are the bureau's registrations); the seats per site and the retake shares are estimates
-    whenever their ``basis`` says so (an import keeps the base file's, ``planner.demand_import``). *label*: the
-    whole, as a heading says it ("实际，考位和未过再报比例为估计" when it is mixed)."""
-    est = demand.estimated
-    cats = [c for sd in demand.streams.values() for c in sd.categories.values()]
-    seat_bases = list(dict.fromkeys(s.basis.removeprefix("估计：").strip() for s in demand.sites.values()
-                                    if s.basis.startswith("估计")))
-    seats_est = est or bool(seat_bases)
-    retake_est = est or any(c.basis.startswith("估计") or "沿用" in c.basis for c in cats)
-    mixed = not est and (seats_est or retake_est)
-    parts = [w for w, e in (("考位", seats_est), ("未过再报比例", retake_est)) if e]
-    label = demand.status if not mixed else f"{demand.status}，{'和'.join(parts)}为估计"
-    return {"candidates": demand.status, "seats": "估计" if seats_est else demand.status,
-            "retake": "估计" if retake_est else demand.status, "mixed": mixed, "label": label,
-            "estimated_parts": "和".join(parts), "seat_bases": seat_bases}
 
 
 def demand_name(demand) -> str:
@@ -285,7 +268,7 @@ def demand_html(plan, ctx) -> str:
     label = demand_origin(demand)["label"]
     note = demand_note(demand, ctx.catalogue)
     head, rows = site_month_candidates(load, ctx)
-    cat_rows = [r[:-1] + [label] for r in category_rows(load, plan, ctx)]  # the 数据 column: each figure's origin
+    cat_rows = category_rows(load, plan, ctx)
     return (f"<h2>考生与考位（{esc(label)}）</h2><p>{esc(note)}全年预计考生{s['expected_candidates']}人，"
             f"考位{s['seats']}个，已安排{s['seated']}人，结转下年{s['unserved']}人；最长候考{s['max_wait_days']}天，"
             f"95%的考生候考不超过{s['p95_wait_days']}天。</p>"

@@ -99,10 +99,17 @@ def _read_error(p: Path, exc: OSError) -> PlannerError:
     return cls(f"cannot read file ({exc.strerror})", file=p)
 
 
-def read_text(path: str | Path) -> str:
-    """Return the text of *path*; UTF-8 (with or without BOM), else GB18030 with a notice."""
+def read_text(path: str | Path, utf16: bool = False) -> str:
+    """Return the text of *path*; UTF-8 (with or without BOM), else GB18030 with a notice. With *utf16*, a file
+    that starts with a UTF-16 byte-order mark is read as UTF-16: what Excel and WPS save as "Unicode 文本"
+    (tab-separated), which a planner may pick for a table; off by default, as no data file of ours is UTF-16."""
     p = Path(path)
     raw = read_input_bytes(p)
+    if utf16 and raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise PlannerError("not UTF-8 text, nor readable UTF-16 (save it as 'CSV UTF-8')", file=p) from None
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:

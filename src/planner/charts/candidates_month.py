@@ -1,7 +1,7 @@
 """Candidates per month, one panel per stream, stacked by site, against the seats offered: people, not sessions.
 
 Drawn only with a demand file (``--demand``): every figure derives from it, so the title says 估计 unless the file
-holds the bureau's own registrations (and names what is still estimated when it is mixed, ``report.demand_origin``).
+holds the bureau's own registrations (and names what is still estimated when it is mixed, ``demand.demand_origin``).
 The marks are the seats the month's sessions offer; the gap between bar and mark is seats left empty (a
 category's share no candidate of it took). Above the seated candidates, hatched, those ready by the month's end
 and still waiting for a seat: a month whose sessions are full looks different with nobody left waiting and with
@@ -39,7 +39,7 @@ def _ready(days, last) -> int:
 
 def draw(plan, ctx, flag: str = ""):
     from ..queueing import evaluate
-    from ..report import demand_origin
+    from ..demand import demand_origin
 
     load = evaluate(plan, ctx)
     streams = [sid for sid in plan.streams() if sid in ctx.demand.streams]

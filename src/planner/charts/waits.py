@@ -1,7 +1,7 @@
 """Waiting times per category: the longest wait and the one 95 % of candidates stay within, against the limit.
 
 Drawn only with a demand file (``--demand``); 估计 in the title unless the file holds the bureau's own figures
-(and what is still estimated when it is mixed, ``report.demand_origin``).
+(and what is still estimated when it is mixed, ``demand.demand_origin``).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def draw(plan, ctx, flag: str = ""):
     ax.invert_yaxis()
     ax.set_xlabel("候考天数（自可以报考之日至考试日）")
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
-    from ..report import demand_origin
+    from ..demand import demand_origin
 
     # the waits rest on the seats too: a bureau's own registrations with estimated seats say both
     label = demand_origin(ctx.demand.demand)["label"] if ctx.demand is not None else load.status

@@ -66,7 +66,8 @@ def _scenario(args, sized, year: int) -> str:
 def sizing_csv(sized) -> bytes:
     """Per stream and category: candidates, sessions, seats, seated, carried over, waits and utilisation (UTF-8
     with BOM, so Excel and WPS open it as Chinese). Every figure derives from the demand file: 估计 unless it
-    holds the bureau's own registrations."""
+    holds the bureau's own registrations, and then still 估计 for the seats it took from an estimate (the 数据
+    column as report.html words it: queueing.category_rows)."""
     from ..publish.csvfiles import bom_csv
     from ..queueing import CATEGORY_HEADER, category_rows, evaluate
 

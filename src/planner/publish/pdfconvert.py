@@ -119,7 +119,14 @@ class Conversion:
             self.argv = [exe, f"-env:UserInstallation={Path(tmp, 'profile').as_uri()}", "--headless", "--norestore",
                          "--convert-to", "pdf", "--outdir", tmp, str(src)]
             private = str(Path(tmp, "tmp"))  # LibreOffice's lu*.tmp go here, and with the folder
-            env = dict(os.environ, HOME=tmp, TMPDIR=private, TMP=private, TEMP=private)
+            # The same document must give the same PDF on any machine. TZ=UTC: LibreOffice stamps the conversion
+            # time in local time ("Z" in UTC, "-05'00'" elsewhere) and stable_pdf rewrites the stamp in place, so its
+            # length, and every offset after it, followed the time zone. LC_ALL: LibreOffice's locale decides
+            # whether a character of ambiguous width (the notes' ①–⑦) is laid out as Chinese or Western, on the
+            # character grid or off it with a gap after it; a Chinese office's locale, whatever this machine's
+            # (LibreOffice reads the name itself, so it need not be installed: the wrapper script only warns).
+            env = dict(os.environ, HOME=tmp, TMPDIR=private, TMP=private, TEMP=private, TZ="UTC",
+                       LC_ALL="zh_CN.UTF-8")
             try:
                 self.run = Contained(self.argv, env)
             except OSError as exc:

@@ -191,6 +191,20 @@ def import_error(err) -> str:
                 + (f"“{err.field}”" if err.field else ""), message=why or "不正确")
 
 
+def import_notes(notes: list[str]) -> list[str]:
+    """What a registration export's import noticed and kept (``planner.demand_import``'s notes), in Chinese: the
+    notes messages.toml [import_notes] knows (a pattern from the note's start, {0}… its groups); the others say
+    what the page says anyway (the seats kept, a stream without sessions) and are left out."""
+    out = []
+    for note in notes:
+        for pattern, zh in table()["import_notes"].items():
+            m = re.match(pattern, note)
+            if m:
+                out.append(zh.format(*m.groups()))
+                break
+    return out
+
+
 def change_log(what: str) -> str:
     """A row of the change log ("add:generate", "delete", …) in Chinese."""
     head, _, kind_ = what.partition(":")

@@ -106,9 +106,10 @@ def check_result(request, status: int, filename: str, scenario, plan, ctx, repor
         per_rule=[(i18n.rule_title(r), n) for r, n in report.per_rule.items()], **kw)
 
 
-def upload_error(suffix: str, data: bytes, kind: str = "计划 CSV 文件") -> str | None:
+def upload_error(suffix: str, data: bytes, kind: str = "计划 CSV 文件", utf16: bool = False) -> str | None:
     """Why an upload cannot be a plan file (or a *kind* of CSV file), before anything reads it (None when it may
-    be one)."""
+    be one). *utf16*: the reader takes UTF-16 text with its byte-order mark (Excel's "Unicode 文本", which a
+    registration export may be saved as), whose NUL bytes are then text, not a sign of a binary file."""
     if suffix not in UPLOAD_TYPES:
         return f"只能上传{kind}或 Excel 文件（.xlsx）"
     if len(data) > MAX_UPLOAD:
@@ -117,7 +118,7 @@ def upload_error(suffix: str, data: bytes, kind: str = "计划 CSV 文件") -> s
         return "文件是空的"
     if UPLOAD_TYPES[suffix] == "xlsx" and not data.startswith(b"PK\x03\x04"):
         return "这不是有效的 Excel（.xlsx）文件"
-    if UPLOAD_TYPES[suffix] == "csv" and b"\x00" in data:
+    if UPLOAD_TYPES[suffix] == "csv" and b"\x00" in data and not (utf16 and data[:2] in (b"\xff\xfe", b"\xfe\xff")):
         return "这不是文本格式的 CSV 文件"
     return None
 

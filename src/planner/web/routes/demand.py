@@ -80,7 +80,7 @@ def loaded(b, version, n):
 def figures(b, version, n) -> dict:
     from ... import regulation
     from ...queueing import CATEGORY_HEADER, category_rows, site_month_candidates
-    from ...report import demand_origin
+    from ...demand import demand_origin
 
     plan, ctx, load, percent = loaded(b, version, n)
     head, rows = site_month_candidates(load, ctx)
@@ -93,7 +93,7 @@ def figures(b, version, n) -> dict:
         seated_late = sum(k for w, k in c.waits.items() if w > limit) if late else 0
         # red: the category, and its longest wait or its carried-over candidates, whichever passed the limit
         red = {1} | ({7} if seated_late else set()) | ({6} if late > seated_late else set()) if late else set()
-        table.append({"cells": r[:-1] + [origin["label"]], "late": late, "red": red})  # 数据: each figure's origin
+        table.append({"cells": r, "late": late, "red": red})
     over = [{"name": ctx.catalogue.category_name(c.category), "late": c.over(limit), "max_wait": c.max_wait}
             for c in load.categories if limit and c.over(limit)]
     # the form shows the demand itself: the year's returning candidates and renewal wave of the unscaled figures,
@@ -113,7 +113,7 @@ def demand_page(request, n, values=None, errors=None, status=200, saved=False, v
     """*latest*: the newest demand version when the form was first shown (a save checks none came since);
     *stale*: the versions saved meanwhile, when a save was sent back for that (nothing saved); *sizing*: the
     推荐场次 form as sent back ({"values", "errors"}) when a field of it is refused."""
-    from ...report import demand_origin
+    from ...demand import demand_origin
 
     b = bench(request)
     cat = catalogue()
@@ -183,8 +183,8 @@ def _upload_name(raw: str, suffix: str) -> str:
 
 
 def _imported(path, suffix: str, data: bytes, base, plan):
-    """Unpack-check and import a registration export (a worker thread, never the request loop): ("ok", demand)
-    or ("error", message in Chinese, the original message)."""
+    """Unpack-check and import a registration export (a worker thread, never the request loop): ("ok", demand,
+    the import's notes in Chinese) or ("error", message in Chinese, the original message)."""
     import dataclasses
 
     from ...demand_import import import_registrations
@@ -194,13 +194,13 @@ def _imported(path, suffix: str, data: bytes, base, plan):
         return "error", problem, ""
     path.write_bytes(data)
     try:
-        demand, _ = import_registrations(path, catalogue(), base, plan)
+        demand, notes = import_registrations(path, catalogue(), base, plan)
     except PlannerError as err:
         return "error", i18n.import_error(err), err.message
     except Exception:  # noqa: BLE001 - a damaged workbook: openpyxl raises many kinds
         return "error", "无法读取这个文件，请确认它是考试系统导出的报名数据（CSV 或 Excel）", ""
     # the file's own name, not the workspace's scratch path, is where the figures came from
-    return "ok", dataclasses.replace(demand, name=path.stem, source=path.name), ""
+    return "ok", dataclasses.replace(demand, name=path.stem, source=path.name), i18n.import_notes(notes)
 
 
 @router.post("/demand/import")
@@ -229,7 +229,7 @@ async def demand_import(request: Request):
                            imported={"export": "请选择考试系统导出的报名数据文件（CSV 或 Excel）", "v": vid})
     suffix = Path(upload.filename).suffix.lower()
     data = await upload.read(MAX_UPLOAD + 1)
-    problem = upload_error(suffix, data, "报名数据 CSV 文件")
+    problem = upload_error(suffix, data, "报名数据 CSV 文件", utf16=True)
     if problem:
         return demand_page(request, n, status=400, imported={"export": problem, "v": vid})
     name = _upload_name(upload.filename, suffix)
@@ -241,7 +241,9 @@ async def demand_import(request: Request):
         return demand_page(request, n, status=400, imported={"export": got, "original": original, "v": vid})
     cat = catalogue()
     none = [cat.streams[sid].name for sid in base.streams if sid not in got.streams]
-    note = f"导入报名数据 {name}" + "".join(f"；文件中没有{s}的场次，本版该类考生为0" for s in none)
+    # what the import noticed (a row repeated cell for cell, counted twice) stays with the version it made
+    note = f"导入报名数据 {name}" + "".join(f"；文件中没有{s}的场次，本版该类考生为0" for s in none) \
+        + "".join(f"；{line}" for line in original)
     new = D.save(b.ws, got, who(request), note[:200], n)
     return RedirectResponse(f"/demand?d={new}&saved=1", status_code=303)
 
