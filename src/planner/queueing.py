@@ -170,10 +170,13 @@ def category_rows(load: "Load", plan, ctx) -> list[list]:
     label = demand_origin(ctx.demand.demand)["label"] if ctx.demand is not None else load.status
     rows = []
     for c in load.categories:
-        seats = sum(s.offered.get(c.category, 0) for s in load.sessions if s.stream == c.stream)
+        offering = [s.offered[c.category] for s in load.sessions
+                    if s.stream == c.stream and s.offered.get(c.category, 0) > 0]
+        seats = sum(offering)
         p95 = c.percentile(0.95)
+        # 场次: the sessions that seat this category (危险化学品: 华安's alone), not every session of the stream
         rows.append([ctx.catalogue.streams[c.stream].name, ctx.catalogue.category_name(c.category), c.candidates,
-                     len(plan.stream(c.stream)), seats, c.seated, c.carried_over,
+                     len(offering), seats, c.seated, c.carried_over,
                      "" if c.max_wait is None else c.max_wait, "" if p95 is None else p95,
                      f"{c.seated / seats:.0%}" if seats else "", label])
     return rows
