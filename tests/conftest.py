@@ -100,11 +100,12 @@ def context_from_doc(doc: dict, year: int = 2024, overrides=None):
 
 
 def tiny_doc(managers: int = 2, special_ops: int = 0, rules: dict | None = None, prefs: dict | None = None) -> dict:
-    """A small rule set: few sessions, the hard rules named in *rules* (default: the structural ones)."""
+    """A small rule set: few sessions, the hard rules named in *rules* (default: the structural ones and the 附件4
+    scope, which every real rule set has)."""
     doc = {
         "name": "tiny",
         "streams": {"managers": {"sites": ["huaan"]}, "special_ops": {"sites": ["huaan", "juteng", "ruiyang", "xinshiji"]}},
-        "rules": {"numbering": {}, "kind": {}, "session_count": {"sessions": {}}},
+        "rules": {"numbering": {}, "kind": {}, "scope": {}, "session_count": {"sessions": {}}},
         "preferences": prefs or {},
     }
     if managers:

@@ -245,8 +245,11 @@ def build_model(ctx: Problem, explain: bool = False, max_slots: dict[str, int] |
         if explain:
             sites = everyone
         else:
-            sites = [i for i in everyone
-                     if ctx.permits(i, stream) or not on(f"{Scope.name}[{Scope.site_detail(stream, i)}]")]
+            # the sites the 附件4 scope forbids get no variable, but only where the rule set has the rule: without
+            # it, check accepts any institution, and the model must too (the two faces of a rule set agree)
+            scoped = ctx.ruleset.rule(Scope.name) is not None
+            sites = [i for i in everyone if not scoped or ctx.permits(i, stream)
+                     or not on(f"{Scope.name}[{Scope.site_detail(stream, i)}]")]
         kinds = spec.kinds
         slots = []
         for k in range(1, n + 1):

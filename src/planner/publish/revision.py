@@ -35,24 +35,10 @@ MAX_REASON_CHARS = 40
 #: placeholder of a 发文字号 not yet known (GB/T 9704: 机关代字〔年份〕序号), left visible to be filled in
 DOC_NO_PLACEHOLDER = "运应急发〔{year}〕  号"
 
-#: a rule that forced a change, in the notice's words (the published session broke it, or would have)
-RULE_TEXT = {
-    "institution_open": "考点暂停考试",
-    "working_day": "原考试日不再是工作日",
-    "plan_window": "原考试日超出计划年度",
-    "registration_gap": "报名截止与考试间隔要求调整",
-    "holiday_deadline": "原报名截止日在节假日期间",
-    "daily_cap": "避免同日安排两场考试",
-    "site_spacing": "避免同一考点考试间隔过近",
-    "stream_spacing": "避免同一考点同类考试间隔过近",
-    "scope": "原考点不具备该类考试资质",
-    "session_count": "考试期次数量调整",
-    "coverage": "保证各工种考试间隔不超过规定天数",
-    "numbering": "保持期次顺序",
-    "rotation": "考点轮换顺序",
-    "kind": "考试类别调整",
-    "pin": "按工作安排确定",
-}
+#: why a session changed when no rule of the rule set says it: kept as the planner fixed it, or a rule the text names
+#: no longer exists (a rule's own reason is its ``zh.revision``: ``wording.rule_revision``)
+PIN_REASON = "按工作安排确定"
+OTHER_REASON = "按工作安排调整"
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -132,14 +118,18 @@ def row_reason(c: Change, reason, ctx) -> str:
             return ""
         if rule == "institution_open" and c.old is not None:
             return f"{_short(ctx, c.old.institution)}考点暂停考试"
-        return RULE_TEXT.get(rule, "按工作安排调整")
+        return _rule_text(rule)
     if not rule:
         return "随其他期次一并调整"
-    text = RULE_TEXT.get(rule, "按工作安排调整")
+    text = _rule_text(rule)
     if reason.cause is not None and c.new is not None:
         no = reason.cause[1]
         return f"第{no}期调整后，{text}" if reason.cause[0] == c.stream else f"其他考试调整后，{text}"
     return text
+
+
+def _rule_text(rule: str) -> str:
+    return PIN_REASON if rule == "pin" else (W.rule_revision(rule) or OTHER_REASON)
 
 
 def row_reason_text(rule: str, text: str):

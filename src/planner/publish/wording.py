@@ -57,12 +57,18 @@ KNOCK_ON_REASON = "随相邻期次顺延调整"
 
 def revision_reason(text: str) -> str:
     """A re-plan's reason ("institution_open: xinshiji is closed …", "knock-on: …") in Chinese; "" if unknown."""
-    from ..rules import rule_class
-
     head = text.split(":", 1)[0].strip()
     if head == "knock-on":
         return KNOCK_ON_REASON
-    cls = rule_class(head)
+    return rule_revision(head)
+
+
+def rule_revision(name: str) -> str:
+    """A rule's reason for a changed 期次, as its own file words it (``zh.revision``); "" for a name that is no rule.
+    The one source of the 调整原因 column of changes.csv, 调整明细 and the revision notice."""
+    from ..rules import rule_class
+
+    cls = rule_class(name)
     return cls.zh.revision if cls is not None and cls.zh is not None else ""
 
 

@@ -23,7 +23,7 @@ class Coverage(Rule):
     zh = Wording(
         title="每个作业类别两次考试机会的最长间隔",
         broken="有工种两次考试机会相隔超过上限",
-        revision="保证各工种考试间隔",
+        revision="保证各工种考试间隔不超过规定天数",
         relax="放宽“每个作业类别两次考试机会最长间隔（天）”，或缩短停考时段",  # the 情景 form field's own label
     )
     peers = frozenset({"highs_mip"})

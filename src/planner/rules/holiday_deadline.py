@@ -23,7 +23,7 @@ class HolidayDeadline(Rule):
     zh = Wording(
         title="报名截止日不在国庆、春节假期内",
         broken="报名截止日落在国庆或春节假期内",
-        revision="报名截止日避开国庆、春节假期",
+        revision="原报名截止日在节假日期间",
         relax="放宽报名截止与考试的间隔天数，使截止日可提前到假期之前",
     )
     session_local = True

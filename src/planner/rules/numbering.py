@@ -15,7 +15,7 @@ class Numbering(Rule):
     zh = Wording(
         title="期次按考试日期顺序编号",
         broken="期次与考试日期的先后顺序不一致",
-        revision="期次顺序调整",
+        revision="保持期次顺序",
     )
     peers = frozenset({"highs_mip"})
     structural = True

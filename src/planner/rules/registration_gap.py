@@ -15,7 +15,7 @@ class RegistrationGap(Rule):
     zh = Wording(
         title="报名截止与考试之间的天数",
         broken="报名截止与考试之间的天数不符合规定",
-        revision="报名时间要求调整",
+        revision="报名截止与考试间隔要求调整",
         relax="放宽“报名截止至考试 最少天数”或“最多天数”",  # the 情景 form fields' own labels
     )
     session_local = True

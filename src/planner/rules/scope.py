@@ -16,7 +16,7 @@ class Scope(Rule):
     zh = Wording(
         title="考点须具备该类别的培训资质（附件4）",
         broken="{site}不具备这类考试的培训资质（附件4）",
-        revision="考点培训范围不符",
+        revision="原考点不具备该类考试资质",
         relax="为考点增加该类别的资质",
     )
     session_local = True

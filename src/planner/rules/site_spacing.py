@@ -43,7 +43,7 @@ class SiteSpacing(Rule):
     zh = Wording(
         title="同一考点两场考试的最短间隔",
         broken="{site}两场考试相隔太近",
-        revision="同一考点考试间隔不足",
+        revision="避免同一考点考试间隔过近",
         relax="缩短同一考点两场考试的最短间隔",
     )
     session_local = True

@@ -20,7 +20,7 @@ class StreamSpacing(Rule):
     zh = Wording(
         title="同一考点同类考试的最短间隔",
         broken="{site}同类考试相隔太近",
-        revision="同一考点同类考试间隔不足",
+        revision="避免同一考点同类考试间隔过近",
         relax="缩短同一考点同类考试的最短间隔，或增加考点",
     )
     session_local = True

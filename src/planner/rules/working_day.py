@@ -21,7 +21,7 @@ class WorkingDay(Rule):
     zh = Wording(
         title="考试安排在法定工作日（含调休上班日），且不在停考日",
         broken="{date}不是法定工作日（周末、节假日或停考日；暂定年份含预计的节假日和调休日）",
-        revision="原日期不是工作日",
+        revision="原考试日不再是工作日",
         relax="减少停考日（情景中“不安排考试的日期”）",
     )
     session_local = True
