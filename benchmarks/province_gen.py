@@ -99,18 +99,13 @@ def _catalogue_for(confs: list[CityConf]):
 
 def _city_doc(base: dict, conf: CityConf) -> dict:
     """The Yuncheng rule set with this city's ids, sites, counts, closures and positions."""
-    from planner.rules import PREFERENCES, RULES
-
     suf = conf.suffix
     ids = set(base["streams"])
     doc = copy.deepcopy(base)
     doc["streams"] = {sid + suf: {"sites": [x + suf for x in c.get("sites", [])]} for sid, c in base["streams"].items()}
     doc["streams"]["special_ops" + suf]["sites"] = [x + suf for x in conf.rotation]
-    for section, registry in (("rules", RULES), ("preferences", PREFERENCES)):
+    for section in ("rules", "preferences"):
         for name, rconf in doc.get(section, {}).items():
-            params = getattr(registry.get(name), "PARAMS", {})
-            if "streams" in params and "streams" not in rconf:
-                rconf["streams"] = copy.deepcopy(params["streams"].default)  # make the default explicit
             for key, v in list(rconf.items()):
                 if isinstance(v, list) and v and all(isinstance(x, str) and x in ids for x in v):
                     rconf[key] = [s + suf for s in v]

@@ -27,7 +27,7 @@ from planner.problem import License
 from planner.queueing import evaluate
 from planner.ruleset import ruleset_from_dict
 
-from conftest import session, tiny_doc
+from conftest import session, stated, tiny_doc
 
 D = dt.date
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,7 +50,7 @@ def small_doc(max_wait: int, managers: int) -> dict:
 
 
 def context(cat, doc, demand: dict | None = None, licenses=(), year: int = 2024):
-    ctx = make_context(year, ruleset_from_dict(doc, "test.toml", cat), catalogue=cat, licenses=tuple(licenses))
+    ctx = make_context(year, ruleset_from_dict(stated(doc), "test.toml", cat), catalogue=cat, licenses=tuple(licenses))
     return ctx.with_demand(demand_from_dict(demand, "d.toml", cat)) if demand is not None else ctx
 
 

@@ -101,7 +101,7 @@ def test_a_provisional_plan_keeps_off_the_predicted_days(provisional):
     assert off and made_up
     assert not {s.exam_date for s in plan.sessions} & (off | made_up)
     national = set(cal.days(D(2027, 10, 1), D(2027, 10, 7)))
-    assert national <= set(HolidayDeadline().blocked(ctx))
+    assert national <= set(ctx.ruleset.rule(HolidayDeadline.name).blocked(ctx))
     assert not {s.registration_deadline for s in plan.sessions} & national
 
 

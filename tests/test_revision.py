@@ -370,7 +370,7 @@ def test_the_original_is_cited_as_its_set_recorded_it(published, tmp_path, capsy
 
 #: the tiny rule set with four special-ops sessions in rotation, 11 days apart at least
 MAY_RULES = TINY_RULES.replace("managers = 3", "special_ops = 4") + (
-    "[rules.rotation]\n[rules.stream_spacing.min_days]\nspecial_ops = 11\n")
+    "[rules.rotation]\nstreams = [\"special_ops\"]\n[rules.stream_spacing.min_days]\nspecial_ops = 11\n")
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,9 @@ from planner.errors import PlannerError
 from planner.plan import Session
 from planner.publish.wording import revision_reason
 from planner.rules import PREFERENCES, RULES, Param, Preference, Rule, Wording
-from planner.ruleset import read_toml
+from planner.api import make_context
+from planner.data import load_catalogue
+from planner.ruleset import read_toml, ruleset_from_dict
 from planner.solver import solve
 from planner.web import i18n
 
@@ -212,3 +214,33 @@ def test_a_toy_rule_named_in_a_conflict_is_said_in_chinese(toy):
     assert set(result.conflict_keys) >= {"no_monday", "pin[managers#1]"}
     titles = [i["title"] for i in i18n.conflict_items(result.conflict_keys, ctx.catalogue)]
     assert "周一不安排考试" in titles
+
+
+@pytest.mark.parametrize("cls", [c for c in registry.registered()
+                                 if any(p.default is registry.REQUIRED for p in c.PARAMS.values())],
+                         ids=lambda c: c.name)
+def test_a_fact_left_out_of_a_rule_set_is_refused_naming_its_key(cls):
+    """A parameter that is the bureau's fact has no default in code: the rule set that lists the rule states it,
+    or is refused naming file and key (a code default would be a 2024 figure, silently applied)."""
+    from planner.errors import PlannerError
+
+    doc = read_toml(constraints_dir() / "yuncheng.toml")
+    section = "rules" if cls.hard else "preferences"
+    for key, spec in cls.PARAMS.items():
+        if spec.default is not registry.REQUIRED:
+            continue
+        bad = copy.deepcopy(doc)
+        del bad[section][cls.name][key]
+        with pytest.raises(PlannerError) as err:
+            ruleset_from_dict(bad, "rules.toml", load_catalogue())
+        assert err.value.field == f"{section}.{cls.name}.{key}" and "missing" in err.value.message
+
+
+def test_monthly_cycle_without_even_spread_is_refused_not_laid_out_by_code_defaults():
+    from planner.errors import PlannerError
+
+    doc = read_toml(constraints_dir() / "yuncheng.toml")
+    del doc["preferences"]["even_spread"]
+    with pytest.raises(PlannerError) as err:
+        make_context(2026, ruleset_from_dict(doc, "rules.toml", load_catalogue()))
+    assert err.value.field == "preferences.monthly_cycle" and "even_spread" in err.value.message

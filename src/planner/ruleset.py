@@ -82,7 +82,7 @@ def ruleset_from_dict(doc: dict, file, catalogue=None) -> RuleSet:
     catalogue and the calendar run when the problem is compiled (``planner.problem.validate``).
     """
     from .rules import PREFERENCES, RULES
-    from .rules.base import WEIGHT_MAX
+    from .rules.base import REQUIRED, WEIGHT_MAX
 
     doc = copy.deepcopy(doc)
     unknown = set(doc) - TOP_KEYS
@@ -144,6 +144,10 @@ def ruleset_from_dict(doc: dict, file, catalogue=None) -> RuleSet:
                 kwargs[pk] = pv
             if not enabled:
                 continue
+            for pk, spec in cls.PARAMS.items():
+                if pk not in kwargs and spec.default is REQUIRED:
+                    raise PlannerError(f"missing {pk}: {spec.doc} (a fact of the bureau's, which the rule set "
+                                       f"states: it has no default)", file=file, field=f"{key}.{pk}")
             out.append(cls(**kwargs))
         return out
 

@@ -7,7 +7,7 @@ structure, peers) is read off the class, so no other module keeps a list of rule
 """
 from __future__ import annotations
 
-from .base import Param, Preference, Rule, Violation, Wording
+from .base import REQUIRED, Param, Preference, Rule, Violation, Wording
 from .coverage import Coverage
 from .daily_cap import DailyCap
 from .holiday_deadline import HolidayDeadline
@@ -59,5 +59,5 @@ def modelled_by(peer: str) -> frozenset[str]:
     return frozenset(c.name for c in registered() if peer in c.peers)
 
 
-__all__ = ["RULES", "PREFERENCES", "Rule", "Preference", "Param", "Violation", "Wording", "rule_class", "registered",
+__all__ = ["RULES", "PREFERENCES", "REQUIRED", "Rule", "Preference", "Param", "Violation", "Wording", "rule_class", "registered",
            "is_structural", "modelled_by"]

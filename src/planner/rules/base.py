@@ -47,9 +47,21 @@ class Violation:
         return s + (f" ({self.date.isoformat()})" if self.date else "")
 
 
+class _Required:
+    """The default of a parameter that is a fact of the bureau's (a count of days, which streams, which holidays):
+    the rule set states it, so that no 2024 figure hides in code as a default."""
+
+    def __repr__(self) -> str:
+        return "REQUIRED"
+
+
+REQUIRED: Any = _Required()
+
+
 @dataclass(frozen=True)
 class Param:
-    """A parameter a rule reads from the TOML rule set: its type, default, meaning and valid range.
+    """A parameter a rule reads from the TOML rule set: its type, default (``REQUIRED``: none, the rule set states
+    it), meaning and valid range.
 
     Numbers outside ``[minimum, maximum]`` (or ``[minimum, maximum)`` when ``open_max``) are refused
     when the rule set is read, naming file, key and range, before any model is built.
@@ -120,6 +132,8 @@ class Rule:
 
     def __init__(self, **params: Any) -> None:
         for key, spec in self.PARAMS.items():
+            if key not in params and spec.default is REQUIRED:
+                raise TypeError(f"{self.name}: parameter {key!r} has no default (a fact the rule set states)")
             setattr(self, key, params.get(key, spec.default))
 
     def params(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from .base import Param, Rule, Wording
+from .base import REQUIRED, Param, Rule, Wording
 
 
 class Coverage(Rule):
@@ -28,10 +28,10 @@ class Coverage(Rule):
     )
     peers = frozenset({"highs_mip"})
     PARAMS = {
-        "max_days_between_opportunities": Param(int, 60, "longest wait for the next exam of a type",
+        "max_days_between_opportunities": Param(int, REQUIRED, "longest wait for the next exam of a type",
                                                 minimum=1, maximum=366),
         "include_window_edges": Param(bool, True, "also bound the wait from the window's start and to its end"),
-        "streams": Param(dict, {"managers": "all", "special_ops": "all"},
+        "streams": Param(dict, REQUIRED,
                          "stream -> \"all\" or a list of category codes to cover"),
     }
 

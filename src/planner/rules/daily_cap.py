@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .base import Param, Rule, Wording
+from .base import REQUIRED, Param, Rule, Wording
 
 
 class DailyCap(Rule):
@@ -20,7 +20,7 @@ class DailyCap(Rule):
     )
     session_local = True
     peers = frozenset({"highs_mip"})
-    PARAMS = {"max_exams_per_day": Param(int, 1, "exams a day across all streams and sites", minimum=1, maximum=50)}
+    PARAMS = {"max_exams_per_day": Param(int, REQUIRED, "exams a day across all streams and sites", minimum=1, maximum=50)}
 
     def check(self, plan, ctx):
         per_day = Counter(s.exam_date for s in plan.sessions)

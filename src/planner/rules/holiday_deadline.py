@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .base import Param, Rule, Wording
+from .base import REQUIRED, Param, Rule, Wording
 
 HOLIDAYS = ("national_day", "spring_festival")
 
@@ -29,8 +29,8 @@ class HolidayDeadline(Rule):
     session_local = True
     peers = frozenset({"highs_mip"})
     PARAMS = {
-        "holidays": Param(list, list(HOLIDAYS), "which long holidays: national_day, spring_festival"),
-        "min_block_days": Param(int, 3, "a run of at least this many days off counts as a long holiday",
+        "holidays": Param(list, REQUIRED, "which long holidays: national_day, spring_festival"),
+        "min_block_days": Param(int, REQUIRED, "a run of at least this many days off counts as a long holiday",
                                 minimum=1, maximum=30),
     }
 

@@ -1,7 +1,7 @@
 """Soft: registration closes ``days`` before the exam (2024: 5 days for 45 of 59 sessions)."""
 from __future__ import annotations
 
-from .base import DAYS, Param, Preference, Wording
+from .base import DAYS, REQUIRED, Param, Preference, Wording
 
 
 class PreferredGap(Preference):
@@ -13,7 +13,7 @@ class PreferredGap(Preference):
         revision="报名截止时间调整",
     )
     peers = frozenset({"highs_mip"})
-    PARAMS = {"days": Param(int, 4, "preferred calendar days from deadline to exam", **DAYS)}
+    PARAMS = {"days": Param(int, REQUIRED, "preferred calendar days from deadline to exam", **DAYS)}
 
     def hint_gap(self):
         return self.days

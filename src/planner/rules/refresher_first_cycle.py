@@ -8,7 +8,7 @@ single-kind stream listed here): the plan's cost and the solver's penalty agree 
 from __future__ import annotations
 
 from ..regulation import plan_kind
-from .base import Param, Preference, Wording
+from .base import REQUIRED, Param, Preference, Wording
 
 
 class RefresherFirstCycle(Preference):
@@ -21,9 +21,9 @@ class RefresherFirstCycle(Preference):
     )
     peers = frozenset({"highs_mip"})
     PARAMS = {
-        "streams": Param(list, ["special_ops"], "streams with a refresher-only opening cycle"),
-        "kind": Param(str, "特种作业人员复训", "考试类别 of the refresher-only sessions"),
-        "cycles": Param(int, 1, "how many opening cycles are refresher-only", minimum=0, maximum=50),
+        "streams": Param(list, REQUIRED, "streams with a refresher-only opening cycle"),
+        "kind": Param(str, REQUIRED, "考试类别 of the refresher-only sessions"),
+        "cycles": Param(int, REQUIRED, "how many opening cycles are refresher-only", minimum=0, maximum=50),
     }
 
     def validate(self, problem, file, key):

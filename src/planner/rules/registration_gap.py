@@ -6,7 +6,7 @@ closing at noon).
 from __future__ import annotations
 
 from ..problem import too_long
-from .base import DAYS, Param, Rule, Wording
+from .base import DAYS, REQUIRED, Param, Rule, Wording
 
 
 class RegistrationGap(Rule):
@@ -21,8 +21,8 @@ class RegistrationGap(Rule):
     session_local = True
     peers = frozenset({"highs_mip"})
     PARAMS = {
-        "min_days": Param(int, 4, "fewest calendar days from deadline to exam", **DAYS),
-        "max_days": Param(int, 14, "most calendar days from deadline to exam", **DAYS),
+        "min_days": Param(int, REQUIRED, "fewest calendar days from deadline to exam", **DAYS),
+        "max_days": Param(int, REQUIRED, "most calendar days from deadline to exam", **DAYS),
     }
 
     def validate(self, problem, file, key):

@@ -15,7 +15,7 @@ remainder rotates afresh from wherever the published part left off.
 """
 from __future__ import annotations
 
-from .base import Param, Rule, Wording
+from .base import REQUIRED, Param, Rule, Wording
 
 
 class Rotation(Rule):
@@ -29,7 +29,7 @@ class Rotation(Rule):
     )
     peers = frozenset({"highs_mip"})
     PARAMS = {
-        "streams": Param(list, ["special_ops"], "streams whose sessions rotate over their sites"),
+        "streams": Param(list, REQUIRED, "streams whose sessions rotate over their sites"),
         "start": Param(str, "", "site of 期次 1 (default: the first site of the stream)"),
     }
 

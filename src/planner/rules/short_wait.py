@@ -8,7 +8,7 @@ The hard ceiling is the rule ``waiting``; this is the soft limit below it (shift
 """
 from __future__ import annotations
 
-from .base import Param, Preference, Wording
+from .base import REQUIRED, Param, Preference, Wording
 from .waiting import _days
 
 
@@ -20,7 +20,7 @@ class ShortWait(Preference):
         broken="本期有考生候考超过目标天数",
         revision="缩短考生候考时间",
     )
-    PARAMS = {"target_days": Param(int, 30, "a wait the bureau aims not to exceed (days)", minimum=0, maximum=366)}
+    PARAMS = {"target_days": Param(int, REQUIRED, "a wait the bureau aims not to exceed (days)", minimum=0, maximum=366)}
 
     def applies(self, ctx) -> bool:
         return getattr(ctx, "demand", None) is not None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..problem import too_long
-from .base import Param, Rule, Wording
+from .base import REQUIRED, Param, Rule, Wording
 
 
 def spacing_violations(rule, sessions, min_days: int, what: str) -> list:
@@ -48,7 +48,7 @@ class SiteSpacing(Rule):
     )
     session_local = True
     peers = frozenset({"highs_mip"})
-    PARAMS = {"min_days": Param(int, 2, "fewest days between two exams at one institution", minimum=1, maximum=366)}
+    PARAMS = {"min_days": Param(int, REQUIRED, "fewest days between two exams at one institution", minimum=1, maximum=366)}
 
     def validate(self, problem, file, key):
         too_long(problem, self.min_days, file, f"{key}.min_days")

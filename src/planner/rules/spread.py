@@ -14,10 +14,10 @@ on how many others the year ends up with — the plan's cost and the solver's pe
 """
 from __future__ import annotations
 
-from .base import DAYS, Param, Preference, Wording
+from .base import DAYS, REQUIRED, Param, Preference, Wording
 
 SPREAD_PARAMS = {
-    "streams": Param(list, ["managers", "special_ops"], "streams spread month by month"),
+    "streams": Param(list, REQUIRED, "streams spread month by month"),
     "position": Param(dict, {}, "stream -> fraction of the month the cycle starts at, in [0, 1) (default 0.5)",
                       items=Param((int, float), 0.5, minimum=0, maximum=1, open_max=True)),
     "full_month_min_working_days": Param(int, 1, "working days inside the window that make a month full",
@@ -28,11 +28,11 @@ SPREAD_PARAMS = {
 
 class _Spread(Preference):
     peers = frozenset({"highs_mip"})
-    #: the targets are laid out with this preference's parameters, whichever spread preference comes first
+    #: the month targets are laid out with this preference's parameters (even_spread's); monthly_cycle judges them
     lays_out_targets: bool = False
 
     def contribute(self, facts, file):
-        if facts.spread is None or self.lays_out_targets:
+        if self.lays_out_targets:
             facts.spread = self.spread_params()
 
     def spread_params(self) -> dict:
@@ -50,6 +50,11 @@ class _Spread(Preference):
                 raise PlannerError(f"{v!r} is out of range [0, 1)", file=file, field=f"{key}.position.{s}")
         for s in getattr(self, "streams", ()):
             self.require_stream(problem, s, file, f"{key}.streams")
+        if not any(getattr(r, "lays_out_targets", False) for r in problem.ruleset.preferences):
+            # which streams, and where in the month, are the bureau's to state, in even_spread's table
+            raise PlannerError(f"{self.name} judges the month targets laid out with [preferences.even_spread]'s "
+                               "parameters, which this rule set does not have: add that table (weight = 0 leaves "
+                               "it unpriced)", file=file, field=key)
 
     def _pairs(self, plan, ctx):
         for stream, targets in ctx.targets.items():

@@ -14,7 +14,7 @@ application; see ``coverage``), which the 附件4 scope of a category with one s
 """
 from __future__ import annotations
 
-from .base import Param, Rule, Wording
+from .base import REQUIRED, Param, Rule, Wording
 
 
 def overdue_at_sessions(load_cat, facts, sessions, limit: int):
@@ -47,7 +47,7 @@ class Waiting(Rule):
         revision="保证考生按期参加考试",
         relax="增加考试场次或考位，或放宽候考天数上限",
     )
-    PARAMS = {"max_wait_days": Param(int, 60, "the longest a ready candidate may wait for an exam seat", minimum=1,
+    PARAMS = {"max_wait_days": Param(int, REQUIRED, "the longest a ready candidate may wait for an exam seat", minimum=1,
                                      maximum=366)}
 
     def applies(self, ctx) -> bool:
