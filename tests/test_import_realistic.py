@@ -260,3 +260,19 @@ def test_the_workbench_takes_unicode_text_names_repeated_rows_and_says_hidden_sh
     assert registered(saved) == {**WANT, "electrical": 400}  # counted twice, as the command line counts it
     assert "第5行与第2行完全相同，两行都已计入" in page
     assert r.status_code == 400 and "取消隐藏" in r.text and D.numbers(app.state.ws)[-1] == n
+
+
+def test_the_workbench_tells_an_old_workbook_to_be_saved_as_xlsx(tmp_path):
+    """An .xls or .et upload is refused before it is read, saying what to do (it said only "CSV or .xlsx")."""
+    pytest.importorskip("fastapi")
+    pytest.importorskip("httpx")
+    from fastapi.testclient import TestClient
+
+    from planner.web.app import create_app
+
+    app = create_app(tmp_path / "ws", documents=False, warm=False)
+    with TestClient(app) as client:
+        for name in ("报名.xls", "报名.et"):
+            r = client.post("/demand/import", data={"csrf": app.state.csrf},
+                            files={"export": (name, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "application/octet-stream")})
+            assert r.status_code == 400 and "另存为”Excel 工作簿（.xlsx）" in r.text

@@ -110,6 +110,8 @@ def upload_error(suffix: str, data: bytes, kind: str = "计划 CSV 文件", utf1
     """Why an upload cannot be a plan file (or a *kind* of CSV file), before anything reads it (None when it may
     be one). *utf16*: the reader takes UTF-16 text with its byte-order mark (Excel's "Unicode 文本", which a
     registration export may be saved as), whose NUL bytes are then text, not a sign of a binary file."""
+    if suffix in (".xls", ".et", ".xlt", ".ett"):  # what Excel and WPS save by default where .xlsx is not set
+        return "这是旧版 Excel（.xls）或 WPS（.et）文件，无法读取：请在 Excel/WPS 中“另存为”Excel 工作簿（.xlsx）后上传"
     if suffix not in UPLOAD_TYPES:
         return f"只能上传{kind}或 Excel 文件（.xlsx）"
     if len(data) > MAX_UPLOAD:
