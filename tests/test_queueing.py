@@ -294,9 +294,18 @@ def test_the_waiting_rule_sees_late_candidates_and_out_of_order_deadlines(small_
     day = lambda n: w0 + dt.timedelta(days=n)  # noqa: E731
     plan = Plan(2024, (session("special_ops", 1, day(5), day(10), "huaan"),
                        session("special_ops", 2, day(3), day(90), "huaan")))  # 2 left after 2 sessions, and late
-    msgs = [v.message for v in check_plan(plan, ctx).violations if v.rule == "waiting"]
+    found = [v for v in check_plan(plan, ctx).violations if v.rule == "waiting"]
+    msgs = [v.message for v in found]
     assert any("registration closes before" in m for m in msgs)
     assert any("waited more than 75 days" in m for m in msgs)
+    # the workbench's sentence is the rule's own, with its figures (it was a table of patterns over the English
+    # messages in the web layer's messages.toml)
+    pytest.importorskip("fastapi")
+    from planner.web import i18n
+
+    lines = [i18n.violation_line(v, plan, ctx) for v in found]
+    assert any(line.endswith("——报名截止早于上一期，考生无法按期次顺序报考") for line in lines)
+    assert any("——电工作业有" in line and "名考生到本期考试时已候考超过75天" in line for line in lines), lines
 
 
 def test_the_model_has_the_same_size_at_a_thousand_and_a_hundred_thousand_candidates(small_year):

@@ -18,7 +18,7 @@ whether it is the model's own structure or judged session by session, and which 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -39,6 +39,9 @@ class Violation:
     date: dt.date | None = None
     hard: bool = True
     detail: str | None = None  # the rule instance broken, as the model's enforcement key says it (special_ops:hazchem)
+    #: what the workbench says of it, in Chinese, when the rule's ``zh.broken`` cannot (figures of its own: how many
+    #: candidates, how long); said by the rule where it finds the violation. Not part of the verdict.
+    zh: str = field(default="", compare=False)
 
     def where(self) -> str:
         if self.stream is None:

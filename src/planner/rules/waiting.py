@@ -65,18 +65,21 @@ class Waiting(Rule):
             for a, b in zip(ss, ss[1:]):
                 if b.registration_deadline < a.registration_deadline:
                     out.append(self.violation(f"registration closes before 期次 {a.no}'s ({a.registration_deadline}): "
-                                              "candidates could not queue in order", b, detail=sid))
+                                              "candidates could not queue in order", b, detail=sid,
+                                              zh="报名截止早于上一期，考生无法按期次顺序报考"))
         for cat in load.categories:
             facts = ctx.demand.streams[cat.stream]
             late, carried = overdue_at_sessions(cat, facts, plan.stream(cat.stream), self.max_wait_days)
             name = ctx.catalogue.category_name(cat.category)
             for s, n in late[:1]:
                 out.append(self.violation(f"{n} candidates of {name} have waited more than {self.max_wait_days} days "
-                                          f"when this session is held", s, detail=f"{cat.stream}:{cat.category}"))
+                                          f"when this session is held", s, detail=f"{cat.stream}:{cat.category}",
+                                          zh=f"{name}有{n}名考生到本期考试时已候考超过{self.max_wait_days}天"))
             if carried:
                 out.append(self.violation(f"{carried} candidates of {name} are still unseated at the end of the plan "
                                           f"year after waiting more than {self.max_wait_days} days", stream=cat.stream,
-                                          detail=f"{cat.stream}:{cat.category}"))
+                                          detail=f"{cat.stream}:{cat.category}",
+                                          zh=f"{name}有{carried}名考生到年末仍未安排考试，且已候考超过{self.max_wait_days}天"))
         return out
 
     def conflict_detail(self, detail, ctx):

@@ -342,8 +342,8 @@ def violation(v, session, ctx) -> str:
 
 def violation_line(v, plan, ctx) -> str:
     """A hard rule's violation as one Chinese line naming the rule, where and what: "考生候考天数上限：特种作业人员
-    第12期（聚腾，5月8日）——危险化学品安全作业有30名考生到本期考试时已候考超过60天" (messages.toml
-    [violation_messages]; a message it does not know says the rule's own words)."""
+    第12期（聚腾，5月8日）——危险化学品安全作业有30名考生到本期考试时已候考超过60天" (the rule's own sentence,
+    ``Violation.zh``, where it has figures to say; else its ``zh.broken``)."""
     from .views import session_label
 
     s = plan.by_key().get((v.stream, v.no)) if v.no is not None else None
@@ -351,10 +351,4 @@ def violation_line(v, plan, ctx) -> str:
         where = session_label(s, ctx)
     else:
         where = ctx.catalogue.streams[v.stream].name if v.stream in ctx.catalogue.streams else "全年"
-    what = ""
-    for pattern, zh in table()["violation_messages"].items():
-        m = re.match(pattern, v.message)
-        if m:
-            what = zh.format(*m.groups())
-            break
-    return f"{rule_title(v.rule)}：{where}——{what or violation(v, s, ctx)}"
+    return f"{rule_title(v.rule)}：{where}——{v.zh or violation(v, s, ctx)}"
