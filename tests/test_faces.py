@@ -33,6 +33,19 @@ from conftest import context_from_doc
 D = dt.date
 
 
+def vary(plan: Plan, rng: random.Random, n: int, edit) -> list[Plan]:
+    """*n* random variants of *plan*, each made by 1–3 calls of ``edit(sessions, i, rng)`` on a random session *i*
+    of the list being varied (which *edit* changes in place): the loop every random face test shares, each with its
+    own edits."""
+    out = []
+    for _ in range(n):
+        ss = list(plan.sessions)
+        for _ in range(rng.randint(1, 3)):
+            edit(ss, rng.randrange(len(ss)), rng)
+        out.append(plan.with_sessions(ss))
+    return out
+
+
 def _mutations(plan: Plan, ctx, rng: random.Random, n: int) -> list[Plan]:
     """*n* random variants of *plan*: 1–3 edits each, dates kept inside the calendar's horizon."""
     first, last = ctx.calendar.first_day, ctx.calendar.last_day
@@ -41,41 +54,37 @@ def _mutations(plan: Plan, ctx, rng: random.Random, n: int) -> list[Plan]:
     def clamp(d):
         return min(max(d, first), last)
 
-    out = []
-    for _ in range(n):
-        ss = list(plan.sessions)
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(len(ss))
-            s = ss[i]
-            op = rng.choice(["move", "move", "deadline", "site", "kind", "drop", "add", "swap"])
-            if op == "move":
-                d = rng.randint(-20, 20)
-                keep_gap = rng.random() < 0.7
-                exam = clamp(s.exam_date + dt.timedelta(days=d))
-                dl = clamp(exam - (s.exam_date - s.registration_deadline)) if keep_gap else s.registration_deadline
-                ss[i] = Session(s.stream, s.no, dl, exam, s.institution, s.kind, s.notes)
-            elif op == "deadline":
-                dl = clamp(s.registration_deadline + dt.timedelta(days=rng.randint(-8, 8)))
-                ss[i] = Session(s.stream, s.no, dl, s.exam_date, s.institution, s.kind, s.notes)
-            elif op == "site":
-                ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, rng.choice(insts), s.kind, s.notes)
-            elif op == "kind":
-                kinds = list(ctx.catalogue.streams[s.stream].kinds) + ["特种作业人员初训"]
-                ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, s.institution, rng.choice(kinds),
-                                s.notes)
-            elif op == "drop" and len(ss) > 2:
-                ss.pop(i)
-            elif op == "add":
-                no = max(x.no for x in ss if x.stream == s.stream) + 1
-                exam = clamp(s.exam_date + dt.timedelta(days=rng.randint(1, 30)))
-                ss.append(Session(s.stream, no, exam - dt.timedelta(days=5), exam, s.institution, s.kind, ""))
-            elif op == "swap":
-                j = rng.randrange(len(ss))
-                a, b = ss[i], ss[j]
-                ss[i] = Session(a.stream, a.no, b.registration_deadline, b.exam_date, a.institution, a.kind, a.notes)
-                ss[j] = Session(b.stream, b.no, a.registration_deadline, a.exam_date, b.institution, b.kind, b.notes)
-        out.append(plan.with_sessions(ss))
-    return out
+    def edit(ss, i, rng):
+        s = ss[i]
+        op = rng.choice(["move", "move", "deadline", "site", "kind", "drop", "add", "swap"])
+        if op == "move":
+            d = rng.randint(-20, 20)
+            keep_gap = rng.random() < 0.7
+            exam = clamp(s.exam_date + dt.timedelta(days=d))
+            dl = clamp(exam - (s.exam_date - s.registration_deadline)) if keep_gap else s.registration_deadline
+            ss[i] = Session(s.stream, s.no, dl, exam, s.institution, s.kind, s.notes)
+        elif op == "deadline":
+            dl = clamp(s.registration_deadline + dt.timedelta(days=rng.randint(-8, 8)))
+            ss[i] = Session(s.stream, s.no, dl, s.exam_date, s.institution, s.kind, s.notes)
+        elif op == "site":
+            ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, rng.choice(insts), s.kind, s.notes)
+        elif op == "kind":
+            kinds = list(ctx.catalogue.streams[s.stream].kinds) + ["特种作业人员初训"]
+            ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, s.institution, rng.choice(kinds),
+                            s.notes)
+        elif op == "drop" and len(ss) > 2:
+            ss.pop(i)
+        elif op == "add":
+            no = max(x.no for x in ss if x.stream == s.stream) + 1
+            exam = clamp(s.exam_date + dt.timedelta(days=rng.randint(1, 30)))
+            ss.append(Session(s.stream, no, exam - dt.timedelta(days=5), exam, s.institution, s.kind, ""))
+        elif op == "swap":
+            j = rng.randrange(len(ss))
+            a, b = ss[i], ss[j]
+            ss[i] = Session(a.stream, a.no, b.registration_deadline, b.exam_date, a.institution, a.kind, a.notes)
+            ss[j] = Session(b.stream, b.no, a.registration_deadline, a.exam_date, b.institution, b.kind, b.notes)
+
+    return vary(plan, rng, n, edit)
 
 
 def _pinned_solves(mv, plans: list[Plan]):

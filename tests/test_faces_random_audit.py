@@ -32,7 +32,7 @@ from planner.queueing import evaluate_stream
 from planner.rules.waiting import overdue_at_sessions
 
 from conftest import context_from_doc, stated, tiny_doc
-from test_faces import _verdicts_free, assert_faces_agree
+from test_faces import _verdicts_free, assert_faces_agree, vary
 from test_queueing import facts, random_case, small_doc, small_plan, small_year, with_facts  # noqa: F401 (fixtures)
 
 D = dt.date
@@ -130,43 +130,41 @@ def mutations(plan: Plan, ctx, rng: random.Random, n: int) -> list[Plan]:
     refuses others)."""
     insts = sorted(ctx.catalogue.institutions)
     first, last = ctx.calendar.first_day, ctx.calendar.last_day
-    out = []
-    for _ in range(n):
-        ss = list(plan.sessions)
-        for _ in range(rng.randint(1, 3)):
-            i = rng.randrange(len(ss))
-            s = ss[i]
-            op = rng.choice(["move", "move", "deadline", "early", "site", "site", "kind", "drop", "add", "renumber"])
-            if op == "move":
-                k = rng.choice([1, 2, 3, 5, 7, 14, 30, 60]) * rng.choice([-1, 1])
-                exam = s.exam_date + dt.timedelta(days=k)
-                keep = rng.random() < 0.7
-                ss[i] = Session(s.stream, s.no, exam - dt.timedelta(days=s.gap_days) if keep else s.registration_deadline,
-                                exam, s.institution, s.kind, s.notes)
-            elif op in ("deadline", "early"):
-                d = rng.randint(-10, 10) if op == "deadline" else -rng.randint(30, 200)
-                ss[i] = Session(s.stream, s.no, s.registration_deadline + dt.timedelta(days=d), s.exam_date,
-                                s.institution, s.kind, s.notes)
-            elif op == "site":
-                where = insts if rng.random() < 0.5 else (ctx.sites(s.stream) or insts)
-                ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, rng.choice(where), s.kind, s.notes)
-            elif op == "kind":
-                kinds = list(ctx.catalogue.streams[s.stream].kinds) + ["特种作业人员初训", "特种作业人员复训"]
-                ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, s.institution,
-                                rng.choice(kinds), s.notes)
-            elif op == "drop" and len(ss) > 2:
-                ss.pop(i)
-            elif op == "add":
-                no = max(x.no for x in ss if x.stream == s.stream) + 1
-                exam = s.exam_date + dt.timedelta(days=rng.randint(1, 40))
-                ss.append(Session(s.stream, no, exam - dt.timedelta(days=rng.randint(0, 9)), exam, s.institution,
-                                  s.kind, ""))
-            elif op == "renumber":
-                taken = {x.no for x in ss if x.stream == s.stream}
-                no = rng.choice([k for k in range(1, max(taken) + 3) if k not in taken])
-                ss[i] = Session(s.stream, no, s.registration_deadline, s.exam_date, s.institution, s.kind, s.notes)
-        out.append(plan.with_sessions([x for x in ss if first <= x.exam_date <= last]))
-    return out
+
+    def edit(ss, i, rng):
+        s = ss[i]
+        op = rng.choice(["move", "move", "deadline", "early", "site", "site", "kind", "drop", "add", "renumber"])
+        if op == "move":
+            k = rng.choice([1, 2, 3, 5, 7, 14, 30, 60]) * rng.choice([-1, 1])
+            exam = s.exam_date + dt.timedelta(days=k)
+            keep = rng.random() < 0.7
+            ss[i] = Session(s.stream, s.no, exam - dt.timedelta(days=s.gap_days) if keep else s.registration_deadline,
+                            exam, s.institution, s.kind, s.notes)
+        elif op in ("deadline", "early"):
+            d = rng.randint(-10, 10) if op == "deadline" else -rng.randint(30, 200)
+            ss[i] = Session(s.stream, s.no, s.registration_deadline + dt.timedelta(days=d), s.exam_date,
+                            s.institution, s.kind, s.notes)
+        elif op == "site":
+            where = insts if rng.random() < 0.5 else (ctx.sites(s.stream) or insts)
+            ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, rng.choice(where), s.kind, s.notes)
+        elif op == "kind":
+            kinds = list(ctx.catalogue.streams[s.stream].kinds) + ["特种作业人员初训", "特种作业人员复训"]
+            ss[i] = Session(s.stream, s.no, s.registration_deadline, s.exam_date, s.institution,
+                            rng.choice(kinds), s.notes)
+        elif op == "drop" and len(ss) > 2:
+            ss.pop(i)
+        elif op == "add":
+            no = max(x.no for x in ss if x.stream == s.stream) + 1
+            exam = s.exam_date + dt.timedelta(days=rng.randint(1, 40))
+            ss.append(Session(s.stream, no, exam - dt.timedelta(days=rng.randint(0, 9)), exam, s.institution,
+                              s.kind, ""))
+        elif op == "renumber":
+            taken = {x.no for x in ss if x.stream == s.stream}
+            no = rng.choice([k for k in range(1, max(taken) + 3) if k not in taken])
+            ss[i] = Session(s.stream, no, s.registration_deadline, s.exam_date, s.institution, s.kind, s.notes)
+
+    return [p.with_sessions([x for x in p.sessions if first <= x.exam_date <= last])
+            for p in vary(plan, rng, n, edit)]
 
 
 def preference_disagreements(ctx, plan: Plan) -> list:

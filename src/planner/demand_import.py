@@ -273,7 +273,9 @@ def _any_date(v, path, row) -> dt.date:
     # NFKC, not _plain: the space between a date and its time tells 2024/7/8 14:30 from 2024/7/81 4:30
     text = unicodedata.normalize("NFKC", str(v)).strip() if v is not None and not isinstance(v, bool) else ""
     if re.fullmatch(r"\d{5}(?:\.0+)?", text) and int(float(text)) in SERIALS:
-        return dt.date(1899, 12, 30) + dt.timedelta(days=int(float(text)))
+        from openpyxl.utils.datetime import from_excel  # Excel's own day count, as openpyxl reads a dated cell
+
+        return from_excel(int(float(text))).date()
     # exam systems often write the sitting's time too (2024-03-06 09:00, 2024/3/6 9:00:00): the day is what counts;
     # a session of several days (2024-03-06至03-08) counts on its first, as the plan dates a session
     m = (re.fullmatch(r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?(?:[ T]+(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?"
