@@ -199,7 +199,7 @@ def test_an_export_s_dates_may_carry_the_sitting_s_time(tmp_path, cat):
     export.write_text(rows.format("2024-03-06 24:00", "2024-07-08"), encoding="utf-8")
     with pytest.raises(PlannerError) as err:
         import_registrations(export, cat, load_demand(SHIPPED, cat))
-    assert (err.value.row, err.value.field) == (2, "考试日期")
+    assert (err.value.row, err.value.field) == (2, "考试时间")  # the column as this file heads it
 
 
 def test_an_export_numbered_by_session_takes_its_dates_from_the_plan(tmp_path, cat):

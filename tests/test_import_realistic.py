@@ -276,3 +276,32 @@ def test_the_workbench_tells_an_old_workbook_to_be_saved_as_xlsx(tmp_path):
             r = client.post("/demand/import", data={"csrf": app.state.csrf},
                             files={"export": (name, b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "application/octet-stream")})
             assert r.status_code == 400 and "另存为”Excel 工作簿（.xlsx）" in r.text
+
+
+@pytest.mark.parametrize("header,row,field", [
+    # the column as the file writes it, not the first of its names in demand_import.COLUMNS
+    (["考试日期", "作业类别", "报名人数", "参考人数", "合格人数"], ["2025-03-06", "烟花作业", 10, 9, 8], "作业类别"),
+    (["考试时间", "类别", "报名人数（人）", "参考人数", "合格人数"], ["2025-03-06", "电工作业", "很多", 9, 8],
+     "报名人数（人）"),
+    (["考试时间", "类别", "报名数", "实考人数", "合格人数"], ["2025-03-06", "电工作业", 10, 12, 8], "实考人数"),
+    (["考试时间", "类别", "报名数", "实考人数", "通过人数"], ["2025-03-06", "电工作业", 10, 9, 10], "通过人数"),
+    (["考试时间", "类别", "报名人数", "参考人数", "合格人数"], ["3月6日", "电工作业", 10, 9, 8], "考试时间"),
+    (["考试日期", "操作项目", "报名人数", "参考人数", "合格人数"], ["2025-03-06", "烟花作业", 10, 9, 8], "操作项目"),
+    (["考试日期", "作业类别", "准操项目", "报名人数", "参考人数", "合格人数"],
+     ["2025-03-06", "电工作业", "熔化焊接与热切割作业", 10, 9, 8], "准操项目"),
+])
+def test_a_refusal_names_the_column_as_the_file_heads_it(tmp_path, cat, base, header, row, field):
+    """The planner looks for the column the message names: 作业类别 in their file, not 类别."""
+    path = xlsx(tmp_path / "报名.xlsx", [header, row])
+    with pytest.raises(PlannerError) as err:
+        imported(path, cat, base)
+    assert (err.value.row, err.value.field) == (2, field)
+
+
+def test_the_replan_s_registrations_name_the_file_s_own_column(tmp_path, plan2024, catalogue):
+    from planner.demand_import import registrations_by_session
+
+    path = xlsx(tmp_path / "报名.xlsx", [["考试期次", "作业类别", "报名数"], [1, "电工作业", "十个"]])
+    with pytest.raises(PlannerError) as err:
+        registrations_by_session(path, catalogue, plan2024)
+    assert (err.value.row, err.value.field) == (2, "报名数")

@@ -71,6 +71,7 @@ def test_a_cr_only_file_is_said_to_be_one(tmp_path, catalogue, plan2024):
 
 @pytest.mark.parametrize("argv, field", [(["--doc-number", "12\x01号"], "doc-number"),
                                          (["--doc-number", "12\u2028号"], "doc-number"),
+                                         (["--doc-number", "运应急发〔2025〕" + "1" * 40 + "号"], "doc-number"),
                                          (["--issued", "1979-12-31"], "issued")])
 def test_notice_options_that_no_file_can_hold_are_exit_2(capsys, tmp_path, argv, field):
     code = main(["publish", "scenarios/plan_2024.csv", "--out", str(tmp_path / "o"), "--no-pdf", "--no-charts",

@@ -213,7 +213,19 @@ def _table(p: Path) -> list[tuple[int, list]]:
     return rows
 
 
-def _header(cells: list, path: Path, row: int, plan, need=None) -> dict[str, int]:
+class Columns(dict):
+    """The export's columns (key -> index), and how its header writes each: an error names the column as the
+    planner sees it in the file (作业类别, 报名人数（人）), not the first of its names in ``COLUMNS``."""
+
+    def __init__(self, found: dict[str, int], cells: list):
+        super().__init__(found)
+        self.written = {key: re.sub(r"\s+", "", str(cells[i]))[:40] for key, i in found.items()}
+
+    def field(self, key: str) -> str:
+        return self.written.get(key) or COLUMNS[key][0]
+
+
+def _header(cells: list, path: Path, row: int, plan, need=None) -> Columns:
     found = columns(cells)
     names = _names(cells)
     for key, aliases in COLUMNS.items():  # two columns for one figure: which one the bureau meant is not ours to guess
@@ -231,16 +243,16 @@ def _header(cells: list, path: Path, row: int, plan, need=None) -> dict[str, int
     if missing:
         raise PlannerError(f"missing column {missing[0]} (the header needs {', '.join(COLUMNS[k][0] for k in need)})",
                            file=path, row=row, field=missing[0])
-    return found
+    return Columns(found, cells)
 
 
-def _session_no(v, path, row) -> int:
+def _session_no(v, path, row, field: str = "期次") -> int:
     """期次 as exam systems write it: 3, 第3期, 3期, 2024年第3期."""
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     m = re.fullmatch(r"(?:\d{4}年)?第?(\d{1,3})期?", _plain(v))  # plain: 第３期 typed full-width
     if isinstance(v, bool) or not m or int(m.group(1)) == 0:
-        raise PlannerError(f"not a session number (write 3 or 第3期): {_shown(v)}", file=path, row=row, field="期次")
+        raise PlannerError(f"not a session number (write 3 or 第3期): {_shown(v)}", file=path, row=row, field=field)
     return int(m.group(1))
 
 
@@ -253,11 +265,11 @@ def _shown(v) -> str:
     return "an empty cell (or a formula never computed)" if v is None or v == "" else repr(str(v)[:40])
 
 
-def _date(v, path, row) -> dt.date:
-    d = _any_date(v, path, row)
+def _date(v, path, row, field: str = "考试日期") -> dt.date:
+    d = _any_date(v, path, row, field)
     if d.year not in YEARS:
         raise PlannerError(f"an exam date in {d.year}: expected a year from {YEARS[0]} to {YEARS[-1]}", file=path,
-                           row=row, field="考试日期")
+                           row=row, field=field)
     return d
 
 
@@ -265,7 +277,7 @@ def _date(v, path, row) -> dt.date:
 SERIALS = range(36526, 73051)
 
 
-def _any_date(v, path, row) -> dt.date:
+def _any_date(v, path, row, field: str) -> dt.date:
     if isinstance(v, dt.datetime):
         return v.date()
     if isinstance(v, dt.date):
@@ -286,7 +298,7 @@ def _any_date(v, path, row) -> dt.date:
             return dt.date(*map(int, m.groups()))
         except ValueError:
             pass
-    raise PlannerError(f"not a date (write 2024-03-06): {_shown(v)}", file=path, row=row, field="考试日期")
+    raise PlannerError(f"not a date (write 2024-03-06): {_shown(v)}", file=path, row=row, field=field)
 
 
 def _count(v, path, row, field: str) -> int:
@@ -314,14 +326,14 @@ def _category(v, catalogue, path, row, field: str = "类别") -> str:
                        f"or type of 附件4)", file=path, row=row, field=field)
 
 
-def _stream(v, category: str, catalogue, path, row) -> str:
+def _stream(v, category: str, catalogue, path, row, field: str = "考试计划") -> str:
     text = str(v or "").strip()
     if not text:
         return "managers" if category == "managers" else "special_ops"
     for sid, st in catalogue.streams.items():
         if text in (sid, st.name, st.title) or text == st.attachment:
             return sid
-    raise PlannerError(f"unknown 考试计划 {text[:40]!r}", file=path, row=row, field="考试计划")
+    raise PlannerError(f"unknown 考试计划 {text[:40]!r}", file=path, row=row, field=field)
 
 
 def _return_factor(catalogue, year: int):
@@ -370,7 +382,7 @@ def _skipped(cells: list, cols: dict[str, int]) -> bool:
     return len(texts) == 1 and all(f in (None, "") for f in figures)
 
 
-def _records(p: Path, rows, cols: dict[str, int], catalogue, notes: list[str] | None = None):
+def _records(p: Path, rows, cols: Columns, catalogue, notes: list[str] | None = None):
     """The export's session rows after the header: (row number, the row's cell by column key, category, stream).
     A row repeated cell for cell is counted, and said in *notes*: pasted twice, its candidates count twice (but
     two sessions the export does not tell apart may well have the same figures)."""
@@ -392,21 +404,23 @@ def _records(p: Path, rows, cols: dict[str, int], catalogue, notes: list[str] | 
         # takes the type's category
         op = cell("operation")
         if op not in (None, ""):
-            cat = _category(op, catalogue, p, n, field=COLUMNS["operation"][0])
-            if cell("category") not in (None, "") and _category(cell("category"), catalogue, p, n) != cat:
+            cat = _category(op, catalogue, p, n, field=cols.field("operation"))
+            if cell("category") not in (None, "") and \
+                    _category(cell("category"), catalogue, p, n, cols.field("category")) != cat:
                 # (worded not to start "category ": the workbench's Chinese reads that as a stream mismatch)
-                raise PlannerError(f"not an operation of the row's 作业类别 {_plain(cell('category'))[:40]!r}: "
-                                   f"{_plain(op)[:40]!r}", file=p, row=n, field=COLUMNS["operation"][0])
+                raise PlannerError(f"not an operation of the row's {cols.field('category')} "
+                                   f"{_plain(cell('category'))[:40]!r}: {_plain(op)[:40]!r}", file=p, row=n,
+                                   field=cols.field("operation"))
         else:
-            cat = _category(cell("category"), catalogue, p, n)
-        yield n, cell, cat, _stream(cell("stream"), cat, catalogue, p, n)
+            cat = _category(cell("category"), catalogue, p, n, cols.field("category"))
+        yield n, cell, cat, _stream(cell("stream"), cat, catalogue, p, n, cols.field("stream"))
 
 
-def _held(cell, held: dict, sid: str, catalogue, p: Path, n: int):
+def _held(cell, held: dict, sid: str, catalogue, p: Path, n: int, field: str = "期次"):
     """The plan's session the row's 期次 names (in stream *sid*)."""
-    no = _session_no(cell("no"), p, n)
+    no = _session_no(cell("no"), p, n, field)
     if (sid, no) not in held:
-        raise PlannerError(f"the plan has no 期次 {no} in {catalogue.streams[sid].name}", file=p, row=n, field="期次")
+        raise PlannerError(f"the plan has no 期次 {no} in {catalogue.streams[sid].name}", file=p, row=n, field=field)
     return held[(sid, no)]
 
 
@@ -422,16 +436,16 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
     notes: list[str] = []
     for n, cell, cat, sid in _records(p, rows, cols, catalogue, notes):
         if "exam_date" in cols:
-            day = _date(cell("exam_date"), p, n)
+            day = _date(cell("exam_date"), p, n, cols.field("exam_date"))
         else:
-            day = _held(cell, held, sid, catalogue, p, n).exam_date
+            day = _held(cell, held, sid, catalogue, p, n, cols.field("no")).exam_date
         if cat not in catalogue.streams[sid].categories:
             raise PlannerError(f"category {cat} is not examined in {catalogue.streams[sid].name}", file=p, row=n,
-                               field="类别")
-        reg, sat, ok = (_count(cell(k), p, n, COLUMNS[k][0]) for k in ("registered", "sat", "passed"))
+                               field=cols.field("category"))
+        reg, sat, ok = (_count(cell(k), p, n, cols.field(k)) for k in ("registered", "sat", "passed"))
         if sat > reg or ok > sat:
             raise PlannerError(f"needs 合格人数 <= 参考人数 <= 报名人数, got {ok} / {sat} / {reg}", file=p, row=n,
-                               field="参考人数" if sat > reg else "合格人数")
+                               field=cols.field("sat" if sat > reg else "passed"))
         years.append(day.year)
         acc = sums.setdefault((sid, cat), [0, 0, 0, [0] * 12])
         acc[0] += reg
@@ -478,8 +492,8 @@ def registrations_by_session(path, catalogue, plan) -> dict[tuple[str, int], int
     held = plan.by_key()
     out: dict[tuple[str, int], int] = {}
     for n, cell, _, sid in _records(p, rows, cols, catalogue):
-        key = _held(cell, held, sid, catalogue, p, n).key
-        out[key] = out.get(key, 0) + _count(cell("registered"), p, n, COLUMNS["registered"][0])
+        key = _held(cell, held, sid, catalogue, p, n, cols.field("no")).key
+        out[key] = out.get(key, 0) + _count(cell("registered"), p, n, cols.field("registered"))
     if not out:
         raise PlannerError("the export has no session rows", file=p)
     return dict(sorted(out.items()))

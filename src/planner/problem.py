@@ -295,7 +295,7 @@ def _with_targets(p: Problem, params: dict | None) -> Problem:
         if spec is None:
             continue
         targets[sid] = month_targets(p.calendar, p.window, spec.max_sessions, spec.cycle,
-                                     float(params["position"].get(sid, 0.5)), params["full_month_min_working_days"],
+                                     float(params["position"][sid]), params["full_month_min_working_days"],
                                      params["end_margin_days"])
     return replace(p, targets=MappingProxyType(targets))
 

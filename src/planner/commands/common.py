@@ -52,7 +52,11 @@ def notice_options(args) -> dict:
     from ..textio import one_line
 
     pdf = not args.no_pdf and os.environ.get("PLANNER_PDF", "").strip() != "0"
-    number = one_line(args.doc_number, "the 发文字号 (one line of the letterhead)", fieldname="doc-number")
+    from ..publish.letterhead import checked_number
+
+    # refused before any solve: a plan's 30 s are not spent on a notice that cannot be printed
+    number = checked_number(one_line(args.doc_number, "the 发文字号 (one line of the letterhead)",
+                                     fieldname="doc-number"), "doc-number")
     options: dict = {"notice_pdf": pdf, "document_number": number, "sections": args.sections}
     if args.issued:
         try:

@@ -16,6 +16,18 @@ from ..errors import PlannerError
 PLACEHOLDER_MARK = "PLACEHOLDER"
 #: heading numbers of the standard's four levels (GB/T 9704 7.3.3): 一、 （一） 1. （1）
 CN_DIGITS = "零一二三四五六七八九"
+#: the longest 发文字号 accepted, whole or as its serial number: a real one is about a dozen characters
+#: (运应急发〔2025〕12号); what is longer is a pasted sentence, not a number. The 发布 form's maxlength too.
+MAX_NUMBER_CHARS = 30
+
+
+def checked_number(number: str, fieldname: str | None = None) -> str:
+    """*number* (a 发文字号 or its serial number) stripped, or bad input when it is longer than a number can be."""
+    number = number.strip()
+    if len(number) > MAX_NUMBER_CHARS:
+        raise PlannerError(f"the 发文字号 has {len(number)} characters; at most {MAX_NUMBER_CHARS}",
+                           field=fieldname)
+    return number
 
 
 @dataclass(frozen=True)
@@ -31,7 +43,7 @@ class Letterhead:
         """发文字号 "运应急发〔2025〕12号"; without a number a visible blank for it: "运应急发〔2025〕  号".
 
         *number* is the serial number ("12"), or a whole 发文字号 (containing 〔), which is used as given."""
-        number = number.strip()
+        number = checked_number(number)
         if "〔" in number:
             return number
         return f"{self.number_prefix}〔{year}〕{number or '  '}号"

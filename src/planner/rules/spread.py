@@ -36,8 +36,12 @@ class _Spread(Preference):
             facts.spread = self.spread_params()
 
     def spread_params(self) -> dict:
-        """The parameters the compiled problem lays the targets out with (defaults when not set here)."""
-        return {k: getattr(self, k, spec.default) for k, spec in SPREAD_PARAMS.items()}
+        """The parameters the compiled problem lays the targets out with (defaults when not set here): a
+        position for every stream spread, the stated one or the middle of the month."""
+        out = {k: getattr(self, k, spec.default) for k, spec in SPREAD_PARAMS.items()}
+        middle = SPREAD_PARAMS["position"].items.default
+        out["position"] = {sid: out["position"].get(sid, middle) for sid in out["streams"]}
+        return out
 
     def validate(self, problem, file, key):
         from ..errors import PlannerError

@@ -14,6 +14,7 @@ import socket
 from urllib.parse import urlsplit
 
 from ..errors import PlannerError
+from ..publish.letterhead import MAX_NUMBER_CHARS
 from ..textio import atomic_write_text
 
 MIN_TOKEN_BITS = 128
@@ -22,7 +23,7 @@ SUBSCRIPTION_FILE = "subscription-token"
 #: POSTed fields: the longest text each may carry (the pages' maxlength); others get DEFAULT_FIELD
 FIELD_LIMITS = {"name": 40, "who": 20, "question": 200, "note": 200, "notes": 200, "license_reason": 100,
                 "closure_reason_": 100, "closed_days": 4000, "demand_percent": 4, "reason": 40, "advice": 300,
-                "doc_number": 30, "issued": 10}
+                "doc_number": MAX_NUMBER_CHARS, "issued": 10}
 DEFAULT_FIELD = 100
 
 
