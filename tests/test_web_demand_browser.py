@@ -30,6 +30,19 @@ def server(tmp_path_factory):
         yield app, base
 
 
+#: the tables of people: on a phone they scroll inside their box, so no column needs to squeeze (audit L: the
+#: 数据 column "实际，考位和未过再报比例为估计" was 37 px wide, two characters a line and each row 175 px tall)
+PEOPLE_TABLES = ("#demand-categories", "#load-categories", "#sizing-table")
+
+
+def squeezed_cells(page) -> list[str]:
+    """Cells of the people's tables whose text takes more than four lines: a column squeezed to a few characters."""
+    return page.evaluate("""sels => sels.flatMap(s => [...document.querySelectorAll(s + ' td')]).filter(td => {
+        const r = document.createRange(); r.selectNodeContents(td);
+        return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size > 4;
+    }).map(td => td.closest('table').id + ': ' + td.innerText.slice(0, 20))""", list(PEOPLE_TABLES))
+
+
 def loaded(page, selector: str) -> bool:
     return page.eval_on_selector(selector, "img => img.complete && img.naturalWidth > 0")
 
@@ -70,6 +83,7 @@ def test_recommended_counts_from_the_page(page, server):
     text = page.inner_text("#sizing-result")
     assert "推荐场次（估计）" in text and "共需" in text and "最长候考" in text
     fits(page)
+    assert not squeezed_cells(page), squeezed_cells(page)
     shot(page, "demand-sizing")
     page.click("#sizing-as-scenario")
     page.wait_for_url("**/scenario?name=*")
@@ -120,6 +134,8 @@ def test_import_a_registration_export_from_the_page(page, server, tmp_path):
     assert "实际" in page.inner_text("#demand-status") and len(D.numbers(app.state.ws)) == len(before) + 1
     assert "导入报名数据 2024年报名.csv" in page.inner_text("#demand-versions")
     fits(page)
+    assert "考位和未过再报比例为估计" in page.inner_text("#load-categories")  # the longest 数据 there is
+    assert not squeezed_cells(page), squeezed_cells(page)
     shot(page, "demand-imported")
     page.click("#restore-estimate")  # the estimate back as the newest, as the module's other tests expect it
     page.wait_for_selector("#saved")

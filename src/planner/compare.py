@@ -174,7 +174,10 @@ def people_table(a: Plan, b: Plan, ctx, names: tuple[str, str] = ("方案A", "�
             if any(late):
                 rows.append([f"其中{ctx.catalogue.category_name(ca.category)}候考超过{days}天", *late])
     out = [r + ["" if None in r[1:] else r[2] - r[1]] for r in rows]
-    return ["考生（" + ctx.demand.status + "）", names[0], names[1], "差"], [
+    from .demand import demand_origin
+
+    # a bureau's registrations on estimated seats: "实际，考位和未过再报比例为估计", as report.html says it
+    return ["考生（" + demand_origin(ctx.demand.demand)["label"] + "）", names[0], names[1], "差"], [
         [r[0]] + ["" if v is None else v for v in r[1:]] for r in out]
 
 

@@ -41,7 +41,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .demand import StreamFacts
+from .demand import StreamFacts, demand_origin
 
 
 @dataclass(frozen=True)
@@ -143,8 +143,9 @@ class Load:
         """The summary and one row per stream and category, for summary.json and the workbench."""
         demand = ctx.demand.demand
         # the file's name, not its folder: the same inputs give the same summary on any machine or checkout
-        out = {"status": self.status, "estimated": demand.estimated, "source": Path(demand.file).name,
-               "window_end": ctx.window[1].isoformat()}
+        # label: what the figures are, as a heading says it ("实际，考位和未过再报比例为估计" when mixed)
+        out = {"status": self.status, "label": demand_origin(demand)["label"], "estimated": demand.estimated,
+               "source": Path(demand.file).name, "window_end": ctx.window[1].isoformat()}
         out.update(self.summary())
         out["categories"] = [{
             "stream": c.stream, "category": c.category, "name": ctx.catalogue.category_name(c.category),

@@ -225,7 +225,9 @@ def improvement(base, result, ctx) -> dict:
     before = report.objective if report.ok else None
     out = {"improved": before is None or result.objective < before, "before": before, "after": result.objective}
     if ctx.demand is not None:  # the candidates' figures are the demand's: 估计 until a bureau's own replace them
-        out["status"] = ctx.demand.status
+        from ..demand import demand_origin
+
+        out["status"] = demand_origin(ctx.demand.demand)["label"]  # "实际，考位…为估计" when only some are the bureau's
         out["wait_before"] = evaluate(base, ctx).summary()["max_wait_days"]
         out["wait_after"] = evaluate(result.plan, ctx).summary()["max_wait_days"]
         late = dict(report.costs).get("short_wait")

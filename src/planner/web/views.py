@@ -100,12 +100,13 @@ def legend(plan: Plan, ctx) -> list[dict]:
 
 
 def notice_tables(plan: Plan, ctx) -> list[dict]:
-    """附件2 / 附件3 as the notice prints them (rows from ``publish.tables``)."""
+    """附件2 / 附件3 as the notice prints them (rows from ``publish.tables``): each date worded against the row
+    above, as notice.docx/.xlsx, the CSVs and report.html word it (the year once, where a column crosses into the
+    next year: 期次45 "2027年1月6日", 期次46 "1月12日")."""
     out = []
     for att in T.attachments(plan, ctx):
         out.append({"sheet": att.sheet, "title": att.title, "headers": W.PLAN_HEADERS,
-                    "sections": [{"heading": sec.heading, "rows": [T.plan_row(s, plan.year, ctx)
-                                                                   for s in sec.sessions]}
+                    "sections": [{"heading": sec.heading, "rows": T.plan_rows(sec.sessions, plan.year, ctx)}
                                  for sec in att.sections],
                     "footnotes": att.footnotes})
     return out

@@ -33,6 +33,7 @@ def _people(bn, va, vb, pa, pb, ctx) -> dict:
     scenarios' 需求 ± % applies: one demand, two plans. Empty when the demand file no longer reads (the 需求与考位
     page says why)."""
     from ...compare import people_table
+    from ...demand import demand_origin
     from ...errors import PlannerError
     from .. import demands as D
     from .demand import _percent
@@ -43,7 +44,7 @@ def _people(bn, va, vb, pa, pb, ctx) -> dict:
     except PlannerError:
         return {}
     header, rows = people_table(pa, pb, ctx.with_demand(demand), (f"版本{va.id}", f"版本{vb.id}"))
-    return {"people": rows, "people_headers": header, "people_status": demand.status,
+    return {"people": rows, "people_headers": header, "people_status": demand_origin(demand)["label"],
             "people_demand": f"第{n}版" if n else "程序提供的估计",
             "people_unscaled": any(_percent(bn, v.scenario) for v in (va, vb))}
 
