@@ -105,3 +105,24 @@ def test_refusing_a_change_the_new_facts_force_is_told_so(monkeypatch):
         check_kept([], None, {("special_ops", 11): ("p.csv", "special_ops #11 (change refused, kept as published)")})
     with pytest.raises(PlannerError, match="start the re-plan earlier"):
         check_kept([], None, {("special_ops", 3): ("p.csv", "special_ops #3 (before 2027-03-15, kept)")})
+
+
+def test_registrations_with_the_chinese_header_read_as_the_short_form(tmp_path, plan2024, catalogue):
+    """A planner types the short form in Excel with the header 考试计划,期次,报名人数 (the page says so): it reads
+    as stream,no,报名人数 does, and a missing column is named in the header's own language."""
+    from planner.errors import PlannerError
+    from planner.replan import read_people
+
+    rows = [("special_ops", 3, 41), ("managers", 2, 17)]
+    en = tmp_path / "en.csv"
+    en.write_text("stream,no,报名人数\n" + "".join(f"{s},{n},{k}\n" for s, n, k in rows), encoding="utf-8")
+    name = {sid: st.name for sid, st in catalogue.streams.items()}
+    zh = tmp_path / "zh.csv"
+    zh.write_text("考试计划,期次,报名人数\n" + "".join(f"{name[s]},{n},{k}\n" for s, n, k in rows),
+                  encoding="utf-8-sig")
+    assert read_people(zh, plan2024, catalogue) == read_people(en, plan2024, catalogue) == {
+        ("special_ops", 3): 41, ("managers", 2): 17}
+    bad = tmp_path / "bad.csv"
+    bad.write_text("期次,报名人数\n3,41\n", encoding="utf-8")
+    with pytest.raises(PlannerError, match="no column '考试计划'"):
+        read_people(bad, plan2024, catalogue)

@@ -179,8 +179,13 @@ def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
     return {} if load is None else {k: s.candidates for k, s in sorted(load.by_key.items()) if s.candidates}
 
 
+#: the short form's header in Chinese: 考试计划 for stream, 期次 for no
+HEADER_ALIASES = {"考试计划": "stream", "期次": "no"}
+
+
 def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
-    """Registrations per session from a CSV ``stream,no,报名人数`` (see README "Re-planning"), or from the exam
+    """Registrations per session from a CSV ``考试计划,期次,报名人数`` (or ``stream,no,报名人数``; see README
+    "Re-planning"), or from the exam
     system's registration export as ``planner demand import`` reads it (CSV or XLSX; 期次 required, one row per
     session and category, summed: :func:`planner.demand_import.registrations_by_session`).
 
@@ -196,14 +201,17 @@ def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
         from .data import load_catalogue
 
         return registrations_by_session(path, catalogue if catalogue is not None else load_catalogue(), plan)
-    rows = read_csv_rows(path)
+    # the header as a planner writes it in Excel (考试计划,期次,报名人数) or as the README's technical form has it
+    rows = [(i, {HEADER_ALIASES.get(k.strip(), k): v for k, v in rec.items()}) for i, rec in read_csv_rows(path)]
     names = {st.name: sid for sid, st in (catalogue.streams.items() if catalogue is not None else ())}
     out: dict[tuple[str, int], int] = {}
     by_key = plan.by_key()
     for i, rec in rows:
         missing = [h for h in ("stream", "no", "报名人数") if h not in rec]
         if missing:
-            raise PlannerError(f"no column {missing[0]!r} (header: stream,no,报名人数)", file=path, row=1)
+            said = {v: k for k, v in HEADER_ALIASES.items()}.get(missing[0], missing[0])
+            raise PlannerError(f"no column {said!r} (header: 考试计划,期次,报名人数 or stream,no,报名人数)", file=path,
+                               row=1)
         stream = names.get(rec["stream"], rec["stream"])
         if catalogue is not None and stream not in catalogue.streams:
             raise PlannerError(f"unknown stream {rec['stream'][:40]!r} (known: {', '.join(catalogue.streams)})",
