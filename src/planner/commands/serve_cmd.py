@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from ..web.security import LOOPBACK
+from ..web.security import LOOPBACK, TOKEN_EXAMPLE_CHARS
 
 WILDCARD = {"0.0.0.0", "::", ""}
 
@@ -16,7 +16,8 @@ def register(sub) -> None:
     p.add_argument("--port", type=int, default=8765, help="port [default: 8765]")
     p.add_argument("--token", default=None,
                    help="the planner's access token; required (generated when omitted) when --host is not a "
-                        "loopback address, and then at least 128 bits (e.g. 22 random letters and digits)")
+                        f"loopback address, and then at least 128 bits (e.g. {TOKEN_EXAMPLE_CHARS} random letters and "
+                        "digits)")
     p.add_argument("--open", action="store_true", help="open the workbench in the default browser")
     p.add_argument("--restore", action="store_true",
                    help="get the workspace's history back after its workspace.db was lost or damaged: the newest "

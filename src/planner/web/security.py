@@ -18,6 +18,9 @@ from ..publish.letterhead import MAX_NUMBER_CHARS
 from ..textio import atomic_write_text
 
 MIN_TOKEN_BITS = 128
+#: the length of random letters and digits to suggest for a token: :func:`token_bits` passes all but about 1 in
+#: 1 400 of them (22, the bare 128-bit length, leaves too little for the sequences random text holds: 1 in 4 refused)
+TOKEN_EXAMPLE_CHARS = 26
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 SUBSCRIPTION_FILE = "subscription-token"
 #: POSTed fields: the longest text each may carry (the pages' maxlength); others get DEFAULT_FIELD
@@ -69,7 +72,7 @@ def check_token(token: str, host: str) -> None:
     """Refuse a token too weak for a network address (exit 2, one line)."""
     if host not in LOOPBACK and token_bits(token) < MIN_TOKEN_BITS:
         raise PlannerError(f"the token carries about {token_bits(token):.0f} bits; on a network address "
-                           f"(--host {host}) it needs at least {MIN_TOKEN_BITS} (e.g. 26 random letters and digits, no words or sequences); "
+                           f"(--host {host}) it needs at least {MIN_TOKEN_BITS} (e.g. {TOKEN_EXAMPLE_CHARS} random letters and digits, no words or sequences); "
                            "omit --token to have one generated", field="token")
 
 
