@@ -6,13 +6,18 @@ import sys
 from pathlib import Path
 
 
-def add_context_options(p: argparse.ArgumentParser, year: bool = True) -> None:
-    if year:
-        p.add_argument("--year", type=int, default=None, help="plan year (default: next calendar year)")
+def add_rules_options(p: argparse.ArgumentParser) -> None:
+    """The rule set and the calendar a command plans or checks under."""
     p.add_argument("--rules", metavar="FILE", default=None,
                    help="rule set TOML (default: $PLANNER_RULES, else the embedded constraints/yuncheng.toml)")
     p.add_argument("--calendar-dir", metavar="DIR", default=None,
                    help="folder of YEAR.toml calendar overrides (default: constraints/calendar)")
+
+
+def add_context_options(p: argparse.ArgumentParser, year: bool = True) -> None:
+    if year:
+        p.add_argument("--year", type=int, default=None, help="plan year (default: next calendar year)")
+    add_rules_options(p)
     p.add_argument("--scenario", metavar="FILE", default=None,
                    help="scenario TOML (what-if: extends, overrides, closures, pins; see scenarios/README.md)")
     p.add_argument("--demand", metavar="FILE", default=None,

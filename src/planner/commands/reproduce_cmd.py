@@ -3,14 +3,13 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from .common import add_solver_options
+    from .common import add_rules_options, add_solver_options
 
     p = sub.add_parser("reproduce", help="re-derive a published plan (anchored and blind)")
     p.add_argument("year", type=int, help="year of a published plan, e.g. 2024")
     p.add_argument("--published", metavar="PLAN", default=None,
                    help="the published plan (default: scenarios/plan_YEAR.csv)")
-    p.add_argument("--rules", metavar="FILE", default=None, help="rule set TOML")
-    p.add_argument("--calendar-dir", metavar="DIR", default=None, help="folder of calendar overrides")
+    add_rules_options(p)
     p.add_argument("--out", metavar="DIR", default=None, help="also write blind.csv and anchored.csv here")
     add_solver_options(p)
     p.set_defaults(func=run)
