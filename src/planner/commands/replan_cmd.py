@@ -8,7 +8,8 @@ def register(sub) -> None:
     from .common import add_context_options, add_output_options, add_solver_options
 
     p = sub.add_parser("replan", help="revise a published plan from a date, disturbing the fewest candidates")
-    p.add_argument("plan", metavar="PLAN", help="the published plan: a set's notice.xlsx, or the plan.csv planner plan wrote beside it")
+    p.add_argument("plan", metavar="PLAN",
+                   help="the published plan: a set's notice.xlsx, or the plan.csv planner plan wrote beside it")
     p.add_argument("--from", dest="from_date", metavar="DATE", required=True,
                    help="first day that may change (YYYY-MM-DD); every exam before it is kept (a date before "
                         "the window: every session may move)")
