@@ -138,3 +138,14 @@ def test_the_compare_page_says_the_seats_are_estimated(tmp_path):
         page = client.get(f"/compare?a={a}&b={b}").text
     assert f"考生与候考（同一批考生，{MIXED}）" in page
     assert f"<th>考生（{MIXED}）</th>" in page
+
+
+def test_the_sites_mean_gap_has_one_decimal_in_every_row(plan_ctx, monkeypatch):
+    """各考点指标's 平均间隔 said "29天" in one row and "28.5天" in the next: one decimal everywhere."""
+    from planner.compare import ALL, SiteKPI
+
+    plan, ctx = plan_ctx
+    kpis = {"huaan": SiteKPI(13, 35, 29.0), "juteng": SiteKPI(12, 33, 28.5), "ruiyang": SiteKPI(1, None, None),
+            ALL: SiteKPI(26, 20, 14.0)}
+    monkeypatch.setattr(views, "site_kpis", lambda plan: kpis)
+    assert [r["mean"] for r in views.kpis(plan, ctx)] == ["29.0天", "28.5天", "—", "14.0天"]

@@ -119,7 +119,7 @@ def kpis(plan: Plan, ctx) -> list[dict]:
         name = "全部考点" if site == ALL else ctx.catalogue.institutions[site].short_name
         rows.append({"site": name, "sessions": k.sessions,
                      "longest": "—" if k.longest_gap is None else f"{k.longest_gap}天",
-                     "mean": "—" if k.mean_gap is None else f"{k.mean_gap:g}天"})
+                     "mean": "—" if k.mean_gap is None else f"{k.mean_gap:.1f}天"})  # one decimal in every row
     return rows
 
 
