@@ -10,7 +10,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "planner"
 
 LAYERS = [
     ("errors", "textio", "outset", "children"),
-    ("data", "plan", "calendar", "holiday_forecast", "targets", "demand", "regulation"),
+    ("data", "plan", "calendar", "holiday_forecast", "targets", "demand", "regulation", "wave_estimate"),
     ("problem", "queueing"),
     ("rules", "ruleset"),
     ("model", "check", "lns"),

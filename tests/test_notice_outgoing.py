@@ -60,27 +60,32 @@ def test_no_planner_note_in_any_outgoing_file(set2027, solved):
     facts = pending_items(ctx.catalogue, ctx.window)
     assert facts and all(item in checklist for item in facts)
     assert [where for where, text in outgoing(set2027) if REGULATION_NOTE.search(text)] == []
+    assert [where for where, text in outgoing(set2027) if "特种作业人员初训、换证" in text] == []  # 待核定 wording
 
 
 #: words only the regulation's notes for the planner use (its sources and the checklist's lines)
 REGULATION_NOTE = re.compile("待核定|工人日报|拟定：|规章原文|regulation\\.toml")
 
 
-def test_a_year_spanning_the_change_prints_both_wordings_and_no_note(solved):
-    """2026: 附件3 says 初、复训 before 6月1日 and the revised rules' wording from then on; no note leaks."""
+def test_a_year_spanning_the_change_prints_no_pending_wording_and_no_note(solved):
+    """2026: 附件3 says 初、复训 before 6月1日 and, the revised rules' wording being 待核定, the last confirmed one
+    (Order No. 30's) from then on too; neither that wording nor any note leaves the office, the checklist has both."""
+    from planner.regulation import of_catalogue
+
     plan, ctx = solved(2026)
     files = build_outputs(plan, ctx, notice_pdf=False, wall_calendar=False)
     assert [where for where, text in outgoing(files) if REGULATION_NOTE.search(text)] == []
+    pending = {k for g in of_catalogue(ctx.catalogue).regimes if g.facts["kinds"].pending
+               for ks in g.facts["kinds"].value.values() for k in ks}
+    assert pending and [(where, k) for where, text in outgoing(files) for k in pending if k in text] == []
     split = dt.date(2026, 6, 1)
     rows = {s.exam_date: s for s in plan.stream("special_ops")}
     assert any(d < split for d in rows) and any(d >= split for d in rows)
     sessions = json.loads(files["plan.json"])["sessions"]
     for js in (j for j in sessions if j["stream"] == "special_ops"):
-        before = dt.date.fromisoformat(js["exam_date"]) < split
-        assert js["kind"] in (("特种作业人员初、复训", "特种作业人员复训") if before else
-                              ("特种作业人员初训、换证", "特种作业人员换证")), js
+        assert js["kind"] in ("特种作业人员初、复训", "特种作业人员复训"), js
     checklist = files[CHECKLIST_FILE].decode("utf-8")
-    assert "2026年6月1日" in checklist and "附件3考试类别写法" in checklist
+    assert "2026年6月1日" in checklist and "附件3考试类别写法" in checklist and "附件3对外不印制此写法" in checklist
 
 
 def test_confirmed_year_has_no_materials_item(plan2024, ctx2024, solved):

@@ -52,32 +52,69 @@ def test_2027_is_the_revised_rules_with_their_kinds_marked_to_confirm(ctxs):
     assert all("待核定" in i for i in items if "2026" not in i)
 
 
-def test_2026_splits_at_june_1(ctxs):
-    """Sessions before 6月1日 print Order No. 30's wording, from that day on the revised rules' (by position)."""
+def confirmed(monkeypatch, cat):
+    """The shipped regulation with the revised rules and their 附件3 wording marked 已确认 (what a planner does once
+    the regulation's text is read), in place of the shipped one."""
+    import dataclasses
+
+    reg = of_catalogue(cat)
+    new = reg.regimes[1]
+    facts = dict(new.facts, kinds=dataclasses.replace(new.facts["kinds"], status="已确认"))
+    regimes = (reg.regimes[0], dataclasses.replace(new, status="已确认", facts=facts))
+    monkeypatch.setattr("planner.regulation.of_catalogue", lambda _cat: dataclasses.replace(reg, regimes=regimes))
+
+
+def test_2026_splits_at_june_1(ctxs, cat, monkeypatch):
+    """Sessions before 6月1日 print Order No. 30's wording; from that day on the revised rules' (by position) once
+    that wording is confirmed, and Order No. 30's, the last confirmed, while it is 待核定."""
     ctx = ctxs[2026]
     assert ctx.catalogue.streams["special_ops"].kinds == OLD  # the year opens under Order No. 30
     assert printed_kind(ctx, session(dt.date(2026, 5, 29), OLD[0])) == OLD[0]
     assert printed_kind(ctx, session(dt.date(2026, 5, 31), OLD[1])) == OLD[1]
+    assert printed_kind(ctx, session(dt.date(2026, 6, 1), OLD[0])) == OLD[0]
+    assert printed_kind(ctx, session(dt.date(2027, 1, 20), OLD[1])) == OLD[1]
+    confirmed(monkeypatch, cat)
+    assert printed_kind(ctx, session(dt.date(2026, 5, 31), OLD[1])) == OLD[1]
     assert printed_kind(ctx, session(dt.date(2026, 6, 1), OLD[0])) == NEW[0]
     assert printed_kind(ctx, session(dt.date(2027, 1, 20), OLD[1])) == NEW[1]
+    monkeypatch.undo()
     assert printed_kind(ctx, Session("managers", 1, dt.date(2026, 7, 1), dt.date(2026, 7, 6), "huaan",
                                      "高危行业主要负责人、安管员")) == "高危行业主要负责人、安管员"
     items = pending_items(ctx.catalogue, ctx.window)
     assert any("2026年6月1日" in i and "跨越" in i for i in items)
 
 
-def test_published_rows_print_the_wording_of_the_day_and_read_back_as_the_plans(ctxs, cat):
+def test_published_rows_print_the_wording_of_the_day_and_read_back_as_the_plans(ctxs, cat, monkeypatch):
     from planner.publish import tables as T
 
     ctx = ctxs[2026]
     plan = Plan(2026, (session(dt.date(2026, 5, 29), OLD[0], 1), session(dt.date(2026, 6, 3), OLD[0], 2),
                        session(dt.date(2026, 6, 10), OLD[1], 3)))
+    assert [r[3] for r in T.plan_rows(plan.sessions, 2026, ctx)] == [OLD[0], OLD[0], OLD[1]]
+    confirmed(monkeypatch, cat)
     rows = T.plan_rows(plan.sessions, 2026, ctx)
     assert [r[3] for r in rows] == [OLD[0], NEW[0], NEW[1]]
     printed = Plan(2026, tuple(Session(s.stream, s.no, s.registration_deadline, s.exam_date, s.institution, r[3])
                                for s, r in zip(plan.sessions, rows)))
     assert as_plan_kinds(printed, cat) == plan
     assert as_plan_kinds(Plan(2026, (session(dt.date(2026, 6, 3), "另一种写法"),)), cat).sessions[0].kind == "另一种写法"
+    monkeypatch.undo()
+
+
+def test_a_pending_wording_is_never_printed_and_the_checklist_says_what_is(ctxs):
+    """The revised rules' 附件3 wording is 待核定 (proposed): 2026 from 6月1日 and 2027 (whose plan keeps it)
+    print Order No. 30's, the last confirmed, and the planner's checklist says so."""
+    from planner.publish import tables as T
+
+    for year, day in ((2026, dt.date(2026, 9, 1)), (2027, dt.date(2027, 2, 20))):
+        ctx = ctxs[year]
+        kinds = ctx.catalogue.streams["special_ops"].kinds
+        rows = T.plan_rows((session(day, kinds[0], 1), session(day + dt.timedelta(days=7), kinds[1], 2)), year, ctx)
+        assert [r[3] for r in rows] == list(OLD), year
+        item = next(i for i in pending_items(ctx.catalogue, ctx.window) if "附件3考试类别写法" in i)
+        assert "附件3对外不印制此写法" in item and f"{OLD[0]} / {OLD[1]}" in item
+    span = next(i for i in pending_items(ctxs[2026].catalogue, ctxs[2026].window) if "跨越" in i)
+    assert "附件3暂印已确认的写法" in span
 
 
 def test_a_generated_2027_plan_passes_check_and_opens_with_renewal_only_sessions(solved):
@@ -166,6 +203,71 @@ def test_in_2026_the_wave_enters_from_june_1_only(cat):
     assert sf.total("electrical") == 1000 + ln["renewal_wave"] - ln["renewal_replaced"]
 
 
+def test_the_wave_reaches_the_years_of_certificates_issued_under_the_revised_rules(cat):
+    """2031 renews certificates of 2025, 2032 those of 2026 (the change's year): each year the revised rules
+    govern has its wave, so its estimate is reckoned as 2027's; none falls back to Order No. 30's renewals."""
+    from planner.demand import load_demand
+
+    wave = of_catalogue(cat).wave
+    for year in range(2026, 2036):
+        assert wave[(year, "special_ops", "electrical")].issued_year == year - 6
+    demand = load_demand(None, cat)
+    lines = {y: make_context(y, demand=demand).demand.streams["special_ops"].lines["electrical"]
+             for y in (2027, 2031, 2032)}
+    for y in (2031, 2032):
+        assert (lines[y]["renewal_wave"], lines[y]["renewal_replaced"]) == (2313, 4626), y
+        assert lines[y]["entering"] + lines[y]["renewal_wave"] - lines[y]["renewal_replaced"] == 7291
+    items = pending_items(cat, (dt.date(2036, 2, 1), dt.date(2037, 1, 31)))
+    assert any("2036年没有到期换证人数的估计" in i and "仍按原规定每3年复审计入" in i for i in items)
+
+
+def copy_constraints(tmp_path):
+    import shutil
+
+    d = tmp_path / "constraints"
+    shutil.copytree(constraints_dir(), d)
+    return d
+
+
+def test_a_bureaus_wave_row_replaces_the_estimates_renewals_not_its_own_twice(tmp_path, cat):
+    """A bureau's 实际 row gives the real wave; the old renewals taken out of an estimate are those the estimate
+    holds (its own wave × 6 / 3 = 4626), not twice the bureau's figure; rebuilding the estimate keeps the row."""
+    from planner.demand_estimate import read_basis, wave_text
+    from planner.regulation import load_regulation, year_rules
+
+    d = copy_constraints(tmp_path)
+    p = d / "renewal_wave.csv"
+    text = p.read_text(encoding="utf-8")
+    old = next(ln for ln in text.splitlines() if ln.startswith("2027,special_ops,electrical,"))
+    own = "2027,special_ops,electrical,2021,3000,0.8,2400,实际,运城市2021年发证登记"
+    p.write_text(text.replace(old, own), encoding="utf-8")
+    reg = load_regulation(d, cat.streams)
+    ctx = make_context(2027)
+    rules = type(year_rules(ctx))(reg, 2027, ctx.window)
+    days = [ctx.window[0] + dt.timedelta(days=i) for i in range((ctx.window[1] - ctx.window[0]).days + 1)]
+    w = rules.wave("special_ops", "electrical", 9604, days, [1.0] * len(days))
+    assert (w.added, w.replaced) == (2400, 4626)
+    rebuilt = wave_text(read_basis(d / "demand_basis.csv"), reg)
+    assert own in rebuilt.splitlines() and rebuilt == p.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("old, new, field", [
+    ("2027,special_ops,electrical,2021,4626,0.5,2313,", "2027,special_ops,electrical,2021,4626,0.5,9999,", "renewals"),
+    ("2027,special_ops,electrical,2021,", "2027,special_ops,electrical,2025,", "issued_year"),
+    ("2027,special_ops,electrical,2021,", "2027,special_ops,electrical,2027,", "issued_year"),
+    ("2027,special_ops,electrical,2021,", "2024,special_ops,electrical,2018,", "year"),
+])
+def test_a_wave_row_that_contradicts_itself_or_the_regulation_is_refused(tmp_path, cat, old, new, field):
+    from planner.regulation import load_regulation
+
+    d = copy_constraints(tmp_path)
+    p = d / "renewal_wave.csv"
+    p.write_text(p.read_text(encoding="utf-8").replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(PlannerError) as e:
+        load_regulation(d, cat.streams)
+    assert e.value.field == field and e.value.row == 12 and str(p) in str(e.value) and "\n" not in str(e.value)
+
+
 def test_the_shipped_wave_is_its_method_applied_to_its_figures():
     from planner.demand_estimate import default_wave_text
 
@@ -200,6 +302,22 @@ def test_a_bad_fact_is_one_line_naming_file_and_key(doc, cat, path, value, field
     with pytest.raises(PlannerError) as e:
         regulation_from_dict(bad, "regulation.toml", cat.streams)
     assert e.value.field == field and e.value.file == "regulation.toml" and "\n" not in str(e.value)
+
+
+def test_a_second_id_or_a_wave_with_nothing_to_replace_is_refused(doc, cat):
+    bad = copy.deepcopy(doc)
+    bad["regime"][1]["id"] = "order30"
+    with pytest.raises(PlannerError) as e:
+        regulation_from_dict(bad, "regulation.toml", cat.streams)
+    assert e.value.field == "regime[2].id"
+    for n in (1, 2):  # the first regime has none before it; the second without its period
+        bad = copy.deepcopy(doc)
+        bad["regime"][n - 1]["renewal_wave"] = True
+        if n == 2:
+            del bad["regime"][1]["renewal_every_years"]
+        with pytest.raises(PlannerError) as e:
+            regulation_from_dict(bad, "regulation.toml", cat.streams)
+        assert e.value.field == f"regime[{n}].renewal_wave"
 
 
 def test_regimes_must_follow_each_other(doc, cat):

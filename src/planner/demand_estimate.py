@@ -13,13 +13,13 @@ marked 假设 (an assumption). The method, per stream and category:
    week's days; one session takes ``days_per_session`` exam days;
 5. the monthly profile is flat (no public monthly figures).
 
-The renewal wave (``constraints/renewal_wave.csv``, :func:`wave_text`), per plan year from the first year of
-a regime that renews every N years (``regulation.toml``, ``renewal_wave = true``; N = 6, 待核定) for five
-years, per special-operations category. The candidates entering a year (``first_time`` above, F) are taken
-to be, under the regime before (renewal every M = 3 years), initial candidates I and renewals of the
-certificates they earn: F = I + (N / M) × s × p × I, with p the pass rate and s = ``renewal_share`` (假设:
-the share of holders who renew here), issuance being the same every year (假设: no yearly history is
-public). So certificates issued N years before = I × p, and the wave = I × p × s. On the days the new
+The renewal wave (``constraints/renewal_wave.csv``, :func:`wave_text`; its method in ``planner.wave_estimate``), per
+plan year from the first year of a regime that renews every N years (``regulation.toml``, ``renewal_wave = true``; N
+= 6, 待核定) for ``WAVE_YEARS`` years (2026–2035), per special-operations category. The candidates entering a year
+(``first_time`` above, F) are taken to be, under the regime before (renewal every M = 3 years), initial candidates I
+and renewals of the certificates they earn: F = I + (N / M) × s × p × I, with p the pass rate and s =
+``renewal_share`` (假设: the share of holders who renew here), issuance being the same every year (假设: no yearly
+history is public). So certificates issued N years before = I × p, and the wave = I × p × s. On the days the new
 regime governs, the demand model takes the old renewals (wave × N / M) out of F and puts the wave in.
 
 Every number written says 估计 and where it came from; ``tests/test_demand.py`` rebuilds the shipped file
@@ -33,27 +33,8 @@ from pathlib import Path
 
 from .data import constraints_dir
 from .errors import PlannerError
-from .textio import atomic_write_text, read_csv_rows
-
-BASIS_HEADER = ["key", "value", "place", "period", "quote", "zh"]
-
-
-def read_basis(path: Path) -> dict[str, tuple[float, str]]:
-    """key -> (the figure, its source in Chinese: the ``zh`` column, which the published basis texts quote)."""
-    out = {}
-    for row, rec in read_csv_rows(path, BASIS_HEADER):
-        try:
-            value = float(rec["value"])
-        except ValueError:
-            raise PlannerError(f"not a number: {rec['value']!r}", file=path, row=row, field="value") from None
-        if not rec["zh"]:
-            raise PlannerError("is required: the figure and its source in Chinese", file=path, row=row, field="zh")
-        out[rec["key"]] = (value, rec["zh"])
-    return out
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.4f}".rstrip("0").rstrip(".")
+from .textio import atomic_write_text
+from .wave_estimate import _fmt, _wave_rows, read_basis  # noqa: F401 (read_basis: this module's public name too)
 
 
 def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str, ...]]) -> str:
@@ -109,19 +90,11 @@ def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str
     return "\n".join(lines).rstrip() + "\n"
 
 
-WAVE_STREAMS = ("special_ops",)  # the regulation's change is for special operations; managers' rules differ
-WAVE_YEARS = 5
-
-
 def wave_text(basis: dict[str, tuple[float, str]], regulation) -> str:
-    """renewal_wave.csv: the expected renewals per plan year and category, by the method in the docstring."""
+    """renewal_wave.csv: the expected renewals per plan year and category, by the method in the docstring; a
+    bureau's own row (status 实际) in *regulation*'s wave is kept as it is (a rebuild never overwrites it)."""
     import csv
     import io
-
-    def v(key: str) -> float:
-        if key not in basis:
-            raise PlannerError(f"missing figure {key!r}", file="demand_basis.csv", field="key")
-        return basis[key][0]
 
     buf = io.StringIO()
     buf.write("# The renewal wave: expected renewals per plan year and category, an ESTIMATE (估计) built by\n"
@@ -130,24 +103,15 @@ def wave_text(basis: dict[str, tuple[float, str]], regulation) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["year", "stream", "category", "issued_year", "issued", "renewal_share", "renewals", "status",
                 "basis"])
-    scale, share, show = v("scale"), v("renewal_share"), v("show_rate")
-    for k, regime in enumerate(regulation.regimes):
-        before = [g for g in regulation.regimes[:k] if set(WAVE_STREAMS) <= g.streams]
-        if not regime.renewal_wave or regime.start is None or not before:
-            continue
-        every, old = regime.value("renewal_every_years", 6), before[-1].value("renewal_every_years", 3)
-        for year in range(regime.start.year, regime.start.year + WAVE_YEARS):
-            for sid in WAVE_STREAMS:
-                for c in sorted({k.split(".")[1] for k in basis if k.startswith(sid + ".") and k.endswith(".sat")}):
-                    sat, src = basis[f"{sid}.{c}.sat"]
-                    pas = v(f"{sid}.{c}.pass_rate")
-                    first = round(sat * scale / show * (1 - (1 - show * pas) * v("retake_share")))  # as build()
-                    initial = first / (1 + every / old * share * pas)
-                    issued = round(initial * pas)
-                    w.writerow([year, sid, c, year - every, issued, _fmt(share), round(issued * share), "估计",
-                                f"估计：{year - every}年发证数＝初次考生×合格率{_fmt(pas)}，初次考生＝入年考生{first}"
-                                f"÷(1＋{every}/{old}×{_fmt(share)}×{_fmt(pas)})（{src}人次；各年相同，假设）；"
-                                f"换证比例{_fmt(share)}（假设）；每{every}年换证（{regime.id}），此前每{old}年复审"])
+    own = {k: r for k, r in regulation.wave.items() if r.status != "估计"}
+    for year, sid, c, issued_year, issued, share, renewals, text in _wave_rows(basis, regulation):
+        r = own.pop((year, sid, c), None)
+        if r is not None:
+            w.writerow([year, sid, c, r.issued_year, r.issued, _fmt(r.renewal_share), r.renewals, r.status, r.basis])
+        else:
+            w.writerow([year, sid, c, issued_year, issued, _fmt(share), renewals, "估计", text])
+    for (year, sid, c), r in sorted(own.items()):  # a bureau's rows for years the method does not cover
+        w.writerow([year, sid, c, r.issued_year, r.issued, _fmt(r.renewal_share), r.renewals, r.status, r.basis])
     return buf.getvalue()
 
 

@@ -1,21 +1,22 @@
 """The certification rules in force, per date: which exam kinds exist, how often holders renew, how many retakes.
 
 ``constraints/regulation.toml`` (format in ``constraints/README.md``) lists the regimes — Order No. 30, and the
-revision reported in force from 2026-06-01 — each from its first day, every fact with its ``source`` and
-``status``: 已确认 (checked against the cited text) or 待核定 (reported or proposed). A plan year takes the
-regimes whose days overlap its window, so a year spanning a change has two: its sessions before and after the
-change print different 考试类别 (:func:`printed_kind`), its returning candidates follow each regime's retake
+revision reported in force from 2026-06-01 — each from its first day, every fact with its ``source`` and ``status``:
+已确认 (checked against the cited text) or 待核定 (reported or proposed). A plan year takes the regimes whose days overlap
+its window, so a year spanning a change has two: its sessions before and after the change print each the 考试类别 of the
+confirmed regime in force on their date (:func:`printed_kind`), its returning candidates follow each regime's retake
 limit over the part of the year it governs (:meth:`YearRules.returning`), and its renewal wave
-(``constraints/renewal_wave.csv``: holders whose certificates were issued six years before, 估计) enters only
-on the days of a regime that renews that way (:meth:`YearRules.wave`).
+(``constraints/renewal_wave.csv``: holders whose certificates were issued six years before, 估计) enters only on the
+days of a regime that renews that way (:meth:`YearRules.wave`).
 
 A 待核定 fact is still used — it is the best figure held — and listed for the planner (:func:`pending_items`:
 ``发布前核对.txt``, ``planner demand show``); it is never printed in a file that leaves the office.
 
-Kinds are matched across regimes by position: a stream's first kind is every session's (initial and
-renewal candidates), its second the refresher-only opening cycle's. A plan keeps the wording of the regime in
-force when its window opens (``Stream.kinds``, what the model and ``plan.csv`` use); the published files print
-each session's wording in force on its exam date.
+Kinds are matched across regimes by position: a stream's first kind is every session's (initial and renewal
+candidates), its second the refresher-only opening cycle's. A plan keeps the wording of the regime in force when its
+window opens (``Stream.kinds``, what the model and ``plan.csv`` use); the published files print each session's
+wording in force on its exam date if that regime and its wording are 已确认, else the last confirmed one
+(:func:`published_kinds`: a proposed wording never leaves the office).
 """
 from __future__ import annotations
 
@@ -89,6 +90,10 @@ class WaveRow:
     renewals: int
     status: str
     basis: str
+    #: the renewals the shipped estimate's method gives this row (``demand_estimate``): what an estimate's entering
+    #: candidates were built around, so what its regime-before renewals are reckoned from, whatever the row says
+    estimated: int | None = field(default=None, compare=False)
+    line: int = field(default=0, compare=False)  # its row in the file, for messages
 
 
 @dataclass(frozen=True)
@@ -200,7 +205,15 @@ def regulation_from_dict(doc: dict, file, streams) -> Regulation:
                                field=f"{where}.from")
         if not isinstance(r.get("renewal_wave", False), bool):
             raise PlannerError("expected true or false", file=file, field=f"{where}.renewal_wave")
+        if any(g.id == r["id"].strip() for g in out):
+            raise PlannerError(f"a second regime {r['id']!r}", file=file, field=f"{where}.id")
         facts = {k: _fact(k, r[k], file, where, streams) for k in FACTS if k in r}
+        if r.get("renewal_wave", False):  # the wave replaces the renewals of the regime before: both need a period
+            before = [g for g in out if set(gov) <= g.streams]
+            if not before or "renewal_every_years" not in before[-1].facts or "renewal_every_years" not in facts:
+                raise PlannerError("a renewal wave needs renewal_every_years here and in a regime before it "
+                                   "governing the same streams (its renewals are what the wave replaces)",
+                                   file=file, field=f"{where}.renewal_wave")
         for sid in facts["kinds"].value if "kinds" in facts else ():
             if sid not in gov:
                 raise PlannerError(f"{sid!r} is not one of the streams it governs", file=file,
@@ -249,9 +262,44 @@ def load_wave(path: Path, streams) -> dict[tuple[int, str, str], WaveRow]:
                                row=row, field="status")
         if (year, sid, cid) in out:
             raise PlannerError(f"a second row for {year} {sid} {cid}", file=path, row=row, field="year")
-        out[(year, sid, cid)] = WaveRow(issued_year, whole("issued", 0, 2_000_000), share,
-                                        whole("renewals", 0, 2_000_000), rec["status"], rec["basis"])
+        if issued_year >= year:
+            raise PlannerError(f"certificates renewed in {year} were issued before it, got {issued_year}", file=path,
+                               row=row, field="issued_year")
+        issued, renewals = whole("issued", 0, 2_000_000), whole("renewals", 0, 2_000_000)
+        if abs(renewals - issued * share) > 0.5 + 1e-9:  # renewals = issued × renewal_share, rounded
+            raise PlannerError(f"expected issued × renewal_share = {issued} × {rec['renewal_share']} ≈ "
+                               f"{issued * share:g}, got {renewals}", file=path, row=row, field="renewals")
+        out[(year, sid, cid)] = WaveRow(issued_year, issued, share, renewals, rec["status"], rec["basis"], line=row)
     return out
+
+
+def _check_wave(reg: Regulation, path: Path) -> None:
+    """Every wave row falls in a year a renewing regime governs, its certificates issued that regime's period
+    before; one line naming file, row and field otherwise."""
+    for (year, sid, _), w in reg.wave.items():
+        renewing = [g for g in reg.regimes if g.renewal_wave and sid in g.streams
+                    and (g.start is None or g.start.year <= year)]
+        if not renewing:
+            raise PlannerError(f"no regime of {FILE} with renewal_wave = true governs {sid} in {year}", file=path,
+                               row=w.line, field="year")
+        every = renewing[-1].value("renewal_every_years")
+        if every and w.issued_year != year - every:
+            raise PlannerError(f"regime {renewing[-1].id!r} renews every {every} years: certificates renewed in "
+                               f"{year} were issued in {year - every}, got {w.issued_year}", file=path,
+                               row=w.line, field="issued_year")
+
+
+def _estimated(reg: Regulation, directory: Path) -> Mapping[tuple[int, str, str], WaveRow]:
+    """The wave with each row's ``estimated`` renewals: its own for an 估计 row; for a bureau's row (实际), the
+    shipped estimate's method on ``demand_basis.csv`` beside it (the figure an estimate's entering candidates hold),
+    else its own."""
+    est: dict = {}
+    if any(w.status != "估计" for w in reg.wave.values()) and (directory / "demand_basis.csv").is_file():
+        from .wave_estimate import estimated_renewals, read_basis
+
+        est = estimated_renewals(read_basis(directory / "demand_basis.csv"), reg)
+    return MappingProxyType({k: replace(w, estimated=w.renewals if w.status == "估计" else est.get(k, w.renewals))
+                             for k, w in reg.wave.items()})
 
 
 def load_regulation(directory: str | Path, streams) -> Regulation:
@@ -262,7 +310,10 @@ def load_regulation(directory: str | Path, streams) -> Regulation:
     d = Path(directory)
     reg = regulation_from_dict(read_toml(d / FILE), d / FILE, streams) if (d / FILE).is_file() else Regulation()
     wave = load_wave(d / WAVE_FILE, streams) if (d / WAVE_FILE).is_file() else {}
-    return replace(reg, wave=MappingProxyType(wave))
+    reg = replace(reg, wave=MappingProxyType(wave))
+    if reg.regimes:
+        _check_wave(reg, d / WAVE_FILE)
+    return replace(reg, wave=_estimated(reg, d))
 
 
 @lru_cache(maxsize=8)
@@ -296,9 +347,24 @@ def year_kinds(catalogue, year: int, window_start: dt.date):
     return replace(catalogue, streams=streams)
 
 
+def published_kinds(reg: Regulation, stream: str, day: dt.date) -> tuple[Regime, tuple[str, ...]] | None:
+    """The regime whose 考试类别 a published file may print for *stream* on *day*, with its wordings: the latest in
+    force on or before *day* whose regime and ``kinds`` are both 已确认 (a 待核定 wording, or a wording dated by
+    a 待核定 regime, never leaves the office); None when there is none."""
+    out = None
+    for r in reg.regimes:
+        if r.start is not None and r.start > day:
+            break
+        f = r.facts.get("kinds")
+        if r.status != PENDING and f is not None and not f.pending and stream in f.value:
+            out = (r, tuple(f.value[stream]))
+    return out
+
+
 def printed_kind(ctx, session) -> str:
     """The 考试类别 a published file prints for *session*: its kind's position in the plan's kinds, worded as the
-    regime in force on its exam date words it."""
+    confirmed regime in force on its exam date words it (:func:`published_kinds`: a 待核定 wording is the
+    planner's, listed on the checklist, and the last confirmed one is printed until it is confirmed)."""
     cat = ctx.catalogue
     kinds = cat.streams[session.stream].kinds
     if session.kind not in kinds:
@@ -306,9 +372,8 @@ def printed_kind(ctx, session) -> str:
     own = cat.materials_by_year.get(ctx.year)
     if own is not None and own.confirmed and session.stream in own.kinds:
         return session.kind
-    regime = of_catalogue(cat).on(session.exam_date)
-    there = regime.kinds(session.stream) if regime is not None else None
-    return there[kinds.index(session.kind)] if there else session.kind
+    there = published_kinds(of_catalogue(cat), session.stream, session.exam_date)
+    return there[1][kinds.index(session.kind)] if there else session.kind
 
 
 def plan_kind(catalogue, stream: str, wording: str) -> str:
@@ -392,8 +457,9 @@ class YearRules:
     def wave(self, stream: str, category: str, entering: int, days, weights) -> Wave:
         """The renewal wave of an estimate's category: the year's row of renewal_wave.csv times the share of
         the year a renewing-every-N-years regime governs. The estimate's *entering* candidates hold the renewal
-        candidates of the regime before it, every M years: as many as the wave × N / M (the same certificates,
-        renewed more often), which that regime's days lose (never more than they hold)."""
+        candidates of the regime before it, every M years: as many as the estimate's own wave × N / M (the same
+        certificates, renewed more often; :attr:`WaveRow.estimated`, also when a bureau's row gives the real
+        wave), which that regime's days lose (never more than they hold)."""
         row = self.regulation.wave.get((self.year, stream, category))
         shares = self._shares(stream, days, weights)
         parts = [(k, g, s) for k, (g, s) in enumerate(shares) if g.renewal_wave and s > 0]
@@ -408,7 +474,8 @@ class YearRules:
         new_every = wave_regime.value("renewal_every_years")
         old_every = before[-1].value("renewal_every_years") if before else None
         ratio = new_every / old_every if new_every and old_every else 0.0
-        replaced = min(int(round(row.renewals * ratio * share)), int(round(entering * share)))
+        old = row.renewals if row.estimated is None else row.estimated  # the estimate's own, not a bureau's
+        replaced = min(int(round(old * ratio * share)), int(round(entering * share)))
         return Wave(first, int(round(row.renewals * share)), replaced, row)
 
 
@@ -418,6 +485,27 @@ def year_rules(problem) -> YearRules:
 
 def _day(d: dt.date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _stream_name(catalogue, sid: str) -> str:
+    return catalogue.streams[sid].name if sid in catalogue.streams else sid
+
+
+def _printed_instead(reg: Regulation, catalogue, kinds: dict, day: dt.date) -> str:
+    """What the published 附件3 prints in place of a 待核定 wording from *day* on (:func:`published_kinds`), per
+    group of streams printing the same, and how the wording gets confirmed."""
+    groups: dict = {}
+    for sid in kinds:
+        there = published_kinds(reg, sid, day)
+        groups.setdefault(there and (there[0].name, there[1]), []).append(_stream_name(catalogue, sid))
+    parts = []
+    for printed, names in groups.items():
+        whom = "" if len(groups) == 1 else "、".join(names)
+        parts.append(f"{whom}仍印制《{printed[0]}》的写法（{' / '.join(printed[1])}）" if printed
+                     else f"{whom}没有已确认的写法，印制计划中的写法")
+    return ("附件3对外不印制此写法：" + "；".join(parts)
+            + f"；核定后请技术人员在 constraints/{FILE} 中将该规定及其 kinds 的 status 改为“已确认”"
+            "（或在 constraints/materials/ 的当年文件 [kinds] 中确认当年写法）")
 
 
 def pending_items(catalogue, window: tuple[dt.date, dt.date], demand=None) -> list[str]:
@@ -435,18 +523,32 @@ def pending_items(catalogue, window: tuple[dt.date, dt.date], demand=None) -> li
             if f is None or not f.pending:
                 continue
             v = f.value
+            printed = ""
             if key == "kinds":
-                v = "；".join(f"{catalogue.streams[s].name if s in catalogue.streams else s}：{' / '.join(ks)}"
-                             for s, ks in v.items())
+                v = "；".join(f"{_stream_name(catalogue, s)}：{' / '.join(ks)}" for s, ks in v.items())
+                printed = _printed_instead(reg, catalogue, f.value, lo)
             elif isinstance(v, bool):
                 v = "是" if v else "否"
-            out.append(f"{FACT_LABELS[key]}（{period}）待核定：{v}。依据：{f.source}")
+            out.append(f"{FACT_LABELS[key]}（{period}）待核定：{v}。依据：{f.source}" + (f"。{printed}" if printed
+                                                                                   else ""))
     if len(spans) > 1:
+        later = spans[1][0]
+        f = later.facts.get("kinds")
+        how = ("印制考试类别" if later.status != PENDING and f is not None and not f.pending else
+               "办理（其考试类别写法待核定，附件3暂印已确认的写法，见上条）")
         out.append(f"本计划年度跨越规定修订施行日（{_day(spans[1][1])}）：此前各期按《{spans[0][0].name}》，"
-                   f"此后各期按《{spans[1][0].name}》印制考试类别，请核对附件3。")
+                   f"此后各期按《{later.name}》{how}，请核对附件3。")
     year = window[0].year
-    if any(g.renewal_wave for g, _, _ in spans) and not any(k[0] == year for k in reg.wave):
-        out.append(f"{year}年没有到期换证人数的估计（constraints/{WAVE_FILE}），需求中未计换证考生。")
+    renewing = [g for g, _, _ in spans if g.renewal_wave]
+    if renewing and not any(k[0] == year for k in reg.wave):
+        # the periods as the regimes state them (Order No. 30: 复审 every 3 years; the revision: 换证 every 6)
+        before = reg.regimes[:reg.regimes.index(renewing[0])]  # regimes are in date order (the reader checks)
+        old = before[-1].value("renewal_every_years") if before else None
+        new = renewing[0].value("renewal_every_years")
+        said = (f"仍按原规定每{old}年复审计入复审考生，未按每{new}年换证调整" if old and new
+                else "仍按原规定计入复审考生，未按换证周期调整")
+        out.append(f"{year}年没有到期换证人数的估计（constraints/{WAVE_FILE}）：程序提供的需求估计中，本年{said}；"
+                   "请技术人员补充该年的行。")
     return out
 
 
