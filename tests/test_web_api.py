@@ -692,7 +692,9 @@ def test_token_is_required_then_kept_in_a_cookie(tmp_path):
         csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
         vid = app.state.ws.add_version(csv, {}, year=2024, scenario=None, parent=None, note="", kind="upload")
         page = client.get(f"/publish?v={vid}").text
-        sub = app.state.bench.sub_token  # the links carry the read-only token, never the planner's
+        from planner.web.security import institution_token
+
+        sub = institution_token(app.state.bench.sub_token, "huaan")  # the links carry a read-only token, never the planner's
         assert f"/ics/huaan.ics?token={sub}" in page and "s3cret" not in page
     with TestClient(app) as other:
         assert other.get("/ics/huaan.ics").status_code == 403

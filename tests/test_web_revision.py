@@ -307,10 +307,12 @@ def test_bad_registrations_are_said_on_the_form_and_queue_nothing(env, name, bad
 def test_a_read_only_token_cannot_publish_or_download(tmp_path):
     app = create_app(tmp_path / "w", token="s3cret-planner-token", documents=False, warm=False)
     with TestClient(app) as client:
-        sub = app.state.bench.sub_token
+        from planner.web.security import institution_token
+
+        sub = institution_token(app.state.bench.sub_token, "huaan")
         for path in ("/job/abc/publish", "/job/abc/refuse"):
             r = client.post(f"{path}?token={sub}", data=form(app, reason="x"))
-            assert r.status_code == 403 and "只能订阅日历" in r.text
+            assert r.status_code == 403 and "只能订阅本机构的日历" in r.text
         assert client.get(f"/job/abc/changes.csv?token={sub}").status_code == 403
         assert client.get(f"/job/abc/revision.csv?token={sub}").status_code == 403
         assert client.get(f"/files/1/revision.docx?token={sub}").status_code == 403

@@ -51,13 +51,16 @@ def cjk_family() -> str:
 
 @contextmanager
 def chart_style():
-    """rcParams for every chart: CJK font first, no Unicode minus, fixed SVG ids."""
+    """rcParams for every chart: CJK font first, no Unicode minus, fixed SVG ids, and every text drawn as written:
+    a site's or category's name with two ``$`` (from a data file or a scenario's new institution) is not
+    matplotlib's mathtext, which would set it in italics or, unparsable (``$\\frac$``), stop the publication."""
     import matplotlib
 
     rc = {
         "font.family": [cjk_family(), "DejaVu Sans"],
         "font.size": 10,
         "axes.unicode_minus": False,
+        "text.parse_math": False,
         "svg.hashsalt": SVG_SALT,
         "svg.fonttype": "path",
         "savefig.dpi": 120,

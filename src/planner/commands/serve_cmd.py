@@ -70,7 +70,8 @@ def run(args) -> int:
     _check_port(args.host, args.port)  # after the workspace: a damaged one is named first
     print(f"排考工作台: {url}  (workspace {app.state.ws.root}; Ctrl-C stops)", flush=True)
     if app.state.bench.sub_token:
-        print(f"日历订阅（只读，可交给各考点）: {base}ics/<考点>.ics?token={app.state.bench.sub_token}", flush=True)
+        print("日历订阅（只读，每个考点一个地址，只能打开本考点的日历）: 见工作台“发布”页的“各培训机构的日历订阅地址”",
+              flush=True)
     if args.open:
         webbrowser.open(url if args.host not in WILDCARD else url.replace(base, f"http://127.0.0.1:{args.port}/"))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -23,7 +23,7 @@ from ..errors import PlannerError
 from . import i18n
 from .bench import HERE, MAX_UPLOAD, TOKEN_COOKIE, Bench, hostname
 from .routes import ROUTERS
-from .security import same_origin
+from .security import calendar_of, same_origin
 from .workspace import OutsideWorkspace
 
 
@@ -73,12 +73,16 @@ def _guard(app: FastAPI, b: Bench, allowed_hosts: set[str] | None) -> None:
             via_query = given is not None
             if given is None:
                 given = request.cookies.get(TOKEN_COOKIE) or request.headers.get("x-planner-token")
-            given = (given or "").encode()
-            if secrets.compare_digest(given, b.sub_token.encode()):
-                if not request.url.path.startswith("/ics/") or request.method != "GET":
-                    return b.plain_page(request, 403, "只能订阅日历", i18n.text("subscription_only"))
-                via_query = False  # the subscription token never becomes the planner's cookie
-            elif not secrets.compare_digest(given, token.encode()):
+            given = given or ""
+            if secrets.compare_digest(given.encode(), token.encode()):
+                pass  # the planner
+            elif request.method == "GET" and calendar_of(b.sub_token, given, request.url.path) is not None:
+                via_query = False  # an institution's token opens its own calendar, and never becomes a cookie
+            elif b.subscriber(given) is not None:  # an institution's token anywhere else: another's calendar, a page
+                return b.plain_page(request, 403, "只能订阅本机构的日历", i18n.text("subscription_only"))
+            elif secrets.compare_digest(given.encode(), b.sub_token.encode()):  # the one shared link of before
+                return b.plain_page(request, 403, "订阅地址已更换", i18n.text("subscription_renewed"))
+            else:
                 return b.plain_page(request, 403, "需要访问令牌",
                                     "请使用启动工作台时显示的完整地址（含 ?token=…）打开本页。")
         if request.method == "POST" and not same_origin(request.headers):

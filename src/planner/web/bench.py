@@ -24,7 +24,7 @@ from ..publish import wording as W
 from ..textio import ascii_digits
 from . import i18n
 from .jobs import JobQueue, QueueFull, Unsaved, load_context
-from .security import field_limit, subscription_token
+from .security import field_limit, institution_token, subscription_token
 from .workspace import Workspace
 
 HERE = Path(__file__).parent
@@ -59,7 +59,8 @@ class Bench:
         #: 发布 also makes notice.pdf / revision.pdf (LibreOffice, seconds) and the A3 wall calendar
         self.documents = documents
         self.token = token
-        #: read-only: opens the calendars only; the only token in a link handed out
+        #: the workspace's subscription secret: each institution's read-only token is derived from it
+        #: (``security.institution_token``); never handed out itself
         self.sub_token = subscription_token(self.ws.root) if token else None
         #: the address other machines use (``--host 0.0.0.0``), for the links handed out; else the request's
         self.public_url = public_url
@@ -160,6 +161,16 @@ class Bench:
 
     def plain_page(self, request: Request, status: int, title: str, message: str) -> HTMLResponse:
         return plain_page(self.templates, request, status, title, message)
+
+    def subscriber(self, given: str) -> str | None:
+        """The institution (of the shipped catalogue) whose subscription token *given* is, else None."""
+        if not self.sub_token or not given:
+            return None
+        found = None
+        for inst in catalogue().institutions:  # every one compared, in constant time each
+            if secrets.compare_digest(given.encode(), institution_token(self.sub_token, inst).encode()):
+                found = inst
+        return found
 
     def need_version(self, vid):
         v = self.ws.version(vid) if vid not in (None, "") else None

@@ -1,14 +1,20 @@
 """Who may do what on the workbench, and what a request may carry.
 
-Two tokens with two powers when the workbench is reachable from the network: the planner's token opens
-everything; the subscription token (kept in the workspace, so the links institutions subscribed to
-survive a restart) opens only ``/ics/…`` calendars, and it is the only one in a link handed out. A token
+Two kinds of token when the workbench is reachable from the network: the planner's token opens everything; an
+institution's subscription token opens only that institution's calendar (``/ics/<its id>.ics``), and it is the
+only token in the link handed to that institution. The institutions' tokens are derived from one subscription
+secret kept in the workspace (:func:`institution_token`), so the links institutions subscribed to survive a
+restart; the secret itself is never handed out and opens nothing. A token
 for a network address must carry at least 128 bits. POSTs must come from the workbench's own pages
 (Origin, else Referer, names the host the request was sent to), besides the CSRF token.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import math
+import re
 import secrets
 import socket
 from urllib.parse import urlsplit
@@ -96,6 +102,26 @@ def subscription_token(root) -> str:
     except OSError:  # pragma: no cover - a file system without modes
         pass
     return text
+
+
+#: an institution's calendar as its link names it (the path as the server received it, percent-decoded)
+ICS_PATH = re.compile(r"/ics/([^/]+)\.ics")
+
+
+def institution_token(secret: str, institution: str) -> str:
+    """The read-only token of one institution's calendar: HMAC-SHA256 of its id under the workspace's subscription
+    secret (:func:`subscription_token`), 192 bits. One institution's link opens its own calendar, never another's."""
+    mac = hmac.new(secret.encode(), f"ics:{institution}".encode(), hashlib.sha256).digest()[:24]
+    return base64.urlsafe_b64encode(mac).decode()
+
+
+def calendar_of(secret: str, given: str, path: str) -> str | None:
+    """The institution whose calendar *path* is, when *given* is that institution's token; else None."""
+    m = ICS_PATH.fullmatch(path)
+    if m is None:
+        return None
+    mine = institution_token(secret, m.group(1))
+    return m.group(1) if secrets.compare_digest(given.encode(), mine.encode()) else None
 
 
 def field_limit(name: str) -> int:

@@ -32,10 +32,13 @@ MEDIA = {".ics": "text/calendar; charset=utf-8", ".csv": "text/csv; charset=utf-
 
 
 def ics_url(request: Request, inst: str) -> str:
-    """The link handed to an institution: the address other machines use, and only the read-only token."""
+    """The link handed to an institution: the address other machines use, and only that institution's read-only
+    token (``security.institution_token``: it opens this calendar, no other)."""
+    from ..security import institution_token
+
     b = bench(request)
     url = (b.public_url or str(request.base_url)) + f"ics/{inst}.ics"
-    return url + (f"?token={quote(b.sub_token)}" if b.sub_token else "")
+    return url + (f"?token={quote(institution_token(b.sub_token, inst))}" if b.sub_token else "")
 
 
 #: the 发布 form's fields for the notice's letterhead, as ``planner publish --doc-number/--issued``
