@@ -29,8 +29,8 @@ with warnings.catch_warnings():
 
 from planner.web import security  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
+from test_web_probes import ADMIN, published  # noqa: E402,F401 (the token-protected app with 2024 published)
 
-ADMIN = "Xk3v9QpL2mTz8RwN4cYb7HsJ"
 PLAN_CSV = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
 
 
@@ -70,16 +70,6 @@ def test_two_dollar_signs_keep_their_text_in_the_svg(plan2024, ctx2024):
 
 
 # -- one institution's link opens that institution's calendar only ----------------------------------------------
-@pytest.fixture(scope="module")
-def published(tmp_path_factory):
-    app = create_app(tmp_path_factory.mktemp("audit_o"), token=ADMIN, public_url="http://192.0.2.10:8765/",
-                     documents=False, warm=False)
-    with TestClient(app) as client:
-        client.get(f"/plan?token={ADMIN}")
-        vid = app.state.ws.add_version(PLAN_CSV, {"year": 2024}, year=2024, scenario=None, parent=None, note="",
-                                       kind="upload")
-        assert client.post(f"/publish/{vid}", data={"csrf": app.state.csrf}, follow_redirects=False).status_code == 303
-        yield app, client, vid
 
 
 def _links(client, vid) -> dict[str, str]:
