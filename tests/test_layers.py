@@ -13,7 +13,7 @@ LAYERS = [
     ("data", "plan", "calendar", "holiday_forecast", "targets", "demand", "regulation", "wave_estimate"),
     ("problem", "queueing"),
     ("rules", "ruleset"),
-    ("model", "check", "lns"),
+    ("model", "check", "lns", "descent"),
     ("solver",),
     ("api", "scenario", "replan", "compare", "sweep", "reproduce", "runinfo", "sizing", "demand_import",
      "demand_estimate"),

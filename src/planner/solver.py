@@ -308,13 +308,17 @@ def solve(
     if units_per_second is None:
         units_per_second = DEMAND_UNITS_PER_SECOND if getattr(ctx, "demand", None) is not None else 1.0
     clock = _Clock(time_limit, units_per_second, start=started)
+    all_pins = list({p.key: p for p in list(ctx.pins) + list(pins or [])}.values())
+    # with candidates, the plan's own search (not a re-plan's, whose tiers come first) ends in rounds of a
+    # neighbourhood search (planner.lns), and starts from the plan a plain-Python local search makes of its start
+    neighbourhoods = getattr(ctx, "demand", None) is not None and reference is None and first_tiers is None
+    descended = None  # the local search's plan, which keeps every rule: never lost to a search cut short
+    if neighbourhoods and hint is not None and not getattr(ctx.demand, "free_days", False):  # sizing picks days itself
+        descended = _descend(ctx, hint, clock, all_pins)
+        hint, descended = descended, (descended if descended is not hint else None)
     # With candidates, the queue builds literals per ready day a slot's days can reach: narrow those days first.
     mv = build_model(ctx, spans=implied_spans(ctx, time_limit=0.1 * time_limit) if ctx.demand is not None else None)
     m = mv.model
-    all_pins = list({p.key: p for p in list(ctx.pins) + list(pins or [])}.values())
-    # with candidates, the plan's own search (not a re-plan's, whose tiers come first) ends in rounds of a
-    # neighbourhood search (planner.lns)
-    neighbourhoods = getattr(ctx, "demand", None) is not None and reference is None and first_tiers is None
     kept, repaired = _start(mv, ctx, clock, seed, all_pins, hint if hint is not None else reference, neighbourhoods)
     if repaired is not None:
         floor = max(floor or 0, repaired)
@@ -361,11 +365,48 @@ def solve(
     result.binding = binding if not st.has_plan and st != Status.INFEASIBLE else []
     if status == cp_model.UNKNOWN or st == Status.TIME_LIMIT:
         result.stopped_by = "wall-clock limit" if clock.wall_stop else "deterministic limit"
-    if start is not None and st != Status.INFEASIBLE:
-        _no_dearer_than(start, result, ctx, all_pins)
+    if st != Status.INFEASIBLE:
+        _keep_given(result, (start, descended), ctx, all_pins, floor)
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result
+
+
+def _keep_given(result: Result, plans, ctx: Problem, pins: list[Session], floor: int | None) -> None:
+    """The result is never dearer than a plan the run was given or made itself before its search (*plans*: the
+    plan continued, the local search's), even when the search was cut short before it found one."""
+    for plan in plans:
+        if plan is not None:
+            _no_dearer_than(plan, result, ctx, pins)
+    if result.plan is not None:
+        result.binding = []
+        if result.bound is None and floor is not None:  # the local search's plan, no search returned one in time
+            result.bound = float(max(0, min(floor, result.objective)))
+
+
+def _descend(ctx: Problem, plan: Plan, clock: _Clock, pins: list[Session]) -> Plan:
+    """*plan* improved by :func:`planner.descent.improve` within ``descent.SHARE`` of the work left, or all of it
+    when *plan* breaks a rule (its moves charged to *clock* at ``descent.MOVES_PER_UNIT``); *plan* itself when the
+    search does not bring it to a plan
+    that keeps every rule (it may start from one that breaks the waiting limit). The plan it returns is checked
+    here: its cost must be the one the search computed."""
+    from .check import check_plan
+    from .descent import MOVES_PER_UNIT, SHARE, improve
+
+    # a plan that breaks the waiting limit may take all the work left to mend (CP-SAT's repair too runs to its first
+    # plan as long as that takes); otherwise a share
+    share = SHARE if check_plan(plan, ctx).ok else 1.0
+    budget = int(share * (clock.limit - clock.det_used) * MOVES_PER_UNIT)
+    out = improve(plan, ctx, budget, held={p.key for p in pins}, out_of_time=lambda: clock.left <= 0)
+    clock.det_used += out.moves / MOVES_PER_UNIT
+    if out.overdue or not out.kept:
+        return plan
+    report = check_plan(out.plan, ctx)
+    if not report.ok or report.objective != out.cost:
+        raise InternalError(f"the local search priced its plan at {out.cost} but check finds "
+                            + (f"{report.objective}" if report.ok else "broken rules")
+                            + ": please report it with the inputs")
+    return out.plan
 
 
 def _no_dearer_than(start: Plan, result: Result, ctx: Problem, pins: list[Session]) -> None:
