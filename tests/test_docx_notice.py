@@ -163,7 +163,9 @@ def test_revision_lists_exactly_the_changed_sessions(plan2024, ctx2024):
     assert [(r[0], r[-1]) for r in rows] == [
         ("主要负责人和安管员\n第5期", "报名时间调整"),
         ("特种作业\n第24期", "考试时间调整"),
-        ("特种作业\n第30期", "考试地点调整"),
+        # 聚腾 → 华安: 华安 does not examine four of 聚腾's electrical types, whose candidates must register elsewhere
+        ("特种作业\n第30期", "考试地点调整（调整后考点不承担继电保护作业、电力电缆作业、高压试验作业等4项考试，已报名的上述项目考生须改报"
+                           "其他期次）"),
     ]
     files = revision_files(plan2024, new, ctx2024, {"*": "工作需要"})
     d = docx.Document(io.BytesIO(files["revision.docx"]))

@@ -411,3 +411,19 @@ def test_every_reason_a_pin_gives_is_worded_in_chinese(ctx2024, plan2024, no):
     assert why  # the pin moved others
     said = [x for r in why for x in i18n.reason(r, ctx2024.catalogue)]
     assert said and not [x for x in said if re.search(r"[A-Za-z]", x)], list(zip(why, said))
+
+
+def test_an_estimate_s_candidates_are_headed_estimated_on_the_page(env):
+    """Expected candidates (the published set's, or the demand's: 估计) are never read as registrations: the 调整
+    table's column (and each card's label, on a phone) says 估计, not only the sentence above it (audit S)."""
+    app, client, vid, jid, people = env
+    job = app.state.jobs.get(jid)
+    html = client.get(f"/job/{jid}").text
+    assert "<th>受影响考生</th>" in html and "受影响考生（估计）" not in html  # uploaded registrations: counts
+    saved = job.outcome.get("people_basis")
+    try:
+        job.outcome["people_basis"] = "按发布时的预计考生数，估计"
+        html = client.get(f"/job/{jid}").text
+    finally:
+        job.outcome["people_basis"] = saved
+    assert "<th>受影响考生（估计）</th>" in html and 'data-label="受影响考生（估计）"' in html

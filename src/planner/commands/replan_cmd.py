@@ -157,7 +157,23 @@ def _replan(args, from_date, tx) -> int:
         print(table([[r[1] + " #" + r[2], r[3], r[4], r[5], r[6], r[7], r[10], r[13]] for r in rows],
                     ["session", "exam before", "exam after", "days", "site before", "site after", "candidates",
                      "why"]))
+    _warn_lost(rp, ctx)
     return code
+
+
+def _warn_lost(rp, ctx) -> None:
+    """A session moved to a site that does not examine some of its operation types: its candidates registered for
+    those cannot sit it there (the 调整通知 and 调整明细 tell them to register for another session)."""
+    import sys
+
+    from ..publish.revision import lost_operations
+
+    for c in rp.changes:
+        lost = lost_operations(c, ctx)
+        if lost:
+            print(f"warning: {c.label()} moves from {c.old.institution} to {c.new.institution}, which does not "
+                  f"examine {', '.join(lost)}: candidates registered for those cannot sit it there (the revision "
+                  "notice tells them to register for another session)", file=sys.stderr)
 
 
 class _Result:

@@ -80,7 +80,8 @@ def default_advice(template: str | None = None) -> str:
 
 
 def what_changed(c: Change) -> str:
-    """The change in the notice's words."""
+    """The change in the notice's words. A registration deadline brought forward is always said (考试时间和报名时间
+    调整): whoever meant to register by the published deadline has fewer days, which the exam's own change hides."""
     if c.old is None:
         return "新增期次"
     if c.new is None:
@@ -90,11 +91,48 @@ def what_changed(c: Change) -> str:
         parts.append("考试时间")
     if c.old.institution != c.new.institution:
         parts.append("考试地点")
-    if not parts and c.old.registration_deadline != c.new.registration_deadline:
+    if c.old.registration_deadline != c.new.registration_deadline and (
+            not parts or c.new.registration_deadline < c.old.registration_deadline):
         parts.append("报名时间")
     if not parts:
         parts.append("考试类别")
-    return "和".join(parts) + "调整"
+    return ("、".join(parts[:-1]) + "和" if len(parts) > 1 else "") + parts[-1] + "调整"
+
+
+#: at most this many operation types are named in a row of the notice (the rest: 等N项)
+MAX_NAMED_OPERATIONS = 3
+
+
+def lost_operations(c: Change, ctx) -> list[str]:
+    """The operation types the published session examined (its site's scope for its stream, on its exam date) that
+    its new site does not examine on the new date: candidates registered for one of them cannot sit the moved
+    session there. Codes, in the catalogue's order; [] when the site stays, or the session is added or cancelled."""
+    if c.old is None or c.new is None or c.old.institution == c.new.institution:
+        return []
+
+    def examined(institution, day):
+        if institution not in ctx.catalogue.institutions:
+            return set()
+        return {code for code, days in ctx.offered(institution, c.stream).items() if days is None or day in days}
+
+    gone = examined(c.old.institution, c.old.exam_date) - examined(c.new.institution, c.new.exam_date)
+    return [code for code in ctx.catalogue.operations if code in gone]
+
+
+def lost_text(c: Change, ctx) -> str:
+    """:func:`lost_operations` in the notice's words, with what those candidates do; "" when none is lost."""
+    codes = lost_operations(c, ctx)
+    if not codes:
+        return ""
+    names = [ctx.catalogue.operations[code].name for code in codes]
+    shown = "、".join(names[:MAX_NAMED_OPERATIONS]) + (f"等{len(names)}项" if len(names) > MAX_NAMED_OPERATIONS
+                                                      else "")
+    return f"调整后考点不承担{shown}考试，已报名的上述项目考生须改报其他期次"
+
+
+def _with_lost(text: str, c: Change, ctx) -> str:
+    lost = lost_text(c, ctx)
+    return f"{text}；{lost}" if text and lost else text or lost
 
 
 def _short(ctx, institution: str) -> str:
@@ -182,7 +220,7 @@ def detail_entries(changes: list[Change], rows: dict, ctx, year: int, rule_title
         out.append({"key": f"{c.stream}-{c.no}", "stream": cat.streams[c.stream].name, "no": c.no,
                     "what": what_changed(c), "old": side(c.old), "new": side(c.new),
                     "days": W.days_moved(c.days) if c.old and c.new else "",
-                    "candidates": row[10] if row else "", "reason": row_reason(c, reason, ctx),
+                    "candidates": row[10] if row else "", "reason": _with_lost(row_reason(c, reason, ctx), c, ctx),
                     "rule": rule_title(rule) if rule else "",
                     "refusable": bool(c.old and c.new and reason is not None and not reason.own)})
     return out
@@ -220,8 +258,12 @@ def notice_reason(changes: list[Change], reasons: dict, ctx, year: int) -> str:
                 continue
             why = cl.reason.strip().rstrip("。，；") if _CJK.search(cl.reason or "") else ""
             why = _without_site(why, ctx, cl.institution)
-            text = f"{_short(ctx, cl.institution)}考点{why + '，' if why and len(why) <= MAX_REASON_CHARS else ''}" \
-                   f"自{W.day_text(cl.start, year)}起暂停考试"
+            since = f"自{W.day_text(cl.start, year)}起"
+            if why and len(why) <= MAX_REASON_CHARS and since in why:  # its own reason dates it: said once
+                text = f"{_short(ctx, cl.institution)}考点{why}"
+            else:
+                text = f"{_short(ctx, cl.institution)}考点{why + '，' if why and len(why) <= MAX_REASON_CHARS else ''}" \
+                       f"{since}暂停考试"
         elif rule in ("working_day", "holiday_deadline", "plan_window"):
             text = "国家法定节假日安排调整"
         elif rule == "session_count":
@@ -267,7 +309,7 @@ def revision_rows(old: Plan, new: Plan, ctx, reasons: dict | None = None) -> lis
     for c in diff_plans(old, new):
         o, n = c.old, c.new
         why = what_changed(c)
-        extra = row_reason(c, reasons.get((c.stream, c.no)), ctx)
+        extra = _with_lost(row_reason(c, reasons.get((c.stream, c.no)), ctx), c, ctx)
         name = W.stream_short(c.stream, cat.streams[c.stream].name if c.stream in cat.streams else c.stream)
         rows.append([
             f"{name}\n第{c.no}期",
