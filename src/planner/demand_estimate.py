@@ -4,14 +4,31 @@ Yuncheng publishes no candidate numbers. ``constraints/demand_basis.csv`` lists 
 quoted from a row of ``constraints/demand_anchors.csv`` (other cities' published figures, with sources) or
 marked 假设 (an assumption). The method, per stream and category:
 
-1. sittings a year = 襄阳's 2024 person-exams of the category × ``scale`` (假设 1.0: a prefecture-level city
-   of the same order; the README's sensitivity table shows what ±20 % changes);
+1. sittings a year = 襄阳's 2024 person-exams (人次, read as sittings) of the category × ``scale`` (假设 1.0: a
+   prefecture-level city of the same order; the one quantity checked for both cities, resident population at the
+   2020 census, gives 4 774 508 / 5 260 951 = 0.91; industry, employment and enterprises were not checked; the
+   README's sensitivity table shows what ±20 % and 0.91 change). 襄阳's categories that are not in Yuncheng's
+   catalogue (烟花爆竹, 17) are left out;
 2. registrations = sittings ÷ the share who show up (北京 2023-11: 92.7 %);
 3. candidates entering the year (``first_time``) = registrations × (1 − r), r = (1 − show × pass) × retake
-   share: the rest are the year's own returns, which the demand model adds back ``retake_lag_days`` later;
+   share: the rest are taken to be the year's own returns. This inverts *unlimited* retakes (r / (1 − r)); the
+   demand model adds back fewer — at most the regime's ``max_retakes`` (Order No. 30: one) and only the returns
+   inside the window — so the model's registrations of a year under Order No. 30 fall short of sittings ÷ show:
+   2025, measured with ``planner demand show --year 2025`` (2026-12-05): 电工作业 10 580 against 10 800 (−2.0 %),
+   焊接与热切割作业 10 417 against 10 584 (−1.6 %), 高处作业 4 797 against 4 936 (−2.8 %), 危险化学品安全作业 692
+   against 761 (−9.0 %); managers (no retake limit) 2 529 and 29 the next year's against 2 558. The import's
+   inversion (``planner.demand_import``: the regulation's limit and window, here 2024's) would give 9 807
+   electrical, 9 751 welding, 4 389 height and 610 hazchem entering instead of 9 604, 9 594, 4 264 and 555: a
+   change of the shipped estimate left to its owner (every measured table of the README is on these figures);
 4. seats per exam day at every site of the stream = 北京's registrations of one exam week ÷ its sites ÷ the
-   week's days; one session takes ``days_per_session`` exam days;
+   week's 7 days (假设: every site examined every day of the week; the source gives the week's dates only, and a
+   5-day reading gives 148 seats, not 106; registrations stand in for seats); one session takes
+   ``days_per_session`` exam days;
 5. the monthly profile is flat (no public monthly figures).
+
+Every factor's source is in each category's ``basis`` (the scale, the show rate, the returns with their retake
+share, the pass rate); a figure of ``demand_basis.csv`` out of its range, unknown, given twice or naming a
+category not in the catalogue is refused with its row (``planner.wave_estimate.read_basis``), nothing written.
 
 The renewal wave (``constraints/renewal_wave.csv``, :func:`wave_text`; its method in ``planner.wave_estimate``), per
 plan year from the first year of a regime that renews every N years (``regulation.toml``, ``renewal_wave = true``; N
@@ -45,6 +62,7 @@ def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str
         return basis[key][0]
 
     show, share, scale = v("show_rate"), v("retake_share"), v("scale")
+    show_zh, share_zh, scale_zh = basis["show_rate"][1], basis["retake_share"][1], basis["scale"][1]
     seats = round(v("seats.registered") / v("seats.sites") / v("seats.days"))
     lines = [
         "# Demand for the Yuncheng plan year: an ESTIMATE (估计) built from other cities' public figures by",
@@ -75,10 +93,13 @@ def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str
                 "renewal = 0        # 估计未拆分：公开数字只有总人次",
                 "retake = 0",
                 "profile = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]   # 假设：无公开的月度数字",
-                f"show_rate = {_fmt(show)}",
+                f"show_rate = {_fmt(show)}   # {show_zh}",
                 f"pass_rate = {_fmt(pas)}",
-                f"retake_share = {_fmt(share)}",
-                f'basis = "估计：{src}人次×{_fmt(scale)}÷{_fmt(show)}×(1−{_fmt(r)})；合格率{basis[f"{sid}.{c}.pass_rate"][1]}"',
+                f"retake_share = {_fmt(share)}   # {share_zh}",
+                # every factor with its source: a planner reading one category sees where each number comes from
+                f'basis = "估计：{src}人次×{_fmt(scale)}÷{_fmt(show)}×(1−{_fmt(r)})；×{_fmt(scale)}为{scale_zh}；'
+                f'÷{_fmt(show)}为{show_zh}；1−{_fmt(r)}扣除当年补考回流，{_fmt(r)}＝(1−{_fmt(show)}×{_fmt(pas)})'
+                f'×未过再报比例{_fmt(share)}（假设）；合格率{basis[f"{sid}.{c}.pass_rate"][1]}"',
                 "",
             ]
     sites = sorted({i for ss in rule_streams.values() for i in ss})
@@ -86,7 +107,8 @@ def build(basis: dict[str, tuple[float, str]], rule_streams: dict[str, tuple[str
         lines += [f"[sites.{site}]", f"seats_per_day = {seats}",
                   f"days_per_session = {int(v('days_per_session'))}", f"max_days = {int(v('max_days'))}",
                   f'basis = "估计：{basis["seats.registered"][1]}人÷{int(v("seats.sites"))}个考点÷'
-                  f'{int(v("seats.days"))}天；每期{int(v("days_per_session"))}天为假设"', ""]
+                  f'{int(v("seats.days"))}天（{basis["seats.days"][1]}；报考人数当作考位数）；'
+                  f'每期{int(v("days_per_session"))}天为假设"', ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -119,17 +141,18 @@ def default_wave_text() -> str:
     from .data import load_catalogue
     from .regulation import load_regulation
 
-    d = constraints_dir()
-    return wave_text(read_basis(d / "demand_basis.csv"), load_regulation(d, load_catalogue().streams))
+    d, cat = constraints_dir(), load_catalogue()
+    return wave_text(read_basis(d / "demand_basis.csv", cat), load_regulation(d, cat.streams))
 
 
 def default_text() -> str:
     """The shipped estimate for the embedded rule set's streams (those the rotation and managers tables hold)."""
+    from .data import load_catalogue
     from .ruleset import load_ruleset
 
     rs = load_ruleset(None)
     streams = {sid: tuple(sites) for sid, sites in rs.streams.items() if sid in ("managers", "special_ops")}
-    return build(read_basis(constraints_dir() / "demand_basis.csv"), streams)
+    return build(read_basis(constraints_dir() / "demand_basis.csv", load_catalogue()), streams)
 
 
 def main(argv: list[str] | None = None) -> int:
