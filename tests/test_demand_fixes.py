@@ -29,6 +29,9 @@ from planner.ruleset import ruleset_from_dict
 
 from conftest import session, stated, tiny_doc
 
+#: a demand stream's facts as the shipped estimate states them (假设, constraints/demand_basis.csv)
+WEEKLY = {"arrival_every_days": 7, "retake_lag_days": 30}
+
 D = dt.date
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_RULES = ROOT / "constraints" / "yuncheng.toml"
@@ -92,8 +95,8 @@ def test_candidates_of_a_stream_without_sessions_are_unseated_in_both_faces(cat)
     late = [1] + [0] * 11  # January: only 2025-01-01 … 01-27 lies in the 2024 window, within 60 days of its end
     seen = {}
     for profile in (None, late):
-        demand = {"streams": {"special_ops": {"categories": {"electrical": category(60)}},
-                              "managers": {"categories": {"managers": category(30, profile)}}}, "sites": sites}
+        demand = {"streams": {"special_ops": {**WEEKLY, "categories": {"electrical": category(60)}},
+                              "managers": {**WEEKLY, "categories": {"managers": category(30, profile)}}}, "sites": sites}
         ctx = context(cat, small_doc(60, managers=0), demand)
         assert not [s for s in ctx.streams if s == "managers" and ctx.streams[s].count]  # no managers' session
         plan = spread_plan(ctx)
@@ -110,6 +113,7 @@ def test_plan_with_candidates_of_a_stream_without_sessions_exits_3_naming_catego
     category, the site and the session count that bind."""
     demand = tmp_path / "coal.toml"
     demand.write_text('name = "coal on demand"\nstatus = "实际"\n'
+                      "[streams.on_demand]\narrival_every_days = 7\nretake_lag_days = 30\n"
                       "[streams.on_demand.categories.coal_mine]\nfirst_time = 300\n"
                       "[sites.yvu]\nseats_per_day = 100\n", encoding="utf-8")
     r = subprocess.run([sys.executable, "-m", "planner", "plan", "--year", "2025", "--rules", str(SHIPPED_RULES),
@@ -122,7 +126,7 @@ def test_plan_with_candidates_of_a_stream_without_sessions_exits_3_naming_catego
 
 # -- 2. a dated licence ---------------------------------------------------------------------------------------------
 LICENCE = License("juteng", "hazchem", D(2024, 5, 1), D(2024, 8, 31), "temporary licence")
-SEATS_DEMAND = {"streams": {"special_ops": {"categories": {
+SEATS_DEMAND = {"streams": {"special_ops": {**WEEKLY, "categories": {
     "electrical": category(400, show_rate=1, pass_rate=1), "hazchem": category(100, show_rate=1, pass_rate=1)}}},
     "sites": {"huaan": {"seats_per_day": 100}, "juteng": {"seats_per_day": 100}}}
 
@@ -185,7 +189,7 @@ def test_the_model_seats_every_session_as_the_check_face_does_under_dated_licenc
 
     # two licences at 聚腾 whose days overlap: three dated periods there (危化 only, both, 金属非金属矿山 only)
     licences = [LICENCE, License("juteng", "metal_mine", D(2024, 7, 1), D(2024, 10, 31), "")]
-    demand = {"streams": {"special_ops": {"categories": {
+    demand = {"streams": {"special_ops": {**WEEKLY, "categories": {
         "electrical": category(300), "hazchem": category(20), "metal_mine": category(10)}}},
         "sites": {i: {"seats_per_day": 12, "days_per_session": 2, "max_days": 3}
                   for i in ("huaan", "juteng", "ruiyang", "xinshiji")}}
@@ -235,7 +239,7 @@ def test_the_model_s_size_follows_the_licences_not_the_candidates(cat):
 
     sizes = []
     for elec, haz in ((50, 0), (200_000, 12_345)):
-        demand = {"streams": {"special_ops": {"categories": {"electrical": category(elec),
+        demand = {"streams": {"special_ops": {**WEEKLY, "categories": {"electrical": category(elec),
                                                              "hazchem": category(haz)}}},
                   "sites": SEATS_DEMAND["sites"]}
         proto = build_model(context(cat, small_doc(60, 0), demand, [LICENCE])).model.proto
@@ -247,7 +251,7 @@ def test_the_model_s_size_follows_the_licences_not_the_candidates(cat):
 def december(lag: int) -> dict:
     """620 managers' candidates, all in December; r = (1 − 0.5 × 0.8) × 1 = 0.6, no retake limit for managers:
     620 × 0.6 / 0.4 = 930 come back, ``lag`` days after their batch."""
-    return {"streams": {"managers": {"retake_lag_days": lag, "categories": {"managers": category(
+    return {"streams": {"managers": {"arrival_every_days": 7, "retake_lag_days": lag, "categories": {"managers": category(
         620, [0] * 11 + [1], show_rate=0.5, pass_rate=0.8, retake_share=1.0)}}},
         "sites": {"huaan": {"seats_per_day": 100}}}
 
@@ -267,7 +271,7 @@ def test_returns_after_the_window_s_end_leave_the_year_and_none_pile_up(cat, lag
     assert sf.total("managers") == ln["entering"] + ln["renewal_wave"] - ln["renewal_replaced"] + ln["returning"]
     assert (ln["returning"], ln["returning_next_year"]) == (back, 930 - back)
     alone = make_context(2025, catalogue=cat, demand=demand_from_dict(
-        {**december(lag), "streams": {"managers": {"retake_lag_days": lag, "categories": {"managers": category(
+        {**december(lag), "streams": {"managers": {"arrival_every_days": 7, "retake_lag_days": lag, "categories": {"managers": category(
             620, [0] * 11 + [1])}}}}, "d.toml", cat)).demand.streams["managers"]
     returns = [a - b for a, b in zip(sf.arrivals["managers"], alone.arrivals["managers"])]
     assert min(returns) >= 0 and sum(returns) == back
@@ -280,7 +284,7 @@ def test_demand_show_adds_up_to_the_queue(tmp_path):
     """``demand show``'s row: entering + renewal wave + old renewals + returning = registrations (the queue's
     count), the returns after the window's end beside it."""
     f = tmp_path / "dec.toml"
-    f.write_text('name = "december"\nstatus = "实际"\n[streams.managers]\nretake_lag_days = 90\n'
+    f.write_text('name = "december"\nstatus = "实际"\n[streams.managers]\narrival_every_days = 7\nretake_lag_days = 90\n'
                  "[streams.managers.categories.managers]\nfirst_time = 620\n"
                  "profile = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]\nshow_rate = 0.5\npass_rate = 0.8\n"
                  "retake_share = 1.0\n[sites.huaan]\nseats_per_day = 100\n", encoding="utf-8")

@@ -305,3 +305,33 @@ def test_the_replan_s_registrations_name_the_file_s_own_column(tmp_path, plan202
     with pytest.raises(PlannerError) as err:
         registrations_by_session(path, catalogue, plan2024)
     assert (err.value.row, err.value.field) == (2, "报名数")
+
+
+def test_an_export_of_a_stream_the_base_file_lacks_is_refused_naming_it(tmp_path, cat, base):
+    """How often candidates become ready and how soon a failed one returns come from the base demand file: a stream
+    it does not have is refused (they used to be 7 and 30 days from the code)."""
+    from dataclasses import replace
+    from types import MappingProxyType
+
+    only_managers = replace(base, streams=MappingProxyType({"managers": base.streams["managers"]}))
+    path = xlsx(tmp_path / "报名.xlsx", [HEADER, *ROWS])
+    with pytest.raises(PlannerError, match="does not have: add \\[streams.special_ops\\]") as err:
+        imported(path, cat, only_managers)
+    assert err.value.field == "考试计划"
+
+
+def test_a_demand_file_states_its_streams_facts():
+    """arrival_every_days and retake_lag_days have no code default: a stream without them is refused, naming the key."""
+    from planner.demand import demand_from_dict
+
+    cat = load_catalogue()
+    doc = {"streams": {"managers": {"arrival_every_days": 7, "categories": {"managers": {"first_time": 10}}}},
+           "sites": {"huaan": {"seats_per_day": 10}}}
+    with pytest.raises(PlannerError) as err:
+        demand_from_dict(doc, "d.toml", cat)
+    assert err.value.field == "streams.managers.retake_lag_days"
+    doc["streams"]["managers"]["retake_lag_days"] = 30
+    del doc["streams"]["managers"]["arrival_every_days"]
+    with pytest.raises(PlannerError) as err:
+        demand_from_dict(doc, "d.toml", cat)
+    assert err.value.field == "streams.managers.arrival_every_days"

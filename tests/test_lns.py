@@ -14,6 +14,9 @@ from planner.model import build_model
 from conftest import context_from_doc
 from test_queueing import facts, small_doc, small_plan, with_facts  # noqa: F401  (small_plan is a fixture)
 
+#: a demand stream's facts as the shipped estimate states them (假设, constraints/demand_basis.csv)
+WEEKLY = {"arrival_every_days": 7, "retake_lag_days": 30}
+
 
 @pytest.fixture(scope="module")
 def small_year():
@@ -179,7 +182,7 @@ def test_a_plan_that_costs_its_proven_floor_is_optimal_without_rounds(monkeypatc
                                       "waiting": {"max_wait_days": 20}},
                    prefs={"even_spread": {"weight": 2, "streams": ["managers"]}, "preferred_gap": {"weight": 3, "days": 5}})
     ctx = context_from_doc(doc)
-    demand = demand_from_dict({"status": "估计", "streams": {"managers": {"arrival_every_days": 7, "categories": {
+    demand = demand_from_dict({"status": "估计", "streams": {"managers": {**WEEKLY, "categories": {
         "managers": {"first_time": 40, "profile": [0] * 8 + [1, 0, 0, 0], "show_rate": 1, "pass_rate": 1}}}},
         "sites": {"huaan": {"seats_per_day": 100}}}, "t.toml", ctx.catalogue)
     with_candidates = ctx.with_demand(demand)

@@ -30,7 +30,7 @@ def ctx():
     plain = context_from_doc(doc)
     demand = demand_from_dict({
         "status": "估计",
-        "streams": {"managers": {"arrival_every_days": 31, "categories": {"managers": {
+        "streams": {"managers": {"arrival_every_days": 31, "retake_lag_days": 30, "categories": {"managers": {
             "first_time": 15, "profile": [0, 1] + [0] * 10, "show_rate": 1, "pass_rate": 1}}}},
         "sites": {"huaan": {"seats_per_day": 10, "days_per_session": 1}}}, "hand.toml", load_catalogue())
     return plain.with_demand(demand)

@@ -118,9 +118,13 @@ def test_size_publishes_the_same_set_with_and_without_workers(tmp_path: Path):
     demand.write_text("""status = "估计"
 [streams.managers]
 arrival_every_days = 31
+retake_lag_days = 30
 [streams.managers.categories.managers]
 first_time = 300
 profile = [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0]
+[streams.special_ops]
+arrival_every_days = 7
+retake_lag_days = 30
 [streams.special_ops.categories.electrical]
 first_time = 400
 [sites.huaan]

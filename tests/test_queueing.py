@@ -16,6 +16,9 @@ from planner.queueing import evaluate_stream, wait_percentile
 
 from conftest import context_from_doc, session, tiny_doc
 
+#: a demand stream's facts as the shipped estimate states them (假设, constraints/demand_basis.csv)
+WEEKLY = {"arrival_every_days": 7, "retake_lag_days": 30}
+
 D = dt.date
 
 
@@ -343,7 +346,7 @@ def test_a_plan_that_breaks_the_waiting_limit_is_repaired_and_its_cost_bounds_th
                    prefs={"even_spread": {"weight": 2, "streams": ["managers"]}, "preferred_gap": {"weight": 3, "days": 5},
                           "short_wait": {"weight": 1, "target_days": 30}})
     ctx = context_from_doc(doc)
-    demand = demand_from_dict({"status": "估计", "streams": {"managers": {"arrival_every_days": 7, "categories": {
+    demand = demand_from_dict({"status": "估计", "streams": {"managers": {**WEEKLY, "categories": {
         "managers": {"first_time": 40, "profile": [0] * 8 + [1, 0, 0, 0], "show_rate": 1, "pass_rate": 1}}}},
         "sites": {"huaan": {"seats_per_day": 100}}}, "t.toml", ctx.catalogue)
     plain = solve(ctx, time_limit=10)
@@ -422,7 +425,7 @@ def test_implied_spans_keep_the_optimum():
                                       "waiting": {"max_wait_days": 150}},
                    prefs={"preferred_gap": {"weight": 3, "days": 5}, "short_wait": {"weight": 1, "target_days": 30}})
     ctx = context_from_doc(doc)
-    ctx = ctx.with_demand(demand_from_dict({"status": "估计", "streams": {"managers": {"arrival_every_days": 7,
+    ctx = ctx.with_demand(demand_from_dict({"status": "估计", "streams": {"managers": {"arrival_every_days": 7, "retake_lag_days": 30,
         "categories": {"managers": {"first_time": 1500, "show_rate": 1, "pass_rate": 1}}}},
         "sites": {"huaan": {"seats_per_day": 300}}}, "t.toml", ctx.catalogue))
     spans = implied_spans(ctx)

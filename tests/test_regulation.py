@@ -15,6 +15,9 @@ from planner.regulation import (as_plan_kinds, load_wave, of_catalogue, pending_
                                 regulation_from_dict, retake_series)
 from planner.textio import read_toml
 
+#: a demand stream's facts as the shipped estimate states them (假设, constraints/demand_basis.csv)
+WEEKLY = {"arrival_every_days": 7, "retake_lag_days": 30}
+
 OLD = ("特种作业人员初、复训", "特种作业人员复训")
 NEW = ("特种作业人员初训、换证", "特种作业人员换证")
 
@@ -130,8 +133,8 @@ def test_a_generated_2027_plan_passes_check_and_opens_with_renewal_only_sessions
 def tiny(cat, status="实际", **cat_keys):
     """One category, 1000 entering, show 0.5 × pass 0.8, everyone failing retakes: r = 0.6."""
     c = {"first_time": 1000, "show_rate": 0.5, "pass_rate": 0.8, "retake_share": 1.0, **cat_keys}
-    return demand_from_dict({"status": status, "streams": {"special_ops": {"categories": {"electrical": c}},
-                                                           "managers": {"categories": {"managers": dict(c)}}},
+    return demand_from_dict({"status": status, "streams": {"special_ops": {**WEEKLY, "categories": {"electrical": c}},
+                                                           "managers": {**WEEKLY, "categories": {"managers": dict(c)}}},
                              "sites": {"huaan": {"seats_per_day": 100}}}, "tiny.toml", cat)
 
 

@@ -36,7 +36,7 @@ max_wait_days = 200
 def one_batch(candidates: int, seats: int, max_days: int):
     """Every candidate ready on one day (all arrive in February, counted on the window's first ready day)."""
     doc = {"status": "估计",
-           "streams": {"managers": {"arrival_every_days": 31, "categories": {"managers": {
+           "streams": {"managers": {"arrival_every_days": 31, "retake_lag_days": 30, "categories": {"managers": {
                "first_time": candidates, "profile": [0, 1] + [0] * 10, "show_rate": 1, "pass_rate": 1}}}},
            "sites": {"huaan": {"seats_per_day": seats, "days_per_session": 1, "max_days": max_days}}}
     return demand_from_dict(doc, "hand.toml", load_catalogue())
@@ -100,6 +100,9 @@ def test_planner_size_writes_sizing_csv_and_the_chosen_days(tmp_path):
 def test_size_without_any_site_for_a_category_exits_3_naming_it(tmp_path):
     d = tmp_path / "coal.toml"
     d.write_text("""status = "估计"
+[streams.special_ops]
+arrival_every_days = 7
+retake_lag_days = 30
 [streams.special_ops.categories.coal_mine]
 first_time = 500
 [sites.huaan]
@@ -117,7 +120,7 @@ def three_batches():
     """15 candidates in three batches four months apart (February, June, October), 10 seats a session."""
     return demand_from_dict({
         "status": "估计",
-        "streams": {"managers": {"arrival_every_days": 31, "categories": {"managers": {
+        "streams": {"managers": {"arrival_every_days": 31, "retake_lag_days": 30, "categories": {"managers": {
             "first_time": 15, "profile": [0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0], "show_rate": 1, "pass_rate": 1}}}},
         "sites": {"huaan": {"seats_per_day": 10, "days_per_session": 1, "max_days": 1}}}, "hand.toml", load_catalogue())
 

@@ -17,6 +17,9 @@ from planner.sizing import size
 from conftest import context_from_doc, tiny_doc
 from test_sizing import HAND_RULES
 
+#: a demand stream's facts as the shipped estimate states them (假设, constraints/demand_basis.csv)
+WEEKLY = {"arrival_every_days": 7, "retake_lag_days": 30}
+
 GAP = {"min_days": 4, "max_days": 14}
 
 
@@ -24,7 +27,7 @@ def batch(streams: dict, sites: dict):
     """A demand by hand: *streams* {stream: {category: candidates}}, everyone ready in February (one ready day, the
     window's first), everyone shows up and passes; *sites* {site: (seats a day, longest session)}."""
     doc = {"status": "估计",
-           "streams": {sid: {"arrival_every_days": 31, "categories": {c: {
+           "streams": {sid: {"arrival_every_days": 31, "retake_lag_days": 30, "categories": {c: {
                "first_time": n, "profile": [0, 1] + [0] * 10, "show_rate": 1, "pass_rate": 1} for c, n in cats.items()}}
                for sid, cats in streams.items()},
            "sites": {site: {"seats_per_day": seats, "days_per_session": 1, "max_days": days}
@@ -241,7 +244,7 @@ def test_candidates_of_an_on_demand_stream_without_sessions_are_named():
     from planner.api import make_context
 
     ctx = make_context(2025)
-    demand = demand_from_dict({"status": "实际", "streams": {"on_demand": {"categories": {"coal_mine": {
+    demand = demand_from_dict({"status": "实际", "streams": {"on_demand": {**WEEKLY, "categories": {"coal_mine": {
         "first_time": 300}}}}, "sites": {"yvu": {"seats_per_day": 100}}}, "coal.toml", ctx.catalogue)
     sized = size(ctx, demand, max_wait=60, time_limit=10)
     assert sized.status == "INFEASIBLE"
@@ -259,7 +262,7 @@ def test_candidates_only_in_a_stream_counted_per_site_with_sessions_ask_for_its_
     doc["streams"]["on_demand"] = {"sites": ["yvu"]}
     doc["rules"]["session_count"]["sessions"]["on_demand"] = {"yvu": {"min": 0, "max": 2}}
     ctx = context_from_doc(doc)
-    demand = demand_from_dict({"status": "实际", "streams": {"on_demand": {"categories": {"coal_mine": {
+    demand = demand_from_dict({"status": "实际", "streams": {"on_demand": {**WEEKLY, "categories": {"coal_mine": {
         "first_time": 30}}}}, "sites": {"yvu": {"seats_per_day": 100}}}, "coal.toml", ctx.catalogue)
     with pytest.raises(PlannerError) as err:
         size(ctx, demand, time_limit=10)

@@ -40,6 +40,10 @@ LINES = ("first_time", "renewal", "retake")
 PERCENT_RANGE = (-90, 500)
 CATEGORY_KEYS = set(LINES) | {"profile", "show_rate", "pass_rate", "retake_share", "basis"}
 STREAM_KEYS = {"arrival_every_days", "retake_lag_days", "categories"}
+#: a stream's facts every demand file states (no default: they move every wait)
+STREAM_FACTS = {"arrival_every_days": "days between two batches of candidates becoming ready, e.g. 7 for weekly "
+                                      "training classes",
+                "retake_lag_days": "days from a failed or missed exam to the candidate's next registration"}
 SITE_KEYS = {"seats_per_day", "days_per_session", "max_days", "basis"}
 
 
@@ -221,9 +225,14 @@ def demand_from_dict(doc: dict, file, catalogue) -> Demand:
                 raise PlannerError(f"{cid!r} is not a category of stream {sid!r} (known: {', '.join(sorted(allowed))})",
                                    file=file, field=ckey)
             cats[cid] = _category(cdoc, file, ckey)
+        # how often candidates become ready and how long a failed one takes to come back are the file's to state
+        # (the estimate's are 假设 in demand_basis.csv): no code default stands in for them
+        for name, what in STREAM_FACTS.items():
+            if name not in sdoc:
+                raise PlannerError(f"{name} is required ({what})", file=file, field=f"{key}.{name}")
         streams[sid] = StreamDemand(
-            _number(sdoc.get("arrival_every_days", 7), file, f"{key}.arrival_every_days", whole=True, lo=1, hi=31),
-            _number(sdoc.get("retake_lag_days", 30), file, f"{key}.retake_lag_days", whole=True, lo=0, hi=180),
+            _number(sdoc["arrival_every_days"], file, f"{key}.arrival_every_days", whole=True, lo=1, hi=31),
+            _number(sdoc["retake_lag_days"], file, f"{key}.retake_lag_days", whole=True, lo=0, hi=180),
             MappingProxyType(dict(sorted(cats.items()))))
     sites = {}
     for iid, idoc in _table(doc.get("sites", {}), file, "sites").items():

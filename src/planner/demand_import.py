@@ -458,14 +458,20 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
     year = min(y for y, n in count.items() if n == max(count.values()))
     returns = _return_factor(catalogue, year)
     streams: dict[str, dict[str, CategoryDemand]] = {}
+    for sid in sorted({sid for sid, _ in sums} - set(base.streams)):
+        # how often its candidates become ready and how soon a failed one returns are the base file's to state
+        raise PlannerError(f"the export has sessions of {catalogue.streams[sid].name} ({sid}), which the base demand "
+                           f"file {Path(base.file).name} does not have: add [streams.{sid}] with arrival_every_days "
+                           "and retake_lag_days to it, or import with --base a file that has them", file=p,
+                           field=COLUMNS["stream"][0])
     for (sid, cat), (reg, sat, ok, months) in sorted(sums.items()):
-        old = base.streams.get(sid)
-        share = old.categories[cat].retake_share if old and cat in old.categories else 0.0
+        old = base.streams[sid]
+        share = old.categories[cat].retake_share if cat in old.categories else 0.0
         show = max(0.01, round(sat / reg, 4)) if reg else 1.0
         passed = max(0.01, round(ok / sat, 4)) if sat else 1.0
         profile = tuple(float(m) for m in months)
         # the rates as the file keeps them (rounded), so the model's returns are the ones inverted here
-        factor = returns(sid, (1.0 - show * passed) * share, profile, old.retake_lag_days if old else 30)
+        factor = returns(sid, (1.0 - show * passed) * share, profile, old.retake_lag_days)
         basis = (f"实际：{p.name} 报名{reg}人、参考{sat}人、合格{ok}人；补考比例{share:g}沿用"
                  f"{Path(base.file).name or '原需求文件'}，补考次数按{year}年规定折算")
         streams.setdefault(sid, {})[cat] = CategoryDemand(
@@ -474,8 +480,8 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
         notes.append(f"note: the export has no {sid} sessions; that stream has no candidates in the new file")
     out = {}
     for sid, cats in streams.items():
-        old = base.streams.get(sid)
-        out[sid] = StreamDemand(old.arrival_every_days if old else 7, old.retake_lag_days if old else 30,
+        old = base.streams[sid]
+        out[sid] = StreamDemand(old.arrival_every_days, old.retake_lag_days,
                                 MappingProxyType(dict(sorted(cats.items()))))
     notes.append(f"seats per site and the retake shares are those of {base.file}")
     return Demand(MappingProxyType(out), base.sites, "实际", f"{p.stem}", str(p),
