@@ -335,3 +335,13 @@ def test_a_demand_file_states_its_streams_facts():
     with pytest.raises(PlannerError) as err:
         demand_from_dict(doc, "d.toml", cat)
     assert err.value.field == "streams.managers.arrival_every_days"
+
+
+def test_the_replan_s_registrations_say_a_row_pasted_twice(tmp_path, plan2024, catalogue):
+    """Counted twice, as the import counts it, and said: the re-plan's disturbance rests on these figures."""
+    from planner.replan import read_people
+
+    path = xlsx(tmp_path / "e.xlsx", [["期次", "类别", "报名人数"], ["第1期", "电工作业", 30], ["第1期", "电工作业", 30]])
+    notes: list[str] = []
+    assert read_people(path, plan2024, catalogue, notes) == {("special_ops", 1): 60}
+    assert len(notes) == 1 and "row 3 repeats row 2" in notes[0]

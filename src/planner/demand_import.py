@@ -488,16 +488,17 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
                   f"planner demand import {p.name}"), notes
 
 
-def registrations_by_session(path, catalogue, plan) -> dict[tuple[str, int], int]:
+def registrations_by_session(path, catalogue, plan, notes: list[str] | None = None) -> dict[tuple[str, int], int]:
     """报名人数 per session of *plan* from the same export (期次 required, 考试日期 not read): a session's
     categories summed, for a re-plan's count of the candidates it disturbs (``replan.read_people``). Every row
-    must name a session of *plan*, of the stream its 考试计划 or category gives."""
+    must name a session of *plan*, of the stream its 考试计划 or category gives; a row repeated cell for cell is
+    counted and said in *notes*, as the import says it."""
     p = Path(path)
     rows = _table(p)
     cols = _header(rows[0][1], p, rows[0][0], plan, need=("no", "category", "registered"))
     held = plan.by_key()
     out: dict[tuple[str, int], int] = {}
-    for n, cell, _, sid in _records(p, rows, cols, catalogue):
+    for n, cell, _, sid in _records(p, rows, cols, catalogue, notes):
         key = _held(cell, held, sid, catalogue, p, n, cols.field("no")).key
         out[key] = out.get(key, 0) + _count(cell("registered"), p, n, cols.field("registered"))
     if not out:

@@ -183,14 +183,15 @@ def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
 HEADER_ALIASES = {"考试计划": "stream", "期次": "no"}
 
 
-def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
+def read_people(path, plan: Plan, catalogue=None, notes: list[str] | None = None) -> dict[tuple[str, int], int]:
     """Registrations per session from a CSV ``考试计划,期次,报名人数`` (or ``stream,no,报名人数``; see README
     "Re-planning"), or from the exam
     system's registration export as ``planner demand import`` reads it (CSV or XLSX; 期次 required, one row per
     session and category, summed: :func:`planner.demand_import.registrations_by_session`).
 
     *stream* is the stream id (``managers``, ``special_ops``, ``on_demand``) or its 考试计划 name;
-    every row must name a session of *plan*; a session without a row has no registered candidate.
+    every row must name a session of *plan*; a session without a row has no registered candidate. What the
+    export's reader noticed (a row repeated cell for cell) goes to *notes*.
     """
     from .demand_import import _table, columns, registrations_by_session
     from .errors import PlannerError
@@ -200,7 +201,7 @@ def read_people(path, plan: Plan, catalogue=None) -> dict[tuple[str, int], int]:
         # the exam system's export (a 类别 column), not the short form stream,no,报名人数
         from .data import load_catalogue
 
-        return registrations_by_session(path, catalogue if catalogue is not None else load_catalogue(), plan)
+        return registrations_by_session(path, catalogue if catalogue is not None else load_catalogue(), plan, notes)
     # the header as a planner writes it in Excel (考试计划,期次,报名人数) or as the README's technical form has it
     rows = [(i, {HEADER_ALIASES.get(k.strip(), k): v for k, v in rec.items()}) for i, rec in read_csv_rows(path)]
     names = {st.name: sid for sid, st in (catalogue.streams.items() if catalogue is not None else ())}

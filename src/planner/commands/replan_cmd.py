@@ -1,6 +1,7 @@
 """``planner replan PLAN --from DATE``: revise a published plan, changing only what the new facts force."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 
@@ -97,7 +98,11 @@ def _replan(args, from_date, tx) -> int:
         except ValueError:
             raise PlannerError(f"not a date in YYYY-MM-DD form: {args.issued!r}", field="issued") from None
     # registrations are what candidates did; the demand model only what they are expected to do: the first wins
-    people = read_people(args.registrations, plan, catalogue) if args.registrations else expected_people(plan, ctx)
+    notes: list[str] = []
+    people = read_people(args.registrations, plan, catalogue, notes) if args.registrations else \
+        expected_people(plan, ctx)
+    for note in notes:  # a row pasted twice is counted twice: the planner decides
+        print(note, file=sys.stderr)
     counted = "registered" if args.registrations else "expected"
     pins, where = replan_pins(plan, from_date, scenario, _keys(args.keep))
     check_kept(pins, ctx, where)
@@ -164,8 +169,6 @@ def _replan(args, from_date, tx) -> int:
 def _warn_lost(rp, ctx) -> None:
     """A session moved to a site that does not examine some of its operation types: its candidates registered for
     those cannot sit it there (the 调整通知 and 调整明细 tell them to register for another session)."""
-    import sys
-
     from ..publish.revision import lost_operations
 
     for c in rp.changes:
