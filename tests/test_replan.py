@@ -126,3 +126,16 @@ def test_registrations_with_the_chinese_header_read_as_the_short_form(tmp_path, 
     bad.write_text("期次,报名人数\n3,41\n", encoding="utf-8")
     with pytest.raises(PlannerError, match="no column '考试计划'"):
         read_people(bad, plan2024, catalogue)
+
+
+def test_the_short_form_reads_a_session_number_as_the_export_writes_it(tmp_path, plan2024, catalogue):
+    from planner.errors import PlannerError
+    from planner.replan import read_people
+
+    f = tmp_path / "r.csv"
+    f.write_text("考试计划,期次,报名人数\n特种作业人员,第3期,41\n特种作业人员,2024年第4期,5\n", encoding="utf-8")
+    assert read_people(f, plan2024, catalogue) == {("special_ops", 3): 41, ("special_ops", 4): 5}
+    f.write_text("考试计划,期次,报名人数\n特种作业人员,三,41\n", encoding="utf-8")
+    with pytest.raises(PlannerError) as err:
+        read_people(f, plan2024, catalogue)
+    assert (err.value.row, err.value.field) == (2, "no")

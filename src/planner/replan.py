@@ -193,7 +193,7 @@ def read_people(path, plan: Plan, catalogue=None, notes: list[str] | None = None
     every row must name a session of *plan*; a session without a row has no registered candidate. What the
     export's reader noticed (a row repeated cell for cell) goes to *notes*.
     """
-    from .demand_import import _table, columns, registrations_by_session
+    from .demand_import import _session_no, _table, columns, registrations_by_session
     from .errors import PlannerError
     from .textio import read_csv_rows
 
@@ -217,13 +217,9 @@ def read_people(path, plan: Plan, catalogue=None, notes: list[str] | None = None
         if catalogue is not None and stream not in catalogue.streams:
             raise PlannerError(f"unknown stream {rec['stream'][:40]!r} (known: {', '.join(catalogue.streams)})",
                                file=path, row=i, field="stream")
-        # at most 3 and 7 digits: longer numbers are out of range anyway, and int() refuses over 4 300 digits
-        try:
-            if len(rec["no"].strip()) > 3:
-                raise ValueError
-            no = int(rec["no"])
-        except ValueError:
-            raise PlannerError(f"期次 is not a whole number: {rec['no'][:40]!r}", file=path, row=i, field="no") from None
+        # 期次 as the export writes it too (3, 第3期, 2024年第3期); 报名人数 at most 7 digits: longer numbers are out of
+        # range anyway, and int() refuses over 4 300 digits
+        no = _session_no(rec["no"], path, i, field="no")
         try:
             if len(rec["报名人数"].strip()) > 7:
                 raise ValueError

@@ -80,7 +80,7 @@ async def _registrations(b, form, base, errors: dict) -> list | None:
 #: ``replan.read_people``'s messages for the short form (stream,no,报名人数): their start -> what is wrong, in Chinese
 _PEOPLE_REASONS = (
     ("unknown stream", "“考试计划”不是已知的考试计划（请写主要负责人和安全管理员、特种作业人员，或 managers、special_ops）"),
-    ("期次 is not a whole number", "“期次”须为整数（例如 3）"),
+    ("not a session number", "“期次”须写成 3 或 第3期"),
     ("not a whole number", "“报名人数”须为整数"),
     ("is out of range", "“报名人数”须在 0–100000 之间"),
     ("is not a session of the published plan", "这一期不在所选版本的计划中"),
