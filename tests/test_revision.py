@@ -490,3 +490,26 @@ def test_a_single_hand_edit_is_not_said_to_move_with_others(ctx2024, plan2024):
     assert why[key].own and why[key].rule == ""
     rows = revision_rows(plan2024, new, ctx2024, why)
     assert [r[-1] for r in rows] == ["考试时间调整"]
+
+
+def test_check_judges_a_revision_from_its_first_day(tmp_path, plan2024, catalogue, capsys):
+    """``check --revision-of`` used to check a re-plan without its first day, so plan_window's "nothing that changes
+    may be dated before it" was never checked from outside. A revision whose changed deadline is before the day:
+    refused with --from, and with the replan_from of a summary.json beside it (what planner replan writes)."""
+    import dataclasses
+    import json
+
+    from planner.plan import write_plan
+
+    s = plan2024.by_key()[("special_ops", 2)]  # exam in February: before the re-plan's first day
+    moved = dataclasses.replace(s, registration_deadline=s.registration_deadline + dt.timedelta(days=1))
+    new = plan2024.with_sessions([x for x in plan2024.sessions if x.key != s.key] + [moved])
+    write_plan(plan2024, tmp_path / "revision_of.csv")
+    write_plan(new, tmp_path / "plan.csv")
+    plan = str(tmp_path / "plan.csv")
+    assert main(["check", plan, "--year", "2024"]) == 0  # as a revision without its day: every rule holds
+    assert main(["check", plan, "--year", "2024", "--from", "2024-07-01"]) == 1
+    assert "plan_window" in capsys.readouterr().out
+    (tmp_path / "summary.json").write_text(json.dumps({"replan_from": "2024-07-01"}), encoding="utf-8")
+    assert main(["check", plan, "--year", "2024"]) == 1
+    assert main(["check", plan, "--year", "2024", "--from", "2024-02-01"]) == 0  # a day before it: nothing past

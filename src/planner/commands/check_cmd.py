@@ -15,6 +15,9 @@ def register(sub) -> None:
     p.add_argument("--revision-of", metavar="OLD", default=None,
                    help="check PLAN as a revision of the published plan OLD (rotation binds only 期次 OLD lacks) "
                         "[default: revision_of.csv beside PLAN, which planner replan writes]")
+    p.add_argument("--from", dest="from_date", metavar="DATE", default=None,
+                   help="with a revision: the re-plan's first day, before which nothing that changed may be dated "
+                        "(YYYY-MM-DD) [default: replan_from in summary.json beside PLAN, which planner replan writes]")
     add_context_options(p)
     p.set_defaults(func=run)
 
@@ -39,14 +42,39 @@ def run(args) -> int:
     old = args.revision_of or (Path(args.plan).with_name("revision_of.csv")
                                if Path(args.plan).with_name("revision_of.csv").is_file() else None)
     if old is not None:
-        ctx = ctx.revising(read_plan(old, catalogue, year=plan.year))
-        print(f"Checked as a revision of {old}")
+        from_date = _from_date(args, Path(args.plan))
+        ctx = ctx.revising(read_plan(old, catalogue, year=plan.year), from_date)
+        print(f"Checked as a revision of {old}" + (f" from {from_date}" if from_date else ""))
     report = check_plan(plan, ctx)
     print(render_report(plan, report))
     load = render_load(plan, ctx)
     if load:
         print(load)
     return 0 if report.ok else 1
+
+
+def _from_date(args, plan_path):
+    """The re-plan's first day: --from, else the ``replan_from`` of the summary.json planner replan wrote beside
+    the plan (None: a revision checked without it, as before the day was known)."""
+    import datetime as dt
+    import json
+
+    from ..errors import PlannerError
+
+    text, where = args.from_date, "from"
+    if text is None:
+        summary = plan_path.with_name("summary.json")
+        try:
+            text = json.loads(summary.read_text(encoding="utf-8")).get("replan_from") if summary.is_file() else None
+        except (OSError, ValueError, AttributeError):
+            text = None  # a summary that does not read says nothing of the day
+        where = "summary.json replan_from"
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise PlannerError(f"not a date in YYYY-MM-DD form: {str(text)[:40]!r}", field=where) from None
 
 
 #: the columns of render_load (the values are queueing.category_rows', as sizing.csv and report.html show them)
