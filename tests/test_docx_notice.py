@@ -170,8 +170,10 @@ def test_revision_lists_exactly_the_changed_sessions(plan2024, ctx2024):
     files = revision_files(plan2024, new, ctx2024, {"*": "工作需要"})
     d = docx.Document(io.BytesIO(files["revision.docx"]))
     table = table_text(d.tables[0])
-    assert len(table) == 1 + 3 and table[0][1:4] == ["原报名截止\n原考试时间", "原考试地点", "调整后报名截止\n调整后考试时间"]
-    assert table[2][1:4] == ["7月26日前\n7月31日", "永济市新世纪安全培训有限公司", "7月26日前\n8月1日"]
+    # each change's row, then its reason across the table's width (audit P: a sixth column was four characters wide)
+    assert len(table) == 1 + 2 * 3 and table[0][1:4] == ["原报名截止\n原考试时间", "原考试地点", "调整后报名截止\n调整后考试时间"]
+    assert table[3][1:4] == ["7月26日前\n7月31日", "永济市新世纪安全培训有限公司", "7月26日前\n8月1日"]
+    assert set(table[4]) == {"调整原因：考试时间调整"}
     assert d.tables[0]._tbl.findall(qn("w:tr"))[0].trPr.find(qn("w:tblHeader")) is not None
     assert "3个期次" in "\n".join(p.text for p in d.paragraphs)
     assert revision_rows(plan2024, plan2024, ctx2024) == []
@@ -215,7 +217,7 @@ def test_cli_publish_revision_of(tmp_path, plan2024, capsys):
                  "--no-charts", "--allow-violations", "--reason", "工作需要", "--issued", "2024-06-20"])
     assert code == 0
     d = docx.Document(str(tmp_path / "out" / "revision.docx"))
-    assert len(d.tables[0].rows) == 1 + 3
+    assert len(d.tables[0].rows) == 1 + 2 * 3  # each change and its reason
     text = "\n".join(p.text for p in d.paragraphs)
     assert "因工作需要" in text and "2024年6月20日" in text
     assert (tmp_path / "out" / "revision.xlsx").is_file()

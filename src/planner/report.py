@@ -40,6 +40,7 @@ table{border-collapse:collapse;margin:6px 0;font-size:.92em}
 th,td{border:1px solid #aaa;padding:3px 7px;text-align:center;vertical-align:middle}
 th{background:#eef3f8}td{white-space:nowrap}td.l{text-align:left;white-space:pre-line;min-width:6em}
 td.w{min-width:24em}
+.n{white-space:nowrap}td.l.n{white-space:pre}
 .kpis{display:flex;flex-wrap:wrap;gap:10px}.kpi{border:1px solid #ccd;border-radius:6px;padding:8px 12px;flex:1 1 150px}
 .kpi b{display:block;font-size:1.3em}
 figure{margin:10px 0}figure img{width:100%;height:auto;cursor:zoom-in;display:block}
@@ -64,12 +65,15 @@ def esc(value) -> str:
     return html.escape(str(value), quote=True)
 
 
-def table_html(header, rows, left: tuple[int, ...] = (), wide: tuple[int, ...] = ()) -> str:
-    """A table in a sideways-scrolling box; *left* columns hold running text, *wide* ones long text."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+def table_html(header, rows, left: tuple[int, ...] = (), wide: tuple[int, ...] = (),
+               keep: tuple[int, ...] = ()) -> str:
+    """A table in a sideways-scrolling box; *left* columns hold running text, *wide* ones long text, *keep* ones
+    a name, a phone number or a site that never wraps, on paper either (header included)."""
+    head = "".join(f'<th class="n">{esc(h)}</th>' if i in keep else f"<th>{esc(h)}</th>"
+                   for i, h in enumerate(header))
 
     def cell(i, v) -> str:
-        cls = " ".join(c for c, cols in (("l", left), ("w", wide)) if i in cols)
+        cls = " ".join(c for c, cols in (("l", left), ("w", wide), ("n", keep)) if i in cols)
         return f'<td class="{cls}">{esc(v)}</td>' if cls else f"<td>{esc(v)}</td>"
 
     body = "".join("<tr>" + "".join(cell(i, v) for i, v in enumerate(r)) + "</tr>" for r in rows)
@@ -273,7 +277,7 @@ def demand_html(plan, ctx) -> str:
             f"考位{s['seats']}个，已安排{s['seated']}人，结转下年{s['unserved']}人；最长候考{s['max_wait_days']}天，"
             f"95%的考生候考不超过{s['p95_wait_days']}天。</p>"
             + table_html(CATEGORY_HEADER, cat_rows, (0, 1))
-            + f"<h3>各考点每月安排考生/考位（人，{esc(label)}）</h3>" + table_html(head, rows))
+            + f"<h3>各考点每月安排考生/考位（人，{esc(label)}）</h3>" + table_html(head, rows, keep=(0,)))
 
 
 def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
@@ -303,7 +307,7 @@ def report_html(plan, ctx, report, *, summary: dict | None = None, charts=None,
         f"<h2>培训计划上传</h2><p>{esc(W.UPLOAD_RULE)}；按培训{class_days}天、考试前一天结课推算最晚开班与上传日期。</p>",
         table_html(W.SCHEDULE_HEADERS, T.schedule_rows(plan, ctx, class_days)),
         f"<h2>{esc(W.DIRECTORY_SHEET)} {esc(W.DIRECTORY_TITLE)}</h2>",
-        table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4), wide=(2,)),
+        table_html(W.DIRECTORY_HEADERS, T.directory_rows(ctx.catalogue), (2, 4), wide=(2,), keep=(0, 4, 5)),
         "<details><summary>技术信息（供技术人员查看）</summary>",
         f"<p>计划文件：{esc(_source_name(plan.source))} · 计划年度{plan.year}年 · "
         f"排考区间{W.day_text(start, plan.year)}至{W.day_text(stop, plan.year)} · 节假日安排：{'正式' if ctx.calendar.is_official() else '暂定'}</p>",

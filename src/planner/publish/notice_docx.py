@@ -56,7 +56,7 @@ BLANK_DATE = "    年  月  日"
 #: 版记 in 4号 (GB/T 9704 7.4.1)
 RECORD_PT = 14
 #: relative column widths of the plan tables (期次 报名时间 考试时间 考试类别 考试地点 备注) and 附件4
-PLAN_COLS = (1.1, 3.0, 3.0, 4.1, 3.4, 1.2)  # 备注 wide enough for its header (was 8 mm)
+PLAN_COLS = (1.1, 3.0, 3.0, 3.6, 3.9, 1.2)  # 考试地点 two lines of 7 characters beside the widened dates (audit P)
 DIRECTORY_COLS = (0.8, 2.6, 8.4, 2.4, 2.2, 1.1)
 CN_NUMBERS = "一二三四五六七八九十"
 
@@ -348,15 +348,16 @@ CELL_PAD_MM = 2 * 1.91 + 1.2
 
 def fitted_widths(header, rows, widths, usable_mm: float, whole: tuple[int, ...] = ()) -> list[float]:
     """Column widths in mm: in proportion to *widths*, but the columns in *whole* never narrower than their
-    longest line, header included (a phone number or a name must not split). Where even that cannot fit,
-    the plain proportions."""
+    longest line, header included (a phone number or a name must not split), and no column narrower than its
+    header. Where even that cannot fit, the plain proportions."""
     mm = TABLE_PT / 72 * 25.4  # one character of the table's size
 
-    def need(c: int) -> float:
+    def need(c: int, rows=rows) -> float:
         lines = [ln for r in [header, *rows] for ln in str(r[c] or "").split("\n")]
-        return max(text_chars(ln) for ln in lines) * mm + CELL_PAD_MM
+        return max(printed_chars(ln) for ln in lines) * mm + CELL_PAD_MM
 
-    floor = {c: need(c) for c in whole}
+    # a header never splits either ("备/注" when the dates' columns took their room)
+    floor = {c: need(c) if c in whole else need(c, ()) for c in range(len(widths))}
     fixed: dict[int, float] = {}
     while True:
         free = [c for c in range(len(widths)) if c not in fixed]
@@ -542,15 +543,52 @@ def _body(doc, lines: list[str], marks: Marks, paper: Paper | None = None, numbe
 
             _heading(doc, state["counters"], level, strip_number(text[level + 2:]))
         elif text.startswith("附件："):  # kept with the signature, which never stands alone on a page (7.3.5.4)
+            _keep_last_with_next(doc)
             _para(doc, "", keep_next=True)
-            _para(doc, text, indent_chars=2, keep_next=True)
+            _attachment_item(doc, text[len("附件："):].strip(), first=True)
             in_attachments = True
         elif in_attachments:
-            _para(doc, text.strip(), left_chars=5, keep_next=True)
+            _attachment_item(doc, text.strip(), first=False)
         elif text.startswith("@ "):
+            if not state["signature"]:
+                _keep_last_with_next(doc)
             state["signature"].append(text[2:].strip())
         else:
             _para(doc, text.strip(), indent_chars=2)
+
+
+#: an attachment's number in the 附件说明: "1." (also "1．" or "1、"), the name after it
+ATTACHMENT_NO = re.compile(r"^(\d+[.．、])\s*(.*)$")
+#: "附件：" is three characters, two in from the left margin: the numbers start five in
+ATTACHMENT_LEFT = 5
+
+
+def _attachment_item(doc, item: str, first: bool) -> None:
+    """One line of the 附件说明 (GB/T 9704 7.3.4): "附件：1.name" two characters in, the next items under
+    "1."; a name that runs over a line goes on under its own first character, not under the number. The
+    paragraph hangs from the name's start, which a tab after the number reaches (the hanging indent is a tab
+    stop in Word, WPS and LibreOffice), so the name starts there whatever the number's printed width."""
+    m = ATTACHMENT_NO.match(item)
+    number, name = (m.group(1), m.group(2)) if m else ("", item)
+    left = ATTACHMENT_LEFT + text_chars(number)
+    hang = left - (ATTACHMENT_LEFT - 3 if first else ATTACHMENT_LEFT)  # from where the line's text starts
+    text = ("附件：" if first else "") + (f"{number}\t{name}" if number else name)
+    p = _para(doc, text, left_chars=left, indent_chars=-hang, keep_next=True)
+    p.paragraph_format.tab_stops.add_tab_stop(p.paragraph_format.left_indent)
+
+
+def _keep_last_with_next(doc) -> None:
+    """The body's last paragraph keeps with what follows (the 附件说明 or the 署名), so the page of the 署名
+    and 成文日期 always holds body text (GB/T 9704 7.3.5.4: no 落款 on a page of its own). Before, a 附件说明
+    and 落款 that did not fit under the body went over alone (2026, 2027: page 3 without a line of the
+    body), and the 调整通知's 署名 stood alone on its last page."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    body = doc.element.body
+    last = next((el for el in reversed(body) if el.tag != qn("w:sectPr")), None)
+    if last is not None and last.tag == qn("w:p") and last.xpath("string(.)").strip():
+        Paragraph(last, doc._body).paragraph_format.keep_with_next = True
 
 
 #: per heading level: the lead sentence's font (GB/T 9704 7.3.3: 黑体, 楷体, then 仿宋)
@@ -574,6 +612,24 @@ def _heading(doc, counters: list[int], level: int, body: str) -> None:
 def text_chars(text: str) -> float:
     """Width in characters of 3号: a Chinese character is one, a digit or Latin letter half."""
     return sum(0.5 if ord(c) < 0x2E80 else 1.0 for c in text)
+
+
+#: the space Word, WPS and LibreOffice put between a Chinese character and a digit or Latin letter beside it
+#: (Word's "adjust space between Asian text and numbers", on by default; LibreOffice's Asian typography, which
+#: ignores a paragraph's w:autoSpaceDE/DN off): about a quarter character at each such boundary
+AUTOSPACE_CHARS = 0.25
+
+
+def printed_chars(text: str) -> float:
+    """Width in characters as a line prints: :func:`text_chars` plus the space added where Chinese meets a digit
+    or a Latin letter. "2027年1月8日" is 6 characters of text but 7¼ printed; a column sized by the 6 printed
+    "2027年1月8" and "日" on the next line (notice 附件2/3, the 调整通知's table)."""
+    def cjk(c: str) -> bool:
+        return ord(c) >= 0x2E80 and c not in "，。、；：（）《》【】“”‘’〔〕"
+
+    boundaries = sum(1 for a, b in zip(text, text[1:])
+                     if (cjk(a) and b.isascii() and b.isalnum()) or (a.isascii() and a.isalnum() and cjk(b)))
+    return text_chars(text) + AUTOSPACE_CHARS * boundaries
 
 
 def _signature(doc, lines: list[str]) -> None:

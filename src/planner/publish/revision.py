@@ -26,9 +26,13 @@ HEADERS = ("期次", "原报名截止", "原考试时间", "原考试地点", "�
            "调整原因")
 COLS = (2.6, 2.1, 2.0, 3.2, 2.1, 2.0, 3.2, 3.6)
 #: the printed table (revision.docx/.pdf): each side's deadline and exam date share a cell, one above the other,
-#: so that on a portrait page no date splits (eight columns left the dates 15 mm: "8月24" / "日前")
-PRINTED_HEADERS = ("期次", "原报名截止\n原考试时间", "原考试地点", "调整后报名截止\n调整后考试时间", "调整后考试地点", "调整原因")
-PRINTED_COLS = (2.4, 3.4, 3.3, 3.4, 3.3, 3.6)
+#: so that on a portrait page no date splits (eight columns left the dates 15 mm: "8月24" / "日前"); each change's
+#: reason goes in a row of its own under it, the table's whole width ("调整原因：…"): as a sixth column it had
+#: 21–25 mm, four characters a line, and a reason of 60 characters (a site that does not examine every type)
+#: took fifteen lines
+PRINTED_HEADERS = ("期次", "原报名截止\n原考试时间", "原考试地点", "调整后报名截止\n调整后考试时间", "调整后考试地点")
+PRINTED_COLS = (2.4, 3.4, 3.3, 3.4, 3.3)
+REASON_LABEL = "调整原因："
 SHEET = "调整期次"
 #: the longest reason a planner may give (it sits in one sentence of the notice: one printed line and a half)
 MAX_REASON_CHARS = 40
@@ -419,11 +423,32 @@ def revision_docx_bytes(old: Plan, new: Plan, ctx, rows: list[list[str]], flag: 
     doc = D._new_document(new, title, issued)
     at = lines.index(TABLE_MARK) if TABLE_MARK in lines else len(lines)
     D._body(doc, lines[:at], marks, paper, head.document_number(new.year))
-    printed = [[r[0], f"{r[1]}\n{r[2]}", r[3], f"{r[4]}\n{r[5]}", r[6], r[7]] for r in rows]
-    D._table(doc, PRINTED_HEADERS, printed, PRINTED_COLS, D._usable_mm(doc.sections[-1]), whole=(0, 1, 3))
+    printed = [[r[0], f"{r[1]}\n{r[2]}", r[3], f"{r[4]}\n{r[5]}", r[6]] for r in rows]
+    table = D._table(doc, PRINTED_HEADERS, printed, PRINTED_COLS, D._usable_mm(doc.sections[-1]), whole=(0, 1, 3))
+    _reason_rows(table, [r[7] for r in rows])
     D._body(doc, lines[at + 1:], D.Marks("", ""))
     D._record(doc, head, issued)
     return D._save(doc, issued)
+
+
+def _reason_rows(table, reasons: list[str]) -> None:
+    """Under each change's row, its reason across the whole table, left-aligned; the change's row keeps with it
+    (its paragraphs keep with the next, as Word and WPS read it; neither row splits)."""
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
+    data = list(table.rows)[1:]
+    for row, reason in zip(data, reasons):
+        extra = table.add_row()
+        D._row_props(extra, header=False)
+        cell = extra.cells[0].merge(extra.cells[-1])
+        for p in list(cell.paragraphs):
+            p._p.getparent().remove(p._p)
+        D._para(cell, REASON_LABEL + reason, D.TABLE_FONT, D.TABLE_PT, align=WD_ALIGN_PARAGRAPH.LEFT,
+                exact=D.TABLE_PT * 1.4)
+        row._tr.addnext(extra._tr)
+        for c in row.cells:
+            for p in c.paragraphs:
+                p.paragraph_format.keep_with_next = True
 
 
 def revision_xlsx_bytes(new: Plan, ctx, rows: list[list[str]], flag: str = "", issued=None) -> bytes:
