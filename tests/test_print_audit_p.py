@@ -10,7 +10,6 @@ import datetime as dt
 import io
 import re
 import shutil
-import subprocess
 
 import docx
 import pytest
@@ -20,6 +19,8 @@ from planner.publish import notice_docx as D
 from planner.publish import wording as W
 from planner.publish.notice_docx import fitted_widths, notice_docx_bytes
 from planner.publish.revision import revision_files
+
+from test_publish_print import to_pdf_pages
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
 needs_office = pytest.mark.skipif(not SOFFICE or not shutil.which("pdftotext"),
@@ -97,20 +98,6 @@ def test_date_columns_wide_enough_for_a_date_of_the_next_year():
     assert abs(sum(widths) - 156) < 1e-6
 
 
-def _pdf_pages(tmp_path, name: str, data: bytes) -> list[str]:
-    from planner.publish.pdfconvert import Conversion
-
-    src = tmp_path / name
-    out, note = Conversion(data, src.stem, suffix=src.suffix).result(timeout=180)
-    assert out is not None, note
-    pdf = src.with_suffix(".pdf")
-    pdf.write_bytes(out)
-    if shutil.which("pdftoppm"):
-        subprocess.run(["pdftoppm", "-png", "-r", "60", str(pdf), str(tmp_path / src.stem)], check=False)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True).stdout
-    return text.decode("utf-8").split("\f")[:-1]
-
-
 #: a date in a table cell cut before its 日 ("2025 年 1 月 7" then "日" on the next line), or a 前 alone
 CUT_DATE = re.compile(r"\d{4} 年 \d+ 月 \d+(?! ?日)")
 LONE = re.compile(r"^\s*(前|日)(\s{2,}|$)")
@@ -120,7 +107,7 @@ SIGNATURE = re.compile(r"^\s*运城市应急管理局\s*$", re.M)
 
 @needs_office
 def test_notice_and_revision_print_dates_whole_and_the_signature_with_body_text(tmp_path, notice, plan2024, ctx2024):
-    pages = _pdf_pages(tmp_path, "notice.docx", notice)
+    pages = to_pdf_pages(tmp_path, "notice.docx", notice)
     tables = [ln for page in pages if "期次" in page for ln in page.splitlines()]
     assert [ln for ln in tables if CUT_DATE.search(ln) or LONE.match(ln)] == []
     assert any(re.search(r"2025 年 1 月 \d+ 日前", ln) for ln in tables)  # the year's last rows are there
@@ -128,7 +115,7 @@ def test_notice_and_revision_print_dates_whole_and_the_signature_with_body_text(
     assert "咨询电话见附件" in re.sub(r"\s", "", signed)  # the 落款's page holds the body's last lines
 
     files = revision_files(plan2024, _replanned(plan2024), ctx2024, {"*": "工作需要"})
-    pages = _pdf_pages(tmp_path, "revision.docx", files["revision.docx"])
+    pages = to_pdf_pages(tmp_path, "revision.docx", files["revision.docx"])
     assert [ln for page in pages for ln in page.splitlines() if CUT_DATE.search(ln) or LONE.match(ln)] == []
     last = next(page for page in pages if SIGNATURE.search(page))
     assert "其余期次仍按原计划执行" in re.sub(r"\s", "", last) or "培训安排" in re.sub(r"\s", "", last)
