@@ -143,3 +143,20 @@ def test_version_is_looked_up_only_when_asked(capsys, monkeypatch):
     monkeypatch.setattr(importlib.metadata, "version", spy)
     assert main(["check", str(scenarios_dir() / "plan_2024.csv")]) == 0
     assert "planner" not in asked  # libraries (holidays) may read their own
+
+
+def test_a_long_error_line_is_cut_between_clauses():
+    """``planner size``'s conflict with its reason ran past the line's limit and its end began mid-clause ("… the
+    exam; min_days=4, max_days=14); the waiting limit …"): the end now starts at a clause, the start as before."""
+    from planner.cli import MAX_LINE, one_line_message
+
+    clauses = [f"clause {k} (a; b) " + "x" * 60 for k in range(12)]
+    line = "; ".join(clauses)
+    said = one_line_message(line)
+    assert len(said) <= MAX_LINE + 3
+    head, _, tail = said.partition(" … ")
+    assert line.startswith(head) and len(head) >= MAX_LINE // 2  # the start as before, at least half the line
+    assert any(tail == "; ".join(clauses[k:]) for k in range(len(clauses)))  # whole clauses, never from "b) …"
+    assert one_line_message("short; line") == "short; line"
+    long_word = "y" * (2 * MAX_LINE)  # no clause boundary: cut in the middle, still one bounded line
+    assert len(one_line_message(long_word)) <= MAX_LINE + 3

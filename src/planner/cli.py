@@ -183,10 +183,32 @@ def _interrupted(exc: BaseException) -> bool:
 
 def _say(line: str) -> None:
     """Exactly one line on stderr, however long or multi-line the message."""
+    print(one_line_message(line), file=sys.stderr)
+
+
+def one_line_message(line: str, limit: int = MAX_LINE) -> str:
+    """*line* on one line of at most about *limit* characters: a longer one keeps its start (what failed) and its
+    end (why, and what to do). The end starts at a clause ("; " outside brackets) where its half holds one, so the
+    reason reads whole; the start takes the rest of the room."""
     line = " ".join(line.split("\n"))
-    if len(line) > MAX_LINE:
-        line = line[: MAX_LINE // 2] + " … " + line[-MAX_LINE // 2:]
-    print(line, file=sys.stderr)
+    if len(line) <= limit:
+        return line
+    half = limit // 2
+    # the clause boundaries outside brackets: a "; " inside "(…; …)" is a clause of a clause
+    depth, bounds = 0, []
+    for i, ch in enumerate(line):
+        if ch in "(（[":
+            depth += 1
+        elif ch in ")）]":
+            depth -= 1
+        elif depth == 0 and line.startswith("; ", i):
+            bounds.append(i)
+    # the end first (why, and what to do): from the earliest boundary that leaves it at most half the line
+    starts = [i + 2 for i in bounds if len(line) - half <= i + 2 < len(line)]
+    tail = line[starts[0]:] if starts else line[-half:]
+    # the start gets what the end leaves, never less than half: it names what binds first, and cutting it back to a
+    # boundary could hide that
+    return line[: limit - len(tail)] + " … " + tail
 
 
 def _internal(message: str, exc: BaseException, args) -> int:
