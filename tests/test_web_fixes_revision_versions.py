@@ -200,3 +200,32 @@ def test_check_judges_an_upload_as_the_revision_the_planner_names(env):
     kept = ws.versions()[0]
     assert (kept.parent, kept.kind) == (vid, "upload")
     assert client.post(f"/publish/{kept.id}", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+
+
+def test_a_re_plan_s_version_is_judged_from_its_first_day(env):
+    """The workbench judges a re-plan's version (and a 修改一场 edit of it) from the re-plan's first day, as
+    ``planner check`` does from the summary beside its plan: a changed session dated before that day breaks
+    plan_window's revision part, which the revision without its day let through."""
+    import dataclasses
+    import datetime as dt
+
+    from planner.check import check_plan
+    from planner.plan import plan_to_csv
+    from planner.web.revision import judged_ctx, revision_basis, revision_from
+
+    app, _, _, new = env
+    b, ws = app.state.bench, app.state.ws
+    version = ws.version(new)
+    assert revision_from(b, version) == dt.date(2024, 7, 1)
+    plan, _ = b.plan_of(version)
+    s = plan.by_key()[("special_ops", 2)]  # February: before the re-plan's first day
+    moved = dataclasses.replace(s, registration_deadline=s.registration_deadline + dt.timedelta(days=1))
+    edited = plan.with_sessions([x for x in plan.sessions if x.key != s.key] + [moved])
+    vid = ws.add_version(plan_to_csv(edited), {}, year=2024, scenario=version.scenario, parent=new, note="",
+                         kind="edit")
+    edit = ws.version(vid)
+    assert revision_from(b, edit) == dt.date(2024, 7, 1)
+    report = check_plan(edited, judged_ctx(b, edit))
+    assert [v.rule for v in report.violations] == ["plan_window"]
+    basis = revision_basis(b, edit)["plan"]  # what the institutions were told
+    assert check_plan(edited, b.ctx_for(version.scenario, 2024).revising(basis)).ok  # without the day: let through

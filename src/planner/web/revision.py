@@ -178,9 +178,26 @@ def revision_basis(b, version, _depth: int = 0) -> dict | None:
     return None
 
 
+def revision_from(b, version, _depth: int = 0):
+    """The first day of the re-plan *version* is, or of the one a 修改一场 edit of it edits: nothing that changed may
+    be dated before it (``plan_window``), as ``planner check`` reads it from the summary beside a re-plan's plan;
+    None for any other version."""
+    import datetime as dt
+
+    text = b.ws.summary(version.id).get("replan_from") if version.kind == "replan" else None
+    if text:
+        try:
+            return dt.date.fromisoformat(str(text))
+        except ValueError:
+            return None  # a summary that does not say a day: judged without one, as before the day was kept
+    parent = b.ws.version(version.parent) if version.kind == "edit" and version.parent is not None else None
+    return revision_from(b, parent, _depth + 1) if parent is not None and _depth < 64 else None
+
+
 def judged_ctx(b, version, ctx=None):
     """The rule context *version* is checked in: its scenario's, as a revision of what it revises
-    (:func:`revision_basis`), as 重新排期 solved it and 发布 publishes it."""
+    (:func:`revision_basis`) from the re-plan's first day (:func:`revision_from`), as 重新排期 solved it and 发布
+    publishes it."""
     ctx = ctx if ctx is not None else b.ctx_for(version.scenario, version.year)
     basis = revision_basis(b, version)
-    return ctx.revising(basis["plan"]) if basis is not None else ctx
+    return ctx.revising(basis["plan"], revision_from(b, version)) if basis is not None else ctx

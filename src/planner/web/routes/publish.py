@@ -304,7 +304,9 @@ def publish_set(b, version, revision_of=None, reasons: dict | None = None, extra
     previous = read_previous_ics(b.ws.published_dir(latest)) if latest is not None else {}
     options: dict = {"notice_pdf": b.documents, "wall_calendar": b.documents, **notice}
     if revision_of is not None:  # judged as a revision of what candidates were told, as `planner replan` does
-        ctx = ctx.revising(revision_of)
+        from ..revision import revision_from
+
+        ctx = ctx.revising(revision_of, revision_from(b, version))
         options.update(revision_of=revision_of, revision_reasons=reasons)
     try:
         with b.publish_lock:
