@@ -19,9 +19,10 @@ candidates overdue, then for the cost (lexicographic), so it may come back repai
 """
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from dataclasses import dataclass, replace
+
+from .queueing import fill, ready_before, ready_longer_than
 
 #: moves priced per deterministic unit charged to the run's clock: a calibration of the reference machine, like
 #: ``solver.DEMAND_UNITS_PER_SECOND`` (about 27 µs a move there, at 0.15 units a second)
@@ -54,10 +55,9 @@ class StreamQueue:
         self.cums = [facts.cumulative(c) for c in self.cats]
         self.target, self.limit = target, limit
         self._info: dict = {}
-        rd = facts.ready_days
-        self.end_late = [cum[bisect.bisect_right(rd, window_end - (target + 1) * _DAY)] if target is not None else 0
+        self.end_late = [cum[ready_longer_than(facts, window_end, target)] if target is not None else 0
                          for cum in self.cums]
-        self.end_over = [cum[bisect.bisect_right(rd, window_end - (limit + 1) * _DAY)] if limit is not None else 0
+        self.end_over = [cum[ready_longer_than(facts, window_end, limit)] if limit is not None else 0
                          for cum in self.cums]
         self.set(sessions)
 
@@ -65,10 +65,10 @@ class StreamQueue:
         key = (s.institution, s.exam_date, s.registration_deadline)
         out = self._info.get(key)
         if out is None:
-            rd, br = self.facts.ready_days, bisect.bisect_right
-            a = br(rd, s.registration_deadline)
-            late = br(rd, s.exam_date - (self.target + 1) * _DAY) if self.target is not None else 0
-            over = br(rd, s.exam_date - (self.limit + 1) * _DAY) if self.limit is not None else 0
+            f = self.facts
+            a = ready_before(f, s.registration_deadline)
+            late = ready_longer_than(f, s.exam_date, self.target) if self.target is not None else 0
+            over = ready_longer_than(f, s.exam_date, self.limit) if self.limit is not None else 0
             out = self._info[key] = tuple((cum[a], cum[late], cum[over], self.facts.seats(s.institution, c, s.exam_date))
                                           for c, cum in zip(self.cats, self.cums))
         return out
@@ -80,7 +80,7 @@ class StreamQueue:
         for done, (ready, due, overdue_by, cap) in zip(state, info):
             if overdue_by > done:
                 over += overdue_by - done
-            now = max(done, min(done + cap, ready))
+            now = fill(done, cap, ready)
             x = min(now, due) - done
             if x > 0:
                 late += x

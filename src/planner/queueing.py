@@ -216,7 +216,7 @@ def evaluate_stream(facts: StreamFacts, sessions, window_end: dt.date) -> tuple[
         for s in sessions:
             before.append(done)
             ready = cum[_ready_count(facts.ready_days, s.registration_deadline)]
-            new = max(done, min(done + offered[s.no][c], ready))
+            new = fill(done, offered[s.no][c], ready)
             for i, n in _pieces(cum, done, new):
                 w = (s.exam_date - facts.ready_days[i]).days
                 waits[w] = waits.get(w, 0) + n
@@ -461,3 +461,16 @@ def _stream_flows(mv, ctx, sf: StreamFacts) -> StreamFlows:
 def ready_before(facts: StreamFacts, day: dt.date) -> int:
     """Index into a cumulative table: ready days on or before *day*."""
     return _ready_count(facts.ready_days, day)
+
+
+def ready_longer_than(facts: StreamFacts, day: dt.date, days: int) -> int:
+    """Index into a cumulative table: the ready days of candidates who by *day* have waited more than *days* days
+    (ready on or before ``day − (days + 1)``): what ``waiting`` and ``short_wait`` count at a session and at the
+    window's end."""
+    return ready_before(facts, day - dt.timedelta(days=days + 1))
+
+
+def fill(done: int, seats: int, ready: int) -> int:
+    """``S_k``: the candidates seated by a session, *done* seated before it, *seats* for the category, *ready* the
+    candidates who could register by its deadline (earliest ready first; never fewer than before)."""
+    return max(done, min(done + seats, ready))

@@ -179,6 +179,21 @@ def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
     return {} if load is None else {k: s.candidates for k, s in sorted(load.by_key.items()) if s.candidates}
 
 
+def first_day(summary: dict, file=None) -> dt.date | None:
+    """The re-plan's first day as its summary.json records it (``replan_from``, written by ``planner replan`` and
+    the workbench's 重新排期), None when it records none; bad input when what it records is not a date."""
+    from .errors import PlannerError
+
+    text = summary.get("replan_from") if isinstance(summary, dict) else None
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(str(text))
+    except ValueError:
+        raise PlannerError(f"not a date in YYYY-MM-DD form: {str(text)[:40]!r}", file=file,
+                           field="replan_from") from None
+
+
 #: the short form's header in Chinese: 考试计划 for stream, 期次 for no
 HEADER_ALIASES = {"考试计划": "stream", "期次": "no"}
 

@@ -60,21 +60,19 @@ def _from_date(args, plan_path):
     import json
 
     from ..errors import PlannerError
+    from ..replan import first_day
 
-    text, where = args.from_date, "from"
-    if text is None:
-        summary = plan_path.with_name("summary.json")
+    if args.from_date is not None:
         try:
-            text = json.loads(summary.read_text(encoding="utf-8")).get("replan_from") if summary.is_file() else None
-        except (OSError, ValueError, AttributeError):
-            text = None  # a summary that does not read says nothing of the day
-        where = "summary.json replan_from"
-    if text is None:
-        return None
+            return dt.date.fromisoformat(args.from_date)
+        except ValueError:
+            raise PlannerError(f"not a date in YYYY-MM-DD form: {args.from_date[:40]!r}", field="from") from None
+    summary = plan_path.with_name("summary.json")
     try:
-        return dt.date.fromisoformat(str(text))
-    except ValueError:
-        raise PlannerError(f"not a date in YYYY-MM-DD form: {str(text)[:40]!r}", field=where) from None
+        doc = json.loads(summary.read_text(encoding="utf-8")) if summary.is_file() else {}
+    except (OSError, ValueError):
+        doc = {}  # a summary that does not read says nothing of the day
+    return first_day(doc, summary)
 
 
 #: the columns of render_load (the values are queueing.category_rows', as sizing.csv and report.html show them)

@@ -9,7 +9,6 @@ The hard ceiling is the rule ``waiting``; this is the soft limit below it (shift
 from __future__ import annotations
 
 from .base import REQUIRED, Param, Preference, Wording
-from .waiting import _days
 
 
 class ShortWait(Preference):
@@ -33,7 +32,7 @@ class ShortWait(Preference):
                                "which the queue of candidates assumes)", file=file, field=key)
 
     def cost(self, plan, ctx):
-        from ..queueing import evaluate, ready_before
+        from ..queueing import evaluate, ready_longer_than
 
         load = evaluate(plan, ctx)
         if load is None:
@@ -45,9 +44,9 @@ class ShortWait(Preference):
             sessions = sorted(plan.stream(cat.stream), key=lambda s: s.no)
             after = list(cat.seated_by[1:]) + [cat.seated]
             for s, before, now in zip(sessions, cat.seated_by, after):
-                due = cum[ready_before(facts, s.exam_date - _days(self.target_days + 1))]
+                due = cum[ready_longer_than(facts, s.exam_date, self.target_days)]
                 total += max(0, min(now, due) - before)
-            total += max(0, cum[ready_before(facts, ctx.window[1] - _days(self.target_days + 1))] - cat.seated)
+            total += max(0, cum[ready_longer_than(facts, ctx.window[1], self.target_days)] - cat.seated)
         return total
 
     def terms(self, mv, ctx):
@@ -55,7 +54,7 @@ class ShortWait(Preference):
         ``max(0, min(S_k − S_{k−1}, S_k − due_k))`` (those ready too early to be on time are the first
         ``due_k``). Each min and max is an equality, so every plan the search finds costs what the check face
         counts (``tests/test_queueing.py`` pins plans and maximises as well as minimises)."""
-        from ..queueing import define, model_flows, ready_before, ready_expr
+        from ..queueing import define, model_flows, ready_expr, ready_longer_than
 
         m = mv.model
         out = []
@@ -80,7 +79,7 @@ class ShortWait(Preference):
                     m.add(ok <= a)  # implied (a >= 0), but the LP does not see it through the max
                     define(mv, ok, lambda val, upto=upto: max(0, val(upto)))
                     on_time.append(ok)
-                end = cum[ready_before(flows.facts, ctx.window[1] - _days(w + 1))]
+                end = cum[ready_longer_than(flows.facts, ctx.window[1], w)]
                 carried = m.new_int_var(0, top, f"late_carried[{sid},{c}]")
                 m.add_max_equality(carried, [0, end - seated[-1]])
                 define(mv, carried, lambda val, last=seated[-1], end=end: max(0, end - val(last)))

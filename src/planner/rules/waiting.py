@@ -20,22 +20,16 @@ from .base import REQUIRED, Param, Rule, Wording
 def overdue_at_sessions(load_cat, facts, sessions, limit: int):
     """Check face, per session in 期次 order: candidates unseated before it who became ready more than *limit*
     days before its exam (and, last, those unseated at the window's end)."""
-    from ..queueing import ready_before
+    from ..queueing import ready_longer_than
 
     cum = facts.cumulative(load_cat.category)
     out = []
     for s, done in zip(sorted(sessions, key=lambda s: s.no), load_cat.seated_by):
-        late = cum[ready_before(facts, s.exam_date - _days(limit + 1))] - done
+        late = cum[ready_longer_than(facts, s.exam_date, limit)] - done
         if late > 0:
             out.append((s, late))
-    late = cum[ready_before(facts, load_cat.window_end - _days(limit + 1))] - load_cat.seated
+    late = cum[ready_longer_than(facts, load_cat.window_end, limit)] - load_cat.seated
     return out, max(0, late)
-
-
-def _days(n: int):
-    import datetime as dt
-
-    return dt.timedelta(days=n)
 
 
 class Waiting(Rule):
@@ -106,7 +100,7 @@ class Waiting(Rule):
                 + ("only " if len(sites) == 1 else "") + f"at {where} ({seats} seats a session)")
 
     def post(self, mv, ctx):
-        from ..queueing import define, model_flows, ready_before, ready_expr
+        from ..queueing import define, model_flows, ready_expr, ready_longer_than
 
         limit = self.max_wait_days
         for sid, flows in model_flows(mv, ctx, (limit,)).items():
@@ -142,7 +136,7 @@ class Waiting(Rule):
                 for k, s in enumerate(slots):
                     due = ready_expr(flows.ready_by[limit][k], flows.facts.arrivals[c])
                     mv.model.add(seated[k] >= due).only_enforce_if(guard + [s.present])
-                end = cum[ready_before(flows.facts, ctx.window[1] - _days(limit + 1))]
+                end = cum[ready_longer_than(flows.facts, ctx.window[1], limit)]
                 # always a linear constraint, also where nobody can be seated (S = 0: a stream without sessions, a
                 # category no site examines), so the model is the same shape whatever the count
                 mv.model.add(seated[-1] + ready_expr([], ()) >= end).only_enforce_if(guard)

@@ -182,13 +182,12 @@ def revision_from(b, version, _depth: int = 0):
     """The first day of the re-plan *version* is, or of the one a 修改一场 edit of it edits: nothing that changed may
     be dated before it (``plan_window``), as ``planner check`` reads it from the summary beside a re-plan's plan;
     None for any other version."""
-    import datetime as dt
+    from ..replan import first_day
 
-    text = b.ws.summary(version.id).get("replan_from") if version.kind == "replan" else None
-    if text:
+    if version.kind == "replan":
         try:
-            return dt.date.fromisoformat(str(text))
-        except ValueError:
+            return first_day(b.ws.summary(version.id))
+        except PlannerError:
             return None  # a summary that does not say a day: judged without one, as before the day was kept
     parent = b.ws.version(version.parent) if version.kind == "edit" and version.parent is not None else None
     return revision_from(b, parent, _depth + 1) if parent is not None and _depth < 64 else None
