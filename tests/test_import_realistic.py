@@ -345,3 +345,13 @@ def test_the_replan_s_registrations_say_a_row_pasted_twice(tmp_path, plan2024, c
     notes: list[str] = []
     assert read_people(path, plan2024, catalogue, notes) == {("special_ops", 1): 60}
     assert len(notes) == 1 and "row 3 repeats row 2" in notes[0]
+
+
+def test_a_header_named_in_a_refusal_carries_no_control_character():
+    """The column as the file heads it goes into a message line: without white space or a control character (the
+    readers drop most of them before; this holds for any cell)."""
+    from planner.demand_import import Columns
+
+    cols = Columns({"registered": 0, "sat": 1}, ["报名\x1b[31m人数", "参考\u200b人 数\x00"])
+    assert cols.field("registered") == "报名[31m人数" and cols.field("sat") == "参考人数"
+    assert cols.field("passed") == "合格人数"  # a column the file lacks: its first name

@@ -219,7 +219,9 @@ class Columns(dict):
 
     def __init__(self, found: dict[str, int], cells: list):
         super().__init__(found)
-        self.written = {key: re.sub(r"\s+", "", str(cells[i]))[:40] for key, i in found.items()}
+        # as a message can carry it: no white space, no control character (an ESC would reach the terminal)
+        self.written = {key: "".join(ch for ch in re.sub(r"\s+", "", str(cells[i])) if ch.isprintable())[:40]
+                        for key, i in found.items()}
 
     def field(self, key: str) -> str:
         return self.written.get(key) or COLUMNS[key][0]
