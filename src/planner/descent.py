@@ -16,16 +16,24 @@ there must be the one the search computed (``InternalError`` otherwise), and ``t
 
 A plan that breaks the waiting limit (the 2025 estimate's plan without candidates) is searched first for fewer
 candidates overdue, then for the cost (lexicographic), so it may come back repaired.
+
+Its speed. Most moves are priced only to be refused by the queue (the last pass over every move, which proves the
+local optimum, keeps none), so pricing is what has to be fast: :class:`StreamQueue` walks each category only
+over the moved span and remembers the rest of its queue by where it resumes; a move is a :class:`Moved` (three
+fields) until the queue lets it through, and a pass of blocks or pairs builds each shifted session once.
 """
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from .queueing import fill, ready_before, ready_longer_than
 
-#: moves priced per deterministic unit charged to the run's clock: a calibration of the reference machine, like
-#: ``solver.DEMAND_UNITS_PER_SECOND`` (about 27 µs a move there, at 0.15 units a second)
+#: moves priced per deterministic unit charged to the run's clock, like ``solver.DEMAND_UNITS_PER_SECOND`` (at its
+#: 0.15 units a second a move is charged about 27 µs). Measured 2026-12-05 on 2 cores at load 0.6-0.9, a move took
+#: 32-39 µs (the 2026-2028 estimates; 52-54 µs from 2025's start) before the pricing was made faster, and 10-12 µs
+#: (14 µs) after; the figure was kept so that a budget buys the same moves, hence the same plans, as before
 MOVES_PER_UNIT = 250_000
 #: the most of the run's work this search may take
 SHARE = 0.25
@@ -47,14 +55,22 @@ _DAY = dt.timedelta(days=1)
 class StreamQueue:
     """One stream's queue as ``queueing.evaluate_stream`` fills it (sessions in 期次 order, each category
     ``S_k = max(S_{k-1}, min(S_{k-1} + seats_k, A(deadline_k)))``), with what ``short_wait`` counts late and
-    ``waiting`` counts overdue, kept per session so that a move is priced from the moved session on."""
+    ``waiting`` counts overdue, kept per category and session so that a move is priced from the moved session on.
+
+    Why per category: the categories' queues do not touch each other, and after the last moved session each
+    category's cost from session ``k`` on depends only on how many of it are seated before ``k``. So a move walks
+    its own span, then either finds a category back where it was (its old cost from there on) or reads that cost
+    from ``_tails``, which remembers every such walk until the stream's sessions change: the search's moves of one
+    session, and its blocks and pairs, resume the queue in the same few states over and over."""
 
     def __init__(self, facts, sessions, window_end: dt.date, target: int | None, limit: int | None) -> None:
         self.facts = facts
         self.cats = facts.categories
         self.cums = [facts.cumulative(c) for c in self.cats]
         self.target, self.limit = target, limit
-        self._info: dict = {}
+        self._info: dict = {}  # (institution, exam day, deadline) -> info; its parts in _ready_by and _exams
+        self._ready_by: dict = {}
+        self._exams: dict = {}
         self.end_late = [cum[ready_longer_than(facts, window_end, target)] if target is not None else 0
                          for cum in self.cums]
         self.end_over = [cum[ready_longer_than(facts, window_end, limit)] if limit is not None else 0
@@ -62,84 +78,136 @@ class StreamQueue:
         self.set(sessions)
 
     def info(self, s) -> tuple:
+        """Per category: (ready by *s*'s deadline, waited past the target by its exam, waited past the limit by its
+        exam, its seats), all as candidates from the cumulative tables."""
         key = (s.institution, s.exam_date, s.registration_deadline)
         out = self._info.get(key)
         if out is None:
+            ready, exam = self._ready(s.registration_deadline), self._exam(s.institution, s.exam_date)
+            out = self._info[key] = tuple((r, *e) for r, e in zip(ready, exam))
+        return out
+
+    def _ready(self, deadline: dt.date) -> tuple:
+        """Per category: ready by *deadline*. Remembered apart from the exam's part: a session's moves share their
+        deadlines and their exam days far more often than both."""
+        out = self._ready_by.get(deadline)
+        if out is None:
+            a = ready_before(self.facts, deadline)
+            out = self._ready_by[deadline] = tuple(cum[a] for cum in self.cums)
+        return out
+
+    def _exam(self, institution: str, day: dt.date) -> tuple:
+        """Per category: (waited past the target, waited past the limit, seats) of an exam at *institution* on
+        *day*."""
+        key = (institution, day)
+        out = self._exams.get(key)
+        if out is None:
             f = self.facts
-            a = ready_before(f, s.registration_deadline)
-            late = ready_longer_than(f, s.exam_date, self.target) if self.target is not None else 0
-            over = ready_longer_than(f, s.exam_date, self.limit) if self.limit is not None else 0
-            out = self._info[key] = tuple((cum[a], cum[late], cum[over], self.facts.seats(s.institution, c, s.exam_date))
+            late = ready_longer_than(f, day, self.target) if self.target is not None else 0
+            over = ready_longer_than(f, day, self.limit) if self.limit is not None else 0
+            out = self._exams[key] = tuple((cum[late], cum[over], f.seats(institution, c, day))
                                           for c, cum in zip(self.cats, self.cums))
         return out
 
     @staticmethod
-    def step(state: tuple, info: tuple) -> tuple[tuple, int, int]:
-        late = over = 0
-        out = []
-        for done, (ready, due, overdue_by, cap) in zip(state, info):
-            if overdue_by > done:
-                over += overdue_by - done
-            now = fill(done, cap, ready)
-            x = min(now, due) - done
-            if x > 0:
-                late += x
-            out.append(now)
-        return tuple(out), late, over
+    def seat(done: int, row: tuple) -> tuple[int, int, int]:
+        """One category at one session (*row*: its part of :meth:`info`) with *done* seated before it: (seated
+        after it, candidates late there, candidates overdue there)."""
+        ready, due, overdue_by, cap = row
+        now = fill(done, cap, ready)
+        return now, max(0, min(now, due) - done), max(0, overdue_by - done)
 
-    def _end(self, state: tuple) -> tuple[int, int]:
-        return (sum(max(0, e - s) for e, s in zip(self.end_late, state)),
-                sum(max(0, e - s) for e, s in zip(self.end_over, state)))
+    @staticmethod
+    def step(state: tuple, info: tuple) -> tuple[tuple, int, int]:
+        """Every category at one session: (seated after it, late, overdue)."""
+        seated = [StreamQueue.seat(done, row) for done, row in zip(state, info)]
+        return tuple(now for now, _, _ in seated), sum(lt for _, lt, _ in seated), sum(ov for _, _, ov in seated)
+
+    def _end(self, c: int, done: int) -> tuple[int, int]:
+        """Category *c*'s late and overdue at the window's end, *done* of it seated."""
+        return max(0, self.end_late[c] - done), max(0, self.end_over[c] - done)
 
     def set(self, sessions) -> None:
         self.sessions = list(sessions)
-        state = tuple(0 for _ in self.cats)
-        self.before, late, over = [state], [], []
-        for s in self.sessions:
-            state, lt, ov = self.step(state, self.info(s))
-            self.before.append(state)
-            late.append(lt)
-            over.append(ov)
-        self.end = self._end(state)
+        self.infos = [self.info(s) for s in self.sessions]
         n = len(self.sessions)
-        self.late_from, self.over_from = [0] * (n + 1), [0] * (n + 1)
-        for k in range(n - 1, -1, -1):
-            self.late_from[k] = self.late_from[k + 1] + late[k]
-            self.over_from[k] = self.over_from[k + 1] + over[k]
+        # per category: seated before session k, and (late, overdue) from session k on, the window's end included
+        self.seated, self.costs = [], []
+        for c in range(len(self.cats)):
+            done, seated, at = 0, [0], []
+            for info in self.infos:
+                done, lt, ov = self.seat(done, info[c])
+                seated.append(done)
+                at.append((lt, ov))
+            costs = [self._end(c, done)]
+            for lt, ov in reversed(at):
+                costs.append((costs[-1][0] + lt, costs[-1][1] + ov))
+            self.seated.append(seated)
+            self.costs.append(costs[::-1])
+        # every category's (late, overdue) at the sessions before k
+        self.costs_before = [(sum(cs[0][0] - cs[k][0] for cs in self.costs),
+                              sum(cs[0][1] - cs[k][1] for cs in self.costs)) for k in range(n + 1)]
+        self._tails: list[dict] = [{} for _ in self.cats]
         self.disorder = sum(b.registration_deadline < a.registration_deadline
                             for a, b in zip(self.sessions, self.sessions[1:]))
-        self.late = self.late_from[0] + self.end[0]
-        self.overdue = self.over_from[0] + self.end[1]
+        self.late = sum(cs[0][0] for cs in self.costs)
+        self.overdue = sum(cs[0][1] for cs in self.costs)
+
+    def tail(self, c: int, k: int, done: int) -> tuple[int, int]:
+        """Category *c*'s (late, overdue) from session *k* on (the window's end included), *done* of it seated
+        before *k*: walked until the queue is back where it was (or to the end), and remembered."""
+        seated = self.seated[c]
+        if done == seated[k]:
+            return self.costs[c][k]
+        out = self._tails[c].get((k, done))
+        if out is None:
+            start, late, over, n = (k, done), 0, 0, len(self.sessions)
+            while k < n and done != seated[k]:
+                done, lt, ov = self.seat(done, self.infos[k][c])
+                late, over, k = late + lt, over + ov, k + 1
+            lt, ov = self.costs[c][k] if done == seated[k] else self._end(c, done)
+            out = self._tails[c][start] = (late + lt, over + ov)
+        return out
 
     def priced(self, moved: dict) -> tuple[int, int]:
         """(candidates late, candidates overdue + deadlines out of 期次 order) with the sessions *moved*
-        (index -> session) in place: recomputed from the first moved one until the queue is back where it was."""
-        first, last = min(moved), max(moved)
-        n = len(self.sessions)
-        state = self.before[first]
-        late = self.late_from[0] - self.late_from[first]
-        over = self.over_from[0] - self.over_from[first]
-        k = first
-        while True:
-            if k > last and state == self.before[k]:
-                late += self.late_from[k] + self.end[0]
-                over += self.over_from[k] + self.end[1]
-                break
-            if k == n:
-                lt, ov = self._end(state)
-                late, over = late + lt, over + ov
-                break
-            state, lt, ov = self.step(state, self.info(moved[k]) if k in moved else self.info(self.sessions[k]))
+        (index -> session, or a :class:`Moved`: its institution, exam day and deadline are read) in place: each
+        category walked from the first moved session to the last, then its :meth:`tail`."""
+        first, after = min(moved), max(moved) + 1
+        rows = [self.info(moved[k]) if k in moved else self.infos[k] for k in range(first, after)]
+        late, over = self.costs_before[first]
+        for c, seated in enumerate(self.seated):
+            done = seated[first]
+            for info in rows:  # :meth:`seat` written out: this loop is most of the search's time
+                ready, due, overdue_by, cap = info[c]
+                now = fill(done, cap, ready)
+                if due > done:  # late here: min(now, due) - done, written out as fill is
+                    late += (now if now < due else due) - done
+                if overdue_by > done:
+                    over += overdue_by - done
+                done = now
+            lt, ov = self.costs[c][after] if done == seated[after] else self.tail(c, after, done)
             late, over = late + lt, over + ov
-            k += 1
-        disorder = self.disorder
-        ss = self.sessions
+        n, ss, disorder = len(self.sessions), self.sessions, self.disorder
         for a in {j for i in moved for j in (i - 1, i)}:
             if 0 <= a < n - 1:
                 disorder += ((moved.get(a + 1, ss[a + 1]).registration_deadline
                               < moved.get(a, ss[a]).registration_deadline)
                              - (ss[a + 1].registration_deadline < ss[a].registration_deadline))
         return late, over + disorder
+
+
+class Moved(NamedTuple):
+    """Where a move puts one session: what :meth:`StreamQueue.priced` reads of it. The session itself is made only
+    for the few moves the queue lets through to the rules: ``dataclasses.replace`` on every move tried took a tenth
+    to a sixth of the search's time."""
+    institution: str
+    exam_date: dt.date
+    registration_deadline: dt.date
+
+    def applied(self, s):
+        """The session *s* with this move's exam day and deadline."""
+        return replace(s, exam_date=self.exam_date, registration_deadline=self.registration_deadline)
 
 
 @dataclass
@@ -151,22 +219,23 @@ class Outcome:
     kept: int = 0  # moves kept
 
 
-def improve(plan, ctx, max_moves: int, held=frozenset(), out_of_time=lambda: False) -> Outcome:
+def improve(plan, ctx, max_moves: int, held=frozenset(), out_of_time=lambda: False, together: bool = True) -> Outcome:
     """The plan after a first-improvement local search of at most *max_moves* priced moves (see the module
     docstring); the sessions whose keys are *held* (pins) stay as they are; *out_of_time* is asked every few
-    hundred moves (the run's wall-clock backstop)."""
-    return _Search(plan, ctx, max_moves, held, out_of_time).run()
+    hundred moves (the run's wall-clock backstop); without *together*, sessions move one at a time only."""
+    return _Search(plan, ctx, max_moves, held, out_of_time, together).run()
 
 
 class _Search:
     """One run of :func:`improve`: the plan's queues, its other preferences' cost, and the moves tried."""
 
-    def __init__(self, plan, ctx, max_moves: int, held, out_of_time) -> None:
+    def __init__(self, plan, ctx, max_moves: int, held, out_of_time, together: bool = True) -> None:
         rs = ctx.ruleset
         waiting, short = rs.rule("waiting"), rs.rule("short_wait")
         limit = waiting.max_wait_days if waiting is not None and waiting in ctx.rules else None
         target = short.target_days if short is not None and short in ctx.preferences else None
         self.plan, self.ctx, self.max_moves, self.held, self.out_of_time = plan, ctx, max_moves, held, out_of_time
+        self.moves_together = together
         self.wlate = short.weight if target is not None else 0
         self.rules = [r for r in ctx.rules if r is not waiting]
         self.prefs = [p for p in ctx.preferences if p is not short]
@@ -187,7 +256,8 @@ class _Search:
         self.broken: list | None = None  # when collecting: (moves, violations, cost) of improving moves a rule refuses
 
     def run(self) -> Outcome:
-        while not self.spent() and (self.one_at_a_time() or (not self.spent() and self.together())):
+        while not self.spent() and (self.one_at_a_time()
+                                    or (self.moves_together and not self.spent() and self.together())):
             pass
         self.out.plan = self.plan.with_sessions([s for q in self.queues.values() for s in q.sessions] + self.others)
         self.out.overdue, self.out.cost = self.value()
@@ -205,7 +275,7 @@ class _Search:
         return out.moves >= self.max_moves or (out.moves % 256 == 0 and self.out_of_time())
 
     def attempt(self, moved: dict) -> bool:
-        """Keep *moved* ({stream: {index: session}}) when the plan keeps every rule and costs less."""
+        """Keep *moved* ({stream: {index: :class:`Moved`}}) when the plan keeps every rule and costs less."""
         out = self.out
         if out.moves >= self.max_moves:
             return False  # the budget is spent: priced no more
@@ -218,8 +288,11 @@ class _Search:
             d_late += late - q.late
         if d_over > 0 or (d_over == 0 and d_late >= 0):
             return False  # neither fewer overdue nor fewer late: the preferences alone would have to pay
-        sessions = {sid: [moved.get(sid, {}).get(i, s) for i, s in enumerate(q.sessions)]
-                    for sid, q in self.queues.items()}
+        # only now are the moves made sessions: most moves end at the queue's verdict above
+        sessions = {sid: list(q.sessions) for sid, q in self.queues.items()}
+        for sid, ch in moved.items():
+            for i, m in ch.items():
+                sessions[sid][i] = m.applied(sessions[sid][i])
         trial = self.plan.with_sessions([s for ss in sessions.values() for s in ss] + self.others)
         cost = sum(p.weight * p.cost(trial, self.ctx) for p in self.prefs)
         delta = cost - self.pref_cost + self.wlate * d_late
@@ -237,24 +310,39 @@ class _Search:
         out.kept += 1
         return True
 
-    def singles(self, s) -> list:
-        """One session's moves: its deadline alone (any gap the rules allow), or its exam day within DAY_REACH
-        with its own gap or a liked one."""
+    def singles(self, s):
+        """One session's moves, in order: its deadline alone (any gap the rules allow), or its exam day within
+        DAY_REACH with its own gap or a liked one. Made as they are tried: the first one kept ends the session's
+        turn, and the rest were never needed."""
         if s.key in self.held:
-            return []
+            return
         g = s.gap_days
         gaps = range(self.gap_lo, self.gap_hi + 1) if self.gap_lo is not None else ()
-        moves = [_at(s, s.exam_date, x) for x in gaps if x != g]
+        yield from (_at(s, s.exam_date, x) for x in gaps if x != g)
+        with_gaps = sorted({g, *self.liked})
         for d in (x for k in range(1, DAY_REACH + 1) for x in (k, -k)):
             day = s.exam_date + d * _DAY
             if self.ok_day(day):
-                moves += [_at(s, day, x) for x in sorted({g, *self.liked})]
-        return moves
+                yield from (_at(s, day, x) for x in with_gaps)
 
     def shifted(self, s, d: int):
         if s.key in self.held:
             return None
-        return replace(s, exam_date=s.exam_date + d * _DAY, registration_deadline=s.registration_deadline + d * _DAY)
+        return Moved(s.institution, s.exam_date + d * _DAY, s.registration_deadline + d * _DAY)
+
+    def shifts(self):
+        """:meth:`shifted` by stream, index and days, None also where the exam day is not allowed; remembered for
+        one pass of :meth:`blocks` or :meth:`pairs` (a pass ends when a move is kept), where the same session moved
+        by the same days recurs in every block and pair that holds it."""
+        memo: dict = {}
+
+        def shift(sid, i: int, d: int):
+            key = (sid, i, d)
+            if key not in memo:
+                m = self.shifted(self.queues[sid].sessions[i], d)
+                memo[key] = m if m is not None and self.ok_day(m.exam_date) else None
+            return memo[key]
+        return shift
 
     def one_at_a_time(self) -> bool:
         """Every session's single moves; where a rule refuses all of them, its best refused ones with a move of
@@ -296,32 +384,33 @@ class _Search:
 
     def blocks(self) -> bool:
         """BLOCKS sessions consecutive by date, shifted by the same days."""
-        order = self.by_date()
+        order, shift = self.by_date(), self.shifts()
         for size in BLOCKS:
             for a in range(len(order) - size + 1):
                 for d in (x for k in range(1, BLOCK_REACH + 1) for x in (k, -k)):
-                    moved: dict = {}
-                    for _, sid, i in order[a:a + size]:
-                        moved.setdefault(sid, {})[i] = self.shifted(self.queues[sid].sessions[i], d)
-                    if all(m is not None and self.ok_day(m.exam_date) for ch in moved.values() for m in ch.values()) \
-                            and self.attempt(moved):
-                        return True
+                    block = [(sid, i, shift(sid, i, d)) for _, sid, i in order[a:a + size]]
+                    if all(m is not None for _, _, m in block):
+                        moved: dict = {}
+                        for sid, i, m in block:
+                            moved.setdefault(sid, {})[i] = m
+                        if self.attempt(moved):
+                            return True
                     if self.spent():
                         return False
         return False
 
     def pairs(self) -> bool:
         """A session and each of its next NEIGHBOURS by date, shifted by different days."""
-        order = self.by_date()
+        order, shift = self.by_date(), self.shifts()
         for a, (_, sa, ia) in enumerate(order):
             for _, sb, ib in order[a + 1:a + 1 + NEIGHBOURS]:
                 for da in range(-PAIR_REACH, PAIR_REACH + 1):
-                    ma = self.shifted(self.queues[sa].sessions[ia], da)
-                    if ma is None or not self.ok_day(ma.exam_date):
+                    ma = shift(sa, ia, da)
+                    if ma is None:
                         continue
                     for db in range(-PAIR_REACH, PAIR_REACH + 1):
-                        mb = self.shifted(self.queues[sb].sessions[ib], db)
-                        if mb is None or da == db or not self.ok_day(mb.exam_date):
+                        mb = shift(sb, ib, db)
+                        if mb is None or da == db:
                             continue
                         moved = {sa: {ia: ma}}
                         moved.setdefault(sb, {})[ib] = mb
@@ -332,5 +421,5 @@ class _Search:
         return False
 
 
-def _at(s, day: dt.date, gap: int):
-    return replace(s, exam_date=day, registration_deadline=day - gap * _DAY)
+def _at(s, day: dt.date, gap: int) -> Moved:
+    return Moved(s.institution, day, day - gap * _DAY)
