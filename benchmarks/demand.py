@@ -5,10 +5,10 @@
 Parts, each a subprocess or a fresh model so one does not warm the next:
 
 * ``planner size`` on the shipped estimate (constraints/demand.toml): wall time, sessions, proven bound, gap;
-* ``planner plan --demand --no-publish`` against plain ``planner plan --no-publish``, 2025-2027 (median of
-  interleaved runs);
+* ``planner plan --demand --no-publish`` (the quick answer) against plain ``planner plan --no-publish``, 2025-2027
+  (median of interleaved runs), with ``--demand --thorough`` beside;
 * the same with the rule set without the wait preference (``short_wait``): waits limited, not priced;
-* what the search for shorter waits buys (``curve``): ``plan --demand`` at growing time limits, deterministic limit
+* what the search for shorter waits buys (``curve``): ``plan --demand --thorough`` at growing time limits, deterministic limit
   only, against the plan without candidates seen with them (where a run held to 1.3× plain time would stop);
 * the CP-SAT model's size (variables, constraints) at 1 000 and 100 000 expected candidates: the queue is one
   integer per session and category, so the size must not change;
@@ -94,21 +94,30 @@ def without_wait_preference(folder: Path) -> str:
     return str(target / Path(LIVE).name)
 
 
-def plan_ratio(folder: Path, year: int, runs: int, limit: float, rules: str = LIVE) -> dict:
-    """Median wall and CPU seconds of each command over interleaved runs, and the last --demand run's summary."""
-    times = {"plain": ([], []), "demand": ([], [])}
+#: the commands plan_ratio compares: plain, ``--demand`` (the quick answer) and ``--demand --thorough``
+RATIO_CASES = (("plain", []), ("demand", ["--demand", DEMAND]), ("thorough", ["--demand", DEMAND, "--thorough"]))
+
+
+def plan_ratio(folder: Path, year: int, runs: int, limit: float, rules: str = LIVE, cases=RATIO_CASES[:2]) -> dict:
+    """Median wall and CPU seconds of each command over interleaved runs, and each --demand case's last summary."""
+    times = {case: ([], []) for case, _ in cases}
     summary = {}
     for i in range(runs):
-        for case, extra in (("plain", []), ("demand", ["--demand", DEMAND])):
+        for case, extra in cases:
             t, cpu = time.perf_counter(), _cpu_children()
             subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", rules, "--no-publish", "--out",
                                             str(folder / f"p-{case}-{i}"), "--time-limit", str(limit)] + extra,
                            capture_output=True, text=True, cwd=ROOT)
             times[case][0].append(time.perf_counter() - t)
             times[case][1].append(_cpu_children() - cpu)
-            if case == "demand":
-                summary = json.loads((folder / f"p-{case}-{i}" / "summary.json").read_text(encoding="utf-8"))
+            if case != "plain":
+                summary[case] = json.loads((folder / f"p-{case}-{i}" / "summary.json").read_text(encoding="utf-8"))
     return {case: (med(w), med(c)) for case, (w, c) in times.items()} | {"summary": summary}
+
+
+def late(summary: dict):
+    """Candidates seated later than short_wait's target (the preference's cost), from a summary.json."""
+    return (summary.get("objective_parts") or {}).get("short_wait", {}).get("cost", "—")
 
 
 #: the time limits of the ``curve`` part (seconds; at DEMAND_UNITS_PER_SECOND deterministic units per second)
@@ -131,12 +140,12 @@ def plain_seen_with_candidates(folder: Path, year: int) -> dict:
 
 
 def curve_run(folder: Path, year: int, limit: float) -> dict:
-    """``plan --demand --no-publish`` at *limit*, stopped by the deterministic limit only (``PLANNER_WALL_FACTOR``
+    """``plan --demand --thorough --no-publish`` at *limit*, stopped by the deterministic limit only (``PLANNER_WALL_FACTOR``
     20, as the tests run): the result does not depend on the machine's load, only the seconds do."""
     out = folder / f"curve-{year}-{limit:g}"
     t, cpu = time.perf_counter(), _cpu_children()
     r = subprocess.run(planner_cmd() + ["plan", "--year", str(year), "--rules", LIVE, "--no-publish", "--out",
-                                        str(out), "--demand", DEMAND, "--time-limit", str(limit)],
+                                        str(out), "--demand", DEMAND, "--thorough", "--time-limit", str(limit)],
                        capture_output=True, text=True, cwd=ROOT, env=dict(os.environ, PLANNER_WALL_FACTOR="20"))
     wall, cpu = time.perf_counter() - t, _cpu_children() - cpu
     if r.returncode != 0:  # no plan within the limit: the run says so in one line
@@ -235,21 +244,28 @@ def main(argv: list[str] | None = None) -> int:
         for year in YEARS if "plan" in parts else ():
             log(f"plan --demand against plain plan, {year}")
             load = _load()
-            r = plan_ratio(folder, year, args.runs, args.time_limit)
-            (pw, pc), (dw, dc), sm = r["plain"], r["demand"], r["summary"]
+            r = plan_ratio(folder, year, args.runs, args.time_limit, cases=RATIO_CASES)
+            (pw, pc), (dw, dc), (tw, _), sm = r["plain"], r["demand"], r["thorough"], r["summary"]
+            q, t = sm["demand"], sm["thorough"]
             rows.append([year, f"{pw:.2f}", f"{pc:.2f}", f"{dw:.2f}", f"{dc:.2f}", f"{dw / pw:.2f}×", f"{dc / pc:.2f}×",
-                         sm.get("status"), sm.get("objective"), sm.get("bound"), load])
+                         f"{q.get('stopped_by') or q.get('status')}", q.get("objective"), late(q), q.get("bound"),
+                         f"{tw:.1f}", t.get("objective"), late(t), load])
         lines += [] if not rows else ["## planner plan --no-publish, with and without --demand (median of "
                   f"{args.runs} interleaved runs)", "",
+                  "`--demand` gives the quick answer (the plan without candidates improved by the local search: its "
+                  "sessions moved one at a time while that lowers the cost, blocks and pairs of them too where it "
+                  "breaks the waiting limit); `--demand --thorough` searches on with CP-SAT until the time limit. "
+                  "*late*: candidates seated more than `short_wait`'s `target_days` after they became ready.", "",
                   md_table(["year", "plain wall s", "plain CPU s", "--demand wall s", "--demand CPU s", "ratio wall",
-                            "ratio CPU", "--demand status", "objective", "proven bound", "load"], rows), ""]
+                            "ratio CPU", "--demand stopped by", "objective", "late", "proven bound",
+                            "--thorough wall s", "--thorough objective", "--thorough late", "load"], rows), ""]
     if "nowait" in parts:
         log("plan --demand against plain plan, the rule set without the wait preference")
         rules, rows = without_wait_preference(folder), []
         for year in YEARS:
             load = _load()
             r = plan_ratio(folder, year, args.runs, args.time_limit, rules)
-            (pw, pc), (dw, dc), sm = r["plain"], r["demand"], r["summary"]
+            (pw, pc), (dw, dc), sm = r["plain"], r["demand"], r["summary"]["demand"]
             rows.append([year, f"{pw:.2f}", f"{dw:.2f}", f"{dw / pw:.2f}×", f"{dc / pc:.2f}×", sm.get("status"),
                          sm.get("objective"), (sm.get("demand") or {}).get("max_wait_days"), load])
         lines += ["## planner plan --no-publish with and without --demand, the rule set without `short_wait` (median "

@@ -89,8 +89,8 @@ def main() -> None:
         t0 = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         load = os.getloadavg()[0]
         _, r = _planner(None, "plan", "--scenario", str(ROOT / "scenarios" / "baseline_next_year.toml"), "--year",
-                        str(args.year), *base_demand, "--no-publish", "--time-limit", str(args.limit), "--out",
-                        str(folder / "base"))
+                        str(args.year), *base_demand, *(("--thorough",) if base_demand else ()), "--no-publish",
+                        "--time-limit", str(args.limit), "--out", str(folder / "base"))
         if r.returncode != 0:
             raise SystemExit(f"the year's plan failed: {r.stderr.strip()}")
         plan = folder / "base" / "plan.csv"

@@ -163,13 +163,18 @@ pd.DataFrame([{"考试计划": catalogue.streams[sid].name, "类别": catalogue.
               for i, s in demand.sites.items()])""",
         "## A year planned with its candidates\n\n"
         "The rule set's session counts stay as they are (`planner plan --demand`); the candidates queue for the "
-        "next session with a free seat for their category, first come first served. The search prices the waits, "
-        "so it uses its whole time limit (here 10 s instead of the command's 30 s).",
+        "next session with a free seat for their category, first come first served. The command gives the quick "
+        "answer (`solve(..., quick=True)`): the plan without candidates, improved by a local search that prices the "
+        "waits, in about the time of a plan without candidates. The thorough search (`--thorough`, `solve` without "
+        "`quick`) searches on with CP-SAT's model of the queue and uses its whole time limit (here 10 s instead of "
+        "the command's 30 s) for shorter waits.",
         """year = 2026
 ctx = make_context(year, rules=RULES, demand=demand)
 rule = ctx.ruleset.rule("waiting")
 print("longest wait allowed:", rule.max_wait_days, "days")
+quick = solve(ctx, seed=0, time_limit=10, quick=True)
 result = solve(ctx, seed=0, time_limit=10)
+print("quick answer costs", quick.objective, "(stopped by the", quick.stopped_by + "); the thorough search", result.objective)
 print(result.summary())
 assert check_plan(result.plan, ctx).ok  # the waits are a rule like the others: check judges them too""",
         """from planner.queueing import CATEGORY_HEADER, category_rows, evaluate, site_month_candidates

@@ -754,9 +754,11 @@ def test_every_search_leaves_ctrl_c_to_python(capsys, monkeypatch, tmp_path):
     monkeypatch.setattr(cp_model.CpSolver, "solve", watched)
     from planner.data import constraints_dir
 
-    # 2025 under the shipped rules: its plan without candidates breaks the waiting limit, so every step runs
+    # 2025 under the shipped rules, searched thoroughly: its plan without candidates breaks the waiting limit, so
+    # every step runs
     code = main(["plan", "--year", "2025", "--rules", str(constraints_dir() / "yuncheng.toml"), "--no-publish",
-                 "--out", str(tmp_path / "o"), "--time-limit", "2", "--demand", str(constraints_dir() / "demand.toml")])
+                 "--out", str(tmp_path / "o"), "--time-limit", "2", "--demand", str(constraints_dir() / "demand.toml"),
+                 "--thorough"])
     capsys.readouterr()
     assert code in (0, 2) and len(seen) >= 3 and not any(seen), (code, seen)
 

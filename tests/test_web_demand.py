@@ -751,3 +751,25 @@ def test_compare_shows_the_same_candidates_in_both_versions(env):
     sheet = load_workbook(io.BytesIO(x.content))["考生"]
     assert [list(r) for r in sheet.iter_rows(values_only=True)] == [header] + [
         [c if c != "" else None for c in r] for r in rows]
+
+
+def test_a_quick_answer_says_so_and_offers_to_search_on(env):
+    """A version that is the quick answer (summary.json's stopped_by, :data:`planner.solver.QUICK_STOP`) is called
+    快速方案 on its page, with 继续优化 explained as the search with the candidates; one the time limit stopped keeps
+    its own wording."""
+    from planner.plan import plan_to_csv
+    from planner.planio import read_plan
+    from planner.solver import QUICK_STOP
+
+    app, client, uploaded, _ = env
+    ws = app.state.ws
+    plan = read_plan(ws.plan_csv_path(uploaded), load_catalogue(), year=2024)
+    made = {}
+    for name, stopped in (("quick", QUICK_STOP), ("limit", "deterministic limit")):
+        made[name] = ws.add_version(plan_to_csv(plan), {"status": "TIME_LIMIT", "stopped_by": stopped}, year=2024,
+                                    scenario="", parent=None, note=name, kind="generate")
+    page = client.get(f"/plan?v={made['quick']}").text
+    assert 'id="quick-status"' in page and "快速方案（未证明最优）" in page and "时限内未证明最优" not in page
+    assert 'id="improve-form"' in page and "这是快速方案" in page
+    page = client.get(f"/plan?v={made['limit']}").text
+    assert 'id="quick-status"' not in page and "时限内未证明最优" in page and "这是快速方案" not in page

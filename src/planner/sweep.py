@@ -55,6 +55,7 @@ class Job:
     reference: Plan | None = None
     baseline: bool = False
     demand: str | None = None  # a demand file: every scenario planned with its candidates (scaled by its 需求 ± %)
+    quick: bool = False  # with candidates, the quick answer first (solver.solve), as ``plan`` without --thorough
 
 
 def run_one(job: Job) -> SweepRow:
@@ -75,7 +76,7 @@ def run_one(job: Job) -> SweepRow:
 
             ctx = ctx.with_demand(sc.scale_demand(load_demand(job.demand, ctx.catalogue)))
         result = solve(ctx, seed=job.seed, time_limit=job.time_limit, reference=ref,
-                       pins=list(sc.pins) or None)
+                       pins=list(sc.pins) or None, quick=job.quick)
     except PlannerError as err:
         row.note = str(err)
         return row
@@ -111,10 +112,10 @@ PRELOAD = ("planner.solver", "planner.sweep", "planner.scenario", "planner.compa
 
 def sweep(paths: list[str | Path], *, baseline: str | Path | None = None, year: int | None = None,
           calendar_dir: str | Path | None = None, seed: int = 0, time_limit: float = 30.0,
-          workers: int = 2, demand: str | Path | None = None) -> list[SweepRow]:
+          workers: int = 2, demand: str | Path | None = None, quick: bool = False) -> list[SweepRow]:
     """Rows in the order of *paths* (the baseline's row first if it is not among them); with *demand*, every
     scenario is planned with those candidates, as ``planner plan --demand``, and its row says what the plan does
-    to them."""
+    to them (the baseline's plan with the quick answer first when *quick*, as ``plan`` without ``--thorough``)."""
     from concurrent.futures import ProcessPoolExecutor
 
     from .children import adopt, context, environment
@@ -122,7 +123,7 @@ def sweep(paths: list[str | Path], *, baseline: str | Path | None = None, year: 
     paths = [str(p) for p in paths]
     base = str(baseline) if baseline is not None else (paths[0] if paths else None)
     common = dict(year=year, calendar_dir=str(calendar_dir) if calendar_dir else None, seed=seed,
-                  time_limit=time_limit, demand=str(demand) if demand else None)
+                  time_limit=time_limit, demand=str(demand) if demand else None, quick=quick)
     if base is None:
         return []
     # never a fork of this process (it may run OR-Tools or a Jupyter kernel's threads): planner.children

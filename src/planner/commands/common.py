@@ -118,6 +118,15 @@ def add_solver_options(p: argparse.ArgumentParser) -> None:
                    help="solver random seed [default 0]")
 
 
+def add_search_option(p: argparse.ArgumentParser) -> None:
+    """``--thorough``: with candidates, CP-SAT's search with the queue after the quick answer (``solve(quick=...)``)."""
+    p.add_argument("--thorough", action="store_true",
+                   help="with --demand: after the quick answer (the plan without candidates, its sessions moved one "
+                        "at a time while that lowers the cost; about as fast as without --demand), search on "
+                        "with CP-SAT's model of the queue until --time-limit, for shorter waits (8-10 s on the "
+                        "estimates at the default limit). Without --demand, or with --start, it changes nothing")
+
+
 def scenario_from_args(args, year: int | None = None):
     """The scenario named by ``--scenario`` (``--year`` or *year* overriding its year), or None."""
     path = getattr(args, "scenario", None)

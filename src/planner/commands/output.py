@@ -3,13 +3,13 @@ from __future__ import annotations
 
 
 def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None, first_tiers=None,
-                    publish_extra=None, start=None) -> int:
+                    publish_extra=None, start=None, quick=False) -> int:
     """Solve, print, and add plan.csv + summary.json (+ the publish set) to the output set *tx*.
 
     When publishing, the publish workers are forked first (before OR-Tools is imported), so they load
     matplotlib and the document libraries while the solve runs (:mod:`planner.publish.workers`).
 
-    *first_tiers* and *start* go to :func:`planner.solver.solve`; *publish_extra*: ``plan -> dict`` of further
+    *first_tiers*, *start* and *quick* go to :func:`planner.solver.solve`; *publish_extra*: ``plan -> dict`` of further
     :func:`planner.publish.run.build_outputs` options for the solved plan (a re-plan's revision notice).
 
     Nothing reaches the output folder unless the whole run succeeds: an infeasible or unfinished
@@ -19,15 +19,15 @@ def solve_and_write(ctx, tx, args, reference=None, pins=None, extra_summary=None
 
     with start_workers(ctx, publish=not getattr(args, "no_publish", False)) as workers:
         return _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, first_tiers, publish_extra,
-                                start)
+                                start, quick)
 
 
 def _solve_and_write(ctx, tx, args, reference, pins, extra_summary, workers, first_tiers=None,
-                     publish_extra=None, start=None) -> int:
+                     publish_extra=None, start=None, quick=False) -> int:
     from ..solver import solve
 
     result = solve(ctx, seed=args.seed, time_limit=args.time_limit, reference=reference, pins=pins,
-                   first_tiers=first_tiers, start=start)
+                   first_tiers=first_tiers, start=start, quick=quick)
     return write_result(result, ctx, tx, args, extra_summary, workers, publish_extra)
 
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 
 def register(sub) -> None:
-    from .common import add_context_options, add_output_options, add_solver_options
+    from .common import add_context_options, add_output_options, add_search_option, add_solver_options
 
     p = sub.add_parser("plan", help="generate the exam calendar of a year (default: next year)")
     add_context_options(p)
     add_solver_options(p)
+    add_search_option(p)
     add_output_options(p)
     p.add_argument("--start", metavar="PLAN",
                    help="continue from this plan (plan.csv or notice.xlsx of the same year, e.g. an earlier run's "
@@ -25,14 +26,15 @@ def run(args) -> int:
         if scenario is None:
             ctx = context_from_args(args)
             start, extra = _start(args, ctx)
-            code = solve_and_write(ctx, tx, args, extra_summary=extra, start=start)
+            code = solve_and_write(ctx, tx, args, extra_summary=extra, start=start, quick=not args.thorough)
         else:
             print(f"scenario {scenario.name}" + (f": {scenario.question}" if scenario.question else "") + "\n")
             ctx = with_demand_from_args(scenario.ctx, args, scenario)
             start, extra = _start(args, ctx)
             extra |= {"scenario": str(scenario.path), "scenario_chain": [str(p) for p in scenario.chain],
                       "pinned": len(scenario.pins)}
-            code = solve_and_write(ctx, tx, args, pins=list(scenario.pins) or None, extra_summary=extra, start=start)
+            code = solve_and_write(ctx, tx, args, pins=list(scenario.pins) or None, extra_summary=extra, start=start,
+                                   quick=not args.thorough)
     print_written(tx.given, args)
     return code
 

@@ -10,7 +10,7 @@ MAX_WORKERS = 64
 
 
 def register(sub) -> None:
-    from .common import add_solver_options, int_range
+    from .common import add_search_option, add_solver_options, int_range
 
     p = sub.add_parser("sweep", help="run many scenarios in parallel and tabulate their KPIs")
     p.add_argument("scenarios", metavar="SCENARIO", nargs="+", help="scenario TOML files")
@@ -26,6 +26,7 @@ def register(sub) -> None:
     p.add_argument("--out", metavar="DIR", default="out",
                    help="write sweep.csv and plans/<scenario>.csv here [default: out]")
     add_solver_options(p)
+    add_search_option(p)
     p.set_defaults(func=run)
 
 
@@ -47,7 +48,8 @@ def run(args) -> int:
     with output_set(args.out, "sweep") as tx:  # sweep.csv and plans/ appear together, or not at all
         try:
             rows = sweep(args.scenarios, baseline=args.baseline, year=args.year, calendar_dir=args.calendar_dir,
-                         seed=args.seed, time_limit=args.time_limit, workers=args.workers, demand=args.demand)
+                         seed=args.seed, time_limit=args.time_limit, workers=args.workers, demand=args.demand,
+                         quick=not args.thorough)
         except BrokenProcessPool:
             raise IOFailure("a worker process died (killed, or out of memory); nothing was written; try fewer "
                             "--workers") from None

@@ -141,8 +141,8 @@ def _compute(spec: dict) -> dict:
 
         ctx = ctx.with_demand(scaled(ws, spec.get("demand"), ctx, sc))
         extra["demand_version"] = spec.get("demand")
-    if kind == "generate":
-        result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None)
+    if kind == "generate":  # with candidates, the quick answer first, as `planner plan` without --thorough
+        result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None, quick=True)
     elif kind == "improve":  # 继续优化: the version's own search, continued from its plan
         result = solve(ctx, time_limit=limit, pins=list(sc.pins) if sc and sc.pins else None, start=base)
         extra["improved_from"] = spec["base"]

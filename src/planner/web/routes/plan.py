@@ -20,6 +20,7 @@ def home(request: Request):
 def plan_page(request: Request, v: str | None = None, deleted: str | None = None, scenario: str = "",
               year: str = ""):
     from ...api import next_year
+    from ...solver import QUICK_STOP
     from .versions import improvable, who
 
     b = bench(request)
@@ -37,6 +38,7 @@ def plan_page(request: Request, v: str | None = None, deleted: str | None = None
                  "kpis": views.kpis(plan, ctx), "waits": views.waits(plan, ctx), "banner": provisional_note(plan, ctx),
                  "chain": b.ws.chain(version.id), "summary": b.ws.summary(version.id)}
         shown["improvable"] = improvable(version, shown["summary"])
+        shown["quick"] = shown["summary"].get("stopped_by") == QUICK_STOP  # the quick answer with candidates
         shown["late"] = _late(shown["summary"], ctx)
     form = {k: x for k, x in (("scenario", scenario), ("year", year)) if x}  # 用此情景生成 from elsewhere
     return b.page(request, "plan.html", default_year=next_year(), default_limit=DEFAULT_TIME_LIMIT,
