@@ -304,6 +304,19 @@ def test_bad_registrations_are_said_on_the_form_and_queue_nothing(env, name, bad
     assert len(app.state.jobs._jobs) == before
 
 
+def test_a_good_registrations_file_on_a_form_with_another_error_is_asked_for_again(env):
+    """The page comes back without the file (a browser never refills a file input): the planner is told the file was
+    fine and must be chosen again, not left to re-plan without the candidates they gave."""
+    app, client, vid, _, _ = env
+    before = len(app.state.jobs._jobs)
+    r = client.post("/replan", data=form(app, v=str(vid), from_date="2024-13-45", time_limit="5"),
+                    files={"registrations": ("报名.csv", "考试计划,期次,报名人数\n特种作业人员,3,12\n".encode("utf-8"),
+                                             "text/csv")})
+    assert r.status_code == 400 and 'id="err-from_date"' in r.text and 'id="err-registrations"' in r.text
+    assert "报名.csv 没有问题" in r.text and "请重新选择该文件" in r.text
+    assert len(app.state.jobs._jobs) == before
+
+
 def test_a_read_only_token_cannot_publish_or_download(tmp_path):
     app = create_app(tmp_path / "w", token="s3cret-planner-token", documents=False, warm=False)
     with TestClient(app) as client:

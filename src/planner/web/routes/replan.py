@@ -117,6 +117,8 @@ async def replan_post(request: Request):
     scenario = b.scenario_choice(form, errors)
     from_date = _from_date_errors(b, form, base, scenario, errors)
     people = await _registrations(b, form, base, errors)
+    if errors and people is not None:  # the file was good, but the page comes back without it: say so
+        errors["registrations"] = i18n.text("registrations_again", name=form["registrations"].filename)
     if errors:
         return b.page(request, "replan.html", 400, errors=errors,
                       form={k: v for k, v in form.items() if isinstance(v, str)})
