@@ -224,3 +224,24 @@ def test_registration_windows_legend_is_on_the_page(solved, year):
         label = fig.axes[0].xaxis.label.get_window_extent(renderer)
         assert 0 <= legend.y0 and legend.y1 <= label.y0 and 0 <= legend.x0 and legend.x1 <= fig.bbox.x1
         assert [t.get_text() for t in fig.legends[0].get_texts()] == [S.stream_label(ctx, s) for s in plan.streams()]
+
+
+@pytest.mark.parametrize("year", [2025, 2026])
+def test_registration_windows_print_their_labels_at_a_readable_size_in_the_report(solved, year):
+    """report.html prints each chart within the page's width and its images' max-height (its own print CSS): the
+    registration windows' labels must come out at 5 pt or more (they printed at about 4 pt when every month had the
+    busiest month's lanes)."""
+    import re
+
+    from planner.charts import registration_timeline as T
+    from planner.charts import style as S
+    from planner.report import CSS
+
+    page = re.search(r"@page\{size:A4;margin:(\d+)mm (\d+)mm\}", CSS)
+    most_tall = float(re.search(r"figure img\{[^}]*max-height:(\d+)mm", CSS).group(1))
+    width_mm = 210 - 2 * float(page.group(2))
+    plan, ctx = solved(year)
+    with S.chart_style():
+        w, h = T.draw(plan, ctx).get_size_inches()
+    scale = min(width_mm / 25.4 / w, most_tall / 25.4 / h, 1.0)
+    assert T.LABEL_PT * scale >= 5, (w, h, scale)
