@@ -176,7 +176,7 @@ def test_reported_candidates_equal_the_recomputed_sum(seed):
     want = _recompute(plan, rp.result.plan, people, D(2024, 5, 1))
     assert (rp.candidates_affected, rp.disturbance) == want
     assert rp.result.tiers["disturbance"] == want[1]
-    assert people_costs(plan, rp.result.plan, people, D(2024, 5, 1), DEFAULT_WEIGHTS) == rp.people
+    assert people_costs(plan, rp.result.plan, people, D(2024, 5, 1), DEFAULT_WEIGHTS, ctx=rp.ctx) == rp.people
 
 
 # -- the command line: the revision set, and bad input ----------------------------------------------------------

@@ -288,6 +288,29 @@ def load_demand(path: str | Path | None, catalogue) -> Demand:
     return demand_from_dict(read_toml(p), p, catalogue)
 
 
+class Candidates(int):
+    """A session's candidates (registered or expected): their number, and how many of each operation category or
+    type where the source tells them apart (``groups``: a category code such as ``refrigeration``, or a type code
+    such as ``elec_relay`` -> candidates; empty when only the number is known).
+
+    An ``int``, so that every reader of plain counts keeps working (totals, changes.csv, the workbench's rows).
+    The groups decide only whom a re-plan's move strands (``replan.strand_days``); candidates outside any group (a plain
+    count) are never counted stranded, as nothing says what they registered for.
+    """
+
+    groups: Mapping[str, int]
+
+    def __new__(cls, n: int, groups: Mapping[str, int] | None = None) -> "Candidates":
+        obj = super().__new__(cls, n)
+        obj.groups = {str(g): int(k) for g, k in (groups or {}).items() if k}
+        if any(k < 0 for k in obj.groups.values()) or sum(obj.groups.values()) > obj:
+            raise ValueError(f"groups {obj.groups} do not fit {int(obj)} candidates")
+        return obj
+
+    def __getnewargs__(self):  # pickled to and from the workbench's solve process
+        return int(self), dict(self.groups)
+
+
 # -- one plan year's facts ------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class StreamFacts:

@@ -35,7 +35,7 @@ from collections import Counter
 from pathlib import Path
 from types import MappingProxyType
 
-from .demand import CategoryDemand, Demand, StreamDemand
+from .demand import Candidates, CategoryDemand, Demand, StreamDemand
 from .errors import PlannerError
 from .regulation import retake_series
 
@@ -492,17 +492,27 @@ def import_registrations(path, catalogue, base: Demand, plan=None) -> tuple[Dema
 
 def registrations_by_session(path, catalogue, plan, notes: list[str] | None = None) -> dict[tuple[str, int], int]:
     """报名人数 per session of *plan* from the same export (期次 required, 考试日期 not read): a session's
-    categories summed, for a re-plan's count of the candidates it disturbs (``replan.read_people``). Every row
+    categories summed, for a re-plan's count of the candidates it disturbs (``replan.read_people``), each session's
+    a :class:`Candidates` that keeps them per operation type where the row names one (an 操作项目 column, or a
+    type in 类别), else per category: a move to a site that does not examine them strands them. Every row
     must name a session of *plan*, of the stream its 考试计划 or category gives; a row repeated cell for cell is
     counted and said in *notes*, as the import says it."""
     p = Path(path)
     rows = _table(p)
     cols = _header(rows[0][1], p, rows[0][0], plan, need=("no", "category", "registered"))
     held = plan.by_key()
-    out: dict[tuple[str, int], int] = {}
-    for n, cell, _, sid in _records(p, rows, cols, catalogue, notes):
+    out: dict[tuple[str, int], dict[str, int]] = {}
+    for n, cell, cat, sid in _records(p, rows, cols, catalogue, notes):
         key = _held(cell, held, sid, catalogue, p, n, cols.field("no")).key
-        out[key] = out.get(key, 0) + _count(cell("registered"), p, n, cols.field("registered"))
+        group = _type_code(cell("operation"), catalogue) or _type_code(cell("category"), catalogue) or cat
+        groups = out.setdefault(key, {})
+        groups[group] = groups.get(group, 0) + _count(cell("registered"), p, n, cols.field("registered"))
     if not out:
         raise PlannerError("the export has no session rows", file=p)
-    return dict(sorted(out.items()))
+    return {k: Candidates(sum(g.values()), g) for k, g in sorted(out.items())}
+
+
+def _type_code(v, catalogue) -> str | None:
+    """The operation type a cell names (低压电工作业 or elec_low), None when it names none (a category, or nothing)."""
+    text = _plain(v)
+    return next((op.code for op in catalogue.operations.values() if text in (_plain(op.name), op.code)), None)

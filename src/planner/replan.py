@@ -14,7 +14,9 @@ The solver minimises, in this order (each tier proven before the next is fixed):
    mapping ``(stream, 期次) -> candidates``), the *disturbance* in candidate points
    (:func:`disturbance_points`): every registered candidate of a session whose site changes
    costs ``site`` points, one whose exam date moves costs the days moved, ``near_factor`` times
-   that when the published exam is within ``near_days`` of the re-plan's first day;
+   that when the published exam is within ``near_days`` of the re-plan's first day; a candidate
+   the moved session can no longer examine (its new site and day examine no operation type the
+   candidate may have registered for: :func:`strand_days`) costs ``site`` more, a cancellation's;
 2. sessions changed (a site change is a change, so is a date, deadline or kind change);
 3. days moved; 4. the usual preferences (they only break ties between equally small revisions).
 
@@ -29,10 +31,12 @@ from pathlib import Path
 from typing import Mapping
 
 from .compare import Change, diff_plans
+from .demand import Candidates  # noqa: F401  (a session's candidates, per category: part of this API)
 from .problem import Problem
 from .plan import Plan, Session
 
-#: a mapping (stream, 期次) -> candidates (registered, or expected): what a change costs in people
+#: a mapping (stream, 期次) -> candidates (registered, or expected; an int, or :class:`Candidates` with their
+#: categories or types): what a change costs in people
 People = Mapping[tuple[str, int], int]
 
 
@@ -43,7 +47,12 @@ class Weights:
     A site change sends the candidate to another town, an afternoon's travel and new arrangements:
     worth a month's delay (``site`` = 30 day-points). A date change costs its days, doubled when the
     published exam is less than ``near_days`` after the re-plan's first day (candidates have taken
-    leave and are in their last weeks of training).
+    leave and are in their last weeks of training). A candidate the moved session strands (its new site
+    does not examine their operation type on its new day) pays the move like everyone registered for it,
+    and ``site`` more: they lose their place, as in a cancelled session, and must register for another.
+    Never cheaper than moving them (else stranding would save the days), and of two moves alike but for
+    whom they strand, the one stranding fewer wins (at the cancellation's ``site`` alone, a stranded
+    candidate would cost what a site change does: no reason to prefer the site that examines them).
     """
 
     site: int = 30
@@ -117,20 +126,66 @@ def disturbance_points(old: Session, new: Session | None, from_date: dt.date,
     return site + abs((new.exam_date - old.exam_date).days) * weights.day_factor(old, from_date)
 
 
+def examined(ctx: Problem, institution: str, stream: str, day: dt.date) -> frozenset[str]:
+    """The operation types a session of *stream* at *institution* on *day* examines: its 附件4 scope and the
+    licences in force that day (``Problem.offered``). The one reading of it for the re-plan's cost and for the
+    revision notice's "调整后考点不承担…" (``publish.revision.lost_operations``)."""
+    if institution not in ctx.catalogue.institutions or stream not in ctx.streams:
+        return frozenset()
+    return frozenset(code for code, days in ctx.offered(institution, stream).items() if days is None or day in days)
+
+
+def strand_days(ctx: Problem, old: Session, group: str, institution: str) -> frozenset[dt.date] | None:
+    """The days on which a session of *old*'s stream at *institution* still examines a candidate of *group* (a
+    category or a type code, :class:`Candidates`) registered for *old*: None when on every day. On any other day
+    the moved session strands them. Their types are those of *group* that *old* examined: a category's candidate
+    keeps a session that examines any of them (which of its types each candidate has is not known, so only a
+    category lost whole strands anyone). None too when *old* examined none of them (nothing known to lose)."""
+    ops = ctx.catalogue.operations
+    theirs = {code for code in examined(ctx, old.institution, old.stream, old.exam_date)
+              if code == group or ops[code].category_code == group}
+    if not theirs:
+        return None
+    if institution not in ctx.catalogue.institutions:
+        return frozenset()
+    days: set[dt.date] = set()
+    for code, on in ctx.offered(institution, old.stream).items():
+        if code in theirs:
+            if on is None:
+                return None
+            days |= on
+    return frozenset(days)
+
+
+def stranded(ctx: Problem, old: Session, new: Session | None, candidates: int) -> int:
+    """How many of *old*'s *candidates* (:class:`Candidates`, or a plain count: none known) *new* strands: their
+    group's :func:`strand_days` leave out its day. A cancelled session strands nobody: all pay the cancellation."""
+    if new is None:
+        return 0
+    out = 0
+    for group, n in getattr(candidates, "groups", {}).items():
+        days = strand_days(ctx, old, group, new.institution)
+        if days is not None and new.exam_date not in days:
+            out += n
+    return out
+
+
 @dataclass(frozen=True)
 class PeopleCost:
     """What a change costs the candidates of one published session."""
 
     candidates: int  # registered (or expected) candidates whose exam date or site changes
-    points: int  # candidates × disturbance_points
+    points: int  # candidates × disturbance_points, and site points more per stranded candidate
+    stranded: int = 0  # of them, those the moved session no longer examines (known only per category or type)
 
 
 def people_costs(old: Plan, new: Plan, people: People, from_date: dt.date,
-                 weights: Weights = DEFAULT_WEIGHTS) -> dict[tuple[str, int], PeopleCost]:
+                 weights: Weights = DEFAULT_WEIGHTS, *, ctx: Problem) -> dict[tuple[str, int], PeopleCost]:
     """Per published session whose exam date or site changed (or that was cancelled): its cost in people.
 
-    Recomputed on the two plans alone, so it checks the solver's own figure (a deadline or kind
-    change leaves a registered candidate's exam as it was and costs no points).
+    Recomputed on the two plans alone (and *ctx*'s scope and licences, for whom a move strands), so it checks
+    the solver's own figure (a deadline or kind change leaves a registered candidate's exam as it was and costs
+    no points).
     """
     nb = new.by_key()
     out = {}
@@ -138,8 +193,10 @@ def people_costs(old: Plan, new: Plan, people: People, from_date: dt.date,
         n = nb.get(s.key)
         if n is not None and (n.exam_date, n.institution) == (s.exam_date, s.institution):
             continue
-        k = int(people.get(s.key, 0))
-        out[s.key] = PeopleCost(k, k * disturbance_points(s, n, from_date, weights))
+        k = people.get(s.key, 0)
+        lost = stranded(ctx, s, n, k)
+        out[s.key] = PeopleCost(int(k), int(k) * disturbance_points(s, n, from_date, weights) + lost * weights.site,
+                                lost)
     return out
 
 
@@ -161,9 +218,31 @@ def people_tiers(reference: Plan, people: People, from_date: dt.date, weights: W
             rx = mv.day(r.exam_date)
             d = mv.abs_dev(slot.x, rx, 2 * mv.horizon, f"people_days[{r.stream}#{r.no}]")
             terms.append(n * weights.day_factor(r, from_date) * mv.if_present(slot, d, 2 * mv.horizon))
+            terms += _stranded_terms(mv, slot, r, people.get(r.key, 0), weights)
         return [("disturbance", sum(terms) + const)]
 
     return tiers
+
+
+def _stranded_terms(mv, slot, r: Session, candidates: int, weights: Weights) -> list:
+    """:func:`stranded` × ``site`` for *r*'s slot: per site, the candidates stranded there on every day (× its
+    literal) and, per set of licensed days, those stranded off them (× at the site and not on those days).
+    Aggregate: one term per site and day set, whatever the candidates; an absent slot is at no site."""
+    out = []
+    for i, lit in slot.at.items():
+        off: dict[frozenset, int] = {}
+        for group, n in getattr(candidates, "groups", {}).items():
+            days = strand_days(mv.ctx, r, group, i)
+            if days is not None:
+                off[days] = off.get(days, 0) + n
+        for days, n in off.items():
+            if not days:
+                out.append(n * weights.site * lit)
+                continue
+            name = f"stranded[{r.stream}#{r.no}@{i}]"
+            inside = mv.in_days(slot.x, days, name + ":on")
+            out.append(n * weights.site * mv.both(lit, inside.negated(), name))
+    return out
 
 
 def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
@@ -176,7 +255,9 @@ def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
     from .queueing import evaluate
 
     load = evaluate(plan, ctx)
-    return {} if load is None else {k: s.candidates for k, s in sorted(load.by_key.items()) if s.candidates}
+    # per category as the queue seats them: who a move strands is known for a category a site does not examine
+    return {} if load is None else {k: Candidates(s.candidates, s.served) for k, s in sorted(load.by_key.items())
+                                    if s.candidates}
 
 
 def first_day(summary: dict, file=None) -> dt.date | None:
@@ -381,7 +462,7 @@ def explain_changes(out: Replan, plan: Plan, from_date: dt.date, people: People 
         out.changes = diff_plans(plan, new)
         out.reasons = reasons(plan, new, out.ctx, out.changes)
         if people:
-            out.people = people_costs(plan, new, people, from_date, weights)
+            out.people = people_costs(plan, new, people, from_date, weights, ctx=out.ctx)
             out.counted = True
     return out
 

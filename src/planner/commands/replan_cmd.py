@@ -168,15 +168,19 @@ def _replan(args, from_date, tx) -> int:
 
 def _warn_lost(rp, ctx) -> None:
     """A session moved to a site that does not examine some of its operation types: its candidates registered for
-    those cannot sit it there (the 调整通知 and 调整明细 tell them to register for another session)."""
+    those cannot sit it there (the 调整通知 and 调整明细 tell them to register for another session). How many, where
+    the candidates are known per category or type (the re-plan priced them so: ``replan.stranded``)."""
     from ..publish.revision import lost_operations
 
     for c in rp.changes:
         lost = lost_operations(c, ctx)
         if lost:
+            cost = rp.people.get((c.stream, c.no))
+            counted = f" ({cost.stranded} of its {cost.candidates} candidates)" if cost and cost.stranded else ""
+            when = f" on {c.new.exam_date}" if c.old.institution == c.new.institution else ""  # a licence ended
             print(f"warning: {c.label()} moves from {c.old.institution} to {c.new.institution}, which does not "
-                  f"examine {', '.join(lost)}: candidates registered for those cannot sit it there (the revision "
-                  "notice tells them to register for another session)", file=sys.stderr)
+                  f"examine {', '.join(lost)}{when}: candidates registered for those{counted} cannot sit it there "
+                  "(the revision notice tells them to register for another session)", file=sys.stderr)
 
 
 class _Result:

@@ -109,17 +109,17 @@ MAX_NAMED_OPERATIONS = 3
 
 def lost_operations(c: Change, ctx) -> list[str]:
     """The operation types the published session examined (its site's scope for its stream, on its exam date) that
-    its new site does not examine on the new date: candidates registered for one of them cannot sit the moved
-    session there. Codes, in the catalogue's order; [] when the site stays, or the session is added or cancelled."""
-    if c.old is None or c.new is None or c.old.institution == c.new.institution:
+    the session as changed does not examine (its new site on its new date: a dated licence may end between the two
+    at the same site): candidates registered for one of them cannot sit the moved session. Codes, in the catalogue's
+    order; [] when site and date stay, or the session is added or cancelled. ``replan.examined`` reads the scope,
+    as the re-plan's cost does for whom a move strands (``replan.strand_days``)."""
+    from ..replan import examined
+
+    if c.old is None or c.new is None or (c.old.institution, c.old.exam_date) == (c.new.institution,
+                                                                                   c.new.exam_date):
         return []
-
-    def examined(institution, day):
-        if institution not in ctx.catalogue.institutions:
-            return set()
-        return {code for code, days in ctx.offered(institution, c.stream).items() if days is None or day in days}
-
-    gone = examined(c.old.institution, c.old.exam_date) - examined(c.new.institution, c.new.exam_date)
+    gone = examined(ctx, c.old.institution, c.stream, c.old.exam_date) - \
+        examined(ctx, c.new.institution, c.stream, c.new.exam_date)
     return [code for code in ctx.catalogue.operations if code in gone]
 
 
@@ -131,7 +131,9 @@ def lost_text(c: Change, ctx) -> str:
     names = [ctx.catalogue.operations[code].name for code in codes]
     shown = "、".join(names[:MAX_NAMED_OPERATIONS]) + (f"等{len(names)}项" if len(names) > MAX_NAMED_OPERATIONS
                                                       else "")
-    return f"调整后考点不承担{shown}考试，已报名的上述项目考生须改报其他期次"
+    # the same site on another day: its licence for those types is not in force then
+    where = "调整后考点" if c.old.institution != c.new.institution else "调整后的考试时间，本考点"
+    return f"{where}不承担{shown}考试，已报名的上述项目考生须改报其他期次"
 
 
 def _with_lost(text: str, c: Change, ctx) -> str:

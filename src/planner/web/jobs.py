@@ -179,7 +179,8 @@ def _compute(spec: dict) -> dict:
             if people:
                 from ..replan import people_costs
 
-                affected = {k: c.candidates for k, c in people_costs(base, result.plan, people, ctx.window[0]).items()}
+                affected = {k: c.candidates for k, c in people_costs(base, result.plan, people, ctx.window[0],
+                                                                     ctx=ctx).items()}
                 extra_people = people_basis(spec, ws, None)
     else:
         raise ValueError(f"unknown job kind {kind!r}")
@@ -244,7 +245,10 @@ def replan_people(spec: dict, ws) -> dict | None:
     import json
 
     if spec.get("people"):
-        return {(str(s), int(n)): int(k) for s, n, k in spec["people"]}
+        from ..replan import Candidates
+
+        return {(str(row[0]), int(row[1])): Candidates(int(row[2]), row[3] if len(row) > 3 else None)
+                for row in spec["people"]}
     try:
         doc = json.loads((ws.published_dir(spec["base"]) / "plan.json").read_text(encoding="utf-8"))
         found = {(str(s["stream"]), int(s["no"])): int(s["expected_candidates"]) for s in doc["sessions"]

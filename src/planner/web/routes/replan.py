@@ -46,7 +46,8 @@ MAX_REGISTRATIONS = 256 * 1024
 
 
 async def _registrations(b, form, base, errors: dict) -> list | None:
-    """The uploaded registrations per session (``replan.read_people``) as [stream, 期次, count] rows, or None."""
+    """The uploaded registrations per session (``replan.read_people``) as [stream, 期次, count] rows (and, from the
+    exam system's export, {category or type: count}), or None."""
     upload = form.get("registrations")
     if upload is None or isinstance(upload, str) or not upload.filename or base is None:
         return None
@@ -74,7 +75,9 @@ async def _registrations(b, form, base, errors: dict) -> list | None:
             errors["registrations"] = registrations_error(err, data)
             errors["registrations_original"] = err.message  # shown folded, for whoever supports the planner
             return None
-    return [[s, n, k] for (s, n), k in sorted(people.items())]
+    # the export's categories and types too (a 4th item): whom a move to a site without them strands
+    return [[s, n, int(k), *([dict(k.groups)] if getattr(k, "groups", None) else [])]
+            for (s, n), k in sorted(people.items())]
 
 
 #: ``replan.read_people``'s messages for the short form (stream,no,报名人数): their start -> what is wrong, in Chinese
