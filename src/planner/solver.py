@@ -427,16 +427,29 @@ def _quick(ctx: Problem, plan: Plan, clock: _Clock, pins: list[Session], floor: 
     Why: item 7 of issue 17 asks ``plan --demand`` within 1.3x of the plan without candidates; CP-SAT's search with
     the queue proves nothing on the estimates and runs to its limit (10-15 s at 30 s). The quick answer's bound is the
     plan without candidates' proven cost, as the thorough search's is; 继续优化 (``plan --start``) or ``--thorough``
-    search on. The plan is checked here: its cost must be the one the search computed."""
+    search on. The plan is checked here: its cost must be the one the search computed.
+
+    Its moves come out of the run's deterministic budget (a short ``--time-limit`` stops it there: ``stopped_by``
+    "deterministic limit", and the plan repeats); "wall-clock limit" only when the wall clock stopped it. A search
+    that cannot mend *plan* is not charged: the thorough search after it is then ``--thorough``'s, with the same
+    work and the same plan (audit Q: it had less, and gave ``reproduce_2024`` another plan, past the limit)."""
     from .check import check_plan
     from .descent import MOVES_PER_UNIT, improve
 
-    out = improve(plan, ctx, QUICK_MOVES, held={p.key for p in pins}, out_of_time=lambda: clock.left <= 0,
-                  together=mend)
-    clock.det_used += out.moves / MOVES_PER_UNIT
+    budget = min(QUICK_MOVES, max(0, int((clock.limit - clock.det_used) * MOVES_PER_UNIT)))
+    walled = []  # the wall clock's stop, when it is what ends the search
+
+    def out_of_time() -> bool:
+        if not walled and time.perf_counter() - clock.start >= clock.wall:
+            walled.append(True)
+            clock.wall_stop = True
+        return bool(walled)
+
+    out = improve(plan, ctx, budget, held={p.key for p in pins}, out_of_time=out_of_time, together=mend)
     report = check_plan(out.plan, ctx)
     if out.overdue or not report.ok:
         return None
+    clock.det_used += out.moves / MOVES_PER_UNIT
     if report.objective != out.cost:
         raise InternalError(f"the quick search priced its plan at {out.cost} but check finds {report.objective}: "
                             "please report it with the inputs")
@@ -446,7 +459,8 @@ def _quick(ctx: Problem, plan: Plan, clock: _Clock, pins: list[Session], floor: 
     result.report, result.parts, result.objective = report, report.costs, report.objective
     result.solver_objective = out.cost
     result.bound = None if floor is None else float(max(0, min(floor, report.objective)))
-    result.stopped_by = "" if proven else ("wall-clock limit" if clock.left <= 0 else QUICK_STOP)
+    cut = "wall-clock limit" if walled else ("deterministic limit" if out.moves >= budget < QUICK_MOVES else "")
+    result.stopped_by = "" if proven else (cut or QUICK_STOP)
     result.solve_seconds = time.perf_counter() - clock.start
     result.deterministic_time = clock.det_used
     return result

@@ -124,7 +124,7 @@ def add_search_option(p: argparse.ArgumentParser) -> None:
                    help="with --demand: after the quick answer (the plan without candidates, its sessions moved one "
                         "at a time while that lowers the cost; about as fast as without --demand), search on "
                         "with CP-SAT's model of the queue until --time-limit, for shorter waits (8-10 s on the "
-                        "estimates at the default limit). Without --demand, or with --start, it changes nothing")
+                        "estimates at the default limit). Without --demand it changes nothing")
 
 
 def scenario_from_args(args, year: int | None = None):

@@ -12,7 +12,8 @@ def register(sub) -> None:
     add_output_options(p)
     p.add_argument("--start", metavar="PLAN",
                    help="continue from this plan (plan.csv or notice.xlsx of the same year, e.g. an earlier run's "
-                        "that stopped at its time limit): the search starts there, and the result costs no more "
+                        "that stopped at its time limit, or a quick answer with --demand): the search starts there "
+                        "(with --demand, CP-SAT's search with the queue, as --thorough), and the result costs no more "
                         "than it when it keeps every rule")
     p.set_defaults(func=run)
 
