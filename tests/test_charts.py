@@ -138,6 +138,94 @@ def test_wall_calendar_is_one_a3_landscape_page(solved, year, banner):
     assert pdf == wall_calendar_pdf(plan, ctx)
 
 
+def wall_cells(plan, ctx):
+    """The wall calendar drawn: {day: [(text, points, box)]} for every text in a day cell (the cell whose square
+    holds the text's anchor; its day is the number written in it), and {day: its cell's box}; boxes in points on
+    the page (x0, y0, x1, y1), as the renderer sets the text."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from planner.charts.wall_calendar import draw
+
+    days = sorted(d for s in plan.sessions for d in (s.registration_deadline, s.exam_date))
+    texts: dict[dt.date, list] = {}
+    cells = {}
+    with S.chart_style():
+        fig = draw(plan, ctx)
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        pt = 72 / fig.dpi
+        months = S.months(days[0], days[-1])
+        assert len(fig.axes) == len(months)
+        for ax, (y, m) in zip(fig.axes, months):
+            boxes = [path.get_extents(ax.transData) for coll in ax.collections for path in coll.get_paths()]
+            inside: dict[int, list] = {}
+            for t in ax.texts:
+                x0, y0 = ax.transData.transform(t.get_position())
+                k = [i for i, box in enumerate(boxes) if box.x0 <= x0 <= box.x1 and box.y0 <= y0 <= box.y1]
+                if k:  # not the month's title or its weekday names, above the weeks
+                    e = t.get_window_extent(renderer)
+                    inside.setdefault(k[0], []).append((t.get_text(), t.get_fontsize(),
+                                                        (e.x0 * pt, e.y0 * pt, e.x1 * pt, e.y1 * pt)))
+            for i, lines in inside.items():
+                d = dt.date(y, m, int(next(t for t, _, _ in lines if t.isdigit())))
+                texts[d] = lines
+                cells[d] = (boxes[i].x0 * pt, boxes[i].y0 * pt, boxes[i].x1 * pt, boxes[i].y1 * pt)
+    return texts, cells
+
+
+def crowded(plan):
+    """*plan* with three exams on one day (their deadlines on one day too) and four deadlines on another."""
+    first = sorted(plan.sessions, key=lambda s: s.exam_date)
+    day, deadline = first[10].exam_date, first[10].registration_deadline
+    busy = {s.key for s in first[10:13]}
+    out = [replace(s, exam_date=day, registration_deadline=deadline) if s.key in busy else s for s in plan.sessions]
+    assert sum(1 for s in out if s.exam_date == day) == 3
+    return plan.with_sessions(out)
+
+
+@pytest.mark.parametrize("year", [2024, 2026, 2027, "13 months"])
+def test_wall_calendar_prints_six_points_or_more_inside_each_day(solved, plan2024, ctx2024, catalogue, year):
+    """Read from a step away: every text in a day cell at 6 pt or more (deadlines were 5 pt, "等N场" 4.5 pt), exams
+    as large as before (7.5 pt), each inside its cell and clear of the others (the day's number included); a day
+    with more than its cell holds names what fits and counts the rest ("等3场考试", "截止等4场"). 2024 with the
+    crowded days and two on-demand sessions (运城职大: a four-character name); a plan of 13 months (five rows of
+    months, shorter cells)."""
+    if year == 2024:
+        plan, ctx = crowded(with_on_demand(plan2024, catalogue)), ctx2024
+    elif year == "13 months":
+        last = max(plan2024.sessions, key=lambda s: s.exam_date)
+        plan, ctx = moved(plan2024, last.key, 28), ctx2024
+        assert len(S.months(min(s.registration_deadline for s in plan.sessions), max(s.exam_date for s in plan.sessions))) == 13
+    else:
+        plan, ctx = solved(year)
+    texts, cells = wall_cells(plan, ctx)
+    for d, lines in texts.items():
+        x0, y0, x1, y1 = cells[d]
+        for i, (text, size, (a, b, c, e)) in enumerate(lines):
+            assert size >= 6, (d, text, size)
+            assert x0 <= a and c <= x1 and y0 <= b and e <= y1, (d, text, size, (a - x0, x1 - c, b - y0, y1 - e))
+            for other, _, (a2, b2, c2, e2) in lines[i + 1:]:
+                assert c <= a2 or c2 <= a or e <= b2 or e2 <= b, (d, text, other)
+    exams: dict[dt.date, list] = {}
+    deadlines: dict[dt.date, list] = {}
+    for s in plan.sessions:
+        exams.setdefault(s.exam_date, []).append(s)
+        deadlines.setdefault(s.registration_deadline, []).append(s)
+    short = {i: x.short_name for i, x in ctx.catalogue.institutions.items()}
+    for d in set(exams) | set(deadlines):
+        said = [t for t, _, _ in texts[d]]
+        named = [s for s in exams.get(d, ()) if f"{short[s.institution]} {s.no}期" in said]
+        assert [t for t in said if t.endswith("期")] == [f"{short[s.institution]} {s.no}期" for s in named]
+        assert len(named) == len(exams.get(d, ())) or f"等{len(exams[d])}场考试" in said, (d, said)
+        named = [s for s in deadlines.get(d, ()) if f"截 {short[s.institution]}{s.no}" in said]
+        assert len([t for t in said if t.startswith("截 ")]) == len(named)
+        assert len(named) == len(deadlines.get(d, ())) or f"截止等{len(deadlines[d])}场" in said, (d, said)
+    if year == 2024:  # the crowded days: three exams on one, four deadlines (2024-02-22) and three on others
+        said = " ".join(t for lines in texts.values() for t, _, _ in lines)
+        assert "等3场考试" in said and "截止等4场" in said
+        assert all(size == 7.5 for lines in texts.values() for t, size, _ in lines if t.endswith("期")
+                   and not any(len(n) > 3 and t.startswith(n) for n in short.values()))
+
+
 # -- the memo of rendered charts (style.render) ----------------------------------------------------------------
 def _fresh(draw, *args, formats=("svg",)):
     S.clear_memo()
