@@ -118,7 +118,37 @@ class Bench:
             unsaved = doc["spec"].get("kind") in ("generate", "improve")
             job = Job(jid, doc["spec"], state=UNSAVED if unsaved else DONE, outcome=doc["outcome"], kept=True)
             job.started = job.finished = job.created
+            if isinstance(doc.get("version"), int) and not unsaved:  # accepted, its 调整通知 not yet published
+                job.version = doc["version"]
             self.jobs.adopt(job)
+
+    def keep(self, job) -> bool:
+        """Keep a proposal in pending/ as it is now: with what the planner typed on its 调整 page (the 调整通知's
+        reason and advice, 接受's 备注: in ``job.outcome``) before anything is written, and with the version it was
+        stored as until its 调整通知 is published, so that a database fault and a restart lose neither (the page shows
+        them again, the version is not stored twice). False: the disk refused (the proposal is in memory only)."""
+        doc = {"spec": job.spec, "outcome": job.outcome}
+        if job.version is not None:
+            doc["version"] = job.version
+        try:
+            self.ws.save_pending(job.id, doc)
+        except OSError:
+            return False
+        job.kept = True
+        return True
+
+    def published(self, vid: int) -> None:
+        """*vid*'s set is published and current: a 发布调整通知 of it cut short (:meth:`keep`) is complete now, whichever
+        page finished it (the 调整 page again, or 发布); its copy in pending/ goes."""
+        for jid, doc in self.ws.pending():
+            if doc.get("version") == vid:
+                job = self.jobs.get(jid)
+                if job is not None:
+                    job.outcome.pop("publishing", None)
+                try:
+                    self.ws.drop_pending(jid)
+                except OSError:
+                    pass  # published: the file left behind is one more copy of the page
 
     def start(self) -> None:
         """The server starts (it holds the workspace now): plans solved while the database was unavailable are

@@ -329,8 +329,10 @@ class JobQueue:
         with self._cv:
             if len(self._queue) >= self.max_waiting:
                 raise QueueFull(len(self._queue))
-            # a proposal waiting for 接受 or a plan waiting to be stored stays at its address however many follow
-            done = [j for j in self._jobs.values() if j.state in FINISHED and not (j.kept and j.version is None)]
+            # a proposal waiting for 接受 or a plan waiting to be stored stays at its address however many follow, and
+            # so does one whose 发布调整通知 was cut short (the planner's text on its page: ``Bench.keep``)
+            done = [j for j in self._jobs.values() if j.state in FINISHED
+                    and not (j.kept and (j.version is None or (j.outcome or {}).get("publishing")))]
             for old in sorted(done, key=lambda j: j.finished or 0)[:max(0, len(done) - KEEP_FINISHED)]:
                 del self._jobs[old.id]
             self._jobs[job.id] = job

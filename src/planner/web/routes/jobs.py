@@ -157,6 +157,8 @@ async def job_accept(request: Request, jid: str):
     if job.version is None:
         from .versions import who
 
-        job.version = b.store(job, parent=int(job.spec["base"]), note=str(form.get("note", "")), who=who(request))
+        job.outcome["accept_note"] = str(form.get("note", ""))  # shown again after a database fault and a restart
+        b.keep(job)
+        job.version = b.store(job, parent=int(job.spec["base"]), note=job.outcome["accept_note"], who=who(request))
         b.ws.drop_pending(job.id)
     return RedirectResponse(f"/plan?v={job.version}", status_code=303)

@@ -194,6 +194,7 @@ async def publish_version(request: Request, vid: str):
         return again(400, {"publish": "该版本未通过规则检查，不能发布" if failed else i18n.input_error(err.field)},
                      causes=getattr(err, "causes", None) or {}, original=err.message)
     b.ws.set_current(version.id, who(request), "publish")
+    b.published(version.id)
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)
 
 
@@ -220,13 +221,22 @@ def _publish(b, version, with_demand: bool = False, notice: dict | None = None, 
             return None
         return publish_set(b, version, None, with_demand=with_demand, notice=notice)
     from ...replan import reasons
-    from ..revision import published_original
+    from ..revision import REVISION_EXTRA, published_original, revision_basis
 
     # the 调整通知 as the 调整 page and `planner replan` word it: a true reason per row, the original cited
     revision_of = b.plan_of(before)[0]
-    why = reasons(revision_of, *b.plan_of(version))
+    basis = revision_basis(b, version)
+    extra: dict = {}
+    if basis is not None and basis["recorded"] and basis["of"] == before.id and basis["reasons"]:
+        # already published as a revision of what the institutions have now (cut short before it became current, a
+        # database fault, say): the planner's reason and advice as published, never worked out anew
+        why = {k: r for k, r in basis["reasons"].items() if k != "original"}
+        files = b.ws.published_files(version.id)
+        extra = {f: b.ws.published_file(version.id, f).read_bytes() for f in REVISION_EXTRA if f in files}
+    else:
+        why = reasons(revision_of, *b.plan_of(version))
     original = published_original(b, before.id, revision_of)
-    publish_set(b, version, revision_of, {**why, **({"original": original} if original else {})},
+    publish_set(b, version, revision_of, {**why, **({"original": original} if original else {})}, extra,
                 with_demand=with_demand, notice=notice, of=before.id)
 
 

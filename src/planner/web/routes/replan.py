@@ -230,10 +230,15 @@ async def publish_revision(request: Request, jid: str):
         from .jobs import job_view
 
         return job_view(request, jid, "job.html", status=400, errors=errors, notice_form=texts)
+    # what the planner typed, kept with the proposal before anything is written: a database fault or a restart
+    # part-way shows it again on this page (``Bench.keep``), never the reasons worked out anew
+    job.outcome.update(notice_texts=texts, publishing=True)
+    b.keep(job)
     if job.version is None:
         job.version = b.store(job, parent=int(job.spec["base"]), note=str(form.get("note", "")) or "调整通知",
                               who=who(request))
-        b.ws.drop_pending(job.id)
+        if not b.keep(job):  # kept without the version, a restart would store it again
+            b.ws.drop_pending(job.id)
     p = proposal(b, job)
     reasons = {**p["reasons"], "original": original, "advice": advice}
     if reason:
@@ -248,11 +253,14 @@ async def publish_revision(request: Request, jid: str):
     except PlannerError as err:
         from .jobs import job_view
 
+        job.outcome.pop("publishing", None)  # refused, not cut short: the page says why
+        b.keep(job)
         return job_view(request, jid, "job.html", status=400, notice_form=texts, errors={
             "publish": "调整后的计划未通过规则检查，不能发布" if type(err).__name__ == "CheckFailedError"
             else i18n.input_error(err.field) + f" 原文：{err.message}"})
     b.ws.set_current(job.version, who(request), "publish")
-    job.outcome["notice_texts"] = texts  # the page keeps showing what was published
+    job.outcome.pop("publishing", None)  # notice_texts stay: the page keeps showing what was published
+    b.published(job.version)
     return RedirectResponse(f"/job/{jid}#revision-files", status_code=303)
 
 
