@@ -73,8 +73,9 @@ def _read_only(ws, monkeypatch):
 
 
 def _lock(ws) -> sqlite3.Connection:
-    """Another program holding the database: BEGIN EXCLUSIVE (WAL: readers go on, every writer is refused)."""
-    con = sqlite3.connect(ws.db_path, timeout=0, isolation_level=None)
+    """Another program holding the database: BEGIN EXCLUSIVE (WAL: readers go on, every writer is refused); any
+    thread may let it go."""
+    con = sqlite3.connect(ws.db_path, timeout=0, isolation_level=None, check_same_thread=False)
     con.execute("BEGIN EXCLUSIVE")
     return con
 

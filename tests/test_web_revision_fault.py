@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import re
-import sqlite3
 import warnings
 
 import pytest
@@ -25,26 +24,11 @@ from planner.data import scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
 from planner.web.routes import publish as P  # noqa: E402
 
-SCENARIO = ('year = 2024\n[[closures]]\ninstitution = "huaan"\nstart = 2024-07-15\nend = 2024-08-31\n'
-            'reason = "场地整改"\n')
+from test_web_fixes_database import _lock, _no_wait  # noqa: E402  (a lock the test holds; no busy timeout)
+from test_web_revision import SCENARIO  # noqa: E402  (华安 closed from 7月15日)
+
 REASON = "华安考点七月起场地整改（规划科填写）"
 ADVICE = "已报名考生请按新日期参加考试；如需改报，请联系原报名培训机构（规划科填写）。"
-
-
-def _no_wait(ws, monkeypatch):
-    def connect():
-        con = sqlite3.connect(ws.db_path, timeout=0, isolation_level=None)
-        con.row_factory = sqlite3.Row
-        return con
-
-    monkeypatch.setattr(ws, "_connect", connect)
-
-
-def _lock(ws) -> sqlite3.Connection:
-    """Another program holding the database (BEGIN EXCLUSIVE); any thread may let it go."""
-    con = sqlite3.connect(ws.db_path, timeout=0, isolation_level=None, check_same_thread=False)
-    con.execute("BEGIN EXCLUSIVE")
-    return con
 
 
 def _typed(page: str) -> tuple:
