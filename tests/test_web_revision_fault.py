@@ -73,7 +73,7 @@ def test_a_locked_database_then_a_restart_keeps_the_typed_notice(replanned, monk
     holder = _lock(ws)
     try:
         r = _publish(app, client, jid, reason=REASON, advice=ADVICE)
-        assert r.status_code == 503 and "正被其他程序占用" in r.text
+        assert r.status_code == 503 and "正被其他程序占用" in r.text and "已有的版本和文件都没有改动" in r.text
         page = client.get(f"/job/{jid}").text  # the page opened again, before any restart
         assert _typed(page)[:2] == (REASON, ADVICE) and 'id="publish-unfinished"' in page
     finally:
@@ -106,7 +106,9 @@ def test_a_fault_after_the_version_is_stored_keeps_it_and_the_text(replanned, mo
 
     monkeypatch.setattr(P, "publish_set", then_locked)
     try:
-        assert _publish(app, client, jid, reason=REASON, advice=ADVICE).status_code == 503
+        r = _publish(app, client, jid, reason=REASON, advice=ADVICE)
+        # the set is written: the page must not say that nothing changed
+        assert r.status_code == 503 and "还没有设为当前发布版本" in r.text and "都没有改动" not in r.text
     finally:
         for h in held:
             h.rollback()

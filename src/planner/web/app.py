@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException
 
 from ..errors import PlannerError
 from . import i18n
-from .bench import HERE, MAX_UPLOAD, TOKEN_COOKIE, Bench, hostname
+from .bench import HERE, MAX_UPLOAD, PUBLISHED_NOT_CURRENT, TOKEN_COOKIE, Bench, hostname
 from .routes import ROUTERS
 from .security import calendar_of, same_origin
 from .workspace import OutsideWorkspace
@@ -153,8 +153,11 @@ def _error_pages(app: FastAPI, b: Bench) -> None:
             state, _ = await run_in_threadpool(db_state, ws.db_path)
             kind = "retry" if state == "ok" else state if state in ("busy", "readonly", "full") else None
         if kind is not None:
+            # a publication whose files were written before the fault says so (PUBLISHED_NOT_CURRENT)
+            unchanged = i18n.text("database_not_current" if getattr(request.state, PUBLISHED_NOT_CURRENT, False)
+                                  else "database_unchanged")
             return b.plain_page(request, 503, "工作区数据库暂时不可用" if kind != "retry" else "工作区数据库读写出错",
-                                i18n.text(f"database_{kind}", path=ws.db_path, detail=detail))
+                                i18n.text(f"database_{kind}", path=ws.db_path, detail=detail, unchanged=unchanged))
         return b.plain_page(request, 503, "工作区数据库出错", i18n.text(
             "database", path=ws.db_path, detail=detail, root=ws.root, backups=ws.backup_dir))
 

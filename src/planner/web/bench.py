@@ -36,6 +36,10 @@ MAX_UPLOAD = 5 * 1024 * 1024
 DEFAULT_TIME_LIMIT = TIME_LIMIT if TIME_LIMIT % 1 else int(TIME_LIMIT)  # the form shows 30, not 30.0
 TOKEN_COOKIE = "planner_token"
 
+#: ``request.state`` flag a route sets once a publication's files are written and before the version becomes current:
+#: a database fault after that must not tell the planner that nothing changed
+PUBLISHED_NOT_CURRENT = "published_not_current"
+
 
 def _as_date(d) -> dt.date:
     return dt.date.fromisoformat(d) if isinstance(d, str) else d

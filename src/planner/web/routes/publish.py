@@ -17,7 +17,7 @@ from ...publish.checklist import HEADER as CHECKLIST_HEADER  # noqa: N811
 from ...publish.revision import DETAIL_FILE
 from .. import demands as D
 from .. import i18n
-from ..bench import bench, catalogue, hostname
+from ..bench import PUBLISHED_NOT_CURRENT, bench, catalogue, hostname
 from ..security import field_limit
 from ..workspace import OutsideWorkspace
 
@@ -193,6 +193,7 @@ async def publish_version(request: Request, vid: str):
         failed = type(err).__name__ == "CheckFailedError"
         return again(400, {"publish": "该版本未通过规则检查，不能发布" if failed else i18n.input_error(err.field)},
                      causes=getattr(err, "causes", None) or {}, original=err.message)
+    setattr(request.state, PUBLISHED_NOT_CURRENT, True)
     b.ws.set_current(version.id, who(request), "publish")
     b.published(version.id)
     return RedirectResponse(f"/publish?v={version.id}", status_code=303)

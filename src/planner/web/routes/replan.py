@@ -11,7 +11,7 @@ from ...plan import plan_to_csv
 from ...publish import wording as W
 from .. import i18n, views
 from ..revision import changes_csv_bytes, proposal, published_original, replan_job, revision_csv_bytes, revision_view
-from ..bench import DEFAULT_TIME_LIMIT, bench, session_of
+from ..bench import DEFAULT_TIME_LIMIT, PUBLISHED_NOT_CURRENT, bench, session_of
 
 router = APIRouter()
 
@@ -258,6 +258,7 @@ async def publish_revision(request: Request, jid: str):
         return job_view(request, jid, "job.html", status=400, notice_form=texts, errors={
             "publish": "调整后的计划未通过规则检查，不能发布" if type(err).__name__ == "CheckFailedError"
             else i18n.input_error(err.field) + f" 原文：{err.message}"})
+    setattr(request.state, PUBLISHED_NOT_CURRENT, True)
     b.ws.set_current(job.version, who(request), "publish")
     job.outcome.pop("publishing", None)  # notice_texts stay: the page keeps showing what was published
     b.published(job.version)
