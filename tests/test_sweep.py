@@ -104,3 +104,16 @@ def test_the_late_column_names_one_target_in_its_header_and_several_in_their_cel
     assert [c[col] for c in cells] == ["4 (>30)", "2 (>45)"]
     header, _ = table_rows([SweepRow("c", "c")])
     assert "candidates" not in header
+
+
+def test_a_quick_answer_says_so_in_the_status_cell():
+    """A row whose plan is the quick answer (``solve(quick=True)``, sweep without --thorough) is told apart from one the
+    time limit stopped."""
+    from planner.solver import QUICK_STOP
+    from planner.sweep import SweepRow, table_rows
+
+    header, cells = table_rows([SweepRow("a", "a", 2027, "TIME_LIMIT", 59, stopped_by=QUICK_STOP),
+                                SweepRow("b", "b", 2027, "TIME_LIMIT", 59, stopped_by="deterministic limit")])
+    col = header.index("status")
+    assert [c[col] for c in cells] == [f"TIME_LIMIT ({QUICK_STOP})", "TIME_LIMIT"]
+    assert [c[header.index("feasible")] for c in cells] == ["yes", "yes"]

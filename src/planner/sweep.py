@@ -35,6 +35,7 @@ class SweepRow:
     plan: Plan | None = None
     # with a demand: the plan's queue (queueing.Load.summary) and the candidates waiting longer than late_days
     people: dict | None = None
+    stopped_by: str = ""  # Result.stopped_by: the quick answer's is said in the status cell
 
     @property
     def feasible(self) -> bool:
@@ -80,7 +81,7 @@ def run_one(job: Job) -> SweepRow:
     except PlannerError as err:
         row.note = str(err)
         return row
-    row.status, row.solve_seconds = result.status.value, result.solve_seconds
+    row.status, row.solve_seconds, row.stopped_by = result.status.value, result.solve_seconds, result.stopped_by
     row.note = "; ".join(result.conflict)
     if result.plan is not None:
         row.plan = result.plan
@@ -166,10 +167,13 @@ def table_rows(rows: list[SweepRow], with_question: bool = False) -> tuple[list[
             out.append(cell(n) if n is None or len(targets) == 1 else f"{n} (>{p['late_days']})")
         return out
 
+    from .solver import QUICK_STOP
+
     out = []
     for r in rows:
         name = r.scenario + (" (baseline)" if r.baseline else "")
-        out.append([name, cell(r.year), r.status, "yes" if r.feasible else "no", cell(r.sessions)]
+        status = r.status + (f" ({QUICK_STOP})" if r.stopped_by == QUICK_STOP else "")  # not the limit: the quick answer
+        out.append([name, cell(r.year), status, "yes" if r.feasible else "no", cell(r.sessions)]
                    + [cell(r.longest_gap.get(s)) for s in sites] + people_cells(r.people)
                    + [cell(r.moves) if r.moves is not None or not r.feasible else "n/a (other year)",
                       cell(r.days_moved), r.note]
