@@ -135,7 +135,7 @@ def test_a_full_disk_while_the_set_is_written_stores_the_version_once(replanned,
 
     monkeypatch.setattr(P, "publish_set", full)
     with TestClient(app, raise_server_exceptions=False) as c:
-        assert _publish(app, c, jid, reason=REASON, advice=ADVICE).status_code == 500
+        assert _publish(app, c, jid, reason=REASON, advice=ADVICE).status_code == 507
     monkeypatch.undo()
     new = app.state.jobs.get(jid).version
     again = create_app(ws.root, documents=False, warm=False)

@@ -19,9 +19,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from ..errors import PlannerError
+from ..errors import IOFailure, PlannerError
 from . import i18n
-from .bench import HERE, MAX_UPLOAD, PUBLISHED_NOT_CURRENT, TOKEN_COOKIE, Bench, hostname
+from .bench import HERE, MAX_UPLOAD, PUBLISHED_NOT_CURRENT, STORED_VERSION, TOKEN_COOKIE, Bench, hostname
 from .routes import ROUTERS
 from .security import calendar_of, same_origin
 from .workspace import OutsideWorkspace
@@ -144,26 +144,61 @@ def _error_pages(app: FastAPI, b: Bench) -> None:
         would roll the history back to the day's backup); an error on a file that checks sound, the same."""
         from starlette.concurrency import run_in_threadpool
 
-        from .safekeeping import db_state, unavailable
+        from .safekeeping import db_state, disk_state, unavailable
 
         ws = b.ws
         detail = str(exc) or type(exc).__name__
-        kind = unavailable(exc)
+        # a full or read-only disk first: SQLite says only "disk I/O error" there, never a reason to restore
+        kind = unavailable(exc) or await run_in_threadpool(disk_state, ws.root)
         if kind is None:  # what the file itself is like: only a damaged, empty or missing one is restored
             state, _ = await run_in_threadpool(db_state, ws.db_path)
             kind = "retry" if state == "ok" else state if state in ("busy", "readonly", "full") else None
         if kind is not None:
-            # a publication whose files were written before the fault says so (PUBLISHED_NOT_CURRENT)
-            unchanged = i18n.text("database_not_current" if getattr(request.state, PUBLISHED_NOT_CURRENT, False)
-                                  else "database_unchanged")
             return b.plain_page(request, 503, "工作区数据库暂时不可用" if kind != "retry" else "工作区数据库读写出错",
-                                i18n.text(f"database_{kind}", path=ws.db_path, detail=detail, unchanged=unchanged))
+                                i18n.text(f"database_{kind}", path=ws.db_path, detail=detail,
+                                          unchanged=_unchanged(request)))
         return b.plain_page(request, 503, "工作区数据库出错", i18n.text(
             "database", path=ws.db_path, detail=detail, root=ws.root, backups=ws.backup_dir))
+
+    @app.exception_handler(OSError)
+    async def storage_error(request: Request, exc: OSError):
+        """A workspace file that cannot be written (disk full, folder read-only): said as such, never "出错了"."""
+        return _storage_page(request, exc) or await internal_error(request, exc)
+
+    @app.exception_handler(IOFailure)
+    async def io_failure(request: Request, exc: IOFailure):
+        """The same, as the writers (``textio``, ``outset``) raise it, and what else stopped a set being written
+        (another run writing the same folder): never "输入有误", the planner's input is not at fault."""
+        return _storage_page(request, exc, other=True)
+
+    def _storage_page(request: Request, exc: BaseException, other: bool = False):
+        from .safekeeping import UNAVAILABLE_WORDS, unwritable
+
+        kind = unwritable(exc) or ("other" if other else None)
+        if kind is None:
+            return None
+        # 507 Insufficient Storage says exactly "the disk is full" (a client or proxy may act on it); a folder that
+        # may not be written is the server unable to serve for now, fixed by someone, then retried: 503, as the
+        # database pages say for a read-only database
+        status = 507 if kind == "full" else 503
+        stored = getattr(request.state, STORED_VERSION, None)
+        detail = (exc.message if isinstance(exc, PlannerError) else f"{exc.strerror or exc}：{exc.filename or ''}")
+        words = UNAVAILABLE_WORDS.get(kind, "的文件写入出错")
+        return b.plain_page(request, status, "工作区磁盘已满" if kind == "full" else "工作区文件无法写入",
+                            i18n.text("storage", path=b.ws.root, words=words, detail=detail.rstrip("：") or kind,
+                                      unchanged=_unchanged(request), advice=i18n.text(f"storage_{kind}"),
+                                      stored=i18n.text("storage_stored", vid=stored) if stored is not None else ""))
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception):
         return b.plain_page(request, 500, "出错了", i18n.text("internal"))
+
+
+def _unchanged(request: Request) -> str:
+    """What a fault left as it was: nothing, or a publication whose files were written before the fault, not yet
+    current (``PUBLISHED_NOT_CURRENT``)."""
+    return i18n.text("database_not_current" if getattr(request.state, PUBLISHED_NOT_CURRENT, False)
+                     else "database_unchanged")
 
 
 __all__ = ["create_app"]

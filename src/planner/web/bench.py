@@ -39,6 +39,9 @@ TOKEN_COOKIE = "planner_token"
 #: ``request.state`` flag a route sets once a publication's files are written and before the version becomes current:
 #: a database fault after that must not tell the planner that nothing changed
 PUBLISHED_NOT_CURRENT = "published_not_current"
+#: ``request.state`` attribute 发布调整通知 sets to the version it stored before writing the set: a page about a fault after
+#: that says the plan is kept as that version (pressing again publishes it, never stores it twice)
+STORED_VERSION = "stored_version"
 
 
 def _as_date(d) -> dt.date:

@@ -21,6 +21,7 @@ written before the row is committed. So the folders alone can give the history b
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -38,6 +39,38 @@ UNAVAILABLE = {5: "busy", 6: "busy", 3: "readonly", 8: "readonly", 14: "readonly
 #: the same, said to the planner at start and by ``--restore`` (the pages' words are messages.toml database_*)
 UNAVAILABLE_WORDS = {"busy": "正被其他程序占用（锁定）", "readonly": "现在不能写入（文件或文件夹只读，或没有权限）",
                      "full": "所在的磁盘已满"}
+
+
+#: errnos of a workspace file that cannot be written now, by the words above: its disk full (a quota, a file-size
+#: limit), or its folder not writable (read-only mount, no permission). Not damage either: fix it, press again
+_UNWRITABLE = {**{getattr(errno, n): "full" for n in ("ENOSPC", "EDQUOT", "EFBIG") if hasattr(errno, n)},
+               **{getattr(errno, n): "readonly" for n in ("EACCES", "EPERM", "EROFS")}}
+
+
+def unwritable(exc: BaseException) -> str | None:
+    """"full" | "readonly" when *exc* (an OSError, or the IOFailure a writer made of one: ``textio``, ``outset``
+    raise it from the OSError) failed a write for want of room or permission; None for anything else."""
+    seen = 0
+    while exc is not None and seen < 8:  # the OSError is the IOFailure's context (raised "from None", still kept)
+        if isinstance(exc, OSError) and exc.errno in _UNWRITABLE:
+            return _UNWRITABLE[exc.errno]
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
+
+
+def disk_state(folder) -> str | None:
+    """"full" | "readonly" when the file system of *folder* has no room left or is mounted read-only: SQLite then
+    says only "disk I/O error" (its -shm cannot grow), which must not read as a damaged database (a restore would
+    roll the history back for a disk that only needs space); None when it looks writable."""
+    try:
+        st = os.statvfs(folder)
+    except (OSError, AttributeError):  # pragma: no cover - Windows has no statvfs
+        return None
+    if st.f_flag & getattr(os, "ST_RDONLY", 1):
+        return "readonly"
+    if st.f_bavail * st.f_frsize < 64 * 1024:  # less than the -shm's first 32 kB and a page or two
+        return "full"
+    return None
 
 
 def unavailable(exc: BaseException) -> str | None:

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
-from ...errors import PlannerError
+from ...errors import IOFailure, PlannerError
 from ...publish.checklist import CHECKLIST_FILE
 from ...publish.checklist import HEADER as CHECKLIST_HEADER  # noqa: N811
 from ...publish.revision import DETAIL_FILE
@@ -190,6 +190,8 @@ async def publish_version(request: Request, vid: str):
     try:
         await run_in_threadpool(_publish, b, version, with_demand, notice, drop)
     except PlannerError as err:
+        if isinstance(err, IOFailure):  # the disk, not the version: the page that says so (app.storage_error)
+            raise
         failed = type(err).__name__ == "CheckFailedError"
         return again(400, {"publish": "该版本未通过规则检查，不能发布" if failed else i18n.input_error(err.field)},
                      causes=getattr(err, "causes", None) or {}, original=err.message)

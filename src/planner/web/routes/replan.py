@@ -6,12 +6,12 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from ...errors import PlannerError
+from ...errors import IOFailure, PlannerError
 from ...plan import plan_to_csv
 from ...publish import wording as W
 from .. import i18n, views
 from ..revision import changes_csv_bytes, proposal, published_original, replan_job, revision_csv_bytes, revision_view
-from ..bench import DEFAULT_TIME_LIMIT, PUBLISHED_NOT_CURRENT, bench, session_of
+from ..bench import DEFAULT_TIME_LIMIT, PUBLISHED_NOT_CURRENT, STORED_VERSION, bench, session_of
 
 router = APIRouter()
 
@@ -239,6 +239,7 @@ async def publish_revision(request: Request, jid: str):
                               who=who(request))
         if not b.keep(job):  # kept without the version, a restart would store it again
             b.ws.drop_pending(job.id)
+    setattr(request.state, STORED_VERSION, job.version)  # a fault from here on: the page names the version kept
     p = proposal(b, job)
     reasons = {**p["reasons"], "original": original, "advice": advice}
     if reason:
@@ -251,6 +252,8 @@ async def publish_revision(request: Request, jid: str):
                                  DETAIL_FILE: revision_csv_bytes(revision_view(b, job), job.outcome.get("people_basis", "")),
                                  "revision_of.csv": plan_to_csv(p["base"]).encode("utf-8")}, notice=notice)
     except PlannerError as err:
+        if isinstance(err, IOFailure):  # cut short by the disk: "publishing" stays, the page says what to do
+            raise
         from .jobs import job_view
 
         job.outcome.pop("publishing", None)  # refused, not cut short: the page says why
