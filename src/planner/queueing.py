@@ -59,6 +59,13 @@ class SessionLoad:
         return sum(self.served.values())
 
     @property
+    def by_category(self) -> dict[str, int]:
+        """The candidates seated per category, only those with any, by category code: what plan.json writes as
+        ``expected_by_category`` and a re-plan reads back as :class:`demand.Candidates` groups (sums to
+        :attr:`candidates`; sorted so that plan.json's bytes do not depend on the demand file's order)."""
+        return {c: n for c, n in sorted(self.served.items()) if n}
+
+    @property
     def full(self) -> bool:
         return any(self.served.get(c, 0) >= q > 0 for c, q in self.offered.items())
 

@@ -250,14 +250,36 @@ def expected_people(plan: Plan, ctx) -> dict[tuple[str, int], int]:
 
     The queue (``queueing.evaluate``) seats the demand's candidates in *plan*'s sessions: a session's
     expected candidates are those it seats, the figure ``plan --demand`` writes to plan.json as
-    ``expected_candidates``. Empty without a demand (nothing to count).
+    ``expected_candidates`` (and per category as ``expected_by_category``, read back by :func:`published_people`).
+    Empty without a demand (nothing to count).
     """
     from .queueing import evaluate
 
     load = evaluate(plan, ctx)
     # per category as the queue seats them: who a move strands is known for a category a site does not examine
-    return {} if load is None else {k: Candidates(s.candidates, s.served) for k, s in sorted(load.by_key.items())
+    return {} if load is None else {k: Candidates(s.candidates, s.by_category) for k, s in sorted(load.by_key.items())
                                     if s.candidates}
+
+
+def published_people(doc: dict) -> dict[tuple[str, int], int]:
+    """The expected candidates per session a published set's plan.json records (``plan --demand``): each
+    session's ``expected_candidates`` with its ``expected_by_category`` as the groups, so that a re-plan from the
+    published figures strands whom :func:`expected_people` would. A file written before the per-category figures
+    (or one whose figures do not fit the total) gives the plain count: nobody counted stranded, priced as before.
+    Bad input (not a plan.json's sessions) raises KeyError, TypeError or ValueError."""
+    out = {}
+    for s in doc["sessions"]:
+        total = int(s.get("expected_candidates") or 0)
+        if total <= 0:
+            continue
+        groups = s.get("expected_by_category")
+        try:
+            ok = isinstance(groups, dict) and all(isinstance(n, int) and not isinstance(n, bool)
+                                                  for n in groups.values())
+            out[(str(s["stream"]), int(s["no"]))] = Candidates(total, groups if ok else None)
+        except ValueError:  # groups that do not fit the total: the total alone is still the published figure
+            out[(str(s["stream"]), int(s["no"]))] = Candidates(total)
+    return out
 
 
 def first_day(summary: dict, file=None) -> dt.date | None:

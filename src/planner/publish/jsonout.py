@@ -37,7 +37,9 @@ def plan_json_bytes(plan: Plan, ctx, report, class_days: int = T.DEFAULT_CLASS_D
             "training_plan_upload_by": T.upload_by(s, class_days).isoformat(),
         })
         if load is not None and s.key in load.by_key:  # 估计 unless the demand file holds the bureau's own figures
-            sessions[-1].update(expected_candidates=load.by_key[s.key].candidates, seats=load.by_key[s.key].seats)
+            sl = load.by_key[s.key]
+            # per category too: a re-plan from this file then knows whom a move to a site without a category strands
+            sessions[-1].update(expected_candidates=sl.candidates, expected_by_category=sl.by_category, seats=sl.seats)
     doc = {
         "format": FORMAT,
         "year": plan.year,

@@ -241,7 +241,8 @@ def improvement(base, result, ctx) -> dict:
 def replan_people(spec: dict, ws) -> dict | None:
     """Candidates per published session for a re-plan's first tier: the registrations the planner uploaded
     (``spec["people"]``, read by ``replan.read_people``), else the expected candidates the base version's
-    published set recorded (plan.json, ``plan --demand``), else None (sessions changed come first)."""
+    published set recorded (plan.json, ``plan --demand``; per category where it has them,
+    ``replan.published_people``), else None (sessions changed come first)."""
     import json
 
     if spec.get("people"):
@@ -249,11 +250,12 @@ def replan_people(spec: dict, ws) -> dict | None:
 
         return {(str(row[0]), int(row[1])): Candidates(int(row[2]), row[3] if len(row) > 3 else None)
                 for row in spec["people"]}
+    from ..replan import published_people
+
     try:
         doc = json.loads((ws.published_dir(spec["base"]) / "plan.json").read_text(encoding="utf-8"))
-        found = {(str(s["stream"]), int(s["no"])): int(s["expected_candidates"]) for s in doc["sessions"]
-                 if s.get("expected_candidates")}
-    except (OSError, ValueError, KeyError, TypeError):
+        found = published_people(doc)  # per category where the set recorded it: whom a move strands is then known
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
     return found or None
 
