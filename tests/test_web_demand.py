@@ -58,7 +58,8 @@ def test_the_page_shows_the_estimate_and_a_plan_s_load_as_the_queue_computes_it(
     load = evaluate(plan, ctx.with_demand(estimate())).summary()
     assert f"全年预计考生{load['expected_candidates']}人（估计）" in r.text
     assert f"结转下年{load['unserved']}人；最长候考{load['max_wait_days']}天" in r.text
-    assert f"95%的考生不超过{load['p95_wait_days']}天" in r.text
+    # the waits are the seated candidates': the sentence must not claim them of all (the carried over are not in them)
+    assert f"已安排的考生中95%不超过{load['p95_wait_days']}天" in r.text and "95%的考生" not in r.text
     assert 'id="chart-candidates"' in r.text and 'id="chart-waits"' in r.text
 
 

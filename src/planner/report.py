@@ -275,7 +275,7 @@ def demand_html(plan, ctx) -> str:
     cat_rows = category_rows(load, plan, ctx)
     return (f"<h2>考生与考位（{esc(label)}）</h2><p>{esc(note)}全年预计考生{s['expected_candidates']}人，"
             f"考位{s['seats']}个，已安排{s['seated']}人，结转下年{s['unserved']}人；最长候考{s['max_wait_days']}天，"
-            f"95%的考生候考不超过{s['p95_wait_days']}天。</p>"
+            f"已安排的考生中95%候考不超过{s['p95_wait_days']}天（结转下年的考生不在其中）。</p>"
             + table_html(CATEGORY_HEADER, cat_rows, (0, 1))
             + f"<h3>各考点每月安排考生/考位（人，{esc(label)}）</h3>" + table_html(head, rows, keep=(0,)))
 
