@@ -16,6 +16,7 @@ timeout so they meet it at once.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import warnings
@@ -78,6 +79,17 @@ def _lock(ws) -> sqlite3.Connection:
     con = sqlite3.connect(ws.db_path, timeout=0, isolation_level=None, check_same_thread=False)
     con.execute("BEGIN EXCLUSIVE")
     return con
+
+
+@contextlib.contextmanager
+def locked(ws):
+    """:func:`_lock` held for a ``with`` block, let go however it ends."""
+    holder = _lock(ws)
+    try:
+        yield holder
+    finally:
+        holder.rollback()
+        holder.close()
 
 
 def _aside(ws) -> list[str]:

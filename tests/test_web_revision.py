@@ -65,6 +65,17 @@ def page_rows(html: str) -> dict:
     return out
 
 
+def published_2024(app, client) -> int:
+    """The 2024 plan stored and published in *app*'s workspace, and the scenario 华安整改 (SCENARIO) beside it: the
+    version's id."""
+    ws = app.state.ws
+    csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
+    vid = ws.add_version(csv, {}, year=2024, scenario=None, parent=None, note="", kind="upload")
+    assert client.post(f"/publish/{vid}", data={"csrf": app.state.csrf}, follow_redirects=False).status_code == 303
+    ws.write_scenario("华安整改", SCENARIO)
+    return vid
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
     """The app, its client, the published version, the re-plan job with registrations, and the registrations."""
@@ -72,10 +83,7 @@ def env(tmp_path_factory):
     app = create_app(root, documents=False, warm=False)
     with TestClient(app) as client:
         ws = app.state.ws
-        csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
-        vid = ws.add_version(csv, {}, year=2024, scenario=None, parent=None, note="", kind="upload")
-        assert client.post(f"/publish/{vid}", data={"csrf": app.state.csrf}, follow_redirects=False).status_code == 303
-        ws.write_scenario("华安整改", SCENARIO)
+        vid = published_2024(app, client)
         plan = read_plan(ws.plan_csv_path(vid), load_catalogue())
         rng = random.Random(18)
         people = {s.key: rng.randint(1, 60) for s in plan.sessions if s.exam_date >= FROM}

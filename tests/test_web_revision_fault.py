@@ -20,12 +20,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient  # noqa: E402
 
-from planner.data import scenarios_dir  # noqa: E402
 from planner.web.app import create_app  # noqa: E402
 from planner.web.routes import publish as P  # noqa: E402
 
-from test_web_fixes_database import _lock, _no_wait  # noqa: E402  (a lock the test holds; no busy timeout)
-from test_web_revision import SCENARIO  # noqa: E402  (华安 closed from 7月15日)
+from test_web_fixes_database import _lock, _no_wait, locked  # noqa: E402  (a lock the test holds; no busy timeout)
+from test_web_revision import published_2024  # noqa: E402  (the 2024 plan published, 华安 closed from 7月15日)
 
 REASON = "华安考点七月起场地整改（规划科填写）"
 ADVICE = "已报名考生请按新日期参加考试；如需改报，请联系原报名培训机构（规划科填写）。"
@@ -44,11 +43,7 @@ def replanned(tmp_path):
     """(workspace root, published version, re-plan job id): the 2024 plan published, a 重新排期 closing 华安."""
     app = create_app(tmp_path / "w", documents=False, warm=False)
     with TestClient(app) as client:
-        ws = app.state.ws
-        csv = (scenarios_dir() / "plan_2024.csv").read_text(encoding="utf-8")
-        vid = ws.add_version(csv, {}, year=2024, scenario=None, parent=None, note="", kind="upload")
-        assert client.post(f"/publish/{vid}", data={"csrf": app.state.csrf}, follow_redirects=False).status_code == 303
-        ws.write_scenario("华安整改", SCENARIO)
+        vid = published_2024(app, client)
         r = client.post("/replan", data={"csrf": app.state.csrf, "v": str(vid), "from_date": "2024-07-01",
                                          "scenario": "华安整改", "time_limit": "20"}, follow_redirects=False)
         jid = r.headers["location"].rsplit("/", 1)[-1]
@@ -70,15 +65,11 @@ def test_a_locked_database_then_a_restart_keeps_the_typed_notice(replanned, monk
     app, client, vid, jid = replanned
     ws = app.state.ws
     _no_wait(ws, monkeypatch)
-    holder = _lock(ws)
-    try:
+    with locked(ws):
         r = _publish(app, client, jid, reason=REASON, advice=ADVICE)
         assert r.status_code == 503 and "正被其他程序占用" in r.text and "已有的版本和文件都没有改动" in r.text
         page = client.get(f"/job/{jid}").text  # the page opened again, before any restart
         assert _typed(page)[:2] == (REASON, ADVICE) and 'id="publish-unfinished"' in page
-    finally:
-        holder.rollback()
-        holder.close()
     assert [v.id for v in ws.versions()] == [vid]
     again = create_app(ws.root, documents=False, warm=False)
     with TestClient(again) as c2:
@@ -151,14 +142,10 @@ def test_accept_s_note_survives_a_locked_database_and_a_restart(replanned, monke
     app, client, vid, jid = replanned
     ws = app.state.ws
     _no_wait(ws, monkeypatch)
-    holder = _lock(ws)
-    try:
+    with locked(ws):
         r = client.post(f"/job/{jid}/accept", data={"csrf": app.state.csrf, "note": "华安整改后的方案（待局长审定）"},
                         follow_redirects=False)
         assert r.status_code == 503
-    finally:
-        holder.rollback()
-        holder.close()
     again = create_app(ws.root, documents=False, warm=False)
     with TestClient(again) as c2:
         assert _typed(c2.get(f"/job/{jid}").text)[2] == "华安整改后的方案（待局长审定）"
